@@ -1,0 +1,1 @@
+"""auth: not built yet (see ARCHITECTURE.md)."""

@@ -1,0 +1,1 @@
+"""The command line: Typer commands, one module per capability."""

@@ -1,0 +1,1 @@
+"""The Python SDK face: fluent functions and the GannetClient class."""

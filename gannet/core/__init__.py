@@ -1,0 +1,9 @@
+"""Shared primitives every layer may use; imports nothing else from gannet.
+
+- ``settings``: the one settings object and its precedence rules
+- ``ids``: sortable unique ids
+- ``errors``: the ``GannetError`` family (what is wrong, and what to do)
+- ``digests``: blake3 content digests
+- ``pagination``: opaque page tokens
+- ``clock``: wall-clock milliseconds
+"""

@@ -1,0 +1,160 @@
+"""The one settings object.
+
+Precedence, highest first: arguments to ``Settings.load`` > ``GANNET_*`` environment
+variables > ``gannet.toml`` > defaults. ``<home>`` is ``GANNET_HOME`` when set, else the
+``.gannet`` folder beside the nearest ``gannet.toml`` found upward from the working
+directory, else ``~/.gannet``. The object is built once at the edge (SDK, CLI, server)
+and passed down; nothing below reads the environment itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import getpass
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from gannet.core.errors import SettingsError
+
+CONFIG_FILE = "gannet.toml"
+ENV_PREFIX = "GANNET_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where Gannet keeps things and how it behaves. Build with ``Settings.load()``."""
+
+    home: Path
+    metadata_url: str = ""  # default: sqlite:///<home>/gannet.db
+    artifacts_url: str = ""  # default: <home>/artifacts (any fsspec URL, e.g. s3://bucket/prefix)
+    user: str = ""  # default: the login name
+    lock_timeout: float = 30.0  # seconds to wait for another writer before giving up
+    flush_interval: float = 0.2  # seconds between background flushes of buffered metrics
+    buffer_size: int = 100_000  # metric points buffered before log_metric waits for a flush
+    capture_environment: bool = True  # record packages, platform and git state per run
+    progress: bool = True  # rich progress bars for long transfers
+    transfer_threads: int = 8  # parallel hashing/upload of many files
+    config_file: Path | None = None  # the gannet.toml that was read, if any
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def load(
+        cls,
+        *,
+        environ: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+        **arguments: Any,
+    ) -> Settings:
+        """Resolve every setting by the precedence rule; ``sources`` says where each came from."""
+        environ = os.environ if environ is None else environ
+        cwd = Path.cwd() if cwd is None else cwd
+        known = {f.name: f for f in fields(cls) if f.name not in ("sources", "config_file")}
+        unknown = set(arguments) - set(known)
+        if unknown:
+            raise SettingsError(
+                f"unknown setting(s): {', '.join(sorted(unknown))}",
+                f"known settings are: {', '.join(sorted(known))}",
+            )
+
+        config_file = _find_config(cwd)
+        from_file = _read_config(config_file, known) if config_file else {}
+        from_env = {
+            name: environ[ENV_PREFIX + name.upper()]
+            for name in known
+            if ENV_PREFIX + name.upper() in environ
+        }
+        values: dict[str, Any] = {}
+        sources: dict[str, str] = {}
+        for name in known:
+            for source, layer in (
+                ("argument", arguments),
+                ("environment", from_env),
+                (CONFIG_FILE, from_file),
+            ):
+                if name in layer and layer[name] is not None:
+                    values[name] = _coerce(name, known[name].type, layer[name], source)
+                    sources[name] = source
+                    break
+            else:
+                sources[name] = "default"
+
+        if "home" not in values:
+            values["home"] = (
+                config_file.parent / ".gannet" if config_file else Path.home() / ".gannet"
+            )
+        home = Path(values["home"]).expanduser().resolve()
+        values["home"] = home
+        values.setdefault("metadata_url", f"sqlite:///{home / 'gannet.db'}")
+        values.setdefault("artifacts_url", str(home / "artifacts"))
+        values.setdefault("user", _login_name())
+        return cls(**values, config_file=config_file, sources=sources)
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+def _find_config(cwd: Path) -> Path | None:
+    for folder in (cwd, *cwd.parents):
+        candidate = folder / CONFIG_FILE
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _read_config(path: Path, known: Mapping[str, Any]) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise SettingsError(
+            f"cannot read {path}: {exc}", "fix the TOML syntax or remove the file"
+        ) from exc
+    data = data.get("gannet", data)  # accept a [gannet] table or top-level keys
+    unknown = set(data) - set(known)
+    if unknown:
+        raise SettingsError(
+            f"{path}: unknown setting(s) {', '.join(sorted(unknown))}",
+            f"known settings are: {', '.join(sorted(known))}",
+        )
+    if "home" in data:  # a relative home is relative to the file, not to the working directory
+        data["home"] = str((path.parent / Path(data["home"]).expanduser()).resolve())
+    return data
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _coerce(name: str, type_: Any, value: Any, source: str) -> Any:
+    type_name = type_ if isinstance(type_, str) else getattr(type_, "__name__", str(type_))
+    try:
+        if type_name == "bool":
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in _TRUE | _FALSE:
+                return text in _TRUE
+            raise ValueError(f"expected one of {sorted(_TRUE | _FALSE)}")
+        if type_name == "int":
+            return int(value)
+        if type_name == "float":
+            return float(value)
+        if type_name == "Path":
+            return Path(str(value)).expanduser()
+        return str(value)
+    except ValueError as exc:
+        where = ENV_PREFIX + name.upper() if source == "environment" else f"{name} ({source})"
+        raise SettingsError(
+            f"setting {where} has the invalid value {value!r}: {exc}",
+            f"give {name} a valid {type_name}",
+        ) from exc
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"

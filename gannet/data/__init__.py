@@ -1,0 +1,1 @@
+"""data: not built yet; see ARCHITECTURE.md for what belongs here."""

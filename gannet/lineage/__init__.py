@@ -1,0 +1,1 @@
+"""lineage: not built yet (see ARCHITECTURE.md)."""

@@ -1,0 +1,1 @@
+"""models: not built yet; see ARCHITECTURE.md for what belongs here."""

@@ -1,0 +1,1 @@
+"""monitoring: not built yet; see ARCHITECTURE.md for what belongs here."""

@@ -1,0 +1,1 @@
+"""pipelines: not built yet; see ARCHITECTURE.md for what belongs here."""

@@ -1,0 +1,1 @@
+"""registry: not built yet; see ARCHITECTURE.md for what belongs here."""

@@ -1,0 +1,1 @@
+"""server: not built yet; see ARCHITECTURE.md for what belongs here."""

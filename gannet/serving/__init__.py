@@ -1,0 +1,1 @@
+"""serving: not built yet; see ARCHITECTURE.md for what belongs here."""

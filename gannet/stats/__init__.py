@@ -1,0 +1,1 @@
+"""stats: not built yet (see ARCHITECTURE.md)."""

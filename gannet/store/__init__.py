@@ -1,0 +1,6 @@
+"""Infrastructure: where bytes and rows live.
+
+- ``metadata``: the SQL metadata store (SQLite in WAL mode or PostgreSQL), the shared
+  SQLAlchemy ``MetaData`` every capability puts its tables on, and Alembic migrations
+- ``blobs``: the content-addressed blob store over fsspec (local folder, s3://, ...)
+"""

@@ -1,0 +1,186 @@
+"""Opening the metadata store: engines, transactions, migrations, and errors that say what to do.
+
+SQLite runs in WAL mode (readers never block the writer) and every write transaction
+starts with ``BEGIN IMMEDIATE``, so two writers queue on the lock for up to
+``lock_timeout`` seconds instead of failing half-way through. PostgreSQL is used as is.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from gannet.core.errors import SchemaTooNew, StoreError, StoreLocked
+from gannet.store.metadata import migrations
+
+VERSION_TABLE = "gannet_alembic_version"
+
+
+class MetadataStore:
+    """One SQL database holding every capability's rows.
+
+    The constructor only remembers its arguments; ``open`` connects and ``upgrade``
+    migrates (both explicit, so tests and tools decide when I/O happens).
+    """
+
+    def __init__(self, url: str, *, lock_timeout: float = 30.0) -> None:
+        self.url = _normalise_url(url)
+        self.lock_timeout = lock_timeout
+        self._engine: Engine | None = None
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self.open()
+        assert self._engine is not None
+        return self._engine
+
+    def open(self) -> MetadataStore:
+        if self._engine is not None:
+            return self
+        url = make_url(self.url)
+        if self.is_sqlite:
+            if url.database and url.database != ":memory:":
+                Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            engine = sa.create_engine(
+                url,
+                connect_args={"timeout": self.lock_timeout, "check_same_thread": False},
+            )
+            _configure_sqlite(engine, self.lock_timeout)
+        else:
+            engine = sa.create_engine(
+                url,
+                pool_pre_ping=True,
+                connect_args={"options": f"-c lock_timeout={int(self.lock_timeout * 1000)}"},
+            )
+        self._engine = engine
+        return self
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection in a read transaction (a consistent snapshot)."""
+        with self._translate_errors(), self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A connection in a write transaction: all of it lands, or none of it."""
+        with self._translate_errors(), self.engine.connect() as conn:
+            conn.execution_options(gannet_write=True)
+            with conn.begin():
+                yield conn
+
+    # -- schema -----------------------------------------------------------------------
+
+    def revision(self) -> str | None:
+        """The schema revision the database is at (None for an empty database)."""
+        with self.read() as conn:
+            return _current_revision(conn)
+
+    def upgrade(self) -> None:
+        """Bring the schema to this Gannet's head revision; refuse a newer database."""
+        if self._check_revision(self.revision()):
+            return
+        from alembic import command
+        from alembic.config import Config
+
+        with self.write() as conn:
+            if not self.is_sqlite:  # one migrator at a time across processes
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(727274)"))
+            if self._check_revision(_current_revision(conn)):
+                return  # another process migrated while we waited for the lock
+            config = Config()
+            config.set_main_option("script_location", str(Path(migrations.__file__).parent))
+            config.attributes.update(
+                connection=conn, version_table=VERSION_TABLE, sqlite=self.is_sqlite
+            )
+            command.upgrade(config, "head")
+
+    def _check_revision(self, current: str | None) -> bool:
+        """True when already at head; raises when the database is newer than this code."""
+        if current == migrations.HEAD:
+            return True
+        if current is not None and current not in migrations.REVISIONS:
+            raise SchemaTooNew(
+                f"the metadata store {self.display_url} has schema revision {current!r}, "
+                f"newer than this Gannet knows (it knows up to {migrations.HEAD!r})",
+                "upgrade Gannet (pip install -U gannet) to use this store; "
+                "nothing was changed in it",
+            )
+        return False
+
+    @property
+    def display_url(self) -> str:
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    @contextmanager
+    def _translate_errors(self) -> Iterator[None]:
+        try:
+            yield
+        except OperationalError as exc:
+            text = str(exc.orig).lower()
+            if "locked" in text or "lock timeout" in text or "busy" in text:
+                raise StoreLocked(
+                    f"the metadata store {self.display_url} is locked by another writer "
+                    f"(waited {self.lock_timeout:g} s)",
+                    "wait for the other process to finish, or raise GANNET_LOCK_TIMEOUT",
+                ) from exc
+            if "connect" in text or "could not" in text or "unable to open" in text:
+                raise StoreError(
+                    f"cannot reach the metadata store {self.display_url}: {exc.orig}",
+                    "check that the database server runs and GANNET_METADATA_URL is right",
+                ) from exc
+            raise
+        except DBAPIError as exc:
+            if "lock timeout" in str(exc.orig).lower():
+                raise StoreLocked(
+                    f"the metadata store {self.display_url} is locked by another writer",
+                    "wait for the other process to finish, or raise GANNET_LOCK_TIMEOUT",
+                ) from exc
+            raise
+
+
+def _current_revision(conn: Connection) -> str | None:
+    if not sa.inspect(conn).has_table(VERSION_TABLE):
+        return None
+    rows = conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all()
+    return rows[0] if rows else None
+
+
+def _normalise_url(url: str) -> str:
+    """Accept the URLs people type: postgresql:// and postgres:// mean psycopg 3."""
+    url = re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", url)
+    return url
+
+
+def _configure_sqlite(engine: Engine, lock_timeout: float) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record) -> None:  # noqa: ANN001 - SQLAlchemy's callback shape
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (see _on_begin)
+        cursor = dbapi_conn.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(lock_timeout * 1000)}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        write = conn.get_execution_options().get("gannet_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")

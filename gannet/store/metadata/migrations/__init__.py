@@ -1,0 +1,9 @@
+"""Alembic migrations of the metadata store (``env.py``, ``versions/``).
+
+``REVISIONS`` lists every revision this code knows, oldest first; ``HEAD`` is the last.
+A database at a revision not in the list was written by a newer Gannet and is refused.
+A test checks these agree with the files in ``versions/``.
+"""
+
+REVISIONS = ("0001",)
+HEAD = REVISIONS[-1]

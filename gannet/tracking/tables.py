@@ -1,0 +1,130 @@
+"""Tracking's tables on the shared MetaData. Changed only together with a migration."""
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Double,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+)
+
+from gannet.store.metadata.schema import METADATA, AutoId
+
+experiments = Table(
+    "experiments",
+    METADATA,
+    Column("experiment_id", String(64), primary_key=True),
+    Column("name", String(500), nullable=False, unique=True),
+    Column("artifact_location", String(1000), nullable=False),
+    Column("lifecycle_stage", String(16), nullable=False),
+    Column("creation_time", BigInteger, nullable=False),
+    Column("last_update_time", BigInteger, nullable=False),
+)
+
+experiment_tags = Table(
+    "experiment_tags",
+    METADATA,
+    Column(
+        "experiment_id",
+        String(64),
+        ForeignKey("experiments.experiment_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("key", String(250), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+runs = Table(
+    "runs",
+    METADATA,
+    Column("run_id", String(64), primary_key=True),
+    Column(
+        "experiment_id",
+        String(64),
+        ForeignKey("experiments.experiment_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("name", String(250), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("start_time", BigInteger, nullable=False),
+    Column("end_time", BigInteger),
+    Column("parent_run_id", String(64)),
+    Column("user_id", String(256), nullable=False),
+    Column("source_name", String(1000), nullable=False),
+    Column("source_type", String(20), nullable=False),
+    Column("git_commit", String(64)),
+    Column("lifecycle_stage", String(16), nullable=False),
+    Column("artifact_uri", String(1000), nullable=False),
+    Index("ix_runs_experiment_id_lifecycle_stage_start_time",
+          "experiment_id", "lifecycle_stage", "start_time"),
+    Index("ix_runs_parent_run_id", "parent_run_id"),
+)
+
+
+def _run_fk() -> Column:
+    return Column(
+        "run_id",
+        String(64),
+        ForeignKey("runs.run_id", ondelete="CASCADE"),
+        primary_key=True,
+    )
+
+
+params = Table(
+    "params",
+    METADATA,
+    _run_fk(),
+    Column("key", String(250), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+tags = Table(
+    "tags",
+    METADATA,
+    _run_fk(),
+    Column("key", String(250), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+# Every logged point. NaN is kept as is_nan=True with value NULL (SQLite has no NaN).
+metrics = Table(
+    "metrics",
+    METADATA,
+    Column("id", AutoId, primary_key=True, autoincrement=True),
+    Column("run_id", String(64), ForeignKey("runs.run_id", ondelete="CASCADE"), nullable=False),
+    Column("key", String(250), nullable=False),
+    Column("value", Double),
+    Column("is_nan", Boolean, nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("step", BigInteger, nullable=False),
+    Index("ix_metrics_run_id_key_step", "run_id", "key", "step"),
+)
+
+# The point with the highest (step, timestamp) per run and key: what search filters and
+# orders by, indexed by (key, value) so "metrics.acc > 0.9 ORDER BY metrics.acc" is a range scan.
+latest_metrics = Table(
+    "latest_metrics",
+    METADATA,
+    _run_fk(),
+    Column("key", String(250), primary_key=True),
+    Column("value", Double),
+    Column("is_nan", Boolean, nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("step", BigInteger, nullable=False),
+    Index("ix_latest_metrics_key_value", "key", "value"),
+)
+
+# The artifact index: one row per file logged to a run, pointing into the blob store.
+artifacts = Table(
+    "artifacts",
+    METADATA,
+    _run_fk(),
+    Column("path", String(1000), primary_key=True),
+    Column("digest", String(80), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Index("ix_artifacts_digest", "digest"),
+)

@@ -1,0 +1,1 @@
+"""training: not built yet; see ARCHITECTURE.md for what belongs here."""

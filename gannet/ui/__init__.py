@@ -1,0 +1,1 @@
+"""ui: not built yet; see ARCHITECTURE.md for what belongs here."""
