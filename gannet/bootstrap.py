@@ -1,1 +1,51 @@
-"""The composition root: settings -> stores -> services."""
+"""The composition root: settings -> stores -> services.
+
+The only module that names concrete stores. The SDK, CLI and server call ``build`` and
+use the services it returns; tests do the same with their own settings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from gannet.core.settings import Settings
+from gannet.store.blobs import BlobStore
+from gannet.store.metadata import MetadataStore
+from gannet.tracking.service import TrackingService
+
+
+@dataclass
+class Services:
+    settings: Settings
+    metadata: MetadataStore
+    blobs: BlobStore
+    tracking: TrackingService
+
+    def close(self) -> None:
+        self.metadata.close()
+
+
+def build(settings: Settings | None = None, **overrides: Any) -> Services:
+    """Open the stores named by ``settings`` (migrating the metadata store) and wire services."""
+    if settings is None:
+        settings = Settings.load(**overrides)
+    elif overrides:
+        settings = settings.replace(**overrides)
+    import gannet.tracking.tables  # noqa: F401 - registers tracking's tables on the MetaData
+
+    metadata = MetadataStore(settings.metadata_url, lock_timeout=settings.lock_timeout).open()
+    try:
+        metadata.upgrade()
+    except BaseException:
+        metadata.close()
+        raise
+    blobs = BlobStore(
+        settings.artifacts_url, threads=settings.transfer_threads, progress=settings.progress
+    ).open()
+    return Services(
+        settings=settings,
+        metadata=metadata,
+        blobs=blobs,
+        tracking=TrackingService(metadata, blobs, settings),
+    )

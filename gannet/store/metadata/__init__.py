@@ -5,7 +5,8 @@
 Alembic migrations in ``migrations/`` and hands out read and write connections.
 """
 
+from gannet.store.metadata import dialect
 from gannet.store.metadata.engine import MetadataStore
 from gannet.store.metadata.schema import METADATA
 
-__all__ = ["METADATA", "MetadataStore"]
+__all__ = ["METADATA", "MetadataStore", "dialect"]

@@ -1,0 +1,67 @@
+"""Gannet: one MLOps platform from data to a served, monitored and retrained model.
+
+``import gannet`` is light: the fluent SDK functions below are loaded on first use.
+
+Tracking: ``set_experiment``, ``start_run``, ``end_run``, ``active_run``, ``log_param(s)``,
+``log_metric(s)``, ``set_tag(s)``, ``log_artifact(s)``, ``log_text``, ``log_dict``,
+``log_figure``, ``search_runs``, ``get_run``, ``get_metric_history``, ``list_artifacts``,
+``download_artifacts``, ``autolog``, ``flush``. ``configure(**settings)`` points them at
+other stores and ``get_client()`` returns the client they use. ``GannetClient`` is the
+explicit client; ``Settings`` the settings object.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+__version__ = "0.1.0"
+
+_FLUENT = (
+    "active_run",
+    "autolog",
+    "configure",
+    "download_artifacts",
+    "end_run",
+    "flush",
+    "get_client",
+    "get_metric_history",
+    "get_run",
+    "list_artifacts",
+    "log_artifact",
+    "log_artifacts",
+    "log_dict",
+    "log_figure",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
+    "log_text",
+    "search_runs",
+    "set_experiment",
+    "set_tag",
+    "set_tags",
+    "start_run",
+)
+_ELSEWHERE = {
+    "GannetClient": "gannet.client.client",
+    "Settings": "gannet.core.settings",
+    "GannetError": "gannet.core.errors",
+}
+
+__all__ = [*_FLUENT, *_ELSEWHERE, "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FLUENT:
+        value = getattr(import_module("gannet.client.fluent"), name)
+    elif name in _ELSEWHERE:
+        value = getattr(import_module(_ELSEWHERE[name]), name)
+    else:
+        raise AttributeError(f"module 'gannet' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,129 @@
+"""What a run ran on: Python, platform, installed packages, and the state of the git tree.
+
+Captured once per process and reused by every run it starts (listing packages and asking
+git cost tens of milliseconds; a training script starting many runs should not pay that
+each time). Packages are a digest plus the full list as an artifact; a dirty tree keeps
+its diff, so "what code made this?" has an answer even before a commit.
+"""
+
+from __future__ import annotations
+
+import functools
+import platform
+import subprocess
+import sys
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from gannet.core.digests import digest_bytes
+
+MAX_DIFF_BYTES = 5 * 1024 * 1024  # a diff bigger than this is cut (and says so)
+
+
+@dataclass(frozen=True)
+class GitState:
+    commit: str
+    branch: str | None
+    dirty: bool
+    diff: str  # empty when clean
+    remote: str | None
+
+
+@dataclass(frozen=True)
+class Environment:
+    python: str
+    implementation: str
+    platform: str
+    packages: str  # "name==version" lines, sorted
+    packages_digest: str
+    git: GitState | None
+
+    def tags(self) -> dict[str, str]:
+        values = {
+            "gannet.python": self.python,
+            "gannet.platform": self.platform,
+            "gannet.packages.digest": self.packages_digest,
+        }
+        if self.git:
+            values["gannet.git.commit"] = self.git.commit
+            values["gannet.git.dirty"] = str(self.git.dirty).lower()
+            if self.git.branch:
+                values["gannet.git.branch"] = self.git.branch
+            if self.git.remote:
+                values["gannet.git.remote"] = self.git.remote
+        return values
+
+    def files(self) -> dict[str, bytes]:
+        """Artifacts to store with the run, by path."""
+        result = {"environment/requirements.txt": self.packages.encode()}
+        if self.git and self.git.diff:
+            result["environment/git.diff"] = self.git.diff.encode()
+        return result
+
+
+def capture(source_dir: str | Path | None = None) -> Environment:
+    """The environment of this process; git is read in ``source_dir`` (default: cwd)."""
+    folder = str(Path(source_dir).resolve()) if source_dir else str(Path.cwd())
+    packages = _packages()
+    return Environment(
+        python=platform.python_version(),
+        implementation=platform.python_implementation(),
+        platform=platform.platform(),
+        packages=packages,
+        packages_digest=digest_bytes(packages.encode()),
+        git=_git_state(folder),
+    )
+
+
+@functools.cache
+def _packages() -> str:
+    seen: dict[str, str] = {}
+    for dist in metadata.distributions():
+        name = dist.metadata["Name"]
+        if name and name.lower() not in seen:
+            seen[name.lower()] = f"{name}=={dist.version}"
+    return "\n".join(sorted(seen.values(), key=str.lower)) + "\n"
+
+
+@functools.cache
+def _git_state(folder: str) -> GitState | None:
+    commit = _git(folder, "rev-parse", "HEAD")
+    if commit is None:
+        return None  # not a git tree, no commits yet, or no git installed
+    status = _git(folder, "status", "--porcelain", "--untracked-files=no") or ""
+    diff = _git(folder, "diff", "HEAD", "--no-color", "--no-ext-diff") if status else ""
+    if diff and len(diff) > MAX_DIFF_BYTES:
+        diff = diff[:MAX_DIFF_BYTES] + "\n# diff cut at 5 MiB by gannet\n"
+    branch = _git(folder, "rev-parse", "--abbrev-ref", "HEAD")
+    return GitState(
+        commit=commit,
+        branch=None if branch in (None, "HEAD") else branch,
+        dirty=bool(status),
+        diff=diff or "",
+        remote=_git(folder, "config", "--get", "remote.origin.url"),
+    )
+
+
+def _git(folder: str, *args: str) -> str | None:
+    try:
+        done = subprocess.run(
+            ["git", "-C", folder, *args],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def source_of_main() -> tuple[str, Path | None]:
+    """The script being run (name, folder) — '<interactive>' in a REPL or notebook."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if not path:
+        return "<interactive>", None
+    resolved = Path(path).resolve()
+    return str(resolved), resolved.parent

@@ -1,0 +1,260 @@
+"""Tracking's SQL: rows in, plain types out. Every function takes an open connection.
+
+The service decides what is valid and which transaction to use; this module only knows
+how the tables are shaped, so each query is written once.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from gannet.store.metadata import dialect
+from gannet.tracking.tables import (
+    artifacts,
+    experiment_tags,
+    experiments,
+    latest_metrics,
+    metrics,
+    params,
+    runs,
+    tags,
+)
+from gannet.tracking.types import Experiment, Metric, Run, RunData, RunInfo, RunStatus
+
+# A metric point on its way to the store: (run_id, key, value, timestamp, step).
+Point = tuple[str, str, float, int, int]
+
+
+# -- experiments -------------------------------------------------------------------------
+
+
+def experiment_rows(conn: Connection, where: sa.ColumnElement | None = None) -> list[Experiment]:
+    stmt = sa.select(experiments).order_by(experiments.c.creation_time, experiments.c.name)
+    if where is not None:
+        stmt = stmt.where(where)
+    rows = conn.execute(stmt).mappings().all()
+    if not rows:
+        return []
+    ids = [r["experiment_id"] for r in rows]
+    tag_map: dict[str, dict[str, str]] = {i: {} for i in ids}
+    for eid, key, value in conn.execute(
+        sa.select(
+            experiment_tags.c.experiment_id, experiment_tags.c.key, experiment_tags.c.value
+        ).where(experiment_tags.c.experiment_id.in_(ids))
+    ):
+        tag_map[eid][key] = value
+    return [Experiment(**r, tags=tag_map[r["experiment_id"]]) for r in rows]
+
+
+def set_experiment_tags(conn: Connection, experiment_id: str, values: dict[str, str]) -> None:
+    if not values:
+        return
+    stmt = dialect.insert(conn, experiment_tags)
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["experiment_id", "key"], set_={"value": stmt.excluded.value}
+        ),
+        [{"experiment_id": experiment_id, "key": k, "value": v} for k, v in values.items()],
+    )
+
+
+# -- runs ----------------------------------------------------------------------------------
+
+
+def run_info_rows(conn: Connection, run_ids: Sequence[str]) -> dict[str, RunInfo]:
+    result: dict[str, RunInfo] = {}
+    for chunk in _chunks(run_ids, 900):
+        for r in conn.execute(sa.select(runs).where(runs.c.run_id.in_(chunk))).mappings():
+            result[r["run_id"]] = RunInfo(
+                run_id=r["run_id"],
+                experiment_id=r["experiment_id"],
+                run_name=r["name"],
+                status=RunStatus(r["status"]),
+                start_time=r["start_time"],
+                end_time=r["end_time"],
+                parent_run_id=r["parent_run_id"],
+                user_id=r["user_id"],
+                source_name=r["source_name"],
+                source_type=r["source_type"],
+                git_commit=r["git_commit"],
+                lifecycle_stage=r["lifecycle_stage"],
+                artifact_uri=r["artifact_uri"],
+            )
+    return result
+
+
+def load_runs(conn: Connection, run_ids: Sequence[str]) -> list[Run]:
+    """Whole runs (info, latest metrics, params, tags) in the order of ``run_ids``."""
+    infos = run_info_rows(conn, run_ids)
+    data: dict[str, RunData] = {rid: RunData() for rid in infos}
+    for chunk in _chunks(list(infos), 900):
+        for rid, key, value in conn.execute(
+            sa.select(params.c.run_id, params.c.key, params.c.value).where(
+                params.c.run_id.in_(chunk)
+            )
+        ):
+            data[rid].params[key] = value
+        for rid, key, value in conn.execute(
+            sa.select(tags.c.run_id, tags.c.key, tags.c.value).where(tags.c.run_id.in_(chunk))
+        ):
+            data[rid].tags[key] = value
+        for rid, key, value, is_nan in conn.execute(
+            sa.select(
+                latest_metrics.c.run_id,
+                latest_metrics.c.key,
+                latest_metrics.c.value,
+                latest_metrics.c.is_nan,
+            ).where(latest_metrics.c.run_id.in_(chunk))
+        ):
+            data[rid].metrics[key] = math.nan if is_nan else value
+    return [Run(infos[rid], data[rid]) for rid in run_ids if rid in infos]
+
+
+# -- params, tags, metrics ----------------------------------------------------------------
+
+
+def insert_params(conn: Connection, run_id: str, values: dict[str, str]) -> dict[str, str]:
+    """Insert params that are new; return the stored value of every key asked about.
+
+    Insert-if-absent then read back is race-free across processes: whoever inserts a key
+    first wins, and everyone else sees that value and can report a conflict.
+    """
+    if not values:
+        return {}
+    stmt = dialect.insert(conn, params).on_conflict_do_nothing(index_elements=["run_id", "key"])
+    conn.execute(stmt, [{"run_id": run_id, "key": k, "value": v} for k, v in values.items()])
+    stored: dict[str, str] = {}
+    for chunk in _chunks(list(values), 900):
+        rows = conn.execute(
+            sa.select(params.c.key, params.c.value).where(
+                params.c.run_id == run_id, params.c.key.in_(chunk)
+            )
+        )
+        stored.update((key, value) for key, value in rows)
+    return stored
+
+
+def set_tags(conn: Connection, run_id: str, values: dict[str, str]) -> None:
+    if not values:
+        return
+    stmt = dialect.insert(conn, tags)
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["run_id", "key"], set_={"value": stmt.excluded.value}
+        ),
+        [{"run_id": run_id, "key": k, "value": v} for k, v in values.items()],
+    )
+
+
+def insert_points(conn: Connection, points: Sequence[Point]) -> None:
+    """Append points to the history and move each (run, key)'s latest value forward.
+
+    The latest value is the point with the greatest (step, timestamp, value); the upsert
+    only overwrites a stored latest that is smaller, so concurrent writers converge.
+    """
+    if not points:
+        return
+    conn.execute(
+        metrics.insert(),
+        [
+            {
+                "run_id": run_id,
+                "key": key,
+                "value": None if value != value else value,
+                "is_nan": value != value,
+                "timestamp": ts,
+                "step": step,
+            }
+            for run_id, key, value, ts, step in points
+        ],
+    )
+    latest: dict[tuple[str, str], Point] = {}
+    for point in points:
+        ident = (point[0], point[1])
+        best = latest.get(ident)
+        if best is None or _later(point, best):
+            latest[ident] = point
+    stmt = dialect.insert(conn, latest_metrics)
+    ex, cur = stmt.excluded, latest_metrics.c
+    newer = sa.or_(
+        ex.step > cur.step,
+        sa.and_(ex.step == cur.step, ex.timestamp > cur.timestamp),
+        sa.and_(ex.step == cur.step, ex.timestamp == cur.timestamp, ex.value > cur.value),
+    )
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["run_id", "key"],
+            set_={c: getattr(ex, c) for c in ("value", "is_nan", "timestamp", "step")},
+            where=newer,
+        ),
+        [
+            {
+                "run_id": run_id,
+                "key": key,
+                "value": None if value != value else value,
+                "is_nan": value != value,
+                "timestamp": ts,
+                "step": step,
+            }
+            for run_id, key, value, ts, step in latest.values()
+        ],
+    )
+
+
+def _later(a: Point, b: Point) -> bool:
+    if (a[4], a[3]) != (b[4], b[3]):
+        return (a[4], a[3]) > (b[4], b[3])
+    return a[2] > b[2]  # NaN compares False: a NaN never displaces a number at a tie
+
+
+def metric_history(conn: Connection, run_id: str, key: str) -> list[Metric]:
+    rows = conn.execute(
+        sa.select(metrics.c.value, metrics.c.is_nan, metrics.c.timestamp, metrics.c.step)
+        .where(metrics.c.run_id == run_id, metrics.c.key == key)
+        .order_by(metrics.c.step, metrics.c.timestamp, metrics.c.id)
+    )
+    return [
+        Metric(key, math.nan if is_nan else value, ts, step) for value, is_nan, ts, step in rows
+    ]
+
+
+# -- artifacts --------------------------------------------------------------------------------
+
+
+def index_artifacts(conn: Connection, run_id: str, files: Iterable[tuple[str, str, int]]) -> None:
+    """Record (path, digest, size) files of a run; logging a path again replaces it."""
+    rows = [{"run_id": run_id, "path": p, "digest": d, "size": s} for p, d, s in files]
+    if not rows:
+        return
+    stmt = dialect.insert(conn, artifacts)
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["run_id", "path"],
+            set_={"digest": stmt.excluded.digest, "size": stmt.excluded.size},
+        ),
+        rows,
+    )
+
+
+def artifact_rows(conn: Connection, run_id: str, prefix: str) -> list[tuple[str, str, int]]:
+    """(path, digest, size) of every file at or below ``prefix`` ('' = all), sorted by path."""
+    stmt = sa.select(artifacts.c.path, artifacts.c.digest, artifacts.c.size).where(
+        artifacts.c.run_id == run_id
+    )
+    if prefix:  # substr, not LIKE: exact and case-sensitive on every database
+        stmt = stmt.where(
+            sa.or_(
+                artifacts.c.path == prefix,
+                sa.func.substr(artifacts.c.path, 1, len(prefix) + 1) == prefix + "/",
+            )
+        )
+    return [tuple(r) for r in conn.execute(stmt.order_by(artifacts.c.path))]
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,0 +1,500 @@
+"""Tracking use cases: experiments, runs, params, metrics, tags, artifacts, search.
+
+``TrackingService`` is the one place these behaviours and their validation live; the
+SDK, CLI and REST server are thin faces over it.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from gannet.core.clock import now_ms
+from gannet.core.errors import AlreadyExists, Conflict, InvalidArgument, InvalidState, NotFound
+from gannet.core.ids import new_id
+from gannet.core.pagination import decode_token, encode_token, query_fingerprint
+from gannet.core.settings import Settings
+from gannet.store.blobs import BlobStore
+from gannet.store.metadata import MetadataStore
+from gannet.tracking import query, repository, validation
+from gannet.tracking.environment import Environment
+from gannet.tracking.names import run_name as make_run_name
+from gannet.tracking.repository import Point
+from gannet.tracking.tables import experiments, runs, tags
+from gannet.tracking.types import (
+    Experiment,
+    FileInfo,
+    Lifecycle,
+    Metric,
+    Page,
+    Run,
+    RunStatus,
+    ViewType,
+)
+
+DEFAULT_EXPERIMENT_ID = "0"
+DEFAULT_EXPERIMENT_NAME = "Default"
+MAX_SEARCH_RESULTS = 50_000
+
+
+class TrackingService:
+    """Experiments and runs over a metadata store (rows) and a blob store (artifact bytes)."""
+
+    def __init__(self, metadata: MetadataStore, blobs: BlobStore, settings: Settings) -> None:
+        self.metadata = metadata
+        self.blobs = blobs
+        self.settings = settings
+        self._default_checked = False
+
+    # -- experiments ---------------------------------------------------------------------
+
+    def create_experiment(
+        self, name: str, tags: Mapping[str, str] | None = None, *, experiment_id: str | None = None
+    ) -> str:
+        name = validation.check_experiment_name(name)
+        tag_values = self._clean_tags(tags)
+        eid = experiment_id or new_id()
+        now = now_ms()
+        with self.metadata.write() as conn:
+            existing = conn.execute(
+                sa.select(experiments.c.experiment_id, experiments.c.lifecycle_stage).where(
+                    experiments.c.name == name
+                )
+            ).first()
+            if existing is not None:
+                state = " (deleted)" if existing[1] == Lifecycle.DELETED else ""
+                raise AlreadyExists(
+                    f"experiment {name!r} already exists{state} with id {existing[0]}",
+                    "use it with set_experiment, restore it, or choose another name",
+                )
+            conn.execute(
+                experiments.insert().values(
+                    experiment_id=eid,
+                    name=name,
+                    artifact_location=f"gannet:/experiments/{eid}",
+                    lifecycle_stage=Lifecycle.ACTIVE,
+                    creation_time=now,
+                    last_update_time=now,
+                )
+            )
+            repository.set_experiment_tags(conn, eid, tag_values)
+        return eid
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        if experiment_id == DEFAULT_EXPERIMENT_ID:
+            self.ensure_default_experiment()
+        with self.metadata.read() as conn:
+            found = repository.experiment_rows(
+                conn, experiments.c.experiment_id == str(experiment_id)
+            )
+        if not found:
+            raise NotFound(
+                f"no experiment with id {experiment_id!r}",
+                "list experiments with `gannet experiments list`",
+            )
+        return found[0]
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        if name == DEFAULT_EXPERIMENT_NAME:
+            self.ensure_default_experiment()
+        with self.metadata.read() as conn:
+            found = repository.experiment_rows(conn, experiments.c.name == name)
+        return found[0] if found else None
+
+    def list_experiments(self, view: ViewType = ViewType.ACTIVE) -> list[Experiment]:
+        self.ensure_default_experiment()
+        where = None if view == ViewType.ALL else experiments.c.lifecycle_stage == str(view)
+        with self.metadata.read() as conn:
+            return repository.experiment_rows(conn, where)
+
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        new_name = validation.check_experiment_name(new_name)
+        self.get_experiment(experiment_id)
+        with self.metadata.write() as conn:
+            clash = conn.execute(
+                sa.select(experiments.c.experiment_id).where(experiments.c.name == new_name)
+            ).scalar()
+            if clash is not None and clash != experiment_id:
+                raise AlreadyExists(
+                    f"cannot rename: experiment {new_name!r} already exists (id {clash})",
+                    "choose another name",
+                )
+            conn.execute(
+                experiments.update()
+                .where(experiments.c.experiment_id == experiment_id)
+                .values(name=new_name, last_update_time=now_ms())
+            )
+
+    def set_experiment_lifecycle(self, experiment_id: str, stage: Lifecycle) -> None:
+        """Soft delete (runs stay, hidden from listings) or restore an experiment."""
+        if experiment_id == DEFAULT_EXPERIMENT_ID and stage == Lifecycle.DELETED:
+            raise InvalidArgument(
+                "the Default experiment (id 0) cannot be deleted",
+                "delete its runs instead, or put new runs in another experiment",
+            )
+        self.get_experiment(experiment_id)
+        with self.metadata.write() as conn:
+            conn.execute(
+                experiments.update()
+                .where(experiments.c.experiment_id == experiment_id)
+                .values(lifecycle_stage=str(stage), last_update_time=now_ms())
+            )
+
+    def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
+        self.get_experiment(experiment_id)
+        with self.metadata.write() as conn:
+            repository.set_experiment_tags(conn, experiment_id, self._clean_tags({key: value}))
+
+    def ensure_default_experiment(self) -> None:
+        """Experiment "0", "Default", exists in every store (as MLflow clients expect)."""
+        if self._default_checked:
+            return
+        with self.metadata.read() as conn:
+            present = conn.execute(
+                sa.select(experiments.c.experiment_id).where(
+                    experiments.c.experiment_id == DEFAULT_EXPERIMENT_ID
+                )
+            ).first()
+        if present is None:
+            try:
+                self.create_experiment(DEFAULT_EXPERIMENT_NAME, experiment_id="0")
+            except (AlreadyExists, sa.exc.IntegrityError):
+                pass  # another process made it first
+        self._default_checked = True
+
+    # -- runs ------------------------------------------------------------------------------
+
+    def create_run(
+        self,
+        experiment_id: str,
+        *,
+        run_name: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        parent_run_id: str | None = None,
+        start_time: int | None = None,
+        user_id: str | None = None,
+        source_name: str = "",
+        source_type: str = "LOCAL",
+        git_commit: str | None = None,
+    ) -> Run:
+        experiment = self.get_experiment(experiment_id)
+        if experiment.lifecycle_stage != Lifecycle.ACTIVE:
+            raise InvalidState(
+                f"experiment {experiment.name!r} is deleted",
+                f"restore it (`gannet experiments restore {experiment_id}`) or use another",
+            )
+        if parent_run_id is not None:
+            self.get_run(parent_run_id)
+        tag_values = self._clean_tags(tags)
+        run_id = new_id()
+        name = run_name or make_run_name()
+        with self.metadata.write() as conn:
+            conn.execute(
+                runs.insert().values(
+                    run_id=run_id,
+                    experiment_id=experiment.experiment_id,
+                    name=name,
+                    status=RunStatus.RUNNING,
+                    start_time=start_time or now_ms(),
+                    end_time=None,
+                    parent_run_id=parent_run_id,
+                    user_id=user_id or self.settings.user,
+                    source_name=source_name,
+                    source_type=source_type,
+                    git_commit=git_commit,
+                    lifecycle_stage=Lifecycle.ACTIVE,
+                    artifact_uri=f"gannet:/runs/{run_id}/artifacts",
+                )
+            )
+            repository.set_tags(conn, run_id, tag_values)
+        return self.get_run(run_id)
+
+    def get_run(self, run_id: str) -> Run:
+        with self.metadata.read() as conn:
+            found = repository.load_runs(conn, [str(run_id)])
+        if not found:
+            raise NotFound(f"no run with id {run_id!r}", "find run ids with `gannet runs list`")
+        return found[0]
+
+    def update_run(
+        self,
+        run_id: str,
+        *,
+        status: RunStatus | str | None = None,
+        end_time: int | None = None,
+        run_name: str | None = None,
+    ) -> Run:
+        self.get_run(run_id)
+        values: dict[str, object] = {}
+        if status is not None:
+            try:
+                status = RunStatus(str(status).upper())
+            except ValueError:
+                raise InvalidArgument(
+                    f"unknown run status {status!r}",
+                    f"use one of {', '.join(s.value for s in RunStatus)}",
+                ) from None
+            values["status"] = status
+            if status.is_terminal:
+                values["end_time"] = end_time or now_ms()
+        if end_time is not None:
+            values["end_time"] = end_time
+        if run_name:
+            values["name"] = run_name
+        if values:
+            with self.metadata.write() as conn:
+                conn.execute(runs.update().where(runs.c.run_id == run_id).values(**values))
+        return self.get_run(run_id)
+
+    def set_run_lifecycle(self, run_id: str, stage: Lifecycle) -> None:
+        self.get_run(run_id)
+        with self.metadata.write() as conn:
+            conn.execute(
+                runs.update().where(runs.c.run_id == run_id).values(lifecycle_stage=str(stage))
+            )
+
+    # -- params, tags, metrics -----------------------------------------------------------
+
+    def log_batch(
+        self,
+        run_id: str,
+        *,
+        metrics: Sequence[Metric] = (),
+        params: Mapping[str, object] | None = None,
+        tags: Mapping[str, object] | None = None,
+    ) -> None:
+        """Params, tags and metrics of one run, all stored or (on any error) none."""
+        param_values = {
+            validation.check_key(k, "param"): validation.param_text(k, v)
+            for k, v in (params or {}).items()
+        }
+        tag_values = self._clean_tags(tags)
+        points = [self.point(run_id, m.key, m.value, m.timestamp, m.step) for m in metrics]
+        with self.metadata.write() as conn:
+            self._require_active(conn, run_id)
+            stored = repository.insert_params(conn, run_id, param_values)
+            changed = {k: (stored[k], v) for k, v in param_values.items() if stored[k] != v}
+            if changed:
+                key, (old, new) = next(iter(changed.items()))
+                raise Conflict(
+                    f"param {key!r} of run {run_id} is already {old!r}; cannot change it to "
+                    f"{new!r} (params are immutable; nothing of this batch was stored)",
+                    "log the new value under another key, or start a new run",
+                )
+            repository.set_tags(conn, run_id, tag_values)
+            repository.insert_points(conn, points)
+
+    def log_points(self, points: Sequence[Point]) -> set[str]:
+        """Append already-validated metric points (the SDK's buffered path).
+
+        Points of runs that do not exist or are deleted are not stored; their run ids are
+        returned so the caller can report them. Everything else lands in one transaction.
+        """
+        if not points:
+            return set()
+        run_ids = {p[0] for p in points}
+        with self.metadata.write() as conn:
+            active = set(
+                conn.execute(
+                    sa.select(runs.c.run_id).where(
+                        runs.c.run_id.in_(run_ids), runs.c.lifecycle_stage == Lifecycle.ACTIVE
+                    )
+                ).scalars()
+            )
+            rejected = run_ids - active
+            repository.insert_points(
+                conn, points if not rejected else [p for p in points if p[0] in active]
+            )
+        return rejected
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        with self.metadata.write() as conn:
+            self._require_active(conn, run_id)
+            result = conn.execute(tags.delete().where(tags.c.run_id == run_id, tags.c.key == key))
+        if result.rowcount == 0:
+            raise NotFound(
+                f"run {run_id} has no tag {key!r}", "list its tags with `gannet runs show`"
+            )
+
+    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+        self.get_run(run_id)
+        with self.metadata.read() as conn:
+            return repository.metric_history(conn, run_id, key)
+
+    def check_run_active(self, run_id: str) -> None:
+        with self.metadata.read() as conn:
+            self._require_active(conn, run_id)
+
+    @staticmethod
+    def point(run_id: str, key: str, value: object, timestamp: int | None, step: object) -> Point:
+        """Validate one metric point (what log_metric checks before buffering)."""
+        return (
+            run_id,
+            validation.check_key(key, "metric"),
+            validation.check_metric_value(key, value),
+            now_ms() if timestamp is None else int(timestamp),
+            0 if step is None else validation.check_step(step),
+        )
+
+    def record_environment(self, run_id: str, env: Environment) -> None:
+        """Tags that summarise the environment, and its full lists as artifacts."""
+        with self.metadata.write() as conn:
+            self._require_active(conn, run_id)
+            repository.set_tags(conn, run_id, env.tags())
+            if env.git:
+                conn.execute(
+                    runs.update().where(runs.c.run_id == run_id).values(git_commit=env.git.commit)
+                )
+        for path, data in env.files().items():
+            self.log_bytes(run_id, data, path)
+
+    # -- search ------------------------------------------------------------------------------
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        order_by: Sequence[str] | None = None,
+        max_results: int = 1000,
+        page_token: str | None = None,
+        view: ViewType = ViewType.ACTIVE,
+    ) -> Page[Run]:
+        if not 1 <= int(max_results) <= MAX_SEARCH_RESULTS:
+            raise InvalidArgument(
+                f"max_results must be between 1 and {MAX_SEARCH_RESULTS}, got {max_results}",
+                "page through larger results with page_token",
+            )
+        comparisons = query.parse_filter(filter_string)
+        order = query.parse_order_by(order_by)
+        ids = [str(e) for e in experiment_ids]
+        fingerprint = query_fingerprint(sorted(ids), filter_string, list(order_by or ()), str(view))
+        offset = decode_token(page_token, fingerprint)
+        stmt = query.search_statement(
+            ids, comparisons, order, str(view), limit=int(max_results) + 1, offset=offset
+        )
+        with self.metadata.read() as conn:
+            run_ids = list(conn.execute(stmt).scalars())
+            more = len(run_ids) > max_results
+            found = repository.load_runs(conn, run_ids[:max_results])
+        token = encode_token(offset + max_results, fingerprint) if more else None
+        return Page(found, token)
+
+    # -- artifacts -------------------------------------------------------------------------
+
+    def log_artifact(
+        self, run_id: str, local_path: str | os.PathLike, artifact_path: str | None = None
+    ) -> None:
+        """Store a file (or a whole folder) under ``artifact_path`` of the run."""
+        local = Path(local_path)
+        prefix = validation.artifact_path(artifact_path)
+        self.check_run_active(run_id)
+        if local.is_dir():
+            return self.log_artifacts(run_id, local, _join(prefix, local.name))
+        if not local.is_file():
+            raise NotFound(f"no file {str(local)!r} to log", "check the path")
+        ref = self.blobs.put_file(local)
+        self._index(run_id, [(_join(prefix, local.name), ref.digest, ref.size)])
+
+    def log_artifacts(
+        self, run_id: str, local_dir: str | os.PathLike, artifact_path: str | None = None
+    ) -> None:
+        local = Path(local_dir)
+        if not local.is_dir():
+            raise NotFound(f"no folder {str(local)!r} to log", "check the path")
+        prefix = validation.artifact_path(artifact_path)
+        self.check_run_active(run_id)
+        _, manifest = self.blobs.put_tree(local)
+        self._index(
+            run_id,
+            [(_join(prefix, p), e.digest, e.size) for p, e in manifest.entries.items()],
+        )
+
+    def log_bytes(self, run_id: str, data: bytes, artifact_file: str) -> None:
+        path = validation.artifact_path(artifact_file)
+        if not path:
+            raise InvalidArgument("artifact_file must name a file", "e.g. 'config.json'")
+        self.check_run_active(run_id)
+        ref = self.blobs.put_bytes(data)
+        self._index(run_id, [(path, ref.digest, ref.size)])
+
+    def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]:
+        """The files and folders directly under ``path`` (MLflow's listing shape)."""
+        self.get_run(run_id)
+        prefix = validation.artifact_path(path)
+        with self.metadata.read() as conn:
+            rows = repository.artifact_rows(conn, run_id, prefix)
+        entries: dict[str, FileInfo] = {}
+        for file_path, digest, size in rows:
+            if file_path == prefix:
+                return [FileInfo(file_path, False, size, digest)]
+            rest = file_path[len(prefix) + 1 :] if prefix else file_path
+            head, _, tail = rest.partition("/")
+            child = _join(prefix, head)
+            entries[child] = FileInfo(child, True) if tail else FileInfo(child, False, size, digest)
+        return sorted(entries.values(), key=lambda f: f.path)
+
+    def read_artifact(self, run_id: str, path: str) -> bytes:
+        clean = validation.artifact_path(path)
+        rows = self._artifact_files(run_id, clean)
+        if len(rows) != 1 or rows[0][0] != clean:
+            raise NotFound(f"run {run_id} has no artifact file {path!r}", "list them first")
+        return self.blobs.get_bytes(rows[0][1])
+
+    def download_artifacts(
+        self, run_id: str, path: str | None = None, dst_path: str | os.PathLike | None = None
+    ) -> Path:
+        """Copy a run's artifact (file or folder) into ``dst_path`` (a new temp folder if None).
+
+        As MLflow does, the artifact keeps its path: ``download_artifacts(id, "a/b", d)``
+        writes ``d/a/b`` and returns that path.
+        """
+        prefix = validation.artifact_path(path)
+        rows = self._artifact_files(run_id, prefix)
+        if not rows:
+            where = f"{path!r}" if prefix else "any artifacts"
+            raise NotFound(
+                f"run {run_id} has no artifact {where}", "list them with `gannet artifacts list`"
+            )
+        dest = Path(dst_path) if dst_path else Path(tempfile.mkdtemp(prefix="gannet-"))
+        self.blobs.get_files([(digest, dest / p) for p, digest, _ in rows])
+        return dest / prefix if prefix else dest
+
+    def _artifact_files(self, run_id: str, prefix: str) -> list[tuple[str, str, int]]:
+        self.get_run(run_id)
+        with self.metadata.read() as conn:
+            return repository.artifact_rows(conn, run_id, prefix)
+
+    def _index(self, run_id: str, files: Iterable[tuple[str, str, int]]) -> None:
+        with self.metadata.write() as conn:
+            self._require_active(conn, run_id)
+            repository.index_artifacts(conn, run_id, files)
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _require_active(conn: sa.Connection, run_id: str) -> None:
+        stage = conn.execute(
+            sa.select(runs.c.lifecycle_stage).where(runs.c.run_id == run_id)
+        ).scalar()
+        if stage is None:
+            raise NotFound(f"no run with id {run_id!r}", "find run ids with `gannet runs list`")
+        if stage != Lifecycle.ACTIVE:
+            raise InvalidState(
+                f"run {run_id} is deleted; nothing can be logged to it",
+                f"restore it with `gannet runs restore {run_id}` or start a new run",
+            )
+
+    @staticmethod
+    def _clean_tags(values: Mapping[str, object] | None) -> dict[str, str]:
+        return {
+            validation.check_key(k, "tag"): validation.tag_text(k, v)
+            for k, v in (values or {}).items()
+        }
+
+
+def _join(prefix: str, name: str) -> str:
+    return f"{prefix}/{name}" if prefix else name
