@@ -1,9 +1,10 @@
-"""The metric buffer: ``log_metric`` appends here in microseconds; a thread writes in bulk.
+"""The log buffer: ``log_metric``, ``log_param`` and ``set_tag`` append here in
+microseconds; a thread writes everything waiting in one transaction, in bulk.
 
-Bounded: when ``capacity`` points are waiting, the producer itself flushes before going
+Bounded: when ``capacity`` entries are waiting, the producer itself flushes before going
 on, so a loop that logs faster than the store writes slows down instead of growing
-memory. A failed write keeps its points for the next attempt and the error is raised
-by the next synchronous ``flush`` (end_run, exit), so nothing is dropped silently.
+memory. A failed write keeps its entries for the next attempt and the error is raised by
+the next synchronous ``flush`` (end_run, exit), so nothing is dropped silently.
 """
 
 from __future__ import annotations
@@ -11,14 +12,22 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
-from gannet.core.errors import InvalidState
+from gannet.core.errors import Conflict, InvalidState
 from gannet.tracking.repository import Point
+from gannet.tracking.service import Pending, WriteReport
 
-Sink = Callable[[list[Point]], set[str]]  # writes points, returns run ids it refused
+Sink = Callable[[Pending], WriteReport]
 
 
-class MetricBuffer:
+@dataclass
+class _Problems:
+    refused: dict[str, int] = field(default_factory=dict)  # run id -> entries not stored
+    conflicts: list[str] = field(default_factory=list)
+
+
+class LogBuffer:
     def __init__(
         self, sink: Sink, *, capacity: int = 100_000, interval: float = 0.2, batch: int = 10_000
     ) -> None:
@@ -26,19 +35,34 @@ class MetricBuffer:
         self._capacity = max(1, capacity)
         self._interval = interval
         self._batch = min(batch, self._capacity)
-        self._points: list[Point] = []
-        self._lock = threading.Lock()  # guards _points
+        self._pending = Pending()
+        self._lock = threading.Lock()  # guards _pending
         self._writing = threading.Lock()  # one write at a time keeps each run's order
         self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
         self._pid = 0
         self._error: Exception | None = None
-        self._refused: dict[str, int] = {}
+        self._problems = _Problems()
 
     def add(self, point: Point) -> None:
+        """The hot path of ``log_metric``."""
         with self._lock:
-            self._points.append(point)
-            waiting = len(self._points)
+            self._pending.points.append(point)
+            waiting = len(self._pending.points)
+        self._after_add(waiting)
+
+    def add_params(self, run_id: str, values: dict[str, str]) -> None:
+        with self._lock:
+            self._pending.params.extend((run_id, k, v) for k, v in values.items())
+            waiting = self._pending.size
+        self._after_add(waiting)
+
+    def add_tags(self, run_id: str, values: dict[str, str]) -> None:
+        with self._lock:
+            self._pending.tags.extend((run_id, k, v) for k, v in values.items())
+            waiting = self._pending.size
+        self._after_add(waiting)
+
+    def _after_add(self, waiting: int) -> None:
         if self._pid != os.getpid():
             self._start()
         if waiting >= self._batch:
@@ -46,55 +70,55 @@ class MetricBuffer:
             if waiting >= self._capacity:
                 self.flush()  # back-pressure: the producer waits for the store
 
-    def extend(self, points: list[Point]) -> None:
-        with self._lock:
-            self._points.extend(points)
-        if self._pid != os.getpid():
-            self._start()
-        self._wake.set()
-
     def flush(self) -> None:
         """Write everything buffered now; raise what went wrong since the last flush."""
         self._write()
         if self._error is not None:
             error, self._error = self._error, None
             raise error
-        if self._refused:
-            refused, self._refused = self._refused, {}
-            detail = ", ".join(f"{n} for run {r}" for r, n in refused.items())
+        problems, self._problems = self._problems, _Problems()
+        if problems.conflicts:
+            raise Conflict(
+                "; ".join(problems.conflicts) + " (params are immutable; the other values of "
+                "those writes were stored)",
+                "log the new value under another key, or start a new run",
+            )
+        if problems.refused:
+            detail = ", ".join(f"{n} for run {r}" for r, n in problems.refused.items())
             raise InvalidState(
-                f"metric points were not stored: {detail} (the run was deleted or never existed)",
+                f"logged values were not stored: {detail} (the run was deleted or never existed)",
                 "check the run id; restore a deleted run before logging to it",
             )
 
     @property
     def pending(self) -> int:
-        return len(self._points)
+        return self._pending.size
 
     def _write(self) -> None:
         with self._writing:
             with self._lock:
-                points, self._points = self._points, []
-            if not points:
+                pending, self._pending = self._pending, Pending()
+            if not pending.size:
                 return
             try:
-                refused = self._sink(points)
-            except Exception as exc:  # keep the points for the next attempt
+                report = self._sink(pending)
+            except Exception as exc:  # keep the entries for the next attempt
                 with self._lock:
-                    self._points[:0] = points
+                    self._pending = pending.merged_with(self._pending)
                 self._error = exc
                 return
             self._error = None
-            for run_id in refused:
-                self._refused[run_id] = self._refused.get(run_id, 0) + sum(
-                    1 for p in points if p[0] == run_id
-                )
+            for run_id in report.refused_runs:
+                self._problems.refused[run_id] = self._problems.refused.get(
+                    run_id, 0
+                ) + pending.count_for(run_id)
+            self._problems.conflicts.extend(report.conflicts)
 
     def _start(self) -> None:
         """Start the writer thread (again, in a forked child, whose copy has none)."""
         self._pid = os.getpid()
-        self._thread = threading.Thread(target=self._run, name="gannet-metric-writer", daemon=True)
-        self._thread.start()
+        thread = threading.Thread(target=self._run, name="gannet-log-writer", daemon=True)
+        thread.start()
 
     def _run(self) -> None:
         while True:

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gannet.bootstrap import Services, build
-from gannet.client.buffer import MetricBuffer
-from gannet.core.errors import InvalidArgument
+from gannet.client.buffer import LogBuffer
+from gannet.core.errors import Conflict, InvalidArgument
 from gannet.core.settings import Settings
 from gannet.tracking.types import (
     Experiment,
@@ -67,8 +67,8 @@ class GannetClient:
         self._settings = settings
         self._overrides = overrides
         self._services: Services | None = None
-        self._buffer: MetricBuffer | None = None
-        self._known_runs: set[str] = set()
+        self._buffer: LogBuffer | None = None
+        self._params: dict[str, dict[str, str]] = {}  # run id -> params as this client knows them
         self._lock = threading.Lock()
 
     @property
@@ -88,11 +88,11 @@ class GannetClient:
         return self.services.tracking
 
     @property
-    def buffer(self) -> MetricBuffer:
+    def buffer(self) -> LogBuffer:
         if self._buffer is None:
             settings = self.settings
-            self._buffer = MetricBuffer(
-                self._tracking.log_points,
+            self._buffer = LogBuffer(
+                self._tracking.write_pending,
                 capacity=settings.buffer_size,
                 interval=settings.flush_interval,
             )
@@ -143,7 +143,7 @@ class GannetClient:
             start_time=start_time,
             **source,
         )
-        self._known_runs.add(run.run_id)
+        self._params[run.run_id] = {}
         return run
 
     def get_run(self, run_id: str) -> Run:
@@ -163,7 +163,7 @@ class GannetClient:
     def delete_run(self, run_id: str) -> None:
         self.flush()
         self._tracking.set_run_lifecycle(run_id, Lifecycle.DELETED)
-        self._known_runs.discard(run_id)
+        self._params.pop(run_id, None)
 
     def restore_run(self, run_id: str) -> None:
         self._tracking.set_run_lifecycle(run_id, Lifecycle.ACTIVE)
@@ -181,9 +181,8 @@ class GannetClient:
         synchronous: bool = False,
     ) -> None:
         """Buffer one point (validated now, written in bulk soon); ``synchronous`` waits."""
-        if run_id not in self._known_runs:
-            self._tracking.check_run_active(run_id)
-            self._known_runs.add(run_id)
+        if run_id not in self._params:
+            self._learn(run_id)
         self.buffer.add(self._tracking.point(run_id, key, value, timestamp, step))
         if synchronous:
             self.flush()
@@ -199,8 +198,24 @@ class GannetClient:
             self.log_metric(run_id, key, value, timestamp, step)
 
     def log_param(self, run_id: str, key: str, value: Any) -> Any:
-        self._tracking.log_batch(run_id, params={key: value})
+        """Buffer a param; a different value for a key already logged is refused now."""
+        self.log_params(run_id, {key: value})
         return value
+
+    def log_params(self, run_id: str, params: Mapping[str, Any]) -> None:
+        """Buffer params: all are checked first, so a refused call stores none of them."""
+        known = self._params[run_id] if run_id in self._params else self._learn(run_id)
+        values = self._tracking.clean_params(params)
+        for key, value in values.items():
+            if key in known and known[key] != value:
+                raise Conflict(
+                    f"param {key!r} of run {run_id} is already {known[key]!r}; cannot change "
+                    f"it to {value!r} (params are immutable; nothing of this call was stored)",
+                    "log the new value under another key, or start a new run",
+                )
+        fresh = {k: v for k, v in values.items() if k not in known}
+        known.update(fresh)
+        self.buffer.add_params(run_id, fresh)
 
     def log_batch(
         self,
@@ -210,12 +225,27 @@ class GannetClient:
         tags: Mapping[str, Any] | None = None,
     ) -> None:
         """Write now, in one transaction: all of it or (on any error) none of it."""
+        self.flush()
         self._tracking.log_batch(run_id, metrics=metrics, params=params, tags=tags)
+        if run_id in self._params:
+            self._params[run_id].update(self._tracking.clean_params(params))
 
     def set_tag(self, run_id: str, key: str, value: Any) -> None:
-        self._tracking.log_batch(run_id, tags={key: value})
+        self.set_tags(run_id, {key: value})
+
+    def set_tags(self, run_id: str, tags: Mapping[str, Any]) -> None:
+        """Buffer tags (a later value for the same key replaces the earlier one)."""
+        if run_id not in self._params:
+            self._learn(run_id)
+        self.buffer.add_tags(run_id, self._tracking.clean_tags(tags))
+
+    def _learn(self, run_id: str) -> dict[str, str]:
+        """First use of a run this client did not create: it must exist; learn its params."""
+        known = self._params[run_id] = self._tracking.get_params(run_id)
+        return known
 
     def delete_tag(self, run_id: str, key: str) -> None:
+        self.flush()
         self._tracking.delete_tag(run_id, key)
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:

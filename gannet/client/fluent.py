@@ -140,11 +140,11 @@ def start_run(
         if run_id is not None:
             run = c.update_run(run_id, status=RunStatus.RUNNING)
         else:
-            run = _new_run(c, experiment_id, run_name, tags, description, parent_run_id, nested)
             capture = c.settings.capture_environment if log_environment is None else log_environment
-            if capture:
-                _, folder = environment.source_of_main()
-                c._tracking.record_environment(run.run_id, environment.capture(folder))
+            env = environment.capture(environment.source_of_main()[1]) if capture else None
+            run = _new_run(
+                c, experiment_id, run_name, tags, description, parent_run_id, nested, env
+            )
         active = ActiveRun(run)
         _active.append(active)
         _install_exit_hooks()
@@ -159,6 +159,7 @@ def _new_run(
     description: str | None,
     parent_run_id: str | None,
     nested: bool,
+    env: environment.Environment | None,
 ) -> Run:
     experiment_id = experiment_id or _experiment_id or _experiment_from_env(c)
     parent = parent_run_id or (_active[-1].run_id if nested and _active else None)
@@ -173,6 +174,7 @@ def _new_run(
         parent_run_id=parent,
         source_name=source_name,
         source_type="NOTEBOOK" if source_name == "<interactive>" else "LOCAL",
+        environment=env,
     )
 
 
@@ -243,7 +245,7 @@ def log_param(key: str, value: Any) -> Any:
 
 
 def log_params(params: Mapping[str, Any]) -> None:
-    get_client().log_batch(_current_run_id(), params=params)
+    get_client().log_params(_current_run_id(), params)
 
 
 def set_tag(key: str, value: Any) -> None:
@@ -251,7 +253,7 @@ def set_tag(key: str, value: Any) -> None:
 
 
 def set_tags(tags: Mapping[str, Any]) -> None:
-    get_client().log_batch(_current_run_id(), tags=tags)
+    get_client().set_tags(_current_run_id(), tags)
 
 
 def log_artifact(local_path: str | os.PathLike, artifact_path: str | None = None) -> None:

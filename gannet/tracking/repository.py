@@ -23,11 +23,16 @@ from gannet.tracking.tables import (
     runs,
     tags,
 )
-from gannet.tracking.types import Experiment, Metric, Run, RunData, RunInfo, RunStatus
-
-# A metric point on its way to the store: (run_id, key, value, timestamp, step).
-Point = tuple[str, str, float, int, int]
-
+from gannet.tracking.types import (
+    Experiment,
+    KeyValue,
+    Metric,
+    Point,
+    Run,
+    RunData,
+    RunInfo,
+    RunStatus,
+)
 
 # -- experiments -------------------------------------------------------------------------
 
@@ -117,36 +122,47 @@ def load_runs(conn: Connection, run_ids: Sequence[str]) -> list[Run]:
 # -- params, tags, metrics ----------------------------------------------------------------
 
 
-def insert_params(conn: Connection, run_id: str, values: dict[str, str]) -> dict[str, str]:
-    """Insert params that are new; return the stored value of every key asked about.
+def insert_params(conn: Connection, rows: Sequence[KeyValue]) -> dict[tuple[str, str], str]:
+    """Insert params that are new; return the stored value of every (run, key) asked about.
 
     Insert-if-absent then read back is race-free across processes: whoever inserts a key
     first wins, and everyone else sees that value and can report a conflict.
     """
-    if not values:
+    if not rows:
         return {}
     stmt = dialect.insert(conn, params).on_conflict_do_nothing(index_elements=["run_id", "key"])
-    conn.execute(stmt, [{"run_id": run_id, "key": k, "value": v} for k, v in values.items()])
-    stored: dict[str, str] = {}
-    for chunk in _chunks(list(values), 900):
-        rows = conn.execute(
-            sa.select(params.c.key, params.c.value).where(
-                params.c.run_id == run_id, params.c.key.in_(chunk)
+    conn.execute(stmt, [{"run_id": r, "key": k, "value": v} for r, k, v in rows])
+    stored: dict[tuple[str, str], str] = {}
+    by_run: dict[str, list[str]] = {}
+    for run_id, key, _ in rows:
+        by_run.setdefault(run_id, []).append(key)
+    for run_id, keys in by_run.items():
+        for chunk in _chunks(keys, 900):
+            found = conn.execute(
+                sa.select(params.c.key, params.c.value).where(
+                    params.c.run_id == run_id, params.c.key.in_(chunk)
+                )
             )
-        )
-        stored.update((key, value) for key, value in rows)
+            stored.update(((run_id, key), value) for key, value in found)
     return stored
 
 
-def set_tags(conn: Connection, run_id: str, values: dict[str, str]) -> None:
-    if not values:
+def params_of(conn: Connection, run_id: str) -> dict[str, str]:
+    rows = conn.execute(sa.select(params.c.key, params.c.value).where(params.c.run_id == run_id))
+    return {key: value for key, value in rows}
+
+
+def set_tags(conn: Connection, rows: Sequence[KeyValue]) -> None:
+    """Upsert (run_id, key, value) tags; for a key given twice the last value wins."""
+    latest = {(r, k): v for r, k, v in rows}
+    if not latest:
         return
     stmt = dialect.insert(conn, tags)
     conn.execute(
         stmt.on_conflict_do_update(
             index_elements=["run_id", "key"], set_={"value": stmt.excluded.value}
         ),
-        [{"run_id": run_id, "key": k, "value": v} for k, v in values.items()],
+        [{"run_id": r, "key": k, "value": v} for (r, k), v in latest.items()],
     )
 
 

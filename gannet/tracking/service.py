@@ -23,7 +23,6 @@ from gannet.store.metadata import MetadataStore
 from gannet.tracking import query, repository, validation
 from gannet.tracking.environment import Environment
 from gannet.tracking.names import run_name as make_run_name
-from gannet.tracking.repository import Point
 from gannet.tracking.tables import experiments, runs, tags
 from gannet.tracking.types import (
     Experiment,
@@ -31,9 +30,14 @@ from gannet.tracking.types import (
     Lifecycle,
     Metric,
     Page,
+    Pending,
+    Point,
     Run,
+    RunData,
+    RunInfo,
     RunStatus,
     ViewType,
+    WriteReport,
 )
 
 DEFAULT_EXPERIMENT_ID = "0"
@@ -56,7 +60,7 @@ class TrackingService:
         self, name: str, tags: Mapping[str, str] | None = None, *, experiment_id: str | None = None
     ) -> str:
         name = validation.check_experiment_name(name)
-        tag_values = self._clean_tags(tags)
+        tag_values = self.clean_tags(tags)
         eid = experiment_id or new_id()
         now = now_ms()
         with self.metadata.write() as conn:
@@ -147,7 +151,7 @@ class TrackingService:
     def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
         self.get_experiment(experiment_id)
         with self.metadata.write() as conn:
-            repository.set_experiment_tags(conn, experiment_id, self._clean_tags({key: value}))
+            repository.set_experiment_tags(conn, experiment_id, self.clean_tags({key: value}))
 
     def ensure_default_experiment(self) -> None:
         """Experiment "0", "Default", exists in every store (as MLflow clients expect)."""
@@ -180,38 +184,47 @@ class TrackingService:
         source_name: str = "",
         source_type: str = "LOCAL",
         git_commit: str | None = None,
+        environment: Environment | None = None,
     ) -> Run:
-        experiment = self.get_experiment(experiment_id)
-        if experiment.lifecycle_stage != Lifecycle.ACTIVE:
-            raise InvalidState(
-                f"experiment {experiment.name!r} is deleted",
-                f"restore it (`gannet experiments restore {experiment_id}`) or use another",
-            )
-        if parent_run_id is not None:
-            self.get_run(parent_run_id)
-        tag_values = self._clean_tags(tags)
+        """A new RUNNING run; ``environment`` adds its tags and files in the same transaction."""
+        if experiment_id == DEFAULT_EXPERIMENT_ID:
+            self.ensure_default_experiment()
+        tag_values = self.clean_tags(tags)
+        files: list[tuple[str, str, int]] = []
+        if environment is not None:
+            tag_values.update(environment.tags())
+            git_commit = git_commit or (environment.git.commit if environment.git else None)
+            for path, data in environment.files().items():
+                ref = self.blobs.put_bytes(data)
+                files.append((path, ref.digest, ref.size))
         run_id = new_id()
-        name = run_name or make_run_name()
+        values = {
+            "run_id": run_id,
+            "experiment_id": str(experiment_id),
+            "name": run_name or make_run_name(),
+            "status": RunStatus.RUNNING,
+            "start_time": start_time or now_ms(),
+            "end_time": None,
+            "parent_run_id": parent_run_id,
+            "user_id": user_id or self.settings.user,
+            "source_name": source_name,
+            "source_type": source_type,
+            "git_commit": git_commit,
+            "lifecycle_stage": Lifecycle.ACTIVE,
+            "artifact_uri": f"gannet:/runs/{run_id}/artifacts",
+        }
         with self.metadata.write() as conn:
-            conn.execute(
-                runs.insert().values(
-                    run_id=run_id,
-                    experiment_id=experiment.experiment_id,
-                    name=name,
-                    status=RunStatus.RUNNING,
-                    start_time=start_time or now_ms(),
-                    end_time=None,
-                    parent_run_id=parent_run_id,
-                    user_id=user_id or self.settings.user,
-                    source_name=source_name,
-                    source_type=source_type,
-                    git_commit=git_commit,
-                    lifecycle_stage=Lifecycle.ACTIVE,
-                    artifact_uri=f"gannet:/runs/{run_id}/artifacts",
-                )
-            )
-            repository.set_tags(conn, run_id, tag_values)
-        return self.get_run(run_id)
+            self._require_active_experiment(conn, str(experiment_id))
+            if parent_run_id is not None:
+                self._require_active(conn, parent_run_id)
+            conn.execute(runs.insert().values(**values))
+            repository.set_tags(conn, [(run_id, k, v) for k, v in tag_values.items()])
+            repository.index_artifacts(conn, run_id, files)
+        info = RunInfo(
+            **{k: v for k, v in values.items() if k not in ("name",)},
+            run_name=values["name"],
+        )
+        return Run(info, RunData(tags=tag_values))
 
     def get_run(self, run_id: str) -> Run:
         with self.metadata.read() as conn:
@@ -228,7 +241,6 @@ class TrackingService:
         end_time: int | None = None,
         run_name: str | None = None,
     ) -> Run:
-        self.get_run(run_id)
         values: dict[str, object] = {}
         if status is not None:
             try:
@@ -239,15 +251,16 @@ class TrackingService:
                     f"use one of {', '.join(s.value for s in RunStatus)}",
                 ) from None
             values["status"] = status
-            if status.is_terminal:
-                values["end_time"] = end_time or now_ms()
-        if end_time is not None:
+            values["end_time"] = (end_time or now_ms()) if status.is_terminal else None
+        elif end_time is not None:
             values["end_time"] = end_time
         if run_name:
             values["name"] = run_name
         if values:
             with self.metadata.write() as conn:
-                conn.execute(runs.update().where(runs.c.run_id == run_id).values(**values))
+                result = conn.execute(runs.update().where(runs.c.run_id == run_id).values(**values))
+            if result.rowcount == 0:
+                raise NotFound(f"no run with id {run_id!r}", "find run ids with `gannet runs list`")
         return self.get_run(run_id)
 
     def set_run_lifecycle(self, run_id: str, stage: Lifecycle) -> None:
@@ -268,35 +281,30 @@ class TrackingService:
         tags: Mapping[str, object] | None = None,
     ) -> None:
         """Params, tags and metrics of one run, all stored or (on any error) none."""
-        param_values = {
-            validation.check_key(k, "param"): validation.param_text(k, v)
-            for k, v in (params or {}).items()
-        }
-        tag_values = self._clean_tags(tags)
-        points = [self.point(run_id, m.key, m.value, m.timestamp, m.step) for m in metrics]
+        pending = Pending(
+            points=[self.point(run_id, m.key, m.value, m.timestamp, m.step) for m in metrics],
+            params=[(run_id, k, v) for k, v in self.clean_params(params).items()],
+            tags=[(run_id, k, v) for k, v in self.clean_tags(tags).items()],
+        )
         with self.metadata.write() as conn:
             self._require_active(conn, run_id)
-            stored = repository.insert_params(conn, run_id, param_values)
-            changed = {k: (stored[k], v) for k, v in param_values.items() if stored[k] != v}
-            if changed:
-                key, (old, new) = next(iter(changed.items()))
+            conflicts = self._write(conn, pending)
+            if conflicts:
                 raise Conflict(
-                    f"param {key!r} of run {run_id} is already {old!r}; cannot change it to "
-                    f"{new!r} (params are immutable; nothing of this batch was stored)",
+                    f"{conflicts[0]} (params are immutable; nothing of this batch was stored)",
                     "log the new value under another key, or start a new run",
                 )
-            repository.set_tags(conn, run_id, tag_values)
-            repository.insert_points(conn, points)
 
-    def log_points(self, points: Sequence[Point]) -> set[str]:
-        """Append already-validated metric points (the SDK's buffered path).
+    def write_pending(self, pending: Pending) -> WriteReport:
+        """Store already-validated writes of any runs in one transaction (the SDK's buffer).
 
-        Points of runs that do not exist or are deleted are not stored; their run ids are
-        returned so the caller can report them. Everything else lands in one transaction.
+        Writes to runs that do not exist or are deleted, and params that already hold
+        another value, are not stored; the report names them so the caller can raise.
+        Everything else lands.
         """
-        if not points:
-            return set()
-        run_ids = {p[0] for p in points}
+        run_ids = {e[0] for group in (pending.points, pending.params, pending.tags) for e in group}
+        if not run_ids:
+            return WriteReport()
         with self.metadata.write() as conn:
             active = set(
                 conn.execute(
@@ -305,11 +313,41 @@ class TrackingService:
                     )
                 ).scalars()
             )
-            rejected = run_ids - active
-            repository.insert_points(
-                conn, points if not rejected else [p for p in points if p[0] in active]
-            )
-        return rejected
+            refused = run_ids - active
+            if refused:
+                pending = Pending(
+                    [p for p in pending.points if p[0] in active],
+                    [p for p in pending.params if p[0] in active],
+                    [t for t in pending.tags if t[0] in active],
+                )
+            conflicts = self._write(conn, pending)
+        return WriteReport(frozenset(refused), tuple(conflicts))
+
+    @staticmethod
+    def _write(conn: sa.Connection, pending: Pending) -> list[str]:
+        """Params (first value wins), then tags, then points; returns param conflicts."""
+        stored = repository.insert_params(conn, pending.params)
+        conflicts = [
+            f"param {key!r} of run {run_id} is already {stored[run_id, key]!r}; "
+            f"cannot change it to {value!r}"
+            for run_id, key, value in pending.params
+            if stored[run_id, key] != value
+        ]
+        repository.set_tags(conn, pending.tags)
+        repository.insert_points(conn, pending.points)
+        return conflicts
+
+    def get_params(self, run_id: str) -> dict[str, str]:
+        with self.metadata.read() as conn:
+            self._require_active(conn, run_id)
+            return repository.params_of(conn, run_id)
+
+    @staticmethod
+    def clean_params(values: Mapping[str, object] | None) -> dict[str, str]:
+        return {
+            validation.check_key(k, "param"): validation.param_text(k, v)
+            for k, v in (values or {}).items()
+        }
 
     def delete_tag(self, run_id: str, key: str) -> None:
         with self.metadata.write() as conn:
@@ -339,18 +377,6 @@ class TrackingService:
             now_ms() if timestamp is None else int(timestamp),
             0 if step is None else validation.check_step(step),
         )
-
-    def record_environment(self, run_id: str, env: Environment) -> None:
-        """Tags that summarise the environment, and its full lists as artifacts."""
-        with self.metadata.write() as conn:
-            self._require_active(conn, run_id)
-            repository.set_tags(conn, run_id, env.tags())
-            if env.git:
-                conn.execute(
-                    runs.update().where(runs.c.run_id == run_id).values(git_commit=env.git.commit)
-                )
-        for path, data in env.files().items():
-            self.log_bytes(run_id, data, path)
 
     # -- search ------------------------------------------------------------------------------
 
@@ -489,7 +515,25 @@ class TrackingService:
             )
 
     @staticmethod
-    def _clean_tags(values: Mapping[str, object] | None) -> dict[str, str]:
+    def _require_active_experiment(conn: sa.Connection, experiment_id: str) -> None:
+        found = conn.execute(
+            sa.select(experiments.c.name, experiments.c.lifecycle_stage).where(
+                experiments.c.experiment_id == experiment_id
+            )
+        ).first()
+        if found is None:
+            raise NotFound(
+                f"no experiment with id {experiment_id!r}",
+                "list experiments with `gannet experiments list`",
+            )
+        if found[1] != Lifecycle.ACTIVE:
+            raise InvalidState(
+                f"experiment {found[0]!r} is deleted",
+                f"restore it (`gannet experiments restore {experiment_id}`) or use another",
+            )
+
+    @staticmethod
+    def clean_tags(values: Mapping[str, object] | None) -> dict[str, str]:
         return {
             validation.check_key(k, "tag"): validation.tag_text(k, v)
             for k, v in (values or {}).items()

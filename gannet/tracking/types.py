@@ -120,3 +120,41 @@ def format_metric(value: float) -> str:
     if math.isinf(value):
         return "inf" if value > 0 else "-inf"
     return f"{value:.6g}"
+
+
+# A metric point on its way to the store: (run_id, key, value, timestamp, step).
+Point = tuple[str, str, float, int, int]
+# A param or tag on its way to the store: (run_id, key, value).
+KeyValue = tuple[str, str, str]
+
+
+@dataclass
+class Pending:
+    """Validated writes waiting to be stored together (the SDK's buffer holds one)."""
+
+    points: list[Point] = field(default_factory=list)
+    params: list[KeyValue] = field(default_factory=list)
+    tags: list[KeyValue] = field(default_factory=list)
+
+    @property
+    def size(self) -> int:
+        return len(self.points) + len(self.params) + len(self.tags)
+
+    def merged_with(self, later: Pending) -> Pending:
+        """This (older) batch followed by ``later``, keeping write order."""
+        return Pending(
+            self.points + later.points, self.params + later.params, self.tags + later.tags
+        )
+
+    def count_for(self, run_id: str) -> int:
+        return sum(
+            1 for group in (self.points, self.params, self.tags) for e in group if e[0] == run_id
+        )
+
+
+@dataclass(frozen=True)
+class WriteReport:
+    """What a bulk write could not store, for the caller to raise at its next flush."""
+
+    refused_runs: frozenset[str] = frozenset()  # deleted or unknown runs
+    conflicts: tuple[str, ...] = ()  # params that already had another value

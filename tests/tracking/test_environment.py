@@ -29,8 +29,7 @@ def test_run_records_python_packages_and_a_dirty_git_tree(sdk, tmp_path: Path):
 
     env = environment.capture(repo)
     client = sdk.get_client()
-    run = client.create_run("0")
-    client._tracking.record_environment(run.run_id, env)
+    run = client.create_run("0", environment=env)
 
     stored = sdk.get_run(run.run_id)
     tags = stored.data.tags

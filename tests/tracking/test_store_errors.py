@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 import gannet
 from gannet.bootstrap import build
-from gannet.client.buffer import MetricBuffer
+from gannet.client.buffer import LogBuffer
 from gannet.core.errors import SchemaTooNew, StoreLocked
 
 
@@ -52,11 +52,11 @@ def test_a_fast_producer_waits_for_the_store_instead_of_growing_memory(tmp_path)
     services = build(gannet.Settings.load(environ={}, cwd=tmp_path, home=tmp_path))
     run = services.tracking.create_run("0")
 
-    def slow_store(points):
+    def slow_store(pending):
         time.sleep(0.01)  # a store slower than the producer
-        return services.tracking.log_points(points)
+        return services.tracking.write_pending(pending)
 
-    buffer = MetricBuffer(slow_store, capacity=1000, interval=10, batch=1000)
+    buffer = LogBuffer(slow_store, capacity=1000, interval=10, batch=1000)
     high_water = 0
     for i in range(20_000):
         buffer.add((run.run_id, "k", float(i), 0, i))
@@ -72,7 +72,7 @@ def test_points_survive_a_locked_store_and_land_once_it_is_free(tmp_path):
     settings = gannet.Settings.load(environ={}, cwd=tmp_path, home=tmp_path, lock_timeout=0.2)
     services = build(settings)
     run = services.tracking.create_run("0")
-    buffer = MetricBuffer(services.tracking.log_points, capacity=1000, interval=30)
+    buffer = LogBuffer(services.tracking.write_pending, capacity=1000, interval=30)
     for i in range(10):
         buffer.add((run.run_id, "k", float(i), 0, i))
     db = sqlite3.connect(str(tmp_path / "gannet.db"), isolation_level=None)
