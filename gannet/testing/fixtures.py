@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,12 @@ from gannet.testing.postgres import PostgresUnavailable, empty_all_tables, tempo
 @pytest.fixture(scope="session")
 def postgres_database() -> Iterator[str]:
     """URL of a PostgreSQL database that exists for this test session only."""
+    with _database_or_skip() as url:
+        yield url
+
+
+@contextmanager
+def _database_or_skip() -> Iterator[str]:
     try:
         with temporary_database() as url:
             yield url
@@ -22,6 +29,16 @@ def postgres_database() -> Iterator[str]:
         if os.environ.get("CI"):
             pytest.fail(f"{exc} (CI is set, so PostgreSQL tests may not skip)")
         pytest.skip(str(exc))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fresh_metadata_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A metadata store URL with no schema at all (for migration tests), once per backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fresh.db'}"
+        return
+    with _database_or_skip() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
