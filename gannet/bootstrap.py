@@ -32,9 +32,7 @@ def build(settings: Settings | None = None, **overrides: Any) -> Services:
         settings = Settings.load(**overrides)
     elif overrides:
         settings = settings.replace(**overrides)
-    import gannet.tracking.tables  # noqa: F401 - registers tracking's tables on the MetaData
-
-    metadata = MetadataStore(settings.metadata_url, lock_timeout=settings.lock_timeout).open()
+    metadata = open_metadata(settings)
     try:
         metadata.upgrade()
     except BaseException:
@@ -49,3 +47,10 @@ def build(settings: Settings | None = None, **overrides: Any) -> Services:
         blobs=blobs,
         tracking=TrackingService(metadata, blobs, settings),
     )
+
+
+def open_metadata(settings: Settings) -> MetadataStore:
+    """The metadata store named by ``settings``, connected but not migrated."""
+    import gannet.tracking.tables  # noqa: F401 - registers tracking's tables on the MetaData
+
+    return MetadataStore(settings.metadata_url, lock_timeout=settings.lock_timeout).open()

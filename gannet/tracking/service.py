@@ -397,7 +397,9 @@ class TrackingService:
         comparisons = query.parse_filter(filter_string)
         order = query.parse_order_by(order_by)
         ids = [str(e) for e in experiment_ids]
-        fingerprint = query_fingerprint(sorted(ids), filter_string, list(order_by or ()), str(view))
+        fingerprint = query_fingerprint(
+            sorted(ids), filter_string or "", list(order_by or ()), str(view)
+        )
         offset = decode_token(page_token, fingerprint)
         stmt = query.search_statement(
             ids, comparisons, order, str(view), limit=int(max_results) + 1, offset=offset

@@ -1,0 +1,206 @@
+"""The ``gannet`` command: global options, the command groups, and error handling.
+
+Every command is a thin face over a service call. The services are built on first use,
+once per invocation, by ``CliState`` (``ctx.obj``) from the global options; a command
+that needs no store (``--help``, ``info``) never opens one. Heavy imports (SQLAlchemy
+through ``gannet.bootstrap``) happen inside commands, so ``gannet --help`` stays fast.
+
+A ``GannetError`` ends the command with ``Error: <message>``, ``  hint: <hint>`` on
+stderr and exit status 1, never a traceback; usage errors exit with 2 (Typer's own).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from gannet.cli import artifacts, db, experiments, output, runs
+from gannet.core.errors import GannetError
+
+if TYPE_CHECKING:
+    from gannet.bootstrap import Services
+    from gannet.core.settings import Settings
+    from gannet.tracking.service import TrackingService
+
+
+class CliState:
+    """What one invocation shares: the global options, and settings/services made lazily."""
+
+    def __init__(
+        self, home: Path | None, metadata_url: str | None, artifacts_url: str | None
+    ) -> None:
+        self.arguments = {
+            name: value
+            for name, value in (
+                ("home", home),
+                ("metadata_url", metadata_url),
+                ("artifacts_url", artifacts_url),
+            )
+            if value is not None
+        }
+        self._settings: Settings | None = None
+        self._services: Services | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            from gannet.core.settings import Settings
+
+            self._settings = Settings.load(**self.arguments)
+        return self._settings
+
+    @property
+    def services(self) -> Services:
+        """The stores and services (opening, and migrating, the metadata store)."""
+        if self._services is None:
+            from gannet.bootstrap import build
+
+            self._services = build(self.settings)
+        return self._services
+
+    @property
+    def tracking(self) -> TrackingService:
+        return self.services.tracking
+
+    def close(self) -> None:
+        if self._services is not None:
+            self._services.close()
+            self._services = None
+
+
+class GannetGroup(TyperGroup):
+    """The top-level group: turns a ``GannetError`` from any command into exit status 1."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except GannetError as error:
+            output.print_error(error)
+            raise typer.Exit(1) from None
+
+
+app = typer.Typer(
+    name="gannet",
+    cls=GannetGroup,
+    help="Gannet: track, register, serve and monitor models. Stores come from --home, "
+    "GANNET_* variables or gannet.toml.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+app.add_typer(experiments.app, name="experiments")
+app.add_typer(runs.app, name="runs")
+app.add_typer(artifacts.app, name="artifacts")
+app.add_typer(db.app, name="db")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from gannet import __version__
+
+        typer.echo(f"gannet {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _global_options(
+    ctx: typer.Context,
+    home: Annotated[
+        Path | None,
+        typer.Option(
+            "--home",
+            help="Gannet home folder (default: GANNET_HOME, gannet.toml's "
+            "folder/.gannet, or ~/.gannet).",
+            show_default=False,
+        ),
+    ] = None,
+    metadata_url: Annotated[
+        str | None,
+        typer.Option(
+            "--metadata-url",
+            metavar="URL",
+            help="Metadata store: sqlite:///path or postgresql://...",
+            show_default=False,
+        ),
+    ] = None,
+    artifacts_url: Annotated[
+        str | None,
+        typer.Option(
+            "--artifacts-url",
+            metavar="URL",
+            help="Artifact store: a folder or any fsspec URL (s3://bucket/prefix).",
+            show_default=False,
+        ),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print Gannet's version and exit."
+        ),
+    ] = False,
+) -> None:
+    state = CliState(home, metadata_url, artifacts_url)
+    ctx.obj = state
+    ctx.call_on_close(state.close)
+
+
+@app.command("info")
+def info(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Where the home, metadata store and artifact store are, and where each setting came from."""
+    settings = ctx.obj.settings
+    rows = [
+        (name, _shown(name, getattr(settings, name)), settings.sources.get(name, "default"))
+        for name in settings.sources
+    ]
+    config = str(settings.config_file) if settings.config_file else None
+    if as_json:
+        output.print_json(
+            {
+                "config_file": config,
+                "settings": {name: {"value": value, "source": src} for name, value, src in rows},
+            }
+        )
+        return
+    grid = output.table("Setting", "Value", "Source", title="Gannet settings")
+    for name, value, source in rows:
+        grid.add_row(output.text(name, "bold"), output.text(value), output.text(source, "dim"))
+    output.show(grid)
+    output.say(f"config file: {config or 'none found'}")
+
+
+def _shown(name: str, value: object) -> object:
+    """A setting's value as shown: Paths as text, passwords in URLs hidden."""
+    if isinstance(value, Path):
+        return str(value)
+    if name.endswith("_url") and isinstance(value, str):
+        return _hide_password(value)
+    return value
+
+
+def _hide_password(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    if not sep or not at or ":" not in credentials:
+        return url
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}"
+
+
+def main() -> None:
+    """The console script ``gannet`` (and ``python -m gannet``)."""
+    try:
+        app(prog_name="gannet")
+    except GannetError as error:  # raised outside a command, e.g. while closing stores
+        output.print_error(error)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

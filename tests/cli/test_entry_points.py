@@ -1,0 +1,104 @@
+"""The real entry points (console script, ``python -m gannet``), a light ``--help``, and docs.
+
+``docs/cli.md`` must have a section per command, and mention every option of it, so the
+page cannot drift from the code.
+"""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import typer
+
+from gannet.cli.app import app
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs" / "cli.md"
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GANNET_")}
+    env.update(NO_COLOR="1", COLUMNS="120")
+    return subprocess.run(args, capture_output=True, text=True, cwd=cwd, env=env, timeout=120)
+
+
+def test_python_dash_m_gannet_runs_the_cli(tmp_path):
+    result = run(sys.executable, "-m", "gannet", "--help", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    for group in ("experiments", "runs", "artifacts", "db", "info"):
+        assert group in result.stdout
+
+
+def test_console_script_reports_errors_without_a_traceback(tmp_path):
+    script = Path(sys.executable).parent / "gannet"
+    if not script.exists():
+        pytest.skip("the gannet console script is not installed in this environment")
+    home = tmp_path / "home"
+    result = run(str(script), "--home", str(home), "runs", "show", "nope", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error: no run with id 'nope'")
+    assert "hint: find run ids with `gannet runs list`" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+    version = run(str(script), "--version", cwd=tmp_path)
+    assert version.returncode == 0
+    assert version.stdout.startswith("gannet ")
+
+
+def test_the_cli_modules_import_no_heavy_libraries(tmp_path):
+    code = (
+        "import sys, gannet.cli.app; "
+        "heavy = {'sqlalchemy', 'pandas', 'alembic', 'fsspec', 'numpy'} & set(sys.modules); "
+        "print(sorted(heavy))"
+    )
+    result = run(sys.executable, "-c", code, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def command_paths() -> dict[str, list[str]]:
+    """``"gannet runs search"`` -> its option names, for every command of the app."""
+    found: dict[str, list[str]] = {}
+
+    def walk(command: object, path: str) -> None:
+        subcommands = getattr(command, "commands", None)
+        if subcommands:
+            for name, sub in subcommands.items():
+                walk(sub, f"{path} {name}")
+            return
+        options = [
+            opt
+            for param in command.params
+            for opt in param.opts
+            if opt.startswith("--") and opt != "--help"
+        ]
+        found[path] = options
+
+    walk(typer.main.get_command(app), "gannet")
+    return found
+
+
+def doc_sections() -> dict[str, str]:
+    """Heading ``### `gannet ...` `` -> the text under it."""
+    text = DOCS.read_text(encoding="utf-8")
+    parts = re.split(r"^### `(gannet[^`]*)`\s*$", text, flags=re.MULTILINE)
+    return dict(zip(parts[1::2], parts[2::2], strict=True))
+
+
+def test_every_command_and_option_is_documented():
+    commands = command_paths()
+    assert "gannet runs search" in commands
+    assert "--order-by" in commands["gannet runs search"]
+    sections = doc_sections()
+    assert sorted(sections) == sorted(commands), "docs/cli.md headings != the app's commands"
+    for path, options in commands.items():
+        body = sections[path]
+        assert f"$ {path}" in body, f"{path} has no example in docs/cli.md"
+        for option in options:
+            assert option in body, f"{path} {option} is not documented in docs/cli.md"
+    text = DOCS.read_text(encoding="utf-8")
+    for option in ("--home", "--metadata-url", "--artifacts-url", "--version"):
+        assert option in text
