@@ -83,7 +83,7 @@ def main() -> None:
         f"gannet runs compare {' '.join(r.run_id for r in gannet.search_runs(max_results=3))}",
         f"gannet artifacts get {top.run_id} plots -o ./plots",
     ):
-        console.print(f"  [dim]$[/] {command}")
+        console.print(f"  [dim]$[/] {command}", soft_wrap=True)
 
 
 if __name__ == "__main__":

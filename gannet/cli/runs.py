@@ -215,7 +215,7 @@ RUN_COLUMNS = (
     output.Column("Status", 9, fixed=True),
     output.Column("Started", 19, drop=2, fixed=True),
     output.Column("Duration", 8, drop=1, fixed=True),
-    output.Column("Metrics", 12),
+    output.Column("Metrics", 24),
 )
 
 

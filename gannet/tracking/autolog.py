@@ -31,15 +31,18 @@ class Sink(Protocol):
 
 
 def enable(sink: Sink) -> None:
-    """Patch ``fit`` of every scikit-learn estimator class that defines one (idempotent)."""
+    """Patch ``fit`` of every scikit-learn estimator (idempotent)."""
     global _sink
     from sklearn.utils import all_estimators
 
     _sink = sink
-    for _, cls in all_estimators():
-        if "fit" in vars(cls) and cls not in _patched:
-            _patched[cls] = vars(cls)["fit"]
-            cls.fit = _logged_fit(vars(cls)["fit"])
+    for _, estimator in all_estimators():
+        # fit may be inherited from a base class that all_estimators does not list
+        # (RandomForestClassifier's comes from BaseForest): patch where it is defined.
+        owner = next((k for k in estimator.__mro__ if "fit" in vars(k)), None)
+        if owner is not None and owner not in _patched:
+            _patched[owner] = vars(owner)["fit"]
+            owner.fit = _logged_fit(vars(owner)["fit"])
 
 
 def disable() -> None:

@@ -49,6 +49,18 @@ def test_fit_inside_a_run_logs_there_and_inner_fits_stay_quiet(autolog):
     assert data.metrics["training_score"] > 0.9
 
 
+def test_inherited_fit_is_logged_too(autolog):
+    from sklearn.datasets import load_iris
+    from sklearn.ensemble import RandomForestClassifier  # fit comes from BaseForest
+
+    X, y = load_iris(return_X_y=True)
+    autolog.set_experiment("auto-inherited")
+    RandomForestClassifier(n_estimators=3, random_state=0).fit(X, y)
+    (run,) = autolog.search_runs()
+    assert run.info.run_name == "RandomForestClassifier"
+    assert run.data.params["n_estimators"] == "3"
+
+
 def test_disable_restores_plain_fit(autolog):
     from sklearn.linear_model import LinearRegression
 
