@@ -5,7 +5,7 @@ from types import ModuleType
 
 import pytest
 
-pytest_plugins = ["gannet.testing.fixtures"]
+pytest_plugins = ["gannet.testing.fixtures", "gannet.testing.s3"]
 
 
 @pytest.fixture

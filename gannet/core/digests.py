@@ -48,13 +48,9 @@ def digest_stream(stream: BinaryIO) -> tuple[str, int]:
 
 
 def digest_file(path: str | Path) -> tuple[str, int]:
-    """Digest and size of a local file; large files are hashed with blake3's own threads."""
-    path = Path(path)
-    size = path.stat().st_size
-    h = blake3.blake3(max_threads=blake3.blake3.AUTO if size > 64 * CHUNK else 1)
-    if size:
-        h.update_mmap(path)
-    return format_digest(h.hexdigest()), size
+    """Digest and size of a local file, read in chunks (memory stays flat for any size)."""
+    with open(path, "rb") as stream:
+        return digest_stream(stream)
 
 
 def is_digest(value: str) -> bool:

@@ -8,4 +8,8 @@ Nothing in the gannet package imports this. Use it as a pytest plugin
 - ``metadata_url``: parametrised over SQLite and PostgreSQL, empty for every test;
 - ``fresh_metadata_url``: the same, but without any schema (for migration tests);
 - ``settings``: a ``Settings`` whose home is a fresh temporary folder.
+
+``blob_contract.BlobStoreContract`` is the suite every blob store backend passes (subclass
+it and provide a ``store`` fixture); ``s3`` starts moto's S3 server on 127.0.0.1 for it
+(fixture ``s3_endpoint``, with ``pytest_plugins = ["gannet.testing.s3"]``).
 """

@@ -1,0 +1,19 @@
+"""The content-addressed blob store: artifact bytes named by their blake3 digest.
+
+- ``store``: ``BlobStore`` — put/get bytes, files, streams and folder trees, verified on
+  every read, de-duplicated on every write, parallel for many files
+- ``types``: ``BlobRef`` (digest + size), ``Manifest`` / ``ManifestEntry`` (a folder as
+  sorted path -> digest, size, mode; stored as a blob in canonical JSON)
+- ``reader``: the streaming reader that checks bytes against their digest as they pass
+- ``sources``: reading the caller's files: listing folders, hashing, noticing changes
+- ``backend``: the bytes layer's contract (``Backend``, ``Writer``) and storage errors
+- ``local`` / ``remote``: that layer on a local folder / on an fsspec object store
+- ``transfer``: the thread pool and the progress bar for many files
+
+Layout under the root: ``blobs/<2 hex>/<62 hex>`` and ``tmp/`` for writes in flight.
+"""
+
+from gannet.store.blobs.store import BlobStore
+from gannet.store.blobs.types import BlobRef, Manifest, ManifestEntry
+
+__all__ = ["BlobRef", "BlobStore", "Manifest", "ManifestEntry"]

@@ -1,0 +1,108 @@
+"""Blobs in a local folder.
+
+Plain ``os`` calls rather than fsspec's local filesystem: the hot path (copy a file in,
+stream a blob out) wants raw file descriptors, ``fsync`` and ``os.replace``. A blob is
+written to ``<root>/tmp/<uuid>`` (same filesystem, so the rename is atomic), fsynced, and
+renamed to its name; the folder is fsynced too, so a blob that ``put`` reported stored
+survives a power cut. Restored copies (``get_file``) need no such care: they can always
+be restored again.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from gannet.store.blobs.backend import Backend, Writer, blob_name
+
+
+class LocalBackend(Backend):
+    def __init__(self, location: str, fs: Any, root: str) -> None:
+        self.location = location
+        self.fs = fs
+        self.root = root.rstrip("/") or "/"
+        self._tmp = os.path.join(self.root, "tmp")
+
+    def create(self) -> None:
+        os.makedirs(os.path.join(self.root, "blobs"), exist_ok=True)
+        os.makedirs(self._tmp, exist_ok=True)
+
+    def _file(self, hex_digest: str) -> str:
+        return os.path.join(self.root, *blob_name(hex_digest).split("/"))
+
+    def stat(self, hex_digest: str) -> int | None:
+        try:
+            return os.stat(self._file(hex_digest)).st_size
+        except FileNotFoundError:
+            return None
+
+    def open_read(self, hex_digest: str) -> tuple[Any, int]:
+        raw = open(self._file(hex_digest), "rb", buffering=0)  # noqa: SIM115 - caller closes
+        return raw, os.fstat(raw.fileno()).st_size
+
+    def writer(self, hex_digest: str | None, size: int | None) -> Writer:
+        return _LocalWriter(self)
+
+    def write_bytes(self, hex_digest: str, data: bytes) -> None:
+        writer = _LocalWriter(self)
+        try:
+            writer.write(data)
+            writer.commit(hex_digest, len(data))
+        except BaseException:
+            writer.abort()
+            raise
+
+    def delete(self, hex_digest: str) -> None:
+        try:
+            os.unlink(self._file(hex_digest))
+        except FileNotFoundError:
+            pass
+
+    def iter_hex(self) -> Iterator[str]:
+        blobs = os.path.join(self.root, "blobs")
+        for prefix in sorted(os.listdir(blobs)) if os.path.isdir(blobs) else ():
+            folder = os.path.join(blobs, prefix)
+            if len(prefix) == 2 and os.path.isdir(folder):
+                for rest in sorted(os.listdir(folder)):
+                    yield prefix + rest
+
+
+class _LocalWriter(Writer):
+    def __init__(self, backend: LocalBackend) -> None:
+        self._backend = backend
+        self._tmp = os.path.join(backend._tmp, uuid.uuid4().hex)
+        self._file = open(self._tmp, "xb", buffering=0)  # noqa: SIM115 - commit/abort close it
+
+    def write(self, data: bytes | memoryview) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[self._file.write(view) :]
+
+    def commit(self, hex_digest: str, size: int) -> None:
+        os.fsync(self._file.fileno())
+        self._file.close()
+        final = self._backend._file(hex_digest)
+        folder = os.path.dirname(final)
+        os.makedirs(folder, exist_ok=True)
+        os.replace(self._tmp, final)
+        _fsync_folder(folder)
+
+    def abort(self) -> None:
+        self._file.close()
+        try:
+            os.unlink(self._tmp)
+        except FileNotFoundError:
+            pass
+
+
+def _fsync_folder(folder: str) -> None:
+    """Make a rename in ``folder`` durable (POSIX only; Windows cannot open folders)."""
+    if os.name != "posix":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
