@@ -29,7 +29,7 @@ class _Problems:
 
 class LogBuffer:
     def __init__(
-        self, sink: Sink, *, capacity: int = 100_000, interval: float = 0.2, batch: int = 10_000
+        self, sink: Sink, *, capacity: int = 100_000, interval: float = 0.2, batch: int = 2_000
     ) -> None:
         self._sink = sink
         self._capacity = max(1, capacity)
@@ -39,16 +39,19 @@ class LogBuffer:
         self._lock = threading.Lock()  # guards _pending
         self._writing = threading.Lock()  # one write at a time keeps each run's order
         self._wake = threading.Event()
-        self._pid = 0
+        self._started = False
+        self._fork_hook = False
         self._error: Exception | None = None
         self._problems = _Problems()
 
     def add(self, point: Point) -> None:
-        """The hot path of ``log_metric``."""
+        """The hot path of ``log_metric``: append, and wake the writer every ``batch`` points
+        so writing overlaps with logging (SQLite releases the GIL while it writes)."""
         with self._lock:
             self._pending.points.append(point)
             waiting = len(self._pending.points)
-        self._after_add(waiting)
+        if waiting >= self._batch or not self._started:
+            self._after_add(waiting)
 
     def add_params(self, run_id: str, values: dict[str, str]) -> None:
         with self._lock:
@@ -63,7 +66,7 @@ class LogBuffer:
         self._after_add(waiting)
 
     def _after_add(self, waiting: int) -> None:
-        if self._pid != os.getpid():
+        if not self._started:
             self._start()
         if waiting >= self._batch:
             self._wake.set()
@@ -115,10 +118,20 @@ class LogBuffer:
             self._problems.conflicts.extend(report.conflicts)
 
     def _start(self) -> None:
-        """Start the writer thread (again, in a forked child, whose copy has none)."""
-        self._pid = os.getpid()
+        """Start the writer thread (again in a forked child, whose copy of us has none)."""
+        self._started = True
+        if not self._fork_hook:
+            os.register_at_fork(after_in_child=self._forget_thread)
+            self._fork_hook = True
         thread = threading.Thread(target=self._run, name="gannet-log-writer", daemon=True)
         thread.start()
+
+    def _forget_thread(self) -> None:
+        """In a forked child: the parent writes what was pending; the child starts afresh."""
+        self._started = False
+        self._pending = Pending()
+        self._lock = threading.Lock()
+        self._writing = threading.Lock()
 
     def _run(self) -> None:
         while True:

@@ -9,7 +9,9 @@ its diff, so "what code made this?" has an answer even before a commit.
 from __future__ import annotations
 
 import functools
+import os
 import platform
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -65,6 +67,11 @@ class Environment:
 def capture(source_dir: str | Path | None = None) -> Environment:
     """The environment of this process; git is read in ``source_dir`` (default: cwd)."""
     folder = str(Path(source_dir).resolve()) if source_dir else str(Path.cwd())
+    return _capture(folder)
+
+
+@functools.cache
+def _capture(folder: str) -> Environment:
     packages = _packages()
     return Environment(
         python=platform.python_version(),
@@ -78,28 +85,54 @@ def capture(source_dir: str | Path | None = None) -> Environment:
 
 @functools.cache
 def _packages() -> str:
+    """Installed distributions as "name==version" lines (normalised names, PEP 503).
+
+    Read from the ``<name>-<version>.dist-info`` folder names on ``sys.path`` (a few
+    milliseconds) rather than by parsing every METADATA file (~60 ms for 200 packages);
+    only folders not named that way (``*.egg-info``) have their metadata read.
+    """
     seen: dict[str, str] = {}
-    for dist in metadata.distributions():
-        name = dist.metadata["Name"]
-        if name and name.lower() not in seen:
-            seen[name.lower()] = f"{name}=={dist.version}"
-    return "\n".join(sorted(seen.values(), key=str.lower)) + "\n"
+    for entry in sys.path:
+        folder = entry or "."
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        for name in names:
+            stem, dot, kind = name.rpartition(".")
+            if kind not in ("dist-info", "egg-info") or not dot:
+                continue
+            dist, sep, version = stem.rpartition("-")
+            if not sep or kind == "egg-info":
+                found = metadata.Distribution.at(os.path.join(folder, name))
+                dist, version = found.metadata["Name"] or "", found.version
+            if dist:
+                key = re.sub(r"[-_.]+", "-", dist).lower()
+                seen.setdefault(key, f"{key}=={version}")
+    return "\n".join(sorted(seen.values())) + "\n"
 
 
 @functools.cache
 def _git_state(folder: str) -> GitState | None:
-    commit = _git(folder, "rev-parse", "HEAD")
-    if commit is None:
-        return None  # not a git tree, no commits yet, or no git installed
-    status = _git(folder, "status", "--porcelain", "--untracked-files=no") or ""
-    diff = _git(folder, "diff", "HEAD", "--no-color", "--no-ext-diff") if status else ""
+    # One call answers commit, branch and dirtiness; the diff only when dirty.
+    status = _git(folder, "status", "--porcelain=v2", "--branch", "--untracked-files=no")
+    if status is None:
+        return None  # not a git tree, or no git installed
+    headers = dict(
+        line[2:].split(" ", 1) for line in status.splitlines() if line.startswith("# ")
+    )
+    commit = headers.get("branch.oid", "")
+    if not commit or commit == "(initial)":
+        return None  # no commits yet
+    dirty = any(not line.startswith("#") for line in status.splitlines())
+    diff = _git(folder, "diff", "HEAD", "--no-color", "--no-ext-diff") if dirty else ""
     if diff and len(diff) > MAX_DIFF_BYTES:
         diff = diff[:MAX_DIFF_BYTES] + "\n# diff cut at 5 MiB by gannet\n"
-    branch = _git(folder, "rev-parse", "--abbrev-ref", "HEAD")
+    branch = headers.get("branch.head")
     return GitState(
         commit=commit,
-        branch=None if branch in (None, "HEAD") else branch,
-        dirty=bool(status),
+        branch=None if branch in (None, "(detached)") else branch,
+        dirty=dirty,
         diff=diff or "",
         remote=_git(folder, "config", "--get", "remote.origin.url"),
     )

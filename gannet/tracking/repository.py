@@ -6,8 +6,10 @@ how the tables are shaped, so each query is written once.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -130,8 +132,10 @@ def insert_params(conn: Connection, rows: Sequence[KeyValue]) -> dict[tuple[str,
     """
     if not rows:
         return {}
-    stmt = dialect.insert(conn, params).on_conflict_do_nothing(index_elements=["run_id", "key"])
-    conn.execute(stmt, [{"run_id": r, "key": k, "value": v} for r, k, v in rows])
+    conn.execute(
+        _upsert(conn.dialect.name, "params"),
+        [{"run_id": r, "key": k, "value": v} for r, k, v in rows],
+    )
     stored: dict[tuple[str, str], str] = {}
     by_run: dict[str, list[str]] = {}
     for run_id, key, _ in rows:
@@ -157,11 +161,8 @@ def set_tags(conn: Connection, rows: Sequence[KeyValue]) -> None:
     latest = {(r, k): v for r, k, v in rows}
     if not latest:
         return
-    stmt = dialect.insert(conn, tags)
     conn.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["run_id", "key"], set_={"value": stmt.excluded.value}
-        ),
+        _upsert(conn.dialect.name, "tags"),
         [{"run_id": r, "key": k, "value": v} for (r, k), v in latest.items()],
     )
 
@@ -190,19 +191,9 @@ def insert_points(conn: Connection, points: Sequence[Point]) -> None:
         best = latest.get(ident)
         if best is None or _later(point, best):
             latest[ident] = point
-    stmt = dialect.insert(conn, latest_metrics)
-    ex, cur = stmt.excluded, latest_metrics.c
-    newer = sa.or_(
-        ex.step > cur.step,
-        sa.and_(ex.step == cur.step, ex.timestamp > cur.timestamp),
-        sa.and_(ex.step == cur.step, ex.timestamp == cur.timestamp, ex.value > cur.value),
-    )
+    stmt = _latest_upsert(conn.dialect.name)
     conn.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["run_id", "key"],
-            set_={c: getattr(ex, c) for c in ("value", "is_nan", "timestamp", "step")},
-            where=newer,
-        ),
+        stmt,
         [
             {
                 "run_id": run_id,
@@ -214,6 +205,43 @@ def insert_points(conn: Connection, points: Sequence[Point]) -> None:
             }
             for run_id, key, value, ts, step in latest.values()
         ],
+    )
+
+
+@functools.cache
+def _upsert(dialect_name: str, table: str) -> Any:
+    """The per-run upserts, built once per dialect (they run on every flush)."""
+    if table == "params":  # first value wins: params are immutable
+        return dialect.insert_for(dialect_name, params).on_conflict_do_nothing(
+            index_elements=["run_id", "key"]
+        )
+    if table == "tags":  # last value wins
+        stmt = dialect.insert_for(dialect_name, tags)
+        return stmt.on_conflict_do_update(
+            index_elements=["run_id", "key"], set_={"value": stmt.excluded.value}
+        )
+    stmt = dialect.insert_for(dialect_name, artifacts)  # logging a path again replaces it
+    return stmt.on_conflict_do_update(
+        index_elements=["run_id", "path"],
+        set_={"digest": stmt.excluded.digest, "size": stmt.excluded.size},
+    )
+
+
+@functools.cache
+def _latest_upsert(dialect_name: str) -> Any:
+    """Move a stored latest value forward only when the new point is later (built once:
+    building and compiling it per flush showed up in profiles)."""
+    stmt = dialect.insert_for(dialect_name, latest_metrics)
+    ex, cur = stmt.excluded, latest_metrics.c
+    newer = sa.or_(
+        ex.step > cur.step,
+        sa.and_(ex.step == cur.step, ex.timestamp > cur.timestamp),
+        sa.and_(ex.step == cur.step, ex.timestamp == cur.timestamp, ex.value > cur.value),
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=["run_id", "key"],
+        set_={c: getattr(ex, c) for c in ("value", "is_nan", "timestamp", "step")},
+        where=newer,
     )
 
 
@@ -242,14 +270,7 @@ def index_artifacts(conn: Connection, run_id: str, files: Iterable[tuple[str, st
     rows = [{"run_id": run_id, "path": p, "digest": d, "size": s} for p, d, s in files]
     if not rows:
         return
-    stmt = dialect.insert(conn, artifacts)
-    conn.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["run_id", "path"],
-            set_={"digest": stmt.excluded.digest, "size": stmt.excluded.size},
-        ),
-        rows,
-    )
+    conn.execute(_upsert(conn.dialect.name, "artifacts"), rows)
 
 
 def artifact_rows(conn: Connection, run_id: str, prefix: str) -> list[tuple[str, str, int]]:

@@ -19,11 +19,11 @@ MAX_PARAM_VALUE = 6000
 MAX_TAG_VALUE = 8000
 MAX_EXPERIMENT_NAME = 500
 _KEY = re.compile(r"^[\w\-. /]+$")
-_valid_keys: set[str] = set()  # keys already seen valid: log_metric in a loop checks once
+valid_keys: set[str] = set()  # keys already seen valid: log_metric in a loop checks once
 
 
 def check_key(key: object, what: str) -> str:
-    if key in _valid_keys:
+    if key in valid_keys:
         return key  # type: ignore[return-value]
     if not isinstance(key, str) or not key:
         raise InvalidArgument(
@@ -48,15 +48,17 @@ def check_key(key: object, what: str) -> str:
             "(no leading '/', no empty, '.' or '..' parts)",
             "write it like 'train/loss'",
         )
-    if len(_valid_keys) < 100_000:
-        _valid_keys.add(key)
+    if len(valid_keys) < 100_000:
+        valid_keys.add(key)
     return key
 
 
 def check_metric_value(key: str, value: object) -> float:
     """A real number (NaN and infinities are stored faithfully); anything else is an error."""
-    if isinstance(value, float):
+    if type(value) is float:  # the common cases first: log_metric is a hot path
         return value
+    if type(value) is int and -(2**1023) < value < 2**1023:
+        return float(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise InvalidArgument(
             f"metric {key!r} got {value!r} of type {type(value).__name__}, not a number",
@@ -73,6 +75,8 @@ def check_metric_value(key: str, value: object) -> float:
 
 
 def check_step(step: object) -> int:
+    if type(step) is int and -(2**63) <= step < 2**63:  # the common case, fast
+        return step
     if isinstance(step, bool) or not isinstance(step, numbers.Integral):
         raise InvalidArgument(f"step must be an integer, got {step!r}", "pass step=<int>")
     if not -(2**63) <= int(step) < 2**63:

@@ -31,7 +31,10 @@ def test_a_store_locked_by_another_writer_gives_a_clear_error(tmp_path):
     services.close()
 
 
-def test_a_database_from_a_newer_gannet_is_refused_untouched(settings):
+def test_a_database_from_a_newer_gannet_is_refused_untouched(fresh_metadata_url, tmp_path):
+    settings = gannet.Settings.load(
+        environ={}, cwd=tmp_path, home=tmp_path, metadata_url=fresh_metadata_url
+    )
     services = build(settings)
     services.tracking.create_experiment("kept")
     with services.metadata.write() as conn:
@@ -39,9 +42,7 @@ def test_a_database_from_a_newer_gannet_is_refused_untouched(settings):
     services.close()
     with pytest.raises(SchemaTooNew, match="'9999'.*newer.*upgrade Gannet"):
         build(settings)
-    engine = sa.create_engine(
-        settings.metadata_url.replace("postgresql://", "postgresql+psycopg://")
-    )
+    engine = sa.create_engine(fresh_metadata_url)
     with engine.connect() as conn:
         names = conn.execute(sa.text("SELECT name FROM experiments")).scalars().all()
     engine.dispose()

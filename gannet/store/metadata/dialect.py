@@ -10,7 +10,12 @@ from sqlalchemy.engine import Connection
 
 def insert(conn: Connection, table: Table) -> Any:
     """An INSERT that supports ``on_conflict_do_nothing`` / ``on_conflict_do_update``."""
-    if conn.dialect.name == "postgresql":
+    return insert_for(conn.dialect.name, table)
+
+
+def insert_for(dialect_name: str, table: Table) -> Any:
+    """The same, by dialect name (for statements built once and cached)."""
+    if dialect_name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
         return pg_insert(table)
