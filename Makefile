@@ -14,7 +14,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e ".[all]"
+	$(BIN)/pip install -q -e ".[sklearn,plots]"
 	touch $@
 
 $(VENV)/.test-installed: pyproject.toml | $(BIN)/python

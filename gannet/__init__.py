@@ -8,6 +8,10 @@ Tracking: ``set_experiment``, ``start_run``, ``end_run``, ``active_run``, ``log_
 ``download_artifacts``, ``autolog``, ``flush``. ``configure(**settings)`` points them at
 other stores and ``get_client()`` returns the client they use. ``GannetClient`` is the
 explicit client; ``Settings`` the settings object.
+
+Models: ``log_model``, ``register_model``, ``set_model_alias``, ``delete_model_alias``,
+``promote``, ``load_model`` — and ``gannet.models.load(ref)`` for a registered model
+(``churn@champion``) or a package folder.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ _FLUENT = (
     "active_run",
     "autolog",
     "configure",
+    "delete_model_alias",
     "download_artifacts",
     "end_run",
     "flush",
@@ -28,17 +33,22 @@ _FLUENT = (
     "get_metric_history",
     "get_run",
     "list_artifacts",
+    "load_model",
     "log_artifact",
     "log_artifacts",
     "log_dict",
     "log_figure",
     "log_metric",
     "log_metrics",
+    "log_model",
     "log_param",
     "log_params",
     "log_text",
+    "promote",
+    "register_model",
     "search_runs",
     "set_experiment",
+    "set_model_alias",
     "set_tag",
     "set_tags",
     "start_run",
@@ -49,7 +59,9 @@ _ELSEWHERE = {
     "GannetError": "gannet.core.errors",
 }
 
-__all__ = [*_FLUENT, *_ELSEWHERE, "__version__"]
+_SUBMODULES = ("models",)
+
+__all__ = [*_FLUENT, *_ELSEWHERE, *_SUBMODULES, "__version__"]
 
 
 def __getattr__(name: str) -> Any:
@@ -57,6 +69,8 @@ def __getattr__(name: str) -> Any:
         value = getattr(import_module("gannet.client.fluent"), name)
     elif name in _ELSEWHERE:
         value = getattr(import_module(_ELSEWHERE[name]), name)
+    elif name in _SUBMODULES:
+        value = import_module(f"gannet.{name}")
     else:
         raise AttributeError(f"module 'gannet' has no attribute {name!r}")
     globals()[name] = value

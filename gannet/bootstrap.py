@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from gannet.auth.service import AuthService
 from gannet.core.settings import Settings
+from gannet.registry.service import RegistryService
 from gannet.store.blobs import BlobStore
 from gannet.store.metadata import MetadataStore
 from gannet.tracking.service import TrackingService
@@ -21,6 +23,8 @@ class Services:
     metadata: MetadataStore
     blobs: BlobStore
     tracking: TrackingService
+    auth: AuthService
+    registry: RegistryService
 
     def close(self) -> None:
         self.metadata.close()
@@ -41,16 +45,22 @@ def build(settings: Settings | None = None, **overrides: Any) -> Services:
     blobs = BlobStore(
         settings.artifacts_url, threads=settings.transfer_threads, progress=settings.progress
     ).open()
+    tracking = TrackingService(metadata, blobs, settings)
+    auth = AuthService(metadata, settings)
     return Services(
         settings=settings,
         metadata=metadata,
         blobs=blobs,
-        tracking=TrackingService(metadata, blobs, settings),
+        tracking=tracking,
+        auth=auth,
+        registry=RegistryService(metadata, blobs, tracking, auth, settings),
     )
 
 
 def open_metadata(settings: Settings) -> MetadataStore:
     """The metadata store named by ``settings``, connected but not migrated."""
-    import gannet.tracking.tables  # noqa: F401 - registers tracking's tables on the MetaData
+    import gannet.auth.tables
+    import gannet.registry.tables
+    import gannet.tracking.tables  # noqa: F401
 
     return MetadataStore(settings.metadata_url, lock_timeout=settings.lock_timeout).open()

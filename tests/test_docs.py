@@ -22,7 +22,11 @@ def test_every_tracking_example_runs_in_order(tmp_path: Path):
     script.write_text("\n\n".join(blocks))
     env = {**os.environ, "GANNET_HOME": str(tmp_path / "home"), "MPLBACKEND": "Agg"}
     done = subprocess.run(
-        [sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True,
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=300,
     )
     assert done.returncode == 0, done.stderr
@@ -32,15 +36,21 @@ def test_every_tracking_example_runs_in_order(tmp_path: Path):
 
 def test_every_sdk_function_is_documented_with_an_example():
     text = (ROOT / "docs" / "tracking.md").read_text()
-    code = "\n".join(_python_blocks(ROOT / "docs" / "tracking.md"))
+    code = "\n".join(
+        block
+        for page in ("tracking.md", "models.md")
+        for block in _python_blocks(ROOT / "docs" / page)
+    )
     undocumented = [
         name
         for name in gannet.__all__
-        if name[0].islower() and not name.startswith("_")
+        if name[0].islower()
+        and not name.startswith("_")
         and name not in ("configure", "get_client")
         and f"gannet.{name}(" not in code
+        and f"gannet.{name}." not in code
     ]
-    assert not undocumented, f"no runnable example in docs/tracking.md for: {undocumented}"
+    assert not undocumented, f"no runnable example in docs/*.md for: {undocumented}"
     for name in ("configure", "get_client"):
         assert name in text or name in (ROOT / "docs" / "settings.md").read_text()
 
@@ -52,3 +62,25 @@ def test_readme_quickstart_is_what_make_and_ci_run():
     assert re.search(r"^demo:", makefile, flags=re.M)
     assert re.search(r"^test:", makefile, flags=re.M)
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_every_models_example_runs_in_order(tmp_path: Path):
+    blocks = _python_blocks(ROOT / "docs" / "models.md")
+    script = tmp_path / "models_examples.py"
+    script.write_text("\n\n".join(blocks))
+    env = {**os.environ, "GANNET_HOME": str(tmp_path / "home"), "MPLBACKEND": "Agg"}
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert "sklearn skops" in lines
+    assert "churn 1 True" in lines
+    assert "True" in lines and "False" in lines
+    assert "input is missing column 'mean radius'" in done.stdout
+    assert "# Model card: churn version 1" in lines

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from gannet.cli import artifacts, db, experiments, output, runs
+from gannet.cli import artifacts, db, experiments, models, output, runs, security
 from gannet.core.errors import GannetError
 
 if TYPE_CHECKING:
@@ -96,6 +96,10 @@ app.add_typer(experiments.app, name="experiments")
 app.add_typer(runs.app, name="runs")
 app.add_typer(artifacts.app, name="artifacts")
 app.add_typer(db.app, name="db")
+app.add_typer(models.app, name="models")
+app.add_typer(security.keys, name="keys")
+app.add_typer(security.roles, name="roles")
+app.command("audit")(security.audit)
 
 
 def _version(value: bool) -> None:

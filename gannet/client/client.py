@@ -18,6 +18,7 @@ from gannet.bootstrap import Services, build
 from gannet.client.buffer import LogBuffer
 from gannet.core.errors import Conflict, InvalidArgument
 from gannet.core.settings import Settings
+from gannet.tracking.service import TrackingService
 from gannet.tracking.types import (
     Experiment,
     FileInfo,
@@ -30,6 +31,10 @@ from gannet.tracking.types import (
 
 if TYPE_CHECKING:
     import pandas
+
+    from gannet.models.package import LoadedModel, ModelMeta
+    from gannet.registry.service import Promotion
+    from gannet.registry.types import ModelVersion, RegisteredModel
 
 
 class RunPage(list):
@@ -152,13 +157,14 @@ class GannetClient:
 
     def set_terminated(
         self, run_id: str, status: RunStatus | str = RunStatus.FINISHED, end_time: int | None = None
-    ) -> Run:
+    ) -> None:
         """End a run: its buffered metrics are written first, then its status and end time."""
         self.flush()
-        return self._tracking.update_run(run_id, status=status, end_time=end_time)
+        self._tracking.update_run(run_id, status=status, end_time=end_time)
 
     def update_run(self, run_id: str, status: str | None = None, name: str | None = None) -> Run:
-        return self._tracking.update_run(run_id, status=status, run_name=name)
+        self._tracking.update_run(run_id, status=status, run_name=name)
+        return self._tracking.get_run(run_id)
 
     def delete_run(self, run_id: str) -> None:
         self.flush()
@@ -183,7 +189,8 @@ class GannetClient:
         """Buffer one point (validated now, written in bulk soon); ``synchronous`` waits."""
         if run_id not in self._params:
             self._learn(run_id)
-        self.buffer.add(self._tracking.point(run_id, key, value, timestamp, step))
+        buffer = self._buffer or self.buffer
+        buffer.add(TrackingService.point(run_id, key, value, timestamp, step))
         if synchronous:
             self.flush()
 
@@ -317,6 +324,84 @@ class GannetClient:
 
     def read_artifact(self, run_id: str, path: str) -> bytes:
         return self._tracking.read_artifact(run_id, path)
+
+    # -- models and the registry ---------------------------------------------------------------
+
+    def log_model(
+        self,
+        run_id: str,
+        model: Any,
+        name: str = "model",
+        *,
+        signature: Any = None,
+        input_example: Any = None,
+        requirements: Sequence[str] | None = None,
+    ) -> ModelMeta:
+        """Save ``model`` as a package and log it under ``name`` in the run's artifacts."""
+        import tempfile
+
+        from gannet.models.package import save_model
+
+        self._tracking.check_run_active(run_id)
+        with tempfile.TemporaryDirectory(prefix="gannet-model-") as tmp:
+            meta = save_model(
+                model,
+                Path(tmp) / "package",
+                signature=signature,
+                input_example=input_example,
+                requirements=requirements,
+                run_id=run_id,
+            )
+            self._tracking.log_artifacts(run_id, Path(tmp) / "package", name)
+        self.set_tag(run_id, f"gannet.model.{name}", meta.flavor)
+        return meta
+
+    @property
+    def _registry(self):  # noqa: ANN202 - RegistryService
+        return self.services.registry
+
+    def register_model(
+        self,
+        source: str | os.PathLike,
+        name: str,
+        description: str = "",
+        tags: Mapping[str, str] | None = None,
+    ) -> ModelVersion:
+        """A new version of ``name`` from a run id (its ``model``), ``runs:/<id>/<path>``
+        or a package folder; signed with this home's key."""
+        self.flush()
+        return self._registry.register_model(source, name, description=description, tags=tags)
+
+    def get_registered_model(self, name: str) -> RegisteredModel:
+        return self._registry.get_registered_model(name)
+
+    def search_registered_models(self, name_like: str | None = None) -> list[RegisteredModel]:
+        return self._registry.list_registered_models(name_like)
+
+    def get_model_version(self, name: str, version: int) -> ModelVersion:
+        return self._registry.get_model_version(name, version)
+
+    def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
+        return self._registry.resolve(f"{name}@{alias}")
+
+    def set_model_alias(self, name: str, alias: str, version: int | str) -> ModelVersion:
+        return self._registry.set_alias(name, alias, version)
+
+    def delete_model_alias(self, name: str, alias: str) -> None:
+        self._registry.delete_alias(name, alias)
+
+    def set_model_policy(self, name: str, policy_yaml: str | None) -> None:
+        self._registry.set_policy(name, policy_yaml)
+
+    def approve_model_version(self, name: str, version: int, comment: str = "") -> None:
+        self._registry.approve(name, version, comment)
+
+    def promote(self, name: str, version: int | str, alias: str, reason: str = "") -> Promotion:
+        return self._registry.promote(name, version, alias, reason)
+
+    def load_model(self, ref: str, *, allow_unsigned: bool | None = None) -> LoadedModel:
+        """A registered model (``churn@champion``, ``churn/3``), signature and files verified."""
+        return self._registry.load(ref, allow_unsigned=allow_unsigned)
 
     # -- lifecycle ---------------------------------------------------------------------------
 

@@ -219,8 +219,7 @@ def active_run() -> ActiveRun | None:
 
 
 def _current_run_id() -> str:
-    run = active_run()
-    return run.run_id if run else start_run().run_id
+    return _active[-1].run_id if _active else start_run().run_id
 
 
 def get_run(run_id: str) -> Run:
@@ -274,6 +273,47 @@ def log_dict(dictionary: Mapping[str, Any], artifact_file: str) -> None:
 
 def log_figure(figure: Any, artifact_file: str) -> None:
     get_client().log_figure(_current_run_id(), figure, artifact_file)
+
+
+def log_model(
+    model: Any,
+    name: str = "model",
+    signature: Any = None,
+    input_example: Any = None,
+    requirements: Sequence[str] | None = None,
+) -> Any:
+    """Save ``model`` as a Gannet model package in the active run (flavor detected)."""
+    return get_client().log_model(
+        _current_run_id(),
+        model,
+        name,
+        signature=signature,
+        input_example=input_example,
+        requirements=requirements,
+    )
+
+
+def register_model(source: str | os.PathLike, name: str, description: str = "") -> Any:
+    """A new, signed version of ``name`` from a run's model or a package folder."""
+    return get_client().register_model(source, name, description)
+
+
+def set_model_alias(name: str, alias: str, version: int | str) -> Any:
+    return get_client().set_model_alias(name, alias, version)
+
+
+def delete_model_alias(name: str, alias: str) -> None:
+    get_client().delete_model_alias(name, alias)
+
+
+def promote(name: str, version: int | str, alias: str, reason: str = "") -> Any:
+    """Move ``name@alias`` to ``version`` if the model's promotion gates all pass."""
+    return get_client().promote(name, version, alias, reason)
+
+
+def load_model(ref: str, *, allow_unsigned: bool | None = None) -> Any:
+    """A registered model by reference (``churn@champion``), verified before it loads."""
+    return get_client().load_model(ref, allow_unsigned=allow_unsigned)
 
 
 def flush() -> None:

@@ -38,6 +38,9 @@ class Settings:
     capture_environment: bool = True  # record packages, platform and git state per run
     progress: bool = True  # rich progress bars for long transfers
     transfer_threads: int = 8  # parallel hashing/upload of many files
+    signing_key: str = ""  # default: <home>/keys/signing.key (ed25519; made when first needed)
+    trusted_keys: str = ""  # default: <home>/keys/trusted (folders or .pub files, os.pathsep)
+    allow_unsigned: bool = False  # load registry models whose signature cannot be verified
     config_file: Path | None = None  # the gannet.toml that was read, if any
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
@@ -91,6 +94,8 @@ class Settings:
         values.setdefault("metadata_url", f"sqlite:///{home / 'gannet.db'}")
         values.setdefault("artifacts_url", str(home / "artifacts"))
         values.setdefault("user", _login_name())
+        values.setdefault("signing_key", str(home / "keys" / "signing.key"))
+        values.setdefault("trusted_keys", str(home / "keys" / "trusted"))
         return cls(**values, config_file=config_file, sources=sources)
 
     def replace(self, **changes: Any) -> Settings:

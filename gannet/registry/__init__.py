@@ -1,1 +1,10 @@
-"""registry: not built yet; see ARCHITECTURE.md for what belongs here."""
+"""Registry: registered models, versions, aliases, signing, promotion gates, model cards.
+
+- ``types``: RegisteredModel, ModelVersion, ModelRef (``churn/3``, ``churn@champion``)
+- ``tables`` / ``repository``: the SQL
+- ``service``: ``RegistryService`` — register, resolve, alias, approve, promote, load
+- ``packages``: a version's files in the blob store and the local verified cache
+- ``signing``: ed25519 keys, signing and verifying package manifests
+- ``gates``: the promotion policy (YAML) and its gates
+- ``cards``: model cards in Markdown and HTML
+"""

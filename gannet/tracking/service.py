@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -39,6 +40,7 @@ from gannet.tracking.types import (
     ViewType,
     WriteReport,
 )
+from gannet.tracking.validation import valid_keys as _valid_keys
 
 DEFAULT_EXPERIMENT_ID = "0"
 DEFAULT_EXPERIMENT_NAME = "Default"
@@ -53,6 +55,7 @@ class TrackingService:
         self.blobs = blobs
         self.settings = settings
         self._default_checked = False
+        self._environment_refs: dict[tuple[str, int], list[tuple[str, str, int]]] = {}
 
     # -- experiments ---------------------------------------------------------------------
 
@@ -194,9 +197,7 @@ class TrackingService:
         if environment is not None:
             tag_values.update(environment.tags())
             git_commit = git_commit or (environment.git.commit if environment.git else None)
-            for path, data in environment.files().items():
-                ref = self.blobs.put_bytes(data)
-                files.append((path, ref.digest, ref.size))
+            files = self._environment_files(environment)
         run_id = new_id()
         values = {
             "run_id": run_id,
@@ -226,6 +227,19 @@ class TrackingService:
         )
         return Run(info, RunData(tags=tag_values))
 
+    def _environment_files(self, environment: Environment) -> list[tuple[str, str, int]]:
+        """Store the environment's files once per process (every run of a process has the
+        same packages and, usually, the same diff)."""
+        key = (environment.packages_digest, hash(environment.git.diff) if environment.git else 0)
+        if key not in self._environment_refs:
+            self._environment_refs[key] = [
+                (path, ref.digest, ref.size)
+                for path, ref in (
+                    (path, self.blobs.put_bytes(data)) for path, data in environment.files().items()
+                )
+            ]
+        return self._environment_refs[key]
+
     def get_run(self, run_id: str) -> Run:
         with self.metadata.read() as conn:
             found = repository.load_runs(conn, [str(run_id)])
@@ -240,7 +254,7 @@ class TrackingService:
         status: RunStatus | str | None = None,
         end_time: int | None = None,
         run_name: str | None = None,
-    ) -> Run:
+    ) -> None:
         values: dict[str, object] = {}
         if status is not None:
             try:
@@ -369,12 +383,15 @@ class TrackingService:
 
     @staticmethod
     def point(run_id: str, key: str, value: object, timestamp: int | None, step: object) -> Point:
-        """Validate one metric point (what log_metric checks before buffering)."""
+        """Validate one metric point (what log_metric checks before buffering).
+
+        A hot path (once per ``log_metric``): the checks run cheapest first.
+        """
         return (
             run_id,
-            validation.check_key(key, "metric"),
-            validation.check_metric_value(key, value),
-            now_ms() if timestamp is None else int(timestamp),
+            key if key in _valid_keys else validation.check_key(key, "metric"),
+            value if type(value) is float else validation.check_metric_value(key, value),
+            time.time_ns() // 1_000_000 if timestamp is None else int(timestamp),
             0 if step is None else validation.check_step(step),
         )
 
@@ -467,7 +484,7 @@ class TrackingService:
 
     def read_artifact(self, run_id: str, path: str) -> bytes:
         clean = validation.artifact_path(path)
-        rows = self._artifact_files(run_id, clean)
+        rows = self.artifact_files(run_id, clean)
         if len(rows) != 1 or rows[0][0] != clean:
             raise NotFound(f"run {run_id} has no artifact file {path!r}", "list them first")
         return self.blobs.get_bytes(rows[0][1])
@@ -481,7 +498,7 @@ class TrackingService:
         writes ``d/a/b`` and returns that path.
         """
         prefix = validation.artifact_path(path)
-        rows = self._artifact_files(run_id, prefix)
+        rows = self.artifact_files(run_id, prefix)
         if not rows:
             where = f"{path!r}" if prefix else "any artifacts"
             raise NotFound(
@@ -491,7 +508,8 @@ class TrackingService:
         self.blobs.get_files([(digest, dest / p) for p, digest, _ in rows])
         return dest / prefix if prefix else dest
 
-    def _artifact_files(self, run_id: str, prefix: str) -> list[tuple[str, str, int]]:
+    def artifact_files(self, run_id: str, prefix: str) -> list[tuple[str, str, int]]:
+        """(path, digest, size) of every file at or below ``prefix`` of the run's artifacts."""
         self.get_run(run_id)
         with self.metadata.read() as conn:
             return repository.artifact_rows(conn, run_id, prefix)

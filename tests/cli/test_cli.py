@@ -6,43 +6,15 @@ with ``--home``, ``--metadata-url`` and ``--artifacts-url`` naming the test's st
 
 import json
 import math
-import os
 import tempfile
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from cli_runner import clean_env, runner
 
 from gannet import GannetClient
 from gannet.cli.app import app
-
-runner = CliRunner()
-
-
-def clean_env(columns: int = 200) -> dict[str, str | None]:
-    """No GANNET_* from the outer environment, no colours, a known console width."""
-    env: dict[str, str | None] = {k: None for k in os.environ if k.startswith("GANNET_")}
-    env.update({"COLUMNS": str(columns), "NO_COLOR": "1", "FORCE_COLOR": None})
-    return env
-
-
-@pytest.fixture
-def gannet(settings, tmp_path, monkeypatch):
-    """Run ``gannet <args>`` against the test's stores; returns the CliRunner result."""
-    monkeypatch.chdir(tmp_path)  # no gannet.toml of the repository is found
-    stores = [
-        "--home",
-        str(settings.home),
-        "--metadata-url",
-        settings.metadata_url,
-        "--artifacts-url",
-        settings.artifacts_url,
-    ]
-
-    def invoke(*args: str, columns: int = 200):
-        return runner.invoke(app, [*stores, *args], env=clean_env(columns))
-
-    return invoke
+from gannet.store.metadata.migrations import HEAD
 
 
 @pytest.fixture
@@ -302,17 +274,17 @@ def test_db_upgrade_creates_the_schema_of_a_fresh_home(tmp_path, monkeypatch):
     def gannet_db(*args: str):
         return ok(runner.invoke(app, ["--home", str(home), "db", *args], env=clean_env()))
 
-    assert "empty (no schema); head is 0001" in gannet_db("revision").stdout
-    assert "upgraded from revision (empty) to 0001" in gannet_db("upgrade").stdout
+    assert f"empty (no schema); head is {HEAD}" in gannet_db("revision").stdout
+    assert f"upgraded from revision (empty) to {HEAD}" in gannet_db("upgrade").stdout
     assert (home / "gannet.db").is_file()
-    assert "already at revision 0001 (head)" in gannet_db("upgrade").stdout
-    assert "revision 0001 (head)" in gannet_db("revision").stdout
+    assert f"already at revision {HEAD} (head)" in gannet_db("upgrade").stdout
+    assert f"revision {HEAD} (head)" in gannet_db("revision").stdout
 
 
 def test_db_commands_on_each_backend(gannet, client):
     client.create_experiment("touch")  # the store is migrated
-    assert "revision 0001 (head)" in ok(gannet("db", "revision")).stdout
-    assert "already at revision 0001" in ok(gannet("db", "upgrade")).stdout
+    assert f"revision {HEAD} (head)" in ok(gannet("db", "revision")).stdout
+    assert f"already at revision {HEAD}" in ok(gannet("db", "upgrade")).stdout
 
 
 def test_info_says_where_each_setting_came_from(gannet, settings):

@@ -8,7 +8,9 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-import gannet.tracking.tables  # noqa: F401 - declares tracking's tables
+import gannet.auth.tables
+import gannet.registry.tables
+import gannet.tracking.tables  # noqa: F401
 from gannet.store.metadata import METADATA, MetadataStore, migrations
 from gannet.store.metadata.engine import VERSION_TABLE
 

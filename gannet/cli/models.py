@@ -1,0 +1,288 @@
+"""``gannet models``: register, list, show, alias, unalias, promote, approve, archive,
+delete, policy, card, import-mlflow — each a thin face over one registry call."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from gannet.cli import output
+
+if TYPE_CHECKING:
+    from gannet.registry.service import RegistryService
+    from gannet.registry.types import ModelVersion
+
+app = typer.Typer(help="The model registry: versions, aliases, gates, cards.", no_args_is_help=True)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
+def _registry(ctx: typer.Context) -> RegistryService:
+    return ctx.obj.services.registry
+
+
+def _version_row(v: ModelVersion) -> dict[str, output.Text]:
+    return {
+        "Version": output.text(v.version, "bold"),
+        "Status": output.text(v.status.value),
+        "Aliases": output.text(", ".join(v.aliases) or "-", "cyan"),
+        "Flavor": output.text(v.flavor),
+        "Registered": output.text(output.format_time(v.creation_time)),
+        "Run": output.text(v.run_id or "-"),
+        "Signed by": output.text(v.signing_key_id or "unsigned"),
+    }
+
+
+VERSION_COLUMNS = (
+    output.Column("Version", 7, fixed=True),
+    output.Column("Status", 8, fixed=True),
+    output.Column("Aliases", 10),
+    output.Column("Flavor", 8, fixed=True),
+    output.Column("Registered", 19, drop=2, fixed=True),
+    output.Column("Run", 32, drop=3, fixed=True),
+    output.Column("Signed by", 16, drop=1, fixed=True),
+)
+
+
+@app.command("register")
+def register(
+    ctx: typer.Context,
+    source: Annotated[
+        str, typer.Argument(help="A run id, runs:/<run id>/<path>, or a package folder.")
+    ],
+    name: Annotated[str, typer.Argument(help="The registered model's name.")],
+    description: Annotated[str, typer.Option("--description", "-d")] = "",
+    as_json: JsonOption = False,
+) -> None:
+    """Register a new, signed version of NAME from a run's model or a package folder."""
+    version = _registry(ctx).register_model(source, name, description=description)
+    if as_json:
+        output.print_json(version)
+        return
+    output.say(
+        f"registered {name} version {version.version} (signed by key {version.signing_key_id})"
+    )
+
+
+@app.command("list")
+def list_models(
+    ctx: typer.Context,
+    name_like: Annotated[
+        str | None, typer.Option("--name", help="SQL LIKE pattern, e.g. 'churn%'.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Registered models with their latest version and aliases."""
+    models = _registry(ctx).list_registered_models(name_like)
+    if as_json:
+        output.print_json(models)
+        return
+    grid = output.table("Name", "Latest", "Aliases", "Updated", "Description")
+    for m in models:
+        aliases = ", ".join(f"{a}→{v}" for a, v in sorted(m.aliases.items())) or "-"
+        grid.add_row(
+            output.text(m.name, "bold"),
+            output.text(m.latest_version or "-"),
+            output.text(aliases, "cyan"),
+            output.text(output.format_time(m.last_update_time)),
+            output.text(m.description),
+        )
+    output.show(grid)
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="NAME for all versions, or churn/3, churn@champion.")],
+    as_json: JsonOption = False,
+) -> None:
+    """A registered model and its versions, or one version in detail."""
+    registry = _registry(ctx)
+    if "/" not in ref and "@" not in ref:
+        model, versions = registry.get_registered_model(ref), registry.list_versions(ref)
+        if as_json:
+            output.print_json({"model": model, "versions": versions})
+            return
+        output.say(f"{model.name}: {model.description or 'no description'}", style="bold")
+        output.show(output.fit_table(VERSION_COLUMNS, [_version_row(v) for v in versions]))
+        if model.policy:
+            output.note("promotion policy is set (gannet models policy NAME shows it)")
+        return
+    v = registry.resolve(ref)
+    if as_json:
+        output.print_json(v)
+        return
+    output.show(
+        output.key_value_table(
+            [
+                ("Model", f"{v.name} version {v.version}"),
+                ("Status", v.status.value),
+                ("Aliases", ", ".join(v.aliases) or "-"),
+                ("Flavor", v.flavor),
+                ("Source", v.source),
+                ("Run", v.run_id or "-"),
+                ("Git commit", v.git_commit or "-"),
+                ("Package", v.package_digest),
+                ("Signed by", v.signing_key_id or "unsigned"),
+                ("Registered", f"{output.format_time(v.creation_time)} by {v.user_id}"),
+                (
+                    "Metrics",
+                    output.format_metrics({k: x for k, x in v.metrics.items() if x is not None}),
+                ),
+            ]
+        )
+    )
+
+
+@app.command("alias")
+def alias(
+    ctx: typer.Context,
+    name: str,
+    alias_name: Annotated[str, typer.Argument(metavar="ALIAS")],
+    version: Annotated[str, typer.Argument(help="A version number of NAME.")],
+) -> None:
+    """Point NAME@ALIAS at VERSION now (no gates; see `promote` for the gated way)."""
+    v = _registry(ctx).set_alias(name, alias_name, version)
+    output.say(f"{name}@{alias_name} -> version {v.version}")
+
+
+@app.command("unalias")
+def unalias(
+    ctx: typer.Context, name: str, alias_name: Annotated[str, typer.Argument(metavar="ALIAS")]
+) -> None:
+    """Remove NAME@ALIAS."""
+    _registry(ctx).delete_alias(name, alias_name)
+    output.say(f"removed {name}@{alias_name}")
+
+
+@app.command("promote")
+def promote(
+    ctx: typer.Context,
+    name: str,
+    version: str,
+    alias_name: Annotated[str, typer.Argument(metavar="ALIAS")],
+    reason: Annotated[str, typer.Option("--reason", "-r", help="Why: kept in the audit log.")] = "",
+    as_json: JsonOption = False,
+) -> None:
+    """Move NAME@ALIAS to VERSION if every gate of NAME's policy passes."""
+    result = _registry(ctx).promote(name, version, alias_name, reason)
+    if as_json:
+        output.print_json(result)
+    else:
+        for gate in result.results:
+            mark = output.text("PASS", "green") if gate.passed else output.text("FAIL", "red bold")
+            output.show(output.key_value_table([(mark, f"{gate.gate}: {gate.detail}")]))
+        if not result.results:
+            output.note(f"{name} has no gates for {alias_name!r}: nothing to check")
+        if result.promoted:
+            output.say(
+                f"{name}@{alias_name} -> version {result.version} "
+                f"(was {result.previous_version or 'unset'})"
+            )
+        else:
+            output.say(f"not promoted: {name}@{alias_name} unchanged", style="red")
+    if not result.promoted:
+        raise typer.Exit(1)
+
+
+@app.command("approve")
+def approve(
+    ctx: typer.Context,
+    name: str,
+    version: int,
+    comment: Annotated[str, typer.Option("--comment", "-c")] = "",
+) -> None:
+    """Approve VERSION of NAME as the current user (for approval gates)."""
+    _registry(ctx).approve(name, version, comment)
+    output.say(f"approved {name}/{version} as {ctx.obj.settings.user}")
+
+
+@app.command("archive")
+def archive(ctx: typer.Context, name: str, version: int) -> None:
+    """Archive a version (it stays loadable by number but takes no aliases)."""
+    _registry(ctx).archive_version(name, version)
+    output.say(f"archived {name}/{version}")
+
+
+@app.command("delete")
+def delete(
+    ctx: typer.Context,
+    name: str,
+    version: Annotated[int | None, typer.Argument(help="Only this version.")] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
+) -> None:
+    """Delete a version, or (without VERSION) the registered model and all its versions."""
+    what = f"{name}/{version}" if version else f"model {name} and all its versions"
+    if not yes and not typer.confirm(f"delete {what}?"):
+        raise typer.Exit(1)
+    registry = _registry(ctx)
+    registry.delete_version(name, version) if version else registry.delete_registered_model(name)
+    output.say(f"deleted {what}")
+
+
+@app.command("policy")
+def policy(
+    ctx: typer.Context,
+    name: str,
+    file: Annotated[Path | None, typer.Argument(help="A YAML policy to set; omit to show.")] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Remove the policy.")] = False,
+) -> None:
+    """Show or set NAME's promotion gates (YAML, see docs/models.md)."""
+    registry = _registry(ctx)
+    if clear:
+        registry.set_policy(name, None)
+        output.say(f"removed the policy of {name}")
+    elif file is not None:
+        registry.set_policy(name, file.read_text(encoding="utf-8"))
+        output.say(f"set the promotion policy of {name} from {file}")
+    else:
+        typer.echo(
+            registry.get_registered_model(name).policy or "# no policy: promote checks nothing"
+        )
+
+
+@app.command("card")
+def card(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="churn/3 or churn@champion")],
+    out: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to a .md or .html file.")
+    ] = None,
+    set_fields: Annotated[
+        list[str] | None, typer.Option("--set", help="field=text (intended_use, limitations, ...)")
+    ] = None,
+) -> None:
+    """Print or write a version's model card; --set edits its fields."""
+    registry = _registry(ctx)
+    v = registry.resolve(ref)
+    if set_fields:
+        fields = dict(item.split("=", 1) for item in set_fields if "=" in item)
+        registry.update_version(v.name, v.version, card=fields)
+    fmt = "html" if out is not None and out.suffix.lower() in (".html", ".htm") else "markdown"
+    text = registry.model_card(v.name, v.version, fmt)
+    if out is None:
+        typer.echo(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+        output.say(f"wrote {out}")
+
+
+@app.command("import-mlflow")
+def import_mlflow(
+    ctx: typer.Context,
+    folder: Annotated[Path, typer.Argument(help="An MLflow model folder (with MLmodel).")],
+    name: str,
+) -> None:
+    """Import an MLflow model folder (sklearn / python_function flavor) as a new version."""
+    import tempfile
+
+    from gannet.models.mlflow_import import import_mlflow_model
+
+    with tempfile.TemporaryDirectory(prefix="gannet-import-") as tmp:
+        import_mlflow_model(folder, Path(tmp) / "package")
+        version = _registry(ctx).register_model(
+            Path(tmp) / "package", name, description=f"imported from {folder}"
+        )
+    output.say(f"imported {folder} as {name} version {version.version}")

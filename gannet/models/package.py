@@ -1,0 +1,373 @@
+"""The model package: a folder of a flavor's files plus ``gannet-model.yaml`` describing them.
+
+The manifest is a format that outlives the code: it says which flavor wrote the package and
+how to load it, the signature, the Python and library versions at save time, the pip
+requirements, and the blake3 digest of every other file. The registry signs the manifest,
+so a verified manifest plus ``verify_files`` vouches for every byte the loader will read.
+
+Writing is atomic: a package is built in a hidden sibling folder and renamed into place, with
+the manifest written last, so a crash never leaves a half-package that looks complete. Plain
+pickle runs arbitrary code when loaded, so a pickle package loads only on request.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import tempfile
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gannet.core.digests import digest_file, is_digest
+from gannet.core.errors import (
+    AlreadyExists,
+    GannetError,
+    IntegrityError,
+    InvalidArgument,
+    NotFound,
+)
+from gannet.models import flavors
+from gannet.models.signature import Signature, as_table, infer_signature
+
+__all__ = [
+    "FORMAT_VERSION", "INPUT_EXAMPLE", "MANIFEST", "LoadedModel", "ModelMeta", "NoPredictProba",
+    "load_model", "read_meta", "save_model", "verify_files",
+]
+
+MANIFEST = "gannet-model.yaml"
+FORMAT_VERSION = 1
+INPUT_EXAMPLE = "input_example.json"
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: 10x faster when there
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_REQUIRED = ("flavor", "loader", "python_version", "libraries", "requirements", "files")
+
+
+@dataclass(frozen=True)
+class ModelMeta:
+    flavor: str
+    loader: str  # the flavor's load entry, "module:function"
+    signature: Signature | None
+    python_version: str
+    libraries: dict[str, str]  # distribution -> version at save time
+    requirements: tuple[str, ...]  # pip requirement lines needed to load it
+    files: dict[str, str]  # relative posix path -> "blake3:<hex>", every file but the manifest
+    run_id: str | None = None
+    serialization: str = ""  # "skops", "pickle", "lightgbm-text", "xgboost-ubj", "onnx", ...
+    created: str = ""  # ISO-8601 UTC
+    extra: dict = field(default_factory=dict)  # flavor specifics
+
+    def to_yaml(self) -> str:
+        doc = {
+            "format": FORMAT_VERSION,
+            "flavor": self.flavor,
+            "loader": self.loader,
+            "serialization": self.serialization,
+            "created": self.created,
+            "run_id": self.run_id,
+            "python_version": self.python_version,
+            "libraries": dict(sorted(self.libraries.items())),
+            "requirements": list(self.requirements),
+            "signature": self.signature.to_dict() if self.signature else None,
+            "extra": self.extra,
+            "files": dict(sorted(self.files.items())),
+        }
+        return yaml.dump(doc, Dumper=_DUMPER, sort_keys=False, allow_unicode=True)
+
+    @classmethod
+    def from_yaml(cls, text: str) -> ModelMeta:
+        try:
+            doc = yaml.load(text, Loader=_LOADER)
+        except yaml.YAMLError as exc:
+            raise IntegrityError(f"{MANIFEST} is not valid YAML: {exc}") from exc
+        if not isinstance(doc, dict):
+            raise IntegrityError(f"{MANIFEST} is not a mapping")
+        version = doc.get("format")
+        if version != FORMAT_VERSION:
+            raise InvalidArgument(
+                f"{MANIFEST} has format version {version!r}; this Gannet reads version "
+                f"{FORMAT_VERSION}",
+                hint="upgrade gannet to load packages written by a newer version",
+            )
+        missing = [key for key in _REQUIRED if key not in doc]
+        if missing:
+            raise IntegrityError(f"{MANIFEST} lacks {', '.join(missing)}")
+        files = doc["files"]
+        if not isinstance(files, dict):
+            raise IntegrityError(f"{MANIFEST}: 'files' must map paths to digests")
+        for path, digest in files.items():
+            _check_relative(path)
+            if not isinstance(digest, str) or not is_digest(digest):
+                raise IntegrityError(f"{MANIFEST}: file {path!r} has no valid digest: {digest!r}")
+        signature = doc.get("signature")
+        return cls(
+            flavor=str(doc["flavor"]),
+            loader=str(doc["loader"]),
+            signature=Signature.from_dict(signature) if signature else None,
+            python_version=str(doc["python_version"]),
+            libraries={str(k): str(v) for k, v in (doc["libraries"] or {}).items()},
+            requirements=tuple(str(r) for r in doc["requirements"] or ()),
+            files=dict(files),
+            run_id=doc.get("run_id"),
+            serialization=str(doc.get("serialization") or ""),
+            created=str(doc.get("created") or ""),
+            extra=dict(doc.get("extra") or {}),
+        )
+
+
+def _check_relative(path: Any) -> None:
+    """Refuse a manifest path that could reach outside the package (or is not portable)."""
+    text = path if isinstance(path, str) else ""
+    unsafe = (
+        not text or "\\" in text or ":" in text or text.startswith("/") or text == MANIFEST
+        or any(segment in ("", ".", "..") for segment in text.split("/"))
+    )
+    if unsafe:
+        raise IntegrityError(
+            f"{MANIFEST} lists an unsafe path {path!r}",
+            hint="paths must be relative to the package, use '/' and never '..'",
+        )
+
+
+class NoPredictProba(InvalidArgument, AttributeError):
+    """The model gives no probabilities (also an AttributeError, so ``hasattr`` idioms work)."""
+
+
+class LoadedModel:
+    """A loaded package: ``predict`` checks input against the signature, then asks the flavor."""
+
+    def __init__(self, meta: ModelMeta, raw: Any, flavor: flavors.Flavor) -> None:
+        self.meta = meta
+        self.raw = raw
+        self.flavor = flavor
+        self.has_predict_proba = bool(flavor.has_predict_proba(raw))
+        signature = meta.signature
+        self._check = signature.check_input if signature is not None else as_table
+
+    def predict(self, data: Any) -> Any:
+        return self.flavor.predict(self.raw, self._check(data))
+
+    def predict_proba(self, data: Any) -> Any:
+        if not self.has_predict_proba:
+            raise NoPredictProba(
+                f"this model (flavor {self.meta.flavor}, {type(self.raw).__name__}) has no "
+                "predict_proba",
+                hint="check LoadedModel.has_predict_proba first",
+            )
+        return self.flavor.predict_proba(self.raw, self._check(data))
+
+    def __repr__(self) -> str:
+        return f"<LoadedModel flavor={self.meta.flavor} raw={type(self.raw).__name__}>"
+
+
+# -- saving ----------------------------------------------------------------------------------
+
+
+def save_model(
+    model: Any,
+    path: str | os.PathLike,
+    *,
+    signature: Signature | None = None,
+    input_example: Any = None,
+    requirements: list[str] | None = None,
+    run_id: str | None = None,
+    flavor: str | None = None,
+) -> ModelMeta:
+    """Write ``model`` as a package at ``path`` (which must not exist, or be an empty folder)."""
+    chosen = flavors.get(flavor) if flavor else flavors.detect(model)
+    if isinstance(signature, dict):
+        signature = Signature.from_dict(signature)
+    dest = Path(path)
+    with staging(dest) as folder:
+        try:
+            serialization, _, extra = chosen.save(model, folder)
+        except GannetError:
+            raise
+        except Exception as exc:
+            raise InvalidArgument(
+                f"cannot save this {type(model).__name__} with the {chosen.name} flavor: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+        meta = ModelMeta(
+            flavor=chosen.name,
+            loader=chosen.loader,
+            signature=None,
+            python_version=platform.python_version(),
+            libraries=chosen.libraries(),
+            requirements=tuple(dict.fromkeys(
+                [*chosen.requirements(), *extra.pop("requirements", []), *(requirements or [])]
+            )),
+            files={},
+            run_id=run_id,
+            serialization=serialization,
+            created=dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            extra=extra,
+        )
+        declared = signature or chosen.signature(model)
+        if input_example is not None:
+            (folder / INPUT_EXAMPLE).write_text(_example_json(input_example), encoding="utf-8")
+            declared = _signature_from_example(chosen, folder, meta, declared, input_example)
+        return seal(folder, dest, replace(meta, signature=declared))
+
+
+def _signature_from_example(
+    flavor: flavors.Flavor, folder: Path, meta: ModelMeta, declared: Signature | None,
+    example: Any,
+) -> Signature:
+    """The declared signature checked against the example, with outputs from predicting it."""
+    inputs = declared.inputs if declared else infer_signature(example).inputs
+    try:
+        checked = Signature(inputs).check_input(example)
+    except InvalidArgument as exc:
+        raise InvalidArgument(f"the signature does not match the input example: {exc.message}",
+                              hint=exc.hint) from exc
+    if declared is not None and declared.outputs is not None:
+        return declared
+    try:
+        output = flavor.predict(flavor.load(folder, meta), checked)
+    except Exception as exc:
+        raise InvalidArgument(
+            f"the saved model cannot predict on its input example: {type(exc).__name__}: {exc}"
+        ) from exc
+    return Signature(inputs, infer_signature(output).inputs)
+
+
+def _example_json(example: Any) -> str:
+    """The example as a serving payload (MLflow's ``dataframe_split`` / ``inputs`` shapes)."""
+    import numpy as np
+    import pandas as pd
+
+    example = as_table(example)
+    if isinstance(example, pd.DataFrame):
+        split = example.to_json(orient="split", index=False, date_format="iso")
+        return f'{{"dataframe_split": {split}}}'
+    if isinstance(example, dict):
+        return json.dumps({"inputs": {k: np.asarray(v).tolist() for k, v in example.items()}})
+    return json.dumps({"inputs": np.asarray(example).tolist()})
+
+
+@contextlib.contextmanager
+def staging(dest: Path) -> Iterator[Path]:
+    """A fresh hidden folder beside ``dest`` to build a package in; removed if building fails."""
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        raise AlreadyExists(f"{dest} already exists and is not an empty folder",
+                            hint="save the model to a new path")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".saving", dir=dest.parent))
+    folder.chmod(0o755)
+    try:
+        yield folder
+    finally:
+        if folder.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def seal(folder: Path, dest: Path, meta: ModelMeta) -> ModelMeta:
+    """Digest every file, write the manifest last, then rename the folder into place."""
+    listed = _list_files(folder)
+    links = [p for p in listed if (folder / p).is_symlink()]
+    if links:
+        raise InvalidArgument(f"a model package cannot hold symlinks: {', '.join(links)}")
+    meta = replace(meta, files=_digest_all(folder, listed))
+    (folder / MANIFEST).write_text(meta.to_yaml(), encoding="utf-8")
+    if dest.is_dir():
+        dest.rmdir()  # it was checked empty; a file appearing meanwhile makes this fail loudly
+    try:
+        folder.rename(dest)
+    except OSError as exc:
+        raise AlreadyExists(f"{dest} appeared while the model was being saved: {exc}") from exc
+    return meta
+
+
+# -- reading and verifying -------------------------------------------------------------------
+
+
+def read_meta(path: str | os.PathLike) -> ModelMeta:
+    manifest = Path(path) / MANIFEST
+    if not manifest.is_file():
+        mlflow = (Path(path) / "MLmodel").is_file()
+        raise NotFound(
+            f"{path} is not a Gannet model package: it has no {MANIFEST}",
+            hint="it is an MLflow model: convert it with gannet.models.import_mlflow_model"
+            if mlflow else "save_model writes packages",
+        )
+    return ModelMeta.from_yaml(manifest.read_text(encoding="utf-8"))
+
+
+def verify_files(path: str | os.PathLike, meta: ModelMeta) -> None:
+    """Every listed file is there with its digest and nothing else is, or IntegrityError."""
+    root = Path(path)
+    present = set(_list_files(root))
+    problems = []
+    for rel in sorted(meta.files):
+        if rel not in present:
+            problems.append(f"{rel} is missing")
+        elif (root / rel).is_symlink():
+            problems.append(f"{rel} is a symlink")
+    checked = sorted(rel for rel in meta.files if rel in present and not (root / rel).is_symlink())
+    for rel, digest in _digest_all(root, checked).items():
+        if digest != meta.files[rel]:
+            problems.append(f"{rel} has changed (its digest is {digest}, the manifest says "
+                            f"{meta.files[rel]})")
+    unlisted = sorted(present - meta.files.keys())
+    problems += [f"{rel} is not listed in the manifest" for rel in unlisted]
+    if problems:
+        raise IntegrityError(
+            f"model package {root} does not match its manifest: {'; '.join(problems)}",
+            hint="the package was altered after it was saved; fetch or save it again",
+        )
+
+
+def _list_files(root: Path) -> list[str]:
+    """Relative posix paths of every file and symlink under ``root``, except the manifest."""
+    found = []
+    for folder, dirs, files in os.walk(root):
+        base = Path(folder).relative_to(root)
+        found += [(base / d).as_posix() for d in dirs if (Path(folder) / d).is_symlink()]
+        found += [(base / f).as_posix() for f in files]
+    return sorted(p for p in found if p != MANIFEST)
+
+
+def _digest_all(root: Path, paths: list[str]) -> dict[str, str]:
+    if len(paths) <= 2:
+        return {p: digest_file(root / p)[0] for p in paths}
+    with ThreadPoolExecutor(max_workers=min(8, len(paths))) as pool:  # blake3 drops the GIL
+        digests = pool.map(lambda p: digest_file(root / p)[0], paths)
+        return dict(zip(paths, digests, strict=True))
+
+
+# -- loading ---------------------------------------------------------------------------------
+
+
+def load_model(
+    path: str | os.PathLike, *, allow_pickle: bool = False, verify: bool = True
+) -> LoadedModel:
+    """Load a package; its files are checked against the manifest first unless ``verify=False``."""
+    root = Path(path)
+    meta = read_meta(root)
+    if verify:
+        verify_files(root, meta)
+    if meta.serialization == "pickle" and not allow_pickle:
+        raise InvalidArgument(
+            f"model package {root} is a plain pickle, and loading a pickle runs arbitrary code",
+            hint="load it through the registry, where its signature is verified, or pass "
+            "allow_pickle=True if you trust where it came from",
+        )
+    try:
+        flavor = flavors.get(meta.flavor)
+    except NotFound as exc:
+        raise NotFound(
+            f"model package {root} needs the {meta.flavor!r} flavor, which is not installed "
+            f"(its loader is {meta.loader})",
+            hint=f"install the package that provides it; requirements: "
+            f"{', '.join(meta.requirements) or 'none recorded'}",
+        ) from exc
+    return LoadedModel(meta, flavor.load(root, meta), flavor)

@@ -1,0 +1,102 @@
+"""Model packages in the blob store: storing a version's files, and getting them back
+verified, into a local content-addressed cache.
+
+A version's package is a manifest blob (path -> digest of every file) plus the file
+blobs themselves. The files usually already sit in the blob store (the run logged them),
+so registering one only writes the small manifest. Loading copies the files into
+``<home>/cache/models/<package hex>`` once (atomically), and on every load checks them
+against the manifest that was signed, so what runs is exactly what was registered.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from gannet.core.digests import digest_file, hex_part
+from gannet.core.errors import IntegrityError, InvalidArgument, NotFound
+from gannet.models.package import MANIFEST, ModelMeta, read_meta, verify_files
+from gannet.store.blobs import BlobStore, Manifest, ManifestEntry
+
+
+@dataclass(frozen=True)
+class StoredPackage:
+    package_digest: str  # the file manifest blob
+    manifest_digest: str  # gannet-model.yaml: what gets signed
+    meta: ModelMeta
+
+
+def store_folder(blobs: BlobStore, folder: Path) -> StoredPackage:
+    """Store a package folder (checked against its own gannet-model.yaml first)."""
+    if not (folder / MANIFEST).is_file():
+        raise InvalidArgument(
+            f"{folder} is not a model package (no {MANIFEST})",
+            "save one with gannet.log_model(...) in a run, or gannet.models.save_model(...)",
+        )
+    meta = read_meta(folder)
+    verify_files(folder, meta)
+    ref, manifest = blobs.put_tree(folder)
+    return StoredPackage(ref.digest, manifest.entries[MANIFEST].digest, meta)
+
+
+def store_from_run_files(
+    blobs: BlobStore, files: list[tuple[str, str, int]], prefix: str, where: str
+) -> StoredPackage:
+    """Make a package of files a run already logged under ``prefix`` (no bytes are copied)."""
+    entries = {
+        path[len(prefix) + 1 :]: ManifestEntry(digest=digest, size=size, mode=0o644)
+        for path, digest, size in files
+        if path.startswith(prefix + "/")
+    }
+    if MANIFEST not in entries:
+        raise NotFound(
+            f"{where} has no model at {prefix!r} (no {prefix}/{MANIFEST})",
+            "log one in the run with gannet.log_model(model, name=...) and register that name",
+        )
+    meta = ModelMeta.from_yaml(blobs.get_bytes(entries[MANIFEST].digest).decode("utf-8"))
+    listed = {path: digest for path, digest in meta.files.items()}
+    logged = {path: e.digest for path, e in entries.items() if path != MANIFEST}
+    if listed != logged:
+        differing = sorted(set(listed.items()) ^ set(logged.items()))
+        raise IntegrityError(
+            f"the files of {where} under {prefix!r} do not match its {MANIFEST}: "
+            + ", ".join(sorted({p for p, _ in differing})),
+            "log the model again; never edit a logged model's files",
+        )
+    manifest = Manifest(entries)
+    ref = blobs.put_bytes(manifest.to_bytes())
+    return StoredPackage(ref.digest, entries[MANIFEST].digest, meta)
+
+
+def materialize(blobs: BlobStore, package_digest: str, cache_root: Path) -> Path:
+    """The package's files in the local cache (fetched once, atomically)."""
+    dest = cache_root / hex_part(package_digest)
+    if not dest.is_dir():
+        cache_root.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".fetch-", dir=cache_root))
+        try:
+            blobs.get_tree(package_digest, tmp / "package")
+            try:
+                os.rename(tmp / "package", dest)
+            except OSError:
+                if not dest.is_dir():  # not "another process won the race"
+                    raise
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return dest
+
+
+def check_cached(folder: Path, manifest_digest: str) -> ModelMeta:
+    """The cached files are exactly the signed ones: the manifest's digest, then each file."""
+    found, _ = digest_file(folder / MANIFEST)
+    if found != manifest_digest:
+        raise IntegrityError(
+            f"{MANIFEST} in {folder} changed since the model was registered",
+            f"delete {folder} so Gannet fetches the package again",
+        )
+    meta = read_meta(folder)
+    verify_files(folder, meta)
+    return meta
