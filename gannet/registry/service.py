@@ -227,7 +227,17 @@ class RegistryService:
                 "pass the run id that logged the model, or the path of a model package folder",
             )
         stored = packages.store_folder(self.blobs, folder)
-        return stored, stored.meta.run_id, str(folder.resolve())
+        run_id = stored.meta.run_id
+        if run_id is not None and not self._run_exists(run_id):
+            run_id = None  # made elsewhere (e.g. an MLflow run): no lineage here to link
+        return stored, run_id, str(folder.resolve())
+
+    def _run_exists(self, run_id: str) -> bool:
+        try:
+            self.tracking.get_run(run_id)
+        except NotFound:
+            return False
+        return True
 
     def get_model_version(self, name: str, version: int) -> ModelVersion:
         with self.metadata.read() as conn:

@@ -83,3 +83,20 @@ def test_keys_and_roles(gannet, settings):
     assert "ana: ml-lead" in gannet("roles", "list").stdout
     assert gannet("roles", "revoke", "ana", "ml-lead").exit_code == 0
     assert "ana" not in gannet("roles", "list").stdout
+
+
+def test_import_an_mlflow_model_folder(gannet, tmp_path):
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+
+    from gannet.testing.mlflow_folders import write_mlflow_folder
+
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    model = LogisticRegression(max_iter=500).fit(X, y)
+    folder = write_mlflow_folder(tmp_path / "mlflow-model", model)
+    done = gannet("models", "import-mlflow", str(folder), "iris")
+    assert done.exit_code == 0, done.output
+    assert "as iris version 1" in done.stdout
+    shown = json.loads(gannet("models", "show", "iris/1", "--json").stdout)
+    assert shown["flavor"] == "sklearn"
+    assert shown["signing_key_id"]

@@ -1,7 +1,6 @@
 """MLflow model folders (built here by hand, as mlflow writes them) become Gannet packages."""
 
 import json
-import pickle
 
 import numpy as np
 import pytest
@@ -12,8 +11,7 @@ from sklearn.linear_model import LogisticRegression
 
 from gannet.core.errors import InvalidArgument, NotFound
 from gannet.models import ColumnSpec, import_mlflow_model, load_model, read_meta, verify_files
-
-COLUMNS = ["sepal length (cm)", "sepal width (cm)", "petal length (cm)", "petal width (cm)"]
+from gannet.testing.mlflow_folders import write_mlflow_folder
 
 
 @pytest.fixture(scope="module")
@@ -21,42 +19,6 @@ def iris():
     X, y = load_iris(return_X_y=True, as_frame=True)
     model = LogisticRegression(max_iter=500).fit(X.iloc[::2], y.iloc[::2])
     return model, X.iloc[1::2]
-
-
-def write_mlflow_folder(folder, model, *, flavors=None, signature=True):
-    folder.mkdir()
-    with open(folder / "model.pkl", "wb") as stream:
-        pickle.dump(model, stream)
-    inputs = [{"type": "double", "name": c, "required": True} for c in COLUMNS]
-    outputs = [{"type": "tensor", "tensor-spec": {"dtype": "int64", "shape": [-1]}}]
-    mlmodel = {
-        "artifact_path": "model",
-        "flavors": flavors or {
-            "python_function": {
-                "env": {"conda": "conda.yaml", "virtualenv": "python_env.yaml"},
-                "loader_module": "mlflow.sklearn", "model_path": "model.pkl",
-                "predict_fn": "predict", "python_version": "3.11.7",
-            },
-            "sklearn": {
-                "code": None, "pickled_model": "model.pkl",
-                "serialization_format": "cloudpickle", "sklearn_version": sklearn.__version__,
-            },
-        },
-        "mlflow_version": "2.14.1",
-        "model_uuid": "2b5a0c1e9d2f4d3c8f6b7a1e0c9d8b7a",
-        "run_id": "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
-        "utc_time_created": "2024-06-01 12:00:00.000000",
-    }
-    if signature:
-        mlmodel["signature"] = {"inputs": json.dumps(inputs), "outputs": json.dumps(outputs),
-                                "params": None}
-    (folder / "MLmodel").write_text(yaml.safe_dump(mlmodel))
-    (folder / "conda.yaml").write_text("name: mlflow-env\ndependencies:\n- python=3.11.7\n")
-    (folder / "python_env.yaml").write_text("python: 3.11.7\nbuild_dependencies:\n- pip\n")
-    (folder / "requirements.txt").write_text(
-        f"mlflow==2.14.1\n# a comment\ncloudpickle==3.0.0\nscikit-learn=={sklearn.__version__}\n"
-    )
-    return folder
 
 
 def test_sklearn_mlflow_model_becomes_a_pickle_package(tmp_path, iris):
@@ -70,8 +32,13 @@ def test_sklearn_mlflow_model_becomes_a_pickle_package(tmp_path, iris):
     assert "cloudpickle==3.0.0" in meta.requirements and "mlflow==2.14.1" in meta.requirements
     assert meta.signature.inputs.columns[0] == ColumnSpec("sepal length (cm)", "float64")
     assert meta.signature.outputs.columns[0] == ColumnSpec(None, "int64", (-1,))
-    assert set(meta.files) == {"model.pkl", "mlflow/MLmodel", "mlflow/conda.yaml",
-                               "mlflow/python_env.yaml", "mlflow/requirements.txt"}
+    assert set(meta.files) == {
+        "model.pkl",
+        "mlflow/MLmodel",
+        "mlflow/conda.yaml",
+        "mlflow/python_env.yaml",
+        "mlflow/requirements.txt",
+    }
     verify_files(tmp_path / "package", read_meta(tmp_path / "package"))
     with pytest.raises(InvalidArgument, match="allow_pickle=True"):
         load_model(tmp_path / "package")
