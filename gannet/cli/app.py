@@ -18,7 +18,18 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from gannet.cli import artifacts, db, experiments, models, output, runs, security
+from gannet.cli import (
+    artifacts,
+    db,
+    deployments,
+    experiments,
+    inference,
+    models,
+    output,
+    runs,
+    security,
+    serve,
+)
 from gannet.core.errors import GannetError
 
 if TYPE_CHECKING:
@@ -100,6 +111,12 @@ app.add_typer(models.app, name="models")
 app.add_typer(security.keys, name="keys")
 app.add_typer(security.roles, name="roles")
 app.command("audit")(security.audit)
+app.add_typer(deployments.app, name="deployments")
+app.add_typer(inference.logs, name="logs")
+if hasattr(serve, "serve"):
+    app.command("serve")(serve.serve)
+if hasattr(inference, "predict"):
+    app.command("predict")(inference.predict)
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,1 @@
+"""``gannet serve``: run the inference server (being built)."""
