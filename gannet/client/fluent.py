@@ -232,7 +232,7 @@ def get_run(run_id: str) -> Run:
 def log_metric(
     key: str, value: float, step: int | None = None, timestamp: int | None = None
 ) -> None:
-    get_client().log_metric(_current_run_id(), key, value, timestamp, step)
+    (_client or get_client()).log_metric(_current_run_id(), key, value, timestamp, step)
 
 
 def log_metrics(metrics: Mapping[str, float], step: int | None = None) -> None:

@@ -175,22 +175,23 @@ def insert_points(conn: Connection, points: Sequence[Point]) -> None:
     """
     if not points:
         return
-    # The hot path: plain DB-API executemany over tuples, ~3x faster than dict rows.
+    # The hot path: plain DB-API executemany over tuples, ~3x faster than dict rows; the
+    # latest point per (run, key) is found in the same pass.
+    rows = []
+    latest: dict[tuple[str, str], Point] = {}
+    for point in points:
+        run_id, key, value, ts, step = point
+        nan = value != value
+        rows.append((run_id, key, None if nan else value, nan, ts, step))
+        best = latest.get((run_id, key))
+        if best is None or step > best[4] or (step == best[4] and _later(point, best)):
+            latest[(run_id, key)] = point
     marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     conn.exec_driver_sql(
         "INSERT INTO metrics (run_id, key, value, is_nan, timestamp, step) "
         f"VALUES ({', '.join([marker] * 6)})",
-        [
-            (run_id, key, None if value != value else value, value != value, ts, step)
-            for run_id, key, value, ts, step in points
-        ],
+        rows,
     )
-    latest: dict[tuple[str, str], Point] = {}
-    for point in points:
-        ident = (point[0], point[1])
-        best = latest.get(ident)
-        if best is None or _later(point, best):
-            latest[ident] = point
     stmt = _latest_upsert(conn.dialect.name)
     conn.execute(
         stmt,
@@ -237,6 +238,9 @@ def _latest_upsert(dialect_name: str) -> Any:
         ex.step > cur.step,
         sa.and_(ex.step == cur.step, ex.timestamp > cur.timestamp),
         sa.and_(ex.step == cur.step, ex.timestamp == cur.timestamp, ex.value > cur.value),
+        sa.and_(
+            ex.step == cur.step, ex.timestamp == cur.timestamp, cur.is_nan, sa.not_(ex.is_nan)
+        ),
     )
     return stmt.on_conflict_do_update(
         index_elements=["run_id", "key"],
@@ -248,7 +252,9 @@ def _latest_upsert(dialect_name: str) -> Any:
 def _later(a: Point, b: Point) -> bool:
     if (a[4], a[3]) != (b[4], b[3]):
         return (a[4], a[3]) > (b[4], b[3])
-    return a[2] > b[2]  # NaN compares False: a NaN never displaces a number at a tie
+    if b[2] != b[2]:  # at a tie a number displaces a NaN, never the other way round
+        return a[2] == a[2]
+    return a[2] > b[2]
 
 
 def metric_history(conn: Connection, run_id: str, key: str) -> list[Metric]:

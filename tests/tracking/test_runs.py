@@ -204,3 +204,24 @@ def test_search_rejects_bad_filters_with_the_reason(sdk):
         sdk.search_runs("metrics.acc > 'high'")
     with pytest.raises(InvalidArgument, match="max_results"):
         sdk.search_runs("", max_results=0)
+
+
+def test_the_latest_value_is_the_highest_step_whatever_the_logging_order(sdk):
+    client = sdk.get_client()
+    run = client.create_run("0")
+    client.log_metric(run.run_id, "m", 5.0, timestamp=1000, step=5)
+    client.log_metric(run.run_id, "m", 3.0, timestamp=2000, step=3)  # later in time, earlier step
+    client.flush()
+    client.log_metric(run.run_id, "m", 1.0, timestamp=500, step=2)  # a later flush, older step
+    client.log_metric(run.run_id, "n", float("nan"), timestamp=1000, step=1)
+    client.log_metric(run.run_id, "n", 7.0, timestamp=1000, step=1)  # a tie: the number wins
+    assert client.get_run(run.run_id).data.metrics == {"m": 5.0, "n": 7.0}
+    assert [m.step for m in client.get_metric_history(run.run_id, "m")] == [2, 3, 5]
+
+
+def test_a_number_displaces_a_nan_at_the_same_step_across_flushes(sdk):
+    client = sdk.get_client()
+    run = client.create_run("0")
+    client.log_metric(run.run_id, "n", float("nan"), timestamp=1000, step=1, synchronous=True)
+    client.log_metric(run.run_id, "n", 7.0, timestamp=1000, step=1, synchronous=True)
+    assert client.get_run(run.run_id).data.metrics == {"n": 7.0}
