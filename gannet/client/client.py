@@ -378,6 +378,23 @@ class GannetClient:
     def search_registered_models(self, name_like: str | None = None) -> list[RegisteredModel]:
         return self._registry.list_registered_models(name_like)
 
+    def update_registered_model(
+        self,
+        name: str,
+        description: str | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> RegisteredModel:
+        return self._registry.update_registered_model(name, description=description, tags=tags)
+
+    def update_model_version(
+        self,
+        name: str,
+        version: int,
+        description: str | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> ModelVersion:
+        return self._registry.update_version(name, version, description=description, tags=tags)
+
     def get_model_version(self, name: str, version: int) -> ModelVersion:
         return self._registry.get_model_version(name, version)
 

@@ -139,3 +139,14 @@ def test_a_second_model_in_the_same_run(sdk, train_and_log):
     trained = train_and_log(sdk, name="scorer")
     version = sdk.register_model(f"runs:/{trained.run_id}/scorer", "scorer")
     assert version.source == f"runs:/{trained.run_id}/scorer"
+
+
+def test_descriptions_and_tags_on_models_and_versions(sdk, trained):
+    client = sdk.get_client()
+    sdk.register_model(trained.run_id, "churn")
+    model = client.update_registered_model("churn", "predicts churn", tags={"team": "growth"})
+    assert (model.description, model.tags) == ("predicts churn", {"team": "growth"})
+    version = client.update_model_version("churn", 1, "baseline", tags={"validated": "yes"})
+    assert (version.description, version.tags) == ("baseline", {"validated": "yes"})
+    assert [m.name for m in client.search_registered_models("ch%")] == ["churn"]
+    assert client.search_registered_models("x%") == []
