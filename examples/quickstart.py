@@ -53,6 +53,7 @@ def train(name: str, X_train, X_test, y_train, y_test) -> str:  # noqa: ANN001
         ax.set_title(f"{name}: predicted probabilities")
         gannet.log_figure(fig, "plots/probabilities.png")
         plt.close(fig)
+        gannet.log_model(model, "model", input_example=X_train.head(5))
         return run.run_id
 
 
@@ -75,6 +76,15 @@ def main() -> None:
         f"\n[bold green]Best by AUC:[/] {top.info.run_name} "
         f"(auc={top.data.metrics['auc']:.4f}, run {top.run_id})\n"
     )
+    version = gannet.register_model(top.run_id, "breast-cancer", description=top.info.run_name)
+    result = gannet.promote("breast-cancer", version.version, "champion", reason="best auc")
+    champion = gannet.models.load("breast-cancer@champion")
+    sample = X_test.head(3)
+    console.print(
+        f"Registered [bold]breast-cancer[/] version {version.version} (signed by key "
+        f"{version.signing_key_id}); champion: {result.promoted}; "
+        f"predictions for 3 rows: {champion.predict(sample).tolist()}\n"
+    )
     console.print("Look at them:")
     for command in (
         "gannet runs list -e quickstart",
@@ -82,6 +92,8 @@ def main() -> None:
         f"gannet runs show {top.run_id}",
         f"gannet runs compare {' '.join(r.run_id for r in gannet.search_runs(max_results=3))}",
         f"gannet artifacts get {top.run_id} plots -o ./plots",
+        "gannet models show breast-cancer",
+        "gannet models card breast-cancer@champion -o card.html",
     ):
         console.print(f"  [dim]$[/] {command}", soft_wrap=True)
 

@@ -79,3 +79,18 @@ def test_every_models_example_runs_in_order(tmp_path: Path):
     assert "False" in lines
     assert "input is missing column 'mean radius'" in stdout
     assert "# Model card: churn version 1" in lines
+
+
+def test_the_quickstart_demo_runs(tmp_path: Path):
+    env = {**os.environ, "GANNET_HOME": str(tmp_path / "home"), "COLUMNS": "200"}
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "quickstart.py")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Best by AUC" in done.stdout
+    assert "champion: True" in done.stdout
