@@ -12,6 +12,7 @@ from typing import Any
 from gannet.auth.service import AuthService
 from gannet.core.settings import Settings
 from gannet.registry.service import RegistryService
+from gannet.serving.deployments import DeploymentService
 from gannet.store.blobs import BlobStore
 from gannet.store.metadata import MetadataStore
 from gannet.tracking.service import TrackingService
@@ -25,6 +26,7 @@ class Services:
     tracking: TrackingService
     auth: AuthService
     registry: RegistryService
+    deployments: DeploymentService
 
     def close(self) -> None:
         self.metadata.close()
@@ -47,13 +49,15 @@ def build(settings: Settings | None = None, **overrides: Any) -> Services:
     ).open()
     tracking = TrackingService(metadata, blobs, settings)
     auth = AuthService(metadata, settings)
+    registry = RegistryService(metadata, blobs, tracking, auth, settings)
     return Services(
         settings=settings,
         metadata=metadata,
         blobs=blobs,
         tracking=tracking,
         auth=auth,
-        registry=RegistryService(metadata, blobs, tracking, auth, settings),
+        registry=registry,
+        deployments=DeploymentService(metadata, registry, auth, settings),
     )
 
 
@@ -61,6 +65,7 @@ def open_metadata(settings: Settings) -> MetadataStore:
     """The metadata store named by ``settings``, connected but not migrated."""
     import gannet.auth.tables
     import gannet.registry.tables
+    import gannet.serving.tables
     import gannet.tracking.tables  # noqa: F401
 
     return MetadataStore(settings.metadata_url, lock_timeout=settings.lock_timeout).open()
