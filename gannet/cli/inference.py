@@ -1,5 +1,221 @@
-"""``gannet predict`` and ``gannet logs``: batch inference and the inference log (being built)."""
+"""``gannet predict`` (batch inference over a file) and ``gannet logs`` (the inference log:
+query it with SQL, show the latest predictions, record feedback).
+
+The log lives in ``<home>/inference-log``; these commands read it directly and open no
+metadata store, except ``predict``, which loads the model from the registry.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from gannet.cli import output
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from gannet.serving.inference_log import InferenceLog
+
 logs = typer.Typer(help="The inference log (Parquet, read with DuckDB).", no_args_is_help=True)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+DeploymentArg = Annotated[
+    str, typer.Argument(metavar="DEPLOYMENT", help="The deployment whose log to use.")
+]
+
+
+def _log(ctx: typer.Context) -> InferenceLog:
+    from gannet.serving.inference_log import InferenceLog, default_root
+
+    return InferenceLog(default_root(ctx.obj.settings))
+
+
+def predict(
+    ctx: typer.Context,
+    ref: Annotated[
+        str, typer.Argument(metavar="REF", help="The model: churn@champion, churn/3, ...")
+    ],
+    source: Annotated[Path, typer.Argument(metavar="INPUT", help="A Parquet or CSV file.")],
+    dest: Annotated[
+        Path, typer.Option("--output", "-o", help="The Parquet file to write.", show_default=False)
+    ],
+    chunk_rows: Annotated[
+        int, typer.Option("--chunk-rows", min=1, help="Rows read and predicted at a time.")
+    ] = 50_000,
+    passthrough: Annotated[
+        list[str] | None,
+        typer.Option("--passthrough", metavar="COLUMN",
+                     help="Copy COLUMN to the output without giving it to the model (repeat it)."),
+    ] = None,
+    log_deployment: Annotated[
+        str | None,
+        typer.Option("--log-deployment", metavar="NAME",
+                     help="Also write every chunk to the inference log of deployment NAME."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Predict every row of INPUT with a registered model; write them with the predictions."""
+    from gannet.serving.batch import predict_file
+    from gannet.serving.inference_log import InferenceLogWriter, default_root
+
+    state = ctx.obj
+    registry = state.services.registry
+    version = registry.resolve(ref)
+    model = registry.load(f"{version.name}/{version.version}")
+    writer = InferenceLogWriter(default_root(state.settings)) if log_deployment else None
+    try:
+        result = predict_file(
+            model, source, dest, chunk_rows=chunk_rows, passthrough=passthrough or (),
+            log=writer, deployment=log_deployment, model_name=version.name,
+            version=version.version, progress=state.settings.progress and not as_json,
+        )
+    finally:
+        if writer is not None:
+            writer.close()
+    if as_json:
+        output.print_json({
+            "model": version.name, "version": version.version, "rows": result.rows,
+            "chunks": result.chunks, "seconds": result.seconds, "output": str(result.dest),
+            "batch_id": result.batch_id if writer else None,
+        })
+        return
+    output.say(
+        f"predicted {result.rows:,} rows of {source} with {version.name}/{version.version} "
+        f"in {result.seconds:.1f}s ({result.rows_per_second:,.0f} rows/s) -> {result.dest}"
+    )
+    if writer is not None:
+        requests = f"request {result.batch_id}-0" if result.chunks <= 1 else (
+            f"requests {result.batch_id}-0 .. {result.batch_id}-{result.chunks - 1}")
+        output.note(f"logged to deployment {log_deployment} as {requests}")
+        if writer.failed or writer.dropped:
+            output.note(f"the inference log missed {writer.failed + writer.dropped} chunk(s): "
+                        f"{writer.last_error or 'its queue was full'}")
+
+
+@logs.command("query")
+def query(
+    ctx: typer.Context,
+    deployment: DeploymentArg,
+    sql: Annotated[
+        str,
+        typer.Argument(metavar="SQL",
+                       help="DuckDB SQL over the views predictions, feedback and joined."),
+    ],
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, help="Show at most this many result rows.")
+    ] = 100,
+    as_json: JsonOption = False,
+) -> None:
+    """Run SQL over a deployment's inference log (the view joined adds each row's label)."""
+    frame = _log(ctx).query(deployment, sql, limit=limit + 1)
+    more = len(frame) > limit
+    frame = frame.head(limit)
+    if as_json:
+        output.print_json(_records(frame))
+    else:
+        grid = output.table(*map(str, frame.columns))
+        for row in frame.itertuples(index=False):
+            grid.add_row(*(output.text(_cell(v)) for v in row))
+        output.show(grid)
+    if more:
+        output.note(f"showing the first {limit} rows; raise --limit for more")
+
+
+@logs.command("show")
+def show(
+    ctx: typer.Context,
+    deployment: DeploymentArg,
+    last: Annotated[int, typer.Option("--last", min=1, help="How many rows, newest first.")] = 20,
+    as_json: JsonOption = False,
+) -> None:
+    """The latest logged predictions of a deployment."""
+    frame = _log(ctx).latest(deployment, last)
+    if as_json:
+        output.print_json(_records(frame))
+        return
+    inputs = [c for c in frame.columns if c.startswith("input.")]
+    outputs = [c for c in frame.columns if c == "prediction" or c.startswith("prediction.")]
+    rows = []
+    for record in frame.to_dict("records"):
+        shown = ", ".join(_cell(record[c]) for c in outputs)
+        rows.append({
+            "Time (UTC)": output.text(_cell(record["timestamp"])),
+            "Version": output.text(record.get("version")),
+            "Request": output.text(record["request_id"]),
+            "Row": output.text(record["row"]),
+            "Prediction": output.text(f"{shown} (shadow)" if record["shadow"] else shown,
+                                      "dim" if record["shadow"] else "bold"),
+            "Latency": output.text(f"{record['latency_ms']:.1f}ms"),
+            "Inputs": output.text(", ".join(
+                f"{c.removeprefix('input.')}={_cell(record[c])}" for c in inputs
+                if _cell(record[c]) != "")),
+        })
+    output.show(output.fit_table(SHOW_COLUMNS, rows, title=f"{deployment}: latest predictions"))
+
+
+SHOW_COLUMNS = (
+    output.Column("Time (UTC)", 23, fixed=True),
+    output.Column("Version", 7, drop=2, fixed=True),
+    output.Column("Request", 34, fixed=True),
+    output.Column("Row", 3, fixed=True),
+    output.Column("Prediction", 10),
+    output.Column("Latency", 8, drop=3, fixed=True),
+    output.Column("Inputs", 20, drop=1),
+)
+
+
+@logs.command("feedback")
+def feedback(
+    ctx: typer.Context,
+    deployment: DeploymentArg,
+    request_id: Annotated[
+        str, typer.Argument(metavar="REQUEST_ID", help="The request the label is for.")
+    ],
+    label: Annotated[
+        str,
+        typer.Argument(metavar="LABEL", help="The true outcome (a number when it reads as one)."),
+    ],
+    row: Annotated[
+        int | None,
+        typer.Option("--row", min=0, help="Only this row of the request (default: every row)."),
+    ] = None,
+    as_text: Annotated[bool, typer.Option("--text", help="Keep LABEL as text, never a number.")]
+    = False,
+) -> None:
+    """Record the true LABEL of a logged request (ground truth, joined by request id)."""
+    value = label if as_text else _number_or_text(label)
+    _log(ctx).feedback(deployment, request_id, value, row=row)
+    which = f"row {row} of request" if row is not None else "request"
+    output.say(f"recorded label {value!r} for {which} {request_id} of {deployment}")
+
+
+def _number_or_text(label: str) -> int | float | str:
+    for kind in (int, float):
+        try:
+            return kind(label)
+        except ValueError:
+            pass
+    return label
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    import json
+
+    return json.loads(frame.to_json(orient="records", date_format="iso", date_unit="ms"))
+
+
+def _cell(value: Any) -> str:
+    """A value as a table shows it: missing as "", floats compact, times to the millisecond."""
+    import pandas as pd
+
+    if value is None or (not hasattr(value, "__len__") and pd.isna(value)):
+        return ""
+    if isinstance(value, pd.Timestamp):  # shown in UTC, as the log stores it
+        utc = value.tz_convert(None) if value.tzinfo else value
+        return utc.isoformat(sep=" ", timespec="milliseconds")
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
