@@ -14,7 +14,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e ".[sklearn,plots]"
+	$(BIN)/pip install -q -e ".[sklearn,plots,serving]"
 	touch $@
 
 $(VENV)/.test-installed: pyproject.toml | $(BIN)/python

@@ -38,7 +38,7 @@ __all__ = [
 
 HEALTH_READY = "/v2/health/ready"  # Open Inference Protocol V2 health endpoints
 HEALTH_LIVE = "/v2/health/live"
-GANNET_EXTRAS = ("postgres", "s3")  # a replica reaches the team's PostgreSQL and object store
+GANNET_EXTRAS = ("postgres", "s3", "serving")  # the team stores, and the server itself
 WORKDIR = "/srv/gannet"
 UID = 10001
 STORES_SECRET = "gannet-stores"  # keys: metadata-url, artifacts-url
