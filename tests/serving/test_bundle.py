@@ -111,7 +111,7 @@ def test_bundle_files_agree_with_each_other_and_the_deployment(services, tmp_pat
         for line in (dest / "requirements.txt").read_text().splitlines()
         if line and not line.startswith("#")
     ]
-    assert lines[0] == f"gannet[postgres,s3]=={gannet.__version__}"
+    assert lines[0] == f"gannet[postgres,s3,serving]=={gannet.__version__}"
     assert f"scikit-learn=={installed('scikit-learn')}" in lines
     assert f"skops=={installed('skops')}" in lines
     assert len(lines) == len({re.split(r"[=<>\[]", line)[0] for line in lines})
