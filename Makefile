@@ -36,6 +36,8 @@ bench:
 	bench/.venv/bin/pip install -q -e ".[all]" -r bench/requirements.txt
 	bench/.venv/bin/python bench/tracking.py
 	bench/.venv/bin/python bench/artifacts.py
+	bench/.venv/bin/python bench/models.py
+	bench/.venv/bin/python bench/serving.py
 
 clean:
 	rm -rf $(VENV) bench/.venv .gannet

@@ -1,1 +1,71 @@
-"""``gannet serve``: run the inference server (being built)."""
+"""``gannet serve``: run the inference server for a deployment or a model reference."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from gannet.cli import output
+
+if TYPE_CHECKING:
+    from gannet.core.settings import Settings
+
+
+def serve(
+    ctx: typer.Context,
+    target: Annotated[str, typer.Argument(
+        help="A deployment name, or a model reference: churn@champion, churn/3, churn.",
+        metavar="REF|DEPLOYMENT")],
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", "-p", help="Port (0: any free port).")] = 8080,
+    workers: Annotated[int, typer.Option(
+        "--workers", "-w", min=1, help="Worker processes sharing the port (pre-fork).")] = 1,
+    batch_max_rows: Annotated[int, typer.Option(
+        "--batch-max-rows", min=1, help="Most rows one predict call takes.")] = 256,
+    batch_max_wait_ms: Annotated[float, typer.Option(
+        "--batch-max-wait-ms", min=0.0,
+        help="Longest wait for more requests when several are queued (ms).")] = 2.0,
+    poll_interval: Annotated[float, typer.Option(
+        "--poll-interval", min=0.05,
+        help="Seconds between checks for traffic changes and alias moves.")] = 1.0,
+    no_log: Annotated[bool, typer.Option(
+        "--no-log", help="Do not write the inference log.")] = False,
+) -> None:
+    """Serve a model over HTTP: Open Inference Protocol V2, /predict, /metrics.
+
+    Loads the (verified) model versions, micro-batches concurrent requests, routes traffic
+    by the deployment's weights, shadows and sticky key, follows alias moves and traffic
+    changes without dropping a request, and logs predictions to the inference log.
+    """
+    from gannet.bootstrap import build
+    from gannet.serving.server import ServeOptions
+    from gannet.serving.server import serve as run
+
+    settings: Settings = ctx.obj.settings
+    log_factory, feedback_factory = (None, None) if no_log else _inference_log(settings)
+    options = ServeOptions(
+        batch_max_rows=batch_max_rows,
+        batch_max_wait_ms=batch_max_wait_ms,
+        poll_interval=poll_interval,
+        log_factory=log_factory,
+        feedback_factory=feedback_factory,
+    )
+
+    def listening(address: str, bound: int) -> None:
+        shown = f"[{address}]" if ":" in address else address
+        output.say(f"serving {target} on http://{shown}:{bound} "
+                   f"({workers} worker{'s' if workers != 1 else ''}); Ctrl+C stops")
+
+    run(settings, target, build=build, host=host, port=port, workers=workers,
+        options=options, on_listening=listening)
+
+
+def _inference_log(settings: Settings) -> tuple[Any, Any]:
+    """Factories for the inference log writer and its feedback (None when not available)."""
+    try:
+        from gannet.serving.inference_log import InferenceLog, InferenceLogWriter, default_root
+    except ImportError:
+        return None, None
+    root = default_root(settings)
+    return (lambda: InferenceLogWriter(root)), (lambda: InferenceLog(root).feedback)

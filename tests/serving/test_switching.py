@@ -1,0 +1,149 @@
+"""Traffic between versions: canary weights, sticky A/B, shadows, switching under load."""
+
+import threading
+import time
+from collections import Counter
+
+import httpx
+import pytest
+from server_fixtures import LiveServer, register_breast_cancer
+
+from gannet.serving.inference_log import InferenceLog, InferenceLogWriter
+
+
+@pytest.fixture(scope="module")
+def registered(tmp_path_factory):
+    found = register_breast_cancer(tmp_path_factory.mktemp("switching"))
+    yield found
+    found.services.close()
+
+
+def _versions(url, n, body, headers=None):
+    with httpx.Client(base_url=url, timeout=30) as client:
+        return Counter(client.post("/predict", json=body, headers=headers).json()["version"]
+                       for _ in range(n))
+
+
+def test_canary_weights_are_respected(registered):
+    registered.services.deployments.create("churn-live", "churn", {"churn/1": 75, "churn/2": 25})
+    with LiveServer(registered.services, "churn-live") as server:
+        seen = _versions(server.url, 400, registered.records(0))
+    # binomial(400, 0.25): mean 100, sd 8.7; 4 sd either side
+    assert 65 <= seen["2"] <= 135, seen
+    assert seen["1"] + seen["2"] == 400
+
+
+def test_a_sticky_key_keeps_a_caller_on_one_version(registered):
+    deployments = registered.services.deployments
+    deployments.create("churn-ab", "churn", {"churn/1": 50, "churn/2": 50}, sticky_key="user")
+    with LiveServer(registered.services, "churn-ab") as server:
+        by_user = {}
+        for user in (f"user-{i}" for i in range(40)):
+            seen = _versions(server.url, 5, registered.records(0), headers={"user": user})
+            assert len(seen) == 1, (user, seen)  # always the same version
+            by_user[user] = next(iter(seen))
+        assert set(by_user.values()) == {"1", "2"}  # and callers are spread over both
+        in_body = _versions(server.url, 5, {"records": registered.records(0), "user": "user-7"})
+        assert in_body == Counter({by_user["user-7"]: 5})  # a JSON field works the same
+
+
+def test_a_shadow_gets_a_copy_logged_but_never_returned(registered, tmp_path):
+    deployments = registered.services.deployments
+    deployments.create("churn-shadow", "churn", {"churn/1": 1})
+    deployments.shadow("churn-shadow", ["churn/2"])
+    root = tmp_path / "inference-log"
+    rows = registered.X.iloc[:8]
+    log = InferenceLogWriter(root)
+    with LiveServer(registered.services, "churn-shadow", log=log) as server, \
+            httpx.Client(base_url=server.url) as client:
+        answers = [client.post("/predict", json=registered.records(i)) for i in range(8)]
+    assert {a.json()["version"] for a in answers} == {"1"}
+    ids = [a.json()["request_id"] for a in answers]
+    logged = InferenceLog(root).query(
+        "churn-shadow", "SELECT request_id, version, shadow, prediction FROM predictions")
+    main = logged[~logged["shadow"]].set_index("request_id")
+    shadow = logged[logged["shadow"]].set_index("request_id")
+    assert sorted(main.index) == sorted(ids) and sorted(shadow.index) == sorted(ids)
+    assert set(main["version"]) == {1} and set(shadow["version"]) == {2}
+    assert [shadow.loc[i, "prediction"] for i in ids] == registered.expected(2, rows)
+
+
+def test_feedback_reaches_the_inference_log(registered, tmp_path):
+    root = tmp_path / "inference-log"
+    with LiveServer(registered.services, "churn@champion", log=InferenceLogWriter(root),
+                    feedback_factory=lambda: InferenceLog(root).feedback) as server, \
+            httpx.Client(base_url=server.url) as client:
+        request_id = client.post("/predict", json=registered.records(0, 2)).json()["request_id"]
+        answer = client.post("/feedback", json={"request_id": request_id, "label": 1, "row": 1})
+        assert answer.status_code == 200
+        bad = client.post("/feedback", json={"request_id": request_id})
+        assert bad.status_code == 422
+    joined = InferenceLog(root).query("churn", "SELECT row, label FROM feedback")
+    assert joined.to_dict("records") == [{"row": 1, "label": 1}]
+
+
+class Traffic:
+    """Clients sending requests without pause until stopped; they note every answer."""
+
+    def __init__(self, url, body, clients=4):
+        self.url, self.body = url, body
+        self.answers: list[tuple[float, int, str]] = []
+        self.errors: list[str] = []
+        self._stop = threading.Event()
+        self.threads = [threading.Thread(target=self._send) for _ in range(clients)]
+
+    def _send(self):
+        with httpx.Client(base_url=self.url, timeout=30) as client:
+            while not self._stop.is_set():
+                try:
+                    answer = client.post("/predict", json=self.body)
+                except httpx.HTTPError as exc:
+                    self.errors.append(repr(exc))
+                    continue
+                self.answers.append((time.monotonic(), answer.status_code,
+                                     answer.headers.get("x-model-version", "")))
+
+    def __enter__(self):
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        for thread in self.threads:
+            thread.join(30)
+
+
+def _switch_under_traffic(registered, server, switch):
+    with Traffic(server.url, registered.records(0)) as traffic:
+        time.sleep(1.0)
+        switched = time.monotonic()
+        switch()
+        time.sleep(2.0)
+    statuses = Counter(status for _, status, _ in traffic.answers)
+    assert not traffic.errors and statuses == Counter({200: len(traffic.answers)}), statuses
+    before = {v for t, _, v in traffic.answers if t < switched}
+    last = {v for t, _, v in traffic.answers if t > switched + 1.0}
+    assert before == {"1"} and last == {"2"}, (before, last)
+    assert len(traffic.answers) > 100
+    deadline = time.monotonic() + 5
+    while set(server.host.table.served) != {("churn", 2)} and time.monotonic() < deadline:
+        time.sleep(0.05)  # version 1 is unloaded once its requests are answered
+    assert set(server.host.table.served) == {("churn", 2)}
+
+
+def test_moving_an_alias_switches_with_no_failed_request(registered):
+    registry = registered.services.registry
+    registry.set_alias("churn", "champion", 1)
+    with LiveServer(registered.services, "churn@champion", poll_interval=0.1) as server:
+        _switch_under_traffic(registered, server,
+                              lambda: registry.set_alias("churn", "champion", 2))
+        assert server.host.switches == 2
+
+
+def test_changing_traffic_switches_with_no_failed_request(registered):
+    deployments = registered.services.deployments
+    deployments.create("churn-bg", "churn", {"churn/1": 1})
+    with LiveServer(registered.services, "churn-bg", poll_interval=0.1) as server:
+        _switch_under_traffic(registered, server,
+                              lambda: deployments.set_traffic("churn-bg", {"churn/2": 1}))
