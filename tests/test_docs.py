@@ -94,3 +94,8 @@ def test_the_quickstart_demo_runs(tmp_path: Path):
     assert done.returncode == 0, done.stderr
     assert "Best by AUC" in done.stdout
     assert "champion: True" in done.stdout
+
+
+def test_every_serving_example_runs_in_order(tmp_path: Path):
+    stdout = _run_examples("serving.md", tmp_path)
+    assert "prediction" in stdout

@@ -10,8 +10,8 @@
   sticky A/B, shadows), the loaded versions and their hot swap when the deployment changes
 - ``app`` / ``metrics`` / ``server``: the raw ASGI app, Prometheus metrics, uvicorn in one
   process or a pre-fork of workers sharing one TCP_NODELAY socket
-- ``inference_log`` / ``log_schema``: predictions as Parquet, partitioned by deployment/version/date;
-  feedback joined by request id; read with DuckDB
+- ``inference_log`` / ``log_schema``: predictions as Parquet, partitioned by
+  deployment/version/date; feedback joined by request id; read with DuckDB
 - ``batch``: batch inference over Parquet/CSV files
 - ``bundle``: Dockerfile, requirements and Kubernetes manifests for a deployment
 
