@@ -1,4 +1,4 @@
-"""Gannet quickstart: track a few scikit-learn models, then find the best one.
+"""Gannet quickstart: track a few scikit-learn models, register the best, serve it.
 
 Runs on the embedded default (SQLite + a local folder; with this repository's
 gannet.toml they live in ./.gannet). Run it with `make demo` or `python examples/quickstart.py`.
@@ -10,6 +10,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
 import matplotlib.pyplot as plt
 from rich.console import Console
 from sklearn.datasets import load_breast_cancer
@@ -57,6 +65,39 @@ def train(name: str, X_train, X_test, y_train, y_test) -> str:  # noqa: ANN001
         return run.run_id
 
 
+def serve_and_ask(rows) -> None:  # noqa: ANN001 - a DataFrame of inputs
+    """Serve the champion over HTTP, ask it (plain JSON and Open Inference Protocol V2)."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gannet", "serve", "breast-cancer@champion", "--port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    try:
+        line = server.stdout.readline()  # "serving ... on http://127.0.0.1:PORT (...)"
+        url = line.split(" on ", 1)[1].split()[0]
+        deadline = time.monotonic() + 60
+        while httpx.get(f"{url}/v2/health/ready").status_code != 200:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the server did not get ready in 60 s")
+            time.sleep(0.2)
+        answer = httpx.post(f"{url}/predict", json=rows.to_dict(orient="records")).json()
+        console.print(f"[bold]Served[/] at {url}: POST /predict -> {json.dumps(answer)}")
+        columns = list(rows.columns)
+        v2 = {
+            "inputs": [
+                {"name": c, "shape": [len(rows)], "datatype": "FP64", "data": rows[c].tolist()}
+                for c in columns
+            ]
+        }
+        infer = httpx.post(f"{url}/v2/models/breast-cancer/infer", json=v2).json()
+        labels = next(o["data"] for o in infer["outputs"] if o["name"] == "predict")
+        console.print(f"  POST /v2/models/breast-cancer/infer -> predict {labels}\n")
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=30)
+
+
 def main() -> None:
     X, y = load_breast_cancer(return_X_y=True, as_frame=True)
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, random_state=0)
@@ -85,6 +126,7 @@ def main() -> None:
         f"{version.signing_key_id}); champion: {result.promoted}; "
         f"predictions for 3 rows: {champion.predict(sample).tolist()}\n"
     )
+    serve_and_ask(X_test.head(2))
     console.print("Look at them:")
     for command in (
         "gannet runs list -e quickstart",
@@ -94,6 +136,7 @@ def main() -> None:
         f"gannet artifacts get {top.run_id} plots -o ./plots",
         "gannet models show breast-cancer",
         "gannet models card breast-cancer@champion -o card.html",
+        "gannet serve breast-cancer@champion --port 8080 --workers 2",
     ):
         console.print(f"  [dim]$[/] {command}", soft_wrap=True)
 

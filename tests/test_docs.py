@@ -94,6 +94,8 @@ def test_the_quickstart_demo_runs(tmp_path: Path):
     assert done.returncode == 0, done.stderr
     assert "Best by AUC" in done.stdout
     assert "champion: True" in done.stdout
+    assert "POST /predict ->" in done.stdout
+    assert "/infer -> predict [" in done.stdout
 
 
 def test_every_serving_example_runs_in_order(tmp_path: Path):
