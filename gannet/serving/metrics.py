@@ -9,12 +9,14 @@
 - ``gannet_requests_in_flight``; ``gannet_shadow_requests_total{model, version, outcome}``;
 - ``gannet_inference_log_dropped_total``: predictions the inference log dropped.
 
-Each app has a registry of its own. With several workers each worker counts its own
-requests (a scrape reaches one worker).
+Each app has a registry of its own. With several workers (``gannet serve --workers N``)
+the workers share prometheus-client's multiprocess directory (``PROMETHEUS_MULTIPROC_DIR``,
+set by the server's supervisor), and a scrape of any worker answers the sum of all of them.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -55,7 +57,7 @@ class ServerMetrics:
                                     "Time a request waited for its batch to start",
                                     ["model", "version"], buckets=_WAIT, registry=registry)
         self.inflight = Gauge("gannet_requests_in_flight", "Requests being answered",
-                              registry=registry)
+                              registry=registry, multiprocess_mode="livesum")
         self.shadows = Counter("gannet_shadow_requests", "Shadow copies, by outcome",
                                ["model", "version", "outcome"], registry=registry)
         self.refused = 0  # predictions the log raised on (counted with its own drops)
@@ -101,9 +103,29 @@ class ServerMetrics:
         return float(getattr(self._log, "dropped", 0) or 0) + self.refused
 
     def exposition(self) -> tuple[bytes, str]:
-        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+        from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+        shared = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        if not shared:
+            return generate_latest(self.registry), CONTENT_TYPE_LATEST
+        from prometheus_client.multiprocess import MultiProcessCollector
+
+        every_worker = CollectorRegistry()
+        MultiProcessCollector(every_worker, path=shared)
+        every_worker.register(_LogDropped(self))  # this worker's log: not shared
+        return generate_latest(every_worker), CONTENT_TYPE_LATEST
+
+
+def use_shared_metrics(folder: str) -> None:
+    """Make this (worker) process count into ``folder``, shared with its siblings.
+
+    prometheus-client picks its value class when it is imported; a worker forked after
+    that import is switched over here, before it creates any metric.
+    """
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    from prometheus_client import values
+
+    values.ValueClass = values.get_value_class()
 
 
 class _LogDropped:

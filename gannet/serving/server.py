@@ -20,9 +20,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,6 +34,7 @@ from gannet.core.errors import InvalidArgument, NotFound
 from gannet.core.settings import Settings
 from gannet.serving.app import DEFAULT_MAX_BODY, InferenceApp, create_app
 from gannet.serving.host import ModelHost, StateSource, single_model_state
+from gannet.serving.metrics import use_shared_metrics
 from gannet.serving.types import PredictionLog
 
 __all__ = ["ServeOptions", "bind_socket", "build_app", "resolve_target", "serve"]
@@ -128,8 +131,17 @@ def serve(
         _run_worker(sock, lambda: services, target, options)
         return
     services.close()
-    Supervisor(workers, lambda: _run_worker(sock, lambda: build(settings), target, options)).run()
-    sock.close()
+    shared_metrics = tempfile.mkdtemp(prefix="gannet-metrics-")
+
+    def work() -> None:
+        use_shared_metrics(shared_metrics)
+        _run_worker(sock, lambda: build(settings), target, options)
+
+    try:
+        Supervisor(workers, work, metrics_dir=shared_metrics).run()
+    finally:
+        sock.close()
+        shutil.rmtree(shared_metrics, ignore_errors=True)
 
 
 def _run_worker(sock: socket.socket, make_services: Callable[[], Any], target: str,
@@ -181,9 +193,12 @@ class Supervisor:
     CRASH_WINDOW = 5.0  # a child dying sooner than this after its start counts as a crash
     MAX_CRASHES = 5
 
-    def __init__(self, workers: int, work: Callable[[], None]) -> None:
+    def __init__(
+        self, workers: int, work: Callable[[], None], *, metrics_dir: str | None = None
+    ) -> None:
         self.workers = workers
         self.work = work
+        self.metrics_dir = metrics_dir
         self.children: dict[int, float] = {}  # pid -> start time
         self.stopping = False
         self.crashes = 0
@@ -205,6 +220,10 @@ class Supervisor:
 
     def _reap(self, pid: int, status: int) -> None:
         started = self.children.pop(pid, None)
+        if self.metrics_dir is not None:  # its live gauges no longer count
+            from prometheus_client import multiprocess
+
+            multiprocess.mark_process_dead(pid, self.metrics_dir)
         if started is None or self.stopping:
             return
         code = os.waitstatus_to_exitcode(status)

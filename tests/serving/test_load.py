@@ -89,6 +89,28 @@ def test_two_workers_answer_keep_alive_requests_without_the_nagle_wait(registere
     assert checked == {psutil.CONN_LISTEN: True, psutil.CONN_ESTABLISHED: True}
 
 
+def test_metrics_of_all_workers_add_up_in_every_scrape(registered):
+    body = registered.records(0)
+    with CliServer(registered.settings, "churn@champion", "--workers", "2", "--no-log") \
+            as server:
+        with httpx.Client(base_url=server.url, timeout=10) as client:
+            for _ in range(40):
+                assert client.post("/predict", json=body).status_code == 200
+        counts = set()
+        for _ in range(6):  # fresh connections: the kernel spreads them over both workers
+            text = httpx.get(f"{server.url}/metrics", timeout=10).text
+            counts.add(_predict_requests(text))
+    assert counts == {40.0}
+
+
+def _predict_requests(text: str) -> float:
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("gannet_requests_total{") and 'route="/predict"' in line
+    )
+
+
 def _client_port(client: httpx.Client) -> int:
     pool = client._transport._pool
     connection = pool.connections[0]._connection
