@@ -101,3 +101,15 @@ def test_the_quickstart_demo_runs(tmp_path: Path):
 def test_every_serving_example_runs_in_order(tmp_path: Path):
     stdout = _run_examples("serving.md", tmp_path)
     assert "prediction" in stdout
+
+
+def test_every_setting_is_documented():
+    from dataclasses import fields
+
+    from gannet.core.settings import Settings
+
+    page = (ROOT / "docs" / "settings.md").read_text()
+    documented = set(re.findall(r"^\| `(\w+)` \|", page, flags=re.M))
+    names = {f.name for f in fields(Settings)} - {"sources", "config_file"}
+    assert names - documented == set(), "settings missing from docs/settings.md"
+    assert documented - names == set(), "docs/settings.md lists settings that do not exist"

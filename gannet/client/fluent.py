@@ -161,7 +161,7 @@ def _new_run(
     nested: bool,
     env: environment.Environment | None,
 ) -> Run:
-    experiment_id = experiment_id or _experiment_id or _experiment_from_env(c)
+    experiment_id = experiment_id or _experiment_id or _experiment_from_settings(c)
     parent = parent_run_id or (_active[-1].run_id if nested and _active else None)
     all_tags = dict(tags or {})
     if description:
@@ -178,11 +178,12 @@ def _new_run(
     )
 
 
-def _experiment_from_env(c: GannetClient) -> str:
-    """GANNET_EXPERIMENT_NAME / GANNET_EXPERIMENT_ID (read at the edge), else Default."""
-    if name := os.environ.get("GANNET_EXPERIMENT_NAME"):
+def _experiment_from_settings(c: GannetClient) -> str:
+    """The ``experiment_name`` / ``experiment_id`` settings (e.g. GANNET_EXPERIMENT_NAME),
+    else the Default experiment."""
+    if name := c.settings.experiment_name:
         return set_experiment(name).experiment_id
-    if eid := os.environ.get("GANNET_EXPERIMENT_ID"):
+    if eid := c.settings.experiment_id:
         return c.get_experiment(eid).experiment_id
     return DEFAULT_EXPERIMENT_ID
 

@@ -41,6 +41,9 @@ class Settings:
     signing_key: str = ""  # default: <home>/keys/signing.key (ed25519; made when first needed)
     trusted_keys: str = ""  # default: <home>/keys/trusted (folders or .pub files, os.pathsep)
     allow_unsigned: bool = False  # load registry models whose signature cannot be verified
+    experiment_name: str = ""  # the fluent API's experiment when none is set (created if new)
+    experiment_id: str = ""  # the same, by id (experiment_name wins when both are set)
+    inference_log_url: str = ""  # default: <home>/inference-log (a folder of Parquet files)
     config_file: Path | None = None  # the gannet.toml that was read, if any
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
@@ -96,6 +99,7 @@ class Settings:
         values.setdefault("user", _login_name())
         values.setdefault("signing_key", str(home / "keys" / "signing.key"))
         values.setdefault("trusted_keys", str(home / "keys" / "trusted"))
+        values.setdefault("inference_log_url", str(home / "inference-log"))
         return cls(**values, config_file=config_file, sources=sources)
 
     def replace(self, **changes: Any) -> Settings:

@@ -49,9 +49,8 @@ VIEWS_HINT = (
 
 
 def default_root(settings: Settings) -> Path:
-    """Where the log lives unless told otherwise: ``<home>/inference-log``."""
-    configured = getattr(settings, "inference_log_url", "")  # a setting the lead will add
-    return Path(configured) if configured else settings.home / "inference-log"
+    """Where the log lives: the ``inference_log_url`` setting (``<home>/inference-log``)."""
+    return Path(settings.inference_log_url).expanduser()
 
 
 class InferenceLogWriter:

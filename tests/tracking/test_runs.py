@@ -225,3 +225,12 @@ def test_a_number_displaces_a_nan_at_the_same_step_across_flushes(sdk):
     client.log_metric(run.run_id, "n", float("nan"), timestamp=1000, step=1, synchronous=True)
     client.log_metric(run.run_id, "n", 7.0, timestamp=1000, step=1, synchronous=True)
     assert client.get_run(run.run_id).data.metrics == {"n": 7.0}
+
+
+def test_the_experiment_setting_names_where_fluent_runs_go(sdk, settings):
+    sdk.configure(settings.replace(experiment_name="from-settings"))
+    with sdk.start_run() as run:
+        sdk.log_metric("x", 1.0)
+    experiment = sdk.get_client().get_experiment_by_name("from-settings")
+    assert experiment is not None
+    assert sdk.get_run(run.run_id).info.experiment_id == experiment.experiment_id
