@@ -185,7 +185,7 @@ def start_gannet(model, X, folder: Path, port: int, workers: int) -> tuple[list[
         with gannet.start_run(log_environment=False) as run:
             gannet.log_model(model, "model", input_example=X.head(2))
         gannet.register_model(run.info.run_id, "bc")
-        gannet.set_model_alias("bc", "champion", 1)
+        gannet.set_registered_model_alias("bc", "champion", 1)
         gannet.get_client().close()
     command = [str(BIN / "gannet"), "--home", str(home), "serve", "bc@champion", "--port",
                str(port), "--workers", str(workers), "--no-log"]

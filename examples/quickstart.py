@@ -119,7 +119,7 @@ def main() -> None:
     )
     version = gannet.register_model(top.run_id, "breast-cancer", description=top.info.run_name)
     result = gannet.promote("breast-cancer", version.version, "champion", reason="best auc")
-    champion = gannet.models.load("breast-cancer@champion")
+    champion = gannet.models.load_model("breast-cancer@champion")
     sample = X_test.head(3)
     console.print(
         f"Registered [bold]breast-cancer[/] version {version.version} (signed by key "

@@ -1,31 +1,79 @@
 """Gannet: one MLOps platform from data to a served, monitored and retrained model.
 
-``import gannet`` is light: the fluent SDK functions below are loaded on first use.
+``import gannet`` is light: the names below load on first use (editors and type checkers
+see them through the ``TYPE_CHECKING`` imports).
 
 Tracking: ``set_experiment``, ``start_run``, ``end_run``, ``active_run``, ``log_param(s)``,
 ``log_metric(s)``, ``set_tag(s)``, ``log_artifact(s)``, ``log_text``, ``log_dict``,
 ``log_figure``, ``search_runs``, ``get_run``, ``get_metric_history``, ``list_artifacts``,
 ``download_artifacts``, ``autolog``, ``flush``. ``configure(**settings)`` points them at
 other stores and ``get_client()`` returns the client they use. ``GannetClient`` is the
-explicit client; ``Settings`` the settings object.
+explicit client; ``Settings`` the settings object; ``GannetError`` the root of every error.
 
-Models: ``log_model``, ``register_model``, ``set_model_alias``, ``delete_model_alias``,
-``promote``, ``load_model`` — and ``gannet.models.load(ref)`` for a registered model
-(``churn@champion``) or a package folder.
+Models: ``log_model``, ``register_model``, ``set_registered_model_alias``,
+``delete_registered_model_alias``, ``promote``, ``load_model`` (a registered model such as
+``churn@champion``, or a package folder); ``gannet.models`` is the package format.
+
+The package map (see ARCHITECTURE.md): ``core`` (settings, ids, errors), ``store``
+(metadata and blob stores, garbage collection), ``tracking``, ``auth``, ``models``,
+``registry``, ``serving`` (deployments, the inference server, the inference log),
+``bootstrap`` (the composition root), and the faces ``client`` (this SDK) and ``cli``.
 """
 
 from __future__ import annotations
 
 from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from gannet.core.version import VERSION as __version__
 
-_FLUENT = (
+if TYPE_CHECKING:
+    from gannet import models
+    from gannet.client.client import GannetClient
+    from gannet.client.fluent import (
+        active_run,
+        autolog,
+        configure,
+        delete_registered_model_alias,
+        download_artifacts,
+        end_run,
+        flush,
+        get_client,
+        get_metric_history,
+        get_run,
+        list_artifacts,
+        load_model,
+        log_artifact,
+        log_artifacts,
+        log_dict,
+        log_figure,
+        log_metric,
+        log_metrics,
+        log_model,
+        log_param,
+        log_params,
+        log_text,
+        promote,
+        register_model,
+        search_runs,
+        set_experiment,
+        set_registered_model_alias,
+        set_tag,
+        set_tags,
+        start_run,
+    )
+    from gannet.core.errors import GannetError
+    from gannet.core.settings import Settings
+
+__all__ = [
+    "GannetClient",
+    "GannetError",
+    "Settings",
+    "__version__",
     "active_run",
     "autolog",
     "configure",
-    "delete_model_alias",
+    "delete_registered_model_alias",
     "download_artifacts",
     "end_run",
     "flush",
@@ -44,24 +92,23 @@ _FLUENT = (
     "log_param",
     "log_params",
     "log_text",
+    "models",
     "promote",
     "register_model",
     "search_runs",
     "set_experiment",
-    "set_model_alias",
+    "set_registered_model_alias",
     "set_tag",
     "set_tags",
     "start_run",
-)
+]
 _ELSEWHERE = {
     "GannetClient": "gannet.client.client",
     "Settings": "gannet.core.settings",
     "GannetError": "gannet.core.errors",
 }
-
 _SUBMODULES = ("models",)
-
-__all__ = [*_FLUENT, *_ELSEWHERE, *_SUBMODULES, "__version__"]
+_FLUENT = frozenset(__all__) - set(_ELSEWHERE) - {*_SUBMODULES, "__version__"}
 
 
 def __getattr__(name: str) -> Any:

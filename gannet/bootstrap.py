@@ -2,38 +2,118 @@
 
 The only module that names concrete stores. The SDK, CLI and server call ``build`` and
 use the services it returns; tests do the same with their own settings.
+
+Composition is lazy: ``build`` opens (and migrates) the metadata store, and every other
+part is made the first time it is asked for, importing its module only then. A training
+script that only logs metrics never imports the registry, serving or a model library.
+
+``default_services`` is the process's default composition, which code below the faces
+reaches through entry points (``gannet.models.load_model("churn@champion")`` asks the
+``load_model`` resolver here). The fluent SDK makes its client's services the default,
+so ``gannet.configure(...)`` applies to both.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+import os
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from gannet.auth.service import AuthService
 from gannet.core.settings import Settings
-from gannet.registry.service import RegistryService
-from gannet.serving.deployments import DeploymentService
-from gannet.store.blobs import BlobStore
 from gannet.store.metadata import MetadataStore
-from gannet.tracking.service import TrackingService
+
+if TYPE_CHECKING:
+    from gannet.auth.service import AuthService
+    from gannet.models.package import LoadedModel
+    from gannet.registry.service import RegistryService
+    from gannet.serving.deployments import DeploymentService
+    from gannet.store.blobs import BlobStore
+    from gannet.store.gc import GarbageCollector
+    from gannet.tracking.service import TrackingService
+
+T = TypeVar("T")
 
 
-@dataclass
 class Services:
-    settings: Settings
-    metadata: MetadataStore
-    blobs: BlobStore
-    tracking: TrackingService
-    auth: AuthService
-    registry: RegistryService
-    deployments: DeploymentService
+    """The stores and services of one ``Settings``; each is built on first use, once."""
+
+    def __init__(self, settings: Settings, metadata: MetadataStore) -> None:
+        self.settings = settings
+        self.metadata = metadata
+        self._built: dict[str, Any] = {}
+        self._lock = threading.RLock()
+
+    def _part(self, name: str, make: Callable[[], T]) -> T:
+        part = self._built.get(name)
+        if part is None:
+            with self._lock:
+                part = self._built.get(name)
+                if part is None:
+                    part = self._built[name] = make()
+        return part  # type: ignore[no-any-return]
+
+    @property
+    def blobs(self) -> BlobStore:
+        from gannet.store.blobs import BlobStore
+
+        s = self.settings
+        return self._part(
+            "blobs",
+            lambda: BlobStore(s.artifacts_url, threads=s.transfer_threads, progress=s.progress),
+        )
+
+    @property
+    def tracking(self) -> TrackingService:
+        from gannet.tracking.service import TrackingService
+
+        return self._part(
+            "tracking", lambda: TrackingService(self.metadata, self.blobs, self.settings)
+        )
+
+    @property
+    def auth(self) -> AuthService:
+        from gannet.auth.service import AuthService
+
+        return self._part("auth", lambda: AuthService(self.metadata, self.settings))
+
+    @property
+    def registry(self) -> RegistryService:
+        from gannet.registry.service import RegistryService
+
+        return self._part(
+            "registry",
+            lambda: RegistryService(
+                self.metadata, self.blobs, self.tracking, self.auth, self.settings
+            ),
+        )
+
+    @property
+    def deployments(self) -> DeploymentService:
+        from gannet.serving.deployments import DeploymentService
+
+        return self._part(
+            "deployments",
+            lambda: DeploymentService(self.metadata, self.registry, self.auth, self.settings),
+        )
+
+    @property
+    def gc(self) -> GarbageCollector:
+        from gannet.store.gc import GarbageCollector
+
+        return self._part(
+            "gc",
+            lambda: GarbageCollector(
+                self.metadata, self.blobs, [self.tracking, self.registry], self.settings
+            ),
+        )
 
     def close(self) -> None:
         self.metadata.close()
 
 
 def build(settings: Settings | None = None, **overrides: Any) -> Services:
-    """Open the stores named by ``settings`` (migrating the metadata store) and wire services."""
+    """Open the metadata store named by ``settings`` (migrating it); the rest comes lazily."""
     if settings is None:
         settings = Settings.load(**overrides)
     elif overrides:
@@ -44,28 +124,39 @@ def build(settings: Settings | None = None, **overrides: Any) -> Services:
     except BaseException:
         metadata.close()
         raise
-    blobs = BlobStore(
-        settings.artifacts_url, threads=settings.transfer_threads, progress=settings.progress
-    ).open()
-    tracking = TrackingService(metadata, blobs, settings)
-    auth = AuthService(metadata, settings)
-    registry = RegistryService(metadata, blobs, tracking, auth, settings)
-    return Services(
-        settings=settings,
-        metadata=metadata,
-        blobs=blobs,
-        tracking=tracking,
-        auth=auth,
-        registry=registry,
-        deployments=DeploymentService(metadata, registry, auth, settings),
-    )
+    return Services(settings, metadata)
 
 
 def open_metadata(settings: Settings) -> MetadataStore:
     """The metadata store named by ``settings``, connected but not migrated."""
-    import gannet.auth.tables
-    import gannet.registry.tables
-    import gannet.serving.tables
-    import gannet.tracking.tables  # noqa: F401
-
     return MetadataStore(settings.metadata_url, lock_timeout=settings.lock_timeout).open()
+
+
+# -- the process's default composition -----------------------------------------------------
+
+_default_lock = threading.Lock()
+_default: tuple[int, Services] | None = None
+_default_source: Callable[[], Services] | None = None
+
+
+def default_services() -> Services:
+    """The services the fluent SDK uses, else ones built from ``Settings.load()`` (per process:
+    a forked child builds its own, as stores are never shared across a fork)."""
+    global _default
+    if _default_source is not None:
+        return _default_source()
+    with _default_lock:
+        if _default is None or _default[0] != os.getpid():
+            _default = (os.getpid(), build())
+        return _default[1]
+
+
+def use_default_services(source: Callable[[], Services] | None) -> None:
+    """Make ``source()`` the process's default services (None: back to ``Settings.load()``)."""
+    global _default_source
+    _default_source = source
+
+
+def load_model(ref: str, **options: Any) -> LoadedModel:
+    """The ``gannet.model_resolvers`` entry point: a registry reference, loaded verified."""
+    return default_services().registry.load_model(ref, **options)

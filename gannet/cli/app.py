@@ -5,18 +5,22 @@ once per invocation, by ``CliState`` (``ctx.obj``) from the global options; a co
 that needs no store (``--help``, ``info``) never opens one. Heavy imports (SQLAlchemy
 through ``gannet.bootstrap``) happen inside commands, so ``gannet --help`` stays fast.
 
-A ``GannetError`` ends the command with ``Error: <message>``, ``  hint: <hint>`` on
-stderr and exit status 1, never a traceback; usage errors exit with 2 (Typer's own).
+A failing command prints ``Error: <message>`` and ``  hint: <hint>`` on stderr (with
+``--json``: ``{"error": {"code", "message", "hint"}}`` on stdout) and exits with its
+error's exit code (``gannet.core.errors.ExitCode``: usage 2, invalid argument 3, not found
+4, conflict 5, permission 6, integrity 7, unavailable 8, anything else 1), never with a
+traceback unless ``--debug`` is given. docs/errors.md has the whole table.
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from typer.core import TyperGroup
+from typer.exceptions import TyperException
 
 from gannet.cli import (
     artifacts,
@@ -42,8 +46,14 @@ class CliState:
     """What one invocation shares: the global options, and settings/services made lazily."""
 
     def __init__(
-        self, home: Path | None, metadata_url: str | None, artifacts_url: str | None
+        self,
+        home: Path | None,
+        metadata_url: str | None,
+        artifacts_url: str | None,
+        *,
+        debug: bool = False,
     ) -> None:
+        self.debug = debug
         self.arguments = {
             name: value
             for name, value in (
@@ -84,14 +94,49 @@ class CliState:
 
 
 class GannetGroup(TyperGroup):
-    """The top-level group: turns a ``GannetError`` from any command into exit status 1."""
+    """The top-level group: turns any error of a command into its message and exit code."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        ctx.meta["gannet.args"] = list(args)  # to tell, after a failure, whether --json was asked
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: typer.Context) -> Any:
         try:
             return super().invoke(ctx)
         except GannetError as error:
+            self._fail(ctx, error)
+        except (TyperException, typer.Exit, typer.Abort):  # usage errors, exits: click's own
+            raise
+        except Exception as exc:
+            if _debug(ctx):
+                raise
+            self._fail(ctx, _internal(exc))
+
+    @staticmethod
+    def _fail(ctx: typer.Context, error: GannetError) -> NoReturn:
+        if _debug(ctx):
+            import traceback
+
+            traceback.print_exception(error, file=sys.stderr)
+        if "--json" in ctx.meta.get("gannet.args", ()):
+            output.print_json({"error": error.to_dict()})
+        else:
             output.print_error(error)
-            raise typer.Exit(1) from None
+        raise typer.Exit(int(error.exit_code)) from None
+
+
+def _debug(ctx: typer.Context) -> bool:
+    state = ctx.obj
+    return bool(getattr(state, "debug", False))
+
+
+def _internal(exc: Exception) -> GannetError:
+    """What the user sees of an error Gannet did not expect (a bug)."""
+    return GannetError(
+        f"{type(exc).__name__}: {exc}",
+        "this is a bug in Gannet: run the command again with --debug for the traceback, "
+        "and report it",
+    )
 
 
 app = typer.Typer(
@@ -121,7 +166,7 @@ if hasattr(inference, "predict"):
 
 def _version(value: bool) -> None:
     if value:
-        from gannet import __version__
+        from gannet.core.version import VERSION as __version__
 
         typer.echo(f"gannet {__version__}")
         raise typer.Exit()
@@ -157,6 +202,9 @@ def _global_options(
             show_default=False,
         ),
     ] = None,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the traceback of an error.")
+    ] = False,
     version: Annotated[
         bool,
         typer.Option(
@@ -164,7 +212,7 @@ def _global_options(
         ),
     ] = False,
 ) -> None:
-    state = CliState(home, metadata_url, artifacts_url)
+    state = CliState(home, metadata_url, artifacts_url, debug=debug)
     ctx.obj = state
     ctx.call_on_close(state.close)
 
@@ -220,7 +268,7 @@ def main() -> None:
         app(prog_name="gannet")
     except GannetError as error:  # raised outside a command, e.g. while closing stores
         output.print_error(error)
-        sys.exit(1)
+        sys.exit(int(error.exit_code))
 
 
 if __name__ == "__main__":

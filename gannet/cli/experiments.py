@@ -12,7 +12,7 @@ import typer
 
 from gannet.cli import output
 from gannet.core.errors import NotFound
-from gannet.tracking.types import Experiment, Lifecycle, ViewType
+from gannet.tracking.types import Experiment, ViewType
 
 if TYPE_CHECKING:
     from gannet.tracking.service import TrackingService
@@ -60,7 +60,7 @@ def list_experiments(
 ) -> None:
     """List experiments (active ones unless --all or --deleted)."""
     view = view_type(show_all, deleted)
-    found = tracking_of(ctx).list_experiments(view)
+    found = tracking_of(ctx).search_experiments(view)
     if as_json:
         output.print_json(found)
         return
@@ -129,18 +129,16 @@ def rename(
 @app.command("delete")
 def delete(ctx: typer.Context, experiment: ExperimentRef) -> None:
     """Delete an experiment (soft: it and its runs can be restored)."""
-    _set_stage(ctx, experiment, Lifecycle.DELETED)
+    tracking = tracking_of(ctx)
+    found = resolve_experiment(tracking, experiment)
+    tracking.delete_experiment(found.experiment_id)
+    output.say(f"Deleted experiment {found.name!r} (id {found.experiment_id})")
 
 
 @app.command("restore")
 def restore(ctx: typer.Context, experiment: ExperimentRef) -> None:
     """Restore a deleted experiment."""
-    _set_stage(ctx, experiment, Lifecycle.ACTIVE)
-
-
-def _set_stage(ctx: typer.Context, ref: str, stage: Lifecycle) -> None:
     tracking = tracking_of(ctx)
-    found = resolve_experiment(tracking, ref)
-    tracking.set_experiment_lifecycle(found.experiment_id, stage)
-    verb = "Deleted" if stage == Lifecycle.DELETED else "Restored"
-    output.say(f"{verb} experiment {found.name!r} (id {found.experiment_id})")
+    found = resolve_experiment(tracking, experiment)
+    tracking.restore_experiment(found.experiment_id)
+    output.say(f"Restored experiment {found.name!r} (id {found.experiment_id})")

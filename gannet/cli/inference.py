@@ -63,8 +63,8 @@ def predict(
 
     state = ctx.obj
     registry = state.services.registry
-    version = registry.resolve(ref)
-    model = registry.load(f"{version.name}/{version.version}")
+    version = registry.resolve_model_version(ref)
+    model = registry.load_model(f"{version.name}/{version.version}")
     writer = InferenceLogWriter(default_root(state.settings)) if log_deployment else None
     try:
         result = predict_file(

@@ -1,5 +1,6 @@
-"""``gannet models``: register, list, show, alias, unalias, promote, approve, archive,
-delete, policy, card, import-mlflow — each a thin face over one registry call."""
+"""``gannet models``: register, list, show, set-alias, delete-alias, promote, approve,
+archive, delete, set-policy, card, import-mlflow — each a thin face over one registry call
+of the same name (``set-alias`` is ``set_registered_model_alias``; see docs/vocabulary.md)."""
 
 from __future__ import annotations
 
@@ -75,7 +76,7 @@ def list_models(
     as_json: JsonOption = False,
 ) -> None:
     """Registered models with their latest version and aliases."""
-    models = _registry(ctx).list_registered_models(name_like)
+    models = _registry(ctx).search_registered_models(name_like)
     if as_json:
         output.print_json(models)
         return
@@ -96,21 +97,28 @@ def list_models(
 def show(
     ctx: typer.Context,
     ref: Annotated[str, typer.Argument(help="NAME for all versions, or churn/3, churn@champion.")],
+    policy: Annotated[
+        bool, typer.Option("--policy", help="Print NAME's promotion policy (YAML) only.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """A registered model and its versions, or one version in detail."""
     registry = _registry(ctx)
+    if policy:
+        model = registry.get_registered_model(ref)
+        typer.echo(model.policy or "# no policy: promote checks nothing")
+        return
     if "/" not in ref and "@" not in ref:
-        model, versions = registry.get_registered_model(ref), registry.list_versions(ref)
+        model, versions = registry.get_registered_model(ref), registry.search_model_versions(ref)
         if as_json:
             output.print_json({"model": model, "versions": versions})
             return
         output.say(f"{model.name}: {model.description or 'no description'}", style="bold")
         output.show(output.fit_table(VERSION_COLUMNS, [_version_row(v) for v in versions]))
         if model.policy:
-            output.note("promotion policy is set (gannet models policy NAME shows it)")
+            output.note(f"promotion policy is set (gannet models show {model.name} --policy)")
         return
-    v = registry.resolve(ref)
+    v = registry.resolve_model_version(ref)
     if as_json:
         output.print_json(v)
         return
@@ -136,24 +144,24 @@ def show(
     )
 
 
-@app.command("alias")
-def alias(
+@app.command("set-alias")
+def set_alias(
     ctx: typer.Context,
     name: str,
     alias_name: Annotated[str, typer.Argument(metavar="ALIAS")],
     version: Annotated[str, typer.Argument(help="A version number of NAME.")],
 ) -> None:
-    """Point NAME@ALIAS at VERSION now (no gates; see `promote` for the gated way)."""
-    v = _registry(ctx).set_alias(name, alias_name, version)
+    """Point NAME@ALIAS at VERSION now (no gates; `promote` is the gated way)."""
+    v = _registry(ctx).set_registered_model_alias(name, alias_name, version)
     output.say(f"{name}@{alias_name} -> version {v.version}")
 
 
-@app.command("unalias")
-def unalias(
+@app.command("delete-alias")
+def delete_alias(
     ctx: typer.Context, name: str, alias_name: Annotated[str, typer.Argument(metavar="ALIAS")]
 ) -> None:
     """Remove NAME@ALIAS."""
-    _registry(ctx).delete_alias(name, alias_name)
+    _registry(ctx).delete_registered_model_alias(name, alias_name)
     output.say(f"removed {name}@{alias_name}")
 
 
@@ -195,14 +203,14 @@ def approve(
     comment: Annotated[str, typer.Option("--comment", "-c")] = "",
 ) -> None:
     """Approve VERSION of NAME as the current user (for approval gates)."""
-    _registry(ctx).approve(name, version, comment)
+    _registry(ctx).approve_model_version(name, version, comment)
     output.say(f"approved {name}/{version} as {ctx.obj.settings.user}")
 
 
 @app.command("archive")
 def archive(ctx: typer.Context, name: str, version: int) -> None:
     """Archive a version (it stays loadable by number but takes no aliases)."""
-    _registry(ctx).archive_version(name, version)
+    _registry(ctx).archive_model_version(name, version)
     output.say(f"archived {name}/{version}")
 
 
@@ -218,29 +226,32 @@ def delete(
     if not yes and not typer.confirm(f"delete {what}?"):
         raise typer.Exit(1)
     registry = _registry(ctx)
-    registry.delete_version(name, version) if version else registry.delete_registered_model(name)
+    if version:
+        registry.delete_model_version(name, version)
+    else:
+        registry.delete_registered_model(name)
     output.say(f"deleted {what}")
 
 
-@app.command("policy")
-def policy(
+@app.command("set-policy")
+def set_policy(
     ctx: typer.Context,
     name: str,
-    file: Annotated[Path | None, typer.Argument(help="A YAML policy to set; omit to show.")] = None,
+    file: Annotated[Path | None, typer.Argument(help="A YAML policy file.")] = None,
     clear: Annotated[bool, typer.Option("--clear", help="Remove the policy.")] = False,
 ) -> None:
-    """Show or set NAME's promotion gates (YAML, see docs/models.md)."""
+    """Set NAME's promotion gates from a YAML file (see docs/models.md); `show --policy`
+    prints them."""
+    if (file is None) == (not clear):
+        raise typer.BadParameter("give a policy FILE, or --clear to remove the policy")
     registry = _registry(ctx)
     if clear:
-        registry.set_policy(name, None)
+        registry.set_model_policy(name, None)
         output.say(f"removed the policy of {name}")
-    elif file is not None:
-        registry.set_policy(name, file.read_text(encoding="utf-8"))
-        output.say(f"set the promotion policy of {name} from {file}")
     else:
-        typer.echo(
-            registry.get_registered_model(name).policy or "# no policy: promote checks nothing"
-        )
+        assert file is not None
+        registry.set_model_policy(name, file.read_text(encoding="utf-8"))
+        output.say(f"set the promotion policy of {name} from {file}")
 
 
 @app.command("card")
@@ -256,12 +267,12 @@ def card(
 ) -> None:
     """Print or write a version's model card; --set edits its fields."""
     registry = _registry(ctx)
-    v = registry.resolve(ref)
+    v = registry.resolve_model_version(ref)
     if set_fields:
         fields = dict(item.split("=", 1) for item in set_fields if "=" in item)
-        registry.update_version(v.name, v.version, card=fields)
+        registry.update_model_version(v.name, v.version, card=fields)
     fmt = "html" if out is not None and out.suffix.lower() in (".html", ".htm") else "markdown"
-    text = registry.model_card(v.name, v.version, fmt)
+    text = registry.get_model_card(v.name, v.version, fmt)
     if out is None:
         typer.echo(text)
     else:

@@ -172,14 +172,14 @@ def compare(
 @app.command("delete")
 def delete(ctx: typer.Context, run_id: RunId) -> None:
     """Delete a run (soft: restore brings it back)."""
-    tracking_of(ctx).set_run_lifecycle(run_id, Lifecycle.DELETED)
+    tracking_of(ctx).delete_run(run_id)
     output.say(f"Deleted run {run_id}")
 
 
 @app.command("restore")
 def restore(ctx: typer.Context, run_id: RunId) -> None:
     """Restore a deleted run."""
-    tracking_of(ctx).set_run_lifecycle(run_id, Lifecycle.ACTIVE)
+    tracking_of(ctx).restore_run(run_id)
     output.say(f"Restored run {run_id}")
 
 
@@ -188,7 +188,7 @@ def restore(ctx: typer.Context, run_id: RunId) -> None:
 
 def _scope(tracking: TrackingService, refs: list[str]) -> tuple[list[str], dict[str, str]]:
     """The experiment ids to search (named ones, else all active) and every id's name."""
-    known = tracking.list_experiments(ViewType.ALL)
+    known = tracking.search_experiments(ViewType.ALL)
     names = {e.experiment_id: e.name for e in known}
     if not refs:
         return [e.experiment_id for e in known if e.lifecycle_stage == Lifecycle.ACTIVE], names

@@ -3,8 +3,6 @@ role, and the record of who changed what."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -23,28 +21,22 @@ def create_key(
     ] = False,
 ) -> None:
     """Make this home's ed25519 signing key (its public key becomes trusted)."""
-    from gannet.registry import signing
-
-    settings = ctx.obj.settings
-    trusted = Path(settings.trusted_keys.split(os.pathsep)[0]).expanduser()
-    key_id = signing.create_key(
-        Path(settings.signing_key).expanduser(), trusted, overwrite=overwrite
+    registry = ctx.obj.services.registry
+    key = registry.create_signing_key(overwrite=overwrite)
+    output.say(f"created signing key {key.key_id}: {key.path}")
+    output.say(
+        f"its public key: {registry.keys.trusted_dir / (key.key_id + '.pub')} "
+        "(share it with machines that load)"
     )
-    output.say(f"created signing key {key_id}: {settings.signing_key}")
-    output.say(f"its public key: {trusted / (key_id + '.pub')} (share it with machines that load)")
 
 
 @keys.command("list")
 def list_keys(ctx: typer.Context) -> None:
     """The trusted public keys (by key id) and this home's signing key."""
-    from gannet.registry import signing
-
-    settings = ctx.obj.settings
-    path = Path(settings.signing_key).expanduser()
-    mine = signing.export_public_key(path, Path("/dev/null")) if path.is_file() else None
-    for key_id in sorted(signing.trusted_keys(settings.trusted_keys)):
-        output.say(f"{key_id}{'  (this home signs with it)' if key_id == mine else ''}")
-    if mine is None:
+    found = ctx.obj.services.registry.list_signing_keys()
+    for key in found:
+        output.say(f"{key.key_id}{'  (this home signs with it)' if key.is_signing_key else ''}")
+    if not any(key.is_signing_key for key in found):
         output.note(
             "no signing key yet: one is made at the first registration, or `gannet keys create`"
         )
@@ -53,21 +45,21 @@ def list_keys(ctx: typer.Context) -> None:
 @roles.command("grant")
 def grant(ctx: typer.Context, user: str, role: str) -> None:
     """Give USER the ROLE."""
-    ctx.obj.services.auth.grant(user, role)
+    ctx.obj.services.auth.grant_role(user, role)
     output.say(f"{user} now holds {role}")
 
 
 @roles.command("revoke")
 def revoke(ctx: typer.Context, user: str, role: str) -> None:
     """Take ROLE from USER."""
-    ctx.obj.services.auth.revoke(user, role)
+    ctx.obj.services.auth.revoke_role(user, role)
     output.say(f"{user} no longer holds {role}")
 
 
 @roles.command("list")
 def list_roles(ctx: typer.Context) -> None:
     """Who holds which roles."""
-    for user, held in ctx.obj.services.auth.role_holders().items():
+    for user, held in ctx.obj.services.auth.list_roles().items():
         output.say(f"{user}: {', '.join(held)}")
 
 
@@ -78,7 +70,7 @@ def audit(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """The audit log, newest first: who changed what, when and why."""
-    entries = ctx.obj.services.auth.entries(target, limit)
+    entries = ctx.obj.services.auth.search_audit_log(target, limit)
     if as_json:
         output.print_json(entries)
         return

@@ -15,8 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from gannet.core.errors import Conflict, InvalidState
-from gannet.tracking.repository import Point
-from gannet.tracking.service import Pending, WriteReport
+from gannet.tracking.types import Pending, Point, WriteReport
 
 Sink = Callable[[Pending], WriteReport]
 

@@ -18,6 +18,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from gannet import bootstrap
+from gannet.bootstrap import Services
 from gannet.client.client import GannetClient, RunPage
 from gannet.core.errors import InvalidArgument, InvalidState, NotFound
 from gannet.core.settings import Settings
@@ -78,6 +80,7 @@ def configure(settings: Settings | None = None, **overrides: Any) -> GannetClien
             _client.close()
         _client = GannetClient(settings, **overrides)
         _experiment_id = None
+        bootstrap.use_default_services(_client_services)
         return _client
 
 
@@ -87,7 +90,13 @@ def get_client() -> GannetClient:
         with _lock:
             if _client is None:
                 _client = GannetClient()
+                bootstrap.use_default_services(_client_services)
     return _client
+
+
+def _client_services() -> Services:
+    """The fluent client's services: the process default (see ``gannet.bootstrap``)."""
+    return get_client().services
 
 
 def set_experiment(
@@ -299,12 +308,13 @@ def register_model(source: str | os.PathLike, name: str, description: str = "") 
     return get_client().register_model(source, name, description)
 
 
-def set_model_alias(name: str, alias: str, version: int | str) -> Any:
-    return get_client().set_model_alias(name, alias, version)
+def set_registered_model_alias(name: str, alias: str, version: int | str) -> Any:
+    """Point ``name@alias`` at ``version`` now (no gates: ``promote`` is the gated way)."""
+    return get_client().set_registered_model_alias(name, alias, version)
 
 
-def delete_model_alias(name: str, alias: str) -> None:
-    get_client().delete_model_alias(name, alias)
+def delete_registered_model_alias(name: str, alias: str) -> None:
+    get_client().delete_registered_model_alias(name, alias)
 
 
 def promote(name: str, version: int | str, alias: str, reason: str = "") -> Any:
@@ -312,8 +322,9 @@ def promote(name: str, version: int | str, alias: str, reason: str = "") -> Any:
     return get_client().promote(name, version, alias, reason)
 
 
-def load_model(ref: str, *, allow_unsigned: bool | None = None) -> Any:
-    """A registered model by reference (``churn@champion``), verified before it loads."""
+def load_model(ref: str | os.PathLike[str], *, allow_unsigned: bool | None = None) -> Any:
+    """A registered model by reference (``churn@champion``), verified before it loads, or a
+    package folder (``gannet.models.load_model`` does the same with the default settings)."""
     return get_client().load_model(ref, allow_unsigned=allow_unsigned)
 
 

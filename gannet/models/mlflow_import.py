@@ -21,7 +21,8 @@ import yaml
 
 from gannet.core.errors import InvalidArgument, NotFound
 from gannet.models import flavors
-from gannet.models.package import ModelMeta, seal, staging
+from gannet.models.manifest import ModelMeta
+from gannet.models.package import seal, staging
 from gannet.models.signature import ColumnSpec, Schema, Signature
 
 __all__ = ["MLFLOW_TYPES", "import_mlflow_model"]

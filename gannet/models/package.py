@@ -1,9 +1,7 @@
 """The model package: a folder of a flavor's files plus ``gannet-model.yaml`` describing them.
 
-The manifest is a format that outlives the code: it says which flavor wrote the package and
-how to load it, the signature, the Python and library versions at save time, the pip
-requirements, and the blake3 digest of every other file. The registry signs the manifest,
-so a verified manifest plus ``verify_files`` vouches for every byte the loader will read.
+The manifest (``gannet.models.manifest``) lists the digest of every file; the registry signs
+it, so a verified manifest plus ``verify_files`` vouches for every byte the loader will read.
 
 Writing is atomic: a package is built in a hidden sibling folder and renamed into place, with
 the manifest written last, so a crash never leaves a half-package that looks complete. Plain
@@ -21,13 +19,11 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from gannet.core.digests import digest_file, is_digest
+from gannet.core.digests import digest_file
 from gannet.core.errors import (
     AlreadyExists,
     GannetError,
@@ -36,106 +32,13 @@ from gannet.core.errors import (
     NotFound,
 )
 from gannet.models import flavors
+from gannet.models.manifest import INPUT_EXAMPLE, MANIFEST, ModelMeta
 from gannet.models.signature import Signature, as_table, infer_signature
 
 __all__ = [
-    "FORMAT_VERSION", "INPUT_EXAMPLE", "MANIFEST", "LoadedModel", "ModelMeta", "NoPredictProba",
-    "load_model", "read_meta", "save_model", "verify_files",
+    "LoadedModel", "NoPredictProba", "load_package", "read_meta", "save_model", "seal",
+    "staging", "verify_files",
 ]
-
-MANIFEST = "gannet-model.yaml"
-FORMAT_VERSION = 1
-INPUT_EXAMPLE = "input_example.json"
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: 10x faster when there
-_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-_REQUIRED = ("flavor", "loader", "python_version", "libraries", "requirements", "files")
-
-
-@dataclass(frozen=True)
-class ModelMeta:
-    flavor: str
-    loader: str  # the flavor's load entry, "module:function"
-    signature: Signature | None
-    python_version: str
-    libraries: dict[str, str]  # distribution -> version at save time
-    requirements: tuple[str, ...]  # pip requirement lines needed to load it
-    files: dict[str, str]  # relative posix path -> "blake3:<hex>", every file but the manifest
-    run_id: str | None = None
-    serialization: str = ""  # "skops", "pickle", "lightgbm-text", "xgboost-ubj", "onnx", ...
-    created: str = ""  # ISO-8601 UTC
-    extra: dict = field(default_factory=dict)  # flavor specifics
-
-    def to_yaml(self) -> str:
-        doc = {
-            "format": FORMAT_VERSION,
-            "flavor": self.flavor,
-            "loader": self.loader,
-            "serialization": self.serialization,
-            "created": self.created,
-            "run_id": self.run_id,
-            "python_version": self.python_version,
-            "libraries": dict(sorted(self.libraries.items())),
-            "requirements": list(self.requirements),
-            "signature": self.signature.to_dict() if self.signature else None,
-            "extra": self.extra,
-            "files": dict(sorted(self.files.items())),
-        }
-        return yaml.dump(doc, Dumper=_DUMPER, sort_keys=False, allow_unicode=True)
-
-    @classmethod
-    def from_yaml(cls, text: str) -> ModelMeta:
-        try:
-            doc = yaml.load(text, Loader=_LOADER)
-        except yaml.YAMLError as exc:
-            raise IntegrityError(f"{MANIFEST} is not valid YAML: {exc}") from exc
-        if not isinstance(doc, dict):
-            raise IntegrityError(f"{MANIFEST} is not a mapping")
-        version = doc.get("format")
-        if version != FORMAT_VERSION:
-            raise InvalidArgument(
-                f"{MANIFEST} has format version {version!r}; this Gannet reads version "
-                f"{FORMAT_VERSION}",
-                hint="upgrade gannet to load packages written by a newer version",
-            )
-        missing = [key for key in _REQUIRED if key not in doc]
-        if missing:
-            raise IntegrityError(f"{MANIFEST} lacks {', '.join(missing)}")
-        files = doc["files"]
-        if not isinstance(files, dict):
-            raise IntegrityError(f"{MANIFEST}: 'files' must map paths to digests")
-        for path, digest in files.items():
-            _check_relative(path)
-            if not isinstance(digest, str) or not is_digest(digest):
-                raise IntegrityError(f"{MANIFEST}: file {path!r} has no valid digest: {digest!r}")
-        signature = doc.get("signature")
-        return cls(
-            flavor=str(doc["flavor"]),
-            loader=str(doc["loader"]),
-            signature=Signature.from_dict(signature) if signature else None,
-            python_version=str(doc["python_version"]),
-            libraries={str(k): str(v) for k, v in (doc["libraries"] or {}).items()},
-            requirements=tuple(str(r) for r in doc["requirements"] or ()),
-            files=dict(files),
-            run_id=doc.get("run_id"),
-            serialization=str(doc.get("serialization") or ""),
-            created=str(doc.get("created") or ""),
-            extra=dict(doc.get("extra") or {}),
-        )
-
-
-def _check_relative(path: Any) -> None:
-    """Refuse a manifest path that could reach outside the package (or is not portable)."""
-    text = path if isinstance(path, str) else ""
-    unsafe = (
-        not text or "\\" in text or ":" in text or text.startswith("/") or text == MANIFEST
-        or any(segment in ("", ".", "..") for segment in text.split("/"))
-    )
-    if unsafe:
-        raise IntegrityError(
-            f"{MANIFEST} lists an unsafe path {path!r}",
-            hint="paths must be relative to the package, use '/' and never '..'",
-        )
-
 
 class NoPredictProba(InvalidArgument, AttributeError):
     """The model gives no probabilities (also an AttributeError, so ``hasattr`` idioms work)."""
@@ -291,6 +194,12 @@ def seal(folder: Path, dest: Path, meta: ModelMeta) -> ModelMeta:
 
 
 def read_meta(path: str | os.PathLike) -> ModelMeta:
+    if not Path(path).exists():
+        raise NotFound(
+            f"{str(path)!r} is neither a model reference nor a model package folder",
+            hint="write a reference as name/<version> (churn/3), name@<alias> (churn@champion) "
+            "or name@latest, or pass the folder a package was saved to",
+        )
     manifest = Path(path) / MANIFEST
     if not manifest.is_file():
         mlflow = (Path(path) / "MLmodel").is_file()
@@ -347,10 +256,11 @@ def _digest_all(root: Path, paths: list[str]) -> dict[str, str]:
 # -- loading ---------------------------------------------------------------------------------
 
 
-def load_model(
+def load_package(
     path: str | os.PathLike, *, allow_pickle: bool = False, verify: bool = True
 ) -> LoadedModel:
-    """Load a package; its files are checked against the manifest first unless ``verify=False``."""
+    """Load the package folder at ``path``; its files are checked against the manifest first
+    unless ``verify=False``. (``gannet.models.load_model`` takes a folder or a reference.)"""
     root = Path(path)
     meta = read_meta(root)
     if verify:

@@ -8,20 +8,9 @@ and terminals, HTML (the same content) for the UI and for sharing.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 
-from gannet.auth.service import AuditEntry
-from gannet.registry.types import ModelVersion, RegisteredModel
-
-
-@dataclass(frozen=True)
-class CardInputs:
-    model: RegisteredModel
-    version: ModelVersion
-    params: dict[str, str]
-    validation: str | None
-    promotions: list[AuditEntry]
+from gannet.registry.types import CardInputs
 
 
 def render_markdown(inputs: CardInputs) -> str:

@@ -28,25 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gannet.core.errors import InvalidArgument
-from gannet.registry.types import Approval, ModelVersion
-
-
-@dataclass(frozen=True)
-class GateResult:
-    gate: str
-    passed: bool
-    detail: str
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """What the gates look at."""
-
-    candidate: ModelVersion
-    current: ModelVersion | None  # the version the alias points at now
-    run_tags: dict[str, str]  # tags of the candidate's run ({} without a run)
-    approvals: list[Approval]
-
+from gannet.registry.types import Evidence, GateResult, ModelVersion
 
 _KINDS = ("metric", "better_than_current", "slices", "data_validation", "approval")
 

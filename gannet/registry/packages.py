@@ -13,20 +13,15 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 from gannet.core.digests import digest_file, hex_part
 from gannet.core.errors import IntegrityError, InvalidArgument, NotFound
-from gannet.models.package import MANIFEST, ModelMeta, read_meta, verify_files
+from gannet.models.manifest import MANIFEST, ModelMeta
+from gannet.models.package import LoadedModel, load_package, read_meta, verify_files
+from gannet.registry.signing import KeyRing
+from gannet.registry.types import ModelVersion, PackageSignature, StoredPackage
 from gannet.store.blobs import BlobStore, Manifest, ManifestEntry
-
-
-@dataclass(frozen=True)
-class StoredPackage:
-    package_digest: str  # the file manifest blob
-    manifest_digest: str  # gannet-model.yaml: what gets signed
-    meta: ModelMeta
 
 
 def store_folder(blobs: BlobStore, folder: Path) -> StoredPackage:
@@ -100,3 +95,40 @@ def check_cached(folder: Path, manifest_digest: str) -> ModelMeta:
     meta = read_meta(folder)
     verify_files(folder, meta)
     return meta
+
+
+def load_verified(
+    blobs: BlobStore,
+    keys: KeyRing,
+    version: ModelVersion,
+    cache_root: Path,
+    *,
+    allow_unsigned: bool,
+) -> LoadedModel:
+    """Load a registered version: its signature by a trusted key, then every cached file.
+
+    With ``allow_unsigned``, a version whose signature cannot be verified still loads,
+    but a plain-pickle package does not (unpickling runs code that nobody vouched for).
+    """
+    verified = _signature_verifies(keys, version, allow_unsigned)
+    folder = materialize(blobs, version.package_digest, cache_root)
+    check_cached(folder, version.manifest_digest)
+    return load_package(folder, allow_pickle=verified, verify=False)
+
+
+def _signature_verifies(keys: KeyRing, version: ModelVersion, allow_unsigned: bool) -> bool:
+    try:
+        if not version.signing_key_id or not version.package_signature:
+            raise IntegrityError(
+                f"{version.ref} is not signed",
+                "re-register it, or load with allow_unsigned=True",
+            )
+        keys.verify(
+            version.manifest_digest,
+            PackageSignature(version.signing_key_id, version.package_signature),
+        )
+        return True
+    except IntegrityError:
+        if allow_unsigned:
+            return False
+        raise

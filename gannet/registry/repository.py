@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -20,18 +21,19 @@ from gannet.store.metadata import dialect
 
 
 def registered_model(conn: Connection, name: str) -> RegisteredModel | None:
-    found = list_registered_models(conn, registered_models.c.name == name)
+    found = registered_models_like(conn, name=name)
     return found[0] if found else None
 
 
-def list_registered_models(
-    conn: Connection, where: sa.ColumnElement | None = None, limit: int | None = None
+def registered_models_like(
+    conn: Connection, name_like: str | None = None, *, name: str | None = None
 ) -> list[RegisteredModel]:
+    """Registered models by name; ``name_like`` is a SQL LIKE pattern, ``name`` exact."""
     stmt = sa.select(registered_models).order_by(registered_models.c.name)
-    if where is not None:
-        stmt = stmt.where(where)
-    if limit is not None:
-        stmt = stmt.limit(limit)
+    if name_like is not None:
+        stmt = stmt.where(registered_models.c.name.like(name_like))
+    if name is not None:
+        stmt = stmt.where(registered_models.c.name == name)
     rows = conn.execute(stmt).mappings().all()
     names = [r["name"] for r in rows]
     if not names:
@@ -51,7 +53,7 @@ def list_registered_models(
     latest = dict(
         conn.execute(
             sa.select(model_versions.c.name, sa.func.max(model_versions.c.version))
-            .where(model_versions.c.name.in_(names))
+            .where(model_versions.c.name.in_(names), _not_deleted())
             .group_by(model_versions.c.name)
         ).all()
     )
@@ -73,7 +75,7 @@ def list_registered_models(
 def versions(
     conn: Connection, name: str, version: int | None = None, *, newest_first: bool = True
 ) -> list[ModelVersion]:
-    stmt = sa.select(model_versions).where(model_versions.c.name == name)
+    stmt = sa.select(model_versions).where(model_versions.c.name == name, _not_deleted())
     if version is not None:
         stmt = stmt.where(model_versions.c.version == version)
     order = model_versions.c.version.desc() if newest_first else model_versions.c.version
@@ -96,6 +98,10 @@ def versions(
     ):
         aliases[v].append(alias)
     return [_version(r, tags[r["version"]], tuple(sorted(aliases[r["version"]]))) for r in rows]
+
+
+def _not_deleted() -> sa.ColumnElement[bool]:
+    return model_versions.c.status != VersionStatus.DELETED
 
 
 def _version(r: sa.RowMapping, tags: dict[str, str], aliases: tuple[str, ...]) -> ModelVersion:
@@ -170,3 +176,115 @@ def approvals(conn: Connection, name: str, version: int) -> list[Approval]:
         Approval(r["user_id"], tuple(filter(None, r["roles"].split(","))), r["comment"], r["time"])
         for r in rows
     ]
+
+
+# -- writes --------------------------------------------------------------------------------
+
+
+def insert_model(conn: Connection, name: str, description: str, now: int) -> None:
+    conn.execute(
+        registered_models.insert().values(
+            name=name, description=description, policy=None, creation_time=now,
+            last_update_time=now,
+        )
+    )
+
+
+def lock_model(conn: Connection, name: str) -> bool:
+    """Lock the model's row until the transaction ends (PostgreSQL; SQLite's writer lock
+    already serialises); False when there is no such model."""
+    found = conn.execute(
+        sa.select(registered_models.c.name)
+        .where(registered_models.c.name == name)
+        .with_for_update()
+    ).first()
+    return found is not None
+
+
+def update_model(conn: Connection, name: str, **values: Any) -> None:
+    conn.execute(
+        registered_models.update().where(registered_models.c.name == name).values(**values)
+    )
+
+
+def delete_model(conn: Connection, name: str) -> list[str]:
+    """Remove the model and everything of it; returns the package digests its versions held."""
+    packages = list(
+        conn.execute(
+            sa.select(model_versions.c.package_digest).where(model_versions.c.name == name)
+        ).scalars()
+    )
+    for table in (model_aliases, model_approvals, model_version_tags):
+        conn.execute(table.delete().where(table.c.name == name))
+    conn.execute(model_versions.delete().where(model_versions.c.name == name))
+    conn.execute(registered_model_tags.delete().where(registered_model_tags.c.name == name))
+    conn.execute(registered_models.delete().where(registered_models.c.name == name))
+    return packages
+
+
+def next_version(conn: Connection, name: str) -> int:
+    """One more than any version the model ever had (deleted ones included: never reused)."""
+    highest = conn.execute(
+        sa.select(sa.func.max(model_versions.c.version)).where(model_versions.c.name == name)
+    ).scalar()
+    return (highest or 0) + 1
+
+
+def insert_version(conn: Connection, row: dict[str, Any]) -> None:
+    conn.execute(model_versions.insert().values(**row))
+
+
+def update_version(conn: Connection, name: str, version: int, **values: Any) -> None:
+    conn.execute(
+        model_versions.update()
+        .where(model_versions.c.name == name, model_versions.c.version == version)
+        .values(**values)
+    )
+
+
+def tombstone_version(conn: Connection, name: str, version: int, now: int) -> None:
+    """Mark a version deleted (its number stays taken) and drop its tags and approvals."""
+    for table in (model_approvals, model_version_tags):
+        conn.execute(table.delete().where(table.c.name == name, table.c.version == version))
+    update_version(conn, name, version, status=VersionStatus.DELETED, last_update_time=now)
+
+
+def latest_ready_version(conn: Connection, name: str) -> int | None:
+    return conn.execute(
+        sa.select(sa.func.max(model_versions.c.version)).where(
+            model_versions.c.name == name, model_versions.c.status == VersionStatus.READY
+        )
+    ).scalar()
+
+
+def delete_alias(conn: Connection, name: str, alias: str) -> None:
+    conn.execute(
+        model_aliases.delete().where(model_aliases.c.name == name, model_aliases.c.alias == alias)
+    )
+
+
+def replace_approval(
+    conn: Connection, name: str, version: int, user: str, roles: str, comment: str, now: int
+) -> None:
+    """The user's approval of the version (an earlier one by the same user is replaced)."""
+    conn.execute(
+        model_approvals.delete().where(
+            model_approvals.c.name == name,
+            model_approvals.c.version == version,
+            model_approvals.c.user_id == user,
+        )
+    )
+    conn.execute(
+        model_approvals.insert().values(
+            name=name, version=version, user_id=user, roles=roles, comment=comment, time=now
+        )
+    )
+
+
+def package_digests(conn: Connection, *, deleted_since: int | None = None) -> list[str]:
+    """The package digests of live versions (READY, ARCHIVED), plus those of versions
+    deleted at or after ``deleted_since`` (ms) when given: what garbage collection keeps."""
+    live = model_versions.c.status != VersionStatus.DELETED
+    if deleted_since is not None:
+        live = sa.or_(live, model_versions.c.last_update_time >= deleted_since)
+    return list(conn.execute(sa.select(model_versions.c.package_digest).where(live)).scalars())

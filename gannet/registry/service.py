@@ -2,65 +2,47 @@
 
 Every change that matters to production writes an audit entry in the same transaction.
 A version becomes visible only when all of it exists: its package bytes are stored and
-signed before the one transaction that inserts its row.
+signed before the one transaction that inserts its row. Deleting a version leaves a
+tombstone, so its number is never given to another model (a deployment that routed
+``churn/3`` can never silently serve something else).
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass
+import tempfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
-
 from gannet.auth.service import AuthService
 from gannet.core.clock import now_ms
-from gannet.core.errors import (
-    AlreadyExists,
-    IntegrityError,
-    InvalidArgument,
-    InvalidState,
-    NotFound,
-)
+from gannet.core.errors import AlreadyExists, InvalidArgument, InvalidState, NotFound
 from gannet.core.ids import is_id
 from gannet.core.settings import Settings
-from gannet.models.package import LoadedModel, load_model
-from gannet.registry import cards, gates, packages, repository, signing
-from gannet.registry.tables import (
-    model_aliases,
-    model_approvals,
-    model_version_tags,
-    model_versions,
-    registered_model_tags,
-    registered_models,
-)
+from gannet.models.manifest import ModelMeta
+from gannet.models.package import LoadedModel, save_model
+from gannet.models.reference import ModelRef, check_alias, check_model_name, parse_ref
+from gannet.registry import cards, gates, packages, repository
+from gannet.registry.signing import KeyRing
+from gannet.registry.tables import model_version_tags, registered_model_tags
 from gannet.registry.types import (
-    ModelRef,
+    CardInputs,
+    Evidence,
+    GateResult,
     ModelVersion,
+    Promotion,
     RegisteredModel,
+    SigningKey,
+    StoredPackage,
     VersionStatus,
-    check_alias,
-    check_model_name,
-    parse_ref,
 )
 from gannet.store.blobs import BlobStore
 from gannet.store.metadata import MetadataStore
 from gannet.tracking.service import TrackingService
 
 CARD_FIELDS = ("intended_use", "limitations", "ethical_considerations", "training_data")
-
-
-@dataclass(frozen=True)
-class Promotion:
-    name: str
-    version: int
-    alias: str
-    promoted: bool
-    previous_version: int | None
-    results: list[gates.GateResult]
 
 
 class RegistryService:
@@ -77,6 +59,7 @@ class RegistryService:
         self.tracking = tracking
         self.auth = auth
         self.settings = settings
+        self.keys = KeyRing(settings.signing_key, settings.trusted_keys)
 
     # -- registered models -------------------------------------------------------------
 
@@ -89,7 +72,7 @@ class RegistryService:
                 raise AlreadyExists(
                     f"model {name!r} already exists", "register a new version instead"
                 )
-            self._insert_model(conn, name, description)
+            repository.insert_model(conn, name, description, now_ms())
             repository.set_tags(conn, registered_model_tags, {"name": name}, _tags(tags))
             self.auth.record(conn, "model.create", f"model:{name}")
         return self.get_registered_model(name)
@@ -101,53 +84,69 @@ class RegistryService:
             raise NotFound(f"no registered model named {name!r}", "list them: gannet models list")
         return found
 
-    def list_registered_models(self, name_like: str | None = None) -> list[RegisteredModel]:
-        where = registered_models.c.name.like(name_like) if name_like else None
+    def search_registered_models(self, name_like: str | None = None) -> list[RegisteredModel]:
+        """Registered models by name; ``name_like`` is a SQL LIKE pattern (``churn%``)."""
         with self.metadata.read() as conn:
-            return repository.list_registered_models(conn, where)
+            return repository.registered_models_like(conn, name_like)
 
     def update_registered_model(
         self, name: str, *, description: str | None = None, tags: Mapping[str, str] | None = None
     ) -> RegisteredModel:
         self.get_registered_model(name)
+        values: dict[str, Any] = {"last_update_time": now_ms()}
+        if description is not None:
+            values["description"] = description
         with self.metadata.write() as conn:
-            values: dict[str, Any] = {"last_update_time": now_ms()}
-            if description is not None:
-                values["description"] = description
-            conn.execute(
-                registered_models.update().where(registered_models.c.name == name).values(**values)
-            )
+            repository.update_model(conn, name, **values)
             repository.set_tags(conn, registered_model_tags, {"name": name}, _tags(tags))
         return self.get_registered_model(name)
 
-    def set_policy(self, name: str, policy_yaml: str | None) -> None:
+    def set_model_policy(self, name: str, policy_yaml: str | None) -> None:
         """Store the promotion gates of a model (validated first); None removes them."""
         if policy_yaml is not None:
             gates.Policy.from_yaml(policy_yaml)
         self.get_registered_model(name)
         with self.metadata.write() as conn:
-            conn.execute(
-                registered_models.update()
-                .where(registered_models.c.name == name)
-                .values(policy=policy_yaml, last_update_time=now_ms())
-            )
+            repository.update_model(conn, name, policy=policy_yaml, last_update_time=now_ms())
             self.auth.record(conn, "model.policy", f"model:{name}", {"policy": policy_yaml})
 
     def delete_registered_model(self, name: str) -> None:
+        """Remove the model and all its versions (their packages wait for ``gannet gc``)."""
         self.get_registered_model(name)
         with self.metadata.write() as conn:
-            for table in (model_aliases, model_approvals, model_version_tags):
-                conn.execute(table.delete().where(table.c.name == name))
-            conn.execute(model_versions.delete().where(model_versions.c.name == name))
-            conn.execute(registered_model_tags.delete().where(registered_model_tags.c.name == name))
-            conn.execute(registered_models.delete().where(registered_models.c.name == name))
-            self.auth.record(conn, "model.delete", f"model:{name}")
+            released = repository.delete_model(conn, name)
+            self.auth.record(conn, "model.delete", f"model:{name}", {"packages": released})
 
     # -- versions ------------------------------------------------------------------------
 
+    def log_model(
+        self,
+        run_id: str,
+        model: Any,
+        name: str = "model",
+        *,
+        signature: Any = None,
+        input_example: Any = None,
+        requirements: Sequence[str] | None = None,
+    ) -> ModelMeta:
+        """Save ``model`` as a package and log it under ``name`` in the run's artifacts."""
+        self.tracking.check_run_active(run_id)
+        with tempfile.TemporaryDirectory(prefix="gannet-model-") as tmp:
+            meta = save_model(
+                model,
+                Path(tmp) / "package",
+                signature=signature,
+                input_example=input_example,
+                requirements=list(requirements) if requirements is not None else None,
+                run_id=run_id,
+            )
+            self.tracking.log_artifacts(run_id, Path(tmp) / "package", name)
+        self.tracking.log_batch(run_id, tags={f"gannet.model.{name}": meta.flavor})
+        return meta
+
     def register_model(
         self,
-        source: str | Path,
+        source: str | os.PathLike[str],
         name: str,
         *,
         description: str = "",
@@ -161,7 +160,7 @@ class RegistryService:
         check_model_name(name)
         stored, run_id, where = self._store_source(source)
         run = self.tracking.get_run(run_id) if run_id else None
-        signed = signing.sign(self._signing_key(), stored.manifest_digest)
+        signed = self.keys.sign(stored.manifest_digest)
         now = now_ms()
         row = {
             "name": name,
@@ -185,22 +184,10 @@ class RegistryService:
             "last_update_time": now,
         }
         with self.metadata.write() as conn:
-            model = conn.execute(
-                sa.select(registered_models.c.name)
-                .where(registered_models.c.name == name)
-                .with_for_update()
-            ).first()
-            if model is None:
-                self._insert_model(conn, name, "")
-            version = (
-                conn.execute(
-                    sa.select(sa.func.max(model_versions.c.version)).where(
-                        model_versions.c.name == name
-                    )
-                ).scalar()
-                or 0
-            ) + 1
-            conn.execute(model_versions.insert().values(version=version, **row))
+            if not repository.lock_model(conn, name):
+                repository.insert_model(conn, name, "", now)
+            version = repository.next_version(conn, name)
+            repository.insert_version(conn, {**row, "version": version})
             repository.set_tags(
                 conn, model_version_tags, {"name": name, "version": version}, _tags(tags)
             )
@@ -212,7 +199,9 @@ class RegistryService:
             )
         return self.get_model_version(name, version)
 
-    def _store_source(self, source: str | Path) -> tuple[packages.StoredPackage, str | None, str]:
+    def _store_source(
+        self, source: str | os.PathLike[str]
+    ) -> tuple[StoredPackage, str | None, str]:
         text = str(source)
         if text.startswith("runs:/") or is_id(text):
             run_id, _, path = text.removeprefix("runs:/").partition("/")
@@ -249,24 +238,23 @@ class RegistryService:
             )
         return found[0]
 
-    def list_versions(self, name: str) -> list[ModelVersion]:
+    def search_model_versions(self, name: str) -> list[ModelVersion]:
+        """The versions of ``name``, newest first (deleted ones are gone)."""
         self.get_registered_model(name)
         with self.metadata.read() as conn:
             return repository.versions(conn, name)
 
-    def resolve(self, ref: str | ModelRef) -> ModelVersion:
+    def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
+        return self.resolve_model_version(ModelRef(check_model_name(name), alias=alias))
+
+    def resolve_model_version(self, ref: str | ModelRef) -> ModelVersion:
         """``churn/3``, ``churn@champion``, ``churn@latest`` -> that version."""
         parsed = parse_ref(ref) if isinstance(ref, str) else ref
         if parsed.version is not None:
             return self.get_model_version(parsed.name, parsed.version)
         with self.metadata.read() as conn:
             if parsed.alias == "latest":
-                version = conn.execute(
-                    sa.select(sa.func.max(model_versions.c.version)).where(
-                        model_versions.c.name == parsed.name,
-                        model_versions.c.status == VersionStatus.READY,
-                    )
-                ).scalar()
+                version = repository.latest_ready_version(conn, parsed.name)
             else:
                 version = repository.alias_version(conn, parsed.name, parsed.alias or "")
         if version is None:
@@ -274,11 +262,11 @@ class RegistryService:
             known = ", ".join(sorted(model.aliases)) or "none"
             raise NotFound(
                 f"model {parsed.name!r} has no version at {parsed.alias!r} (aliases: {known})",
-                f"set it: gannet models alias {parsed.name} {parsed.alias} <version>",
+                f"set it: gannet models set-alias {parsed.name} {parsed.alias} <version>",
             )
         return self.get_model_version(parsed.name, version)
 
-    def update_version(
+    def update_model_version(
         self,
         name: str,
         version: int,
@@ -301,39 +289,29 @@ class RegistryService:
                 )
             values["card"] = json.dumps({**current.card, **card})
         with self.metadata.write() as conn:
-            conn.execute(
-                model_versions.update()
-                .where(model_versions.c.name == name, model_versions.c.version == version)
-                .values(**values)
-            )
+            repository.update_version(conn, name, version, **values)
             repository.set_tags(
                 conn, model_version_tags, {"name": name, "version": version}, _tags(tags)
             )
         return self.get_model_version(name, version)
 
-    def archive_version(self, name: str, version: int) -> ModelVersion:
+    def archive_model_version(self, name: str, version: int) -> ModelVersion:
         current = self.get_model_version(name, version)
         self._refuse_if_aliased(current, "archive")
         with self.metadata.write() as conn:
-            conn.execute(
-                model_versions.update()
-                .where(model_versions.c.name == name, model_versions.c.version == version)
-                .values(status=VersionStatus.ARCHIVED, last_update_time=now_ms())
+            repository.update_version(
+                conn, name, version, status=VersionStatus.ARCHIVED, last_update_time=now_ms()
             )
             self.auth.record(conn, "version.archive", f"model:{name}/{version}")
         return self.get_model_version(name, version)
 
-    def delete_version(self, name: str, version: int) -> None:
+    def delete_model_version(self, name: str, version: int) -> None:
+        """Delete a version: it disappears, its number is never reused, and its package
+        waits for ``gannet gc``."""
         current = self.get_model_version(name, version)
         self._refuse_if_aliased(current, "delete")
         with self.metadata.write() as conn:
-            for table in (model_approvals, model_version_tags):
-                conn.execute(table.delete().where(table.c.name == name, table.c.version == version))
-            conn.execute(
-                model_versions.delete().where(
-                    model_versions.c.name == name, model_versions.c.version == version
-                )
-            )
+            repository.tombstone_version(conn, name, version, now_ms())
             self.auth.record(conn, "version.delete", f"model:{name}/{version}")
 
     @staticmethod
@@ -342,12 +320,14 @@ class RegistryService:
             held = ", ".join(f"{version.name}@{a}" for a in version.aliases)
             raise InvalidState(
                 f"version {version.version} of {version.name!r} is {held}; cannot {action} it",
-                "move or remove those aliases first (gannet models alias / unalias)",
+                "move or remove those aliases first (gannet models set-alias / delete-alias)",
             )
 
     # -- aliases, approvals, promotion ------------------------------------------------------
 
-    def set_alias(self, name: str, alias: str, version: int | str) -> ModelVersion:
+    def set_registered_model_alias(
+        self, name: str, alias: str, version: int | str
+    ) -> ModelVersion:
         """Point ``name@alias`` at ``version`` (one atomic update; recorded in the audit log)."""
         check_alias(alias)
         target = self._version_of(name, version)
@@ -364,43 +344,23 @@ class RegistryService:
             )
         return self.get_model_version(name, target.version)
 
-    def delete_alias(self, name: str, alias: str) -> None:
+    def delete_registered_model_alias(self, name: str, alias: str) -> None:
         with self.metadata.write() as conn:
             previous = repository.alias_version(conn, name, alias)
             if previous is None:
                 raise NotFound(
                     f"model {name!r} has no alias {alias!r}", f"see: gannet models show {name}"
                 )
-            conn.execute(
-                model_aliases.delete().where(
-                    model_aliases.c.name == name, model_aliases.c.alias == alias
-                )
-            )
+            repository.delete_alias(conn, name, alias)
             self.auth.record(conn, "alias.delete", f"model:{name}@{alias}", {"from": previous})
 
-    def approve(self, name: str, version: int, comment: str = "") -> None:
+    def approve_model_version(self, name: str, version: int, comment: str = "") -> None:
         """The current user approves a version (with the roles they hold now)."""
         self.get_model_version(name, version)
         user = self.settings.user
         with self.metadata.write() as conn:
             roles = ",".join(sorted(self.auth.roles_of(user, conn)))
-            conn.execute(
-                model_approvals.delete().where(
-                    model_approvals.c.name == name,
-                    model_approvals.c.version == version,
-                    model_approvals.c.user_id == user,
-                )
-            )
-            conn.execute(
-                model_approvals.insert().values(
-                    name=name,
-                    version=version,
-                    user_id=user,
-                    roles=roles,
-                    comment=comment,
-                    time=now_ms(),
-                )
-            )
+            repository.replace_approval(conn, name, version, user, roles, comment, now_ms())
             self.auth.record(
                 conn,
                 "version.approve",
@@ -408,7 +368,8 @@ class RegistryService:
                 {"roles": roles, "comment": comment},
             )
 
-    def check_gates(self, name: str, version: int, alias: str) -> list[gates.GateResult]:
+    def check_promotion_gates(self, name: str, version: int, alias: str) -> list[GateResult]:
+        """Each gate of the model's policy for ``alias``, evaluated for ``version`` now."""
         candidate = self.get_model_version(name, version)
         model = self.get_registered_model(name)
         policy = gates.Policy.from_yaml(model.policy) if model.policy else gates.Policy({})
@@ -417,10 +378,10 @@ class RegistryService:
         run_tags = self.tracking.get_run(candidate.run_id).data.tags if candidate.run_id else {}
         with self.metadata.read() as conn:
             approvals = repository.approvals(conn, name, version)
-        evidence = gates.Evidence(candidate, current, run_tags, approvals)
+        evidence = Evidence(candidate, current, run_tags, approvals)
         return gates.evaluate(policy.for_alias(alias), evidence)
 
-    def promote(self, name: str, version: int, alias: str, reason: str = "") -> Promotion:
+    def promote(self, name: str, version: int | str, alias: str, reason: str = "") -> Promotion:
         """Move ``name@alias`` to ``version`` if every gate of the policy passes.
 
         A failed gate changes nothing. A pass moves the alias and records who, when, why
@@ -428,7 +389,7 @@ class RegistryService:
         """
         check_alias(alias)
         target = self._version_of(name, version)
-        results = self.check_gates(name, target.version, alias)
+        results = self.check_promotion_gates(name, target.version, alias)
         passed = all(r.passed for r in results)
         with self.metadata.write() as conn:
             previous = repository.alias_version(conn, name, alias)
@@ -458,14 +419,14 @@ class RegistryService:
                     f"{text!r} is a version of model {ref.name!r}, not of {name!r}",
                     "an alias of a model can only point at one of its own versions",
                 )
-            return self.resolve(ref)
+            return self.resolve_model_version(ref)
         if not text.isdigit():
             raise InvalidArgument(f"version must be a number, got {version!r}", "e.g. 3")
         return self.get_model_version(name, int(text))
 
     # -- model cards -----------------------------------------------------------------------
 
-    def model_card(self, name: str, version: int, fmt: str = "markdown") -> str:
+    def get_model_card(self, name: str, version: int, fmt: str = "markdown") -> str:
         """The version's model card, as ``markdown`` or ``html``."""
         if fmt not in ("markdown", "html"):
             raise InvalidArgument(f"unknown card format {fmt!r}", "use markdown or html")
@@ -473,10 +434,10 @@ class RegistryService:
         run = self.tracking.get_run(v.run_id) if v.run_id else None
         promotions = [
             e
-            for e in self.auth.entries(f"model:{name}@", limit=1000)
+            for e in self.auth.search_audit_log(f"model:{name}@", limit=1000)
             if e.action == "alias.promote" and e.detail.get("to") == v.version
         ]
-        inputs = cards.CardInputs(
+        inputs = CardInputs(
             model=self.get_registered_model(name),
             version=v,
             params=run.data.params if run else {},
@@ -485,59 +446,28 @@ class RegistryService:
         )
         return cards.render_markdown(inputs) if fmt == "markdown" else cards.render_html(inputs)
 
-    # -- loading -------------------------------------------------------------------------
+    # -- signing keys and loading -----------------------------------------------------------
 
-    def load(self, ref: str, *, allow_unsigned: bool | None = None) -> LoadedModel:
+    def create_signing_key(self, *, overwrite: bool = False) -> SigningKey:
+        """Make this home's ed25519 signing key (its public key becomes trusted)."""
+        key_id = self.keys.create(overwrite=overwrite)
+        return SigningKey(key_id, True, self.keys.signing_key)
+
+    def list_signing_keys(self) -> list[SigningKey]:
+        """The trusted public keys, marking the one this home signs with."""
+        return self.keys.public_keys()
+
+    def load_model(self, ref: str, *, allow_unsigned: bool | None = None) -> LoadedModel:
         """The model at ``ref``, verified: its signature by a trusted key, then every file."""
-        version = self.resolve(ref)
-        verified = self._verify_signature(version, allow_unsigned)
-        folder = self.local_path(version)
-        packages.check_cached(folder, version.manifest_digest)
-        return load_model(folder, allow_pickle=verified, verify=False)
+        version = self.resolve_model_version(ref)
+        allow = self.settings.allow_unsigned if allow_unsigned is None else allow_unsigned
+        cache = self.settings.home / "cache" / "models"
+        return packages.load_verified(self.blobs, self.keys, version, cache, allow_unsigned=allow)
 
     def local_path(self, version: ModelVersion) -> Path:
         """The version's package in the local cache (fetched once)."""
         return packages.materialize(
             self.blobs, version.package_digest, self.settings.home / "cache" / "models"
-        )
-
-    def _verify_signature(self, version: ModelVersion, allow_unsigned: bool | None) -> bool:
-        allow = self.settings.allow_unsigned if allow_unsigned is None else allow_unsigned
-        try:
-            if not version.signing_key_id or not version.package_signature:
-                raise IntegrityError(
-                    f"{version.ref} is not signed",
-                    "re-register it, or load with allow_unsigned=True",
-                )
-            signing.verify(
-                self.settings.trusted_keys,
-                version.manifest_digest,
-                signing.PackageSignature(version.signing_key_id, version.package_signature),
-            )
-            return True
-        except IntegrityError:
-            if allow:
-                return False  # loads, but a pickle-serialised model still refuses
-            raise
-
-    def _signing_key(self) -> Path:
-        """The configured signing key; a home without one gets one at first registration."""
-        path = Path(self.settings.signing_key).expanduser()
-        if not path.exists():
-            trusted = Path(self.settings.trusted_keys.split(os.pathsep)[0]).expanduser()
-            signing.create_key(path, trusted)
-        return path
-
-    def _insert_model(self, conn: sa.Connection, name: str, description: str) -> None:
-        now = now_ms()
-        conn.execute(
-            registered_models.insert().values(
-                name=name,
-                description=description,
-                policy=None,
-                creation_time=now,
-                last_update_time=now,
-            )
         )
 
 

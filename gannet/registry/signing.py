@@ -14,17 +14,11 @@ from __future__ import annotations
 
 import base64
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 from gannet.core.digests import digest_bytes, hex_part
 from gannet.core.errors import AlreadyExists, IntegrityError, InvalidArgument, NotFound
-
-
-@dataclass(frozen=True)
-class PackageSignature:
-    key_id: str
-    signature: str  # base64 of the 64-byte ed25519 signature
+from gannet.registry.types import PackageSignature, SigningKey
 
 
 def key_id_of(public_key: object) -> str:
@@ -136,3 +130,37 @@ def _load_private(path: Path):  # noqa: ANN202 - Ed25519PrivateKey, imported laz
             f"{path} is not an ed25519 private key", "create one with `gannet keys create`"
         )
     return key
+
+
+class KeyRing:
+    """This home's signing key and the keys it trusts, where the settings put them.
+
+    The constructor only remembers the paths; a home without a signing key gets one the
+    first time it signs (its public key joins the first trusted folder).
+    """
+
+    def __init__(self, signing_key: str, trusted: str) -> None:
+        self.signing_key = Path(signing_key).expanduser()
+        self.trusted = trusted
+        self.trusted_dir = Path(trusted.split(os.pathsep)[0]).expanduser()
+
+    def create(self, *, overwrite: bool = False) -> str:
+        """Make the signing key (and trust its public key); returns its key id."""
+        return create_key(self.signing_key, self.trusted_dir, overwrite=overwrite)
+
+    def sign(self, manifest_digest: str) -> PackageSignature:
+        if not self.signing_key.exists():
+            self.create()
+        return sign(self.signing_key, manifest_digest)
+
+    def verify(self, manifest_digest: str, signed: PackageSignature) -> None:
+        verify(self.trusted, manifest_digest, signed)
+
+    def public_keys(self) -> list[SigningKey]:
+        """The trusted keys by id, marking the one this home signs with."""
+        mine = key_id_of(_load_private(self.signing_key).public_key()) if (
+            self.signing_key.is_file()) else None
+        return [
+            SigningKey(key_id, key_id == mine, self.signing_key if key_id == mine else None)
+            for key_id in sorted(trusted_keys(self.trusted))
+        ]

@@ -1,18 +1,20 @@
-"""Registry's plain domain types."""
+"""Registry's plain domain types: what the service returns and the faces show."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
-from gannet.core.errors import InvalidArgument
+from gannet.auth.types import AuditEntry
+from gannet.models.manifest import ModelMeta
 
 
 class VersionStatus(StrEnum):
     READY = "READY"
     ARCHIVED = "ARCHIVED"
+    DELETED = "DELETED"  # a tombstone: hidden everywhere, its number never reused
 
 
 @dataclass(frozen=True)
@@ -63,66 +65,67 @@ class Approval:
     time: int
 
 
+
+
 @dataclass(frozen=True)
-class ModelRef:
-    """A parsed reference: ``name/3``, ``name@alias``, ``name@latest`` (``models:/`` optional)."""
+class GateResult:
+    gate: str
+    passed: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class Promotion:
+    """What ``promote`` did: whether the alias moved, from where, and each gate's result."""
 
     name: str
-    version: int | None = None
-    alias: str | None = None
-
-    def __str__(self) -> str:
-        return (
-            f"{self.name}/{self.version}"
-            if self.version is not None
-            else f"{self.name}@{self.alias}"
-        )
+    version: int
+    alias: str
+    promoted: bool
+    previous_version: int | None
+    results: list[GateResult]
 
 
-_NAME = re.compile(r"^[A-Za-z0-9][\w\-.]{0,255}$")
-ALIAS = re.compile(r"^[A-Za-z_][\w\-]{0,254}$")
-_VERSION_LIKE = re.compile(r"^[vV]?\d+$")
+@dataclass(frozen=True)
+class Evidence:
+    """What the promotion gates look at."""
+
+    candidate: ModelVersion
+    current: ModelVersion | None  # the version the alias points at now
+    run_tags: dict[str, str]  # tags of the candidate's run ({} without a run)
+    approvals: list[Approval]
 
 
-def check_model_name(name: object) -> str:
-    if not isinstance(name, str) or not _NAME.match(name):
-        raise InvalidArgument(
-            f"invalid model name {name!r}",
-            "start with a letter or digit; use letters, digits, '_', '-', '.' (up to 256)",
-        )
-    return name
+@dataclass(frozen=True)
+class StoredPackage:
+    """A model package in the blob store."""
+
+    package_digest: str  # the blob of the file manifest (path -> digest of every file)
+    manifest_digest: str  # gannet-model.yaml: what gets signed
+    meta: ModelMeta
 
 
-def check_alias(alias: object) -> str:
-    if not isinstance(alias, str) or not ALIAS.match(alias) or _VERSION_LIKE.match(alias):
-        raise InvalidArgument(
-            f"invalid alias {alias!r}",
-            "use a name like 'champion' (letters, digits, '_', '-'; not a version like 'v3')",
-        )
-    if alias == "latest":
-        raise InvalidArgument(
-            "'latest' is reserved: it always means the newest version", "choose another alias"
-        )
-    return alias
+@dataclass(frozen=True)
+class PackageSignature:
+    key_id: str
+    signature: str  # base64 of the 64-byte ed25519 signature
 
 
-def parse_ref(ref: str) -> ModelRef:
-    """``churn/3``, ``churn@champion``, ``churn@latest``, also with MLflow's ``models:/``."""
-    if not isinstance(ref, str):
-        raise InvalidArgument(
-            f"model reference must be a string, got {ref!r}", "e.g. 'churn@champion'"
-        )
-    text = ref.removeprefix("models:/")
-    if "@" in text:
-        name, _, alias = text.partition("@")
-        check_model_name(name)
-        if alias != "latest":
-            check_alias(alias)
-        return ModelRef(name, alias=alias)
-    name, sep, version = text.rpartition("/")
-    if sep and version.isdigit() and int(version) > 0:
-        return ModelRef(check_model_name(name), version=int(version))
-    raise InvalidArgument(
-        f"cannot read the model reference {ref!r}",
-        "write name/<version> (churn/3), name@<alias> (churn@champion) or name@latest",
-    )
+@dataclass(frozen=True)
+class SigningKey:
+    """A trusted public key, and whether this home signs with it."""
+
+    key_id: str
+    is_signing_key: bool
+    path: Path | None = None
+
+
+@dataclass(frozen=True)
+class CardInputs:
+    """Everything a model card shows."""
+
+    model: RegisteredModel
+    version: ModelVersion
+    params: dict[str, str]
+    validation: str | None
+    promotions: list[AuditEntry]

@@ -420,7 +420,7 @@ class InferenceApp:
         return 503, orjson.dumps({"ready": False, "error": f"not loaded yet{self._why()}"}), _JSON
 
     async def _server_metadata(self, call: Call) -> tuple[int, bytes, bytes]:
-        from gannet import __version__
+        from gannet.core.version import VERSION as __version__
 
         doc = {"name": SERVER_NAME, "version": __version__, "extensions": []}
         return 200, orjson.dumps(doc), _JSON

@@ -70,7 +70,7 @@ def bundle_deployment(
 
     found: dict[int, ModelVersion] = {}
     for ref in (*(r.ref for r in state.routes), *state.shadows):
-        version = registry.resolve(ref)
+        version = registry.resolve_model_version(ref)
         found.setdefault(version.version, version)
     versions = [found[v] for v in sorted(found)]
     requirements: list[str] = []
@@ -218,7 +218,7 @@ def _dockerfile(state: DeploymentState, image: str, port: int, workers: int, key
 
 
 def _requirements(state: DeploymentState, requirements: Sequence[str]) -> str:
-    from gannet import __version__
+    from gannet.core.version import VERSION as __version__
 
     pins: dict[str, str] = {}
     for line in requirements:

@@ -44,8 +44,9 @@ from gannet.core.errors import (
     NotFound,
 )
 from gannet.core.settings import Settings
+from gannet.models.reference import parse_ref
 from gannet.registry.service import RegistryService
-from gannet.registry.types import VersionStatus, parse_ref
+from gannet.registry.types import VersionStatus
 from gannet.serving.tables import deployment_revisions, deployments
 from gannet.serving.types import DeploymentState, Route
 from gannet.store.metadata import MetadataStore
@@ -135,7 +136,7 @@ class DeploymentService:
         resolved: dict[str, int | None] = {}
         for ref in (*(r.ref for r in state.routes), *state.shadows):
             try:
-                resolved[ref] = self.registry.resolve(ref).version
+                resolved[ref] = self.registry.resolve_model_version(ref).version
             except GannetError:
                 resolved[ref] = None
         return DeploymentInfo(
@@ -465,7 +466,7 @@ class DeploymentService:
             ref = _normalise_ref(model, key)
             if ref in refs:
                 raise InvalidArgument(f"{ref} is listed twice", "give each ref once")
-            version = self.registry.resolve(ref)
+            version = self.registry.resolve_model_version(ref)
             if version.status != VersionStatus.READY:
                 raise InvalidState(
                     f"{ref} is {version.status.value.lower()}: it cannot take traffic",

@@ -30,8 +30,8 @@ import numpy as np
 import orjson
 
 from gannet.models.package import INPUT_EXAMPLE, LoadedModel
+from gannet.models.reference import parse_ref
 from gannet.registry.service import RegistryService
-from gannet.registry.types import parse_ref
 from gannet.serving.batching import BatchObserver, MicroBatcher
 from gannet.serving.codecs import Codec, Payload, codec_for
 from gannet.serving.protocol import datatype_of
@@ -250,7 +250,7 @@ class ModelHost:
         return Plan(state, routes, shadows)
 
     def _resolve(self, ref: str) -> tuple[str, int]:
-        version = self.registry.resolve(ref)
+        version = self.registry.resolve_model_version(ref)
         return version.name, version.version
 
     async def _apply(self, plan: Plan) -> None:
@@ -281,7 +281,7 @@ class ModelHost:
 
     def _load(self, model: str, version: int) -> Served:
         """Load (verified), wrap and warm up one version - in a worker thread."""
-        loaded = self.registry.load(f"{model}/{version}")
+        loaded = self.registry.load_model(f"{model}/{version}")
         codec = codec_for(loaded.meta.signature)
         run = batch_runner(loaded, codec)
         example = self._example(model, version, codec)

@@ -210,7 +210,7 @@ def predict_schemas(signature: Signature | None) -> dict[str, Any]:
 
 def openapi_document(signature: Signature | None, model: str) -> dict[str, Any]:
     """OpenAPI 3 for the inference server, with ``/predict`` typed by ``signature``."""
-    from gannet import __version__
+    from gannet.core.version import VERSION as __version__
 
     schemas = predict_schemas(signature)
     schemas["PredictResponse"] = {"type": "object", "required": [

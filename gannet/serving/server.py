@@ -72,7 +72,7 @@ def resolve_target(services: Any, target: str) -> tuple[StateSource, str]:
     if "/" not in target and "@" not in target:
         model = services.registry.get_registered_model(target)
         ref = f"{target}@{'champion' if 'champion' in model.aliases else 'latest'}"
-    version = services.registry.resolve(ref)
+    version = services.registry.resolve_model_version(ref)
     return (lambda: single_model_state(ref)), f"{ref} (now version {version.version})"
 
 

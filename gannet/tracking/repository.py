@@ -28,6 +28,7 @@ from gannet.tracking.tables import (
 from gannet.tracking.types import (
     Experiment,
     KeyValue,
+    Lifecycle,
     Metric,
     Point,
     Run,
@@ -39,10 +40,21 @@ from gannet.tracking.types import (
 # -- experiments -------------------------------------------------------------------------
 
 
-def experiment_rows(conn: Connection, where: sa.ColumnElement | None = None) -> list[Experiment]:
+def experiment_rows(
+    conn: Connection,
+    *,
+    experiment_id: str | None = None,
+    name: str | None = None,
+    lifecycle: str | None = None,
+) -> list[Experiment]:
+    """Experiments (with their tags), oldest first; each argument given narrows the rows."""
     stmt = sa.select(experiments).order_by(experiments.c.creation_time, experiments.c.name)
-    if where is not None:
-        stmt = stmt.where(where)
+    if experiment_id is not None:
+        stmt = stmt.where(experiments.c.experiment_id == experiment_id)
+    if name is not None:
+        stmt = stmt.where(experiments.c.name == name)
+    if lifecycle is not None:
+        stmt = stmt.where(experiments.c.lifecycle_stage == lifecycle)
     rows = conn.execute(stmt).mappings().all()
     if not rows:
         return []
@@ -55,6 +67,45 @@ def experiment_rows(conn: Connection, where: sa.ColumnElement | None = None) -> 
     ):
         tag_map[eid][key] = value
     return [Experiment(**r, tags=tag_map[r["experiment_id"]]) for r in rows]
+
+
+def experiment_by_name(conn: Connection, name: str) -> tuple[str, str] | None:
+    """(experiment_id, lifecycle_stage) of the experiment called ``name``, if any."""
+    row = conn.execute(
+        sa.select(experiments.c.experiment_id, experiments.c.lifecycle_stage).where(
+            experiments.c.name == name
+        )
+    ).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+def experiment_state(conn: Connection, experiment_id: str) -> tuple[str, str] | None:
+    """(name, lifecycle_stage) of the experiment ``experiment_id``, if it exists."""
+    row = conn.execute(
+        sa.select(experiments.c.name, experiments.c.lifecycle_stage).where(
+            experiments.c.experiment_id == experiment_id
+        )
+    ).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+def insert_experiment(conn: Connection, experiment_id: str, name: str, now: int) -> None:
+    conn.execute(
+        experiments.insert().values(
+            experiment_id=experiment_id,
+            name=name,
+            artifact_location=f"gannet:/experiments/{experiment_id}",
+            lifecycle_stage=Lifecycle.ACTIVE,
+            creation_time=now,
+            last_update_time=now,
+        )
+    )
+
+
+def update_experiment(conn: Connection, experiment_id: str, **values: Any) -> None:
+    conn.execute(
+        experiments.update().where(experiments.c.experiment_id == experiment_id).values(**values)
+    )
 
 
 def set_experiment_tags(conn: Connection, experiment_id: str, values: dict[str, str]) -> None:
@@ -70,6 +121,36 @@ def set_experiment_tags(conn: Connection, experiment_id: str, values: dict[str, 
 
 
 # -- runs ----------------------------------------------------------------------------------
+
+
+def insert_run(conn: Connection, values: dict[str, Any]) -> None:
+    conn.execute(runs.insert().values(**values))
+
+
+def update_run(conn: Connection, run_id: str, **values: Any) -> bool:
+    """Change columns of a run; False when there is no such run."""
+    result = conn.execute(runs.update().where(runs.c.run_id == run_id).values(**values))
+    return result.rowcount > 0
+
+
+def run_lifecycle(conn: Connection, run_id: str) -> str | None:
+    return conn.execute(sa.select(runs.c.lifecycle_stage).where(runs.c.run_id == run_id)).scalar()
+
+
+def active_runs(conn: Connection, run_ids: Iterable[str]) -> set[str]:
+    """Which of ``run_ids`` exist and are not deleted."""
+    return set(
+        conn.execute(
+            sa.select(runs.c.run_id).where(
+                runs.c.run_id.in_(list(run_ids)), runs.c.lifecycle_stage == Lifecycle.ACTIVE
+            )
+        ).scalars()
+    )
+
+
+def run_ids(conn: Connection, statement: sa.Select[Any]) -> list[str]:
+    """The run ids a search statement (``query.search_statement``) selects."""
+    return list(conn.execute(statement).scalars())
 
 
 def run_info_rows(conn: Connection, run_ids: Sequence[str]) -> dict[str, RunInfo]:
@@ -154,6 +235,12 @@ def insert_params(conn: Connection, rows: Sequence[KeyValue]) -> dict[tuple[str,
 def params_of(conn: Connection, run_id: str) -> dict[str, str]:
     rows = conn.execute(sa.select(params.c.key, params.c.value).where(params.c.run_id == run_id))
     return {key: value for key, value in rows}
+
+
+def delete_tag(conn: Connection, run_id: str, key: str) -> bool:
+    """Remove a run's tag; False when it had none of that key."""
+    result = conn.execute(tags.delete().where(tags.c.run_id == run_id, tags.c.key == key))
+    return result.rowcount > 0
 
 
 def set_tags(conn: Connection, rows: Sequence[KeyValue]) -> None:

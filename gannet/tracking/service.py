@@ -15,7 +15,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from gannet.core.clock import now_ms
-from gannet.core.errors import AlreadyExists, Conflict, InvalidArgument, InvalidState, NotFound
+from gannet.core.errors import AlreadyExists, InvalidArgument, InvalidState, NotFound
 from gannet.core.ids import new_id
 from gannet.core.pagination import decode_token, encode_token, query_fingerprint
 from gannet.core.settings import Settings
@@ -24,7 +24,6 @@ from gannet.store.metadata import MetadataStore
 from gannet.tracking import query, repository, validation
 from gannet.tracking.environment import Environment
 from gannet.tracking.names import run_name as make_run_name
-from gannet.tracking.tables import experiments, runs, tags
 from gannet.tracking.types import (
     Experiment,
     FileInfo,
@@ -65,29 +64,15 @@ class TrackingService:
         name = validation.check_experiment_name(name)
         tag_values = self.clean_tags(tags)
         eid = experiment_id or new_id()
-        now = now_ms()
         with self.metadata.write() as conn:
-            existing = conn.execute(
-                sa.select(experiments.c.experiment_id, experiments.c.lifecycle_stage).where(
-                    experiments.c.name == name
-                )
-            ).first()
+            existing = repository.experiment_by_name(conn, name)
             if existing is not None:
                 state = " (deleted)" if existing[1] == Lifecycle.DELETED else ""
                 raise AlreadyExists(
                     f"experiment {name!r} already exists{state} with id {existing[0]}",
                     "use it with set_experiment, restore it, or choose another name",
                 )
-            conn.execute(
-                experiments.insert().values(
-                    experiment_id=eid,
-                    name=name,
-                    artifact_location=f"gannet:/experiments/{eid}",
-                    lifecycle_stage=Lifecycle.ACTIVE,
-                    creation_time=now,
-                    last_update_time=now,
-                )
-            )
+            repository.insert_experiment(conn, eid, name, now_ms())
             repository.set_experiment_tags(conn, eid, tag_values)
         return eid
 
@@ -95,9 +80,7 @@ class TrackingService:
         if experiment_id == DEFAULT_EXPERIMENT_ID:
             self.ensure_default_experiment()
         with self.metadata.read() as conn:
-            found = repository.experiment_rows(
-                conn, experiments.c.experiment_id == str(experiment_id)
-            )
+            found = repository.experiment_rows(conn, experiment_id=str(experiment_id))
         if not found:
             raise NotFound(
                 f"no experiment with id {experiment_id!r}",
@@ -109,46 +92,46 @@ class TrackingService:
         if name == DEFAULT_EXPERIMENT_NAME:
             self.ensure_default_experiment()
         with self.metadata.read() as conn:
-            found = repository.experiment_rows(conn, experiments.c.name == name)
+            found = repository.experiment_rows(conn, name=name)
         return found[0] if found else None
 
-    def list_experiments(self, view: ViewType = ViewType.ACTIVE) -> list[Experiment]:
+    def search_experiments(self, view: ViewType = ViewType.ACTIVE) -> list[Experiment]:
         self.ensure_default_experiment()
-        where = None if view == ViewType.ALL else experiments.c.lifecycle_stage == str(view)
+        lifecycle = None if view == ViewType.ALL else str(view)
         with self.metadata.read() as conn:
-            return repository.experiment_rows(conn, where)
+            return repository.experiment_rows(conn, lifecycle=lifecycle)
 
     def rename_experiment(self, experiment_id: str, new_name: str) -> None:
         new_name = validation.check_experiment_name(new_name)
         self.get_experiment(experiment_id)
         with self.metadata.write() as conn:
-            clash = conn.execute(
-                sa.select(experiments.c.experiment_id).where(experiments.c.name == new_name)
-            ).scalar()
-            if clash is not None and clash != experiment_id:
+            clash = repository.experiment_by_name(conn, new_name)
+            if clash is not None and clash[0] != experiment_id:
                 raise AlreadyExists(
-                    f"cannot rename: experiment {new_name!r} already exists (id {clash})",
+                    f"cannot rename: experiment {new_name!r} already exists (id {clash[0]})",
                     "choose another name",
                 )
-            conn.execute(
-                experiments.update()
-                .where(experiments.c.experiment_id == experiment_id)
-                .values(name=new_name, last_update_time=now_ms())
+            repository.update_experiment(
+                conn, experiment_id, name=new_name, last_update_time=now_ms()
             )
 
-    def set_experiment_lifecycle(self, experiment_id: str, stage: Lifecycle) -> None:
-        """Soft delete (runs stay, hidden from listings) or restore an experiment."""
-        if experiment_id == DEFAULT_EXPERIMENT_ID and stage == Lifecycle.DELETED:
+    def delete_experiment(self, experiment_id: str) -> None:
+        """Soft delete: its runs stay, hidden from listings, until restored."""
+        if experiment_id == DEFAULT_EXPERIMENT_ID:
             raise InvalidArgument(
                 "the Default experiment (id 0) cannot be deleted",
                 "delete its runs instead, or put new runs in another experiment",
             )
+        self._set_experiment_lifecycle(experiment_id, Lifecycle.DELETED)
+
+    def restore_experiment(self, experiment_id: str) -> None:
+        self._set_experiment_lifecycle(experiment_id, Lifecycle.ACTIVE)
+
+    def _set_experiment_lifecycle(self, experiment_id: str, stage: Lifecycle) -> None:
         self.get_experiment(experiment_id)
         with self.metadata.write() as conn:
-            conn.execute(
-                experiments.update()
-                .where(experiments.c.experiment_id == experiment_id)
-                .values(lifecycle_stage=str(stage), last_update_time=now_ms())
+            repository.update_experiment(
+                conn, experiment_id, lifecycle_stage=str(stage), last_update_time=now_ms()
             )
 
     def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
@@ -161,11 +144,7 @@ class TrackingService:
         if self._default_checked:
             return
         with self.metadata.read() as conn:
-            present = conn.execute(
-                sa.select(experiments.c.experiment_id).where(
-                    experiments.c.experiment_id == DEFAULT_EXPERIMENT_ID
-                )
-            ).first()
+            present = repository.experiment_state(conn, DEFAULT_EXPERIMENT_ID)
         if present is None:
             try:
                 self.create_experiment(DEFAULT_EXPERIMENT_NAME, experiment_id="0")
@@ -218,7 +197,7 @@ class TrackingService:
             self._require_active_experiment(conn, str(experiment_id))
             if parent_run_id is not None:
                 self._require_active(conn, parent_run_id)
-            conn.execute(runs.insert().values(**values))
+            repository.insert_run(conn, values)
             repository.set_tags(conn, [(run_id, k, v) for k, v in tag_values.items()])
             repository.index_artifacts(conn, run_id, files)
         info = RunInfo(
@@ -254,7 +233,7 @@ class TrackingService:
         status: RunStatus | str | None = None,
         end_time: int | None = None,
         run_name: str | None = None,
-    ) -> None:
+    ) -> Run:
         values: dict[str, object] = {}
         if status is not None:
             try:
@@ -272,17 +251,23 @@ class TrackingService:
             values["name"] = run_name
         if values:
             with self.metadata.write() as conn:
-                result = conn.execute(runs.update().where(runs.c.run_id == run_id).values(**values))
-            if result.rowcount == 0:
-                raise NotFound(f"no run with id {run_id!r}", "find run ids with `gannet runs list`")
+                if not repository.update_run(conn, run_id, **values):
+                    raise NotFound(
+                        f"no run with id {run_id!r}", "find run ids with `gannet runs list`"
+                    )
         return self.get_run(run_id)
 
-    def set_run_lifecycle(self, run_id: str, stage: Lifecycle) -> None:
+    def delete_run(self, run_id: str) -> None:
+        """Soft delete: hidden from searches, nothing can be logged to it, restorable."""
+        self._set_run_lifecycle(run_id, Lifecycle.DELETED)
+
+    def restore_run(self, run_id: str) -> None:
+        self._set_run_lifecycle(run_id, Lifecycle.ACTIVE)
+
+    def _set_run_lifecycle(self, run_id: str, stage: Lifecycle) -> None:
         self.get_run(run_id)
         with self.metadata.write() as conn:
-            conn.execute(
-                runs.update().where(runs.c.run_id == run_id).values(lifecycle_stage=str(stage))
-            )
+            repository.update_run(conn, run_id, lifecycle_stage=str(stage))
 
     # -- params, tags, metrics -----------------------------------------------------------
 
@@ -304,10 +289,22 @@ class TrackingService:
             self._require_active(conn, run_id)
             conflicts = self._write(conn, pending)
             if conflicts:
-                raise Conflict(
-                    f"{conflicts[0]} (params are immutable; nothing of this batch was stored)",
-                    "log the new value under another key, or start a new run",
-                )
+                raise validation.params_are_immutable(conflicts, "batch")
+
+    def new_params(
+        self, run_id: str, known: Mapping[str, str], params: Mapping[str, object] | None
+    ) -> dict[str, str]:
+        """The cleaned ``params`` that ``known`` (what the run holds) lacks; a new value for
+        a known key is refused (the SDK checks this before buffering)."""
+        values = self.clean_params(params)
+        conflicts = [
+            validation.param_conflict(run_id, key, known[key], value)
+            for key, value in values.items()
+            if key in known and known[key] != value
+        ]
+        if conflicts:
+            raise validation.params_are_immutable(conflicts, "call")
+        return {key: value for key, value in values.items() if key not in known}
 
     def write_pending(self, pending: Pending) -> WriteReport:
         """Store already-validated writes of any runs in one transaction (the SDK's buffer).
@@ -320,13 +317,7 @@ class TrackingService:
         if not run_ids:
             return WriteReport()
         with self.metadata.write() as conn:
-            active = set(
-                conn.execute(
-                    sa.select(runs.c.run_id).where(
-                        runs.c.run_id.in_(run_ids), runs.c.lifecycle_stage == Lifecycle.ACTIVE
-                    )
-                ).scalars()
-            )
+            active = repository.active_runs(conn, run_ids)
             refused = run_ids - active
             if refused:
                 pending = Pending(
@@ -342,8 +333,7 @@ class TrackingService:
         """Params (first value wins), then tags, then points; returns param conflicts."""
         stored = repository.insert_params(conn, pending.params)
         conflicts = [
-            f"param {key!r} of run {run_id} is already {stored[run_id, key]!r}; "
-            f"cannot change it to {value!r}"
+            validation.param_conflict(run_id, key, stored[run_id, key], value)
             for run_id, key, value in pending.params
             if stored[run_id, key] != value
         ]
@@ -366,8 +356,8 @@ class TrackingService:
     def delete_tag(self, run_id: str, key: str) -> None:
         with self.metadata.write() as conn:
             self._require_active(conn, run_id)
-            result = conn.execute(tags.delete().where(tags.c.run_id == run_id, tags.c.key == key))
-        if result.rowcount == 0:
+            deleted = repository.delete_tag(conn, run_id, key)
+        if not deleted:
             raise NotFound(
                 f"run {run_id} has no tag {key!r}", "list its tags with `gannet runs show`"
             )
@@ -422,7 +412,7 @@ class TrackingService:
             ids, comparisons, order, str(view), limit=int(max_results) + 1, offset=offset
         )
         with self.metadata.read() as conn:
-            run_ids = list(conn.execute(stmt).scalars())
+            run_ids = repository.run_ids(conn, stmt)
             more = len(run_ids) > max_results
             found = repository.load_runs(conn, run_ids[:max_results])
         token = encode_token(offset + max_results, fingerprint) if more else None
@@ -523,9 +513,7 @@ class TrackingService:
 
     @staticmethod
     def _require_active(conn: sa.Connection, run_id: str) -> None:
-        stage = conn.execute(
-            sa.select(runs.c.lifecycle_stage).where(runs.c.run_id == run_id)
-        ).scalar()
+        stage = repository.run_lifecycle(conn, run_id)
         if stage is None:
             raise NotFound(f"no run with id {run_id!r}", "find run ids with `gannet runs list`")
         if stage != Lifecycle.ACTIVE:
@@ -536,11 +524,7 @@ class TrackingService:
 
     @staticmethod
     def _require_active_experiment(conn: sa.Connection, experiment_id: str) -> None:
-        found = conn.execute(
-            sa.select(experiments.c.name, experiments.c.lifecycle_stage).where(
-                experiments.c.experiment_id == experiment_id
-            )
-        ).first()
+        found = repository.experiment_state(conn, experiment_id)
         if found is None:
             raise NotFound(
                 f"no experiment with id {experiment_id!r}",

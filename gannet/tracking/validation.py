@@ -12,7 +12,7 @@ import numbers
 import posixpath
 import re
 
-from gannet.core.errors import InvalidArgument
+from gannet.core.errors import Conflict, InvalidArgument
 
 MAX_KEY = 250
 MAX_PARAM_VALUE = 6000
@@ -142,3 +142,16 @@ def artifact_path(path: str | None) -> str:
             "use a relative path without '..', e.g. 'plots/roc.png'",
         )
     return "" if clean == "." else clean
+
+
+def param_conflict(run_id: str, key: str, stored: str, new: str) -> str:
+    """What is wrong when a param that holds ``stored`` is logged again as ``new``."""
+    return f"param {key!r} of run {run_id} is already {stored!r}; cannot change it to {new!r}"
+
+
+def params_are_immutable(conflicts: list[str], scope: str) -> Conflict:
+    """The error for refused params; ``scope`` says what was not stored ("batch", "call")."""
+    return Conflict(
+        f"{conflicts[0]} (params are immutable; nothing of this {scope} was stored)",
+        "log the new value under another key, or start a new run",
+    )

@@ -50,9 +50,10 @@ def ok(result):
     return result
 
 
-def failed(result, *texts: str):
-    """The command failed as a GannetError should: exit 1, message and hint, no traceback."""
-    assert result.exit_code == 1, (result.output, result.exception)
+def failed(result, *texts: str, code: int):
+    """The command failed as a GannetError should: its exit code, message and hint, no
+    traceback."""
+    assert result.exit_code == code, (result.output, result.exception)
     assert isinstance(result.exception, SystemExit)
     assert result.stderr.startswith("Error: ")
     assert "\n  hint: " in result.stderr
@@ -93,11 +94,11 @@ def test_experiments_create_list_rename_delete_restore(gannet):
     assert len(as_json(gannet("experiments", "list", "--json"))) == 2
 
 
-def test_experiment_errors_exit_1_with_a_hint(gannet):
+def test_experiment_errors_exit_with_their_code_and_a_hint(gannet):
     ok(gannet("experiments", "create", "dup"))
-    failed(gannet("experiments", "create", "dup"), "'dup' already exists")
-    failed(gannet("experiments", "delete", "nope"), "no experiment with id or name 'nope'")
-    failed(gannet("experiments", "delete", "0"), "cannot be deleted")
+    failed(gannet("experiments", "create", "dup"), "'dup' already exists", code=5)
+    failed(gannet("experiments", "delete", "nope"), "no experiment with id or name 'nope'", code=4)
+    failed(gannet("experiments", "delete", "0"), "cannot be deleted", code=3)
 
 
 def test_usage_errors_exit_2(gannet):
@@ -128,7 +129,7 @@ def test_runs_list_is_newest_first_and_filters_by_experiment(gannet, client, tri
     assert trio["runs"][2] in capped.stdout
     assert trio["runs"][0] not in capped.stdout
     assert "more runs exist" in capped.stderr
-    failed(gannet("runs", "list", "-e", "nope"), "'nope'")
+    failed(gannet("runs", "list", "-e", "nope"), "'nope'", code=4)
 
 
 def test_runs_table_shows_values_and_keeps_ids_whole_on_a_narrow_terminal(gannet, trio):
@@ -167,8 +168,8 @@ def test_runs_search_filters_orders_and_pages(gannet, client, trio):
 
 
 def test_runs_search_errors_name_the_problem(gannet, trio):
-    failed(gannet("runs", "search", "metrics.acc >> 1"), "invalid filter", "position")
-    failed(gannet("runs", "search", "--page-token", "garbage"), "invalid page token")
+    failed(gannet("runs", "search", "metrics.acc >> 1"), "invalid filter", "position", code=3)
+    failed(gannet("runs", "search", "--page-token", "garbage"), "invalid page token", code=3)
 
 
 def test_runs_show_hides_gannet_tags_and_draws_history(gannet, client, trio):
@@ -201,14 +202,15 @@ def test_runs_show_hides_gannet_tags_and_draws_history(gannet, client, trio):
     assert document["metric_points"] == {"acc": 1, "bad": 1, "big": 1, "loss": 10, "small": 1}
 
 
-def test_unknown_run_id_exits_1_and_names_it(gannet, trio):
+def test_unknown_run_id_exits_4_and_names_it(gannet, trio):
     failed(
         gannet("runs", "show", "feedfacefeedfacefeedfacefeedface"),
         "no run with id 'feedfacefeedfacefeedfacefeedface'",
         "gannet runs list",
+        code=4,
     )
-    failed(gannet("runs", "delete", "nope"), "'nope'")
-    failed(gannet("artifacts", "list", "nope"), "'nope'")
+    failed(gannet("runs", "delete", "nope"), "'nope'", code=4)
+    failed(gannet("artifacts", "list", "nope"), "'nope'", code=4)
 
 
 def test_runs_compare_marks_differing_params(gannet, trio):
@@ -261,7 +263,7 @@ def test_artifacts_list_and_get(gannet, trio, tmp_path: Path, monkeypatch):
     one = Path(ok(gannet("artifacts", "get", run_id, "notes/readme.txt")).stdout.strip())
     assert one.read_text() == "notes of r1"
     assert one.is_relative_to(tmp_path)
-    failed(gannet("artifacts", "get", run_id, "missing.txt"), "'missing.txt'")
+    failed(gannet("artifacts", "get", run_id, "missing.txt"), "'missing.txt'", code=4)
 
 
 # -- db and info -----------------------------------------------------------------------------
@@ -316,4 +318,20 @@ def test_settings_errors_are_gannet_errors(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "gannet.toml").write_text("colour = 'blue'\n")
     result = runner.invoke(app, ["info"], env=clean_env())
-    failed(result, "unknown setting(s) colour", "known settings are")
+    failed(result, "unknown setting(s) colour", "known settings are", code=3)
+
+
+def test_json_errors_print_the_envelope_and_debug_shows_the_traceback(gannet):
+    result = gannet("runs", "show", "nope", "--json")
+    assert result.exit_code == 4
+    assert json.loads(result.stdout) == {
+        "error": {
+            "code": "RESOURCE_DOES_NOT_EXIST",
+            "message": "no run with id 'nope'",
+            "hint": "find run ids with `gannet runs list`",
+        }
+    }
+    debug = gannet("--debug", "runs", "show", "nope")
+    assert debug.exit_code == 4
+    assert "Traceback" in debug.stderr and "NotFound" in debug.stderr
+    assert "Error: no run with id 'nope'" in debug.stderr

@@ -17,7 +17,7 @@ def iris(sdk):
         sdk.log_model(LogisticRegression(max_iter=500).fit(X, y), "model")
     for _ in range(2):
         sdk.register_model(run.info.run_id, "iris")
-    sdk.set_model_alias("iris", "champion", 1)
+    sdk.set_registered_model_alias("iris", "champion", 1)
     return "iris"
 
 
@@ -107,18 +107,18 @@ def test_bundle_and_delete(gannet, iris, tmp_path):
     assert json.loads(ok(gannet("deployments", "list", "--json"))) == []
 
 
-def test_errors_exit_1_with_a_hint_and_usage_errors_exit_2(gannet, iris):
+def test_errors_exit_with_their_code_and_a_hint_and_usage_errors_exit_2(gannet, iris):
     missing = gannet("deployments", "show", "nope")
-    assert missing.exit_code == 1
+    assert missing.exit_code == 4
     assert "Error: no deployment named 'nope'" in missing.stderr
     assert "hint: list them: gannet deployments list" in missing.stderr
     assert "Traceback" not in missing.stderr
 
     zero = gannet("deployments", "create", "api", "-m", "iris", "--route", "1=0")
-    assert zero.exit_code == 1
+    assert zero.exit_code == 3
     assert "must be a finite number > 0, got 0.0" in zero.stderr
     other = gannet("deployments", "create", "api", "-m", "iris", "--route", "other/1=1")
-    assert other.exit_code == 1 and "refers to model 'other'" in other.stderr
+    assert other.exit_code == 3 and "refers to model 'other'" in other.stderr
 
     ok(gannet("deployments", "create", "api", "-m", "iris"))
     not_a_number = gannet("deployments", "set-traffic", "api", "1=lots")
@@ -128,4 +128,4 @@ def test_errors_exit_1_with_a_hint_and_usage_errors_exit_2(gannet, iris):
     assert gannet("deployments", "shadow", "api").exit_code == 2  # neither refs nor --clear
     assert gannet("deployments", "sticky", "api", "k", "--clear").exit_code == 2
     first = gannet("deployments", "rollback", "api")
-    assert first.exit_code == 1 and "nothing to roll back to" in first.stderr
+    assert first.exit_code == 5 and "nothing to roll back to" in first.stderr

@@ -38,7 +38,7 @@ def test_console_script_reports_errors_without_a_traceback(tmp_path):
         pytest.skip("the gannet console script is not installed in this environment")
     home = tmp_path / "home"
     result = run(str(script), "--home", str(home), "runs", "show", "nope", cwd=tmp_path)
-    assert result.returncode == 1
+    assert result.returncode == 4  # not found
     assert result.stderr.startswith("Error: no run with id 'nope'")
     assert "hint: find run ids with `gannet runs list`" in result.stderr
     assert "Traceback" not in result.stderr

@@ -22,7 +22,7 @@ def iris_champion(settings):
     client.log_model(run.run_id, model, input_example=X.head(3))
     client.set_terminated(run.run_id)
     client.register_model(run.run_id, "iris")
-    client.set_model_alias("iris", "champion", 1)
+    client.set_registered_model_alias("iris", "champion", 1)
     client.close()
     return model, X
 
@@ -90,7 +90,7 @@ def test_predict_json_and_errors(gannet, iris_champion, tmp_path):
     bad = tmp_path / "bad.csv"
     X.rename(columns={"sepal length (cm)": "sepal_length"}).to_csv(bad, index=False)
     refused = gannet("predict", "iris@champion", str(bad), "-o", str(tmp_path / "no.parquet"))
-    assert refused.exit_code == 1
+    assert refused.exit_code == 3
     assert "Error: input is missing column 'sepal length (cm)'" in refused.stderr
     assert not (tmp_path / "no.parquet").exists()
     assert gannet("predict", "iris@champion", str(bad)).exit_code == 2  # -o is required
@@ -98,7 +98,7 @@ def test_predict_json_and_errors(gannet, iris_champion, tmp_path):
 
 def test_logs_errors(gannet):
     missing = gannet("logs", "show", "nope")
-    assert missing.exit_code == 1
+    assert missing.exit_code == 4
     assert "Error: no predictions logged for deployment 'nope' yet" in missing.stderr
     assert "inference-log" in missing.stderr
 
@@ -111,7 +111,7 @@ def test_logs_query_reports_sql_errors(gannet, settings):
         writer.log(LoggedPrediction("churn", "churn", 1, "r1", 1_717_243_200_000,
                                     pd.DataFrame({"age": [30]}), [1], 1.0))
     failed = gannet("logs", "query", "churn", "SELECT nope FROM predictions")
-    assert failed.exit_code == 1
+    assert failed.exit_code == 3
     assert "Error: the query failed" in failed.stderr and "nope" in failed.stderr
     assert "hint: query the views predictions, feedback and joined" in failed.stderr
     shown = gannet("logs", "show", "churn")

@@ -31,20 +31,22 @@ def test_register_alias_promote_card_and_audit(gannet, logged_run, tmp_path):
     listed = json.loads(gannet("models", "list", "--json").stdout)
     assert [(m["name"], m["latest_version"]) for m in listed] == [("iris", 2)]
 
-    assert "iris@champion -> version 1" in gannet("models", "alias", "iris", "champion", "1").stdout
+    aliased = gannet("models", "set-alias", "iris", "champion", "1")
+    assert "iris@champion -> version 1" in aliased.stdout
     shown = json.loads(gannet("models", "show", "iris@champion", "--json").stdout)
     assert shown["version"] == 1
     assert shown["aliases"] == ["champion"]
 
     policy = tmp_path / "policy.yaml"
     policy.write_text("aliases:\n  champion:\n    - metric: accuracy\n      min: 0.99\n")
-    assert gannet("models", "policy", "iris", str(policy)).exit_code == 0
+    assert gannet("models", "set-policy", "iris", str(policy)).exit_code == 0
     refused = gannet("models", "promote", "iris", "2", "champion", "-r", "try")
     assert refused.exit_code == 1
     assert "FAIL" in refused.stdout
     assert "accuracy = 0.95, needs >= 0.99" in refused.stdout
     assert "unchanged" in refused.stdout
-    assert gannet("models", "policy", "iris", "--clear").exit_code == 0
+    assert "min: 0.99" in gannet("models", "show", "iris", "--policy").stdout
+    assert gannet("models", "set-policy", "iris", "--clear").exit_code == 0
     promoted = gannet("models", "promote", "iris", "2", "champion", "-r", "no gates now")
     assert promoted.exit_code == 0
     assert "iris@champion -> version 2 (was 1)" in promoted.stdout
@@ -62,12 +64,12 @@ def test_register_alias_promote_card_and_audit(gannet, logged_run, tmp_path):
 
 def test_errors_have_hints(gannet, logged_run):
     missing = gannet("models", "show", "nope@champion")
-    assert missing.exit_code == 1
+    assert missing.exit_code == 4
     assert "no registered model named 'nope'" in missing.stderr
     assert "hint:" in missing.stderr
     assert gannet("models", "register", logged_run, "iris").exit_code == 0
-    wrong = gannet("models", "alias", "iris", "v2", "1")
-    assert wrong.exit_code == 1
+    wrong = gannet("models", "set-alias", "iris", "v2", "1")
+    assert wrong.exit_code == 3
     assert "not a version like 'v3'" in wrong.stderr
 
 
@@ -77,7 +79,7 @@ def test_keys_and_roles(gannet, settings):
     key_id = made.stdout.split("created signing key ")[1].split(":")[0]
     assert key_id in gannet("keys", "list").stdout
     again = gannet("keys", "create")
-    assert again.exit_code == 1
+    assert again.exit_code == 5
     assert "already exists" in again.stderr
     assert gannet("roles", "grant", "ana", "ml-lead").exit_code == 0
     assert "ana: ml-lead" in gannet("roles", "list").stdout

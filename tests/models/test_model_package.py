@@ -245,7 +245,7 @@ def test_load_by_reference_takes_a_package_folder(tmp_path, tree, iris):
 
     _, _, held_out = iris
     save_model(tree, tmp_path / "m")
-    model = gannet.models.load(str(tmp_path / "m"))
+    model = gannet.models.load_model(str(tmp_path / "m"))
     np.testing.assert_array_equal(model.predict(held_out), tree.predict(held_out))
 
 
@@ -264,8 +264,8 @@ def test_load_by_reference_asks_the_installed_resolvers(tmp_path):
         "[gannet.model_resolvers]\nfake = fake_resolver:resolve\n")
     code = (
         "import gannet.models\n"
-        "print(gannet.models.load('churn@champion', allow_unsigned=True))\n"
-        "try:\n    gannet.models.load('nope@x')\nexcept gannet.models.NotFound as e:\n"
+        "print(gannet.models.load_model('churn@champion', allow_unsigned=True))\n"
+        "try:\n    gannet.models.load_model('nope@x')\nexcept gannet.models.NotFound as e:\n"
         "    print(e)\n"
     )
     env = {**os.environ, "PYTHONPATH": str(tmp_path), "GANNET_HOME": str(tmp_path / "home")}

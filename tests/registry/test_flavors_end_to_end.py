@@ -41,8 +41,8 @@ def test_flavor_round_trip_through_the_registry(sdk, make):
     with sdk.start_run(log_environment=False) as run:
         meta = sdk.log_model(model, input_example=X[:5])
     version = sdk.register_model(run.run_id, "cancer")
-    sdk.set_model_alias("cancer", "champion", version.version)
-    loaded = sdk.models.load("cancer@champion")
+    sdk.set_registered_model_alias("cancer", "champion", version.version)
+    loaded = sdk.models.load_model("cancer@champion")
     assert loaded.meta.flavor == meta.flavor == version.flavor
     np.testing.assert_array_equal(loaded.predict(X[:50]), reference.predict(X[:50]))
     np.testing.assert_allclose(

@@ -35,7 +35,7 @@ def test_gates_block_then_allow_and_the_audit_log_says_why(sdk, train_and_log):
     client = sdk.get_client()
     v1 = _version_with(sdk, train_and_log, auc=0.92, young=0.91, old=0.93)
     client.set_model_policy("churn", POLICY)
-    client.services.auth.grant("lead", "ml-lead")
+    client.services.auth.grant_role("lead", "ml-lead")
 
     refused = sdk.promote("churn", v1.version, "champion", reason="first model")
     assert not refused.promoted
@@ -43,7 +43,7 @@ def test_gates_block_then_allow_and_the_audit_log_says_why(sdk, train_and_log):
     assert failed == {"approval(ml-lead)"}  # everything else passes: nothing to beat yet
     assert client.get_registered_model("churn").aliases == {}  # a failure changes nothing
 
-    client.services.auth.grant(client.settings.user, "ml-lead")
+    client.services.auth.grant_role(client.settings.user, "ml-lead")
     client.approve_model_version("churn", v1.version, "looks good")
     assert sdk.promote("churn", v1.version, "champion", reason="first model").promoted
 
@@ -62,7 +62,7 @@ def test_gates_block_then_allow_and_the_audit_log_says_why(sdk, train_and_log):
 
     promotions = [
         e
-        for e in client.services.auth.entries("model:churn@champion")
+        for e in client.services.auth.search_audit_log("model:churn@champion")
         if e.action == "alias.promote"
     ]
     assert len(promotions) == 1
@@ -97,18 +97,18 @@ def test_bad_policies_are_refused(sdk, trained, policy, message):
 def test_model_card_tells_what_how_and_how_well(sdk, trained):
     sdk.register_model(trained.run_id, "churn", description="predicts churn")
     registry = sdk.get_client()._registry
-    registry.update_version("churn", 1, card={"intended_use": "monthly retention campaigns"})
+    registry.update_model_version("churn", 1, card={"intended_use": "monthly retention campaigns"})
     sdk.promote("churn", 1, "champion", reason="launch")
-    markdown = registry.model_card("churn", 1)
+    markdown = registry.get_model_card("churn", 1)
     assert "# Model card: churn version 1" in markdown
     assert "monthly retention campaigns" in markdown
     assert "| auc |" in markdown
     assert "| C | 1.0 |" in markdown
     assert "mean radius" in markdown  # an input column of the signature
     assert "moved `churn@champion` to version 1 (launch)" in markdown
-    html = registry.model_card("churn", 1, "html")
+    html = registry.get_model_card("churn", 1, "html")
     assert html.startswith("<!doctype html>")
     assert "<table>" in html
     assert "<h2>Signature</h2>" in html
     with pytest.raises(InvalidArgument, match="editable fields"):
-        registry.update_version("churn", 1, card={"colour": "blue"})
+        registry.update_model_version("churn", 1, card={"colour": "blue"})

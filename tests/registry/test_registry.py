@@ -15,8 +15,8 @@ def test_log_register_alias_load_predicts_like_the_original(sdk, trained):
     assert version.flavor == "sklearn"
     assert version.signing_key_id
     assert version.metrics["auc"] > 0.9
-    sdk.set_model_alias("churn", "champion", 1)
-    model = sdk.models.load("churn@champion")
+    sdk.set_registered_model_alias("churn", "champion", 1)
+    model = sdk.models.load_model("churn@champion")
     np.testing.assert_array_equal(
         model.predict(trained.X_test), trained.model.predict(trained.X_test)
     )
@@ -29,7 +29,7 @@ def test_references_resolve_every_way(sdk, trained):
     sdk.register_model(trained.run_id, "churn")
     sdk.register_model(f"runs:/{trained.run_id}/model", "churn")
     client = sdk.get_client()
-    client.set_model_alias("churn", "champion", 1)
+    client.set_registered_model_alias("churn", "champion", 1)
     assert client.get_model_version_by_alias("churn", "champion").version == 1
     for ref, expected in [
         ("churn/1", 1),
@@ -37,8 +37,8 @@ def test_references_resolve_every_way(sdk, trained):
         ("churn@latest", 2),
         ("models:/churn@champion", 1),
     ]:
-        assert client._registry.resolve(ref).version == expected
-    with pytest.raises(InvalidArgument, match="cannot read the model reference"):
+        assert client.resolve_model_version(ref).version == expected
+    with pytest.raises(NotFound, match="'churn' is neither a model reference nor a model package"):
         sdk.load_model("churn")
     with pytest.raises(NotFound, match="no version at 'challenger'.*aliases: champion"):
         sdk.load_model("churn@challenger")
@@ -52,20 +52,20 @@ def test_aliases_move_atomically_and_only_within_their_model(sdk, trained):
     for _ in range(2):
         sdk.register_model(trained.run_id, "churn")
     sdk.register_model(trained.run_id, "other")
-    sdk.set_model_alias("churn", "champion", 1)
-    sdk.set_model_alias("churn", "champion", 2)
+    sdk.set_registered_model_alias("churn", "champion", 1)
+    sdk.set_registered_model_alias("churn", "champion", 2)
     assert sdk.get_client().get_registered_model("churn").aliases == {"champion": 2}
     with pytest.raises(InvalidArgument, match="version of model 'other', not of 'churn'"):
-        sdk.set_model_alias("churn", "champion", "other/1")
+        sdk.set_registered_model_alias("churn", "champion", "other/1")
     with pytest.raises(NotFound, match="no version 5"):
-        sdk.set_model_alias("churn", "champion", 5)
+        sdk.set_registered_model_alias("churn", "champion", 5)
     with pytest.raises(InvalidArgument, match="not a version like 'v3'"):
-        sdk.set_model_alias("churn", "v3", 1)
+        sdk.set_registered_model_alias("churn", "v3", 1)
     with pytest.raises(InvalidArgument, match="reserved"):
-        sdk.set_model_alias("churn", "latest", 1)
-    sdk.delete_model_alias("churn", "champion")
+        sdk.set_registered_model_alias("churn", "latest", 1)
+    sdk.delete_registered_model_alias("churn", "champion")
     assert sdk.get_client().get_registered_model("churn").aliases == {}
-    entries = sdk.get_client().services.auth.entries("model:churn@champion")
+    entries = sdk.get_client().services.auth.search_audit_log("model:churn@champion")
     assert [e.action for e in entries] == ["alias.delete", "alias.set", "alias.set"]
     assert entries[1].detail == {"from": 1, "to": 2}
 
@@ -104,15 +104,15 @@ def test_archived_and_aliased_versions_are_protected(sdk, trained):
     sdk.register_model(trained.run_id, "churn")
     sdk.register_model(trained.run_id, "churn")
     registry = sdk.get_client()._registry
-    sdk.set_model_alias("churn", "champion", 1)
+    sdk.set_registered_model_alias("churn", "champion", 1)
     with pytest.raises(InvalidState, match="churn@champion; cannot archive"):
-        registry.archive_version("churn", 1)
-    registry.archive_version("churn", 2)
+        registry.archive_model_version("churn", 1)
+    registry.archive_model_version("churn", 2)
     with pytest.raises(InvalidState, match="archived"):
-        sdk.set_model_alias("churn", "challenger", 2)
-    assert registry.resolve("churn@latest").version == 1
-    registry.delete_version("churn", 2)
-    assert [v.version for v in registry.list_versions("churn")] == [1]
+        sdk.set_registered_model_alias("churn", "challenger", 2)
+    assert registry.resolve_model_version("churn@latest").version == 1
+    registry.delete_model_version("churn", 2)
+    assert [v.version for v in registry.search_model_versions("churn")] == [1]
 
 
 def test_concurrent_registrations_get_distinct_versions(sdk, trained):
@@ -132,7 +132,8 @@ def test_concurrent_registrations_get_distinct_versions(sdk, trained):
     for t in threads:
         t.join()
     assert errors == []
-    assert sorted(v.version for v in client._registry.list_versions("churn")) == [1, 2, 3, 4, 5]
+    versions = client.search_model_versions("churn")
+    assert sorted(v.version for v in versions) == [1, 2, 3, 4, 5]
 
 
 def test_a_second_model_in_the_same_run(sdk, train_and_log):

@@ -10,7 +10,7 @@ from gannet.core.errors import GannetError, IntegrityError
 
 def _cached_package(sdk, ref: str) -> Path:
     registry = sdk.get_client()._registry
-    return registry.local_path(registry.resolve(ref))
+    return registry.local_path(registry.resolve_model_version(ref))
 
 
 def test_first_registration_creates_a_trusted_key(sdk, trained):

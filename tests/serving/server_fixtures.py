@@ -76,7 +76,7 @@ def register_breast_cancer(folder: Path, name: str = "churn", strengths=(1.0, 0.
                 gannet.log_model(model, "model", input_example=X_train.head(3))
             gannet.register_model(run.info.run_id, name)
             models[version] = model
-        gannet.set_model_alias(name, "champion", 1)
+        gannet.set_registered_model_alias(name, "champion", 1)
     finally:
         fluent.get_client().close()
         fluent._client = None

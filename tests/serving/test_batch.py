@@ -37,18 +37,18 @@ def registered(sdk):
     with sdk.start_run(log_environment=False) as run:
         sdk.log_model(raw, "model", input_example=X.head(3))
     sdk.register_model(run.info.run_id, "iris")
-    return sdk.models.load("iris/1"), raw
+    return sdk.models.load_model("iris/1"), raw
 
 
 @pytest.fixture(scope="module")
 def packaged(tmp_path_factory):
     """The same kind of model as a package folder (no metadata store: a cheaper fixture)."""
-    from gannet.models.package import load_model, save_model
+    from gannet.models.package import load_package, save_model
 
     raw, X = fit_iris()
     folder = tmp_path_factory.mktemp("package") / "iris"
     save_model(raw, folder, input_example=X.head(3))
-    return load_model(folder), raw
+    return load_package(folder), raw
 
 
 def write_parquet(frame: pd.DataFrame, path: Path, row_group_size: int = 128) -> Path:

@@ -26,7 +26,7 @@ from gannet.serving.types import DeploymentState, Route
 def services(sdk):
     register_iris(sdk, "iris", versions=2)
     services = sdk.get_client().services
-    services.registry.set_alias("iris", "champion", 1)
+    services.registry.set_registered_model_alias("iris", "champion", 1)
     services.deployments.create("iris-api", "iris", {"@champion": 90, "2": 10})
     return services
 

@@ -38,7 +38,7 @@ def test_create_routes_to_champion_else_latest_and_is_a_deployment_source(servic
     first = deployments.create("iris-api", "iris", description="the iris endpoint")
     assert routes_of(first) == {"iris@latest": 1.0}
     assert (first.revision, first.updated_by, first.model) == (1, services.settings.user, "iris")
-    services.registry.set_alias("iris", "champion", 1)
+    services.registry.set_registered_model_alias("iris", "champion", 1)
     second = deployments.create("iris-b", "iris", reason="second endpoint")
     assert routes_of(second) == {"iris@champion": 1.0}
     assert second.reason == "second endpoint"
@@ -49,14 +49,14 @@ def test_create_routes_to_champion_else_latest_and_is_a_deployment_source(servic
     assert info.resolved == {"iris@latest": 2}
     assert [s.name for s in deployments.list()] == ["iris-api", "iris-b"]
     assert deployments.list(model="nope") == []
-    entry = services.auth.entries("deployment:iris-api")[0]
+    entry = services.auth.search_audit_log("deployment:iris-api")[0]
     assert (entry.action, entry.user_id) == ("deployment.create", services.settings.user)
     assert entry.detail["model"] == "iris"
     assert entry.detail["to"]["routes"] == {"iris@latest": 1.0}
 
 
 def test_route_keys_are_versions_refs_or_aliases_normalised(services, deployments):
-    services.registry.set_alias("iris", "champion", 2)
+    services.registry.set_registered_model_alias("iris", "champion", 2)
     state = deployments.create("iris-api", "iris", {"1": 3, 2: 1})
     assert routes_of(state) == {"iris/1": 3.0, "iris/2": 1.0}
     assert traffic_shares(state.routes) == {"iris/1": 75.0, "iris/2": 25.0}
@@ -93,7 +93,7 @@ def test_canary_shadow_sticky_log_fields_each_make_a_revision_with_an_audit_entr
     assert history[0] == deployments.current("iris-api") == logged
     assert history[3] == canary
 
-    entries = services.auth.entries("deployment:iris-api")
+    entries = services.auth.search_audit_log("deployment:iris-api")
     assert [e.action for e in entries] == [
         "deployment.log_fields",
         "deployment.sticky",
@@ -128,7 +128,7 @@ def test_a_change_that_changes_nothing_writes_no_revision(services, deployments)
     again = deployments.set_traffic("iris-api", {"iris/2": 1}, reason="same again")
     assert again.revision == 2
     assert len(deployments.history("iris-api")) == 2
-    assert len(services.auth.entries("deployment:iris-api")) == 2
+    assert len(services.auth.search_audit_log("deployment:iris-api")) == 2
 
 
 def test_rollback_writes_the_previous_state_as_a_new_revision(services, deployments):
@@ -143,7 +143,7 @@ def test_rollback_writes_the_previous_state_as_a_new_revision(services, deployme
     to_first = deployments.rollback("iris-api", "start over", to=1)
     assert (to_first.revision, routes_of(to_first)) == (5, {"iris/1": 1.0})
     assert [s.revision for s in deployments.history("iris-api")] == [5, 4, 3, 2, 1]
-    entry = services.auth.entries("deployment:iris-api")[0]
+    entry = services.auth.search_audit_log("deployment:iris-api")[0]
     assert entry.action == "deployment.rollback"
     assert (entry.detail["restored_revision"], entry.detail["from_revision"]) == (1, 4)
     assert entry.detail["reason"] == "start over"
@@ -157,10 +157,10 @@ def test_rollback_needs_an_earlier_revision_whose_refs_still_resolve(services, d
     deployments.create("iris-api", "iris", {"1": 1})
     with pytest.raises(InvalidState, match="only one revision: nothing to roll back to"):
         deployments.rollback("iris-api")
-    services.registry.set_alias("iris", "challenger", 2)
+    services.registry.set_registered_model_alias("iris", "challenger", 2)
     deployments.set_traffic("iris-api", {"@challenger": 1})
     deployments.set_traffic("iris-api", {"1": 1})
-    services.registry.delete_alias("iris", "challenger")
+    services.registry.delete_registered_model_alias("iris", "challenger")
     with pytest.raises(NotFound, match="no version at 'challenger'"):
         deployments.rollback("iris-api")
     assert deployments.current("iris-api").revision == 3
@@ -222,7 +222,7 @@ def test_validation_errors_say_what_and_which(services, deployments, iris_run):
         deployments.shadow("iris-api", ["other/1"])
     with pytest.raises(InvalidArgument, match="cannot be both masked and hashed"):
         deployments.set_log_fields("iris-api", masked=["email"], hashed=["email"])
-    registry.archive_version("iris", 2)
+    registry.archive_model_version("iris", 2)
     with pytest.raises(InvalidState, match="iris/2 is archived"):
         deployments.set_traffic("iris-api", {"2": 1})
     assert deployments.current("iris-api").revision == 1
@@ -249,7 +249,7 @@ def test_delete_removes_the_deployment_and_its_history(services, deployments):
     deployments.delete("iris-api")
     with pytest.raises(NotFound):
         deployments.current("iris-api")
-    entry = services.auth.entries("deployment:iris-api")[0]
+    entry = services.auth.search_audit_log("deployment:iris-api")[0]
     assert entry.action == "deployment.delete"
     assert entry.detail["from"]["routes"] == {"iris/2": 1.0}
     assert deployments.create("iris-api", "iris", {"1": 1}).revision == 1
@@ -289,7 +289,7 @@ def test_two_writers_at_once_make_distinct_revisions(services, settings):
     last = 0 if made[0][-1] == 13 else 1  # whoever wrote last wrote the current state
     expected = {"iris/1": 15.0, "iris/2": 1.0} if last == 0 else {"iris/1": 1.0, "iris/2": 25.0}
     assert routes_of(current) == expected
-    assert len(services.auth.entries("deployment:iris-api", limit=100)) == 13
+    assert len(services.auth.search_audit_log("deployment:iris-api", limit=100)) == 13
 
 
 def test_a_stale_writer_gets_a_conflict_not_a_second_revision(deployments, monkeypatch):

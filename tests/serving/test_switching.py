@@ -134,10 +134,10 @@ def _switch_under_traffic(registered, server, switch):
 
 def test_moving_an_alias_switches_with_no_failed_request(registered):
     registry = registered.services.registry
-    registry.set_alias("churn", "champion", 1)
+    registry.set_registered_model_alias("churn", "champion", 1)
     with LiveServer(registered.services, "churn@champion", poll_interval=0.1) as server:
         _switch_under_traffic(registered, server,
-                              lambda: registry.set_alias("churn", "champion", 2))
+                              lambda: registry.set_registered_model_alias("churn", "champion", 2))
         assert server.host.switches == 2
 
 

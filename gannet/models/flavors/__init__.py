@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from gannet.core.errors import InvalidArgument, NotFound
 
 if TYPE_CHECKING:
-    from gannet.models.package import ModelMeta
+    from gannet.models.manifest import ModelMeta
     from gannet.models.signature import Signature
 
 __all__ = [

@@ -15,7 +15,7 @@ from gannet.core.errors import InvalidArgument
 from gannet.models.flavors import defined_in, versions
 
 if TYPE_CHECKING:
-    from gannet.models.package import ModelMeta
+    from gannet.models.manifest import ModelMeta
     from gannet.models.signature import Signature
 
 MODEL_FILE = "model.onnx"

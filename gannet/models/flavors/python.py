@@ -20,7 +20,7 @@ from gannet.core.errors import InvalidArgument
 from gannet.models.flavors import versions
 
 if TYPE_CHECKING:
-    from gannet.models.package import ModelMeta
+    from gannet.models.manifest import ModelMeta
     from gannet.models.signature import Signature
 
 ARTIFACTS = "artifacts"

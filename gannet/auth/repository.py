@@ -1,0 +1,68 @@
+"""Auth's SQL: rows in, plain types out. Every function takes an open connection."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from gannet.auth.tables import audit_log, user_roles
+from gannet.auth.types import AuditEntry
+from gannet.store.metadata import dialect
+
+
+def insert_role(conn: Connection, user_id: str, role: str, granted_by: str, now: int) -> None:
+    """Give ``user_id`` the ``role`` (nothing happens if they hold it already)."""
+    stmt = dialect.insert(conn, user_roles).on_conflict_do_nothing(
+        index_elements=["user_id", "role"]
+    )
+    conn.execute(stmt.values(user_id=user_id, role=role, granted_by=granted_by, granted_time=now))
+
+
+def delete_role(conn: Connection, user_id: str, role: str) -> bool:
+    """Take ``role`` from ``user_id``; False when they did not hold it."""
+    done = conn.execute(
+        user_roles.delete().where(user_roles.c.user_id == user_id, user_roles.c.role == role)
+    )
+    return done.rowcount > 0
+
+
+def roles_of(conn: Connection, user_id: str) -> set[str]:
+    return set(
+        conn.execute(sa.select(user_roles.c.role).where(user_roles.c.user_id == user_id)).scalars()
+    )
+
+
+def role_rows(conn: Connection) -> list[tuple[str, str]]:
+    """Every (user, role) pair, sorted."""
+    rows = conn.execute(sa.select(user_roles.c.user_id, user_roles.c.role)).all()
+    return sorted((user, role) for user, role in rows)
+
+
+def insert_audit_entry(
+    conn: Connection, now: int, user_id: str, action: str, target: str, detail: dict[str, Any]
+) -> None:
+    conn.execute(
+        audit_log.insert().values(
+            time=now,
+            user_id=user_id,
+            action=action,
+            target=target,
+            detail=json.dumps(detail, sort_keys=True, default=str),
+        )
+    )
+
+
+def audit_entries(conn: Connection, target_prefix: str, limit: int) -> list[AuditEntry]:
+    """Newest first; ``target_prefix`` ('' for all) narrows by the start of the target."""
+    stmt = sa.select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
+    if target_prefix:
+        stmt = stmt.where(
+            sa.func.substr(audit_log.c.target, 1, len(target_prefix)) == target_prefix
+        )
+    return [
+        AuditEntry(r["time"], r["user_id"], r["action"], r["target"], json.loads(r["detail"]))
+        for r in conn.execute(stmt).mappings()
+    ]

@@ -1,0 +1,4 @@
+"""Gannet's version (the package's ``__version__``; kept here so any layer may read it
+without importing the top-level package, whose names reach up to the SDK)."""
+
+VERSION = "0.1.0"
