@@ -133,7 +133,7 @@ def main() -> None:
         'gannet runs search "metrics.auc > 0.95" -e quickstart --order-by "metrics.auc DESC"',
         f"gannet runs show {top.run_id}",
         f"gannet runs compare {' '.join(r.run_id for r in gannet.search_runs(max_results=3))}",
-        f"gannet artifacts get {top.run_id} plots -o ./plots",
+        f"gannet artifacts download {top.run_id} plots -o ./plots",
         "gannet models show breast-cancer",
         "gannet models card breast-cancer@champion -o card.html",
         "gannet serve breast-cancer@champion --port 8080 --workers 2",

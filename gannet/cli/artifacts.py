@@ -50,8 +50,8 @@ def list_artifacts(
         output.note(f"run {run_id} has no artifacts" + (f" under {path!r}" if path else ""))
 
 
-@app.command("get")
-def get(
+@app.command("download")
+def download(
     ctx: typer.Context,
     run_id: RunId,
     path: ArtifactPath = "",

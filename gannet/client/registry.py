@@ -11,8 +11,6 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from gannet.models.reference import is_reference
-
 if TYPE_CHECKING:
     from gannet.auth.service import AuthService
     from gannet.auth.types import AuditEntry
@@ -174,10 +172,11 @@ class RegistryMethods:
     ) -> LoadedModel:
         """A registered model (``churn@champion``, ``churn/3``), signature and files verified;
         or a package folder (a ``Path``, or a string that is not a reference)."""
+        from gannet.models.package import load_package
+        from gannet.models.reference import is_reference
+
         if is_reference(ref):
             return self._registry.load_model(str(ref), allow_unsigned=allow_unsigned)
-        from gannet.models.package import load_package
-
         return load_package(ref)
 
     # -- roles and the audit log ---------------------------------------------------------------

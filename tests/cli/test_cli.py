@@ -255,15 +255,15 @@ def test_artifacts_list_and_get(gannet, trio, tmp_path: Path, monkeypatch):
     assert "notes/readme.txt" in ok(gannet("artifacts", "list", run_id, "notes")).stdout
 
     out = tmp_path / "out"
-    landed = ok(gannet("artifacts", "get", run_id, "-o", str(out))).stdout.strip()
+    landed = ok(gannet("artifacts", "download", run_id, "-o", str(out))).stdout.strip()
     assert Path(landed) == out
     assert (out / "notes" / "readme.txt").read_text() == "notes of r1"
     assert (out / "model" / "weights.bin").read_text() == "weights"
 
-    one = Path(ok(gannet("artifacts", "get", run_id, "notes/readme.txt")).stdout.strip())
+    one = Path(ok(gannet("artifacts", "download", run_id, "notes/readme.txt")).stdout.strip())
     assert one.read_text() == "notes of r1"
     assert one.is_relative_to(tmp_path)
-    failed(gannet("artifacts", "get", run_id, "missing.txt"), "'missing.txt'", code=4)
+    failed(gannet("artifacts", "download", run_id, "missing.txt"), "'missing.txt'", code=4)
 
 
 # -- db and info -----------------------------------------------------------------------------

@@ -20,3 +20,21 @@ def test_import_gannet_is_light():
         "assert callable(gannet.start_run)\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_script_that_only_logs_metrics_imports_only_tracking_and_the_stores(tmp_path):
+    """Composition is lazy: no registry, serving, models or ML library for log_metric."""
+    code = (
+        "import sys, gannet\n"
+        f"gannet.configure(home={str(tmp_path / 'home')!r})\n"
+        "with gannet.start_run():\n"
+        "    gannet.log_metric('loss', 0.5)\n"
+        "    gannet.log_param('lr', 0.1)\n"
+        "gannet.flush()\n"
+        "loaded = {m.split('.')[1] for m in sys.modules if m.startswith('gannet.')}\n"
+        "assert loaded <= {'core', 'store', 'tracking', 'client', 'bootstrap'}, loaded\n"
+        "heavy = [m for m in ('sklearn', 'pandas', 'numpy', 'pyarrow', 'duckdb', 'uvicorn',"
+        " 'cryptography', 'jinja2', 'yaml') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=tmp_path)
