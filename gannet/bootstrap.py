@@ -12,7 +12,7 @@ from typing import Any
 from gannet.auth.service import AuthService
 from gannet.core.settings import Settings
 from gannet.registry.service import RegistryService
-from gannet.serving.deployments import DeploymentService
+from gannet.serving.deployments.service import DeploymentService
 from gannet.store.blobs import BlobStore
 from gannet.store.metadata import MetadataStore
 from gannet.tracking.service import TrackingService
@@ -65,7 +65,7 @@ def open_metadata(settings: Settings) -> MetadataStore:
     """The metadata store named by ``settings``, connected but not migrated."""
     import gannet.auth.tables
     import gannet.registry.tables
-    import gannet.serving.tables
+    import gannet.serving.deployments.tables
     import gannet.tracking.tables  # noqa: F401
 
     return MetadataStore(settings.metadata_url, lock_timeout=settings.lock_timeout).open()

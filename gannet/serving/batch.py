@@ -28,8 +28,8 @@ import pyarrow as pa
 from gannet.core.clock import now_ms
 from gannet.core.errors import InvalidArgument, NotFound
 from gannet.core.ids import new_id
-from gannet.serving import log_schema
-from gannet.serving.types import LoggedPrediction, PredictionLog
+from gannet.serving.log.schema import check_deployment_name, output_arrays
+from gannet.serving.log.types import LoggedPrediction, PredictionLog
 
 if TYPE_CHECKING:
     import pyarrow.parquet as pq
@@ -81,7 +81,7 @@ def predict_file(
         if not deployment:
             raise InvalidArgument("logging batch predictions needs a deployment name",
                                   hint="pass deployment= (gannet predict --log-deployment NAME)")
-        log_schema.check_deployment_name(deployment)
+        check_deployment_name(deployment)
     source, dest = Path(source), Path(dest)
     batches, total = _open(source, model, chunk_rows)
     run = _Run(model, source, passthrough, log, deployment, model_name, version)
@@ -146,7 +146,7 @@ class _Run:
         outputs = self.model.predict(frame)  # checks the signature first
         proba = self.model.predict_proba(frame) if self.model.has_predict_proba else None
         latency_ms = (time.perf_counter() - started) * 1000
-        arrays = log_schema.output_arrays(outputs, proba)
+        arrays = output_arrays(outputs, proba)
         for name, values in arrays.items():
             if len(values) != table.num_rows:
                 raise InvalidArgument(f"the model gave {len(values)} values of {name} for "

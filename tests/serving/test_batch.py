@@ -10,7 +10,7 @@ import pytest
 
 from gannet.core.errors import InvalidArgument, NotFound
 from gannet.serving.batch import predict_file
-from gannet.serving.inference_log import InferenceLog, InferenceLogWriter
+from gannet.serving.log import InferenceLog, InferenceLogWriter
 
 
 def iris_frame(rows: int = 1000) -> pd.DataFrame:

@@ -29,7 +29,7 @@ from typing import Any
 from gannet.core.errors import InvalidArgument, InvalidState
 from gannet.registry.service import RegistryService
 from gannet.registry.types import ModelVersion
-from gannet.serving.types import DeploymentState
+from gannet.serving.deployments.types import DeploymentState
 
 __all__ = [
     "GANNET_EXTRAS", "HEALTH_LIVE", "HEALTH_READY", "bundle_deployment", "k8s_name",

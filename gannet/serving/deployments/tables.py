@@ -2,7 +2,7 @@
 
 A deployment is one row naming its model and its current revision; every change appends
 a revision (append-only history) whose ``state`` is JSON of one versioned shape (see
-``gannet.serving.deployments``). ``DeploymentService.current`` joins the two on their
+``repository``). ``DeploymentService.get_deployment_state`` joins the two on their
 primary keys, so what a polling server asks every second is two index lookups.
 """
 

@@ -1,15 +1,29 @@
-"""Serving's plain types and the seams between its parts.
+"""Deployments' plain types, and the seam the inference server reads them through.
 
-The inference server asks a ``DeploymentSource`` what to serve (and polls it, so traffic
-changes and alias moves reach running servers), and hands every answered request to a
-``PredictionLog`` (off the request path). Both are small protocols so each side can be
-built and tested alone.
+The inference server asks a ``DeploymentSource`` what to serve, and polls it, so traffic
+changes and alias moves reach running servers. ``DeploymentService`` is the source in
+Gannet; a test or another store can be one too.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+__all__ = [
+    "STATE_FORMAT",
+    "DeploymentInfo",
+    "DeploymentSource",
+    "DeploymentState",
+    "Route",
+    "RouteSpec",
+    "traffic_shares",
+]
+
+STATE_FORMAT = 1  # the "format" of a revision's stored state JSON; a newer one is refused
+
+RouteSpec = Mapping[str | int, float]  # what callers give: ref or version -> relative weight
 
 
 @dataclass(frozen=True)
@@ -39,34 +53,25 @@ class DeploymentState:
     log_hashed: tuple[str, ...] = ()  # input columns stored as a salted blake3 hash
 
 
+@dataclass(frozen=True)
+class DeploymentInfo:
+    """A deployment as people look at it: its state, who made it, and what each ref is now."""
+
+    state: DeploymentState
+    description: str
+    created_by: str
+    creation_time: int
+    resolved: dict[str, int | None]  # ref -> the version it resolves to now (None: it does not)
+
+
+def traffic_shares(routes: Iterable[Route]) -> dict[str, float]:
+    """Each route's share of the traffic in percent (weights are relative)."""
+    routes = tuple(routes)
+    total = sum(r.weight for r in routes)
+    return {r.ref: 100.0 * r.weight / total for r in routes} if total > 0 else {}
+
+
 class DeploymentSource(Protocol):
-    def current(self, name: str) -> DeploymentState:
+    def get_deployment_state(self, name: str) -> DeploymentState:
         """The deployment's state now (raises gannet.core.errors.NotFound if unknown)."""
-        ...
-
-
-@dataclass
-class LoggedPrediction:
-    """One answered request, as the inference log receives it (one log row per input row)."""
-
-    deployment: str
-    model: str
-    version: int
-    request_id: str
-    timestamp_ms: int
-    inputs: Any  # the request's rows as checked by the signature: a pandas DataFrame or ndarray
-    outputs: Any  # predictions, one per row (ndarray or list)
-    latency_ms: float
-    shadow: bool = False
-    probabilities: Any = None  # optional (rows x classes) ndarray
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-class PredictionLog(Protocol):
-    def log(self, prediction: LoggedPrediction) -> None:
-        """Queue a prediction for writing; never blocks the request for I/O."""
-        ...
-
-    def close(self) -> None:
-        """Write what is queued and stop."""
         ...

@@ -39,7 +39,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import blake3
 import numpy as np
@@ -48,12 +48,15 @@ import pyarrow.parquet as pq
 
 from gannet.core.clock import now_ms
 from gannet.core.errors import InvalidArgument
-from gannet.serving.types import LoggedPrediction
+from gannet.serving.log.types import LoggedPrediction
+
+if TYPE_CHECKING:
+    from gannet.core.settings import Settings
 
 __all__ = [
     "FEEDBACK", "MASK", "SALT_FILE", "TEMP_SUFFIX", "Partition", "check_deployment_name",
-    "feedback_table", "hash_value", "load_or_create_salt", "output_arrays", "partition_of",
-    "predictions_tables", "utc_date", "write_atomically",
+    "default_root", "feedback_table", "hash_value", "load_or_create_salt", "output_arrays",
+    "partition_of", "predictions_tables", "utc_date", "write_atomically",
 ]
 
 MASK = "***"
@@ -62,6 +65,11 @@ FEEDBACK = "feedback"
 TEMP_SUFFIX = ".tmp"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
 _TIMESTAMP = pa.timestamp("ms", tz="UTC")
+
+
+def default_root(settings: Settings) -> Path:
+    """Where the log lives: the ``inference_log_url`` setting (``<home>/inference-log``)."""
+    return Path(settings.inference_log_url).expanduser()
 
 
 @dataclass(frozen=True, order=True)

@@ -9,7 +9,9 @@ requests it gives the event loop up to ``max_wait`` seconds to hand over the req
 still reading, as long as more keep arriving. Under load the batch size grows by itself.
 
 ``run_batch(payloads, proba)`` is called in the worker thread and returns one outcome per
-payload: a value, or an exception for that request alone.
+payload: a value, or an exception for that request alone. A batcher being closed refuses
+new requests with ``NotReady``; a ``run_batch`` that breaks its promise (raises, or gives
+the wrong number of outcomes) fails the batch's requests with ``ModelFailed``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
+
+from gannet.core.errors import GannetError, ModelFailed, NotReady
 
 __all__ = ["BatchObserver", "MicroBatcher"]
 
@@ -66,7 +70,8 @@ class MicroBatcher:
     async def submit(self, payload: Any, rows: int, proba: bool = False) -> Any:
         """The outcome for ``payload`` (raises the exception its batch gave it)."""
         if self._closed:
-            raise RuntimeError("this model version is being unloaded")
+            raise NotReady("this model version is being unloaded",
+                           "send the request again: the version that replaces it is loaded")
         loop = asyncio.get_running_loop()
         if self._runner is None:
             self._runner = loop.create_task(self._run())
@@ -133,10 +138,14 @@ class MicroBatcher:
         try:
             outcomes = await loop.run_in_executor(self.executor, self.run_batch, payloads, proba)
             if len(outcomes) != len(jobs):
-                raise RuntimeError(f"the batch gave {len(outcomes)} outcomes for {len(jobs)} "
-                                   "requests")
-        except Exception as exc:
+                raise ModelFailed(f"the batch gave {len(outcomes)} outcomes for {len(jobs)} "
+                                  "requests")
+        except GannetError as exc:
             outcomes = [exc] * len(jobs)
+        except Exception as exc:
+            failed = ModelFailed(f"the batch failed: {type(exc).__name__}: {exc}")
+            failed.__cause__ = exc
+            outcomes = [failed] * len(jobs)
         finally:
             self.busy = False
         for job, outcome in zip(jobs, outcomes, strict=True):

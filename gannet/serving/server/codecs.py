@@ -26,9 +26,9 @@ from typing import Any
 
 import numpy as np
 
-from gannet.core.errors import InvalidArgument
+from gannet.core.errors import InvalidInput
 from gannet.models.signature import TEXT, Schema, Signature, numpy_dtype
-from gannet.serving.protocol import NUMERIC_KINDS, datatype_of, v2_array
+from gannet.serving.server.protocol import NUMERIC_KINDS, datatype_of, v2_array
 
 __all__ = ["Codec", "FrameCodec", "MatrixCodec", "Payload", "TensorCodec", "codec_for"]
 
@@ -58,33 +58,33 @@ class Codec:
             for key in ("columns", "inputs"):
                 if key in doc:
                     return self.from_mapping(doc[key], key)
-            raise InvalidArgument(
+            raise InvalidInput(
                 "a /predict body is a list of records, or an object with 'records', "
                 "'columns', 'inputs' or 'dataframe_split'")
         if isinstance(doc, list):
             return self._from_list(doc, "body")
-        raise InvalidArgument("a /predict body is a JSON list or object")
+        raise InvalidInput("a /predict body is a JSON list or object")
 
     def _from_list(self, items: Any, what: str) -> Payload:
         if not isinstance(items, list) or not items:
-            raise InvalidArgument(f"'{what}' must be a non-empty list")
+            raise InvalidInput(f"'{what}' must be a non-empty list")
         if all(isinstance(r, dict) for r in items):
             return self.from_records(items)
         return self.from_rows(items)
 
     def _from_split(self, split: Any) -> Payload:
         if not isinstance(split, dict) or not isinstance(split.get("data"), list):
-            raise InvalidArgument("'dataframe_split' needs 'columns' and 'data'")
+            raise InvalidInput("'dataframe_split' needs 'columns' and 'data'")
         columns = split.get("columns")
         if columns is None:
             return self.from_rows(split["data"])
         if not isinstance(columns, list) or not all(isinstance(c, str) for c in columns):
-            raise InvalidArgument("'dataframe_split.columns' must be a list of names")
+            raise InvalidInput("'dataframe_split.columns' must be a list of names")
         try:
             return self.from_records([dict(zip(columns, row, strict=True))
                                       for row in split["data"]])
         except (TypeError, ValueError):
-            raise InvalidArgument(
+            raise InvalidInput(
                 f"every row of 'dataframe_split.data' needs {len(columns)} values") from None
 
     def from_records(self, records: list[dict]) -> Payload:
@@ -211,7 +211,7 @@ class MatrixCodec(Codec):
         columns = {item["name"]: _column(v2_array(item), item["name"]) for item in inputs}
         lengths = {len(v) for v in columns.values()}
         if len(lengths) > 1:
-            raise InvalidArgument(f"the inputs have different numbers of rows: "
+            raise InvalidInput(f"the inputs have different numbers of rows: "
                                   f"{ {k: len(v) for k, v in columns.items()} }")
         if columns.keys() == self.positions.keys() and all(
                 v.dtype.kind in self.accepted for v in columns.values()):
@@ -235,12 +235,12 @@ class MatrixCodec(Codec):
 def _column_lists(columns: Any, what: str) -> tuple[dict[str, list], int]:
     """``{"name": [values]}`` checked: a mapping of lists of one length (scalars: 1 row)."""
     if not isinstance(columns, dict) or not columns:
-        raise InvalidArgument(f"'{what}' must map column names to lists of values")
+        raise InvalidInput(f"'{what}' must map column names to lists of values")
     values = {str(k): v if isinstance(v, list) else [v] for k, v in columns.items()}
     lengths = {len(v) for v in values.values()}
     if len(lengths) > 1:
         counts = ", ".join(f"{k}: {len(v)}" for k, v in values.items())
-        raise InvalidArgument(f"the columns have different lengths ({counts})")
+        raise InvalidInput(f"the columns have different lengths ({counts})")
     return values, lengths.pop()
 
 
@@ -250,14 +250,14 @@ def _rows_array(rows: Any) -> Any:
     try:
         return np.array(rows, dtype=object)
     except ValueError:
-        raise InvalidArgument("the rows have different lengths") from None
+        raise InvalidInput("the rows have different lengths") from None
 
 
 def _column(array: Any, name: str) -> Any:
     if array.ndim == 2 and array.shape[1] == 1:
         return array[:, 0]
     if array.ndim != 1:
-        raise InvalidArgument(f"input '{name}' has shape {list(array.shape)}; a column of a "
+        raise InvalidInput(f"input '{name}' has shape {list(array.shape)}; a column of a "
                               "dataframe model is [rows] or [rows, 1]")
     return array
 
@@ -278,14 +278,14 @@ class FrameCodec(Codec):
         keys = list(dict.fromkeys(k for r in records for k in r))
         if any(len(r) != len(keys) for r in records):
             missing = next(k for r in records for k in keys if k not in r)
-            raise InvalidArgument(f"input is missing column '{missing}' in some records")
+            raise InvalidInput(f"input is missing column '{missing}' in some records")
         return self._columns({k: [r[k] for r in records] for k in keys}, len(records))
 
     def from_rows(self, rows: list) -> Payload:
         if self.names is None:
-            raise InvalidArgument("this model has no signature: send records (objects)")
+            raise InvalidInput("this model has no signature: send records (objects)")
         if not all(isinstance(r, list) and len(r) == len(self.names) for r in rows):
-            raise InvalidArgument(f"each row needs {len(self.names)} values, in this order: "
+            raise InvalidInput(f"each row needs {len(self.names)} values, in this order: "
                                   f"{', '.join(self.names)}")
         return self._columns({n: [r[i] for r in rows] for i, n in enumerate(self.names)},
                              len(rows))
@@ -299,7 +299,7 @@ class FrameCodec(Codec):
                    for item in inputs}
         lengths = {len(v) for v in columns.values()}
         if len(lengths) > 1:
-            raise InvalidArgument("the inputs have different numbers of rows")
+            raise InvalidInput("the inputs have different numbers of rows")
         return self._columns(columns, lengths.pop())
 
     def merge(self, payloads: Sequence[Payload]) -> Any:
@@ -313,7 +313,7 @@ class FrameCodec(Codec):
 
     def example(self) -> Payload:
         if self.signature is None:
-            raise InvalidArgument("a model without a signature has no synthetic example")
+            raise InvalidInput("a model without a signature has no synthetic example")
         return self.from_records([{c.name: _zero(c.dtype)
                                    for c in self.signature.inputs.columns}])
 
@@ -337,14 +337,14 @@ class TensorCodec(Codec):
         checked = _check(self.signature, data)
         first = next(iter(checked.values())) if isinstance(checked, dict) else checked
         if getattr(first, "ndim", 0) == 0:
-            raise InvalidArgument("the input needs a first (rows) dimension")
+            raise InvalidInput("the input needs a first (rows) dimension")
         if isinstance(checked, dict) and len({len(v) for v in checked.values()}) > 1:
-            raise InvalidArgument("the tensors have different numbers of rows")
+            raise InvalidInput("the tensors have different numbers of rows")
         return Payload(len(first), checked)
 
     def from_records(self, records: list[dict]) -> Payload:
         if self.single:
-            raise InvalidArgument("this model takes a tensor: send rows (lists of numbers) "
+            raise InvalidInput("this model takes a tensor: send rows (lists of numbers) "
                                   "or {'inputs': [...]}, not records")
         return self.from_mapping({n: [r.get(n) for r in records] for n in self.names}, "records")
 
@@ -357,7 +357,7 @@ class TensorCodec(Codec):
         if isinstance(columns, list) and self.single:
             return self.from_rows(columns)
         if not isinstance(columns, dict):
-            raise InvalidArgument(f"'{what}' must map tensor names to arrays")
+            raise InvalidInput(f"'{what}' must map tensor names to arrays")
         return self._payload({k: np.asarray(v) for k, v in columns.items()})
 
     def from_v2(self, inputs: list[Mapping[str, Any]]) -> Payload:

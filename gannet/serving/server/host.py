@@ -21,74 +21,33 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
 
-import numpy as np
 import orjson
 
-from gannet.models.package import INPUT_EXAMPLE, LoadedModel
+from gannet.core.errors import ModelFailed, NotFound, NotReady
+from gannet.models.package import INPUT_EXAMPLE
 from gannet.registry.service import RegistryService
 from gannet.registry.types import parse_ref
-from gannet.serving.batching import BatchObserver, MicroBatcher
-from gannet.serving.codecs import Codec, Payload, codec_for
-from gannet.serving.protocol import datatype_of
-from gannet.serving.router import Router
-from gannet.serving.types import DeploymentState, Route
+from gannet.serving.deployments.types import DeploymentState, Route
+from gannet.serving.server.batching import BatchObserver, MicroBatcher
+from gannet.serving.server.codecs import Codec, Payload, codec_for
+from gannet.serving.server.router import Router
+from gannet.serving.server.served import Served, batch_runner, outputs_metadata
 
-__all__ = ["ModelHost", "Prediction", "RoutingTable", "Served", "single_model_state"]
+__all__ = ["ModelHost", "Plan", "RoutingTable", "StateSource", "single_model_state"]
 
 logger = logging.getLogger("gannet.serving")
 
 StateSource = Callable[[], DeploymentState]
-PREDICT, PROBA = "predict", "predict_proba"
 
 
 def single_model_state(ref: str) -> DeploymentState:
     """A one-route deployment state serving model reference ``ref`` (``churn@champion``)."""
     name = parse_ref(ref).name
     return DeploymentState(name=name, model=name, routes=(Route(ref, 1.0),))
-
-
-@dataclass(slots=True)
-class Prediction:
-    """One request's outputs: ``outputs`` (an ndarray, or a dict of them) and probabilities."""
-
-    outputs: Any
-    probabilities: Any = None
-
-
-@dataclass(eq=False)
-class Served:
-    """A loaded, warmed-up model version with its codec and batcher."""
-
-    model: str
-    version: int
-    loaded: LoadedModel
-    codec: Codec
-    batcher: MicroBatcher
-    outputs: list[dict[str, Any]]  # V2 metadata of the outputs, learnt from the warm-up
-    inflight: int = 0
-
-    @property
-    def label(self) -> str:
-        return str(self.version)
-
-    @property
-    def has_proba(self) -> bool:
-        return self.loaded.has_predict_proba
-
-    def metadata(self, versions: Sequence[int]) -> dict[str, Any]:
-        meta = self.loaded.meta
-        return {
-            "name": self.model,
-            "versions": [str(v) for v in versions],
-            "platform": f"{meta.flavor}_{meta.serialization or 'native'}",
-            "inputs": self.codec.metadata_inputs(),
-            "outputs": self.outputs,
-        }
 
 
 @dataclass(frozen=True)
@@ -145,6 +104,17 @@ class RoutingTable:
         number = self.aliases.get(version) if not version.isdigit() else int(version)
         return self.served.get((self.state.model, number)) if number is not None else None
 
+    def get(self, name: str, version: str | None) -> Served:
+        """``find``, or NotFound saying what is served here."""
+        served = self.find(name, version)
+        if served is not None:
+            return served
+        if not self.knows(name):
+            raise NotFound(f"no model {name!r} here; this server serves {self.state.model!r}")
+        loaded = ", ".join(str(v) for v in self.versions())
+        raise NotFound(f"model {name!r} has no version {version!r} loaded here "
+                       f"(loaded: {loaded})")
+
 
 class ModelHost:
     def __init__(
@@ -179,6 +149,15 @@ class ModelHost:
     def ready(self) -> bool:
         return self.table is not None
 
+    def serving_table(self) -> RoutingTable:
+        """The routing table requests use now, or NotReady while nothing is loaded."""
+        table = self.table
+        if table is None:
+            why = f" ({self.error})" if self.error else ""
+            raise NotReady(f"the models are not loaded yet{why}",
+                           "wait for GET /v2/health/ready to answer 200")
+        return table
+
     # -- lifecycle -----------------------------------------------------------------------
 
     async def start(self) -> None:
@@ -195,7 +174,7 @@ class ModelHost:
         deadline = time.monotonic() + timeout
         while not self.ready:
             if time.monotonic() > deadline:
-                raise TimeoutError(f"models not loaded after {timeout:.0f} s: {self.error}")
+                raise NotReady(f"models not loaded after {timeout:.0f} s: {self.error}")
             await asyncio.sleep(0.02)
 
     async def stop(self) -> None:
@@ -283,16 +262,16 @@ class ModelHost:
         """Load (verified), wrap and warm up one version - in a worker thread."""
         loaded = self.registry.load(f"{model}/{version}")
         codec = codec_for(loaded.meta.signature)
-        run = batch_runner(loaded, codec)
+        run = batch_runner(loaded, codec, f"{model}/{version}")
         example = self._example(model, version, codec)
         outcome = run([example], loaded.has_predict_proba)[0]
         if isinstance(outcome, BaseException):
-            raise RuntimeError(f"{model}/{version} failed its warm-up predict: "
-                               f"{type(outcome).__name__}: {outcome}") from outcome
+            raise ModelFailed(f"{model}/{version} failed its warm-up predict: "
+                              f"{type(outcome).__name__}: {outcome}") from outcome
         observe = self.observe_batch(model, version) if self.observe_batch else None
         batcher = MicroBatcher(run, executor=self.executor, max_rows=self.batch_max_rows,
                                max_wait=self.batch_max_wait, observe=observe)
-        return Served(model, version, loaded, codec, batcher, _outputs_metadata(outcome))
+        return Served(model, version, loaded, codec, batcher, outputs_metadata(outcome))
 
     def _example(self, model: str, version: int, codec: Codec) -> Payload:
         folder = self.registry.local_path(self.registry.get_model_version(model, version))
@@ -300,72 +279,3 @@ class ModelHost:
         if path.is_file():
             return codec.from_predict(orjson.loads(path.read_bytes()))
         return codec.example()
-
-
-def batch_runner(loaded: LoadedModel, codec: Codec) -> Callable[[Sequence[Payload], bool], list]:
-    """The batch function for ``loaded``: merge, ONE predict (and predict_proba), split.
-
-    When a batch fails, each request is retried alone, so one bad request fails only itself.
-    """
-
-    def run(payloads: Sequence[Payload], proba: bool) -> list:
-        rows = [p.rows for p in payloads]
-        try:
-            data = codec.merge(payloads)
-            outputs = _as_array(loaded.predict(data))
-            probabilities = None
-            if proba and loaded.has_predict_proba:
-                probabilities = _as_array(loaded.predict_proba(data))
-            _check_rows(outputs, probabilities, sum(rows))
-        except Exception as exc:
-            if len(payloads) == 1:
-                return [exc]
-            return [run([p], proba)[0] for p in payloads]
-        if len(payloads) == 1:
-            return [Prediction(outputs, probabilities)]
-        results, start = [], 0
-        for n in rows:
-            stop = start + n
-            results.append(Prediction(
-                _rows(outputs, start, stop),
-                None if probabilities is None else probabilities[start:stop]))
-            start = stop
-        return results
-
-    return run
-
-
-def _as_array(values: Any) -> Any:
-    if isinstance(values, dict):
-        return {str(k): _as_array(v) for k, v in values.items()}
-    if isinstance(values, np.ndarray):
-        return values
-    to_numpy = getattr(values, "to_numpy", None)
-    return to_numpy() if to_numpy is not None else np.asarray(values)
-
-
-def _rows(values: Any, start: int, stop: int) -> Any:
-    if isinstance(values, dict):
-        return {k: v[start:stop] for k, v in values.items()}
-    return values[start:stop]
-
-
-def _check_rows(outputs: Any, probabilities: Any, rows: int) -> None:
-    arrays = list(outputs.values()) if isinstance(outputs, dict) else [outputs]
-    if probabilities is not None:
-        arrays.append(probabilities)
-    for array in arrays:
-        if array.ndim == 0 or len(array) != rows:
-            raise RuntimeError(f"the model returned {array.shape} for {rows} input rows")
-
-
-def _outputs_metadata(example: Prediction) -> list[dict[str, Any]]:
-    outputs = example.outputs
-    named = outputs.items() if isinstance(outputs, dict) else [(PREDICT, outputs)]
-    found = [{"name": n, "datatype": datatype_of(a.dtype), "shape": [-1, *a.shape[1:]]}
-             for n, a in named]
-    if example.probabilities is not None:
-        p = example.probabilities
-        found.append({"name": PROBA, "datatype": datatype_of(p.dtype),
-                      "shape": [-1, *p.shape[1:]]})
-    return found

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from gannet.serving.host import Served
+    from gannet.serving.server.served import Served
 
 __all__ = ["ServerMetrics"]
 

@@ -1,15 +1,15 @@
-"""The wire formats: Open Inference Protocol (KServe V2) tensors, and the OpenAPI document.
+"""The wire format: Open Inference Protocol (KServe V2) tensors as JSON.
 
 - V2 datatypes (BOOL, INT*/UINT*, FP16/32/64, BYTES) to numpy dtypes and back;
 - ``v2_inputs`` / ``v2_array``: a V2 inference request's inputs as ndarrays of their shape
   and datatype (``data`` flat or nested, row-major), refusing values the datatype would
-  change (1.5 as INT64, 300 as UINT8, text as a number) with ``InvalidArgument`` (HTTP 422)
-  naming the input; unparseable JSON is ``BadRequest`` (HTTP 400);
+  change (1.5 as INT64, 300 as UINT8, text as a number) with ``InvalidInput`` (HTTP 422)
+  naming the input;
 - ``tensor_json`` / ``wire_array``: outputs as V2 tensors, numpy arrays handed to orjson
-  as they are;
-- ``openapi_document``: OpenAPI 3 for the server, ``/predict`` typed by the signature.
+  as they are.
 
-How a request's JSON becomes a model's input is ``gannet.serving.codecs``.
+How a request's JSON becomes a model's input is ``codecs``; the OpenAPI document is
+``openapi``.
 """
 
 from __future__ import annotations
@@ -20,16 +20,14 @@ from typing import Any
 
 import numpy as np
 
-from gannet.core.errors import GannetError, InvalidArgument
-from gannet.models.signature import TEXT, Signature, numpy_dtype
+from gannet.core.errors import InvalidArgument, InvalidInput
+from gannet.models.signature import TEXT, numpy_dtype
 
 __all__ = [
     "DATATYPES",
-    "BadRequest",
+    "NUMERIC_KINDS",
     "datatype_of",
     "dtype_of_datatype",
-    "openapi_document",
-    "predict_schemas",
     "tensor_json",
     "v2_array",
     "v2_inputs",
@@ -48,13 +46,6 @@ _BY_DTYPE = {dtype: name for name, dtype in DATATYPES.items() if name != "BYTES"
 NUMERIC_KINDS = {"b": "b", "i": "iu", "u": "iu", "f": "iuf"}  # target kind -> accepted kinds
 
 
-class BadRequest(GannetError):
-    """The request is not JSON, or not the JSON object the route reads."""
-
-    code = "BAD_REQUEST"
-    http_status = 400
-
-
 def datatype_of(dtype: Any) -> str:
     """The V2 datatype of a numpy dtype or a signature dtype name (text and the rest: BYTES)."""
     if isinstance(dtype, str):
@@ -71,7 +62,7 @@ def dtype_of_datatype(datatype: Any, what: str) -> Any:
     try:
         return DATATYPES[datatype]
     except (KeyError, TypeError):
-        raise InvalidArgument(
+        raise InvalidInput(
             f"{what} has datatype {datatype!r}, which is not one of "
             f"{', '.join(DATATYPES)}") from None
 
@@ -82,18 +73,18 @@ def dtype_of_datatype(datatype: Any, what: str) -> Any:
 def v2_inputs(doc: Any) -> list[Mapping[str, Any]]:
     """The ``inputs`` of a V2 inference request, each with a name, shape, datatype and data."""
     if not isinstance(doc, dict):
-        raise InvalidArgument("a V2 inference request is a JSON object with 'inputs'")
+        raise InvalidInput("a V2 inference request is a JSON object with 'inputs'")
     inputs = doc.get("inputs")
     if not isinstance(inputs, list) or not inputs:
-        raise InvalidArgument("a V2 inference request needs a non-empty 'inputs' list")
+        raise InvalidInput("a V2 inference request needs a non-empty 'inputs' list")
     for i, item in enumerate(inputs):
         if not isinstance(item, dict) or not isinstance(item.get("name"), str):
-            raise InvalidArgument(f"inputs[{i}] needs a 'name'")
+            raise InvalidInput(f"inputs[{i}] needs a 'name'")
         for key in ("shape", "datatype", "data"):
             if key not in item:
                 hint = ("the binary tensor extension is not supported: send 'data' as JSON"
                         if key == "data" else None)
-                raise InvalidArgument(f"input '{item['name']}' has no '{key}'", hint=hint)
+                raise InvalidInput(f"input '{item['name']}' has no '{key}'", hint=hint)
     return inputs
 
 
@@ -104,7 +95,7 @@ def v2_array(item: Mapping[str, Any]) -> Any:
     dtype = dtype_of_datatype(item["datatype"], what)
     shape = item["shape"]
     if not isinstance(shape, list) or not all(isinstance(d, int) and d >= 0 for d in shape):
-        raise InvalidArgument(f"{what} has shape {shape!r}: a list of non-negative integers")
+        raise InvalidInput(f"{what} has shape {shape!r}: a list of non-negative integers")
     data = item["data"]
     if not isinstance(data, list):
         data = [data]
@@ -112,7 +103,7 @@ def v2_array(item: Mapping[str, Any]) -> Any:
     if dtype.kind == "O" and array.ndim > 1 and array.shape != tuple(shape):
         array = array.ravel()
     if array.size != math.prod(shape):
-        raise InvalidArgument(
+        raise InvalidInput(
             f"{what} has {array.size} values but its shape {shape} needs {math.prod(shape)}")
     return array.reshape(shape)
 
@@ -125,17 +116,17 @@ def _typed(data: list, dtype: Any, what: str) -> Any:
     try:
         array = np.array(data)
     except ValueError as exc:
-        raise InvalidArgument(f"{what} has ragged data: {exc}") from None
+        raise InvalidInput(f"{what} has ragged data: {exc}") from None
     if array.size == 0:
         return array.astype(dtype)
     if array.dtype.kind not in NUMERIC_KINDS[dtype.kind]:
         sample = array.ravel()[0]
-        raise InvalidArgument(f"{what} has values like {sample.item()!r}, which are not "
+        raise InvalidInput(f"{what} has values like {sample.item()!r}, which are not "
                               f"{dtype.name}")
     if dtype.kind in "iu" and not np.can_cast(array.dtype, dtype):
         info = np.iinfo(dtype)
         if array.min() < info.min or array.max() > info.max:
-            raise InvalidArgument(f"{what} has values outside the range of {dtype.name}")
+            raise InvalidInput(f"{what} has values outside the range of {dtype.name}")
     return array.astype(dtype, copy=False)
 
 
@@ -162,93 +153,3 @@ def wire_array(values: Any) -> Any:
     if array.dtype.kind in "biuf" and array.dtype.itemsize <= 8 and array.dtype != np.float16:
         return array if array.flags.c_contiguous else np.ascontiguousarray(array)
     return [_text(v) for v in array.tolist()] if array.ndim == 1 else array.tolist()
-
-
-# -- OpenAPI ---------------------------------------------------------------------------------
-
-
-def _json_type(dtype: str) -> dict[str, Any]:
-    if dtype in TEXT:
-        return {"type": "string"}
-    try:
-        kind = numpy_dtype(dtype).kind
-    except InvalidArgument:
-        return {}
-    return {"b": {"type": "boolean"}, "i": {"type": "integer"}, "u": {"type": "integer",
-            "minimum": 0}, "f": {"type": "number"}, "M": {"type": "string",
-            "format": "date-time"}}.get(kind, {})
-
-
-def predict_schemas(signature: Signature | None) -> dict[str, Any]:
-    """JSON schemas of a ``/predict`` body for ``signature``: records, columns and rows."""
-    if signature is None:
-        return {"PredictRequest": {"oneOf": [{"type": "array", "items": {"type": "object"}},
-                                             {"type": "object"}]}}
-    schema = signature.inputs
-    if schema.kind == "tensor":
-        rows = {"type": "array", "items": {"type": "array", "items": {}}}
-        return {"PredictRequest": {"oneOf": [rows, {"type": "object", "properties": {
-            "inputs": rows if len(schema.columns) == 1 else {"type": "object"}}}]}}
-    properties = {c.name: _json_type(c.dtype) for c in schema.columns}
-    record = {"type": "object", "properties": properties, "required": list(properties),
-              "additionalProperties": False}
-    columns = {"type": "object", "properties": {
-        name: {"type": "array", "items": spec} for name, spec in properties.items()},
-        "required": list(properties), "additionalProperties": False}
-    records = {"type": "array", "items": {"$ref": "#/components/schemas/Record"},
-               "minItems": 1}
-    return {
-        "Record": record,
-        "Columns": columns,
-        "PredictRequest": {"oneOf": [records, {
-            "type": "object", "properties": {
-                "records": records,
-                "columns": {"$ref": "#/components/schemas/Columns"},
-                "probabilities": {"type": "boolean"}}}]},
-    }
-
-
-def openapi_document(signature: Signature | None, model: str) -> dict[str, Any]:
-    """OpenAPI 3 for the inference server, with ``/predict`` typed by ``signature``."""
-    from gannet import __version__
-
-    schemas = predict_schemas(signature)
-    schemas["PredictResponse"] = {"type": "object", "required": [
-        "predictions", "model", "version", "request_id"], "properties": {
-        "predictions": {"type": "array", "items": {}},
-        "probabilities": {"type": "array", "items": {"type": "array",
-                                                      "items": {"type": "number"}}},
-        "model": {"type": "string"}, "version": {"type": "string"},
-        "request_id": {"type": "string"}}}
-    schemas["Error"] = {"type": "object", "required": ["error"], "properties": {
-        "error": {"type": "string"}, "request_id": {"type": "string"}}}
-    error = {"description": "error", "content": {"application/json": {
-        "schema": {"$ref": "#/components/schemas/Error"}}}}
-    json_body = {"application/json": {"schema": {"$ref": "#/components/schemas/PredictRequest"}}}
-    ok = {"description": "predictions", "content": {"application/json": {
-        "schema": {"$ref": "#/components/schemas/PredictResponse"}}}}
-    predict = {"post": {"summary": f"Predict with {model}", "requestBody": {
-        "required": True, "content": json_body}, "parameters": [{
-            "name": "probabilities", "in": "query", "schema": {"type": "boolean"}}],
-        "responses": {"200": ok, **{code: error for code in ("400", "413", "422", "500")}}}}
-    simple = {"responses": {"200": {"description": "ok"}, "503": error}}
-    v2 = {"post": {"summary": "Open Inference Protocol (KServe V2) inference",
-                   "requestBody": {"required": True, "content": {"application/json": {
-                       "schema": {"type": "object", "required": ["inputs"]}}}},
-                   "responses": {"200": {"description": "outputs"}, "404": error,
-                                 "422": error}}}
-    return {
-        "openapi": "3.0.3",
-        "info": {"title": f"Gannet inference server: {model}", "version": __version__},
-        "paths": {
-            "/predict": predict,
-            "/v2/health/live": {"get": simple}, "/v2/health/ready": {"get": simple},
-            "/v2": {"get": simple}, "/v2/models/{name}": {"get": simple},
-            "/v2/models/{name}/ready": {"get": simple}, "/v2/models/{name}/infer": v2,
-            "/v2/models/{name}/versions/{version}/infer": v2,
-            "/metrics": {"get": {"responses": {"200": {"description": "Prometheus text"}}}},
-            "/feedback": {"post": {"responses": {"200": {"description": "recorded"},
-                                                 "501": error}}},
-        },
-        "components": {"schemas": schemas},
-    }

@@ -18,8 +18,8 @@ from iris_models import register_iris
 import gannet
 from gannet.core.errors import InvalidArgument, InvalidState
 from gannet.core.settings import Settings
-from gannet.serving.bundle import HEALTH_LIVE, HEALTH_READY, k8s_name, write_bundle
-from gannet.serving.types import DeploymentState, Route
+from gannet.serving.deployments.bundle import HEALTH_LIVE, HEALTH_READY, k8s_name, write_bundle
+from gannet.serving.deployments.types import DeploymentState, Route
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def services(sdk):
     register_iris(sdk, "iris", versions=2)
     services = sdk.get_client().services
     services.registry.set_alias("iris", "champion", 1)
-    services.deployments.create("iris-api", "iris", {"@champion": 90, "2": 10})
+    services.deployments.create_deployment("iris-api", "iris", {"@champion": 90, "2": 10})
     return services
 
 
@@ -48,7 +48,7 @@ def dockerfile(path: Path) -> dict[str, list[str]]:
 
 def test_bundle_files_agree_with_each_other_and_the_deployment(services, tmp_path):
     dest = tmp_path / "bundle"
-    files = services.deployments.bundle("iris-api", dest)
+    files = services.deployments.bundle_deployment("iris-api", dest)
     names = {p.relative_to(dest).as_posix() for p in files}
     assert {
         "Dockerfile", "requirements.txt", "gannet.toml", "README.md",

@@ -19,8 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from gannet.core.errors import InvalidArgument, NotFound
-from gannet.serving.inference_log import InferenceLog, InferenceLogWriter
-from gannet.serving.types import LoggedPrediction
+from gannet.serving.log import InferenceLog, InferenceLogWriter, LoggedPrediction
 
 NOW_MS = 1_717_243_200_000  # 2024-06-01T12:00:00Z
 
@@ -213,8 +212,7 @@ def test_a_killed_writer_leaves_only_complete_files_and_loses_only_the_last_mome
         import sys, time
         import numpy as np
         import pandas  # loaded, as in a server
-        from gannet.serving.inference_log import InferenceLogWriter
-        from gannet.serving.types import LoggedPrediction
+        from gannet.serving.log import InferenceLogWriter, LoggedPrediction
 
         writer = InferenceLogWriter(sys.argv[1], flush_interval={flush_interval})
         start_ms = int(time.time() * 1000)
@@ -365,5 +363,5 @@ def test_queries_without_feedback_and_their_errors(tmp_path):
     with pytest.raises(InvalidArgument, match="empty"):
         log.query("churn", "  ")
     assert len(log.query("churn", "SELECT * FROM predictions", limit=1)) == 1
-    latest = log.latest("churn", 1)
+    latest = log.show("churn", 1)
     assert (latest["request_id"][0], latest["deployment"][0]) == ("r1", "churn")

@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 import numpy as np
+from waiting import wait_until
 
 from gannet.core.settings import Settings
 
@@ -131,14 +132,15 @@ class LiveServer:
     def __init__(self, services: Any, target: str, *, log: Any = None, **options: Any) -> None:
         import uvicorn
 
-        from gannet.serving.server import ServeOptions, _protocol_class, bind_socket, build_app
+        from gannet.serving.server.runner import ServeOptions, build_app
+        from gannet.serving.server.tcp import bind_socket, nodelay_protocol
 
         opts = ServeOptions(log_factory=(lambda: log) if log is not None else None, **options)
         self.app = build_app(services, target, opts)
         self.sock = bind_socket("127.0.0.1", 0)
         self.port = self.sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(self.app, http=_protocol_class(), lifespan="on",
+        config = uvicorn.Config(self.app, http=nodelay_protocol(), lifespan="on",
                                 access_log=False, log_level="warning")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]},
@@ -162,18 +164,26 @@ class LiveServer:
         return self.app.host
 
 
-def wait_ready(url: str, timeout: float = 60.0, proc: subprocess.Popen | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+def first_answer(url: str, timeout: float = 60.0,
+                 proc: subprocess.Popen | None = None) -> httpx.Response:
+    """``GET url``'s answer once the server takes connections."""
+
+    def answer() -> httpx.Response | None:
         if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"the server exited with {proc.returncode}")
         try:
-            if httpx.get(f"{url}/v2/health/ready", timeout=2).status_code == 200:
-                return
+            return httpx.get(url, timeout=2)
         except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    raise TimeoutError(f"{url} not ready after {timeout} s")
+            return None
+
+    return wait_until(answer, timeout, what=f"an answer from {url}")
+
+
+def wait_ready(url: str, timeout: float = 60.0, proc: subprocess.Popen | None = None) -> None:
+    """Until ``url``'s readiness answers 200 (its models are loaded)."""
+    ready = f"{url}/v2/health/ready"
+    wait_until(lambda: first_answer(ready, timeout, proc).status_code == 200, timeout,
+               what=f"{url} being ready")
 
 
 class CliServer:
@@ -191,7 +201,8 @@ class CliServer:
 
     def __enter__(self) -> CliServer:
         env = {k: v for k, v in os.environ.items() if not k.startswith("GANNET_")}
-        env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parent),
+        here = Path(__file__).parent  # server_fixtures (python-flavor models), waiting
+        env["PYTHONPATH"] = os.pathsep.join([str(here), str(here.parent),
                                              env.get("PYTHONPATH", "")])
         self.proc = subprocess.Popen(self.command, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True, env=env,

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from server_fixtures import LiveServer, SlowOrFailing, register_breast_cancer, register_slow_model
 
-from gannet.serving.batching import MicroBatcher
+from gannet.serving.server.batching import MicroBatcher
 
 
 class Recorder:

@@ -13,7 +13,7 @@ import psutil
 import pytest
 from server_fixtures import CliServer, register_breast_cancer
 
-from gannet.serving.server import bind_socket
+from gannet.serving.server.tcp import bind_socket
 
 pytestmark = pytest.mark.slow
 SYS_PIDFD_OPEN, SYS_PIDFD_GETFD = 434, 438  # x86-64 and aarch64 alike

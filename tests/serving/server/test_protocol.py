@@ -1,19 +1,15 @@
-"""The wire codecs: V2 tensors and /predict bodies to model input, and back."""
+"""The wire formats: V2 tensors and /predict bodies to model input (what they refuse is
+InvalidInput, 422), outputs back to JSON, and the OpenAPI document."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from gannet.core.errors import InvalidArgument
+from gannet.core.errors import InvalidInput
 from gannet.models.signature import ColumnSpec, Schema, Signature
-from gannet.serving.codecs import FrameCodec, MatrixCodec, TensorCodec, codec_for
-from gannet.serving.protocol import (
-    datatype_of,
-    openapi_document,
-    tensor_json,
-    v2_array,
-    v2_inputs,
-)
+from gannet.serving.server.codecs import FrameCodec, MatrixCodec, TensorCodec, codec_for
+from gannet.serving.server.openapi import openapi_document
+from gannet.serving.server.protocol import datatype_of, tensor_json, v2_array, v2_inputs
 
 NUMERIC = Signature(Schema((ColumnSpec("a", "float64"), ColumnSpec("b", "float64")), "dataframe"))
 MIXED = Signature(Schema((ColumnSpec("age", "int64"), ColumnSpec("city", "string"),
@@ -55,15 +51,15 @@ def test_v2_data_may_be_flat_or_nested():
     ({"shape": [-1], "datatype": "FP32", "data": [1]}, "non-negative integers"),
 ])
 def test_v2_values_that_would_change_are_refused(item, message):
-    with pytest.raises(InvalidArgument, match="input 'x'") as caught:
+    with pytest.raises(InvalidInput, match="input 'x'") as caught:
         v2_array({"name": "x", **item})
     assert message in caught.value.message
 
 
 def test_a_v2_request_needs_named_inputs_with_data():
-    with pytest.raises(InvalidArgument, match="non-empty 'inputs'"):
+    with pytest.raises(InvalidInput, match="non-empty 'inputs'"):
         v2_inputs({"inputs": []})
-    with pytest.raises(InvalidArgument, match="binary tensor extension"):
+    with pytest.raises(InvalidInput, match="binary tensor extension"):
         v2_inputs({"inputs": [{"name": "a", "shape": [1], "datatype": "FP32"}]})
 
 
@@ -105,7 +101,7 @@ def test_a_batch_is_one_dataframe_the_signature_takes_as_is():
     ("text", "a /predict body is"),
 ])
 def test_matrix_codec_errors_name_what_is_wrong(body, message):
-    with pytest.raises(InvalidArgument) as caught:
+    with pytest.raises(InvalidInput) as caught:
         MatrixCodec(NUMERIC).from_predict(body)
     assert message in caught.value.message
 
@@ -118,7 +114,7 @@ def test_frame_codec_keeps_mixed_columns_until_the_batch():
     frame = codec.merge([one, two])
     assert frame.to_dict("list") == {"age": [30, 40, 50], "city": ["Oslo", "Rome", "Lima"],
                                      "vip": [True, False, True]}
-    with pytest.raises(InvalidArgument, match="missing column 'vip'"):
+    with pytest.raises(InvalidInput, match="missing column 'vip'"):
         codec.from_predict([{"age": 1, "city": "x"}])
     assert codec.example().rows == 1
 
@@ -130,7 +126,7 @@ def test_tensor_codec_checks_shape_and_concatenates():
                           "data": list(range(8))}])
     merged = codec.merge([one, two])
     assert merged.shape == (3, 2, 2) and merged.dtype == np.float32
-    with pytest.raises(InvalidArgument, match=r"expected \(-1, 2, 2\)"):
+    with pytest.raises(InvalidInput, match=r"expected \(-1, 2, 2\)"):
         codec.from_predict([[1, 2, 3]])
     assert codec.example().data.shape == (1, 2, 2)
 

@@ -70,6 +70,7 @@ def test_ready_is_503_until_the_models_are_loaded(registered):
                 assert time.monotonic() < deadline
                 time.sleep(0.05)
         assert answer.status_code == 503 and answer.json()["ready"] is False
+        assert answer.json()["code"] == "NOT_READY"
         assert httpx.get(f"{server.url}/v2/health/live").status_code == 200
         refused = httpx.post(f"{server.url}/predict", json=registered.records(0))
         assert refused.status_code == 503 and "not loaded" in refused.json()["error"]

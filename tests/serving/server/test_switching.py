@@ -8,7 +8,7 @@ import httpx
 import pytest
 from server_fixtures import LiveServer, register_breast_cancer
 
-from gannet.serving.inference_log import InferenceLog, InferenceLogWriter
+from gannet.serving.log import InferenceLog, InferenceLogWriter
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +25,8 @@ def _versions(url, n, body, headers=None):
 
 
 def test_canary_weights_are_respected(registered):
-    registered.services.deployments.create("churn-live", "churn", {"churn/1": 75, "churn/2": 25})
+    registered.services.deployments.create_deployment(
+        "churn-live", "churn", {"churn/1": 75, "churn/2": 25})
     with LiveServer(registered.services, "churn-live") as server:
         seen = _versions(server.url, 400, registered.records(0))
     # binomial(400, 0.25): mean 100, sd 8.7; 4 sd either side
@@ -35,7 +36,8 @@ def test_canary_weights_are_respected(registered):
 
 def test_a_sticky_key_keeps_a_caller_on_one_version(registered):
     deployments = registered.services.deployments
-    deployments.create("churn-ab", "churn", {"churn/1": 50, "churn/2": 50}, sticky_key="user")
+    deployments.create_deployment("churn-ab", "churn", {"churn/1": 50, "churn/2": 50},
+                                  sticky_key="user")
     with LiveServer(registered.services, "churn-ab") as server:
         by_user = {}
         for user in (f"user-{i}" for i in range(40)):
@@ -49,8 +51,8 @@ def test_a_sticky_key_keeps_a_caller_on_one_version(registered):
 
 def test_a_shadow_gets_a_copy_logged_but_never_returned(registered, tmp_path):
     deployments = registered.services.deployments
-    deployments.create("churn-shadow", "churn", {"churn/1": 1})
-    deployments.shadow("churn-shadow", ["churn/2"])
+    deployments.create_deployment("churn-shadow", "churn", {"churn/1": 1})
+    deployments.set_deployment_shadows("churn-shadow", ["churn/2"])
     root = tmp_path / "inference-log"
     rows = registered.X.iloc[:8]
     log = InferenceLogWriter(root)
@@ -77,7 +79,7 @@ def test_feedback_reaches_the_inference_log(registered, tmp_path):
         answer = client.post("/feedback", json={"request_id": request_id, "label": 1, "row": 1})
         assert answer.status_code == 200
         bad = client.post("/feedback", json={"request_id": request_id})
-        assert bad.status_code == 422
+        assert bad.status_code == 400 and bad.json()["code"] == "BAD_REQUEST"
     joined = InferenceLog(root).query("churn", "SELECT row, label FROM feedback")
     assert joined.to_dict("records") == [{"row": 1, "label": 1}]
 
@@ -143,7 +145,7 @@ def test_moving_an_alias_switches_with_no_failed_request(registered):
 
 def test_changing_traffic_switches_with_no_failed_request(registered):
     deployments = registered.services.deployments
-    deployments.create("churn-bg", "churn", {"churn/1": 1})
+    deployments.create_deployment("churn-bg", "churn", {"churn/1": 1})
     with LiveServer(registered.services, "churn-bg", poll_interval=0.1) as server:
-        _switch_under_traffic(registered, server,
-                              lambda: deployments.set_traffic("churn-bg", {"churn/2": 1}))
+        _switch_under_traffic(registered, server, lambda: deployments.set_deployment_traffic(
+            "churn-bg", {"churn/2": 1}))
