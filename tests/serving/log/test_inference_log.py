@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from waiting import wait_until
 
 from gannet.core.errors import InvalidArgument, NotFound
 from gannet.serving.log import InferenceLog, InferenceLogWriter, LoggedPrediction
@@ -119,19 +120,16 @@ def test_one_file_per_partition_per_flush_and_differing_schemas_union(tmp_path):
     assert set(found["version"]) == {1}
 
 
-def test_rows_reach_disk_within_a_flush_interval_even_after_an_explicit_flush(tmp_path):
+def test_rows_reach_disk_on_the_next_beat_even_after_an_explicit_flush(tmp_path):
     root = tmp_path / "log"
     writer = InferenceLogWriter(root, flush_interval=0.3)
     writer.log(prediction("a"))
     assert writer.flush(timeout=10)
-    writer.log(prediction("b"))
-    deadline = time.monotonic() + 5
-    while writer.written < 4 and time.monotonic() < deadline:
-        time.sleep(0.02)
-    waited = time.monotonic() - (deadline - 5)
+    writer.log(prediction("b"))  # no flush, no close: the writer's own beat writes it
+    wait_until(lambda: writer.written == 4, timeout=30, what="b reaching disk")
+    assert parquet_files(root) and writer.pending == 0
     writer.close()
     assert writer.written == 4
-    assert waited < 1.0, f"b reached disk after {waited:.2f}s with a 0.3s interval"
 
 
 def test_many_threads_logging_then_close_every_row_exactly_once(tmp_path):
@@ -176,18 +174,19 @@ def test_a_full_queue_drops_and_counts_the_new_predictions(tmp_path):
     assert sorted(ids["request_id"]) == ["r0", "r1", "r2"]  # the oldest were kept
 
 
-def test_log_only_queues(tmp_path):
-    writer = InferenceLogWriter(tmp_path / "log", flush_interval=60, max_queue=1_000_000)
+def test_log_only_queues_and_never_raises(tmp_path):
+    """``log()`` does no I/O: what it queued is on disk only after the writer's beat (an
+    hour away here) or ``close()``. What it costs per call is bench/inference_log.py's."""
+    root = tmp_path / "log"
+    writer = InferenceLogWriter(root, flush_interval=3600, max_queue=1_000_000)
     p = prediction()
-    writer.log(p)  # starts the thread
     calls = 20_000
-    started = time.perf_counter()
     for _ in range(calls):
         writer.log(p)
-    per_call = (time.perf_counter() - started) / calls
+    assert (writer.pending, writer.written, writer.dropped) == (calls, 0, 0)
+    assert parquet_files(root) == []
     writer.close()
-    assert per_call < 50e-6, f"log() took {per_call * 1e6:.1f} µs per call"
-    assert writer.written == 2 * (calls + 1)
+    assert writer.written == 2 * calls
 
 
 def test_bad_predictions_are_counted_and_the_writer_goes_on(tmp_path, caplog):
@@ -233,7 +232,8 @@ def test_a_killed_writer_leaves_only_complete_files_and_loses_only_the_last_mome
     ) as process:
         try:
             assert process.stdout.readline().strip() == "logging"
-            time.sleep(1.5)
+            wait_until(lambda: len(parquet_files(root)) >= 2, timeout=60,
+                       what="two flushes of the writer")  # it runs its steady beat
             killed_at = time.time()
             os.kill(process.pid, signal.SIGKILL)
         finally:
@@ -247,7 +247,9 @@ def test_a_killed_writer_leaves_only_complete_files_and_loses_only_the_last_mome
     requests = sorted({int(r) for r in logged["request_id"]})
     assert requests == list(range(len(requests)))  # a prefix of what was logged
     assert logged.groupby("request_id").size().eq(rows_per_log).all()
-    assert logged["input.3"].max() >= killed_at - 1.2
+    # lost: what was logged since the last beat (one interval; a generous margin for a
+    # busy machine), never what an earlier beat wrote
+    assert logged["input.3"].max() >= killed_at - flush_interval - 1.0
     leftovers = [p.name for p in root.rglob("*") if p.is_file() and p.suffix != ".parquet"]
     assert all(name.startswith(".part-") and name.endswith(".tmp") for name in leftovers)
     total = InferenceLog(root).query("killed", "SELECT count(*) AS n FROM predictions")

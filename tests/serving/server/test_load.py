@@ -1,11 +1,10 @@
-"""``gannet serve`` as a user runs it: pre-forked workers, keep-alive latency, bounded load."""
+"""``gannet serve`` as a user runs it: pre-forked workers, TCP_NODELAY, bounded load."""
 
 import asyncio
 import ctypes
 import os
 import random
 import socket
-import statistics
 import time
 
 import httpx
@@ -64,28 +63,23 @@ def _server_sockets(server: CliServer, client_port: int) -> list[tuple[int, int,
     return found
 
 
-def test_two_workers_answer_keep_alive_requests_without_the_nagle_wait(registered):
+def test_two_workers_answer_keep_alive_requests_on_tcp_nodelay_sockets(registered):
+    """The keep-alive connection a worker accepted has TCP_NODELAY, read from the socket
+    itself (without it, each request waits ~40 ms for Nagle + delayed ACK: the latency
+    is bench/serving.py's)."""
     body = registered.records(0)
     with CliServer(registered.settings, "churn@champion", "--workers", "2", "--no-log") \
             as server:
         assert len(psutil.Process(server.proc.pid).children()) == 2
         with httpx.Client(base_url=server.url, timeout=10) as client:
             for _ in range(5):
-                client.post("/predict", json=body)  # warm up both workers
-            times = []
-            for _ in range(50):
-                started = time.perf_counter()
-                answer = client.post("/predict", json=body)
-                times.append(time.perf_counter() - started)
-                assert answer.status_code == 200
+                assert client.post("/predict", json=body).status_code == 200
             client_port = _client_port(client)
             sockets = _server_sockets(server, client_port)
             checked = {status: _nodelay_of(pid, fd) for pid, fd, status in sockets}
-    median = statistics.median(times) * 1000
-    assert median < 15, f"median {median:.1f} ms: TCP_NODELAY is not set (Nagle + delayed ACK)"
     assert psutil.CONN_LISTEN in checked and psutil.CONN_ESTABLISHED in checked, sockets
     if None in checked.values():
-        pytest.skip("pidfd_getfd is not allowed here: latency checked, socket options not")
+        pytest.skip("pidfd_getfd is not allowed here: the socket options cannot be read")
     assert checked == {psutil.CONN_LISTEN: True, psutil.CONN_ESTABLISHED: True}
 
 

@@ -1,7 +1,6 @@
 """The inference server over real HTTP: V2, /predict, errors, headers, metrics, OpenAPI."""
 
 import threading
-import time
 
 import httpx
 import numpy as np
@@ -9,10 +8,12 @@ import pytest
 from server_fixtures import (
     CollectingLog,
     LiveServer,
+    first_answer,
     register_breast_cancer,
     register_slow_model,
     v2_columns,
 )
+from waiting import wait_until
 
 
 @pytest.fixture(scope="module")
@@ -61,14 +62,7 @@ def test_ready_is_503_until_the_models_are_loaded(registered):
     server.host.source = _never_ready  # the first plan fails: nothing loads
     server.thread.start()
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                answer = httpx.get(f"{server.url}/v2/health/ready")
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline
-                time.sleep(0.05)
+        answer = first_answer(f"{server.url}/v2/health/ready")
         assert answer.status_code == 503 and answer.json()["ready"] is False
         assert answer.json()["code"] == "NOT_READY"
         assert httpx.get(f"{server.url}/v2/health/live").status_code == 200
@@ -319,7 +313,8 @@ def test_graceful_shutdown_answers_the_request_in_flight(registered):
     request = threading.Thread(target=lambda: answers.append(
         httpx.post(f"{server.url}/predict", json=[{"x": -2.0}], timeout=30)))
     request.start()
-    time.sleep(0.3)  # the request is in the model (it sleeps 1 s)
+    wait_until(lambda: any(s.batcher.busy for s in server.host.table.served.values()),
+               what="the request reaching the model")  # which takes 1 s to answer it
     server.stop()
     request.join(30)
     assert answers and answers[0].status_code == 200

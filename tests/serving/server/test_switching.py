@@ -7,6 +7,7 @@ from collections import Counter
 import httpx
 import pytest
 from server_fixtures import LiveServer, register_breast_cancer
+from waiting import wait_until
 
 from gannet.serving.log import InferenceLog, InferenceLogWriter
 
@@ -85,11 +86,12 @@ def test_feedback_reaches_the_inference_log(registered, tmp_path):
 
 
 class Traffic:
-    """Clients sending requests without pause until stopped; they note every answer."""
+    """Clients sending requests without pause until stopped; they note every answer as
+    (sent, answered, status, version), times from time.monotonic()."""
 
     def __init__(self, url, body, clients=4):
         self.url, self.body = url, body
-        self.answers: list[tuple[float, int, str]] = []
+        self.answers: list[tuple[float, float, int, str]] = []
         self.errors: list[str] = []
         self._stop = threading.Event()
         self.threads = [threading.Thread(target=self._send) for _ in range(clients)]
@@ -97,13 +99,17 @@ class Traffic:
     def _send(self):
         with httpx.Client(base_url=self.url, timeout=30) as client:
             while not self._stop.is_set():
+                sent = time.monotonic()
                 try:
                     answer = client.post("/predict", json=self.body)
                 except httpx.HTTPError as exc:
                     self.errors.append(repr(exc))
                     continue
-                self.answers.append((time.monotonic(), answer.status_code,
+                self.answers.append((sent, time.monotonic(), answer.status_code,
                                      answer.headers.get("x-model-version", "")))
+
+    def count(self, sent_after=float("-inf")):
+        return sum(1 for sent, *_ in self.answers if sent > sent_after)
 
     def __enter__(self):
         for thread in self.threads:
@@ -117,21 +123,25 @@ class Traffic:
 
 
 def _switch_under_traffic(registered, server, switch):
+    """Traffic before, during and after ``switch()``: every request answered 200; version
+    1 answers what was answered before the switch, version 2 what was sent once the new
+    routing table is in place (a request reads the table after it is sent)."""
     with Traffic(server.url, registered.records(0)) as traffic:
-        time.sleep(1.0)
+        wait_until(lambda: traffic.count() >= 50, what="traffic before the switch")
         switched = time.monotonic()
         switch()
-        time.sleep(2.0)
-    statuses = Counter(status for _, status, _ in traffic.answers)
+        wait_until(lambda: ("churn", 2) in server.host.table.served, what="the switch")
+        swapped = time.monotonic()
+        wait_until(lambda: traffic.count(sent_after=swapped) >= 50,
+                   what="traffic after the switch")
+    statuses = Counter(status for *_, status, _ in traffic.answers)
     assert not traffic.errors and statuses == Counter({200: len(traffic.answers)}), statuses
-    before = {v for t, _, v in traffic.answers if t < switched}
-    last = {v for t, _, v in traffic.answers if t > switched + 1.0}
+    before = {v for _, answered, _, v in traffic.answers if answered < switched}
+    last = {v for sent, _, _, v in traffic.answers if sent > swapped}
     assert before == {"1"} and last == {"2"}, (before, last)
     assert len(traffic.answers) > 100
-    deadline = time.monotonic() + 5
-    while set(server.host.table.served) != {("churn", 2)} and time.monotonic() < deadline:
-        time.sleep(0.05)  # version 1 is unloaded once its requests are answered
-    assert set(server.host.table.served) == {("churn", 2)}
+    wait_until(lambda: set(server.host.table.served) == {("churn", 2)}, timeout=5,
+               what="version 1 unloaded once its requests are answered")
 
 
 def test_moving_an_alias_switches_with_no_failed_request(registered):
