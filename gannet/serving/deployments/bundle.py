@@ -280,7 +280,9 @@ def _metadata(state: DeploymentState, name: str) -> dict[str, Any]:
     }
 
 
-def _deployment(state: DeploymentState, name: str, port: int, replicas: int) -> dict[str, Any]:
+def _container(state: DeploymentState, name: str, port: int) -> dict[str, Any]:
+    """The server's container: its image, port, stores from the Secret, probes, limits."""
+
     def probe(path: str, delay: int, period: int) -> dict[str, Any]:
         return {
             "httpGet": {"path": path, "port": port},
@@ -300,7 +302,7 @@ def _deployment(state: DeploymentState, name: str, port: int, replicas: int) -> 
             ("GANNET_ARTIFACTS_URL", "artifacts-url"),
         )
     ]
-    container = {
+    return {
         "name": "server",
         "image": f"{name}:r{state.revision}",
         "imagePullPolicy": "IfNotPresent",
@@ -312,6 +314,9 @@ def _deployment(state: DeploymentState, name: str, port: int, replicas: int) -> 
         "securityContext": {"allowPrivilegeEscalation": False, "runAsNonRoot": True},
         "volumeMounts": [{"name": "model-cache", "mountPath": f"{WORKDIR}/.gannet"}],
     }
+
+
+def _deployment(state: DeploymentState, name: str, port: int, replicas: int) -> dict[str, Any]:
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -335,7 +340,7 @@ def _deployment(state: DeploymentState, name: str, port: int, replicas: int) -> 
                 },
                 "spec": {
                     "terminationGracePeriodSeconds": 30,
-                    "containers": [container],
+                    "containers": [_container(state, name, port)],
                     "volumes": [{"name": "model-cache", "emptyDir": {}}],
                 },
             },

@@ -7,6 +7,8 @@
 - ``writer``: ``InferenceLogWriter``, the server's log - a bounded queue and a background
   thread, never a wait on the request path
 - ``feedback``: ground truth by request id, checked and written as Parquet
+- ``repository``: the log's SQL - DuckDB views (``predictions``, ``feedback``, ``joined``)
+  over its files, and running queries on them
 - ``reader``: ``InferenceLog`` - ``query``, ``show`` and ``feedback``, as ``gannet logs``
 
 The names below load on first use (pyarrow and duckdb load with the modules that need
