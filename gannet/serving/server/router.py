@@ -28,7 +28,11 @@ _SCALE = float(2**64)
 
 
 class Router(Generic[T]):
-    """Routes with weights (> 0) and shadow targets; ``choose`` picks one route."""
+    """Routes with weights (> 0) and shadow targets; ``choose`` picks one route.
+
+    Its ValueErrors guard invariants, not input: the routes come from a DeploymentState
+    that ``DeploymentService`` validated (at least one route, weights > 0).
+    """
 
     def __init__(
         self,
