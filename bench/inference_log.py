@@ -35,7 +35,7 @@ def predictions(requests: int, rows: int, extra: dict[str, Any]) -> list[Any]:
     import numpy as np
     import pandas as pd
 
-    from gannet.serving.types import LoggedPrediction
+    from gannet.serving.log.types import LoggedPrediction
 
     rng = np.random.default_rng(0)
     columns = [f"f{i}" for i in range(FEATURES)]
@@ -51,7 +51,7 @@ def predictions(requests: int, rows: int, extra: dict[str, Any]) -> list[Any]:
 
 
 def run_writer(items: list[Any], folder: Path) -> dict[str, float]:
-    from gannet.serving.inference_log import InferenceLogWriter
+    from gannet.serving.log.writer import InferenceLogWriter
 
     writer = InferenceLogWriter(folder, max_queue=len(items) + 1)
     started = time.perf_counter()
@@ -69,7 +69,7 @@ def run_writer(items: list[Any], folder: Path) -> dict[str, float]:
 
 def time_log_call(items: list[Any], folder: Path) -> float:
     """Median µs of one ``log()`` (timed in groups of 100 to stay above clock resolution)."""
-    from gannet.serving.inference_log import InferenceLogWriter
+    from gannet.serving.log.writer import InferenceLogWriter
 
     writer = InferenceLogWriter(folder, flush_interval=3600, max_queue=len(items) + 1)
     samples = []
@@ -85,7 +85,7 @@ def time_log_call(items: list[Any], folder: Path) -> float:
 def anchor(items: list[Any], folder: Path) -> dict[str, float]:
     import pyarrow.parquet as pq
 
-    from gannet.serving.log_schema import predictions_tables
+    from gannet.serving.log.schema import predictions_tables
 
     table = predictions_tables(items, salt=b"salt")[0]
     started = time.perf_counter()

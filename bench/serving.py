@@ -332,6 +332,11 @@ def goals(cells: list[Cell]) -> list[str]:
                              f" {'met' if ratio >= factor else 'NOT met'}")
         found.append(f"{name} c=32 1 row p99 {g.p99_ms:.1f} ms (goal < 30 ms) "
                      f"{'met' if g.p99_ms < 30 else 'NOT met'}")
+    for name in ("gannet", "gannet-2w"):  # keep-alive at c=1: no Nagle + delayed-ACK wait
+        one = by.get((name, 1, 1))
+        if one is not None:
+            found.append(f"{name} c=1 1 row keep-alive p50 {one.p50_ms:.2f} ms (goal < 15 ms, "
+                         f"no ~40 ms Nagle wait) {'met' if one.p50_ms < 15 else 'NOT met'}")
     return found
 
 

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from gannet.auth.service import AuthService
     from gannet.models.package import LoadedModel
     from gannet.registry.service import RegistryService
-    from gannet.serving.deployments import DeploymentService
+    from gannet.serving.deployments.service import DeploymentService
     from gannet.store.blobs import BlobStore
     from gannet.store.gc import GarbageCollector
     from gannet.tracking.service import TrackingService
@@ -90,7 +90,7 @@ class Services:
 
     @property
     def deployments(self) -> DeploymentService:
-        from gannet.serving.deployments import DeploymentService
+        from gannet.serving.deployments.service import DeploymentService
 
         return self._part(
             "deployments",

@@ -1,5 +1,6 @@
-"""``gannet deployments``: create, show, list, set-traffic, shadow, sticky, rollback,
-log-fields, delete, bundle — each a thin face over one DeploymentService call."""
+"""``gannet deployments``: create, show, list, history, set-traffic, set-shadows,
+set-sticky-key, set-log-fields, rollback, delete, bundle — each a thin face over one
+DeploymentService call, named after it (``set_deployment_traffic`` is ``set-traffic``)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ import typer
 from gannet.cli import output
 
 if TYPE_CHECKING:
-    from gannet.serving.deployments import DeploymentService
-    from gannet.serving.types import DeploymentState
+    from gannet.serving.deployments.service import DeploymentService
+    from gannet.serving.deployments.types import DeploymentState
 
 app = typer.Typer(
     help="Deployments: versions, traffic weights, shadows, rollback.", no_args_is_help=True
@@ -67,7 +68,7 @@ def _share(percent: float) -> str:
 
 
 def _routes_text(state: DeploymentState) -> str:
-    from gannet.serving.deployments import traffic_shares
+    from gannet.serving.deployments.types import traffic_shares
 
     shares = traffic_shares(state.routes)
     return ", ".join(f"{ref} {_share(share)}" for ref, share in shares.items())
@@ -101,7 +102,7 @@ def create(
     as_json: JsonOption = False,
 ) -> None:
     """Create deployment NAME of a model, with its first routes."""
-    state = _deployments(ctx).create(
+    state = _deployments(ctx).create_deployment(
         name,
         model,
         _routes(route),
@@ -120,18 +121,19 @@ def show(
     ctx: typer.Context,
     name: str,
     history: Annotated[
-        bool, typer.Option("--history", help="Every revision, newest first.")
+        bool,
+        typer.Option("--history", help="Every revision instead (as `gannet deployments history`)."),
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """A deployment: routes with their shares, shadows, sticky key, last change; or its history."""
-    from gannet.serving.deployments import traffic_shares
+    """A deployment: routes with their shares, shadows, sticky key, last change."""
+    from gannet.serving.deployments.types import traffic_shares
 
     service = _deployments(ctx)
     if history:
-        _show_history(service.history(name), as_json)
+        _show_history(service.get_deployment_history(name), as_json)
         return
-    info = service.describe(name)
+    info = service.get_deployment(name)
     state = info.state
     shares = traffic_shares(state.routes)
     if as_json:
@@ -170,6 +172,12 @@ def show(
     output.show(grid)
 
 
+@app.command("history")
+def history(ctx: typer.Context, name: str, as_json: JsonOption = False) -> None:
+    """Every revision of deployment NAME, newest first: who changed what, when and why."""
+    _show_history(_deployments(ctx).get_deployment_history(name), as_json)
+
+
 def _show_history(states: list[DeploymentState], as_json: bool) -> None:
     if as_json:
         output.print_json(states)
@@ -206,7 +214,7 @@ def list_deployments(
     as_json: JsonOption = False,
 ) -> None:
     """Deployments with their routes, shadows and revision."""
-    states = _deployments(ctx).list(model)
+    states = _deployments(ctx).list_deployments(model)
     if as_json:
         output.print_json(states)
         return
@@ -232,15 +240,15 @@ def set_traffic(
     as_json: JsonOption = False,
 ) -> None:
     """Route NAME's traffic by weights, e.g. a canary: churn/3=90 churn/4=10."""
-    state = _deployments(ctx).set_traffic(name, _routes(routes) or {}, reason)
+    state = _deployments(ctx).set_deployment_traffic(name, _routes(routes) or {}, reason)
     if as_json:
         output.print_json(state)
     else:
         _changed(state)
 
 
-@app.command("shadow")
-def shadow(
+@app.command("set-shadows")
+def set_shadows(
     ctx: typer.Context,
     name: str,
     refs: Annotated[
@@ -254,14 +262,14 @@ def shadow(
         raise typer.BadParameter("give the refs to shadow, or --clear to stop shadowing")
     if refs and clear:
         raise typer.BadParameter("give refs or --clear, not both")
-    state = _deployments(ctx).shadow(name, None if clear else refs, reason)
+    state = _deployments(ctx).set_deployment_shadows(name, None if clear else refs, reason)
     _changed(state)
     if not state.shadows:
         output.say("  no shadows")
 
 
-@app.command("sticky")
-def sticky(
+@app.command("set-sticky-key")
+def set_sticky_key(
     ctx: typer.Context,
     name: str,
     key: Annotated[
@@ -273,7 +281,7 @@ def sticky(
     """Pin each caller of NAME to one route by KEY (A/B tests), or --clear."""
     if (key is None) != clear:
         raise typer.BadParameter("give a KEY, or --clear to stop pinning callers (not both)")
-    state = _deployments(ctx).set_sticky(name, None if clear else key, reason)
+    state = _deployments(ctx).set_deployment_sticky_key(name, None if clear else key, reason)
     output.say(f"{state.name} revision {state.revision}: sticky key {state.sticky_key or 'none'}")
 
 
@@ -289,15 +297,15 @@ def rollback(
     as_json: JsonOption = False,
 ) -> None:
     """Make the revision before the current one current again (as a new revision)."""
-    state = _deployments(ctx).rollback(name, reason, to=to)
+    state = _deployments(ctx).rollback_deployment(name, reason, to=to)
     if as_json:
         output.print_json(state)
     else:
         _changed(state)
 
 
-@app.command("log-fields")
-def log_fields(
+@app.command("set-log-fields")
+def set_log_fields(
     ctx: typer.Context,
     name: str,
     mask: Annotated[
@@ -311,7 +319,7 @@ def log_fields(
     reason: ReasonOption = "",
 ) -> None:
     """Mask or hash input columns in NAME's inference log (PII); replaces both lists."""
-    state = _deployments(ctx).set_log_fields(name, mask or (), hash_ or (), reason)
+    state = _deployments(ctx).set_deployment_log_fields(name, mask or (), hash_ or (), reason)
     output.say(
         f"{state.name} revision {state.revision}: masked {', '.join(state.log_masked) or '-'}; "
         f"hashed {', '.join(state.log_hashed) or '-'}"
@@ -327,7 +335,7 @@ def delete(
     """Delete deployment NAME and its history (the audit log keeps what happened)."""
     if not yes and not typer.confirm(f"delete deployment {name} and its history?"):
         raise typer.Exit(1)
-    _deployments(ctx).delete(name)
+    _deployments(ctx).delete_deployment(name)
     output.say(f"deleted deployment {name}")
 
 
@@ -346,6 +354,8 @@ def bundle(
     replicas: Annotated[int, typer.Option("--replicas", help="Replicas (HPA minimum).")] = 2,
 ) -> None:
     """Write a Dockerfile, requirements and Kubernetes manifests that serve NAME."""
-    files = _deployments(ctx).bundle(name, out, image=image, port=port, replicas=replicas)
+    files = _deployments(ctx).bundle_deployment(
+        name, out, image=image, port=port, replicas=replicas
+    )
     for path in files:
         output.say(f"wrote {path}")

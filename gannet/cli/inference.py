@@ -17,7 +17,7 @@ from gannet.cli import output
 if TYPE_CHECKING:
     import pandas as pd
 
-    from gannet.serving.inference_log import InferenceLog
+    from gannet.serving.log.reader import InferenceLog
 
 logs = typer.Typer(help="The inference log (Parquet, read with DuckDB).", no_args_is_help=True)
 
@@ -28,7 +28,8 @@ DeploymentArg = Annotated[
 
 
 def _log(ctx: typer.Context) -> InferenceLog:
-    from gannet.serving.inference_log import InferenceLog, default_root
+    from gannet.serving.log.reader import InferenceLog
+    from gannet.serving.log.schema import default_root
 
     return InferenceLog(default_root(ctx.obj.settings))
 
@@ -59,7 +60,8 @@ def predict(
 ) -> None:
     """Predict every row of INPUT with a registered model; write them with the predictions."""
     from gannet.serving.batch import predict_file
-    from gannet.serving.inference_log import InferenceLogWriter, default_root
+    from gannet.serving.log.schema import default_root
+    from gannet.serving.log.writer import InferenceLogWriter
 
     state = ctx.obj
     registry = state.services.registry
@@ -132,7 +134,7 @@ def show(
     as_json: JsonOption = False,
 ) -> None:
     """The latest logged predictions of a deployment."""
-    frame = _log(ctx).latest(deployment, last)
+    frame = _log(ctx).show(deployment, last)
     if as_json:
         output.print_json(_records(frame))
         return

@@ -39,8 +39,8 @@ def serve(
     changes without dropping a request, and logs predictions to the inference log.
     """
     from gannet.bootstrap import build
-    from gannet.serving.server import ServeOptions
-    from gannet.serving.server import serve as run
+    from gannet.serving.server.runner import ServeOptions
+    from gannet.serving.server.runner import serve as run
 
     settings: Settings = ctx.obj.settings
     log_factory, feedback_factory = (None, None) if no_log else _inference_log(settings)
@@ -64,7 +64,9 @@ def serve(
 def _inference_log(settings: Settings) -> tuple[Any, Any]:
     """Factories for the inference log writer and its feedback (None when not available)."""
     try:
-        from gannet.serving.inference_log import InferenceLog, InferenceLogWriter, default_root
+        from gannet.serving.log.reader import InferenceLog
+        from gannet.serving.log.schema import default_root
+        from gannet.serving.log.writer import InferenceLogWriter
     except ImportError:
         return None, None
     root = default_root(settings)

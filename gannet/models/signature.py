@@ -19,7 +19,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from gannet.core.errors import InvalidArgument
+from gannet.core.errors import InvalidArgument, InvalidInput
 
 KINDS = ("dataframe", "tensor")
 TEXT = frozenset({"string", "object", "category"})
@@ -121,7 +121,8 @@ class Signature:
         return cls(Schema.from_dict(d["inputs"]), Schema.from_dict(outputs) if outputs else None)
 
     def check_input(self, data: Any) -> Any:
-        """``data`` as the model expects it (DataFrame or ndarray), or InvalidArgument.
+        """``data`` as the model expects it (DataFrame or ndarray), or ``InvalidInput`` (an
+        ``InvalidArgument``) naming the column and what was expected.
 
         Conforming DataFrames and arrays come back as the same object, untouched.
         """
@@ -272,12 +273,12 @@ def _array_to_frame(schema: Schema, data: Any) -> Any:
     if isinstance(data, list):
         data = np.asarray(data, dtype=object if data and isinstance(data[0], list) else None)
     if not isinstance(data, np.ndarray):
-        raise InvalidArgument(f"input of type {type(data).__name__} is not supported: "
+        raise InvalidInput(f"input of type {type(data).__name__} is not supported: "
                               f"pass {SUPPORTED}")
     n = len(schema.columns)
     if data.ndim != 2 or data.shape[1] != n:
         order = ", ".join(f"{c.name} ({c.dtype})" for c in schema.columns)
-        raise InvalidArgument(f"input has shape {data.shape}, expected (-1, {n}): {n} columns "
+        raise InvalidInput(f"input has shape {data.shape}, expected (-1, {n}): {n} columns "
                               f"in this order: {order}")
     return pd.DataFrame(data, columns=schema.names)
 
@@ -295,12 +296,12 @@ def _conform_frame(schema: Schema, frame: Any) -> Any:
     if missing:
         what = _named("column", [f"'{c.name}' (expected {c.dtype})" for c in missing])
         also = f"; it has unexpected {_named('column', extra, quote=True)}" if extra else ""
-        raise InvalidArgument(f"input is missing {what}{also}")
+        raise InvalidInput(f"input is missing {what}{also}")
     if extra:
-        raise InvalidArgument(f"input has unexpected {_named('column', extra, quote=True)} "
+        raise InvalidInput(f"input has unexpected {_named('column', extra, quote=True)} "
                               f"(the model takes: {', '.join(schema.names)})")
     if len(present) != len(known):
-        raise InvalidArgument(f"input has duplicate column names: {present}")
+        raise InvalidInput(f"input has duplicate column names: {present}")
     columns, changed = {}, present != schema.names
     for spec in schema.columns:
         column = frame[spec.name]
@@ -324,11 +325,11 @@ def _check_tensors(schema: Schema, data: Any) -> Any:
     if not isinstance(data, dict):
         if len(schema.columns) == 1:
             return {schema.columns[0].name: _check_tensor(schema.columns[0], data, "input")}
-        raise InvalidArgument(f"this model takes several tensors: pass a dict of arrays named "
+        raise InvalidInput(f"this model takes several tensors: pass a dict of arrays named "
                               f"{', '.join(schema.names)}")
     missing = [c.name for c in schema.columns if c.name not in data]
     if missing:
-        raise InvalidArgument(f"input is missing {_named('tensor', missing, quote=True)}")
+        raise InvalidInput(f"input is missing {_named('tensor', missing, quote=True)}")
     return {c.name: _check_tensor(c, data[c.name], f"tensor '{c.name}'") for c in schema.columns}
 
 
@@ -342,9 +343,9 @@ def _check_tensor(spec: ColumnSpec, data: Any, what: str) -> Any:
         try:
             data = np.asarray(data)
         except ValueError as exc:
-            raise InvalidArgument(f"{what} cannot be read as an array: {exc}") from exc
+            raise InvalidInput(f"{what} cannot be read as an array: {exc}") from exc
     if spec.shape is not None and not _shape_fits(data.shape, spec.shape):
-        raise InvalidArgument(f"{what} has shape {data.shape}, expected {spec.shape}")
+        raise InvalidInput(f"{what} has shape {data.shape}, expected {spec.shape}")
     if data.dtype == numpy_dtype(spec.dtype):
         return data
     return np.asarray(_coerce(what, data, spec.dtype))
@@ -367,7 +368,7 @@ def _family(name: str) -> str:
 
 
 def _coerce(label: str, values: Any, want: str) -> Any:
-    """``values`` cast to ``want`` when that is safe, else InvalidArgument naming ``label``."""
+    """``values`` cast to ``want`` when that is safe, else InvalidInput naming ``label``."""
     import numpy as np
 
     if want == "object" or (want in TEXT and getattr(values.dtype, "kind", "") in "OUS"):
@@ -377,12 +378,12 @@ def _coerce(label: str, values: Any, want: str) -> Any:
     if got == want and isinstance(values.dtype, np.dtype):
         return values
     if wanted == "text" or (wanted == "bool") != (have == "bool"):
-        raise InvalidArgument(f"{label} has dtype {got}, expected {want}")
+        raise InvalidInput(f"{label} has dtype {got}, expected {want}")
     if wanted == "int" and have == "float":
         if bool(np.isnan(np.asarray(values, dtype=float)).any()):
-            raise InvalidArgument(f"{label} has missing values, expected {want}",
+            raise InvalidInput(f"{label} has missing values, expected {want}",
                                   hint="fill or drop the missing values first")
-        raise InvalidArgument(f"{label} has dtype {got}, expected {want} (float to int would "
+        raise InvalidInput(f"{label} has dtype {got}, expected {want} (float to int would "
                               "drop fractions)",
                               hint="round and cast it yourself if its values are whole numbers")
     numpy_int = have == "int" and isinstance(values.dtype, np.dtype)
@@ -390,7 +391,7 @@ def _coerce(label: str, values: Any, want: str) -> Any:
         array = np.asarray(values)
         info = np.iinfo(want)
         if array.size and (array.min() < info.min or array.max() > info.max):
-            raise InvalidArgument(f"{label} has values outside the range of {want}")
+            raise InvalidInput(f"{label} has values outside the range of {want}")
     return _cast(label, values, want)
 
 
@@ -411,4 +412,4 @@ def _cast(label: str, values: Any, want: str) -> Any:
             break
     missing = bad is None or bool(pd.isna(bad))
     cause = "it has missing values" if missing else f"values like {bad!r} cannot be converted"
-    raise InvalidArgument(f"{label} has dtype {values.dtype}, expected {want} ({cause})")
+    raise InvalidInput(f"{label} has dtype {values.dtype}, expected {want} ({cause})")

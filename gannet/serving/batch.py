@@ -9,7 +9,8 @@ the model gives probabilities, ``proba.<i>`` — the names the inference log use
 The output appears atomically: it is written under a hidden temporary name beside
 ``dest`` and renamed at the end, so an error (a wrong column, which the model's signature
 names before anything is written; a bad value in the millionth row) leaves no partial
-file behind, and an existing ``dest`` is replaced only by a complete one.
+file behind, and an existing ``dest`` is replaced only by a complete one. A model that
+raises is ``ModelFailed`` naming the chunk; input its signature refuses, ``InvalidInput``.
 """
 
 from __future__ import annotations
@@ -26,10 +27,10 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from gannet.core.clock import now_ms
-from gannet.core.errors import InvalidArgument, NotFound
+from gannet.core.errors import GannetError, InvalidArgument, ModelFailed, NotFound
 from gannet.core.ids import new_id
-from gannet.serving import log_schema
-from gannet.serving.types import LoggedPrediction, PredictionLog
+from gannet.serving.log.schema import check_deployment_name, output_arrays
+from gannet.serving.log.types import LoggedPrediction, PredictionLog
 
 if TYPE_CHECKING:
     import pyarrow.parquet as pq
@@ -81,7 +82,7 @@ def predict_file(
         if not deployment:
             raise InvalidArgument("logging batch predictions needs a deployment name",
                                   hint="pass deployment= (gannet predict --log-deployment NAME)")
-        log_schema.check_deployment_name(deployment)
+        check_deployment_name(deployment)
     source, dest = Path(source), Path(dest)
     batches, total = _open(source, model, chunk_rows)
     run = _Run(model, source, passthrough, log, deployment, model_name, version)
@@ -143,14 +144,13 @@ class _Run:
             self.check_columns(table.column_names)
         frame = table.drop_columns(self.passthrough).to_pandas()
         started = time.perf_counter()
-        outputs = self.model.predict(frame)  # checks the signature first
-        proba = self.model.predict_proba(frame) if self.model.has_predict_proba else None
+        outputs, proba = self._predict(frame)
         latency_ms = (time.perf_counter() - started) * 1000
-        arrays = log_schema.output_arrays(outputs, proba)
+        arrays = output_arrays(outputs, proba)
         for name, values in arrays.items():
             if len(values) != table.num_rows:
-                raise InvalidArgument(f"the model gave {len(values)} values of {name} for "
-                                      f"{table.num_rows} rows")
+                raise ModelFailed(f"{self._label()} gave {len(values)} values of {name} for "
+                                  f"{table.num_rows} rows")
             table = table.append_column(name, values)
         if self.log is not None:
             flush = getattr(self.log, "flush", None)
@@ -164,6 +164,22 @@ class _Run:
         self.rows += table.num_rows
         self.chunks += 1
         return table
+
+    def _predict(self, frame: Any) -> tuple[Any, Any]:
+        """The chunk's predictions and probabilities; what the model raises is ModelFailed
+        (input its signature refuses stays InvalidInput)."""
+        try:
+            outputs = self.model.predict(frame)  # checks the signature first
+            proba = self.model.predict_proba(frame) if self.model.has_predict_proba else None
+        except GannetError:
+            raise
+        except Exception as exc:
+            raise ModelFailed(f"{self._label()} failed on chunk {self.chunks} of {self.source}: "
+                              f"{type(exc).__name__}: {exc}") from exc
+        return outputs, proba
+
+    def _label(self) -> str:
+        return f"model {self.model_name}/{self.version}" if self.model_name else "the model"
 
     def empty_output(self, batches: _Chunks) -> pa.Table:
         """The output of a file without rows: its columns and an empty ``prediction``."""

@@ -26,7 +26,7 @@ def ok(result):
     return result.stdout
 
 
-def test_create_show_list_traffic_shadow_sticky_rollback(gannet, iris):
+def test_create_show_list_traffic_shadows_sticky_key_rollback_history(gannet, iris):
     out = ok(
         gannet(
             "deployments", "create", "iris-api", "--model", "iris",
@@ -52,13 +52,17 @@ def test_create_show_list_traffic_shadow_sticky_rollback(gannet, iris):
 
     out = ok(gannet("deployments", "set-traffic", "iris-api", "1=90", "iris/2=10", "-r", "canary"))
     assert "iris-api revision 2: iris/1 90%, iris/2 10%" in out
-    out = ok(gannet("deployments", "shadow", "iris-api", "iris@latest", "--reason", "watch"))
+    out = ok(gannet("deployments", "set-shadows", "iris-api", "iris@latest", "--reason", "watch"))
     assert "shadows: iris@latest" in out
-    assert "no shadows" in ok(gannet("deployments", "shadow", "iris-api", "--clear"))
-    assert "sticky key none" in ok(gannet("deployments", "sticky", "iris-api", "--clear"))
-    assert "sticky key X-User" in ok(gannet("deployments", "sticky", "iris-api", "X-User"))
+    assert "no shadows" in ok(gannet("deployments", "set-shadows", "iris-api", "--clear"))
+    assert "sticky key none" in ok(gannet("deployments", "set-sticky-key", "iris-api", "--clear"))
+    assert "sticky key X-User" in ok(
+        gannet("deployments", "set-sticky-key", "iris-api", "X-User")
+    )
     out = ok(
-        gannet("deployments", "log-fields", "iris-api", "--mask", "email", "--hash", "customer")
+        gannet(
+            "deployments", "set-log-fields", "iris-api", "--mask", "email", "--hash", "customer"
+        )
     )
     assert "masked email; hashed customer" in out
 
@@ -76,11 +80,13 @@ def test_create_show_list_traffic_shadow_sticky_rollback(gannet, iris):
         {"ref": "iris/2", "weight": 1.0},
     ]
 
-    history = ok(gannet("deployments", "show", "iris-api", "--history"))
+    history = ok(gannet("deployments", "history", "iris-api"))
     for expected in ("canary", "watch", "bad canary", "launch"):
         assert expected in history
-    revisions = json.loads(ok(gannet("deployments", "show", "iris-api", "--history", "--json")))
+    revisions = json.loads(ok(gannet("deployments", "history", "iris-api", "--json")))
     assert [s["revision"] for s in revisions] == list(range(9, 0, -1))
+    shown = json.loads(ok(gannet("deployments", "show", "iris-api", "--history", "--json")))
+    assert shown == revisions  # the same, from show
 
     audit = ok(gannet("audit", "deployment:iris-api"))
     assert "deployment.rollback" in audit and "deployment.traffic" in audit
@@ -125,7 +131,7 @@ def test_errors_exit_with_their_code_and_a_hint_and_usage_errors_exit_2(gannet, 
     assert not_a_number.exit_code == 2
     assert "is not a number" in not_a_number.stderr
     assert gannet("deployments", "set-traffic", "api").exit_code == 2  # no routes
-    assert gannet("deployments", "shadow", "api").exit_code == 2  # neither refs nor --clear
-    assert gannet("deployments", "sticky", "api", "k", "--clear").exit_code == 2
+    assert gannet("deployments", "set-shadows", "api").exit_code == 2  # no refs nor --clear
+    assert gannet("deployments", "set-sticky-key", "api", "k", "--clear").exit_code == 2
     first = gannet("deployments", "rollback", "api")
     assert first.exit_code == 5 and "nothing to roll back to" in first.stderr

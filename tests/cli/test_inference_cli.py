@@ -104,8 +104,7 @@ def test_logs_errors(gannet):
 
 
 def test_logs_query_reports_sql_errors(gannet, settings):
-    from gannet.serving.inference_log import InferenceLogWriter
-    from gannet.serving.types import LoggedPrediction
+    from gannet.serving.log import InferenceLogWriter, LoggedPrediction
 
     with InferenceLogWriter(settings.home / "inference-log") as writer:
         writer.log(LoggedPrediction("churn", "churn", 1, "r1", 1_717_243_200_000,

@@ -8,9 +8,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from gannet.core.errors import InvalidArgument, NotFound
+from gannet.core.errors import InvalidArgument, ModelFailed, NotFound
 from gannet.serving.batch import predict_file
-from gannet.serving.inference_log import InferenceLog, InferenceLogWriter
+from gannet.serving.log import InferenceLog, InferenceLogWriter
 
 
 def iris_frame(rows: int = 1000) -> pd.DataFrame:
@@ -145,7 +145,7 @@ def test_an_error_in_a_later_chunk_leaves_no_partial_output(packaged, tmp_path):
     source = write_parquet(frame, tmp_path / "in.parquet")
     dest = tmp_path / "out.parquet"
     dest.write_bytes(b"the previous output")
-    with pytest.raises(ValueError, match="NaN"):
+    with pytest.raises(ModelFailed, match=r"failed on chunk 3 of .*in.parquet: ValueError: .*NaN"):
         predict_file(model, source, dest, chunk_rows=100, progress=False)
     assert dest.read_bytes() == b"the previous output"  # replaced only by a complete file
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.parquet", "out.parquet"]

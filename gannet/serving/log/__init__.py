@@ -1,0 +1,41 @@
+"""The inference log: every answered request as Parquet rows; feedback; DuckDB queries.
+
+- ``types``: ``LoggedPrediction`` (one answered request) and the ``PredictionLog``
+  protocol the server writes through
+- ``schema``: the on-disk format - partitions, row layout, masking and hashing, atomic
+  files, ``default_root``
+- ``writer``: ``InferenceLogWriter``, the server's log - a bounded queue and a background
+  thread, never a wait on the request path
+- ``feedback``: ground truth by request id, checked and written as Parquet
+- ``repository``: the log's SQL - DuckDB views (``predictions``, ``feedback``, ``joined``)
+  over its files, and running queries on them
+- ``reader``: ``InferenceLog`` - ``query``, ``show`` and ``feedback``, as ``gannet logs``
+
+The names below load on first use (pyarrow and duckdb load with the modules that need
+them).
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+_WHERE = {
+    "InferenceLog": "reader",
+    "InferenceLogWriter": "writer",
+    "LoggedPrediction": "types",
+    "PredictionLog": "types",
+    "default_root": "schema",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{_WHERE[name]}"), name)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -1,0 +1,62 @@
+"""Feedback: the ground truth of logged requests, recorded when it arrives.
+
+A label is for a whole request (``row`` None) or one row of it, found by request id.
+Labels are appended as Parquet files, one per date, at
+``<root>/feedback/deployment=<d>/date=<YYYY-MM-DD>/`` (see ``schema``); readers take the
+latest label given, a row's over its request's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from gannet.core.clock import now_ms
+from gannet.core.errors import InvalidArgument
+from gannet.serving.log import schema
+
+__all__ = ["write_feedback"]
+
+
+def write_feedback(root: Path, deployment: str, records: Iterable[Mapping[str, Any]]) -> int:
+    """Labels (mappings with ``request_id``, ``label``, optional ``row`` and ``timestamp``)
+    written as one file per date; how many were written. Nothing is written when one of
+    them is wrong."""
+    schema.check_deployment_name(deployment)
+    by_date: dict[str, list[dict[str, Any]]] = {}
+    for record in records:
+        checked = _feedback_record(record)
+        by_date.setdefault(schema.utc_date(checked["timestamp_ms"]), []).append(checked)
+    folder = root / schema.FEEDBACK / f"deployment={deployment}"
+    for date, rows in sorted(by_date.items()):
+        schema.write_atomically(schema.feedback_table(rows), folder / f"date={date}")
+    return sum(len(rows) for rows in by_date.values())
+
+
+def _feedback_record(record: Mapping[str, Any]) -> dict[str, Any]:
+    request_id = record.get("request_id")
+    if not isinstance(request_id, str) or not request_id:
+        raise InvalidArgument(f"feedback needs a request id (a non-empty string), got "
+                              f"{request_id!r}")
+    row = record.get("row")
+    if row is not None and (isinstance(row, bool) or not isinstance(row, int) or row < 0):
+        raise InvalidArgument(f"feedback row must be a row index (>= 0) or None, got {row!r}")
+    if record.get("label") is None:
+        raise InvalidArgument(f"feedback for request {request_id!r} has no label")
+    return {"request_id": request_id, "row": row, "label": record["label"],
+            "timestamp_ms": _timestamp_ms(record.get("timestamp"))}
+
+
+def _timestamp_ms(value: int | dt.datetime | None) -> int:
+    """Milliseconds since the epoch; a naive datetime is taken as UTC; None is now."""
+    if value is None:
+        return now_ms()
+    if isinstance(value, dt.datetime):
+        aware = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+        return int(aware.timestamp() * 1000)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise InvalidArgument(f"a feedback timestamp is milliseconds since the epoch or a datetime, "
+                          f"got {value!r}")

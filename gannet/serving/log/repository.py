@@ -1,0 +1,102 @@
+"""The inference log's SQL: DuckDB views over its Parquet files, and running queries on them.
+
+The only module of the log that talks to DuckDB (``InferenceLog`` decides what to ask):
+
+- ``predictions``: every logged row of one deployment, with the Hive partition columns
+  ``deployment``, ``version`` and ``date``; files of differing columns are read by name;
+- ``feedback``: ``request_id``, ``row`` (null: the whole request), ``label``, ``timestamp``
+  (empty, typed, when no label arrived yet);
+- ``joined``: ``predictions`` with each row's latest ``label`` and its
+  ``feedback_timestamp``; a label for a row wins over one for its whole request.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from gannet.core.errors import InvalidArgument
+
+if TYPE_CHECKING:
+    import duckdb
+    import pandas as pd
+
+__all__ = ["PREDICTIONS", "VIEWS_HINT", "open_views", "run_query"]
+
+PREDICTIONS = "version=*/date=*/*.parquet"  # under <root>/deployment=<d>/
+VIEWS_HINT = (
+    "query the views predictions, feedback and joined; quote names with dots or spaces: "
+    '"input.age", "proba.1"'
+)
+
+_JOINED = """
+CREATE VIEW joined AS
+WITH latest AS (
+    SELECT request_id, row, label, timestamp FROM feedback
+    QUALIFY row_number() OVER (PARTITION BY request_id, row ORDER BY timestamp DESC) = 1
+)
+SELECT p.*,
+       coalesce(by_row.label, by_request.label) AS label,
+       coalesce(by_row.timestamp, by_request.timestamp) AS feedback_timestamp
+FROM predictions AS p
+LEFT JOIN latest AS by_row ON by_row.request_id = p.request_id AND by_row.row = p.row
+LEFT JOIN latest AS by_request
+       ON by_request.request_id = p.request_id AND by_request.row IS NULL
+"""
+_NO_FEEDBACK = (
+    "CREATE VIEW feedback AS SELECT * FROM (VALUES (NULL::VARCHAR, NULL::INTEGER, "
+    "NULL, NULL::TIMESTAMPTZ)) AS t(request_id, row, label, timestamp) WHERE false"
+)
+
+
+def open_views(predictions: Path, feedback: Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection (UTC) with the three views over one deployment's
+    ``predictions`` folder (which has files) and its ``feedback`` folder (which may not)."""
+    import duckdb
+
+    conn = duckdb.connect(":memory:")
+    conn.execute("SET TimeZone = 'UTC'")
+    conn.execute(f"CREATE VIEW predictions AS SELECT * FROM {_scan(predictions / PREDICTIONS)}")
+    if next(feedback.glob("date=*/*.parquet"), None):
+        source = _scan(feedback / "date=*" / "*.parquet")
+        conn.execute(f"CREATE VIEW feedback AS SELECT request_id, row, label, timestamp "
+                     f"FROM {source}")
+    else:
+        conn.execute(_NO_FEEDBACK)
+    conn.execute(_JOINED)
+    return conn
+
+
+def run_query(conn: duckdb.DuckDBPyConnection, sql: str, limit: int | None) -> pd.DataFrame:
+    """``sql``'s result as a DataFrame (empty for a statement without one); what DuckDB
+    refuses is InvalidArgument with its reason."""
+    import duckdb
+    import pandas as pd
+
+    try:
+        relation = conn.sql(sql)
+        if relation is None:  # a statement without a result
+            return pd.DataFrame()
+        if limit is not None:
+            relation = relation.limit(limit)
+        return _to_pandas(relation)
+    except duckdb.Error as exc:
+        raise InvalidArgument(f"the query failed: {_problem(exc)}", hint=VIEWS_HINT) from None
+
+
+def _problem(exc: Exception) -> str:
+    """DuckDB's message without the echoed query ("LINE 1: ..."), on one line."""
+    text = str(exc).split("\nLINE ", 1)[0].strip()
+    return " ".join(text.split()) or type(exc).__name__
+
+
+def _to_pandas(relation: duckdb.DuckDBPyRelation) -> pd.DataFrame:
+    """Through Arrow: faster than ``relation.df()``, and it keeps time zones as pandas 3
+    wants them (DuckDB's own conversion trips a pandas deprecation on TIMESTAMPTZ)."""
+    fetch = getattr(relation, "to_arrow_table", None) or relation.fetch_arrow_table
+    return fetch().to_pandas()
+
+
+def _scan(pattern: Path) -> str:
+    quoted = str(pattern).replace("'", "''")
+    return f"read_parquet('{quoted}', hive_partitioning = true, union_by_name = true)"

@@ -1,0 +1,214 @@
+"""Writing the inference log: every answered request as Parquet rows, off the request path.
+
+``InferenceLogWriter`` is the server's ``PredictionLog``. ``log()`` runs on the request
+path, so it only appends to a bounded in-memory queue — a few hundred nanoseconds, never
+I/O, never a wait. A background thread turns what is queued into one Parquet file per
+(deployment, version, date) partition every ``flush_interval`` seconds (default 1 s: a
+killed process loses at most the last second of rows; ``close()`` — also run at
+interpreter exit — loses nothing). When the queue is full the *new* prediction is dropped
+and counted in ``dropped``: the server never blocks on its log. The format is
+``gannet.serving.log.schema``'s.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import threading
+import time
+from collections import deque
+from pathlib import Path
+
+from gannet.core.errors import InvalidArgument
+from gannet.serving.log import schema
+from gannet.serving.log.schema import Partition, check_deployment_name
+from gannet.serving.log.types import LoggedPrediction
+
+__all__ = ["InferenceLogWriter"]
+
+logger = logging.getLogger(__name__)
+
+
+class InferenceLogWriter:
+    """Predictions to Parquet, off the request path (implements ``PredictionLog``).
+
+    ``log()`` never blocks and never raises for a full queue (``max_queue`` predictions,
+    i.e. requests, waiting) or a closed writer: such predictions are dropped and counted
+    (``dropped``). ``written`` counts rows on disk,
+    ``failed`` predictions that could not be written (``last_error`` says why). The
+    writer keeps a reference to each prediction's inputs and outputs until it writes
+    them: do not change them after logging. Make it (or at least log first) after a
+    server forks its workers: its thread starts on the first ``log()``.
+    """
+
+    def __init__(
+        self,
+        root: str | Path,
+        *,
+        flush_interval: float = 1.0,
+        max_queue: int = 100_000,
+        salt: bytes | None = None,
+        compression: str | None = "zstd",
+    ) -> None:
+        if not flush_interval > 0:
+            raise InvalidArgument(f"flush_interval must be > 0 seconds, got {flush_interval}")
+        if max_queue < 1:
+            raise InvalidArgument(f"max_queue must be at least 1, got {max_queue}")
+        self.root = Path(root)
+        self.flush_interval = flush_interval
+        self.max_queue = max_queue
+        self.compression = compression
+        self._salt = salt
+        self._queue: deque[LoggedPrediction] = deque()
+        self._lock = threading.Lock()
+        self._done_cond = threading.Condition(self._lock)
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        self._stopping = False
+        self._accepted = 0  # predictions queued so far
+        self._handled = 0  # of those, how many the thread has written (or given up on)
+        self._dropped = 0
+        self._written = 0
+        self._failed = 0
+        self.last_error: str | None = None
+
+    # -- the request path ----------------------------------------------------------------
+
+    def log(self, prediction: LoggedPrediction) -> None:
+        """Queue ``prediction`` for writing; when full or closed, drop it and count it."""
+        with self._lock:
+            if self._closed or len(self._queue) >= self.max_queue:
+                self._dropped += 1
+                return
+            self._queue.append(prediction)
+            self._accepted += 1
+            if self._thread is None:
+                self._start()
+
+    @property
+    def dropped(self) -> int:
+        """Predictions refused because the queue was full or the writer closed."""
+        return self._dropped
+
+    @property
+    def written(self) -> int:
+        """Rows written to Parquet files so far."""
+        return self._written
+
+    @property
+    def failed(self) -> int:
+        """Predictions that could not be written (bad shapes, a full disk...)."""
+        return self._failed
+
+    @property
+    def pending(self) -> int:
+        """Predictions queued and not yet written."""
+        return len(self._queue)
+
+    # -- control -------------------------------------------------------------------------
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Write everything queued before this call now; False if ``timeout`` ran out."""
+        with self._done_cond:
+            target = self._accepted
+            if self._handled >= target or self._thread is None:
+                return True
+            self._wake.set()
+            return self._done_cond.wait_for(lambda: self._handled >= target, timeout)
+
+    def close(self) -> None:
+        """Write what is queued and stop; later ``log()`` calls are dropped (and counted)."""
+        with self._lock:
+            self._closed = True
+            thread = self._thread
+        if thread is None:
+            return
+        self._stopping = True
+        self._wake.set()
+        if thread is not threading.current_thread():
+            thread.join()
+        atexit.unregister(self.close)
+
+    def __enter__(self) -> InferenceLogWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the background thread -----------------------------------------------------------
+
+    def _start(self) -> None:
+        self._thread = threading.Thread(
+            target=self._run, name="gannet-inference-log", daemon=True
+        )
+        self._thread.start()
+        atexit.register(self.close)  # a normal exit writes what is queued
+
+    def _run(self) -> None:
+        deadline = time.monotonic() + self.flush_interval
+        schema.warm_up()  # first-use imports now, not in the first flush's second
+        while True:
+            self._wake.wait(max(0.0, deadline - time.monotonic()))
+            self._wake.clear()
+            now = time.monotonic()
+            if now >= deadline:  # a steady beat (flush() in between does not move it);
+                deadline = max(deadline + self.flush_interval, now)  # behind: at once
+            stopping = self._stopping
+            self._write_pending()
+            if stopping:
+                with self._lock:
+                    if not self._queue:
+                        return
+
+    def _write_pending(self) -> None:
+        with self._lock:
+            batch, self._queue = self._queue, deque()
+            upto = self._accepted
+        try:
+            if batch:
+                self._write(list(batch))
+        except Exception as exc:  # the thread must live on, whatever one batch does
+            self._note_failure(len(batch), exc)
+        finally:
+            with self._done_cond:
+                self._handled = upto
+                self._done_cond.notify_all()
+
+    def _write(self, batch: list[LoggedPrediction]) -> None:
+        partitions: dict[Partition, list[LoggedPrediction]] = {}
+        for p in batch:
+            try:
+                check_deployment_name(p.deployment)
+                partitions.setdefault(schema.partition_of(p), []).append(p)
+            except Exception as exc:
+                self._note_failure(1, exc, p)
+        salt = self._salt_for(batch)
+        for partition, predictions in sorted(partitions.items()):
+            try:
+                tables = schema.predictions_tables(
+                    predictions, salt, lambda p, exc: self._note_failure(1, exc, p)
+                )
+                for table in tables:
+                    schema.write_atomically(
+                        table, partition.folder(self.root), compression=self.compression
+                    )
+                    self._written += table.num_rows
+            except Exception as exc:
+                self._note_failure(len(predictions), exc)
+
+    def _salt_for(self, batch: list[LoggedPrediction]) -> bytes | None:
+        if self._salt is None and any(p.extra.get("hashed") for p in batch):
+            self._salt = schema.load_or_create_salt(self.root)
+        return self._salt
+
+    def _note_failure(
+        self, count: int, exc: Exception, prediction: LoggedPrediction | None = None
+    ) -> None:
+        self._failed += count
+        where = ""
+        if prediction is not None:
+            where = f"request {prediction.request_id} of {prediction.deployment}: "
+        self.last_error = f"{where}{type(exc).__name__}: {exc}"
+        logger.warning("inference log at %s: could not write %d prediction(s): %s",
+                       self.root, count, self.last_error)

@@ -1,0 +1,52 @@
+"""The inference server: the data plane, on raw ASGI and uvicorn.
+
+- ``app``: ``InferenceApp`` / ``create_app`` - the ASGI app: routing, lifespan, health,
+  metadata, metrics and feedback endpoints
+- ``inference``: ``/predict`` and V2 infer; the ``Exchange`` of one answered request, then
+  the inference log and the shadow copies
+- ``request``: ``Call`` (one HTTP request) and reading its body (limit, JSON)
+- ``envelope``: the one JSON shape of every error answer
+- ``protocol``: Open Inference Protocol (KServe V2) tensors as JSON
+- ``openapi``: the OpenAPI 3 document, ``/predict`` typed by the signature
+- ``codecs``: a request's JSON to a model's input, per signature; batches merged
+- ``served``: ``Served`` (a loaded, warmed-up version) and the batch function through it
+- ``host``: ``ModelHost`` - the loaded versions, the routing table, hot swap on change
+- ``batching``: ``MicroBatcher`` - concurrent requests, one vectorised predict
+- ``router``: canary weights, sticky A/B, shadow copies
+- ``metrics``: Prometheus metrics, shared across pre-forked workers
+- ``tcp``: the listening socket and connections with TCP_NODELAY
+- ``prefork``: ``Supervisor`` - N worker processes on one socket, kept alive
+- ``runner``: ``serve`` - what ``gannet serve`` runs: uvicorn, one process or a pre-fork
+
+The names below load on first use (uvicorn loads only when a server runs).
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+_WHERE = {
+    "DEFAULT_MAX_BODY": "app",
+    "InferenceApp": "app",
+    "ModelHost": "host",
+    "MicroBatcher": "batching",
+    "ServeOptions": "runner",
+    "build_app": "runner",
+    "create_app": "app",
+    "error_envelope": "envelope",
+    "resolve_target": "runner",
+    "serve": "runner",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{_WHERE[name]}"), name)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -1,0 +1,254 @@
+"""The inference server's ASGI app: Open Inference Protocol V2, ``/predict``, metrics.
+
+Raw ASGI (no framework on the request path): a request costs a dict lookup to route,
+one ``orjson.loads``, the codec's decode, a batched predict and one ``orjson.dumps``.
+
+Routes: ``/v2/health/live``, ``/v2/health/ready`` (503 until the models are loaded),
+``GET /v2``, ``GET /v2/models/{name}[/versions/{v}]`` (+ ``/ready``, ``POST .../infer``),
+``POST /predict``, ``GET /openapi.json``, ``GET /metrics`` (Prometheus), ``POST /feedback``.
+The inference routes are ``inference``'s; the others are answered here.
+
+Every response carries ``x-request-id`` (the caller's, or a new one; also in the body),
+``x-model-name`` and ``x-model-version``. Every error is ``envelope``'s one shape,
+``{"error", "code", "hint", "request_id"}``, with the status of its error class:
+malformed JSON 400, an unknown route or model 404, a wrong method 405, a body over the
+limit 413, input the signature refuses 422 (its message names the column), a model that
+raises 500 (the server keeps serving), feedback without a log 501, not loaded yet 503.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+
+from gannet.core.errors import (
+    BadRequest,
+    EndpointNotFound,
+    GannetError,
+    MethodNotAllowed,
+    NotReady,
+    NotSupported,
+)
+from gannet.serving.log.types import PredictionLog
+from gannet.serving.server.envelope import error_envelope
+from gannet.serving.server.host import ModelHost
+from gannet.serving.server.inference import JSON, Answer, InferenceEndpoints
+from gannet.serving.server.metrics import ServerMetrics
+from gannet.serving.server.openapi import openapi_document
+from gannet.serving.server.request import Call, read_json, request_id
+from gannet.serving.server.router import ShadowSender
+
+__all__ = ["DEFAULT_MAX_BODY", "InferenceApp", "create_app"]
+
+logger = logging.getLogger("gannet.serving")
+
+DEFAULT_MAX_BODY = 32 * 1024 * 1024
+SERVER_NAME = "gannet"
+Feedback = Callable[..., None]  # (deployment, request_id, label, *, row=None)
+Handler = Callable[..., Awaitable[Answer]]
+
+
+def create_app(
+    host: ModelHost,
+    *,
+    log: PredictionLog | None = None,
+    feedback: Feedback | None = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY,
+    metrics: ServerMetrics | None = None,
+    shadow_limit: int = 256,
+) -> InferenceApp:
+    """The ASGI app over ``host``; ``feedback`` defaults to ``log.feedback`` when it has one."""
+    return InferenceApp(host, log=log, feedback=feedback, max_body_bytes=max_body_bytes,
+                        metrics=metrics, shadow_limit=shadow_limit)
+
+
+class InferenceApp:
+    def __init__(
+        self,
+        host: ModelHost,
+        *,
+        log: PredictionLog | None,
+        feedback: Feedback | None,
+        max_body_bytes: int,
+        metrics: ServerMetrics | None,
+        shadow_limit: int,
+    ) -> None:
+        self.host = host
+        self.log = log
+        self.feedback = feedback or getattr(log, "feedback", None)
+        self.max_body_bytes = max_body_bytes
+        self.metrics = metrics or ServerMetrics(log)
+        if host.observe_batch is None:
+            host.observe_batch = self.metrics.batch_observer
+        self.shadows = ShadowSender(shadow_limit, on_drop=self.metrics.shadow_dropped)
+        self.inference = InferenceEndpoints(host, log, self.metrics, self.shadows,
+                                            max_body_bytes)
+        self._fixed: dict[tuple[str, str], tuple[str, Handler]] = {
+            ("GET", "/v2/health/live"): ("/v2/health/live", self._live),
+            ("GET", "/v2/health/ready"): ("/v2/health/ready", self._ready),
+            ("GET", "/v2"): ("/v2", self._server_metadata),
+            ("POST", "/predict"): ("/predict", self.inference.predict),
+            ("GET", "/openapi.json"): ("/openapi.json", self._openapi),
+            ("GET", "/metrics"): ("/metrics", self._metrics),
+            ("POST", "/feedback"): ("/feedback", self._feedback),
+        }
+        self._model_routes: dict[tuple[str, str], tuple[str, Handler]] = {
+            ("GET", ""): ("/v2/models/{name}", self._model_metadata),
+            ("GET", "ready"): ("/v2/models/{name}/ready", self._model_ready),
+            ("POST", "infer"): ("/v2/models/{name}/infer", self.inference.infer),
+        }
+
+    # -- ASGI ----------------------------------------------------------------------------
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] == "http":
+            await self._http(scope, receive, send)
+        elif scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Callable, send: Callable) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.host.start()
+                except Exception as exc:
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def shutdown(self) -> None:
+        """After the server stopped taking requests: shadows, batches, then the log."""
+        await self.shadows.drain()
+        await self.host.stop()
+        if self.log is not None:
+            await asyncio.to_thread(self.log.close)
+
+    async def _http(self, scope: dict, receive: Callable, send: Callable) -> None:
+        started = time.perf_counter()
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        call = Call(scope, receive, headers, request_id(headers.get("x-request-id")))
+        self.metrics.inflight.inc()
+        try:
+            status, body, ctype = await self._dispatch(call)
+        except Exception as exc:
+            status, body, ctype = self._error(call, exc)
+        finally:
+            self.metrics.inflight.dec()
+        if not call.model and self.host.table is not None:
+            first = self.host.table.router.targets[0]
+            call.model, call.version = first.model, first.label
+        response = [
+            (b"content-type", ctype),
+            (b"content-length", str(len(body)).encode()),
+            (b"x-request-id", call.request_id.encode("latin-1")),
+            (b"x-model-name", call.model.encode("latin-1")),
+            (b"x-model-version", call.version.encode("latin-1")),
+        ]
+        await send({"type": "http.response.start", "status": status, "headers": response})
+        await send({"type": "http.response.body", "body": body})
+        self.metrics.done(call.route, call.model, call.version, status,
+                          time.perf_counter() - started)
+
+    async def _dispatch(self, call: Call) -> Answer:
+        method, path = call.scope["method"], call.scope["path"]
+        if method == "HEAD":
+            method = "GET"
+        found = self._fixed.get((method, path))
+        if found is not None:
+            call.route = found[0]
+            return await found[1](call)
+        if path.startswith("/v2/models/"):
+            parts = path[len("/v2/models/"):].split("/")
+            name, version = parts[0], None
+            if len(parts) >= 3 and parts[1] == "versions":
+                version, parts = parts[2], parts[2:]
+            action = "/".join(parts[1:])
+            route = self._model_routes.get((method, action))
+            if route is not None and name:
+                call.route = route[0]
+                return await route[1](call, name, version)
+            if any(key[1] == action for key in self._model_routes):
+                raise _not_allowed(method, path)
+        if any(key[1] == path for key in self._fixed):
+            raise _not_allowed(method, path)
+        raise EndpointNotFound(f"no route {path}", "see GET /openapi.json for the routes")
+
+    def _error(self, call: Call, exc: Exception) -> Answer:
+        if not isinstance(exc, GannetError):
+            logger.error("request %s failed", call.request_id, exc_info=exc)
+        status, body = error_envelope(exc, call.request_id)
+        return status, body, JSON
+
+    # -- health, metadata, metrics, feedback ----------------------------------------------
+
+    async def _live(self, call: Call) -> Answer:
+        return 200, b'{"live":true}', JSON
+
+    async def _ready(self, call: Call) -> Answer:
+        try:
+            self.host.serving_table()
+        except NotReady as exc:
+            status, body = error_envelope(exc, call.request_id, ready=False)
+            return status, body, JSON
+        return 200, b'{"ready":true}', JSON
+
+    async def _server_metadata(self, call: Call) -> Answer:
+        from gannet.core.version import VERSION as __version__
+
+        doc = {"name": SERVER_NAME, "version": __version__, "extensions": []}
+        return 200, orjson.dumps(doc), JSON
+
+    async def _model_metadata(self, call: Call, name: str, version: str | None) -> Answer:
+        table = self.host.serving_table()
+        served = table.get(name, version)
+        call.model, call.version = served.model, served.label
+        return 200, orjson.dumps(served.metadata(table.versions())), JSON
+
+    async def _model_ready(self, call: Call, name: str, version: str | None) -> Answer:
+        served = self.host.serving_table().get(name, version)
+        call.model, call.version = served.model, served.label
+        return 200, orjson.dumps({"name": served.model, "ready": True}), JSON
+
+    async def _openapi(self, call: Call) -> Answer:
+        served = self.host.serving_table().router.targets[0]
+        return 200, orjson.dumps(openapi_document(served.codec.signature, served.model)), JSON
+
+    async def _metrics(self, call: Call) -> Answer:
+        body, ctype = self.metrics.exposition()
+        return 200, body, ctype.encode()
+
+    async def _feedback(self, call: Call) -> Answer:
+        doc = await read_json(call, self.max_body_bytes)
+        if self.feedback is None:
+            raise NotSupported("this server keeps no inference log, so it takes no feedback",
+                               "record it with gannet logs feedback, or serve with the log on")
+        request_id_, label, row = _feedback_fields(doc)
+        deployment = self.host.serving_table().state.name
+        await asyncio.to_thread(self.feedback, deployment, request_id_, label, row=row)
+        return 200, orjson.dumps({"recorded": True, "request_id": request_id_}), JSON
+
+
+def _feedback_fields(doc: Any) -> tuple[str, Any, int | None]:
+    """A ``/feedback`` body's request id, label and row (None: every row of the request)."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("request_id"), str) or \
+            "label" not in doc:
+        raise BadRequest("feedback is {'request_id': str, 'label': ..., 'row'?: int}")
+    row = doc.get("row")
+    if row is not None and (not isinstance(row, int) or row < 0):
+        raise BadRequest(f"'row' must be a non-negative integer, got {row!r}")
+    return doc["request_id"], doc["label"], row
+
+
+def _not_allowed(method: str, path: str) -> MethodNotAllowed:
+    return MethodNotAllowed(f"{method} is not allowed on {path}",
+                            "see GET /openapi.json for the methods of each route")

@@ -1,0 +1,91 @@
+"""One HTTP request as the inference server's handlers see it, and reading its body.
+
+``Call`` holds the ASGI scope, the headers and the request id (the caller's
+``x-request-id`` when it is printable and at most 200 characters, else one made on first
+use), and collects what the answer names (model, version, route for the metrics).
+``read_json`` reads the body up to a limit: over it is ``RequestTooLarge`` (413), a client
+that leaves is ``ClientClosedRequest`` (499), a body that is not JSON ``BadRequest`` (400).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs
+
+import orjson
+
+from gannet.core.errors import BadRequest, ClientClosedRequest, RequestTooLarge
+
+__all__ = ["Call", "flag", "read_body", "read_json", "request_id"]
+
+
+@dataclass(slots=True)
+class Call:
+    """One HTTP request as the handlers see it, and what the answer names."""
+
+    scope: dict
+    receive: Callable
+    headers: dict[str, str]
+    rid: str | None
+    model: str = ""
+    version: str = ""
+    route: str = "other"
+
+    @property
+    def request_id(self) -> str:
+        if self.rid is None:
+            self.rid = uuid.uuid4().hex
+        return self.rid
+
+    def query(self, name: str) -> str | None:
+        raw = self.scope.get("query_string") or b""
+        values = parse_qs(raw.decode("latin-1")).get(name) if raw else None
+        return values[-1] if values else None
+
+
+def request_id(value: str | None) -> str | None:
+    """A caller's request id when it can be echoed as it is, else None."""
+    if value and len(value) <= 200 and value.isprintable():
+        return value
+    return None
+
+
+def flag(value: Any) -> bool:
+    """A query parameter or JSON field read as a yes/no flag."""
+    return value is True or (isinstance(value, str) and value.lower() in ("1", "true", "yes"))
+
+
+async def read_body(call: Call, limit: int) -> bytes:
+    """The request body, refused as soon as it is known to be over ``limit`` bytes."""
+    declared = call.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise RequestTooLarge(f"the request body has {declared} bytes; the limit is {limit}",
+                              "send fewer rows per request")
+    chunks, size = [], 0
+    while True:
+        message = await call.receive()
+        if message["type"] == "http.disconnect":
+            raise ClientClosedRequest("the client went away")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise RequestTooLarge(f"the request body is over the limit of {limit} bytes",
+                                  "send fewer rows per request")
+        if not message.get("more_body", False):
+            if not chunks:
+                return chunk
+            chunks.append(chunk)
+            return b"".join(chunks)
+        chunks.append(chunk)
+
+
+async def read_json(call: Call, limit: int) -> Any:
+    """The request body parsed as JSON."""
+    body = await read_body(call, limit)
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(f"the request body is not valid JSON: {exc}") from None

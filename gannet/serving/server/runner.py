@@ -1,0 +1,140 @@
+"""Running the inference server: one process, or a pre-fork of N workers on one socket.
+
+``serve`` resolves what to serve (a deployment, or a model reference), binds the
+listening socket itself (``tcp.bind_socket``: TCP_NODELAY, so keep-alive clients never
+wait for Nagle's algorithm) and runs uvicorn on it with the HTTP protocol of
+``tcp.nodelay_protocol``. With ``workers > 1`` the parent forks N children after binding
+(``prefork.Supervisor``); each child builds its own services (``build(settings)``: stores
+are never shared across a fork), loads the models and runs
+``uvicorn.Server(config).serve(sockets=[sock])``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from gannet.core.errors import InvalidArgument, NotFound
+from gannet.core.settings import Settings
+from gannet.serving.log.types import PredictionLog
+from gannet.serving.server.app import DEFAULT_MAX_BODY, InferenceApp, create_app
+from gannet.serving.server.host import ModelHost, StateSource, single_model_state
+from gannet.serving.server.metrics import use_shared_metrics
+from gannet.serving.server.prefork import Supervisor
+from gannet.serving.server.tcp import bind_socket, nodelay_protocol
+
+__all__ = ["ServeOptions", "build_app", "resolve_target", "serve"]
+
+Build = Callable[[Settings], Any]  # settings -> services (.registry, .deployments?, .close())
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    batch_max_rows: int = 256
+    batch_max_wait_ms: float = 2.0
+    poll_interval: float = 1.0
+    max_body_bytes: int = DEFAULT_MAX_BODY
+    log_factory: Callable[[], PredictionLog | None] | None = None  # made in each worker
+    feedback_factory: Callable[[], Callable[..., None] | None] | None = None
+    graceful_timeout: float = 30.0
+    log_level: str = "warning"
+
+
+def resolve_target(services: Any, target: str) -> tuple[StateSource, str]:
+    """What ``target`` names: a deployment (when ``services.deployments`` knows it) or a
+    model reference (``churn@champion``, ``churn/3``; a bare name means its ``@champion``,
+    else ``@latest``). Returns how to read its state now, and a description."""
+    deployments = getattr(services, "deployments", None)
+    if deployments is not None and "/" not in target and "@" not in target:
+        try:
+            deployments.get_deployment_state(target)
+        except NotFound:
+            pass
+        else:
+            return (lambda: deployments.get_deployment_state(target)), f"deployment {target}"
+    ref = target
+    if "/" not in target and "@" not in target:
+        model = services.registry.get_registered_model(target)
+        ref = f"{target}@{'champion' if 'champion' in model.aliases else 'latest'}"
+    version = services.registry.resolve_model_version(ref)
+    return (lambda: single_model_state(ref)), f"{ref} (now version {version.version})"
+
+
+def build_app(services: Any, target: str, options: ServeOptions) -> InferenceApp:
+    source, _ = resolve_target(services, target)
+    host = ModelHost(services.registry, source, poll_interval=options.poll_interval,
+                     batch_max_rows=options.batch_max_rows,
+                     batch_max_wait=options.batch_max_wait_ms / 1000.0)
+    log = options.log_factory() if options.log_factory else None
+    feedback = options.feedback_factory() if options.feedback_factory else None
+    return create_app(host, log=log, feedback=feedback, max_body_bytes=options.max_body_bytes)
+
+
+def serve(
+    settings: Settings,
+    target: str,
+    *,
+    build: Build,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    workers: int = 1,
+    options: ServeOptions | None = None,
+    on_listening: Callable[[str, int], None] | None = None,
+) -> None:
+    """Serve ``target`` until SIGTERM/SIGINT; ``build(settings)`` makes each worker's services."""
+    options = options or ServeOptions()
+    if workers < 1:
+        raise InvalidArgument(f"--workers must be at least 1, got {workers}")
+    services = build(settings)
+    try:
+        resolve_target(services, target)  # a wrong target fails here, before any fork
+    except BaseException:
+        services.close()
+        raise
+    sock = bind_socket(host, port)
+    if on_listening is not None:
+        on_listening(host, sock.getsockname()[1])
+    if workers == 1:
+        _run_worker(sock, lambda: services, target, options)
+        return
+    services.close()
+    shared_metrics = tempfile.mkdtemp(prefix="gannet-metrics-")
+
+    def work() -> None:
+        use_shared_metrics(shared_metrics)
+        _run_worker(sock, lambda: build(settings), target, options)
+
+    try:
+        Supervisor(workers, work, metrics_dir=shared_metrics).run()
+    finally:
+        sock.close()
+        shutil.rmtree(shared_metrics, ignore_errors=True)
+
+
+def _run_worker(sock: socket.socket, make_services: Callable[[], Any], target: str,
+                options: ServeOptions) -> None:
+    import uvicorn
+
+    services = make_services()
+    try:
+        app = build_app(services, target, options)
+        config = uvicorn.Config(
+            app, http=nodelay_protocol(), loop=_loop(), lifespan="on", access_log=False,
+            log_level=options.log_level, timeout_graceful_shutdown=options.graceful_timeout,
+            timeout_keep_alive=30,
+        )
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        services.close()
+
+
+def _loop() -> str:
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        return "asyncio"
+    return "uvloop"
