@@ -5,6 +5,12 @@ Bounded: when ``capacity`` entries are waiting, the producer itself flushes befo
 on, so a loop that logs faster than the store writes slows down instead of growing
 memory. A failed write keeps its entries for the next attempt and the error is raised by
 the next synchronous ``flush`` (end_run, exit), so nothing is dropped silently.
+
+A run started before the process's environment capture finished (it runs in a background
+thread) gets its environment here: ``add_environment`` queues the capture's future, and
+the write that takes it waits for the capture, then stores the environment first, in
+the same transaction as the entries logged since the run started. A synchronous ``flush``
+(end_run, exit) therefore waits for a capture in flight.
 """
 
 from __future__ import annotations
@@ -12,9 +18,11 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from gannet.core.errors import Conflict, InvalidState
+from gannet.tracking.environment import Environment
 from gannet.tracking.repository import Point
 from gannet.tracking.service import Pending, WriteReport
 
@@ -36,7 +44,8 @@ class LogBuffer:
         self._interval = interval
         self._batch = min(batch, self._capacity)
         self._pending = Pending()
-        self._lock = threading.Lock()  # guards _pending
+        self._environments: list[tuple[str, Future[Environment]]] = []  # captures in flight
+        self._lock = threading.Lock()  # guards _pending and _environments
         self._writing = threading.Lock()  # one write at a time keeps each run's order
         self._wake = threading.Event()
         self._started = False
@@ -63,6 +72,13 @@ class LogBuffer:
         with self._lock:
             self._pending.tags.extend((run_id, k, v) for k, v in values.items())
             waiting = self._pending.size
+        self._after_add(waiting)
+
+    def add_environment(self, run_id: str, capture: Future[Environment]) -> None:
+        """Store the run's environment when ``capture`` has it (before what is logged next)."""
+        with self._lock:
+            self._environments.append((run_id, capture))
+            waiting = self._pending.size + len(self._environments)
         self._after_add(waiting)
 
     def _after_add(self, waiting: int) -> None:
@@ -95,27 +111,48 @@ class LogBuffer:
 
     @property
     def pending(self) -> int:
-        return self._pending.size
+        return self._pending.size + len(self._environments)
 
     def _write(self) -> None:
         with self._writing:
             with self._lock:
                 pending, self._pending = self._pending, Pending()
-            if not pending.size:
-                return
+                captures, self._environments = self._environments, []
+            failed_capture = self._resolve(pending, captures)
+            if pending.size:
+                self._store(pending)
+            if failed_capture is not None:
+                self._error = failed_capture
+
+    def _store(self, pending: Pending) -> None:
+        try:
+            report = self._sink(pending)
+        except Exception as exc:  # keep the entries for the next attempt
+            with self._lock:
+                self._pending = pending.merged_with(self._pending)
+            self._error = exc
+            return
+        self._error = None
+        for run_id in report.refused_runs:
+            self._problems.refused[run_id] = self._problems.refused.get(
+                run_id, 0
+            ) + pending.count_for(run_id)
+        self._problems.conflicts.extend(report.conflicts)
+
+    @staticmethod
+    def _resolve(
+        pending: Pending, captures: list[tuple[str, Future[Environment]]]
+    ) -> Exception | None:
+        """Wait for the environments being captured and add them to ``pending``; a capture
+        that failed is returned, to be raised by the next ``flush`` (its run keeps no
+        environment)."""
+        failed = None
+        for run_id, capture in captures:
             try:
-                report = self._sink(pending)
-            except Exception as exc:  # keep the entries for the next attempt
-                with self._lock:
-                    self._pending = pending.merged_with(self._pending)
-                self._error = exc
-                return
-            self._error = None
-            for run_id in report.refused_runs:
-                self._problems.refused[run_id] = self._problems.refused.get(
-                    run_id, 0
-                ) + pending.count_for(run_id)
-            self._problems.conflicts.extend(report.conflicts)
+                pending.environments.append((run_id, capture.result()))
+            except Exception as exc:
+                failed = exc
+        return failed
 
     def _start(self) -> None:
         """Start the writer thread (again in a forked child, whose copy of us has none)."""
@@ -130,6 +167,7 @@ class LogBuffer:
         """In a forked child: the parent writes what was pending; the child starts afresh."""
         self._started = False
         self._pending = Pending()
+        self._environments = []
         self._lock = threading.Lock()
         self._writing = threading.Lock()
 

@@ -11,6 +11,7 @@ import json
 import os
 import threading
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -140,6 +141,13 @@ class GannetClient:
         start_time: int | None = None,
         **source: Any,
     ) -> Run:
+        """A new run. ``environment`` may be an ``Environment`` (stored with the run) or the
+        future of one being captured (``environment.capture_soon``): the run is created at
+        once and the environment stored when ready, before anything logged after it."""
+        capture = source.get("environment")
+        later = isinstance(capture, Future) and not (capture.done() and not capture.exception())
+        if isinstance(capture, Future):
+            source["environment"] = None if later else capture.result()
         run = self._tracking.create_run(
             experiment_id,
             run_name=run_name,
@@ -149,6 +157,8 @@ class GannetClient:
             **source,
         )
         self._params[run.run_id] = {}
+        if later:
+            self.buffer.add_environment(run.run_id, capture)
         return run
 
     def get_run(self, run_id: str) -> Run:

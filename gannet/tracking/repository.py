@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from gannet.store.metadata import dialect
+from gannet.tracking.environment import Environment
 from gannet.tracking.tables import (
     artifacts,
     experiment_tags,
@@ -119,6 +120,27 @@ def load_runs(conn: Connection, run_ids: Sequence[str]) -> list[Run]:
         ):
             data[rid].metrics[key] = math.nan if is_nan else value
     return [Run(infos[rid], data[rid]) for rid in run_ids if rid in infos]
+
+
+def attach_environments(
+    conn: Connection, rows: Sequence[tuple[str, Environment, Sequence[tuple[str, str, int]]]]
+) -> None:
+    """(run_id, environment, its stored files) of runs created without their environment:
+    its tags, its git commit (unless the run has one) and its files, as ``create_run``
+    stores them."""
+    set_tags(conn, [(run_id, k, v) for run_id, env, _ in rows for k, v in env.tags().items()])
+    commits = [
+        {"b_run_id": run_id, "b_commit": env.git.commit} for run_id, env, _ in rows if env.git
+    ]
+    if commits:
+        conn.execute(
+            runs.update()
+            .where(runs.c.run_id == sa.bindparam("b_run_id"), runs.c.git_commit.is_(None))
+            .values(git_commit=sa.bindparam("b_commit")),
+            commits,
+        )
+    for run_id, _, files in rows:
+        index_artifacts(conn, run_id, files)
 
 
 # -- params, tags, metrics ----------------------------------------------------------------

@@ -316,9 +316,11 @@ class TrackingService:
         another value, are not stored; the report names them so the caller can raise.
         Everything else lands.
         """
-        run_ids = {e[0] for group in (pending.points, pending.params, pending.tags) for e in group}
+        groups = (pending.points, pending.params, pending.tags, pending.environments)
+        run_ids = {e[0] for group in groups for e in group}
         if not run_ids:
             return WriteReport()
+        files = {run_id: self._environment_files(env) for run_id, env in pending.environments}
         with self.metadata.write() as conn:
             active = set(
                 conn.execute(
@@ -333,6 +335,11 @@ class TrackingService:
                     [p for p in pending.points if p[0] in active],
                     [p for p in pending.params if p[0] in active],
                     [t for t in pending.tags if t[0] in active],
+                    [e for e in pending.environments if e[0] in active],
+                )
+            if pending.environments:  # before the tags: as if stored by create_run
+                repository.attach_environments(
+                    conn, [(run_id, env, files[run_id]) for run_id, env in pending.environments]
                 )
             conflicts = self._write(conn, pending)
         return WriteReport(frozenset(refused), tuple(conflicts))
