@@ -9,8 +9,10 @@ the next synchronous ``flush`` (end_run, exit), so nothing is dropped silently.
 A run started before the process's environment capture finished (it runs in a background
 thread) gets its environment here: ``add_environment`` queues the capture's future, and
 the write that takes it waits for the capture, then stores the environment first, in
-the same transaction as the entries logged since the run started. A synchronous ``flush``
-(end_run, exit) therefore waits for a capture in flight.
+the same transaction as the entries logged since the run started. ``flush`` therefore
+waits for a capture in flight (reads, exit); ``flush(wait_for_environment=False)`` (ending
+a run) and the writer thread write everything else and keep, behind the capture, only
+the tags of its run, so a tag set after ``start_run`` still lands after the environment's.
 """
 
 from __future__ import annotations
@@ -89,9 +91,13 @@ class LogBuffer:
             if waiting >= self._capacity:
                 self.flush()  # back-pressure: the producer waits for the store
 
-    def flush(self) -> None:
-        """Write everything buffered now; raise what went wrong since the last flush."""
-        self._write()
+    def flush(self, *, wait_for_environment: bool = True) -> None:
+        """Write everything buffered now; raise what went wrong since the last flush.
+
+        With ``wait_for_environment=False`` environments still being captured (and their
+        runs' tags) stay buffered: the writer thread or the next flush stores them.
+        """
+        self._write(wait_for_environment)
         if self._error is not None:
             error, self._error = self._error, None
             raise error
@@ -113,11 +119,13 @@ class LogBuffer:
     def pending(self) -> int:
         return self._pending.size + len(self._environments)
 
-    def _write(self) -> None:
+    def _write(self, wait_for_environment: bool = True) -> None:
         with self._writing:
             with self._lock:
                 pending, self._pending = self._pending, Pending()
                 captures, self._environments = self._environments, []
+            if not wait_for_environment:
+                captures = self._hold_back(pending, captures)
             failed_capture = self._resolve(pending, captures)
             if pending.size:
                 self._store(pending)
@@ -138,6 +146,23 @@ class LogBuffer:
                 run_id, 0
             ) + pending.count_for(run_id)
         self._problems.conflicts.extend(report.conflicts)
+
+    def _hold_back(
+        self, pending: Pending, captures: list[tuple[str, Future[Environment]]]
+    ) -> list[tuple[str, Future[Environment]]]:
+        """Put the captures not finished yet, and their runs' tags, back in the buffer
+        (ahead of anything newer); return the finished ones."""
+        done = [c for c in captures if c[1].done()]
+        held = [c for c in captures if c not in done]
+        if not held:
+            return captures
+        waiting = {run_id for run_id, _ in held}
+        kept = [t for t in pending.tags if t[0] in waiting]
+        pending.tags = [t for t in pending.tags if t[0] not in waiting]
+        with self._lock:
+            self._environments[:0] = held
+            self._pending = Pending(tags=kept).merged_with(self._pending)
+        return done
 
     @staticmethod
     def _resolve(
@@ -175,4 +200,4 @@ class LogBuffer:
         while True:
             self._wake.wait(self._interval)
             self._wake.clear()
-            self._write()
+            self._write(wait_for_environment=False)

@@ -168,8 +168,9 @@ class GannetClient:
     def set_terminated(
         self, run_id: str, status: RunStatus | str = RunStatus.FINISHED, end_time: int | None = None
     ) -> None:
-        """End a run: its buffered metrics are written first, then its status and end time."""
-        self.flush()
+        """End a run: its buffered metrics are written first, then its status and end time
+        (its environment, if still being captured, is stored when ready)."""
+        self.flush(wait_for_environment=False)
         self._tracking.update_run(run_id, status=status, end_time=end_time)
 
     def update_run(self, run_id: str, status: str | None = None, name: str | None = None) -> Run:
@@ -432,10 +433,15 @@ class GannetClient:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    def flush(self) -> None:
-        """Write every buffered metric point now (raises what a background write hit)."""
+    def flush(self, *, wait_for_environment: bool = True) -> None:
+        """Write every buffered metric point now (raises what a background write hit).
+
+        ``wait_for_environment=False`` leaves an environment still being captured, and its
+        run's tags, to be stored when the capture is done (by the writer thread, the next
+        flush, or exit).
+        """
         if self._buffer is not None:
-            self._buffer.flush()
+            self._buffer.flush(wait_for_environment=wait_for_environment)
 
     def close(self) -> None:
         try:

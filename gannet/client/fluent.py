@@ -217,7 +217,7 @@ def end_run(
         _active.remove(target)
     c = get_client()
     try:
-        c.flush()
+        c.flush(wait_for_environment=False)  # exit and every read still wait for it
     finally:
         if error is not None:
             c.log_batch(target.run_id, tags=_error_tags(error))

@@ -101,13 +101,24 @@ def test_start_run_does_not_wait_for_the_environment_and_the_run_still_records_i
     assert requirements.decode() == expected.packages
 
 
-def test_a_tag_set_after_start_run_wins_over_the_environment_as_before(sdk, monkeypatch):
+def test_end_run_does_not_wait_and_a_later_tag_still_wins_over_the_environment(
+    sdk, monkeypatch
+):
     release = _held_capture(monkeypatch)
     run = sdk.start_run()
+    sdk.log_metric("m", 2.0)
     sdk.set_tag("gannet.platform", "set by the script")
+    sdk.set_tag("mine", "x")
+    sdk.end_run()  # the capture is still held: the run ends, its tags wait behind it
+    client = sdk.get_client()
+    client.flush(wait_for_environment=False)
     release.set()
-    sdk.end_run()
-    assert sdk.get_run(run.info.run_id).data.tags["gannet.platform"] == "set by the script"
+    stored = sdk.get_run(run.info.run_id)  # reads wait for the environment
+    assert stored.info.status == "FINISHED"
+    assert stored.data.metrics == {"m": 2.0}
+    assert stored.data.tags["gannet.platform"] == "set by the script"
+    assert stored.data.tags["mine"] == "x"
+    assert "gannet.packages.digest" in stored.data.tags
 
 
 def test_a_script_that_exits_right_after_its_run_records_the_environment(
