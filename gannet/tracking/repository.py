@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from enum import Enum
 from typing import Any
 
 import sqlalchemy as sa
@@ -95,6 +97,21 @@ def run_info_rows(conn: Connection, run_ids: Sequence[str]) -> dict[str, RunInfo
     return result
 
 
+def insert_run(conn: Connection, values: Mapping[str, Any]) -> None:
+    """One new row of ``runs`` (every column given)."""
+    row = tuple(values[c.name] for c in runs.columns)
+    _run_hot(conn, "runs", [tuple(v.value if isinstance(v, Enum) else v for v in row)])
+
+
+_RUN_STAGE = sa.select(runs.c.lifecycle_stage).where(runs.c.run_id == sa.bindparam("run_id"))
+
+
+def run_stage(conn: Connection, run_id: str) -> str | None:
+    """The run's lifecycle stage, None when there is no such run (built once: every
+    write checks it)."""
+    return conn.execute(_RUN_STAGE, {"run_id": run_id}).scalar()
+
+
 def load_runs(conn: Connection, run_ids: Sequence[str]) -> list[Run]:
     """Whole runs (info, latest metrics, params, tags) in the order of ``run_ids``."""
     infos = run_info_rows(conn, run_ids)
@@ -154,10 +171,9 @@ def insert_params(conn: Connection, rows: Sequence[KeyValue]) -> dict[tuple[str,
     """
     if not rows:
         return {}
-    conn.execute(
-        _upsert(conn.dialect.name, "params"),
-        [{"run_id": r, "key": k, "value": v} for r, k, v in rows],
-    )
+    inserted = _run_hot(conn, "params", rows).rowcount
+    if inserted == len(rows):  # every row was new: the stored values are the given ones
+        return {(r, k): v for r, k, v in rows}
     stored: dict[tuple[str, str], str] = {}
     by_run: dict[str, list[str]] = {}
     for run_id, key, _ in rows:
@@ -183,10 +199,7 @@ def set_tags(conn: Connection, rows: Sequence[KeyValue]) -> None:
     latest = {(r, k): v for r, k, v in rows}
     if not latest:
         return
-    conn.execute(
-        _upsert(conn.dialect.name, "tags"),
-        [{"run_id": r, "key": k, "value": v} for (r, k), v in latest.items()],
-    )
+    _run_hot(conn, "tags", [(r, k, v) for (r, k), v in latest.items()])
 
 
 def insert_points(conn: Connection, points: Sequence[Point]) -> None:
@@ -208,53 +221,62 @@ def insert_points(conn: Connection, points: Sequence[Point]) -> None:
         best = latest.get((run_id, key))
         if best is None or step > best[4] or (step == best[4] and _later(point, best)):
             latest[(run_id, key)] = point
-    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    conn.exec_driver_sql(
-        "INSERT INTO metrics (run_id, key, value, is_nan, timestamp, step) "
-        f"VALUES ({', '.join([marker] * 6)})",
-        rows,
-    )
-    stmt = _latest_upsert(conn.dialect.name)
-    conn.execute(
-        stmt,
+    _run_hot(conn, "metrics", rows)
+    _run_hot(
+        conn,
+        "latest_metrics",
         [
-            {
-                "run_id": run_id,
-                "key": key,
-                "value": None if value != value else value,
-                "is_nan": value != value,
-                "timestamp": ts,
-                "step": step,
-            }
+            (run_id, key, None if value != value else value, value != value, ts, step)
             for run_id, key, value, ts, step in latest.values()
         ],
     )
 
 
-@functools.cache
-def _upsert(dialect_name: str, table: str) -> Any:
-    """The per-run upserts, built once per dialect (they run on every flush)."""
-    if table == "params":  # first value wins: params are immutable
-        return dialect.insert_for(dialect_name, params).on_conflict_do_nothing(
-            index_elements=["run_id", "key"]
-        )
-    if table == "tags":  # last value wins
-        stmt = dialect.insert_for(dialect_name, tags)
-        return stmt.on_conflict_do_update(
-            index_elements=["run_id", "key"], set_={"value": stmt.excluded.value}
-        )
-    stmt = dialect.insert_for(dialect_name, artifacts)  # logging a path again replaces it
+# The statements of every flush run as driver SQL over tuples: each is compiled once per
+# process and dialect (SQLAlchemy's compiled cache is per engine, so a new store would
+# compile them again) and its rows skip SQLAlchemy's per-row parameter handling.
+_HOT_SQL: dict[tuple[str, str], str] = {}
+
+
+def _run_hot(conn: Connection, name: str, rows: Sequence[tuple[Any, ...]]) -> Any:
+    """executemany of the hot statement ``name`` over ``rows`` (tuples in column order)."""
+    sql = _HOT_SQL.get((conn.dialect.name, name))
+    if sql is None:
+        sql = _HOT_SQL[conn.dialect.name, name] = _positional_sql(conn, _HOT[name](conn))
+    return conn.exec_driver_sql(sql, rows if isinstance(rows, list) else list(rows))
+
+
+def _positional_sql(conn: Connection, statement: Any) -> str:
+    """The driver's SQL of ``statement`` with positional markers, in the table's column
+    order (qmark for SQLite, format for psycopg)."""
+    compiled = statement.compile(dialect=conn.dialect)
+    columns = [c.name for c in statement.table.columns if c.name in compiled.binds]
+    if conn.dialect.paramstyle == "qmark":
+        assert list(compiled.positiontup) == columns, compiled.positiontup
+        return compiled.string
+    names = re.findall(r"%\((\w+)\)s", compiled.string)
+    assert names == columns, names
+    return re.sub(r"%\((\w+)\)s", "%s", compiled.string)
+
+
+def _metrics_insert(conn: Connection) -> Any:
+    return sa.insert(metrics).inline().values({c: sa.bindparam(c) for c in _POINT_COLUMNS})
+
+
+def _params_insert(conn: Connection) -> Any:  # first value wins: params are immutable
+    return dialect.insert(conn, params).on_conflict_do_nothing(index_elements=["run_id", "key"])
+
+
+def _tags_upsert(conn: Connection) -> Any:  # last value wins
+    stmt = dialect.insert(conn, tags)
     return stmt.on_conflict_do_update(
-        index_elements=["run_id", "path"],
-        set_={"digest": stmt.excluded.digest, "size": stmt.excluded.size},
+        index_elements=["run_id", "key"], set_={"value": stmt.excluded.value}
     )
 
 
-@functools.cache
-def _latest_upsert(dialect_name: str) -> Any:
-    """Move a stored latest value forward only when the new point is later (built once:
-    building and compiling it per flush showed up in profiles)."""
-    stmt = dialect.insert_for(dialect_name, latest_metrics)
+def _latest_upsert(conn: Connection) -> Any:
+    """Move a stored latest value forward only when the new point is later."""
+    stmt = dialect.insert(conn, latest_metrics)
     ex, cur = stmt.excluded, latest_metrics.c
     newer = sa.or_(
         ex.step > cur.step,
@@ -268,6 +290,26 @@ def _latest_upsert(dialect_name: str) -> Any:
         index_elements=["run_id", "key"],
         set_={c: getattr(ex, c) for c in ("value", "is_nan", "timestamp", "step")},
         where=newer,
+    )
+
+
+_POINT_COLUMNS = ("run_id", "key", "value", "is_nan", "timestamp", "step")
+_HOT = {
+    "runs": lambda conn: sa.insert(runs).inline(),
+    "metrics": _metrics_insert,
+    "params": _params_insert,
+    "tags": _tags_upsert,
+    "latest_metrics": _latest_upsert,
+}
+
+
+@functools.cache
+def _artifacts_upsert(dialect_name: str) -> Any:
+    """Logging a path again replaces it (built once per dialect)."""
+    stmt = dialect.insert_for(dialect_name, artifacts)
+    return stmt.on_conflict_do_update(
+        index_elements=["run_id", "path"],
+        set_={"digest": stmt.excluded.digest, "size": stmt.excluded.size},
     )
 
 
@@ -298,7 +340,7 @@ def index_artifacts(conn: Connection, run_id: str, files: Iterable[tuple[str, st
     rows = [{"run_id": run_id, "path": p, "digest": d, "size": s} for p, d, s in files]
     if not rows:
         return
-    conn.execute(_upsert(conn.dialect.name, "artifacts"), rows)
+    conn.execute(_artifacts_upsert(conn.dialect.name), rows)
 
 
 def artifact_rows(conn: Connection, run_id: str, prefix: str) -> list[tuple[str, str, int]]:

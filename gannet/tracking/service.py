@@ -218,7 +218,7 @@ class TrackingService:
             self._require_active_experiment(conn, str(experiment_id))
             if parent_run_id is not None:
                 self._require_active(conn, parent_run_id)
-            conn.execute(runs.insert().values(**values))
+            repository.insert_run(conn, values)
             repository.set_tags(conn, [(run_id, k, v) for k, v in tag_values.items()])
             repository.index_artifacts(conn, run_id, files)
         info = RunInfo(
@@ -275,7 +275,8 @@ class TrackingService:
                 result = conn.execute(runs.update().where(runs.c.run_id == run_id).values(**values))
             if result.rowcount == 0:
                 raise NotFound(f"no run with id {run_id!r}", "find run ids with `gannet runs list`")
-        return self.get_run(run_id)
+        else:
+            self.get_run(run_id)  # nothing to change, but an unknown run is still refused
 
     def set_run_lifecycle(self, run_id: str, stage: Lifecycle) -> None:
         self.get_run(run_id)
@@ -530,9 +531,7 @@ class TrackingService:
 
     @staticmethod
     def _require_active(conn: sa.Connection, run_id: str) -> None:
-        stage = conn.execute(
-            sa.select(runs.c.lifecycle_stage).where(runs.c.run_id == run_id)
-        ).scalar()
+        stage = repository.run_stage(conn, run_id)
         if stage is None:
             raise NotFound(f"no run with id {run_id!r}", "find run ids with `gannet runs list`")
         if stage != Lifecycle.ACTIVE:
