@@ -17,6 +17,8 @@ process (environment capture) is counted; its other fast sides are the median of
     bench/.venv/bin/python bench/tracking.py            # full workloads (MLflow per-call ~2 min)
     bench/.venv/bin/python bench/tracking.py --quick    # MLflow per-call on 2 runs only
     bench/.venv/bin/python bench/tracking.py --json     # machine-readable results on stdout
+    bench/.venv/bin/python bench/tracking.py --scale    # search at 1,000,000 runs, SQLite and
+                                                        # PostgreSQL (bench/tracking_scale.py)
 """
 
 from __future__ import annotations
@@ -39,6 +41,9 @@ import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import tracking_scale
 
 RUNS = 20
 PARAMS = 10
@@ -929,6 +934,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=SEARCH_REPEATS,
         help=f"timed search_runs calls, median reported (default {SEARCH_REPEATS})",
     )
+    parser.add_argument(
+        "--scale",
+        action="store_true",
+        help="only the search-at-scale workload (see bench/tracking_scale.py)",
+    )
+    parser.add_argument(
+        "--scale-runs", type=int, default=tracking_scale.SCALE_RUNS, help="runs for --scale"
+    )
+    parser.add_argument(
+        "--scale-repeats",
+        type=int,
+        default=tracking_scale.SCALE_REPEATS,
+        help="timed calls per query for --scale, median reported",
+    )
+    parser.add_argument(
+        "--backends", default="sqlite,postgresql", help="metadata backends for --scale"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument(
         "--mlflow-populate",
@@ -956,13 +978,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         "goals": GOALS,
         "workloads": {},
     }
-    for name in workloads:
-        if name in chosen:
-            results["workloads"][name] = workloads[name](args, report)
+    if args.scale:
+        results["workloads"]["scale"] = tracking_scale.scale(args, report)
+    else:
+        for name in workloads:
+            if name in chosen:
+                results["workloads"][name] = workloads[name](args, report)
     if args.json_out:
         args.json_out.write_text(to_json(results) + "\n")
     if args.json:
         print(to_json(results))
+    elif args.scale:
+        tracking_scale.show(results["workloads"]["scale"], report)
     else:
         show(results, report)
     return 0
