@@ -17,7 +17,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from gannet.store.metadata import dialect
+from gannet.tracking import query
 from gannet.tracking.environment import Environment
+from gannet.tracking.query import Comparison, OrderKey
 from gannet.tracking.tables import (
     artifacts,
     experiment_tags,
@@ -158,6 +160,72 @@ def attach_environments(
         )
     for run_id, _, files in rows:
         index_artifacts(conn, run_id, files)
+
+
+# -- search ---------------------------------------------------------------------------------
+
+# A filter on a metric, param or tag matching fewer rows than this is read first on SQLite
+# (see ``search_statement``).
+FEW_MATCHES = 10_000
+
+
+def search_statement(
+    conn: Connection,
+    experiment_ids: Sequence[str],
+    comparisons: Sequence[Comparison],
+    order: Sequence[OrderKey],
+    lifecycle: str,
+    limit: int,
+    offset: int,
+    *,
+    valued: bool = False,
+) -> sa.Select[Any]:
+    """The SELECT of run ids that ``search_runs`` runs, shaped for this database
+    (``valued``: see ``query.search_statement``).
+
+    A search walks the runs in the order of an index and probes each filter. When a
+    filter matches few rows that walk could be long, so its runs should be read first and
+    sorted. PostgreSQL's planner weighs that with its statistics; SQLite's, without
+    statistics, cannot, so on SQLite each filter's matches are counted (up to
+    ``FEW_MATCHES``, on the ``(key, value)`` index) and the rarest one under that drives.
+    """
+    driver = None
+    if conn.dialect.name == "sqlite":
+        fewest = FEW_MATCHES
+        sorted_keys = query.sorted_keys_of(order)
+        for comparison in comparisons:
+            if query.can_drive(comparison, sorted_keys):
+                found = conn.execute(query.matching_rows(comparison, FEW_MATCHES)).scalar_one()
+                if found < fewest:
+                    driver, fewest = comparison, found
+    return query.search_statement(
+        experiment_ids, comparisons, order, lifecycle, limit, offset, driver=driver,
+        valued=valued,
+    )
+
+
+def search_run_ids(
+    conn: Connection,
+    experiment_ids: Sequence[str],
+    comparisons: Sequence[Comparison],
+    order: Sequence[OrderKey],
+    lifecycle: str,
+    limit: int,
+    offset: int,
+) -> list[str]:
+    """The run ids of one page of a search.
+
+    Sorted on a metric, param or tag that is not filtered, the page is first looked for
+    among the runs that have a value for it (which its index gives in order); only when
+    that is not a whole page (it reaches the runs missing the key, which sort last) does
+    the search sort every run.
+    """
+    args = (experiment_ids, comparisons, order, lifecycle, limit, offset)
+    if query.sorts_on_unfiltered_key(order, comparisons):
+        head = list(conn.execute(search_statement(conn, *args, valued=True)).scalars())
+        if len(head) == limit:
+            return head
+    return list(conn.execute(search_statement(conn, *args)).scalars())
 
 
 # -- params, tags, metrics ----------------------------------------------------------------

@@ -426,11 +426,10 @@ class TrackingService:
             sorted(ids), filter_string or "", list(order_by or ()), str(view)
         )
         offset = decode_token(page_token, fingerprint)
-        stmt = query.search_statement(
-            ids, comparisons, order, str(view), limit=int(max_results) + 1, offset=offset
-        )
         with self.metadata.read() as conn:
-            run_ids = list(conn.execute(stmt).scalars())
+            run_ids = repository.search_run_ids(
+                conn, ids, comparisons, order, str(view), int(max_results) + 1, offset
+            )
             more = len(run_ids) > max_results
             found = repository.load_runs(conn, run_ids[:max_results])
         token = encode_token(offset + max_results, fingerprint) if more else None

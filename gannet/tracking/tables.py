@@ -10,6 +10,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 from gannet.store.metadata.schema import METADATA, AutoId
@@ -59,8 +60,11 @@ runs = Table(
     Column("git_commit", String(64)),
     Column("lifecycle_stage", String(16), nullable=False),
     Column("artifact_uri", String(1000), nullable=False),
-    Index("ix_runs_experiment_id_lifecycle_stage_start_time",
-          "experiment_id", "lifecycle_stage", "start_time"),
+    # the default order of every runs list (newest first), for any filter: read backwards
+    Index("ix_runs_experiment_id_lifecycle_stage_start_time_run_id",
+          "experiment_id", "lifecycle_stage", "start_time", "run_id"),
+    Index("ix_runs_experiment_id_lifecycle_stage_name",
+          "experiment_id", "lifecycle_stage", "name"),
     Index("ix_runs_parent_run_id", "parent_run_id"),
 )
 
@@ -74,12 +78,20 @@ def _run_fk() -> Column:
     )
 
 
+# Values up to this many bytes are in the (key, value, run_id) indexes on PostgreSQL, whose
+# B-tree entries are limited to ~2.7 kB (a longer param or tag could not be stored at all).
+INDEXED_VALUE_BYTES = 2000
+_SHORT_VALUE = text(f"octet_length(value) <= {INDEXED_VALUE_BYTES}")
+
+# Indexed by (key, value, run_id) too: the runs whose param (tag) matches, for a search.
 params = Table(
     "params",
     METADATA,
     _run_fk(),
     Column("key", String(250), primary_key=True),
     Column("value", Text, nullable=False),
+    Index("ix_params_key_value_run_id", "key", "value", "run_id",
+          postgresql_where=_SHORT_VALUE),
 )
 
 tags = Table(
@@ -88,6 +100,7 @@ tags = Table(
     _run_fk(),
     Column("key", String(250), primary_key=True),
     Column("value", Text, nullable=False),
+    Index("ix_tags_key_value_run_id", "key", "value", "run_id", postgresql_where=_SHORT_VALUE),
 )
 
 # Every logged point. NaN is kept as is_nan=True with value NULL (SQLite has no NaN).
