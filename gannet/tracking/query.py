@@ -88,6 +88,8 @@ class case_sensitive_like(FunctionElement[bool]):
     name = "case_sensitive_like"
     type = sa.Boolean()
     inherit_cache = True
+    # a condition in itself: without this SQLite gets "(x GLOB ?) = 1", which no index serves
+    _is_implicitly_boolean = True
 
 
 @compiles(case_sensitive_like)
@@ -111,6 +113,7 @@ class indexed_value(FunctionElement[bool]):
     name = "indexed_value"
     type = sa.Boolean()
     inherit_cache = True
+    _is_implicitly_boolean = True
 
 
 @compiles(indexed_value)
