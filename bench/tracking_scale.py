@@ -232,6 +232,7 @@ def plan_of(tracking: Any, spec: dict[str, Any]) -> str:
 
     offset = 100 * (spec.get("page", 1) - 1)
     with tracking.metadata.read() as conn:
+        repository.plan_searches(conn)
         comparisons = query.parse_filter(spec.get("filter"))
         order = query.parse_order_by(spec.get("order"))
         statement = repository.search_statement(

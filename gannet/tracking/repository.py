@@ -204,6 +204,18 @@ def search_statement(
     )
 
 
+def plan_searches(conn: Connection) -> None:
+    """Planner settings for the searches of this transaction (PostgreSQL): the best plan
+    depends on the values (how many runs a filter matches), so each search is planned with
+    them, never with the generic plan of a prepared statement; and a page is a short index
+    walk, which parallel workers only slow down."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(
+            "SET LOCAL plan_cache_mode = force_custom_plan; "
+            "SET LOCAL max_parallel_workers_per_gather = 0"
+        )
+
+
 def search_run_ids(
     conn: Connection,
     experiment_ids: Sequence[str],
@@ -221,6 +233,7 @@ def search_run_ids(
     the search sort every run.
     """
     args = (experiment_ids, comparisons, order, lifecycle, limit, offset)
+    plan_searches(conn)
     if query.sorts_on_unfiltered_key(order, comparisons):
         head = list(conn.execute(search_statement(conn, *args, valued=True)).scalars())
         if len(head) == limit:

@@ -463,6 +463,7 @@ def plan_of(store: MetadataStore, text: str | None, order: Sequence[str] | None 
             experiments: Sequence[str] = ("1",), lifecycle: str = "active") -> str:
     """The plan of the statement ``search_runs`` issues (shaped by the repository)."""
     with store.read() as conn:
+        repository.plan_searches(conn)
         statement = repository.search_statement(
             conn, list(experiments), parse_filter(text), parse_order_by(order), lifecycle,
             101, 0,
