@@ -63,8 +63,10 @@ runs = Table(
     # the default order of every runs list (newest first), for any filter: read backwards
     Index("ix_runs_experiment_id_lifecycle_stage_start_time_run_id",
           "experiment_id", "lifecycle_stage", "start_time", "run_id"),
+    # run_name = / LIKE 'prefix%' (pattern ops: PostgreSQL uses a B-tree for LIKE only so)
     Index("ix_runs_experiment_id_lifecycle_stage_name",
-          "experiment_id", "lifecycle_stage", "name"),
+          "experiment_id", "lifecycle_stage", "name",
+          postgresql_ops={"name": "varchar_pattern_ops"}),
     Index("ix_runs_parent_run_id", "parent_run_id"),
 )
 

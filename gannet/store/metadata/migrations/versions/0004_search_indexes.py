@@ -33,6 +33,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_runs_experiment_id_lifecycle_stage_name",
         "runs", ["experiment_id", "lifecycle_stage", "name"],
+        postgresql_ops={"name": "varchar_pattern_ops"},  # LIKE 'prefix%' in any collation
     )
     for table in ("params", "tags"):
         op.create_index(
