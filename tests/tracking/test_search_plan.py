@@ -471,10 +471,19 @@ def plan_of(store: MetadataStore, text: str | None, order: Sequence[str] | None 
         return query_plan(conn, statement)
 
 
-def assert_no_full_scan(store: MetadataStore, plan: str) -> None:
+TABLE_SCAN = re.compile(
+    r"^SCAN (runs|params|tags|latest_metrics|metrics|(metric|param|tag)_\d+)\b", re.M
+)
+
+
+def assert_no_full_scan(store: MetadataStore, plan: str, *, sorts_few: bool = False) -> None:
+    """No table is read whole; and, unless the plan sorts a few rows it found first (the
+    runs a rare filter matches, the merged heads of several index walks), nothing is
+    sorted either."""
     if store.is_sqlite:
-        assert not re.search(r"^SCAN ", plan, re.MULTILINE), plan
-        assert "TEMP B-TREE FOR ORDER BY" not in plan, plan  # no sort of every run
+        assert not TABLE_SCAN.search(plan), plan
+        if not sorts_few:
+            assert "TEMP B-TREE FOR ORDER BY" not in plan, plan
     else:
         assert "Seq Scan" not in plan, plan
 
@@ -520,10 +529,17 @@ RUNS_BY_TIME = "ix_runs_experiment_id_lifecycle_stage_start_time_run_id"
 def test_100k_runs_newest_first_pages_walk_the_runs_index(
     big_store, text, order, experiments, lifecycle
 ):
+    """On SQLite always; PostgreSQL weighs its statistics and may read two indexes and
+    sort the few runs they share instead (for a filter on two keys), never a table."""
     store, _ = big_store
     plan = plan_of(store, text, order, experiments=experiments, lifecycle=lifecycle)
-    assert RUNS_BY_TIME in plan, plan
-    assert_no_full_scan(store, plan)
+    merged = len(experiments) > 1 or lifecycle == "all"
+    if store.is_sqlite or text is None or " AND " not in text:
+        assert RUNS_BY_TIME in plan, plan
+        assert_no_full_scan(store, plan, sorts_few=merged)
+    else:
+        assert "Index" in plan, plan
+        assert_no_full_scan(store, plan, sorts_few=True)
 
 
 @pytest.mark.slow
@@ -536,7 +552,7 @@ def test_100k_runs_a_rare_param_value_is_read_from_its_index(big_store):
     try:
         plan = plan_of(store, "params.p = 'rare'")
         assert "ix_params_key_value_run_id" in plan, plan
-        assert_no_full_scan(store, plan)
+        assert_no_full_scan(store, plan, sorts_few=True)
         with store.read() as conn:
             found = repository.search_run_ids(
                 conn, ["1", "2"], parse_filter("params.p = 'rare'"), [], "active", 10, 0
