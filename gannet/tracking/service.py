@@ -399,8 +399,16 @@ class TrackingService:
             run_id,
             key if key in _valid_keys else validation.check_key(key, "metric"),
             value if type(value) is float else validation.check_metric_value(key, value),
-            time.time_ns() // 1_000_000 if timestamp is None else int(timestamp),
-            0 if step is None else validation.check_step(step),
+            timestamp
+            if type(timestamp) is int
+            else time.time_ns() // 1_000_000
+            if timestamp is None
+            else int(timestamp),
+            step
+            if type(step) is int and -(2**63) <= step < 2**63
+            else 0
+            if step is None
+            else validation.check_step(step),
         )
 
     # -- search ------------------------------------------------------------------------------
