@@ -127,6 +127,21 @@ def _compile_indexed_value_sqlite(element: indexed_value, compiler: Any, **kw: A
     return "1"
 
 
+class long_value(FunctionElement[bool]):
+    """The negation of ``indexed_value`` (PostgreSQL only): what the long-value index holds."""
+
+    name = "long_value"
+    type = sa.Boolean()
+    inherit_cache = True
+    _is_implicitly_boolean = True
+
+
+@compiles(long_value)
+def _compile_long_value(element: long_value, compiler: Any, **kw: Any) -> str:
+    (column,) = element.clauses
+    return f"(octet_length({compiler.process(column, **kw)}) > {INDEXED_VALUE_BYTES})"
+
+
 def _equals_short_text(op: str, value: Any) -> bool:
     """An ``=`` or ``IN`` whose every text is indexable: a row equal to one is short too."""
     texts = [value] if op == "=" else list(value) if op == "IN" else []
@@ -202,14 +217,16 @@ def _number(column: Any, value: float) -> Any:
 
 def _condition(
     comparison: Comparison, joins: _Joins, sorted_keys: set[tuple[str, str]],
-    driver: Comparison | None,
+    driver: Comparison | None, split_long: bool,
 ) -> ColumnElement[bool]:
     """The WHERE term for one comparison (joining what it needs).
 
     A key the search also sorts on is compared on its joined row. Any other key is a
     subquery on its own table: ``EXISTS`` (probed per run, while the runs are read in the
     order of an index), or, for the ``driver``, ``run_id IN (...)`` (its few matching runs,
-    read from the ``(key, value, run_id)`` index first).
+    read from the ``(key, value, run_id)`` index first). With ``split_long`` (PostgreSQL,
+    whose value index holds short values only) a param or tag LIKE that drives is
+    ``run_id IN`` its short and its long matches, each read from its own index.
     """
     entity, key, op, value = (comparison.entity, comparison.key, comparison.op,
                               comparison.value)
@@ -226,6 +243,14 @@ def _condition(
         match.append(_compare(row.c.value, op, value))
     if entity != "metric" and _equals_short_text(op, value):
         match.append(indexed_value(row.c.value))
+    if comparison == driver and split_long and entity != "metric" and op == "LIKE":
+        longer = _TABLES[entity].alias(f"{row.name}_long")
+        return runs.c.run_id.in_(sa.union_all(
+            sa.select(row.c.run_id).where(*match, indexed_value(row.c.value)),
+            sa.select(longer.c.run_id).where(
+                longer.c.key == key, _compare(longer.c.value, op, value),
+                long_value(longer.c.value)),
+        ))
     if comparison == driver:
         return runs.c.run_id.in_(sa.select(row.c.run_id).where(*match))
     exists = sa.exists().where(row.c.run_id == runs.c.run_id, *match)
@@ -259,12 +284,11 @@ def matching_rows(comparison: Comparison, cap: int) -> sa.Select[Any]:
     """How many rows of its table match ``comparison`` (a metric, param or tag), counting
     no further than ``cap``: an index range scan of ``(key, value)`` when it has a range."""
     table = _TABLES[comparison.entity]
-    rows = (
-        sa.select(sa.literal(1))
-        .where(table.c.key == comparison.key,
-               _compare(table.c.value, comparison.op, comparison.value))
-        .limit(cap)
-    )
+    match = [table.c.key == comparison.key,
+             _compare(table.c.value, comparison.op, comparison.value)]
+    if comparison.entity != "metric":  # PostgreSQL's index: short values (nearly all)
+        match.append(indexed_value(table.c.value))
+    rows = sa.select(sa.literal(1)).where(*match).limit(cap)
     return sa.select(sa.func.count()).select_from(rows.subquery())
 
 
@@ -328,6 +352,7 @@ def search_statement(
     *,
     driver: Comparison | None = None,
     valued: bool = False,
+    split_long: bool = False,
 ) -> sa.Select[Any]:
     """SELECT runs.run_id of the runs in ``experiment_ids`` that match, sorted and paged.
 
@@ -336,7 +361,8 @@ def search_statement(
     few rows (see ``matching_rows``): its runs are read first instead of walking the runs
     in order and probing each. ``valued`` keeps only the runs that have a value (not
     missing, not NaN) for the first order key: the head of the full order, which an index
-    of that key can give in order (see ``sorts_on_unfiltered_key``).
+    of that key can give in order (see ``sorts_on_unfiltered_key``). ``split_long``: see
+    ``_condition`` (PostgreSQL).
     """
     for name, number in (("limit", limit), ("offset", offset)):
         if not isinstance(number, int) or isinstance(number, bool) or number < 0:
@@ -344,7 +370,7 @@ def search_statement(
                                   f"pass e.g. {name}=100")
     joins = _Joins()
     sorted_keys = sorted_keys_of(order)
-    where = [_condition(c, joins, sorted_keys, driver) for c in comparisons]
+    where = [_condition(c, joins, sorted_keys, driver, split_long) for c in comparisons]
     if valued and sorts_on_unfiltered_key(order, comparisons):
         first = order[0]
         where.append(joins.get(first.entity, first.key, required=True).c.value.is_not(None))

@@ -185,22 +185,26 @@ def search_statement(
 
     A search walks the runs in the order of an index and probes each filter. When a
     filter matches few rows that walk could be long, so its runs should be read first and
-    sorted. PostgreSQL's planner weighs that with its statistics; SQLite's, without
-    statistics, cannot, so on SQLite each filter's matches are counted (up to
-    ``FEW_MATCHES``, on the ``(key, value)`` index) and the rarest one under that drives.
+    sorted. PostgreSQL's planner weighs that with its statistics, except for a param or
+    tag LIKE (its index holds short values only, so the query must read short and long
+    values apart, which the planner cannot also walk); SQLite's planner cannot weigh it
+    at all. So those filters' matches are counted (up to ``FEW_MATCHES``, on the
+    ``(key, value)`` index) and the rarest one under that drives.
     """
+    postgresql = conn.dialect.name == "postgresql"
     driver = None
-    if conn.dialect.name == "sqlite":
-        fewest = FEW_MATCHES
-        sorted_keys = query.sorted_keys_of(order)
-        for comparison in comparisons:
-            if query.can_drive(comparison, sorted_keys):
-                found = conn.execute(query.matching_rows(comparison, FEW_MATCHES)).scalar_one()
-                if found < fewest:
-                    driver, fewest = comparison, found
+    fewest = FEW_MATCHES
+    sorted_keys = query.sorted_keys_of(order)
+    for comparison in comparisons:
+        if postgresql and not (comparison.op == "LIKE" and comparison.entity != "metric"):
+            continue
+        if query.can_drive(comparison, sorted_keys):
+            found = conn.execute(query.matching_rows(comparison, FEW_MATCHES)).scalar_one()
+            if found < fewest:
+                driver, fewest = comparison, found
     return query.search_statement(
         experiment_ids, comparisons, order, lifecycle, limit, offset, driver=driver,
-        valued=valued,
+        valued=valued, split_long=postgresql,
     )
 
 

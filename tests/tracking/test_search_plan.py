@@ -256,6 +256,24 @@ def test_user_text_is_bound_never_pasted(small):
     assert len(search(small)) == 5
 
 
+def test_long_values_are_found_like_short_ones(small):
+    """PostgreSQL indexes values of up to 2,000 bytes by (key, value) and longer ones
+    apart; a search finds both, and a long param or tag can be stored at all."""
+    long_text = "é" * 1500 + "-end"  # 3,004 bytes
+    with small.write() as conn:
+        conn.execute(t.params.insert(), [dict(run_id="r6", key="opt", value=long_text)])
+        conn.execute(t.tags.insert(), [dict(run_id="r3", key="team", value="V" + long_text)])
+    assert_matches(small, {
+        f"params.opt = '{long_text}'": {"r6"},
+        "params.opt LIKE 'éé%'": {"r6"},
+        "params.opt LIKE '%-end'": {"r6"},
+        "params.opt LIKE 'a%'": {"r1", "r4"},
+        "tags.team LIKE 'V%'": {"r1", "r3"},
+        "tags.team LIKE 'Vé%'": {"r3"},
+        "tags.team = 'Vision'": {"r1"},
+    })
+
+
 def test_cached_statements_keep_each_pattern(small):
     """One compiled LIKE statement is reused by SQLAlchemy's cache with new patterns."""
     for _ in range(2):

@@ -3,7 +3,8 @@
 Runs by (experiment_id, lifecycle_stage, start_time, run_id) (the newest-first page, read
 backwards, with its tie-breaker) replaces the index without run_id; runs by name; params
 and tags by (key, value, run_id) (on PostgreSQL only values up to 2,000 bytes: a B-tree
-entry holds ~2.7 kB at most, and a param or tag may be 6,000 or 8,000 characters).
+entry holds ~2.7 kB at most, and a param or tag may be 6,000 or 8,000 characters; the
+longer ones by (key, run_id) in an index of their own).
 
 On SQLite it also writes planner statistics (``sqlite_stat1``) describing a large store:
 Gannet never runs ANALYZE, and without statistics SQLite assumes that an experiment holds
@@ -34,11 +35,18 @@ def upgrade() -> None:
         "ix_runs_experiment_id_lifecycle_stage_name",
         "runs", ["experiment_id", "lifecycle_stage", "name"],
         postgresql_ops={"name": "varchar_pattern_ops"},  # LIKE 'prefix%' in any collation
+        postgresql_include=["start_time", "run_id"],  # sorted without reading the rows
     )
     for table in ("params", "tags"):
         op.create_index(
             f"ix_{table}_key_value_run_id", table, ["key", "value", "run_id"],
             postgresql_where=sa.text("octet_length(value) <= 2000"),
+            postgresql_ops={"value": "text_pattern_ops"},  # LIKE 'prefix%' in any collation
+        )
+        op.create_index(  # the rare longer values (none on SQLite, which needs no split)
+            f"ix_{table}_key_run_id_long_values", table, ["key", "run_id"],
+            postgresql_where=sa.text("octet_length(value) > 2000"),
+            sqlite_where=sa.text("0"),
         )
     if op.get_bind().dialect.name == "sqlite":
         write_sqlite_statistics(op.get_bind())
