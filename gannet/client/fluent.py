@@ -41,6 +41,7 @@ class ActiveRun:
     def __init__(self, run: Run, capture: Future[environment.Environment] | None = None) -> None:
         self._run = run
         self._capture = capture  # the environment, when it was still being captured
+        self.run_id: str = run.info.run_id  # a plain attribute: read on every log_metric
 
     @property
     def info(self):  # noqa: ANN201 - RunInfo
@@ -51,10 +52,6 @@ class ActiveRun:
                 info = dataclasses.replace(self._run.info, git_commit=git.commit)
                 self._run = dataclasses.replace(self._run, info=info)
         return self._run.info
-
-    @property
-    def run_id(self) -> str:
-        return self._run.info.run_id
 
     @property
     def data(self):  # noqa: ANN201 - RunData, fresh from the store
@@ -242,7 +239,8 @@ def get_run(run_id: str) -> Run:
 def log_metric(
     key: str, value: float, step: int | None = None, timestamp: int | None = None
 ) -> None:
-    (_client or get_client()).log_metric(_current_run_id(), key, value, timestamp, step)
+    run_id = _active[-1].run_id if _active else start_run().run_id  # _current_run_id, inlined
+    (_client or get_client()).log_metric(run_id, key, value, timestamp, step)
 
 
 def log_metrics(metrics: Mapping[str, float], step: int | None = None) -> None:
