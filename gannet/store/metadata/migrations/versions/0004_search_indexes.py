@@ -80,9 +80,9 @@ SQLITE_STATISTICS = (
 def write_sqlite_statistics(conn: sa.Connection) -> None:
     """Add the statistics of ``SQLITE_STATISTICS`` for indexes that have none (a store
     someone ANALYZEd keeps its own), and make the planner read them."""
-    conn.exec_driver_sql("ANALYZE sqlite_schema")  # creates sqlite_stat1 if missing
+    conn.exec_driver_sql("ANALYZE sqlite_master")  # creates sqlite_stat1 if missing
     known = {row[0] for row in conn.exec_driver_sql("SELECT idx FROM sqlite_stat1")}
     missing = [row for row in SQLITE_STATISTICS if row[1] not in known]
     if missing:
         conn.exec_driver_sql("INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES (?, ?, ?)", missing)
-    conn.exec_driver_sql("ANALYZE sqlite_schema")  # reload them
+    conn.exec_driver_sql("ANALYZE sqlite_master")  # reload them
