@@ -293,11 +293,15 @@ def matching_rows(comparison: Comparison, cap: int) -> sa.Select[Any]:
 
 
 def can_drive(comparison: Comparison, sorted_keys: set[tuple[str, str]]) -> bool:
-    """Whether the rows matching ``comparison`` could be read first (see ``matching_rows``)."""
+    """Whether the rows matching ``comparison`` could be read first: a metric, param or
+    tag filter that is a range of its ``(key, value)`` index (=, IN, <, >, LIKE 'prefix...');
+    counting or reading the matches of anything else would read every row of the key."""
+    op, value = comparison.op, comparison.value
     return (
         comparison.entity != "attribute"
         and (comparison.entity, comparison.key) not in sorted_keys
-        and comparison.op not in ("IS NULL", "IS NOT NULL", "!=", "NOT IN")
+        and (op in ("=", "IN", "<", "<=", ">", ">=")
+             or (op == "LIKE" and isinstance(value, str) and not value.startswith(("%", "_"))))
     )
 
 
