@@ -5,6 +5,14 @@ Bounded: when ``capacity`` entries are waiting, the producer itself flushes befo
 on, so a loop that logs faster than the store writes slows down instead of growing
 memory. A failed write keeps its entries for the next attempt and the error is raised by
 the next synchronous ``flush`` (end_run, exit), so nothing is dropped silently.
+
+A run started before the process's environment capture finished (it runs in a background
+thread) gets its environment here: ``add_environment`` queues the capture's future, and
+the write that takes it waits for the capture, then stores the environment first, in
+the same transaction as the entries logged since the run started. ``flush`` therefore
+waits for a capture in flight (reads, exit); ``flush(wait_for_environment=False)`` (ending
+a run) and the writer thread write everything else and keep, behind the capture, only
+the tags of its run, so a tag set after ``start_run`` still lands after the environment's.
 """
 
 from __future__ import annotations
@@ -12,9 +20,11 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from gannet.core.errors import Conflict, InvalidState
+from gannet.tracking.environment import Environment
 from gannet.tracking.types import Pending, Point, WriteReport
 
 Sink = Callable[[Pending], WriteReport]
@@ -35,7 +45,8 @@ class LogBuffer:
         self._interval = interval
         self._batch = min(batch, self._capacity)
         self._pending = Pending()
-        self._lock = threading.Lock()  # guards _pending
+        self._environments: list[tuple[str, Future[Environment]]] = []  # captures in flight
+        self._lock = threading.Lock()  # guards _pending and _environments
         self._writing = threading.Lock()  # one write at a time keeps each run's order
         self._wake = threading.Event()
         self._started = False
@@ -64,6 +75,13 @@ class LogBuffer:
             waiting = self._pending.size
         self._after_add(waiting)
 
+    def add_environment(self, run_id: str, capture: Future[Environment]) -> None:
+        """Store the run's environment when ``capture`` has it (before what is logged next)."""
+        with self._lock:
+            self._environments.append((run_id, capture))
+            waiting = self._pending.size + len(self._environments)
+        self._after_add(waiting)
+
     def _after_add(self, waiting: int) -> None:
         if not self._started:
             self._start()
@@ -72,9 +90,13 @@ class LogBuffer:
             if waiting >= self._capacity:
                 self.flush()  # back-pressure: the producer waits for the store
 
-    def flush(self) -> None:
-        """Write everything buffered now; raise what went wrong since the last flush."""
-        self._write()
+    def flush(self, *, wait_for_environment: bool = True) -> None:
+        """Write everything buffered now; raise what went wrong since the last flush.
+
+        With ``wait_for_environment=False`` environments still being captured (and their
+        runs' tags) stay buffered: the writer thread or the next flush stores them.
+        """
+        self._write(wait_for_environment)
         if self._error is not None:
             error, self._error = self._error, None
             raise error
@@ -94,27 +116,67 @@ class LogBuffer:
 
     @property
     def pending(self) -> int:
-        return self._pending.size
+        return self._pending.size + len(self._environments)
 
-    def _write(self) -> None:
+    def _write(self, wait_for_environment: bool = True) -> None:
         with self._writing:
             with self._lock:
                 pending, self._pending = self._pending, Pending()
-            if not pending.size:
-                return
+                captures, self._environments = self._environments, []
+            if not wait_for_environment:
+                captures = self._hold_back(pending, captures)
+            failed_capture = self._resolve(pending, captures)
+            if pending.size:
+                self._store(pending)
+            if failed_capture is not None:
+                self._error = failed_capture
+
+    def _store(self, pending: Pending) -> None:
+        try:
+            report = self._sink(pending)
+        except Exception as exc:  # keep the entries for the next attempt
+            with self._lock:
+                self._pending = pending.merged_with(self._pending)
+            self._error = exc
+            return
+        self._error = None
+        for run_id in report.refused_runs:
+            self._problems.refused[run_id] = self._problems.refused.get(
+                run_id, 0
+            ) + pending.count_for(run_id)
+        self._problems.conflicts.extend(report.conflicts)
+
+    def _hold_back(
+        self, pending: Pending, captures: list[tuple[str, Future[Environment]]]
+    ) -> list[tuple[str, Future[Environment]]]:
+        """Put the captures not finished yet, and their runs' tags, back in the buffer
+        (ahead of anything newer); return the finished ones."""
+        done = [c for c in captures if c[1].done()]
+        held = [c for c in captures if c not in done]
+        if not held:
+            return captures
+        waiting = {run_id for run_id, _ in held}
+        kept = [t for t in pending.tags if t[0] in waiting]
+        pending.tags = [t for t in pending.tags if t[0] not in waiting]
+        with self._lock:
+            self._environments[:0] = held
+            self._pending = Pending(tags=kept).merged_with(self._pending)
+        return done
+
+    @staticmethod
+    def _resolve(
+        pending: Pending, captures: list[tuple[str, Future[Environment]]]
+    ) -> Exception | None:
+        """Wait for the environments being captured and add them to ``pending``; a capture
+        that failed is returned, to be raised by the next ``flush`` (its run keeps no
+        environment)."""
+        failed = None
+        for run_id, capture in captures:
             try:
-                report = self._sink(pending)
-            except Exception as exc:  # keep the entries for the next attempt
-                with self._lock:
-                    self._pending = pending.merged_with(self._pending)
-                self._error = exc
-                return
-            self._error = None
-            for run_id in report.refused_runs:
-                self._problems.refused[run_id] = self._problems.refused.get(
-                    run_id, 0
-                ) + pending.count_for(run_id)
-            self._problems.conflicts.extend(report.conflicts)
+                pending.environments.append((run_id, capture.result()))
+            except Exception as exc:
+                failed = exc
+        return failed
 
     def _start(self) -> None:
         """Start the writer thread (again in a forked child, whose copy of us has none)."""
@@ -129,6 +191,7 @@ class LogBuffer:
         """In a forked child: the parent writes what was pending; the child starts afresh."""
         self._started = False
         self._pending = Pending()
+        self._environments = []
         self._lock = threading.Lock()
         self._writing = threading.Lock()
 
@@ -136,4 +199,4 @@ class LogBuffer:
         while True:
             self._wake.wait(self._interval)
             self._wake.clear()
-            self._write()
+            self._write(wait_for_environment=False)

@@ -53,10 +53,15 @@ class GannetClient(TrackingMethods, RegistryMethods):
             )
         return self._buffer
 
-    def flush(self) -> None:
-        """Write every buffered metric point now (raises what a background write hit)."""
+    def flush(self, *, wait_for_environment: bool = True) -> None:
+        """Write every buffered metric point now (raises what a background write hit).
+
+        ``wait_for_environment=False`` leaves an environment still being captured, and its
+        run's tags, to be stored when the capture is done (by the writer thread, the next
+        flush, or exit).
+        """
         if self._buffer is not None:
-            self._buffer.flush()
+            self._buffer.flush(wait_for_environment=wait_for_environment)
 
     def close(self) -> None:
         try:

@@ -9,11 +9,13 @@ buffered metrics are written first in every case.
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import os
 import sys
 import threading
 import traceback
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -38,16 +40,20 @@ _uncaught: BaseException | None = None
 class ActiveRun:
     """The run being logged to; a context manager that ends it with the right status."""
 
-    def __init__(self, run: Run) -> None:
+    def __init__(self, run: Run, capture: Future[environment.Environment] | None = None) -> None:
         self._run = run
+        self._capture = capture  # the environment, when it was still being captured
+        self.run_id: str = run.info.run_id  # a plain attribute: read on every log_metric
 
     @property
     def info(self):  # noqa: ANN201 - RunInfo
+        if self._capture is not None:  # the git commit the environment gives the run
+            capture, self._capture = self._capture, None
+            git = None if capture.exception() else capture.result().git
+            if git is not None:
+                info = dataclasses.replace(self._run.info, git_commit=git.commit)
+                self._run = dataclasses.replace(self._run, info=info)
         return self._run.info
-
-    @property
-    def run_id(self) -> str:
-        return self._run.info.run_id
 
     @property
     def data(self):  # noqa: ANN201 - RunData, fresh from the store
@@ -150,11 +156,11 @@ def start_run(
             run = c.update_run(run_id, status=RunStatus.RUNNING)
         else:
             capture = c.settings.capture_environment if log_environment is None else log_environment
-            env = environment.capture(environment.source_of_main()[1]) if capture else None
+            env = environment.capture_soon(environment.source_of_main()[1]) if capture else None
             run = _new_run(
                 c, experiment_id, run_name, tags, description, parent_run_id, nested, env
             )
-        active = ActiveRun(run)
+        active = ActiveRun(run, env if run.info.git_commit is None else None)
         _active.append(active)
         _install_exit_hooks()
     return active
@@ -168,7 +174,7 @@ def _new_run(
     description: str | None,
     parent_run_id: str | None,
     nested: bool,
-    env: environment.Environment | None,
+    env: Future[environment.Environment] | None,
 ) -> Run:
     experiment_id = experiment_id or _experiment_id or _experiment_from_settings(c)
     parent = parent_run_id or (_active[-1].run_id if nested and _active else None)
@@ -217,7 +223,7 @@ def end_run(
         _active.remove(target)
     c = get_client()
     try:
-        c.flush()
+        c.flush(wait_for_environment=False)  # exit and every read still wait for it
     finally:
         if error is not None:
             c.log_batch(target.run_id, tags=_error_tags(error))
@@ -242,7 +248,8 @@ def get_run(run_id: str) -> Run:
 def log_metric(
     key: str, value: float, step: int | None = None, timestamp: int | None = None
 ) -> None:
-    (_client or get_client()).log_metric(_current_run_id(), key, value, timestamp, step)
+    run_id = _active[-1].run_id if _active else start_run().run_id  # _current_run_id, inlined
+    (_client or get_client()).log_metric(run_id, key, value, timestamp, step)
 
 
 def log_metrics(metrics: Mapping[str, float], step: int | None = None) -> None:

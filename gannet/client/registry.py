@@ -32,7 +32,7 @@ class RegistryMethods:
 
     services: Services
 
-    def flush(self) -> None:
+    def flush(self, *, wait_for_environment: bool = True) -> None:
         raise NotImplementedError
 
     @property

@@ -12,6 +12,7 @@ import io
 import json
 import os
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -62,7 +63,7 @@ class TrackingMethods:
     _buffer: LogBuffer | None
     _params: dict[str, dict[str, str]]  # run id -> params as this client knows them
 
-    def flush(self) -> None:
+    def flush(self, *, wait_for_environment: bool = True) -> None:
         raise NotImplementedError
 
     @property
@@ -106,6 +107,13 @@ class TrackingMethods:
         start_time: int | None = None,
         **source: Any,
     ) -> Run:
+        """A new run. ``environment`` may be an ``Environment`` (stored with the run) or the
+        future of one being captured (``environment.capture_soon``): the run is created at
+        once and the environment stored when ready, before anything logged after it."""
+        capture = source.get("environment")
+        later = isinstance(capture, Future) and not (capture.done() and not capture.exception())
+        if isinstance(capture, Future):
+            source["environment"] = None if later else capture.result()
         run = self._tracking.create_run(
             experiment_id,
             run_name=run_name,
@@ -115,6 +123,8 @@ class TrackingMethods:
             **source,
         )
         self._params[run.run_id] = {}
+        if later:
+            self.buffer.add_environment(run.run_id, capture)
         return run
 
     def get_run(self, run_id: str) -> Run:
@@ -124,14 +134,16 @@ class TrackingMethods:
     def update_run(
         self, run_id: str, status: RunStatus | str | None = None, name: str | None = None
     ) -> Run:
-        return self._tracking.update_run(run_id, status=status, run_name=name)
+        self._tracking.update_run(run_id, status=status, run_name=name)
+        return self._tracking.get_run(run_id)
 
     def set_terminated(
         self, run_id: str, status: RunStatus | str = RunStatus.FINISHED, end_time: int | None = None
     ) -> None:
         """End a run (MLflow's name for ``update_run`` with an end status): its buffered
-        writes land first, then its status and end time."""
-        self.flush()
+        writes land first, then its status and end time (its environment, if still being
+        captured, is stored when ready)."""
+        self.flush(wait_for_environment=False)
         self._tracking.update_run(run_id, status=status, end_time=end_time)
 
     def delete_run(self, run_id: str) -> None:

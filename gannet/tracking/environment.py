@@ -2,8 +2,10 @@
 
 Captured once per process and reused by every run it starts (listing packages and asking
 git cost tens of milliseconds; a training script starting many runs should not pay that
-each time). Packages are a digest plus the full list as an artifact; a dirty tree keeps
-its diff, so "what code made this?" has an answer even before a commit.
+each time). ``capture_soon`` does it in a background thread, so the first ``start_run``
+does not wait for it: the SDK attaches the environment to the run when it is ready (see
+``gannet.client.buffer``). Packages are a digest plus the full list as an artifact; a
+dirty tree keeps its diff, so "what code made this?" has an answer even before a commit.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import platform
 import re
 import subprocess
 import sys
+import threading
+from concurrent.futures import Future
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -68,6 +72,44 @@ def capture(source_dir: str | Path | None = None) -> Environment:
     """The environment of this process; git is read in ``source_dir`` (default: cwd)."""
     folder = str(Path(source_dir).resolve()) if source_dir else str(Path.cwd())
     return _capture(folder)
+
+
+_futures: dict[str, Future[Environment]] = {}
+_futures_lock = threading.Lock()
+
+
+def capture_soon(source_dir: str | Path | None = None) -> Future[Environment]:
+    """``capture(source_dir)`` in a background thread, started on the first call for a
+    folder; every later call gets the same future (one capture per process)."""
+    folder = str(Path(source_dir).resolve()) if source_dir else str(Path.cwd())
+    with _futures_lock:
+        future = _futures.get(folder)
+        if future is None:
+            future = _futures[folder] = Future()
+            thread = threading.Thread(
+                target=_fill, args=(future, folder), name="gannet-environment", daemon=True
+            )
+            thread.start()
+    return future
+
+
+def _fill(future: Future[Environment], folder: str) -> None:
+    try:
+        future.set_result(_capture(folder))
+    except BaseException as exc:  # the SDK raises it where it waits for the environment
+        future.set_exception(exc)
+
+
+def _forget_unfinished() -> None:
+    """In a forked child the capturing thread is gone: a capture it left unfinished is
+    started again when next needed."""
+    global _futures_lock
+    _futures_lock = threading.Lock()
+    for folder in [f for f, future in _futures.items() if not future.done()]:
+        del _futures[folder]
+
+
+os.register_at_fork(after_in_child=_forget_unfinished)
 
 
 @functools.cache

@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from enum import Enum
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from gannet.store.metadata import dialect
+from gannet.tracking import query
+from gannet.tracking.environment import Environment
+from gannet.tracking.query import Comparison, OrderKey
 from gannet.tracking.tables import (
     artifacts,
     experiment_tags,
@@ -123,18 +128,10 @@ def set_experiment_tags(conn: Connection, experiment_id: str, values: dict[str, 
 # -- runs ----------------------------------------------------------------------------------
 
 
-def insert_run(conn: Connection, values: dict[str, Any]) -> None:
-    conn.execute(runs.insert().values(**values))
-
-
 def update_run(conn: Connection, run_id: str, **values: Any) -> bool:
     """Change columns of a run; False when there is no such run."""
     result = conn.execute(runs.update().where(runs.c.run_id == run_id).values(**values))
     return result.rowcount > 0
-
-
-def run_lifecycle(conn: Connection, run_id: str) -> str | None:
-    return conn.execute(sa.select(runs.c.lifecycle_stage).where(runs.c.run_id == run_id)).scalar()
 
 
 def active_runs(conn: Connection, run_ids: Iterable[str]) -> set[str]:
@@ -146,11 +143,6 @@ def active_runs(conn: Connection, run_ids: Iterable[str]) -> set[str]:
             )
         ).scalars()
     )
-
-
-def run_ids(conn: Connection, statement: sa.Select[Any]) -> list[str]:
-    """The run ids a search statement (``query.search_statement``) selects."""
-    return list(conn.execute(statement).scalars())
 
 
 def run_info_rows(conn: Connection, run_ids: Sequence[str]) -> dict[str, RunInfo]:
@@ -173,6 +165,21 @@ def run_info_rows(conn: Connection, run_ids: Sequence[str]) -> dict[str, RunInfo
                 artifact_uri=r["artifact_uri"],
             )
     return result
+
+
+def insert_run(conn: Connection, values: Mapping[str, Any]) -> None:
+    """One new row of ``runs`` (every column given)."""
+    row = tuple(values[c.name] for c in runs.columns)
+    _run_hot(conn, "runs", [tuple(v.value if isinstance(v, Enum) else v for v in row)])
+
+
+_RUN_STAGE = sa.select(runs.c.lifecycle_stage).where(runs.c.run_id == sa.bindparam("run_id"))
+
+
+def run_stage(conn: Connection, run_id: str) -> str | None:
+    """The run's lifecycle stage, None when there is no such run (built once: every
+    write checks it)."""
+    return conn.execute(_RUN_STAGE, {"run_id": run_id}).scalar()
 
 
 def load_runs(conn: Connection, run_ids: Sequence[str]) -> list[Run]:
@@ -202,6 +209,110 @@ def load_runs(conn: Connection, run_ids: Sequence[str]) -> list[Run]:
     return [Run(infos[rid], data[rid]) for rid in run_ids if rid in infos]
 
 
+def attach_environments(
+    conn: Connection, rows: Sequence[tuple[str, Environment, Sequence[tuple[str, str, int]]]]
+) -> None:
+    """(run_id, environment, its stored files) of runs created without their environment:
+    its tags, its git commit (unless the run has one) and its files, as ``create_run``
+    stores them."""
+    set_tags(conn, [(run_id, k, v) for run_id, env, _ in rows for k, v in env.tags().items()])
+    commits = [
+        {"b_run_id": run_id, "b_commit": env.git.commit} for run_id, env, _ in rows if env.git
+    ]
+    if commits:
+        conn.execute(
+            runs.update()
+            .where(runs.c.run_id == sa.bindparam("b_run_id"), runs.c.git_commit.is_(None))
+            .values(git_commit=sa.bindparam("b_commit")),
+            commits,
+        )
+    for run_id, _, files in rows:
+        index_artifacts(conn, run_id, files)
+
+
+# -- search ---------------------------------------------------------------------------------
+
+# A filter on a metric, param or tag matching fewer rows than this is read first on SQLite
+# (see ``search_statement``).
+FEW_MATCHES = 10_000
+
+
+def search_statement(
+    conn: Connection,
+    experiment_ids: Sequence[str],
+    comparisons: Sequence[Comparison],
+    order: Sequence[OrderKey],
+    lifecycle: str,
+    limit: int,
+    offset: int,
+    *,
+    valued: bool = False,
+) -> sa.Select[Any]:
+    """The SELECT of run ids that ``search_runs`` runs, shaped for this database
+    (``valued``: see ``query.search_statement``).
+
+    A search walks the runs in the order of an index and probes each filter. When a
+    filter matches few rows that walk could be long, so its runs should be read first and
+    sorted. PostgreSQL's planner weighs that with its statistics, except for a param or
+    tag LIKE (its index holds short values only, so the query must read short and long
+    values apart, which the planner cannot also walk); SQLite's planner cannot weigh it
+    at all. So those filters' matches are counted (up to ``FEW_MATCHES``, on the
+    ``(key, value)`` index) and the rarest one under that drives.
+    """
+    postgresql = conn.dialect.name == "postgresql"
+    driver = None
+    fewest = FEW_MATCHES
+    sorted_keys = query.sorted_keys_of(order)
+    for comparison in comparisons:
+        if postgresql and not (comparison.op == "LIKE" and comparison.entity != "metric"):
+            continue
+        if query.can_drive(comparison, sorted_keys):
+            found = conn.execute(query.matching_rows(comparison, FEW_MATCHES)).scalar_one()
+            if found < fewest:
+                driver, fewest = comparison, found
+    return query.search_statement(
+        experiment_ids, comparisons, order, lifecycle, limit, offset, driver=driver,
+        valued=valued, split_long=postgresql,
+    )
+
+
+def plan_searches(conn: Connection) -> None:
+    """Planner settings for the searches of this transaction (PostgreSQL): the best plan
+    depends on the values (how many runs a filter matches), so each search is planned with
+    them, never with the generic plan of a prepared statement; and a page is a short index
+    walk, which parallel workers only slow down."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(
+            "SET LOCAL plan_cache_mode = force_custom_plan; "
+            "SET LOCAL max_parallel_workers_per_gather = 0"
+        )
+
+
+def search_run_ids(
+    conn: Connection,
+    experiment_ids: Sequence[str],
+    comparisons: Sequence[Comparison],
+    order: Sequence[OrderKey],
+    lifecycle: str,
+    limit: int,
+    offset: int,
+) -> list[str]:
+    """The run ids of one page of a search.
+
+    Sorted on a metric, param or tag that is not filtered, the page is first looked for
+    among the runs that have a value for it (which its index gives in order); only when
+    that is not a whole page (it reaches the runs missing the key, which sort last) does
+    the search sort every run.
+    """
+    args = (experiment_ids, comparisons, order, lifecycle, limit, offset)
+    plan_searches(conn)
+    if query.sorts_on_unfiltered_key(order, comparisons):
+        head = list(conn.execute(search_statement(conn, *args, valued=True)).scalars())
+        if len(head) == limit:
+            return head
+    return list(conn.execute(search_statement(conn, *args)).scalars())
+
+
 # -- params, tags, metrics ----------------------------------------------------------------
 
 
@@ -213,10 +324,9 @@ def insert_params(conn: Connection, rows: Sequence[KeyValue]) -> dict[tuple[str,
     """
     if not rows:
         return {}
-    conn.execute(
-        _upsert(conn.dialect.name, "params"),
-        [{"run_id": r, "key": k, "value": v} for r, k, v in rows],
-    )
+    inserted = _run_hot(conn, "params", rows).rowcount
+    if inserted == len(rows):  # every row was new: the stored values are the given ones
+        return {(r, k): v for r, k, v in rows}
     stored: dict[tuple[str, str], str] = {}
     by_run: dict[str, list[str]] = {}
     for run_id, key, _ in rows:
@@ -248,10 +358,7 @@ def set_tags(conn: Connection, rows: Sequence[KeyValue]) -> None:
     latest = {(r, k): v for r, k, v in rows}
     if not latest:
         return
-    conn.execute(
-        _upsert(conn.dialect.name, "tags"),
-        [{"run_id": r, "key": k, "value": v} for (r, k), v in latest.items()],
-    )
+    _run_hot(conn, "tags", [(r, k, v) for (r, k), v in latest.items()])
 
 
 def insert_points(conn: Connection, points: Sequence[Point]) -> None:
@@ -273,53 +380,62 @@ def insert_points(conn: Connection, points: Sequence[Point]) -> None:
         best = latest.get((run_id, key))
         if best is None or step > best[4] or (step == best[4] and _later(point, best)):
             latest[(run_id, key)] = point
-    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    conn.exec_driver_sql(
-        "INSERT INTO metrics (run_id, key, value, is_nan, timestamp, step) "
-        f"VALUES ({', '.join([marker] * 6)})",
-        rows,
-    )
-    stmt = _latest_upsert(conn.dialect.name)
-    conn.execute(
-        stmt,
+    _run_hot(conn, "metrics", rows)
+    _run_hot(
+        conn,
+        "latest_metrics",
         [
-            {
-                "run_id": run_id,
-                "key": key,
-                "value": None if value != value else value,
-                "is_nan": value != value,
-                "timestamp": ts,
-                "step": step,
-            }
+            (run_id, key, None if value != value else value, value != value, ts, step)
             for run_id, key, value, ts, step in latest.values()
         ],
     )
 
 
-@functools.cache
-def _upsert(dialect_name: str, table: str) -> Any:
-    """The per-run upserts, built once per dialect (they run on every flush)."""
-    if table == "params":  # first value wins: params are immutable
-        return dialect.insert_for(dialect_name, params).on_conflict_do_nothing(
-            index_elements=["run_id", "key"]
-        )
-    if table == "tags":  # last value wins
-        stmt = dialect.insert_for(dialect_name, tags)
-        return stmt.on_conflict_do_update(
-            index_elements=["run_id", "key"], set_={"value": stmt.excluded.value}
-        )
-    stmt = dialect.insert_for(dialect_name, artifacts)  # logging a path again replaces it
+# The statements of every flush run as driver SQL over tuples: each is compiled once per
+# process and dialect (SQLAlchemy's compiled cache is per engine, so a new store would
+# compile them again) and its rows skip SQLAlchemy's per-row parameter handling.
+_HOT_SQL: dict[tuple[str, str], str] = {}
+
+
+def _run_hot(conn: Connection, name: str, rows: Sequence[tuple[Any, ...]]) -> Any:
+    """executemany of the hot statement ``name`` over ``rows`` (tuples in column order)."""
+    sql = _HOT_SQL.get((conn.dialect.name, name))
+    if sql is None:
+        sql = _HOT_SQL[conn.dialect.name, name] = _positional_sql(conn, _HOT[name](conn))
+    return conn.exec_driver_sql(sql, rows if isinstance(rows, list) else list(rows))
+
+
+def _positional_sql(conn: Connection, statement: Any) -> str:
+    """The driver's SQL of ``statement`` with positional markers, in the table's column
+    order (qmark for SQLite, format for psycopg)."""
+    compiled = statement.compile(dialect=conn.dialect)
+    columns = [c.name for c in statement.table.columns if c.name in compiled.binds]
+    if conn.dialect.paramstyle == "qmark":
+        assert list(compiled.positiontup) == columns, compiled.positiontup
+        return compiled.string
+    names = re.findall(r"%\((\w+)\)s", compiled.string)
+    assert names == columns, names
+    return re.sub(r"%\((\w+)\)s", "%s", compiled.string)
+
+
+def _metrics_insert(conn: Connection) -> Any:
+    return sa.insert(metrics).inline().values({c: sa.bindparam(c) for c in _POINT_COLUMNS})
+
+
+def _params_insert(conn: Connection) -> Any:  # first value wins: params are immutable
+    return dialect.insert(conn, params).on_conflict_do_nothing(index_elements=["run_id", "key"])
+
+
+def _tags_upsert(conn: Connection) -> Any:  # last value wins
+    stmt = dialect.insert(conn, tags)
     return stmt.on_conflict_do_update(
-        index_elements=["run_id", "path"],
-        set_={"digest": stmt.excluded.digest, "size": stmt.excluded.size},
+        index_elements=["run_id", "key"], set_={"value": stmt.excluded.value}
     )
 
 
-@functools.cache
-def _latest_upsert(dialect_name: str) -> Any:
-    """Move a stored latest value forward only when the new point is later (built once:
-    building and compiling it per flush showed up in profiles)."""
-    stmt = dialect.insert_for(dialect_name, latest_metrics)
+def _latest_upsert(conn: Connection) -> Any:
+    """Move a stored latest value forward only when the new point is later."""
+    stmt = dialect.insert(conn, latest_metrics)
     ex, cur = stmt.excluded, latest_metrics.c
     newer = sa.or_(
         ex.step > cur.step,
@@ -333,6 +449,26 @@ def _latest_upsert(dialect_name: str) -> Any:
         index_elements=["run_id", "key"],
         set_={c: getattr(ex, c) for c in ("value", "is_nan", "timestamp", "step")},
         where=newer,
+    )
+
+
+_POINT_COLUMNS = ("run_id", "key", "value", "is_nan", "timestamp", "step")
+_HOT = {
+    "runs": lambda conn: sa.insert(runs).inline(),
+    "metrics": _metrics_insert,
+    "params": _params_insert,
+    "tags": _tags_upsert,
+    "latest_metrics": _latest_upsert,
+}
+
+
+@functools.cache
+def _artifacts_upsert(dialect_name: str) -> Any:
+    """Logging a path again replaces it (built once per dialect)."""
+    stmt = dialect.insert_for(dialect_name, artifacts)
+    return stmt.on_conflict_do_update(
+        index_elements=["run_id", "path"],
+        set_={"digest": stmt.excluded.digest, "size": stmt.excluded.size},
     )
 
 
@@ -363,7 +499,7 @@ def index_artifacts(conn: Connection, run_id: str, files: Iterable[tuple[str, st
     rows = [{"run_id": run_id, "path": p, "digest": d, "size": s} for p, d, s in files]
     if not rows:
         return
-    conn.execute(_upsert(conn.dialect.name, "artifacts"), rows)
+    conn.execute(_artifacts_upsert(conn.dialect.name), rows)
 
 
 def artifact_rows(conn: Connection, run_id: str, prefix: str) -> list[tuple[str, str, int]]:

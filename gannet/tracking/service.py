@@ -233,7 +233,8 @@ class TrackingService:
         status: RunStatus | str | None = None,
         end_time: int | None = None,
         run_name: str | None = None,
-    ) -> Run:
+    ) -> None:
+        """Change a run's status (a terminal one sets its end time), end time or name."""
         values: dict[str, object] = {}
         if status is not None:
             try:
@@ -255,7 +256,8 @@ class TrackingService:
                     raise NotFound(
                         f"no run with id {run_id!r}", "find run ids with `gannet runs list`"
                     )
-        return self.get_run(run_id)
+        else:
+            self.get_run(run_id)  # nothing to change, but an unknown run is still refused
 
     def delete_run(self, run_id: str) -> None:
         """Soft delete: hidden from searches, nothing can be logged to it, restorable."""
@@ -313,9 +315,11 @@ class TrackingService:
         another value, are not stored; the report names them so the caller can raise.
         Everything else lands.
         """
-        run_ids = {e[0] for group in (pending.points, pending.params, pending.tags) for e in group}
+        groups = (pending.points, pending.params, pending.tags, pending.environments)
+        run_ids = {e[0] for group in groups for e in group}
         if not run_ids:
             return WriteReport()
+        files = {run_id: self._environment_files(env) for run_id, env in pending.environments}
         with self.metadata.write() as conn:
             active = repository.active_runs(conn, run_ids)
             refused = run_ids - active
@@ -324,6 +328,11 @@ class TrackingService:
                     [p for p in pending.points if p[0] in active],
                     [p for p in pending.params if p[0] in active],
                     [t for t in pending.tags if t[0] in active],
+                    [e for e in pending.environments if e[0] in active],
+                )
+            if pending.environments:  # before the tags: as if stored by create_run
+                repository.attach_environments(
+                    conn, [(run_id, env, files[run_id]) for run_id, env in pending.environments]
                 )
             conflicts = self._write(conn, pending)
         return WriteReport(frozenset(refused), tuple(conflicts))
@@ -381,8 +390,16 @@ class TrackingService:
             run_id,
             key if key in _valid_keys else validation.check_key(key, "metric"),
             value if type(value) is float else validation.check_metric_value(key, value),
-            time.time_ns() // 1_000_000 if timestamp is None else int(timestamp),
-            0 if step is None else validation.check_step(step),
+            timestamp
+            if type(timestamp) is int
+            else time.time_ns() // 1_000_000
+            if timestamp is None
+            else int(timestamp),
+            step
+            if type(step) is int and -(2**63) <= step < 2**63
+            else 0
+            if step is None
+            else validation.check_step(step),
         )
 
     # -- search ------------------------------------------------------------------------------
@@ -408,11 +425,10 @@ class TrackingService:
             sorted(ids), filter_string or "", list(order_by or ()), str(view)
         )
         offset = decode_token(page_token, fingerprint)
-        stmt = query.search_statement(
-            ids, comparisons, order, str(view), limit=int(max_results) + 1, offset=offset
-        )
         with self.metadata.read() as conn:
-            run_ids = repository.run_ids(conn, stmt)
+            run_ids = repository.search_run_ids(
+                conn, ids, comparisons, order, str(view), int(max_results) + 1, offset
+            )
             more = len(run_ids) > max_results
             found = repository.load_runs(conn, run_ids[:max_results])
         token = encode_token(offset + max_results, fingerprint) if more else None
@@ -513,7 +529,7 @@ class TrackingService:
 
     @staticmethod
     def _require_active(conn: sa.Connection, run_id: str) -> None:
-        stage = repository.run_lifecycle(conn, run_id)
+        stage = repository.run_stage(conn, run_id)
         if stage is None:
             raise NotFound(f"no run with id {run_id!r}", "find run ids with `gannet runs list`")
         if stage != Lifecycle.ACTIVE:

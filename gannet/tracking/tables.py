@@ -10,6 +10,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 from gannet.store.metadata.schema import METADATA, AutoId
@@ -59,8 +60,14 @@ runs = Table(
     Column("git_commit", String(64)),
     Column("lifecycle_stage", String(16), nullable=False),
     Column("artifact_uri", String(1000), nullable=False),
-    Index("ix_runs_experiment_id_lifecycle_stage_start_time",
-          "experiment_id", "lifecycle_stage", "start_time"),
+    # the default order of every runs list (newest first), for any filter: read backwards
+    Index("ix_runs_experiment_id_lifecycle_stage_start_time_run_id",
+          "experiment_id", "lifecycle_stage", "start_time", "run_id"),
+    # run_name = / LIKE 'prefix%' (pattern ops: PostgreSQL uses a B-tree for LIKE only so)
+    Index("ix_runs_experiment_id_lifecycle_stage_name",
+          "experiment_id", "lifecycle_stage", "name",
+          postgresql_ops={"name": "varchar_pattern_ops"},
+          postgresql_include=["start_time", "run_id"]),
     Index("ix_runs_parent_run_id", "parent_run_id"),
 )
 
@@ -74,12 +81,32 @@ def _run_fk() -> Column:
     )
 
 
+# Values up to this many bytes are in the (key, value, run_id) indexes on PostgreSQL, whose
+# B-tree entries are limited to ~2.7 kB (a longer param or tag could not be stored at all);
+# the few longer ones are indexed by (key, run_id) apart (an empty index on SQLite).
+INDEXED_VALUE_BYTES = 2000
+
+
+def _value_indexes(table: str) -> list[Index]:
+    """(key, value, run_id): the runs whose param (tag) matches, for a search. Pattern ops
+    on PostgreSQL, so LIKE 'prefix%' is a range whatever the database's collation."""
+    return [
+        Index(f"ix_{table}_key_value_run_id", "key", "value", "run_id",
+              postgresql_where=text(f"octet_length(value) <= {INDEXED_VALUE_BYTES}"),
+              postgresql_ops={"value": "text_pattern_ops"}),
+        Index(f"ix_{table}_key_run_id_long_values", "key", "run_id",
+              postgresql_where=text(f"octet_length(value) > {INDEXED_VALUE_BYTES}"),
+              sqlite_where=text("0")),
+    ]
+
+
 params = Table(
     "params",
     METADATA,
     _run_fk(),
     Column("key", String(250), primary_key=True),
     Column("value", Text, nullable=False),
+    *_value_indexes("params"),
 )
 
 tags = Table(
@@ -88,6 +115,7 @@ tags = Table(
     _run_fk(),
     Column("key", String(250), primary_key=True),
     Column("value", Text, nullable=False),
+    *_value_indexes("tags"),
 )
 
 # Every logged point. NaN is kept as is_nan=True with value NULL (SQLite has no NaN).

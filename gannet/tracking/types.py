@@ -8,7 +8,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+if TYPE_CHECKING:
+    from gannet.tracking.environment import Environment
 
 T = TypeVar("T")
 
@@ -130,26 +133,33 @@ KeyValue = tuple[str, str, str]
 
 @dataclass
 class Pending:
-    """Validated writes waiting to be stored together (the SDK's buffer holds one)."""
+    """Validated writes waiting to be stored together (the SDK's buffer holds one).
+
+    ``environments`` are (run_id, environment) of runs created before their environment
+    was captured: stored as ``create_run(environment=...)`` would have, before the tags.
+    """
 
     points: list[Point] = field(default_factory=list)
     params: list[KeyValue] = field(default_factory=list)
     tags: list[KeyValue] = field(default_factory=list)
+    environments: list[tuple[str, Environment]] = field(default_factory=list)
 
     @property
     def size(self) -> int:
-        return len(self.points) + len(self.params) + len(self.tags)
+        return len(self.points) + len(self.params) + len(self.tags) + len(self.environments)
 
     def merged_with(self, later: Pending) -> Pending:
         """This (older) batch followed by ``later``, keeping write order."""
         return Pending(
-            self.points + later.points, self.params + later.params, self.tags + later.tags
+            self.points + later.points,
+            self.params + later.params,
+            self.tags + later.tags,
+            self.environments + later.environments,
         )
 
     def count_for(self, run_id: str) -> int:
-        return sum(
-            1 for group in (self.points, self.params, self.tags) for e in group if e[0] == run_id
-        )
+        groups = (self.points, self.params, self.tags, self.environments)
+        return sum(1 for group in groups for e in group if e[0] == run_id)
 
 
 @dataclass(frozen=True)
