@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import inspect
 import json
 import os
 import platform
@@ -91,7 +92,7 @@ def save_model(
     dest = Path(path)
     with staging(dest) as folder:
         try:
-            serialization, _, extra = chosen.save(model, folder)
+            serialization, _, extra = _save(chosen, model, folder, input_example)
         except GannetError:
             raise
         except Exception as exc:
@@ -119,6 +120,16 @@ def save_model(
             (folder / INPUT_EXAMPLE).write_text(_example_json(input_example), encoding="utf-8")
             declared = _signature_from_example(chosen, folder, meta, declared, input_example)
         return seal(folder, dest, replace(meta, signature=declared))
+
+
+def _save(
+    flavor: flavors.Flavor, model: Any, folder: Path, example: Any
+) -> tuple[str, list[str], dict[str, Any]]:
+    """The flavor writes the model; one that needs the input example to do it (pytorch,
+    to export the graph) says so with an ``example`` keyword of its ``save``."""
+    if example is not None and "example" in inspect.signature(flavor.save).parameters:
+        return flavor.save(model, folder, example=example)  # type: ignore[call-arg]
+    return flavor.save(model, folder)
 
 
 def _signature_from_example(

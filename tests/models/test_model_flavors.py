@@ -131,16 +131,20 @@ def test_python_class_defined_in_a_function_is_refused(tmp_path):
         save_model(Local("x", 1.0), tmp_path / "m")
 
 
-def test_pytorch_module(tmp_path):
+def test_pytorch_module_exported_with_any_batch_size(tmp_path):
     torch = pytest.importorskip("torch")
     model = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.Softmax(dim=1))
     data = np.random.default_rng(0).normal(size=(5, 4)).astype(np.float32)
     meta = save_model(model, tmp_path / "m", input_example=data)
-    assert meta.serialization == "torchscript"
+    assert meta.serialization == "torch-export"
+    assert meta.signature.inputs.columns[0].shape == (-1, 4)
     loaded = load_model(tmp_path / "m")
     with torch.no_grad():
         expected = model(torch.from_numpy(data)).numpy()
     np.testing.assert_allclose(loaded.predict(data), expected, rtol=1e-6)
+    assert loaded.predict(data[:1]).shape == (1, 3)  # the batch dimension stayed free
+    with pytest.raises(InvalidArgument, match="needs an example input"):
+        save_model(model, tmp_path / "no-example")
 
 
 class Doubler:

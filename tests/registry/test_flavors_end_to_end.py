@@ -48,3 +48,24 @@ def test_flavor_round_trip_through_the_registry(sdk, make):
     np.testing.assert_allclose(
         loaded.predict_proba(X[:50]), reference.predict_proba(X[:50]), rtol=1e-4, atol=1e-5
     )
+
+
+def test_a_pytorch_module_round_trips_through_the_registry(sdk):
+    torch = pytest.importorskip("torch")
+    from sklearn.datasets import load_breast_cancer
+
+    X, _ = load_breast_cancer(return_X_y=True)
+    X = ((X - X.mean(axis=0)) / X.std(axis=0)).astype("float32")
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(
+        torch.nn.Linear(X.shape[1], 8), torch.nn.ReLU(), torch.nn.Linear(8, 2)
+    )
+    with sdk.start_run(log_environment=False) as run:
+        meta = sdk.log_model(model, input_example=X[:5])
+    version = sdk.register_model(run.run_id, "net")
+    sdk.set_registered_model_alias("net", "champion", version.version)
+    loaded = sdk.models.load_model("net@champion")
+    assert meta.flavor == version.flavor == "pytorch"
+    with torch.no_grad():
+        expected = model(torch.from_numpy(X[:50])).numpy()
+    np.testing.assert_allclose(loaded.predict(X[:50]), expected, rtol=1e-5, atol=1e-6)

@@ -14,6 +14,11 @@ module imports its library (sklearn, lightgbm, ...) inside its functions, so
 ``detect`` asks flavors in ascending ``priority`` (ties: registration order): specific
 libraries first, scikit-learn after them (xgboost's and lightgbm's sklearn wrappers are
 sklearn estimators too), the plain-Python-class flavor last.
+
+The built-in flavors, one module each: ``sklearn`` (skops; pickle only when signed),
+``xgboost`` (native .ubj), ``lightgbm`` (native text), ``onnx`` (onnxruntime),
+``pytorch`` (state dict or TorchScript, when torch is installed) and ``python`` (a class
+of your own that saves and loads itself).
 """
 
 from __future__ import annotations
@@ -69,6 +74,8 @@ class Flavor(Protocol):
 
         ``extra`` goes into the manifest; its ``"requirements"`` list, if any, joins the
         package's requirements (for what only this model needs, e.g. the package of a class).
+        A flavor that needs the caller's input example to save (pytorch exports its graph
+        with it) adds a keyword-only ``example`` parameter; ``save_model`` then passes it.
         """
         ...
 

@@ -1,8 +1,12 @@
-"""PyTorch modules, saved as TorchScript (``model.pt``) so loading needs no Python class.
+"""PyTorch modules, saved so that loading needs no Python class of the user's.
+
+A ``torch.nn.Module`` is exported with ``torch.export`` (``model.pt2``: the graph and the
+weights, the batch dimension left free), which needs an example input: pass
+``input_example=`` to ``save_model`` / ``log_model``. A ``torch.export.ExportedProgram`` is
+saved as it is; a TorchScript module (``torch.jit.ScriptModule``, deprecated by PyTorch)
+is still saved and loaded as TorchScript (``model.pt``).
 
 PyTorch stays optional: nothing here imports torch unless a model's class comes from it.
-A module that ``torch.jit.script`` cannot compile can be traced by the caller first
-(``torch.jit.trace(model, example)``) and saved as the resulting ScriptModule.
 Predictions run on the CPU under ``torch.no_grad()`` and come back as numpy arrays.
 """
 
@@ -18,7 +22,8 @@ if TYPE_CHECKING:
     from gannet.models.manifest import ModelMeta
     from gannet.models.signature import Signature
 
-MODEL_FILE = "model.pt"
+EXPORTED_FILE = "model.pt2"
+SCRIPTED_FILE = "model.pt"
 
 
 class PyTorchFlavor:
@@ -31,37 +36,33 @@ class PyTorchFlavor:
             return False
         import torch
 
-        return isinstance(model, torch.nn.Module)
+        return isinstance(model, torch.nn.Module | torch.export.ExportedProgram)
 
-    def save(self, model: Any, folder: Path) -> tuple[str, list[str], dict]:
+    def save(
+        self, model: Any, folder: Path, *, example: Any = None
+    ) -> tuple[str, list[str], dict[str, Any]]:
         import torch
 
-        scripted = model
-        if not isinstance(model, torch.jit.ScriptModule):
-            try:
-                scripted = torch.jit.script(model.eval())
-            except Exception as exc:
-                raise InvalidArgument(
-                    f"torch.jit.script cannot compile this {type(model).__name__}: {exc}",
-                    hint="trace it yourself (torch.jit.trace(model, example)) and save that",
-                ) from exc
-        torch.jit.save(scripted, str(folder / MODEL_FILE))
-        return "torchscript", [MODEL_FILE], {"module": type(model).__qualname__}
+        if isinstance(model, torch.jit.ScriptModule):
+            torch.jit.save(model, str(folder / SCRIPTED_FILE))
+            return "torchscript", [SCRIPTED_FILE], {"module": type(model).__qualname__}
+        program = model if isinstance(model, torch.export.ExportedProgram) else (
+            _export(model, example))
+        torch.export.save(program, str(folder / EXPORTED_FILE))
+        return "torch-export", [EXPORTED_FILE], {"module": type(model).__qualname__}
 
     def load(self, folder: Path, meta: ModelMeta) -> Any:
         import torch
 
-        return torch.jit.load(str(Path(folder) / MODEL_FILE), map_location="cpu").eval()
+        if meta.serialization == "torchscript":
+            return torch.jit.load(str(Path(folder) / SCRIPTED_FILE), map_location="cpu").eval()
+        return torch.export.load(str(Path(folder) / EXPORTED_FILE)).module()
 
     def predict(self, raw: Any, data: Any) -> Any:
-        import numpy as np
         import torch
 
-        array = data.to_numpy() if hasattr(data, "to_numpy") else np.asarray(data)
-        if array.dtype == np.float64:
-            array = array.astype(np.float32)  # torch's default dtype
         with torch.no_grad():
-            return raw(torch.from_numpy(array)).numpy()
+            return raw(_tensor(data)).numpy()
 
     def predict_proba(self, raw: Any, data: Any) -> Any:
         raise InvalidArgument("the pytorch flavor has no predict_proba: apply softmax yourself")
@@ -77,6 +78,38 @@ class PyTorchFlavor:
 
     def requirements(self) -> list[str]:
         return [f"torch>={v.split('+')[0]}" for v in versions("torch").values()]
+
+
+def _export(module: Any, example: Any) -> Any:
+    """The module's graph for inputs shaped like ``example``, any number of rows."""
+    import torch
+
+    if example is None:
+        raise InvalidArgument(
+            f"a torch {type(module).__name__} is saved with torch.export, which needs an "
+            "example input",
+            hint="pass input_example= (a few rows of what the model takes) to log_model",
+        )
+    try:
+        return torch.export.export(
+            module.eval(), (_tensor(example),), dynamic_shapes=({0: torch.export.Dim.AUTO},)
+        )
+    except Exception as exc:
+        raise InvalidArgument(
+            f"torch.export cannot export this {type(module).__name__}: "
+            f"{type(exc).__name__}: {exc}",
+            hint="export it yourself (torch.export.export(model, args)) and save the program",
+        ) from exc
+
+
+def _tensor(data: Any) -> Any:
+    import numpy as np
+    import torch
+
+    array = data.to_numpy() if hasattr(data, "to_numpy") else np.asarray(data)
+    if array.dtype == np.float64:
+        array = array.astype(np.float32)  # torch's default dtype
+    return torch.from_numpy(np.ascontiguousarray(array))
 
 
 FLAVOR = PyTorchFlavor()
