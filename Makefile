@@ -1,6 +1,7 @@
 # The README's two commands:
 #   make demo   - create .venv, install Gannet, run the end-to-end demo on the embedded default
-#   make test   - create .venv, install Gannet with test extras, run ruff, import-linter, pytest
+#   make test   - create .venv, install Gannet with test extras, run ruff, import-linter, mypy,
+#                 pytest
 # `.ci/run` calls `make test`.
 
 PYTHON ?= python3
@@ -28,6 +29,7 @@ test: $(VENV)/.test-installed
 	bash tools/ensure-services.sh
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 -p no:cacheprovider; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 

@@ -38,11 +38,11 @@ def _deployments(ctx: typer.Context) -> DeploymentService:
     return ctx.obj.services.deployments
 
 
-def _routes(items: list[str] | None) -> dict[str, float] | None:
+def _routes(items: list[str] | None) -> dict[str | int, float] | None:
     """``["churn/3=90", "@champion=10"]`` -> ``{"churn/3": 90.0, "@champion": 10.0}``."""
     if not items:
         return None
-    routes: dict[str, float] = {}
+    routes: dict[str | int, float] = {}
     for item in items:
         ref, sep, weight = item.rpartition("=")
         if not sep:

@@ -89,12 +89,17 @@ def predict(
         f"in {result.seconds:.1f}s ({result.rows_per_second:,.0f} rows/s) -> {result.dest}"
     )
     if writer is not None:
-        requests = f"request {result.batch_id}-0" if result.chunks <= 1 else (
-            f"requests {result.batch_id}-0 .. {result.batch_id}-{result.chunks - 1}")
-        output.note(f"logged to deployment {log_deployment} as {requests}")
-        if writer.failed or writer.dropped:
-            output.note(f"the inference log missed {writer.failed + writer.dropped} chunk(s): "
-                        f"{writer.last_error or 'its queue was full'}")
+        _say_logged(writer, result, log_deployment)
+
+
+def _say_logged(writer: Any, result: Any, deployment: str | None) -> None:
+    """Where batch predictions went in the inference log, and what it missed."""
+    requests = f"request {result.batch_id}-0" if result.chunks <= 1 else (
+        f"requests {result.batch_id}-0 .. {result.batch_id}-{result.chunks - 1}")
+    output.note(f"logged to deployment {deployment} as {requests}")
+    if writer.failed or writer.dropped:
+        output.note(f"the inference log missed {writer.failed + writer.dropped} chunk(s): "
+                    f"{writer.last_error or 'its queue was full'}")
 
 
 @logs.command("query")

@@ -202,7 +202,8 @@ def _scope(tracking: TrackingService, refs: list[str]) -> tuple[list[str], dict[
 def _match(known: list[Experiment], ref: str) -> Experiment | None:
     by_id = [e for e in known if e.experiment_id == ref]
     by_name = [e for e in known if e.name == ref]
-    return (by_id or by_name or [None])[0]
+    found = by_id or by_name
+    return found[0] if found else None
 
 
 # -- rendering -----------------------------------------------------------------------------
@@ -314,7 +315,7 @@ def _compare_table(
         cells = [output.text("-" if v is None else v, style) for v in values]
         grid.add_row(output.text(marker, style), output.text(f"params.{key}", style), *cells)
     grid.add_section()
-    for key, values in metrics.items():
-        cells = [output.text("-" if v is None else format_metric(v)) for v in values]
+    for key, points in metrics.items():
+        cells = [output.text("-" if v is None else format_metric(v)) for v in points]
         grid.add_row(output.text(""), output.text(f"metrics.{key}"), *cells)
     return grid

@@ -67,9 +67,8 @@ class ActiveRun:
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
-    ) -> bool:
+    ) -> None:
         end_run(_status_for(exc), error=exc, run_id=self.run_id)
-        return False
 
     def __repr__(self) -> str:
         return f"<ActiveRun {self.run_id} {self._run.info.run_name!r}>"
@@ -119,9 +118,9 @@ def set_experiment(
     if experiment_id is not None:
         experiment = c.get_experiment(experiment_id)
     else:
-        experiment = c.get_experiment_by_name(experiment_name)  # type: ignore[arg-type]
-        if experiment is None:
-            experiment = c.get_experiment(c.create_experiment(experiment_name))  # type: ignore[arg-type]
+        assert experiment_name is not None
+        found = c.get_experiment_by_name(experiment_name)
+        experiment = found or c.get_experiment(c.create_experiment(experiment_name))
     if experiment.lifecycle_stage != "active":
         raise InvalidState(
             f"experiment {experiment.name!r} is deleted",

@@ -116,12 +116,12 @@ def _find_config(cwd: Path) -> Path | None:
 
 def _read_config(path: Path, known: Mapping[str, Any]) -> dict[str, Any]:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        document: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise SettingsError(
             f"cannot read {path}: {exc}", "fix the TOML syntax or remove the file"
         ) from exc
-    data = data.get("gannet", data)  # accept a [gannet] table or top-level keys
+    data: dict[str, Any] = document.get("gannet", document)  # a [gannet] table or top-level
     unknown = set(data) - set(known)
     if unknown:
         raise SettingsError(

@@ -15,10 +15,14 @@ from __future__ import annotations
 import base64
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gannet.core.digests import digest_bytes, hex_part
 from gannet.core.errors import AlreadyExists, IntegrityError, InvalidArgument, NotFound
 from gannet.registry.types import PackageSignature, SigningKey
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 
 def key_id_of(public_key: object) -> str:
@@ -97,12 +101,12 @@ def verify(trusted: str, manifest_digest: str, signed: PackageSignature) -> None
         ) from exc
 
 
-def trusted_keys(trusted: str) -> dict[str, object]:
+def trusted_keys(trusted: str) -> dict[str, Ed25519PublicKey]:
     """Public keys by key id, from folders of ``*.pub`` files and single files."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-    found: dict[str, object] = {}
+    found: dict[str, Ed25519PublicKey] = {}
     for entry in filter(None, trusted.split(os.pathsep)):
         path = Path(entry).expanduser()
         files = sorted(path.glob("*.pub")) if path.is_dir() else [path] if path.is_file() else []

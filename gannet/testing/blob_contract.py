@@ -21,7 +21,9 @@ import os
 import stat
 import sys
 import threading
+import time
 from pathlib import Path
+from typing import Any, BinaryIO, cast
 
 import pytest
 
@@ -127,7 +129,7 @@ class BlobStoreContract:
     def test_a_stream_that_fails_half_way_stores_nothing(self, store: BlobStore) -> None:
         broken = BrokenStream(good_bytes=2 * SMALL + MIB)
         with pytest.raises(InvalidArgument, match="cannot read the stream") as caught:
-            store.put_stream(broken)
+            store.put_stream(cast(BinaryIO, broken))
         assert "connection reset" in str(caught.value)
         assert broken.served == 2 * SMALL + MIB
         assert stored_objects(store) == []
@@ -229,6 +231,35 @@ class BlobStoreContract:
         store.delete(ref.digest)
         with pytest.raises(NotFound):
             store.get_bytes(ref.digest)
+
+    def test_delete_many(self, store: BlobStore) -> None:
+        refs = [store.put_bytes(f"blob {i}".encode()) for i in range(5)]
+        store.delete(refs[0].digest)  # already gone: fine
+        store.delete_many([ref.digest for ref in refs[:4]])
+        assert [store.exists(ref.digest) for ref in refs] == [False] * 4 + [True]
+
+    # -- what garbage collection sees ---------------------------------------------------
+
+    def test_blobs_are_listed_with_their_size_and_write_time(self, store: BlobStore) -> None:
+        before = time.time() - 5  # clocks of object stores may be a little off
+        refs = {store.put_bytes(data) for data in (b"a", b"bb" * 1000)}
+        listed = list(store.iter_blobs())
+        assert {(found.name, found.size) for found in listed} == {
+            (ref.digest, ref.size) for ref in refs
+        }
+        assert all(before <= found.modified <= time.time() + 5 for found in listed)
+
+    def test_temporary_uploads_are_listed_and_removed(self, store: BlobStore) -> None:
+        store.put_bytes(b"so that the store exists")
+        left = f"{store.root}/tmp/left-behind"
+        store.fs.pipe_file(left, b"half an upload")
+        [found] = list(store.iter_temporary())
+        assert found.size == len(b"half an upload")
+        store.delete_temporary(found.name)
+        store.delete_temporary(found.name)  # already gone: fine
+        assert list(store.iter_temporary()) == []
+        with pytest.raises(InvalidArgument):
+            store.delete_temporary(f"{store.root}/blobs/not-a-temporary")
 
     # -- trees -------------------------------------------------------------------------
 
@@ -348,7 +379,7 @@ class BlobStoreContract:
         assert temporaries(store) == []
 
 
-def _read_to_the_end(reader: io.BufferedIOBase) -> None:
+def _read_to_the_end(reader: BinaryIO) -> None:
     while reader.read(MIB):
         pass
 
@@ -364,7 +395,7 @@ class BrokenStream(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: bytearray) -> int:
+    def readinto(self, buffer: Any) -> int:
         if not self.left:
             raise ConnectionResetError("connection reset by the client")
         n = min(len(buffer), self.left, MIB)

@@ -110,7 +110,7 @@ def _public_keys(versions: Sequence[ModelVersion], trusted_keys: str) -> dict[st
                 "add the signer's public key to the trusted keys (gannet keys list), "
                 "or re-register the version",
             )
-        keys[v.signing_key_id or ""] = key.public_bytes(  # type: ignore[attr-defined]
+        keys[v.signing_key_id or ""] = key.public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
     return keys

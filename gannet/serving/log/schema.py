@@ -38,6 +38,7 @@ import sys
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -252,7 +253,7 @@ def _inputs(inputs: Any) -> tuple[list[str], np.ndarray | None, dict[str, np.nda
     if _is_frame(inputs):
         names = [str(c) for c in inputs.columns.tolist()]
         column = getattr(inputs, "_get_column_array", None)  # pandas internals: 20x faster
-        blocks = getattr(getattr(inputs, "_mgr", None), "blocks", ())
+        blocks: Sequence[Any] = getattr(getattr(inputs, "_mgr", None), "blocks", ())
         if len(blocks) == 1 and getattr(blocks[0].dtype, "kind", "") in "biuf":
             return names, inputs.to_numpy(), {}
         if column is None:
@@ -353,12 +354,16 @@ def _group_table(group: list[_Rows], salt: bytes | None) -> pa.Table:
         return _to_arrow(values())
 
     if first.matrix is not None:
-        matrix = _stack([r.matrix for r in group])
+        matrix = _stack([r.matrix for r in group if r.matrix is not None])
         for j, name in enumerate(first.names):
-            arrays[f"input.{name}"] = column(f"input.{name}", lambda j=j: matrix[:, j])
+            arrays[f"input.{name}"] = column(f"input.{name}", partial(_column_of, matrix, j))
     for name in first.columns:
-        arrays[name] = column(name, lambda name=name: _stack([r.columns[name] for r in group]))
+        arrays[name] = column(name, partial(_stack, [r.columns[name] for r in group]))
     return pa.table(arrays)
+
+
+def _column_of(matrix: np.ndarray, j: int) -> np.ndarray:
+    return matrix[:, j]
 
 
 def _stack(parts: list[np.ndarray]) -> np.ndarray:

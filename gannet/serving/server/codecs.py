@@ -144,6 +144,8 @@ def _zero(dtype: str) -> Any:
 class MatrixCodec(Codec):
     """Dataframe signature, every column one numeric dtype: requests as 2-D ndarrays."""
 
+    signature: Signature
+
     def __init__(self, signature: Signature) -> None:
         import pandas as pd
 
@@ -326,6 +328,8 @@ def _frame(columns: dict[str, list]) -> Any:
 
 class TensorCodec(Codec):
     """A tensor signature: one array (any name on the wire) or several named arrays."""
+
+    signature: Signature
 
     def __init__(self, signature: Signature) -> None:
         self.signature = signature

@@ -82,8 +82,9 @@ class RoutingTable:
     def build(cls, plan: Plan, served: dict[tuple[str, int], Served]) -> RoutingTable:
         routes = [(served[(m, v)], w) for _, m, v, w in plan.routes]
         shadows = [served[(m, v)] for _, m, v in plan.shadows]
-        aliases = {}
-        for ref, _, version, *_ in (*plan.routes, *plan.shadows):
+        aliases: dict[str, int] = {}
+        refs = [(r[0], r[2]) for r in plan.routes] + [(s[0], s[2]) for s in plan.shadows]
+        for ref, version in refs:
             if "@" in ref:
                 aliases[ref.partition("@")[2]] = version
         router = Router(routes, shadows, plan.state.sticky_key)

@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import orjson
@@ -162,7 +163,7 @@ class InferenceEndpoints:
             self._log(exchange)
         for shadow in exchange.table.router.shadows:
             shadow.inflight += 1  # held from now, so an unload waits for this copy too
-            if not self.shadows.send(lambda s=shadow: self._shadow(exchange, s)):
+            if not self.shadows.send(partial(self._shadow, exchange, shadow)):
                 shadow.inflight -= 1
 
     async def _shadow(self, answered: Exchange, served: Served) -> None:
@@ -186,6 +187,8 @@ class InferenceEndpoints:
     def _log(self, exchange: Exchange) -> None:
         """Hand the exchange to the inference log; a log that refuses it is counted."""
         state, served, prediction = exchange.table.state, exchange.served, exchange.prediction
+        assert exchange.payload is not None  # an exchange is logged once it was answered
+        assert prediction is not None
         extra: dict[str, Any] = {}
         if state.log_masked:
             extra["masked"] = state.log_masked

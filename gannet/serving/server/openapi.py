@@ -22,9 +22,11 @@ def _json_type(dtype: str) -> dict[str, Any]:
         kind = numpy_dtype(dtype).kind
     except InvalidArgument:
         return {}
-    return {"b": {"type": "boolean"}, "i": {"type": "integer"}, "u": {"type": "integer",
-            "minimum": 0}, "f": {"type": "number"}, "M": {"type": "string",
-            "format": "date-time"}}.get(kind, {})
+    types: dict[str, dict[str, Any]] = {
+        "b": {"type": "boolean"}, "i": {"type": "integer"}, "u": {"type": "integer", "minimum": 0},
+        "f": {"type": "number"}, "M": {"type": "string", "format": "date-time"},
+    }
+    return types.get(kind, {})
 
 
 def predict_schemas(signature: Signature | None) -> dict[str, Any]:

@@ -64,7 +64,8 @@ async def read_body(call: Call, limit: int) -> bytes:
     if declared and declared.isdigit() and int(declared) > limit:
         raise RequestTooLarge(f"the request body has {declared} bytes; the limit is {limit}",
                               "send fewer rows per request")
-    chunks, size = [], 0
+    chunks: list[bytes] = []
+    size = 0
     while True:
         message = await call.receive()
         if message["type"] == "http.disconnect":

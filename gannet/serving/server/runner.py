@@ -11,6 +11,7 @@ are never shared across a fork), loads the models and runs
 
 from __future__ import annotations
 
+import math
 import shutil
 import socket
 import tempfile
@@ -124,7 +125,8 @@ def _run_worker(sock: socket.socket, make_services: Callable[[], Any], target: s
         app = build_app(services, target, options)
         config = uvicorn.Config(
             app, http=nodelay_protocol(), loop=_loop(), lifespan="on", access_log=False,
-            log_level=options.log_level, timeout_graceful_shutdown=options.graceful_timeout,
+            log_level=options.log_level,
+            timeout_graceful_shutdown=math.ceil(options.graceful_timeout),
             timeout_keep_alive=30,
         )
         uvicorn.Server(config).run(sockets=[sock])

@@ -39,12 +39,17 @@ def bind_socket(host: str = "127.0.0.1", port: int = 8080, backlog: int = 2048) 
 
 def nodelay_protocol() -> type:
     """uvicorn's fastest HTTP/1.1 protocol, setting TCP_NODELAY on each connection."""
+    base: type
     try:
-        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as Base
-    except ImportError:
-        from uvicorn.protocols.http.h11_impl import H11Protocol as Base
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-    class NoDelayProtocol(Base):  # type: ignore[valid-type, misc]
+        base = HttpToolsProtocol
+    except ImportError:
+        from uvicorn.protocols.http.h11_impl import H11Protocol
+
+        base = H11Protocol
+
+    class NoDelayProtocol(base):
         def connection_made(self, transport: Any) -> None:
             sock = transport.get_extra_info("socket")
             if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):

@@ -133,7 +133,7 @@ def read_chunk(source: Any, size: int) -> bytes:
             "not bytes",
             "pass a blocking stream opened in binary mode ('rb')",
         )
-    return data
+    return bytes(data) if isinstance(data, bytearray) else data
 
 
 def unreadable(source: Any, exc: OSError) -> InvalidArgument:
