@@ -12,6 +12,8 @@ from gannet.auth.service import AuthService
 from gannet.cli.app import app
 from gannet.client.client import GannetClient
 from gannet.registry.service import RegistryService
+from gannet.serving.deployments.service import DeploymentService
+from gannet.store.gc.service import GarbageCollector
 from gannet.tracking.service import TrackingService
 
 PAGE = Path(__file__).parents[1] / "docs" / "vocabulary.md"
@@ -19,6 +21,8 @@ SERVICES = {
     "TrackingService": TrackingService,
     "RegistryService": RegistryService,
     "AuthService": AuthService,
+    "DeploymentService": DeploymentService,
+    "GarbageCollector": GarbageCollector,
 }
 CLIENT_ONLY = {"close", "flush"}  # the client's own lifecycle, no service operation
 

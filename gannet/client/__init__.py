@@ -1,1 +1,8 @@
-"""The Python SDK face: fluent functions and the GannetClient class."""
+"""The Python SDK face.
+
+- ``fluent``: ``gannet.start_run()``, ``gannet.log_metric(...)`` and friends over one client
+- ``client``: ``GannetClient``, made of ``tracking`` (``TrackingMethods``, ``RunPage``),
+  ``registry`` (``RegistryMethods``) and ``deployments`` (``DeploymentMethods``): each
+  method one service call of the same name
+- ``buffer``: the log buffer that makes ``log_metric`` cost microseconds
+"""

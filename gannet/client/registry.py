@@ -30,7 +30,9 @@ if TYPE_CHECKING:
 class RegistryMethods:
     """Mixed into ``GannetClient``, which provides ``services`` and ``flush``."""
 
-    services: Services
+    @property
+    def services(self) -> Services:
+        raise NotImplementedError
 
     def flush(self, *, wait_for_environment: bool = True) -> None:
         raise NotImplementedError

@@ -58,8 +58,13 @@ class RunPage(list[Run]):
 class TrackingMethods:
     """Mixed into ``GannetClient``, which provides ``services``, ``buffer`` and ``flush``."""
 
-    services: Services
-    buffer: LogBuffer
+    @property
+    def services(self) -> Services:
+        raise NotImplementedError
+    @property
+    def buffer(self) -> LogBuffer:
+        raise NotImplementedError
+
     _buffer: LogBuffer | None
     _params: dict[str, dict[str, str]]  # run id -> params as this client knows them
 
@@ -123,7 +128,7 @@ class TrackingMethods:
             **source,
         )
         self._params[run.run_id] = {}
-        if later:
+        if later and isinstance(capture, Future):
             self.buffer.add_environment(run.run_id, capture)
         return run
 
