@@ -14,10 +14,13 @@ Models: ``log_model``, ``register_model``, ``set_registered_model_alias``,
 ``delete_registered_model_alias``, ``promote``, ``load_model`` (a registered model such as
 ``churn@champion``, or a package folder); ``gannet.models`` is the package format.
 
-The package map (see ARCHITECTURE.md): ``core`` (settings, ids, errors), ``store``
-(metadata and blob stores, garbage collection), ``tracking``, ``auth``, ``models``,
-``registry``, ``serving`` (deployments, the inference server, the inference log),
-``bootstrap`` (the composition root), and the faces ``client`` (this SDK) and ``cli``.
+The package map (see ARCHITECTURE.md), low to high: ``core`` (settings, ids, errors),
+``store`` (metadata and blob stores, garbage collection), ``lineage`` and ``stats``
+(not built yet), ``tracking``, ``auth``, ``models``, ``registry``, ``data`` (not built
+yet), ``serving`` (deployments, the inference server, the inference log), ``pipelines``,
+``monitoring`` and ``training`` (not built yet), ``bootstrap`` (the composition root),
+and the faces ``client`` (this SDK), ``cli``, ``server`` and ``ui`` (not built yet);
+``testing`` holds fixtures for tests and plugin authors; ``__main__`` runs the CLI.
 """
 
 from __future__ import annotations

@@ -1,1 +1,10 @@
-"""The command line: Typer commands, one module per capability."""
+"""The command line: Typer commands, one module per capability, each a thin face over one
+service call of the same name (docs/vocabulary.md).
+
+- ``app``: the ``gannet`` command, global options, error handling and exit codes
+- ``output``: tables, ``--json`` documents, errors and progress bars
+- ``experiments``, ``runs``, ``artifacts``: tracking
+- ``models``: the registry; ``security``: signing keys, roles, the audit log
+- ``deployments``, ``serve``, ``inference`` (``predict``, ``logs``): serving
+- ``gc``: garbage collection of the stores; ``db``: the metadata store's schema
+"""

@@ -6,4 +6,6 @@
 - ``digests``: blake3 content digests
 - ``pagination``: opaque page tokens
 - ``clock``: wall-clock milliseconds
+- ``durations``: durations as people type them (``30m``, ``1d``)
+- ``version``: Gannet's version, readable from any layer
 """

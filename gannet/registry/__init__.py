@@ -1,10 +1,12 @@
 """Registry: registered models, versions, aliases, signing, promotion gates, model cards.
 
-- ``types``: RegisteredModel, ModelVersion, ModelRef (``churn/3``, ``churn@champion``)
+- ``types``: RegisteredModel, ModelVersion, Promotion, GateResult, StoredPackage, ...
+  (references, ``churn/3`` and ``churn@champion``, are ``gannet.models.reference``)
 - ``tables`` / ``repository``: the SQL
 - ``service``: ``RegistryService`` — register, resolve, alias, approve, promote, load
 - ``packages``: a version's files in the blob store and the local verified cache
 - ``signing``: ed25519 keys, signing and verifying package manifests
 - ``gates``: the promotion policy (YAML) and its gates
 - ``cards``: model cards in Markdown and HTML
+- ``gc``: what garbage collection needs of model packages (inherited by the service)
 """

@@ -3,4 +3,5 @@
 - ``metadata``: the SQL metadata store (SQLite in WAL mode or PostgreSQL), the shared
   SQLAlchemy ``MetaData`` every capability puts its tables on, and Alembic migrations
 - ``blobs``: the content-addressed blob store over fsspec (local folder, s3://, ...)
+- ``gc``: garbage collection of blobs nothing references, safe with writers running
 """

@@ -1,1 +1,13 @@
-"""Tracking: experiments, runs, params, metrics, tags, artifacts, environment capture, autolog."""
+"""Tracking: experiments, runs, params, metrics, tags, artifacts, environment capture, autolog.
+
+- ``types``: Experiment, Run, RunInfo, RunData, Metric, FileInfo, Page, Pending, ...
+- ``tables`` / ``repository``: the tables and their SQL (``artifact_repository``: the
+  artifact index's, and what garbage collection asks of it)
+- ``service``: ``TrackingService``, the use cases and rules (experiments, runs, logging,
+  search); ``artifacts``: the artifact use cases it inherits, and what garbage
+  collection needs of them
+- ``validation``: what a key, value or artifact path may be
+- ``query`` / ``filter_parser``: the search language (MLflow's) and the SQL it becomes
+- ``environment``: packages, platform and git state of a run; ``names``: run names
+- ``autolog``: scikit-learn fits logged without a line of code
+"""

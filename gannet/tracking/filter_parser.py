@@ -27,30 +27,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from gannet.core.errors import InvalidArgument
+from gannet.tracking.types import Comparison, OrderKey
 
 NUMERIC_OPS = ("=", "!=", "<", "<=", ">", ">=")
 STRING_OPS = ("=", "!=", "LIKE", "ILIKE")
 LIST_OPS = ("IN", "NOT IN")
 NULL_OPS = ("IS NULL", "IS NOT NULL")
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """One ``<entity>.<key> <op> <value>`` of a filter; ``value`` is None for IS [NOT] NULL."""
-
-    entity: str  # "metric" | "param" | "tag" | "attribute"
-    key: str
-    op: str
-    value: float | str | tuple[str, ...] | None
-
-
-@dataclass(frozen=True)
-class OrderKey:
-    """One order_by item: sort by ``<entity>.<key>``, ascending or not."""
-
-    entity: str
-    key: str
-    ascending: bool
 
 
 @dataclass(frozen=True)

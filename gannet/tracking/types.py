@@ -108,6 +108,28 @@ class FileInfo:
     digest: str | None = None
 
 
+# -- the search language's parsed terms (tracking.filter_parser makes them) ----------
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One ``<entity>.<key> <op> <value>`` of a filter; ``value`` is None for IS [NOT] NULL."""
+
+    entity: str  # "metric" | "param" | "tag" | "attribute"
+    key: str
+    op: str
+    value: float | str | tuple[str, ...] | None
+
+
+@dataclass(frozen=True)
+class OrderKey:
+    """One order_by item: sort by ``<entity>.<key>``, ascending or not."""
+
+    entity: str
+    key: str
+    ascending: bool
+
+
 @dataclass(frozen=True)
 class Page(Generic[T]):
     """One page of a listing; ``next_page_token`` is None on the last page."""

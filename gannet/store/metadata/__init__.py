@@ -1,8 +1,10 @@
 """The SQL metadata store.
 
-``schema.METADATA`` is the one SQLAlchemy ``MetaData`` all capability tables live on;
-``MetadataStore`` opens an engine (SQLite in WAL mode or PostgreSQL), applies the
-Alembic migrations in ``migrations/`` and hands out read and write connections.
+- ``schema``: ``METADATA``, the one SQLAlchemy ``MetaData`` all capability tables live on
+- ``engine``: ``MetadataStore`` opens an engine (SQLite in WAL mode or PostgreSQL), applies
+  the Alembic ``migrations`` and hands out read and write connections
+- ``dialect``: the upserts both backends understand
+- ``migrations``: the schema's history, one Alembic revision per change
 """
 
 from gannet.store.metadata import dialect
