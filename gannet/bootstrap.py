@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from gannet.registry.service import RegistryService
     from gannet.serving.deployments.service import DeploymentService
     from gannet.store.blobs import BlobStore
-    from gannet.store.gc import GarbageCollector
+    from gannet.store.gc.service import GarbageCollector
     from gannet.tracking.service import TrackingService
 
 T = TypeVar("T")
@@ -51,7 +51,7 @@ class Services:
                 part = self._built.get(name)
                 if part is None:
                     part = self._built[name] = make()
-        return part  # type: ignore[no-any-return]
+        return part
 
     @property
     def blobs(self) -> BlobStore:
@@ -99,7 +99,7 @@ class Services:
 
     @property
     def gc(self) -> GarbageCollector:
-        from gannet.store.gc import GarbageCollector
+        from gannet.store.gc.service import GarbageCollector
 
         return self._part(
             "gc",

@@ -113,3 +113,8 @@ def test_every_setting_is_documented():
     names = {f.name for f in fields(Settings)} - {"sources", "config_file"}
     assert names - documented == set(), "settings missing from docs/settings.md"
     assert documented - names == set(), "docs/settings.md lists settings that do not exist"
+
+
+def test_the_gc_example_runs(tmp_path: Path):
+    stdout = _run_examples("gc.md", tmp_path)
+    assert stdout.split() == ["1", "1", "[]"]

@@ -27,6 +27,7 @@ from gannet.cli import (
     db,
     deployments,
     experiments,
+    gc,
     inference,
     models,
     output,
@@ -54,7 +55,7 @@ class CliState:
         debug: bool = False,
     ) -> None:
         self.debug = debug
-        self.arguments = {
+        self.arguments: dict[str, Any] = {
             name: value
             for name, value in (
                 ("home", home),
@@ -96,11 +97,11 @@ class CliState:
 class GannetGroup(TyperGroup):
     """The top-level group: turns any error of a command into its message and exit code."""
 
-    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         ctx.meta["gannet.args"] = list(args)  # to tell, after a failure, whether --json was asked
         return super().parse_args(ctx, args)
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except GannetError as error:
@@ -156,6 +157,7 @@ app.add_typer(models.app, name="models")
 app.add_typer(security.keys, name="keys")
 app.add_typer(security.roles, name="roles")
 app.command("audit")(security.audit)
+app.command("gc")(gc.gc)
 app.add_typer(deployments.app, name="deployments")
 app.add_typer(inference.logs, name="logs")
 if hasattr(serve, "serve"):

@@ -12,11 +12,12 @@ Errors go to stderr as ``Error: <message>`` and, on the next line, ``  hint: <hi
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import os
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -150,7 +151,7 @@ def fit_table(
     return grid
 
 
-def key_value_table(rows: Iterable[tuple[str, object]]) -> Table:
+def key_value_table(rows: Iterable[tuple[object, object]]) -> Table:
     """Two columns without a header: a name and its value (a ``Text`` keeps its style)."""
     from rich.table import Table
     from rich.text import Text
@@ -269,3 +270,26 @@ def print_json(value: Any) -> None:
     """``value`` as indented JSON on stdout, nothing else."""
     data = orjson.dumps(jsonable(value), option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
     typer.echo(data.decode("utf-8"), nl=False)
+
+
+# -- progress ------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def progress_bar(label: str, *, enabled: bool = True) -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar on stderr; the block gets ``advance(done, total)`` to move it."""
+    if not enabled:
+        yield lambda done, total: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        console=console(stderr=True), transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield advance

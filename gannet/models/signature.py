@@ -327,7 +327,7 @@ def _check_tensors(schema: Schema, data: Any) -> Any:
             return {schema.columns[0].name: _check_tensor(schema.columns[0], data, "input")}
         raise InvalidInput(f"this model takes several tensors: pass a dict of arrays named "
                               f"{', '.join(schema.names)}")
-    missing = [c.name for c in schema.columns if c.name not in data]
+    missing = [str(c.name) for c in schema.columns if c.name not in data]
     if missing:
         raise InvalidInput(f"input is missing {_named('tensor', missing, quote=True)}")
     return {c.name: _check_tensor(c, data[c.name], f"tensor '{c.name}'") for c in schema.columns}

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from gannet.registry.tables import (
+    deleted_packages,
     model_aliases,
     model_approvals,
     model_version_tags,
@@ -101,7 +102,7 @@ def versions(
 
 
 def _not_deleted() -> sa.ColumnElement[bool]:
-    return model_versions.c.status != VersionStatus.DELETED
+    return model_versions.c.status.in_(VersionStatus.live())
 
 
 def _version(r: sa.RowMapping, tags: dict[str, str], aliases: tuple[str, ...]) -> ModelVersion:
@@ -207,13 +208,22 @@ def update_model(conn: Connection, name: str, **values: Any) -> None:
     )
 
 
-def delete_model(conn: Connection, name: str) -> list[str]:
-    """Remove the model and everything of it; returns the package digests its versions held."""
-    packages = list(
+def delete_model(conn: Connection, name: str, now: int) -> list[str]:
+    """Remove the model and everything of it; its versions' packages are recorded in
+    ``deleted_packages`` (for garbage collection's grace period) and returned."""
+    packages = sorted(set(
         conn.execute(
-            sa.select(model_versions.c.package_digest).where(model_versions.c.name == name)
+            sa.select(model_versions.c.package_digest).where(
+                model_versions.c.name == name,
+                model_versions.c.status.in_((*VersionStatus.live(), VersionStatus.DELETED)),
+            )
         ).scalars()
-    )
+    ))
+    if packages:
+        conn.execute(
+            deleted_packages.insert(),
+            [{"package_digest": digest, "deleted_time": now} for digest in packages],
+        )
     for table in (model_aliases, model_approvals, model_version_tags):
         conn.execute(table.delete().where(table.c.name == name))
     conn.execute(model_versions.delete().where(model_versions.c.name == name))
@@ -281,10 +291,66 @@ def replace_approval(
     )
 
 
-def package_digests(conn: Connection, *, deleted_since: int | None = None) -> list[str]:
-    """The package digests of live versions (READY, ARCHIVED), plus those of versions
-    deleted at or after ``deleted_since`` (ms) when given: what garbage collection keeps."""
-    live = model_versions.c.status != VersionStatus.DELETED
-    if deleted_since is not None:
-        live = sa.or_(live, model_versions.c.last_update_time >= deleted_since)
-    return list(conn.execute(sa.select(model_versions.c.package_digest).where(live)).scalars())
+def kept_packages(conn: Connection, deleted_since: int) -> set[str]:
+    """Package digests garbage collection keeps: live versions', and those deleted (as a
+    version or with their model) at or after ``deleted_since``."""
+    kept = sa.or_(
+        model_versions.c.status.in_(VersionStatus.live()),
+        sa.and_(
+            model_versions.c.status == VersionStatus.DELETED,
+            model_versions.c.last_update_time >= deleted_since,
+        ),
+    )
+    found = set(conn.execute(sa.select(model_versions.c.package_digest).where(kept)).scalars())
+    found.update(
+        conn.execute(
+            sa.select(deleted_packages.c.package_digest).where(
+                deleted_packages.c.deleted_time >= deleted_since
+            )
+        ).scalars()
+    )
+    return found
+
+
+def packages_since(conn: Connection, since: int) -> set[str]:
+    """Package digests of live versions registered at or after ``since``."""
+    return set(
+        conn.execute(
+            sa.select(model_versions.c.package_digest).where(
+                model_versions.c.creation_time >= since, _not_deleted()
+            )
+        ).scalars()
+    )
+
+
+def purge_deleted(conn: Connection, before: int) -> int:
+    """Release the packages deleted before ``before``: tombstones become PURGED, rows of
+    deleted models' packages go. Returns how many versions' packages were released."""
+    versions = conn.execute(
+        model_versions.update()
+        .where(
+            model_versions.c.status == VersionStatus.DELETED,
+            model_versions.c.last_update_time < before,
+        )
+        .values(status=VersionStatus.PURGED)
+    ).rowcount
+    models = conn.execute(
+        deleted_packages.delete().where(deleted_packages.c.deleted_time < before)
+    ).rowcount
+    return int(versions or 0) + int(models or 0)
+
+
+def count_deleted_before(conn: Connection, before: int) -> int:
+    """What ``purge_deleted`` would release (for a dry run)."""
+    versions = conn.execute(
+        sa.select(sa.func.count()).select_from(model_versions).where(
+            model_versions.c.status == VersionStatus.DELETED,
+            model_versions.c.last_update_time < before,
+        )
+    ).scalar_one()
+    models = conn.execute(
+        sa.select(sa.func.count()).select_from(deleted_packages).where(
+            deleted_packages.c.deleted_time < before
+        )
+    ).scalar_one()
+    return int(versions) + int(models)

@@ -25,6 +25,7 @@ from gannet.models.manifest import ModelMeta
 from gannet.models.package import LoadedModel, save_model
 from gannet.models.reference import ModelRef, check_alias, check_model_name, parse_ref
 from gannet.registry import cards, gates, packages, repository
+from gannet.registry.gc import PackageReferences
 from gannet.registry.signing import KeyRing
 from gannet.registry.tables import model_version_tags, registered_model_tags
 from gannet.registry.types import (
@@ -39,13 +40,17 @@ from gannet.registry.types import (
     VersionStatus,
 )
 from gannet.store.blobs import BlobStore
+from gannet.store.gc import BlobLeases
 from gannet.store.metadata import MetadataStore
 from gannet.tracking.service import TrackingService
 
 CARD_FIELDS = ("intended_use", "limitations", "ethical_considerations", "training_data")
 
 
-class RegistryService:
+class RegistryService(PackageReferences):
+    """Registered models, versions, aliases, promotion, cards and verified loading; what
+    garbage collection needs of packages comes from ``PackageReferences``."""
+
     def __init__(
         self,
         metadata: MetadataStore,
@@ -60,6 +65,7 @@ class RegistryService:
         self.auth = auth
         self.settings = settings
         self.keys = KeyRing(settings.signing_key, settings.trusted_keys)
+        self.leases = BlobLeases(metadata)
 
     # -- registered models -------------------------------------------------------------
 
@@ -114,7 +120,7 @@ class RegistryService:
         """Remove the model and all its versions (their packages wait for ``gannet gc``)."""
         self.get_registered_model(name)
         with self.metadata.write() as conn:
-            released = repository.delete_model(conn, name)
+            released = repository.delete_model(conn, name, now_ms())
             self.auth.record(conn, "model.delete", f"model:{name}", {"packages": released})
 
     # -- versions ------------------------------------------------------------------------
@@ -158,6 +164,16 @@ class RegistryService:
         path of a package folder.
         """
         check_model_name(name)
+        with self.leases.hold():  # the package's blobs are referenced before the lease ends
+            return self._register(source, name, description, tags)
+
+    def _register(
+        self,
+        source: str | os.PathLike[str],
+        name: str,
+        description: str,
+        tags: Mapping[str, str] | None,
+    ) -> ModelVersion:
         stored, run_id, where = self._store_source(source)
         run = self.tracking.get_run(run_id) if run_id else None
         signed = self.keys.sign(stored.manifest_digest)
@@ -216,10 +232,10 @@ class RegistryService:
                 "pass the run id that logged the model, or the path of a model package folder",
             )
         stored = packages.store_folder(self.blobs, folder)
-        run_id = stored.meta.run_id
-        if run_id is not None and not self._run_exists(run_id):
-            run_id = None  # made elsewhere (e.g. an MLflow run): no lineage here to link
-        return stored, run_id, str(folder.resolve())
+        linked = stored.meta.run_id
+        if linked is not None and not self._run_exists(linked):
+            linked = None  # made elsewhere (e.g. an MLflow run): no lineage here to link
+        return stored, linked, str(folder.resolve())
 
     def _run_exists(self, run_id: str) -> bool:
         try:

@@ -37,7 +37,7 @@ model_versions = Table(
     METADATA,
     Column("name", String(256), primary_key=True),
     Column("version", Integer, primary_key=True),
-    Column("status", String(20), nullable=False),  # READY | ARCHIVED
+    Column("status", String(20), nullable=False),  # READY | ARCHIVED | DELETED | PURGED
     Column("description", Text, nullable=False),
     Column("source", String(1000), nullable=False),
     Column("run_id", String(64)),
@@ -94,4 +94,13 @@ model_approvals = Table(
     ForeignKeyConstraint(
         ["name", "version"], ["model_versions.name", "model_versions.version"], ondelete="CASCADE"
     ),
+)
+
+# Packages of a registered model deleted as a whole (its version rows are gone): garbage
+# collection keeps their blobs until the deletion is older than its grace period.
+deleted_packages = Table(
+    "deleted_packages",
+    METADATA,
+    Column("package_digest", String(80), primary_key=True),
+    Column("deleted_time", BigInteger, primary_key=True),
 )

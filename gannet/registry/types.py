@@ -15,6 +15,11 @@ class VersionStatus(StrEnum):
     READY = "READY"
     ARCHIVED = "ARCHIVED"
     DELETED = "DELETED"  # a tombstone: hidden everywhere, its number never reused
+    PURGED = "PURGED"  # a tombstone whose package garbage collection may remove
+
+    @classmethod
+    def live(cls) -> tuple[VersionStatus, ...]:
+        return (cls.READY, cls.ARCHIVED)
 
 
 @dataclass(frozen=True)

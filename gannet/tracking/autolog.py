@@ -48,7 +48,7 @@ def enable(sink: Sink) -> None:
 def disable() -> None:
     global _sink
     for cls, fit in _patched.items():
-        cls.fit = fit
+        setattr(cls, "fit", fit)  # noqa: B010 - the class is any estimator type
     _patched.clear()
     _sink = None
 

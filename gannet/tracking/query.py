@@ -383,7 +383,7 @@ def search_statement(
     scopes = [(e, stage) for e in dict.fromkeys(experiment_ids) for stage in _stages(lifecycle)]
     if len(scopes) > 1 and len(scopes) <= MAX_MERGED and _by_start_time(order):
         return _merged(scopes, joins, where, order, limit, offset)
-    scope = [runs.c.experiment_id.in_(list(experiment_ids))]
+    scope: list[sa.ColumnElement[bool]] = [runs.c.experiment_id.in_(list(experiment_ids))]
     if lifecycle != "all":
         scope.append(runs.c.lifecycle_stage == _stages(lifecycle)[0])
     return (

@@ -6,7 +6,6 @@ how the tables are shaped, so each query is written once.
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -18,10 +17,10 @@ from sqlalchemy.engine import Connection
 
 from gannet.store.metadata import dialect
 from gannet.tracking import query
+from gannet.tracking.artifact_repository import index_artifacts
 from gannet.tracking.environment import Environment
 from gannet.tracking.query import Comparison, OrderKey
 from gannet.tracking.tables import (
-    artifacts,
     experiment_tags,
     experiments,
     latest_metrics,
@@ -147,7 +146,7 @@ def active_runs(conn: Connection, run_ids: Iterable[str]) -> set[str]:
 
 def run_info_rows(conn: Connection, run_ids: Sequence[str]) -> dict[str, RunInfo]:
     result: dict[str, RunInfo] = {}
-    for chunk in _chunks(run_ids, 900):
+    for chunk in dialect.chunks(run_ids, 900):
         for r in conn.execute(sa.select(runs).where(runs.c.run_id.in_(chunk))).mappings():
             result[r["run_id"]] = RunInfo(
                 run_id=r["run_id"],
@@ -186,7 +185,7 @@ def load_runs(conn: Connection, run_ids: Sequence[str]) -> list[Run]:
     """Whole runs (info, latest metrics, params, tags) in the order of ``run_ids``."""
     infos = run_info_rows(conn, run_ids)
     data: dict[str, RunData] = {rid: RunData() for rid in infos}
-    for chunk in _chunks(list(infos), 900):
+    for chunk in dialect.chunks(list(infos), 900):
         for rid, key, value in conn.execute(
             sa.select(params.c.run_id, params.c.key, params.c.value).where(
                 params.c.run_id.in_(chunk)
@@ -332,7 +331,7 @@ def insert_params(conn: Connection, rows: Sequence[KeyValue]) -> dict[tuple[str,
     for run_id, key, _ in rows:
         by_run.setdefault(run_id, []).append(key)
     for run_id, keys in by_run.items():
-        for chunk in _chunks(keys, 900):
+        for chunk in dialect.chunks(keys, 900):
             found = conn.execute(
                 sa.select(params.c.key, params.c.value).where(
                     params.c.run_id == run_id, params.c.key.in_(chunk)
@@ -462,16 +461,6 @@ _HOT = {
 }
 
 
-@functools.cache
-def _artifacts_upsert(dialect_name: str) -> Any:
-    """Logging a path again replaces it (built once per dialect)."""
-    stmt = dialect.insert_for(dialect_name, artifacts)
-    return stmt.on_conflict_do_update(
-        index_elements=["run_id", "path"],
-        set_={"digest": stmt.excluded.digest, "size": stmt.excluded.size},
-    )
-
-
 def _later(a: Point, b: Point) -> bool:
     if (a[4], a[3]) != (b[4], b[3]):
         return (a[4], a[3]) > (b[4], b[3])
@@ -489,34 +478,3 @@ def metric_history(conn: Connection, run_id: str, key: str) -> list[Metric]:
     return [
         Metric(key, math.nan if is_nan else value, ts, step) for value, is_nan, ts, step in rows
     ]
-
-
-# -- artifacts --------------------------------------------------------------------------------
-
-
-def index_artifacts(conn: Connection, run_id: str, files: Iterable[tuple[str, str, int]]) -> None:
-    """Record (path, digest, size) files of a run; logging a path again replaces it."""
-    rows = [{"run_id": run_id, "path": p, "digest": d, "size": s} for p, d, s in files]
-    if not rows:
-        return
-    conn.execute(_artifacts_upsert(conn.dialect.name), rows)
-
-
-def artifact_rows(conn: Connection, run_id: str, prefix: str) -> list[tuple[str, str, int]]:
-    """(path, digest, size) of every file at or below ``prefix`` ('' = all), sorted by path."""
-    stmt = sa.select(artifacts.c.path, artifacts.c.digest, artifacts.c.size).where(
-        artifacts.c.run_id == run_id
-    )
-    if prefix:  # substr, not LIKE: exact and case-sensitive on every database
-        stmt = stmt.where(
-            sa.or_(
-                artifacts.c.path == prefix,
-                sa.func.substr(artifacts.c.path, 1, len(prefix) + 1) == prefix + "/",
-            )
-        )
-    return [tuple(r) for r in conn.execute(stmt.order_by(artifacts.c.path))]
-
-
-def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

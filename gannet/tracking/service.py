@@ -6,11 +6,10 @@ SDK, CLI and REST server are thin faces over it.
 
 from __future__ import annotations
 
-import os
-import tempfile
+import contextlib
+import dataclasses
 import time
-from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Mapping, Sequence
 
 import sqlalchemy as sa
 
@@ -20,13 +19,14 @@ from gannet.core.ids import new_id
 from gannet.core.pagination import decode_token, encode_token, query_fingerprint
 from gannet.core.settings import Settings
 from gannet.store.blobs import BlobStore
+from gannet.store.gc import BlobLeases
 from gannet.store.metadata import MetadataStore
-from gannet.tracking import query, repository, validation
+from gannet.tracking import artifact_repository, query, repository, validation
+from gannet.tracking.artifacts import ArtifactUseCases
 from gannet.tracking.environment import Environment
 from gannet.tracking.names import run_name as make_run_name
 from gannet.tracking.types import (
     Experiment,
-    FileInfo,
     Lifecycle,
     Metric,
     Page,
@@ -46,13 +46,15 @@ DEFAULT_EXPERIMENT_NAME = "Default"
 MAX_SEARCH_RESULTS = 50_000
 
 
-class TrackingService:
-    """Experiments and runs over a metadata store (rows) and a blob store (artifact bytes)."""
+class TrackingService(ArtifactUseCases):
+    """Experiments and runs over a metadata store (rows) and a blob store (artifact bytes);
+    artifacts and their garbage collection come from ``ArtifactUseCases``."""
 
     def __init__(self, metadata: MetadataStore, blobs: BlobStore, settings: Settings) -> None:
         self.metadata = metadata
         self.blobs = blobs
         self.settings = settings
+        self.leases = BlobLeases(metadata)
         self._default_checked = False
         self._environment_refs: dict[tuple[str, int], list[tuple[str, str, int]]] = {}
 
@@ -176,48 +178,55 @@ class TrackingService:
         if environment is not None:
             tag_values.update(environment.tags())
             git_commit = git_commit or (environment.git.commit if environment.git else None)
-            files = self._environment_files(environment)
         run_id = new_id()
-        values = {
-            "run_id": run_id,
-            "experiment_id": str(experiment_id),
-            "name": run_name or make_run_name(),
-            "status": RunStatus.RUNNING,
-            "start_time": start_time or now_ms(),
-            "end_time": None,
-            "parent_run_id": parent_run_id,
-            "user_id": user_id or self.settings.user,
-            "source_name": source_name,
-            "source_type": source_type,
-            "git_commit": git_commit,
-            "lifecycle_stage": Lifecycle.ACTIVE,
-            "artifact_uri": f"gannet:/runs/{run_id}/artifacts",
-        }
-        with self.metadata.write() as conn:
-            self._require_active_experiment(conn, str(experiment_id))
-            if parent_run_id is not None:
-                self._require_active(conn, parent_run_id)
-            repository.insert_run(conn, values)
-            repository.set_tags(conn, [(run_id, k, v) for k, v in tag_values.items()])
-            repository.index_artifacts(conn, run_id, files)
         info = RunInfo(
-            **{k: v for k, v in values.items() if k not in ("name",)},
-            run_name=values["name"],
+            run_id=run_id,
+            experiment_id=str(experiment_id),
+            run_name=run_name or make_run_name(),
+            status=RunStatus.RUNNING,
+            start_time=start_time or now_ms(),
+            end_time=None,
+            parent_run_id=parent_run_id,
+            user_id=user_id or self.settings.user,
+            source_name=source_name,
+            source_type=source_type,
+            git_commit=git_commit,
+            lifecycle_stage=Lifecycle.ACTIVE,
+            artifact_uri=f"gannet:/runs/{run_id}/artifacts",
         )
+        values = {**dataclasses.asdict(info), "deleted_time": None}
+        values["name"] = values.pop("run_name")
+        with self._lease_if(environment is not None):
+            if environment is not None:
+                files = self._environment_files(environment)
+            with self.metadata.write() as conn:
+                self._require_active_experiment(conn, str(experiment_id))
+                if parent_run_id is not None:
+                    self._require_active(conn, parent_run_id)
+                repository.insert_run(conn, values)
+                repository.set_tags(conn, [(run_id, k, v) for k, v in tag_values.items()])
+                artifact_repository.index_artifacts(conn, run_id, files)
         return Run(info, RunData(tags=tag_values))
 
     def _environment_files(self, environment: Environment) -> list[tuple[str, str, int]]:
         """Store the environment's files once per process (every run of a process has the
-        same packages and, usually, the same diff)."""
+        same packages and, usually, the same diff). Called under a write lease: a cached
+        blob that garbage collection removed since (its runs were purged) is stored again."""
         key = (environment.packages_digest, hash(environment.git.diff) if environment.git else 0)
-        if key not in self._environment_refs:
-            self._environment_refs[key] = [
+        cached = self._environment_refs.get(key)
+        if cached is None or not all(self.blobs.exists(digest) for _, digest, _ in cached):
+            cached = self._environment_refs[key] = [
                 (path, ref.digest, ref.size)
                 for path, ref in (
                     (path, self.blobs.put_bytes(data)) for path, data in environment.files().items()
                 )
             ]
-        return self._environment_refs[key]
+        return cached
+
+    def _lease_if(self, needed: bool) -> contextlib.AbstractContextManager[None]:
+        """A write lease when blobs are about to be stored, else nothing (metric flushes
+        store no blobs and should not pay for one)."""
+        return self.leases.hold() if needed else contextlib.nullcontext()
 
     def get_run(self, run_id: str) -> Run:
         with self.metadata.read() as conn:
@@ -260,16 +269,18 @@ class TrackingService:
             self.get_run(run_id)  # nothing to change, but an unknown run is still refused
 
     def delete_run(self, run_id: str) -> None:
-        """Soft delete: hidden from searches, nothing can be logged to it, restorable."""
-        self._set_run_lifecycle(run_id, Lifecycle.DELETED)
-
-    def restore_run(self, run_id: str) -> None:
-        self._set_run_lifecycle(run_id, Lifecycle.ACTIVE)
-
-    def _set_run_lifecycle(self, run_id: str, stage: Lifecycle) -> None:
+        """Soft delete: hidden from searches, nothing can be logged to it, restorable until
+        ``gannet gc`` removes it for good (``older_than`` after the deletion)."""
         self.get_run(run_id)
         with self.metadata.write() as conn:
-            repository.update_run(conn, run_id, lifecycle_stage=str(stage))
+            repository.update_run(
+                conn, run_id, lifecycle_stage=Lifecycle.DELETED, deleted_time=now_ms()
+            )
+
+    def restore_run(self, run_id: str) -> None:
+        self.get_run(run_id)
+        with self.metadata.write() as conn:
+            repository.update_run(conn, run_id, lifecycle_stage=Lifecycle.ACTIVE, deleted_time=None)
 
     # -- params, tags, metrics -----------------------------------------------------------
 
@@ -319,6 +330,10 @@ class TrackingService:
         run_ids = {e[0] for group in groups for e in group}
         if not run_ids:
             return WriteReport()
+        with self._lease_if(bool(pending.environments)):
+            return self._write_pending(pending, run_ids)
+
+    def _write_pending(self, pending: Pending, run_ids: set[str]) -> WriteReport:
         files = {run_id: self._environment_files(env) for run_id, env in pending.environments}
         with self.metadata.write() as conn:
             active = repository.active_runs(conn, run_ids)
@@ -434,97 +449,6 @@ class TrackingService:
         token = encode_token(offset + max_results, fingerprint) if more else None
         return Page(found, token)
 
-    # -- artifacts -------------------------------------------------------------------------
-
-    def log_artifact(
-        self, run_id: str, local_path: str | os.PathLike, artifact_path: str | None = None
-    ) -> None:
-        """Store a file (or a whole folder) under ``artifact_path`` of the run."""
-        local = Path(local_path)
-        prefix = validation.artifact_path(artifact_path)
-        self.check_run_active(run_id)
-        if local.is_dir():
-            return self.log_artifacts(run_id, local, _join(prefix, local.name))
-        if not local.is_file():
-            raise NotFound(f"no file {str(local)!r} to log", "check the path")
-        ref = self.blobs.put_file(local)
-        self._index(run_id, [(_join(prefix, local.name), ref.digest, ref.size)])
-
-    def log_artifacts(
-        self, run_id: str, local_dir: str | os.PathLike, artifact_path: str | None = None
-    ) -> None:
-        local = Path(local_dir)
-        if not local.is_dir():
-            raise NotFound(f"no folder {str(local)!r} to log", "check the path")
-        prefix = validation.artifact_path(artifact_path)
-        self.check_run_active(run_id)
-        _, manifest = self.blobs.put_tree(local)
-        self._index(
-            run_id,
-            [(_join(prefix, p), e.digest, e.size) for p, e in manifest.entries.items()],
-        )
-
-    def log_bytes(self, run_id: str, data: bytes, artifact_file: str) -> None:
-        path = validation.artifact_path(artifact_file)
-        if not path:
-            raise InvalidArgument("artifact_file must name a file", "e.g. 'config.json'")
-        self.check_run_active(run_id)
-        ref = self.blobs.put_bytes(data)
-        self._index(run_id, [(path, ref.digest, ref.size)])
-
-    def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]:
-        """The files and folders directly under ``path`` (MLflow's listing shape)."""
-        self.get_run(run_id)
-        prefix = validation.artifact_path(path)
-        with self.metadata.read() as conn:
-            rows = repository.artifact_rows(conn, run_id, prefix)
-        entries: dict[str, FileInfo] = {}
-        for file_path, digest, size in rows:
-            if file_path == prefix:
-                return [FileInfo(file_path, False, size, digest)]
-            rest = file_path[len(prefix) + 1 :] if prefix else file_path
-            head, _, tail = rest.partition("/")
-            child = _join(prefix, head)
-            entries[child] = FileInfo(child, True) if tail else FileInfo(child, False, size, digest)
-        return sorted(entries.values(), key=lambda f: f.path)
-
-    def read_artifact(self, run_id: str, path: str) -> bytes:
-        clean = validation.artifact_path(path)
-        rows = self.artifact_files(run_id, clean)
-        if len(rows) != 1 or rows[0][0] != clean:
-            raise NotFound(f"run {run_id} has no artifact file {path!r}", "list them first")
-        return self.blobs.get_bytes(rows[0][1])
-
-    def download_artifacts(
-        self, run_id: str, path: str | None = None, dst_path: str | os.PathLike | None = None
-    ) -> Path:
-        """Copy a run's artifact (file or folder) into ``dst_path`` (a new temp folder if None).
-
-        As MLflow does, the artifact keeps its path: ``download_artifacts(id, "a/b", d)``
-        writes ``d/a/b`` and returns that path.
-        """
-        prefix = validation.artifact_path(path)
-        rows = self.artifact_files(run_id, prefix)
-        if not rows:
-            where = f"{path!r}" if prefix else "any artifacts"
-            raise NotFound(
-                f"run {run_id} has no artifact {where}", "list them with `gannet artifacts list`"
-            )
-        dest = Path(dst_path) if dst_path else Path(tempfile.mkdtemp(prefix="gannet-"))
-        self.blobs.get_files([(digest, dest / p) for p, digest, _ in rows])
-        return dest / prefix if prefix else dest
-
-    def artifact_files(self, run_id: str, prefix: str) -> list[tuple[str, str, int]]:
-        """(path, digest, size) of every file at or below ``prefix`` of the run's artifacts."""
-        self.get_run(run_id)
-        with self.metadata.read() as conn:
-            return repository.artifact_rows(conn, run_id, prefix)
-
-    def _index(self, run_id: str, files: Iterable[tuple[str, str, int]]) -> None:
-        with self.metadata.write() as conn:
-            self._require_active(conn, run_id)
-            repository.index_artifacts(conn, run_id, files)
-
     # -- helpers ---------------------------------------------------------------------------
 
     @staticmethod
@@ -559,6 +483,3 @@ class TrackingService:
             for k, v in (values or {}).items()
         }
 
-
-def _join(prefix: str, name: str) -> str:
-    return f"{prefix}/{name}" if prefix else name

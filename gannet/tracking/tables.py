@@ -60,6 +60,7 @@ runs = Table(
     Column("git_commit", String(64)),
     Column("lifecycle_stage", String(16), nullable=False),
     Column("artifact_uri", String(1000), nullable=False),
+    Column("deleted_time", BigInteger),  # when deleted (soft); gc removes it for good later
     # the default order of every runs list (newest first), for any filter: read backwards
     Index("ix_runs_experiment_id_lifecycle_stage_start_time_run_id",
           "experiment_id", "lifecycle_stage", "start_time", "run_id"),

@@ -24,7 +24,7 @@ valid_keys: set[str] = set()  # keys already seen valid: log_metric in a loop ch
 
 def check_key(key: object, what: str) -> str:
     if key in valid_keys:
-        return key  # type: ignore[return-value]
+        return key  # type: ignore[return-value,unused-ignore]
     if not isinstance(key, str) or not key:
         raise InvalidArgument(
             f"{what} key must be a non-empty string, got {key!r}",

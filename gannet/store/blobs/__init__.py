@@ -3,7 +3,8 @@
 - ``store``: ``BlobStore`` — put/get bytes, files, streams and folder trees, verified on
   every read, de-duplicated on every write, parallel for many files
 - ``types``: ``BlobRef`` (digest + size), ``Manifest`` / ``ManifestEntry`` (a folder as
-  sorted path -> digest, size, mode; stored as a blob in canonical JSON)
+  sorted path -> digest, size, mode; stored as a blob in canonical JSON), ``StoredObject``
+  (a listed blob or temporary upload with its size and write time, for garbage collection)
 - ``reader``: the streaming reader that checks bytes against their digest as they pass
 - ``sources``: reading the caller's files: listing folders, hashing, noticing changes
 - ``backend``: the bytes layer's contract (``Backend``, ``Writer``) and storage errors
@@ -14,6 +15,6 @@ Layout under the root: ``blobs/<2 hex>/<62 hex>`` and ``tmp/`` for writes in fli
 """
 
 from gannet.store.blobs.store import BlobStore
-from gannet.store.blobs.types import BlobRef, Manifest, ManifestEntry
+from gannet.store.blobs.types import BlobRef, Manifest, ManifestEntry, StoredObject
 
-__all__ = ["BlobRef", "BlobStore", "Manifest", "ManifestEntry"]
+__all__ = ["BlobRef", "BlobStore", "Manifest", "ManifestEntry", "StoredObject"]

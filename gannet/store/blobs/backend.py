@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from gannet.core.errors import GannetError, StoreError
+from gannet.store.blobs.types import StoredObject
 
 # Libraries whose exceptions mean "the storage could not do it" (rather than a bug of ours).
 _STORAGE_LIBRARIES = frozenset(
@@ -73,9 +74,27 @@ class Backend(abc.ABC):
     def delete(self, hex_digest: str) -> None:
         """Remove the blob; no error when it is already gone."""
 
+    def delete_many(self, hex_digests: list[str]) -> None:
+        """Remove several blobs; no error for those already gone."""
+        for hex_digest in hex_digests:
+            self.delete(hex_digest)
+
     @abc.abstractmethod
     def iter_hex(self) -> Iterator[str]:
         """Hex digests of every stored blob (for garbage collection and audits)."""
+
+    @abc.abstractmethod
+    def iter_blobs(self) -> Iterator[StoredObject]:
+        """Every stored blob (``name`` is its hex digest) with its size and write time."""
+
+    @abc.abstractmethod
+    def iter_temporary(self) -> Iterator[StoredObject]:
+        """Uploads under ``tmp/`` (``name`` is a path of ``fs``): in flight, or left by a
+        writer that died."""
+
+    @abc.abstractmethod
+    def delete_temporary(self, name: str) -> None:
+        """Remove a temporary upload; no error when it is already gone."""
 
     def path(self, hex_digest: str) -> str:
         """The blob's path in ``fs``."""

@@ -17,12 +17,15 @@ process may have stored a blob since, so the cache entry is dropped before each 
 
 from __future__ import annotations
 
+import datetime
 import math
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
+from gannet.core.errors import InvalidArgument
 from gannet.store.blobs.backend import Backend, Writer
+from gannet.store.blobs.types import StoredObject
 
 _TRANSACTIONAL = frozenset({"s3", "s3a", "gs", "gcs", "abfs", "abfss", "az"})
 MIN_BLOCK = 8 << 20  # upload part size; S3 allows 10,000 parts, so big files get bigger parts
@@ -68,6 +71,19 @@ class RemoteBackend(Backend):
         except FileNotFoundError:
             pass
 
+    def delete_many(self, hex_digests: list[str]) -> None:
+        paths = [self.path(hex_digest) for hex_digest in hex_digests]
+        for start in range(0, len(paths), 1000):  # S3's DeleteObjects takes 1,000 keys
+            chunk = paths[start : start + 1000]
+            try:
+                self.fs.rm(chunk)
+            except FileNotFoundError:  # some were gone already: remove the rest one by one
+                for path in chunk:
+                    try:
+                        self.fs.rm_file(path)
+                    except FileNotFoundError:
+                        pass
+
     def iter_hex(self) -> Iterator[str]:
         base = f"{self.root}/blobs/"
         self.fs.invalidate_cache(base)
@@ -79,6 +95,36 @@ class RemoteBackend(Backend):
             prefix, _, rest = path[len(base) :].partition("/")
             if len(prefix) == 2 and rest and "/" not in rest:
                 yield prefix + rest
+
+    def iter_blobs(self) -> Iterator[StoredObject]:
+        base = f"{self.root}/blobs/"
+        for path, info in self._find(base):
+            prefix, _, rest = path[len(base) :].partition("/")
+            if len(prefix) == 2 and rest and "/" not in rest:
+                yield StoredObject(prefix + rest, int(info.get("size") or 0), _modified(info))
+
+    def iter_temporary(self) -> Iterator[StoredObject]:
+        base = f"{self.root}/tmp/"
+        for path, info in self._find(base):
+            if "/" not in path[len(base) :]:
+                yield StoredObject(path, int(info.get("size") or 0), _modified(info))
+
+    def delete_temporary(self, name: str) -> None:
+        if not name.startswith(f"{self.root}/tmp/"):
+            raise InvalidArgument(f"{name} is not a temporary upload of this store")
+        try:
+            self.fs.rm_file(name)
+        except FileNotFoundError:
+            pass
+
+    def _find(self, base: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        self.fs.invalidate_cache(base)
+        try:
+            found = self.fs.find(base, detail=True)
+        except FileNotFoundError:
+            return
+        for path in sorted(found):
+            yield path, found[path]
 
     def check_size(self, path: str, size: int) -> None:
         """The object store said yes; make sure it holds what we sent, or remove it."""
@@ -136,3 +182,18 @@ class _RemoteWriter(Writer):
             self._backend.fs.rm_file(self._path)
         except FileNotFoundError:
             pass
+
+
+def _modified(info: dict[str, Any]) -> float:
+    """When an object was last written, from what the fsspec implementation reports
+    (S3: ``LastModified``; others: ``mtime``, ``last_modified`` or ``created``)."""
+    for key in ("LastModified", "mtime", "last_modified", "updated", "created"):
+        value = info.get(key)
+        if value is None:
+            continue
+        if isinstance(value, datetime.datetime):
+            return value.timestamp()
+        if isinstance(value, str):
+            return datetime.datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+        return float(value)
+    return 0.0  # unknown: as old as can be, so only a reference keeps it

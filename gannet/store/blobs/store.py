@@ -17,7 +17,7 @@ import stat
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import fsspec.core
 from fsspec.implementations.local import LocalFileSystem
@@ -30,7 +30,7 @@ from gannet.store.blobs.local import LocalBackend
 from gannet.store.blobs.reader import VerifyingReader
 from gannet.store.blobs.remote import RemoteBackend
 from gannet.store.blobs.transfer import Tracker, run_parallel
-from gannet.store.blobs.types import BlobRef, Manifest, ManifestEntry
+from gannet.store.blobs.types import BlobRef, Manifest, ManifestEntry, StoredObject
 
 PathLike = str | os.PathLike[str]
 CHUNK = sources.CHUNK  # bytes per read/write: flat memory, and the copy stays in the CPU cache
@@ -52,7 +52,7 @@ class BlobStore:
         *,
         threads: int = 8,
         progress: bool = True,
-        storage_options: dict | None = None,
+        storage_options: dict[str, Any] | None = None,
     ) -> None:
         self.url = url
         self.threads = threads
@@ -89,6 +89,21 @@ class BlobStore:
         with translated(self.url, "listing blobs"):
             for hex_digest in self._storage.iter_hex():
                 yield format_digest(hex_digest)
+
+    def iter_blobs(self) -> Iterator[StoredObject]:
+        """Every stored blob (``name`` is its ``blake3:<hex>`` digest), size and write time."""
+        with translated(self.url, "listing blobs"):
+            for found in self._storage.iter_blobs():
+                yield StoredObject(format_digest(found.name), found.size, found.modified)
+
+    def iter_temporary(self) -> Iterator[StoredObject]:
+        """Uploads that have not become blobs: in flight, or left by a writer that died."""
+        with translated(self.url, "listing temporary uploads"):
+            yield from self._storage.iter_temporary()
+
+    def delete_temporary(self, name: str) -> None:
+        with translated(self.url, "removing a temporary upload"):
+            self._storage.delete_temporary(name)
 
     # -- storing -----------------------------------------------------------------------
 
@@ -283,6 +298,12 @@ class BlobStore:
         hex_digest = self._hex(digest)
         with translated(self.url, f"deleting blob {digest}"):
             self._storage.delete(hex_digest)
+
+    def delete_many(self, digests: Sequence[str]) -> None:
+        """Remove blobs (one request per 1,000 on object stores); absent ones are fine."""
+        hexes = [self._hex(digest) for digest in digests]
+        with translated(self.url, f"deleting {len(hexes)} blobs"):
+            self._storage.delete_many(hexes)
 
     def _open_verified(self, digest: str) -> tuple[io.BufferedReader, int]:
         hex_digest = self._hex(digest)

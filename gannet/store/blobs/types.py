@@ -167,3 +167,13 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredObject:
+    """An object as the storage lists it: its name (a digest, or a temporary upload's
+    path), its size and when it was last written (seconds since the epoch)."""
+
+    name: str
+    size: int
+    modified: float

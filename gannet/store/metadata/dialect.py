@@ -1,11 +1,22 @@
-"""The few statements SQLite and PostgreSQL spell differently, written once for every capability."""
+"""The few statements SQLite and PostgreSQL spell differently, and the limits both share,
+written once for every capability."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import Table
 from sqlalchemy.engine import Connection
+
+T = TypeVar("T")
+IN_LIST = 900  # values per IN (...): SQLite refuses statements of over 999 parameters
+
+
+def chunks(items: Sequence[T], size: int = IN_LIST) -> Iterator[Sequence[T]]:
+    """``items`` in slices small enough to bind as one ``IN`` list on every backend."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def insert(conn: Connection, table: Table) -> Any:

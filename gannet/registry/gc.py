@@ -1,0 +1,59 @@
+"""What garbage collection needs to know of model packages (``BlobReferences``).
+
+A version's package is a manifest blob plus the blobs of its files, so the blobs a
+package keeps alive are found by reading its manifest. A deleted version is a tombstone
+(``DELETED``) for the grace period, then ``PURGED``: its row stays, so its number is
+never given again, but its package no longer keeps blobs. ``RegistryService`` inherits this.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from typing import TYPE_CHECKING
+
+from gannet.core.errors import GannetError
+from gannet.registry import repository
+
+if TYPE_CHECKING:
+    from gannet.store.blobs import BlobStore
+    from gannet.store.metadata import MetadataStore
+
+# Versions registered this long before a collection started are re-checked too (clocks of
+# the machines registering may be a little behind the collector's).
+CLOCK_SLACK_MS = 60_000
+
+
+class PackageReferences:
+    metadata: MetadataStore
+    blobs: BlobStore
+
+    def purge_deleted(self, before_ms: int, *, dry_run: bool) -> dict[str, int]:
+        with self.metadata.write() as conn:
+            if dry_run:
+                released = repository.count_deleted_before(conn, before_ms)
+            else:
+                released = repository.purge_deleted(conn, before_ms)
+        return {"model_versions": released}
+
+    def referenced_blobs(self, deleted_since_ms: int) -> set[str]:
+        with self.metadata.read() as conn:
+            packages = repository.kept_packages(conn, deleted_since_ms)
+        return self._with_files(packages)
+
+    def recheck_blobs(self, digests: Collection[str], since_ms: int) -> set[str]:
+        with self.metadata.read() as conn:
+            fresh = repository.packages_since(conn, since_ms - CLOCK_SLACK_MS)
+        return self._with_files(fresh) & set(digests)
+
+    def _with_files(self, packages: Iterable[str]) -> set[str]:
+        """The package manifests and every file blob they list (a manifest that cannot be
+        read keeps only itself: the collector reports it missing)."""
+        found: set[str] = set()
+        for digest in packages:
+            found.add(digest)
+            try:
+                manifest = self.blobs.read_manifest(digest)
+            except GannetError:
+                continue
+            found.update(entry.digest for entry in manifest.entries.values())
+        return found

@@ -1,0 +1,161 @@
+"""Tracking's artifacts: the files a run logs (bytes in the blob store, an index row per
+file), and what garbage collection needs to know of them.
+
+Every write of blobs happens under a write lease (``BlobLeases.hold``) that ends only
+after the index rows referencing them are committed, so ``gannet gc`` never removes a
+blob that a run is about to reference. ``TrackingService`` inherits these use cases.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Collection, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from gannet.core.errors import InvalidArgument, NotFound
+from gannet.tracking import artifact_repository, validation
+from gannet.tracking.types import FileInfo, Run
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+    from gannet.store.blobs import BlobStore
+    from gannet.store.gc import BlobLeases
+    from gannet.store.metadata import MetadataStore
+
+
+class ArtifactUseCases:
+    """Artifacts of runs; needs ``metadata``, ``blobs``, ``leases`` and the run checks."""
+
+    metadata: MetadataStore
+    blobs: BlobStore
+    leases: BlobLeases
+
+    def get_run(self, run_id: str) -> Run:
+        raise NotImplementedError
+
+    def check_run_active(self, run_id: str) -> None:
+        raise NotImplementedError
+
+    @staticmethod
+    def _require_active(conn: sa.Connection, run_id: str) -> None:
+        raise NotImplementedError
+
+    def log_artifact(
+        self, run_id: str, local_path: str | os.PathLike, artifact_path: str | None = None
+    ) -> None:
+        """Store a file (or a whole folder) under ``artifact_path`` of the run."""
+        local = Path(local_path)
+        prefix = validation.artifact_path(artifact_path)
+        self.check_run_active(run_id)
+        if local.is_dir():
+            return self.log_artifacts(run_id, local, _join(prefix, local.name))
+        if not local.is_file():
+            raise NotFound(f"no file {str(local)!r} to log", "check the path")
+        with self.leases.hold():
+            ref = self.blobs.put_file(local)
+            self._index(run_id, [(_join(prefix, local.name), ref.digest, ref.size)])
+
+    def log_artifacts(
+        self, run_id: str, local_dir: str | os.PathLike, artifact_path: str | None = None
+    ) -> None:
+        local = Path(local_dir)
+        if not local.is_dir():
+            raise NotFound(f"no folder {str(local)!r} to log", "check the path")
+        prefix = validation.artifact_path(artifact_path)
+        self.check_run_active(run_id)
+        with self.leases.hold():
+            _, manifest = self.blobs.put_tree(local)
+            self._index(
+                run_id,
+                [(_join(prefix, p), e.digest, e.size) for p, e in manifest.entries.items()],
+            )
+
+    def log_bytes(self, run_id: str, data: bytes, artifact_file: str) -> None:
+        path = validation.artifact_path(artifact_file)
+        if not path:
+            raise InvalidArgument("artifact_file must name a file", "e.g. 'config.json'")
+        self.check_run_active(run_id)
+        with self.leases.hold():
+            ref = self.blobs.put_bytes(data)
+            self._index(run_id, [(path, ref.digest, ref.size)])
+
+    def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]:
+        """The files and folders directly under ``path`` (MLflow's listing shape)."""
+        self.get_run(run_id)
+        prefix = validation.artifact_path(path)
+        with self.metadata.read() as conn:
+            rows = artifact_repository.artifact_rows(conn, run_id, prefix)
+        entries: dict[str, FileInfo] = {}
+        for file_path, digest, size in rows:
+            if file_path == prefix:
+                return [FileInfo(file_path, False, size, digest)]
+            rest = file_path[len(prefix) + 1 :] if prefix else file_path
+            head, _, tail = rest.partition("/")
+            child = _join(prefix, head)
+            entries[child] = FileInfo(child, True) if tail else FileInfo(child, False, size, digest)
+        return sorted(entries.values(), key=lambda f: f.path)
+
+    def read_artifact(self, run_id: str, path: str) -> bytes:
+        clean = validation.artifact_path(path)
+        rows = self.artifact_files(run_id, clean)
+        if len(rows) != 1 or rows[0][0] != clean:
+            raise NotFound(f"run {run_id} has no artifact file {path!r}", "list them first")
+        return self.blobs.get_bytes(rows[0][1])
+
+    def download_artifacts(
+        self, run_id: str, path: str | None = None, dst_path: str | os.PathLike | None = None
+    ) -> Path:
+        """Copy a run's artifact (file or folder) into ``dst_path`` (a new temp folder if None).
+
+        As MLflow does, the artifact keeps its path: ``download_artifacts(id, "a/b", d)``
+        writes ``d/a/b`` and returns that path.
+        """
+        prefix = validation.artifact_path(path)
+        rows = self.artifact_files(run_id, prefix)
+        if not rows:
+            where = f"{path!r}" if prefix else "any artifacts"
+            raise NotFound(
+                f"run {run_id} has no artifact {where}", "list them with `gannet artifacts list`"
+            )
+        dest = Path(dst_path) if dst_path else Path(tempfile.mkdtemp(prefix="gannet-"))
+        self.blobs.get_files([(digest, dest / p) for p, digest, _ in rows])
+        return dest / prefix if prefix else dest
+
+    def artifact_files(self, run_id: str, prefix: str) -> list[tuple[str, str, int]]:
+        """(path, digest, size) of every file at or below ``prefix`` of the run's artifacts."""
+        self.get_run(run_id)
+        with self.metadata.read() as conn:
+            return artifact_repository.artifact_rows(conn, run_id, prefix)
+
+    def _index(self, run_id: str, files: Iterable[tuple[str, str, int]]) -> None:
+        with self.metadata.write() as conn:
+            self._require_active(conn, run_id)
+            artifact_repository.index_artifacts(conn, run_id, files)
+
+    # -- garbage collection (gannet.store.gc.BlobReferences) ---------------------------------
+
+    def purge_deleted(self, before_ms: int, *, dry_run: bool) -> dict[str, int]:
+        """Remove runs deleted before ``before_ms`` for good, 500 per transaction (so an
+        interrupted collection keeps what it did)."""
+        with self.metadata.read() as conn:
+            doomed = artifact_repository.runs_deleted_before(conn, before_ms)
+        if not dry_run:
+            for start in range(0, len(doomed), 500):
+                with self.metadata.write() as conn:
+                    artifact_repository.purge_runs(conn, doomed[start : start + 500])
+        return {"runs": len(doomed)}
+
+    def referenced_blobs(self, deleted_since_ms: int) -> set[str]:
+        with self.metadata.read() as conn:
+            return artifact_repository.referenced_digests(conn, deleted_since_ms)
+
+    def recheck_blobs(self, digests: Collection[str], since_ms: int) -> set[str]:
+        with self.metadata.read() as conn:
+            return artifact_repository.digests_in_use(conn, list(digests))
+
+
+def _join(prefix: str, name: str) -> str:
+    return f"{prefix}/{name}" if prefix else name
