@@ -65,6 +65,20 @@ def train(name: str, X_train, X_test, y_train, y_test) -> str:  # noqa: ANN001
         return run.run_id
 
 
+def wait_until_ready(url: str, seconds: float = 120) -> None:
+    """Poll readiness (503 while the models load); a busy machine may answer slowly."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(f"{url}/v2/health/ready", timeout=30).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass  # not answering yet
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the server did not get ready in {seconds:.0f} s")
+        time.sleep(0.2)
+
+
 def serve_and_ask(rows) -> None:  # noqa: ANN001 - a DataFrame of inputs
     """Serve the champion over HTTP, ask it (plain JSON and Open Inference Protocol V2)."""
     server = subprocess.Popen(
@@ -76,11 +90,7 @@ def serve_and_ask(rows) -> None:  # noqa: ANN001 - a DataFrame of inputs
     try:
         line = server.stdout.readline()  # "serving ... on http://127.0.0.1:PORT (...)"
         url = line.split(" on ", 1)[1].split()[0]
-        deadline = time.monotonic() + 60
-        while httpx.get(f"{url}/v2/health/ready").status_code != 200:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the server did not get ready in 60 s")
-            time.sleep(0.2)
+        wait_until_ready(url)
         answer = httpx.post(f"{url}/predict", json=rows.to_dict(orient="records")).json()
         console.print(f"[bold]Served[/] at {url}: POST /predict -> {json.dumps(answer)}")
         columns = list(rows.columns)
