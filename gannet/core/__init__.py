@@ -8,4 +8,5 @@
 - ``clock``: wall-clock milliseconds
 - ``durations``: durations as people type them (``30m``, ``1d``)
 - ``version``: Gannet's version, readable from any layer
+- ``lazy``: package exports imported on first use
 """

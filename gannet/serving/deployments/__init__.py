@@ -15,8 +15,7 @@ The names below load on first use.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from gannet.core.lazy import lazy_exports
 
 _WHERE = {
     "STATE_FORMAT": "types",
@@ -32,12 +31,4 @@ _WHERE = {
 
 __all__ = sorted(_WHERE)
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(f"{__name__}.{_WHERE[name]}"), name)
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)

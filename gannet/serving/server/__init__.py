@@ -23,8 +23,7 @@ The names below load on first use (uvicorn loads only when a server runs).
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from gannet.core.lazy import lazy_exports
 
 _WHERE = {
     "DEFAULT_MAX_BODY": "app",
@@ -41,12 +40,4 @@ _WHERE = {
 
 __all__ = sorted(_WHERE)
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(f"{__name__}.{_WHERE[name]}"), name)
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)
