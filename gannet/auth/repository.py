@@ -66,3 +66,16 @@ def audit_entries(conn: Connection, target_prefix: str, limit: int) -> list[Audi
         AuditEntry(r["time"], r["user_id"], r["action"], r["target"], json.loads(r["detail"]))
         for r in conn.execute(stmt).mappings()
     ]
+
+
+def holders_of(conn: Connection, role: str) -> list[str]:
+    return sorted(
+        conn.execute(sa.select(user_roles.c.user_id).where(user_roles.c.role == role)).scalars()
+    )
+
+
+def serialize_admin_bootstrap(conn: Connection) -> None:
+    """Two processes making the first admin at once make one (SQLite's writer lock already
+    serialises them; PostgreSQL needs a lock, as no row exists yet to lock)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(727275)"))

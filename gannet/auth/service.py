@@ -1,5 +1,13 @@
 """Roles and the audit log.
 
+Who acts is the operating system's user of the process (``gannet.auth.identity``); the
+``user`` setting (``GANNET_USER``) only labels runs, and an audit entry written while it
+says something else records both (``"as"`` in the detail). Embedded mode is not a
+security boundary (docs/security.md): anyone who can write the home can change it. What
+the roles protect is people from mistakes: granting and revoking roles needs the
+``admin`` role, which the home's creator (the owner of its SQLite file; on PostgreSQL,
+whoever changes roles first) gets the first time roles change.
+
 The audit log is append-only: every change that matters to production (an alias moved,
 a version approved or archived, a role granted) writes one row in the same transaction
 as the change itself, so the record and the change cannot disagree. Other services pass
@@ -13,14 +21,16 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from gannet.auth import repository
+from gannet.auth.identity import os_user, owner_of
 from gannet.auth.types import AuditEntry
 from gannet.core.clock import now_ms
-from gannet.core.errors import InvalidArgument, NotFound
+from gannet.core.errors import InvalidArgument, NotFound, PermissionDenied
 from gannet.core.settings import Settings
 from gannet.store.metadata import MetadataStore
 
-__all__ = ["AuditEntry", "AuthService"]
+__all__ = ["ADMIN", "AuditEntry", "AuthService"]
 
+ADMIN = "admin"
 MAX_AUDIT_ENTRIES = 10_000
 
 
@@ -28,20 +38,43 @@ class AuthService:
     def __init__(self, metadata: MetadataStore, settings: Settings) -> None:
         self.metadata = metadata
         self.settings = settings
+        self._os_user: str | None = None
 
     @property
     def current_user(self) -> str:
-        return self.settings.user
+        """Who acts: the operating system's user, whatever the ``user`` setting says."""
+        if self._os_user is None:
+            self._os_user = os_user()
+        return self._os_user
+
+    @property
+    def claimed_user(self) -> str | None:
+        """The ``user`` setting when it names someone else than who acts, else None."""
+        claimed = self.settings.user
+        return claimed if claimed and claimed != self.current_user else None
+
+    # -- roles -------------------------------------------------------------------------
 
     def grant_role(self, user_id: str, role: str) -> None:
+        """Give ``user_id`` the ``role`` (needs the admin role)."""
         role = _check_name(role, "role")
         user_id = _check_name(user_id, "user")
+        self._ensure_admin()
         with self.metadata.write() as conn:
+            self._require_admin(conn, f"grant the role {role!r}")
             repository.insert_role(conn, user_id, role, self.current_user, now_ms())
             self.record(conn, "role.grant", f"user:{user_id}", {"role": role})
 
     def revoke_role(self, user_id: str, role: str) -> None:
+        """Take ``role`` from ``user_id`` (needs the admin role)."""
+        self._ensure_admin()
         with self.metadata.write() as conn:
+            self._require_admin(conn, f"revoke the role {role!r}")
+            if role == ADMIN and repository.holders_of(conn, ADMIN) == [user_id]:
+                raise InvalidArgument(
+                    f"{user_id} is the last admin of this home",
+                    "grant the admin role to someone else first",
+                )
             if not repository.delete_role(conn, user_id, role):
                 raise NotFound(
                     f"user {user_id!r} does not have the role {role!r}",
@@ -65,13 +98,47 @@ class AuthService:
         with self.metadata.read() as c:
             return repository.roles_of(c, user_id)
 
+    def _ensure_admin(self) -> None:
+        """The first change of roles in a home makes its creator the admin (committed on
+        its own: it stands whether or not the change it came with is allowed)."""
+        with self.metadata.read() as conn:
+            if repository.holders_of(conn, ADMIN):
+                return
+        with self.metadata.write() as conn:
+            repository.serialize_admin_bootstrap(conn)
+            if repository.holders_of(conn, ADMIN):
+                return  # another process made one meanwhile
+            creator = self._home_owner() or self.current_user
+            repository.insert_role(conn, creator, ADMIN, self.current_user, now_ms())
+            self.record(conn, "role.grant", f"user:{creator}", {"role": ADMIN, "creator": True})
+
+    def _require_admin(self, conn: Connection, doing: str) -> None:
+        user = self.current_user
+        if ADMIN not in repository.roles_of(conn, user):
+            admins = ", ".join(repository.holders_of(conn, ADMIN))
+            raise PermissionDenied(
+                f"{user} may not {doing}: that needs the {ADMIN} role (held by {admins})",
+                f"ask an admin to do it, or to grant you the role: gannet roles grant {user} "
+                f"{ADMIN}",
+            )
+
+    def _home_owner(self) -> str | None:
+        """Who owns an embedded store's database file: its creator."""
+        url = self.metadata.url
+        if url.startswith("sqlite:///"):
+            return owner_of(url.removeprefix("sqlite:///"))
+        return None
+
+    # -- the audit log -----------------------------------------------------------------
+
     def record(
         self, conn: Connection, action: str, target: str, detail: dict[str, Any] | None = None
     ) -> None:
-        """Append an audit entry inside the caller's transaction."""
-        repository.insert_audit_entry(
-            conn, now_ms(), self.current_user, action, target, detail or {}
-        )
+        """Append an audit entry by who acts, inside the caller's transaction."""
+        detail = dict(detail or {})
+        if self.claimed_user is not None:
+            detail["as"] = self.claimed_user
+        repository.insert_audit_entry(conn, now_ms(), self.current_user, action, target, detail)
 
     def search_audit_log(self, target_prefix: str = "", limit: int = 100) -> list[AuditEntry]:
         """Newest first; ``target_prefix`` narrows to e.g. ``model:churn``."""

@@ -204,7 +204,7 @@ def approve(
 ) -> None:
     """Approve VERSION of NAME as the current user (for approval gates)."""
     _registry(ctx).approve_model_version(name, version, comment)
-    output.say(f"approved {name}/{version} as {ctx.obj.settings.user}")
+    output.say(f"approved {name}/{version} as {ctx.obj.services.auth.current_user}")
 
 
 @app.command("archive")

@@ -354,7 +354,9 @@ class RegistryService(PackageReferences):
             )
         with self.metadata.write() as conn:
             previous = repository.alias_version(conn, name, alias)
-            repository.set_alias(conn, name, alias, target.version, self.settings.user, now_ms())
+            repository.set_alias(
+                conn, name, alias, target.version, self.auth.current_user, now_ms()
+            )
             self.auth.record(
                 conn, "alias.set", f"model:{name}@{alias}", {"from": previous, "to": target.version}
             )
@@ -371,9 +373,10 @@ class RegistryService(PackageReferences):
             self.auth.record(conn, "alias.delete", f"model:{name}@{alias}", {"from": previous})
 
     def approve_model_version(self, name: str, version: int, comment: str = "") -> None:
-        """The current user approves a version (with the roles they hold now)."""
+        """Who acts (the operating system's user, not the ``user`` setting) approves a
+        version, with the roles they hold now."""
         self.get_model_version(name, version)
-        user = self.settings.user
+        user = self.auth.current_user
         with self.metadata.write() as conn:
             roles = ",".join(sorted(self.auth.roles_of(user, conn)))
             repository.replace_approval(conn, name, version, user, roles, comment, now_ms())
@@ -411,7 +414,7 @@ class RegistryService(PackageReferences):
             previous = repository.alias_version(conn, name, alias)
             if passed:
                 repository.set_alias(
-                    conn, name, alias, target.version, self.settings.user, now_ms()
+                    conn, name, alias, target.version, self.auth.current_user, now_ms()
                 )
                 self.auth.record(
                     conn,

@@ -26,6 +26,14 @@ if TYPE_CHECKING:
     from gannet.store.metadata import MetadataStore
 
 
+# An artifact appears only once all its bytes are stored, so "missing" may mean "its
+# upload was interrupted": say so, since the person asking may have seen it start.
+NEVER_COMPLETED = (
+    ": it was never logged, or its upload did not complete (an artifact appears only once "
+    "all of its bytes are stored)"
+)
+
+
 class ArtifactUseCases:
     """Artifacts of runs; needs ``metadata``, ``blobs``, ``leases`` and the run checks."""
 
@@ -102,7 +110,8 @@ class ArtifactUseCases:
         clean = validation.artifact_path(path)
         rows = self.artifact_files(run_id, clean)
         if len(rows) != 1 or rows[0][0] != clean:
-            raise NotFound(f"run {run_id} has no artifact file {path!r}", "list them first")
+            raise NotFound(f"run {run_id} has no artifact file {path!r}{NEVER_COMPLETED}",
+                           f"list them: gannet artifacts list {run_id}")
         return self.blobs.get_bytes(rows[0][1])
 
     def download_artifacts(
@@ -116,12 +125,14 @@ class ArtifactUseCases:
         prefix = validation.artifact_path(path)
         rows = self.artifact_files(run_id, prefix)
         if not rows:
-            where = f"{path!r}" if prefix else "any artifacts"
+            what = f"no artifact {path!r}" if prefix else "no artifacts"
             raise NotFound(
-                f"run {run_id} has no artifact {where}", "list them with `gannet artifacts list`"
+                f"run {run_id} has {what}{NEVER_COMPLETED}",
+                f"list them: gannet artifacts list {run_id}",
             )
         dest = Path(dst_path) if dst_path else Path(tempfile.mkdtemp(prefix="gannet-"))
-        self.blobs.get_files([(digest, dest / p) for p, digest, _ in rows])
+        dest.mkdir(parents=True, exist_ok=True)
+        self.blobs.get_files([(digest, dest / p) for p, digest, _ in rows], within=dest)
         return dest / prefix if prefix else dest
 
     def artifact_files(self, run_id: str, prefix: str) -> list[tuple[str, str, int]]:

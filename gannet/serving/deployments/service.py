@@ -145,7 +145,7 @@ class DeploymentService:
             sticky_key=check_sticky_key(sticky_key),
             revision=1,
             updated_time=now_ms(),
-            updated_by=self.settings.user,
+            updated_by=self.auth.current_user,
             reason=reason,
         )
         try:
@@ -322,7 +322,7 @@ class DeploymentService:
                     target,
                     revision=current.revision + 1,
                     updated_time=now_ms(),
-                    updated_by=self.settings.user,
+                    updated_by=self.auth.current_user,
                     reason=reason,
                 )
                 repository.insert_revision(conn, new)

@@ -258,10 +258,18 @@ class BlobStore:
                      files=1) as tracker:
             self._get_to(digest, name, None, tracker, learn=True)
 
-    def get_files(self, items: Sequence[tuple[str, PathLike]]) -> None:
+    def get_files(
+        self, items: Sequence[tuple[str, PathLike]], *, within: PathLike | None = None
+    ) -> None:
+        """Restore blobs to files; with ``within``, every file must land inside that folder
+        (a link already in it that points elsewhere is refused, not followed)."""
         jobs = [(digest, os.fspath(dest)) for digest, dest in items]
         for digest, _ in jobs:
             self._hex(digest)
+        if within is not None:
+            real_root = os.path.realpath(os.fspath(within))
+            for _, dest in jobs:
+                _check_inside(real_root, dest, os.fspath(within))
         with Tracker(f"restoring {len(jobs)} files", enabled=self.progress,
                      files=len(jobs)) as tracker:
             run_parallel(lambda job: self._get_to(job[0], job[1], None, tracker, learn=True),
@@ -278,12 +286,7 @@ class BlobStore:
         def restore(job: tuple[str, ManifestEntry]) -> None:
             relative, entry = job
             target = os.path.join(root, *relative.split("/"))
-            real_folder = os.path.realpath(os.path.dirname(target))
-            if os.path.commonpath([real_root, real_folder]) != real_root:
-                raise InvalidArgument(
-                    f"restoring {relative!r} would write outside {root} (through a link)",
-                    "restore into an empty folder",
-                )
+            _check_inside(real_root, target, root)
             self._get_to(entry.digest, target, entry.mode, tracker)
 
         with Tracker(f"restoring {os.path.basename(root)}", enabled=self.progress,
@@ -395,4 +398,14 @@ class BlobStore:
             "check the digest, and that this is the store it was written to (the "
             "artifacts_url setting, GANNET_ARTIFACTS_URL); a blob removed by garbage "
             "collection must be stored again",
+        )
+
+
+def _check_inside(real_root: str, target: str, root: str) -> None:
+    """Refuse a target whose folder, links resolved, is not inside ``real_root``."""
+    real_folder = os.path.realpath(os.path.dirname(os.path.abspath(target)))
+    if os.path.commonpath([real_root, real_folder]) != real_root:
+        raise InvalidArgument(
+            f"restoring {target} would write outside {root} (through a link)",
+            "restore into a folder without links that point elsewhere, or an empty one",
         )
