@@ -2,3 +2,4 @@
 without importing the top-level package, whose names reach up to the SDK)."""
 
 VERSION = "0.1.0"
+DISTRIBUTION = "gannet-mlops"  # the name on the package index ("gannet" there is another project)

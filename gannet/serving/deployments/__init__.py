@@ -9,6 +9,7 @@
 - ``service``: ``DeploymentService`` - create, get, list, history, set traffic / shadows /
   sticky key / log fields, rollback, delete, bundle
 - ``bundle``: the deployable bundle - Dockerfile, requirements, Kubernetes manifests
+- ``wheel``: the Gannet a bundle installs (a wheel of the checkout, or the release pinned)
 
 The names below load on first use.
 """

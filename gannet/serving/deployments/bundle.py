@@ -4,7 +4,9 @@
 
     Dockerfile          pinned requirements, a small gannet.toml, the signers' public keys,
                         a non-root user, CMD ``gannet serve <deployment>``
-    requirements.txt    gannet pinned to this version, then what each served version needs
+    requirements.txt    gannet-mlops pinned to this version, then what each served version needs
+    wheels/             a wheel of this Gannet, when it runs from a source checkout (see
+                        ``wheel``), so the image installs exactly the code that wrote it
     gannet.toml         the server's settings (the stores come from the environment)
     keys/trusted/*.pub  public keys that signed the served versions (so the image verifies)
     k8s/deployment.yaml a Deployment with readiness/liveness probes and resources
@@ -27,9 +29,11 @@ from pathlib import Path
 from typing import Any
 
 from gannet.core.errors import InvalidArgument, InvalidState
+from gannet.core.version import DISTRIBUTION
 from gannet.registry.service import RegistryService
 from gannet.registry.types import ModelVersion
 from gannet.serving.deployments.types import DeploymentState
+from gannet.serving.deployments.wheel import build_wheel, source_checkout
 
 __all__ = [
     "GANNET_EXTRAS", "HEALTH_LIVE", "HEALTH_READY", "bundle_deployment", "k8s_name",
@@ -81,6 +85,8 @@ def bundle_deployment(
         pythons.add(tuple(int(p) for p in meta.python_version.split(".")[:2]))
     if image is None and pythons:
         image = "python:{}.{}-slim".format(*max(pythons))
+    checkout = source_checkout()
+    wheel = build_wheel(checkout, Path(dest) / "wheels") if checkout is not None else None
     return write_bundle(
         state,
         versions,
@@ -90,6 +96,7 @@ def bundle_deployment(
         port=port,
         replicas=replicas,
         public_keys=_public_keys(versions, trusted_keys),
+        wheel=wheel,
     )
 
 
@@ -128,12 +135,14 @@ def write_bundle(
     workers: int = 2,
     max_replicas: int | None = None,
     public_keys: Mapping[str, bytes] | None = None,
+    wheel: Path | None = None,
 ) -> list[Path]:
     """Write the bundle of ``state`` into ``dest`` and return the files written.
 
     ``requirements``: the pip lines the served ``versions`` need (from their packages);
     one distribution pinned two ways is refused. ``public_keys``: key id -> PEM of the
-    keys that signed the versions.
+    keys that signed the versions. ``wheel``: Gannet's own wheel, already in
+    ``dest/wheels`` (the image installs from there).
     """
     _check_numbers(port=port, replicas=replicas, workers=workers)
     max_replicas = max(replicas * 5, replicas + 1) if max_replicas is None else max_replicas
@@ -148,7 +157,7 @@ def write_bundle(
     keys = dict(sorted((public_keys or {}).items()))
     name = k8s_name(state.name)
     files: dict[str, str | bytes] = {
-        "Dockerfile": _dockerfile(state, image, port, workers, bool(keys)),
+        "Dockerfile": _dockerfile(state, image, port, workers, bool(keys), wheel is not None),
         "requirements.txt": _requirements(state, requirements),
         "gannet.toml": _gannet_toml(state, bool(keys)),
         "k8s/deployment.yaml": _yaml(_deployment(state, name, port, replicas)),
@@ -166,7 +175,7 @@ def write_bundle(
         else:
             path.write_text(content, encoding="utf-8")
         written.append(path)
-    return written
+    return [*written, *([wheel] if wheel is not None else [])]
 
 
 def k8s_name(name: str) -> str:
@@ -185,7 +194,9 @@ def serve_command(state: DeploymentState, port: int, workers: int) -> list[str]:
 # -- the image ------------------------------------------------------------------------------
 
 
-def _dockerfile(state: DeploymentState, image: str, port: int, workers: int, keys: bool) -> str:
+def _dockerfile(
+    state: DeploymentState, image: str, port: int, workers: int, keys: bool, wheel: bool
+) -> str:
     probe = (
         "import urllib.request; "
         f"urllib.request.urlopen('http://127.0.0.1:{port}{HEALTH_LIVE}', timeout=2)"
@@ -202,7 +213,9 @@ def _dockerfile(state: DeploymentState, image: str, port: int, workers: int, key
         f"WORKDIR {WORKDIR}",
         "",
         "COPY requirements.txt ./",
-        "RUN pip install --no-cache-dir -r requirements.txt",
+        *(["COPY wheels/ ./wheels/",
+           "RUN pip install --no-cache-dir --find-links ./wheels -r requirements.txt"]
+          if wheel else ["RUN pip install --no-cache-dir -r requirements.txt"]),
         "COPY gannet.toml ./",
         *(["COPY keys/ ./keys/"] if keys else []),
         f"RUN useradd --system --uid {UID} --home-dir {WORKDIR} gannet \\",
@@ -227,7 +240,7 @@ def _requirements(state: DeploymentState, requirements: Sequence[str]) -> str:
         if not match or line.startswith("#"):
             continue
         dist = re.sub(r"[-_.]+", "-", match.group(1)).lower()
-        if dist == "gannet":
+        if dist in ("gannet", DISTRIBUTION):
             continue  # pinned below, to the gannet writing the bundle
         if dist in pins and pins[dist] != line:
             raise InvalidState(
@@ -242,7 +255,7 @@ def _requirements(state: DeploymentState, requirements: Sequence[str]) -> str:
             f"# Pinned by `gannet deployments bundle` for {state.name} at revision "
             f"{state.revision}:",
             "# gannet itself, then what the served model versions need to load.",
-            f"gannet[{extras}]=={__version__}",
+            f"{DISTRIBUTION}[{extras}]=={__version__}",
             *sorted(pins.values(), key=str.lower),
             "",
         ]

@@ -369,7 +369,7 @@ class BlobStore:
         except ImportError as exc:
             raise StoreError(
                 f"cannot open the artifact store {self.url}: {exc}",
-                "install the package for this kind of URL, e.g. pip install 'gannet[s3]'",
+                "install the package for this kind of URL, e.g. pip install 'gannet-mlops[s3]'",
             ) from exc
         except ValueError as exc:
             raise InvalidArgument(

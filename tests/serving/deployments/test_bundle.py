@@ -111,7 +111,7 @@ def test_bundle_files_agree_with_each_other_and_the_deployment(services, tmp_pat
         for line in (dest / "requirements.txt").read_text().splitlines()
         if line and not line.startswith("#")
     ]
-    assert lines[0] == f"gannet[postgres,s3,serving]=={gannet.__version__}"
+    assert lines[0] == f"gannet-mlops[postgres,s3,serving]=={gannet.__version__}"
     assert f"scikit-learn=={installed('scikit-learn')}" in lines
     assert f"skops=={installed('skops')}" in lines
     assert len(lines) == len({re.split(r"[=<>\[]", line)[0] for line in lines})
@@ -167,3 +167,34 @@ def test_bundle_refuses_what_cannot_work(tmp_path, kwargs, error, message):
     requirements = kwargs.pop("requirements", [])
     with pytest.raises(error, match=message):
         write_bundle(state, [], requirements, tmp_path / "b", **kwargs)
+
+
+def test_the_bundle_installs_exactly_the_gannet_that_wrote_it(services, tmp_path):
+    """From a checkout, Gannet is on no index under this version: the bundle carries its
+    wheel, and its requirement line resolves against that wheel alone, offline."""
+    import subprocess
+    import sys
+    import zipfile
+
+    dest = tmp_path / "bundle"
+    services.deployments.bundle_deployment("iris-api", dest)
+    [wheel] = sorted((dest / "wheels").glob("*.whl"))
+    assert wheel.name.startswith(f"gannet_mlops-{gannet.__version__}-")
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        [metadata] = [n for n in names if n.endswith(".dist-info/METADATA")]
+        assert "Name: gannet-mlops" in archive.read(metadata).decode()
+    assert "gannet/bootstrap.py" in names and "gannet/serving/server/app.py" in names
+    docker = dockerfile(dest / "Dockerfile")
+    assert "wheels/ ./wheels/" in docker["COPY"]
+    assert any("--find-links ./wheels -r requirements.txt" in run for run in docker["RUN"])
+
+    [pinned] = [line for line in (dest / "requirements.txt").read_text().splitlines()
+                if line.startswith("gannet")]
+    resolved = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--dry-run", "--no-index", "--no-deps",
+         "--ignore-installed", "--find-links", str(dest / "wheels"), pinned],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert resolved.returncode == 0, resolved.stderr
+    assert f"Would install gannet-mlops-{gannet.__version__}" in resolved.stdout
