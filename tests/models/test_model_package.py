@@ -18,7 +18,13 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
 from gannet.core.digests import digest_bytes
-from gannet.core.errors import AlreadyExists, IntegrityError, InvalidArgument, NotFound
+from gannet.core.errors import (
+    AlreadyExists,
+    IntegrityError,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+)
 from gannet.models import (
     MANIFEST,
     ColumnSpec,
@@ -106,10 +112,10 @@ def test_custom_transformer_falls_back_to_pickle_that_loads_only_when_allowed(tm
     meta = save_model(pipeline, tmp_path / "m", input_example=held_out.head(2))
     assert meta.serialization == "pickle" and set(meta.files) >= {"model.pkl"}
     assert "custom_models.AddConstant" in meta.extra["pickle_reason"]
-    with pytest.raises(InvalidArgument) as caught:
+    with pytest.raises(PermissionDenied) as caught:
         load_model(tmp_path / "m")
-    assert "runs arbitrary code" in str(caught.value) and "allow_pickle=True" in str(caught.value)
-    model = load_model(tmp_path / "m", allow_pickle=True)
+    assert "runs arbitrary code" in str(caught.value) and "trust=True" in str(caught.value)
+    model = load_model(tmp_path / "m", trust=True)
     np.testing.assert_array_equal(model.predict(held_out), pipeline.predict(held_out))
 
 

@@ -5,7 +5,7 @@ loader trusts. We trust what comes from scikit-learn, numpy and scipy (and built
 types) - the same set at save and at load. An estimator holding anything else (a custom
 transformer from user code, a lambda) cannot be loaded safely from skops without trusting
 that code, so it is saved as a pickle instead; a pickle package loads only with
-``allow_pickle=True`` or through the registry, which verifies its signature first.
+``trust=True`` or through the registry once its signature verifies (``runs_code``).
 """
 
 from __future__ import annotations
@@ -59,8 +59,13 @@ class SklearnFlavor:
             ) from exc
         return "pickle", [PICKLE_FILE], {**extra, "pickle_reason": reason}
 
+    def runs_code(self, meta: ModelMeta) -> str | None:
+        if meta.serialization == "pickle":
+            return "it is a plain pickle, and unpickling runs arbitrary code"
+        return None
+
     def load(self, folder: Path, meta: ModelMeta) -> Any:
-        if meta.serialization == "pickle":  # load_model has checked that pickle is allowed
+        if meta.serialization == "pickle":  # load_package has checked that it is trusted
             with open(Path(folder) / PICKLE_FILE, "rb") as stream:
                 return pickle.load(stream)
         if meta.serialization != "skops":
