@@ -149,6 +149,19 @@ def test_trusted_types_listed_in_the_manifest_are_checked_too(tmp_path, tree):
     assert "os.system" in str(caught.value) and "builtins.eval" in str(caught.value)
 
 
+def test_a_listed_type_never_imports_a_script_module_of_a_trusted_library(tmp_path, tree):
+    """Checking a listed type imports its module; ``numpy.f2py.__main__`` would run f2py
+    (and exit the process) on import, so a dunder module is refused before importing."""
+    save_model(tree, tmp_path / "m")
+    manifest = tmp_path / "m" / MANIFEST
+    meta = read_meta(tmp_path / "m")
+    trusted = [*meta.extra["skops_trusted"], "numpy.f2py.__main__.main"]
+    manifest.write_text(replace(meta, extra={**meta.extra, "skops_trusted": trusted}).to_yaml())
+    with pytest.raises(IntegrityError, match=r"numpy\.f2py\.__main__\.main"):
+        load_model(tmp_path / "m")
+    assert "numpy.f2py.__main__" not in sys.modules
+
+
 def test_unserialisable_model_names_the_cause(tmp_path, iris):
     from sklearn.preprocessing import FunctionTransformer
 

@@ -128,11 +128,13 @@ def _save_skops(model: Any, path: Path) -> tuple[list[str], str | None]:
 def auto_trusted(type_name: str) -> bool:
     """Whether a type skops reports may be trusted without asking: a class (or numpy ufunc)
     defined in scikit-learn, numpy or scipy, or a builtin type (never a builtin function
-    such as ``eval``)."""
+    such as ``eval``). Its module is imported to check it, so never a dunder module such
+    as ``numpy.f2py.__main__``, which runs a program when imported."""
     module, _, attribute = type_name.rpartition(".")
     if module == "builtins":
         return isinstance(getattr(builtins, attribute, None), type)
-    if module.split(".")[0] not in TRUSTED_PACKAGES:
+    parts = module.split(".")
+    if parts[0] not in TRUSTED_PACKAGES or any(p.startswith("__") for p in parts):
         return False
     try:
         target = getattr(importlib.import_module(module), attribute)
