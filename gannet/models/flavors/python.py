@@ -63,7 +63,8 @@ class PythonFlavor:
         return "python-class", written, extra
 
     def runs_code(self, meta: ModelMeta) -> str:
-        return f"it imports {meta.extra.get('class')!s} and calls its load"
+        named = meta.extra.get("class") or "the class its manifest names"
+        return f"it imports {named} and calls its load"
 
     def load(self, folder: Path, meta: ModelMeta) -> Any:
         return model_class(str(meta.extra.get("class", ""))).load(Path(folder) / ARTIFACTS)
