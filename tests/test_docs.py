@@ -78,6 +78,7 @@ def test_every_models_example_runs_in_order(tmp_path: Path):
     assert "True" in lines
     assert "False" in lines
     assert "input is missing column 'mean radius'" in stdout
+    assert "PERMISSION_DENIED" in lines and "pickle" in lines  # a pickle folder needs trust
     assert "# Model card: churn version 1" in lines
 
 

@@ -328,10 +328,14 @@ def promote(name: str, version: int | str, alias: str, reason: str = "") -> Any:
     return get_client().promote(name, version, alias, reason)
 
 
-def load_model(ref: str | os.PathLike[str], *, allow_unsigned: bool | None = None) -> Any:
+def load_model(
+    ref: str | os.PathLike[str], *, allow_unsigned: bool | None = None, trust: bool = False
+) -> Any:
     """A registered model by reference (``churn@champion``), verified before it loads, or a
-    package folder (``gannet.models.load_model`` does the same with the default settings)."""
-    return get_client().load_model(ref, allow_unsigned=allow_unsigned)
+    package folder (``gannet.models.load_model`` does the same with the default settings).
+    ``trust=True`` runs code from the package (a Python class, a pickle) that no verified
+    signature vouches for."""
+    return get_client().load_model(ref, allow_unsigned=allow_unsigned, trust=trust)
 
 
 def flush() -> None:

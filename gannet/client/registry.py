@@ -2,7 +2,8 @@
 roles and the audit log.
 
 Every method is one service call of the same name (MLflow's names where MLflow has the
-operation). ``load_model`` also takes a package folder, as ``gannet.models.load_model`` does.
+operation). ``load_model`` also takes a package folder, as ``gannet.models.load_model`` does,
+and runs code from a package only when its signature verifies or with ``trust=True``.
 """
 
 from __future__ import annotations
@@ -170,16 +171,28 @@ class RegistryMethods:
         return self._registry.list_signing_keys()
 
     def load_model(
-        self, ref: str | os.PathLike[str], *, allow_unsigned: bool | None = None
+        self,
+        ref: str | os.PathLike[str],
+        *,
+        allow_unsigned: bool | None = None,
+        trust: bool = False,
     ) -> LoadedModel:
-        """A registered model (``churn@champion``, ``churn/3``), signature and files verified;
-        or a package folder (a ``Path``, or a string that is not a reference)."""
-        from gannet.models.package import load_package
-        from gannet.models.reference import is_reference
+        """A registered model (``churn@champion``, ``churn/3``, ``models:/churn/3``),
+        signature and files verified; or a package folder (a ``Path``, ``./churn``,
+        ``file:churn``). A reference that is also a folder here is refused as ambiguous.
 
-        if is_reference(ref):
-            return self._registry.load_model(str(ref), allow_unsigned=allow_unsigned)
-        return load_package(ref)
+        ``trust=True`` runs code from the package: a package that imports its own class or
+        unpickles (the ``python`` flavor, a pickled scikit-learn model) loads without a
+        verified signature only then - a folder always needs it, ``allow_unsigned`` never
+        replaces it.
+        """
+        from gannet.models.package import load_package
+        from gannet.models.reference import locate
+
+        target = locate(ref)
+        if isinstance(target, str):
+            return self._registry.load_model(target, allow_unsigned=allow_unsigned, trust=trust)
+        return load_package(target, trust=trust)
 
     # -- roles and the audit log ---------------------------------------------------------------
 

@@ -10,15 +10,17 @@ A map of the folder:
 - ``signature.py``: ``Signature`` (input and output ``Schema`` of ``ColumnSpec``),
   ``infer_signature`` from examples, and ``check_input``, cheap on the serving hot path.
 - ``reference.py``: model references (``churn/3``, ``churn@champion``, ``models:/...``),
-  parsed by ``parse_ref`` and recognised by ``is_reference``.
+  parsed by ``parse_ref`` and recognised by ``is_reference``; ``locate`` tells a reference
+  from a folder (``file:churn``, ``./churn``, a ``Path``) and refuses an ambiguous one.
 - ``flavors/``: the flavor registry (``register``, ``detect``, ``get``, ``names``; entry point
   group ``gannet.flavors``) and the built-in flavors: sklearn (skops, pickle fallback),
   xgboost, lightgbm, onnx, pytorch (when torch is installed) and python (your own class).
 - ``mlflow_import.py``: ``import_mlflow_model`` turns an MLflow model folder into a package.
-- ``load_model(ref_or_path)`` here: a package folder, or a reference that an installed
-  resolver (entry point group ``gannet.model_resolvers``; Gannet's registry, reached
-  through the composition root, is one) understands. This layer cannot import the
-  registry, so it asks by entry point.
+- ``load_model(ref_or_path, trust=False)`` here: a package folder, or a reference that an
+  installed resolver (entry point group ``gannet.model_resolvers``; Gannet's registry,
+  reached through the composition root, is one) understands. This layer cannot import the
+  registry, so it asks by entry point. Code from a package (a Python class, a pickle) runs
+  only when its signature verifies or with ``trust=True``.
 
 Importing this package loads no ML library; each flavor imports its own on first use.
 """
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import os
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 from gannet.core.errors import NotFound
@@ -41,7 +44,7 @@ from gannet.models.package import (
     save_model,
     verify_files,
 )
-from gannet.models.reference import ModelRef, is_reference, parse_ref
+from gannet.models.reference import FILE_PREFIX, ModelRef, is_reference, locate, parse_ref
 from gannet.models.signature import ColumnSpec, Schema, Signature, infer_signature
 
 __all__ = [
@@ -60,6 +63,7 @@ __all__ = [
     "is_reference",
     "load_model",
     "load_package",
+    "locate",
     "parse_ref",
     "read_meta",
     "save_model",
@@ -69,23 +73,33 @@ __all__ = [
 RESOLVER_GROUP = "gannet.model_resolvers"
 
 
-def load_model(ref: str | os.PathLike[str], **options: Any) -> LoadedModel:
+def load_model(
+    ref: str | os.PathLike[str], *, trust: bool = False, **options: Any
+) -> LoadedModel:
     """The model at ``ref``: a registered model (``churn@champion``, ``churn/3``,
-    ``models:/churn@champion``) or a package folder.
+    ``models:/churn@champion``) or a package folder (a ``Path``, ``./churn``,
+    ``file:churn``).
 
-    A string written as a reference always means the registry (a folder of that name in
-    the working directory does not shadow it); pass a ``Path`` or ``./churn/3`` for such a
-    folder. References go to the installed resolvers in name order (``options`` go to them,
-    e.g. the registry's ``allow_unsigned``); folders to ``load_package`` (``options`` go to
-    it, e.g. ``allow_pickle``).
+    A string written as a reference always means the registry, and one that is also a
+    folder in the working directory is refused as ambiguous (``locate``). References go to
+    the installed resolvers in name order (``options`` go to them, e.g. the registry's
+    ``allow_unsigned``); folders to ``load_package``.
+
+    ``trust=True`` runs code from the package: it lets a package whose loading imports a
+    class it names or unpickles (the ``python`` flavor, a pickled scikit-learn model) load
+    without a verified signature. A folder has no signature, so such a folder needs it; a
+    registered version needs it only when its signature cannot be verified.
     """
-    if not is_reference(ref):
-        return load_package(ref, **options)
+    target = locate(ref)
+    if isinstance(target, Path):
+        return load_package(target, trust=trust, **options)
+    if trust:
+        options = {**options, "trust": True}
     resolvers = sorted(metadata.entry_points(group=RESOLVER_GROUP), key=lambda e: e.name)
     failure: NotFound | None = None
     for entry in resolvers:
         try:
-            loaded: LoadedModel = entry.load()(str(ref), **options)
+            loaded: LoadedModel = entry.load()(target, **options)
             return loaded
         except NotFound as exc:  # not this resolver's reference: ask the next one
             failure = exc
@@ -94,5 +108,6 @@ def load_model(ref: str | os.PathLike[str], **options: Any) -> LoadedModel:
     raise NotFound(
         f"{ref!r} is a model reference, and no model resolver is installed to look it up",
         hint=f"install a package that declares a {RESOLVER_GROUP!r} entry point (Gannet's "
-        f"own does, once pip-installed), or pass the folder of a saved package as a Path",
+        f"own does, once pip-installed), or name the folder of a saved package "
+        f"({FILE_PREFIX}{ref} or a Path)",
     )

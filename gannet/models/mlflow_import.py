@@ -1,7 +1,7 @@
 """Convert an MLflow model folder (``MLmodel`` + pickle) into a Gannet model package.
 
 MLflow saves scikit-learn models as (cloud)pickles, so the package stays a pickle
-(serialization "pickle"): it loads only with ``allow_pickle=True`` or once the registry has
+(serialization "pickle"): it loads only with ``trust=True`` or once the registry has
 signed it. What MLflow knew is kept: the signature (MLflow's JSON column and tensor specs,
 converted to ours), the run id, the pip requirements and the scikit-learn version, and the
 original ``MLmodel`` and environment files under ``mlflow/`` for the record. mlflow itself

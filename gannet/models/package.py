@@ -4,8 +4,12 @@ The manifest (``gannet.models.manifest``) lists the digest of every file; the re
 it, so a verified manifest plus ``verify_files`` vouches for every byte the loader will read.
 
 Writing is atomic: a package is built in a hidden sibling folder and renamed into place, with
-the manifest written last, so a crash never leaves a half-package that looks complete. Plain
-pickle runs arbitrary code when loaded, so a pickle package loads only on request.
+the manifest written last, so a crash never leaves a half-package that looks complete.
+
+Loading uses only installed flavors, each with its own loader (never one the manifest
+names). A package whose loading runs code of its own - a Python class the manifest names,
+a plain pickle - loads only when the caller trusts it (``trust=True``); the registry does
+so for a version whose signature verifies.
 """
 
 from __future__ import annotations
@@ -31,14 +35,15 @@ from gannet.core.errors import (
     IntegrityError,
     InvalidArgument,
     NotFound,
+    PermissionDenied,
 )
 from gannet.models import flavors
 from gannet.models.manifest import INPUT_EXAMPLE, MANIFEST, ModelMeta
 from gannet.models.signature import Signature, as_table, infer_signature
 
 __all__ = [
-    "LoadedModel", "NoPredictProba", "load_package", "read_meta", "save_model", "seal",
-    "staging", "verify_files",
+    "LoadedModel", "NoPredictProba", "allowed_flavor", "load_package", "read_meta",
+    "save_model", "seal", "staging", "verify_files",
 ]
 
 class NoPredictProba(InvalidArgument, AttributeError):
@@ -268,27 +273,57 @@ def _digest_all(root: Path, paths: list[str]) -> dict[str, str]:
 
 
 def load_package(
-    path: str | os.PathLike, *, allow_pickle: bool = False, verify: bool = True
+    path: str | os.PathLike, *, trust: bool = False, verify: bool = True
 ) -> LoadedModel:
-    """Load the package folder at ``path``; its files are checked against the manifest first
-    unless ``verify=False``. (``gannet.models.load_model`` takes a folder or a reference.)"""
+    """Load the package folder at ``path``. (``gannet.models.load_model`` takes a folder or a
+    reference.)
+
+    Nothing is imported before the manifest's flavor is found among the installed flavors
+    and its loader is that flavor's (``allowed_flavor``). The files are checked against the
+    manifest unless ``verify=False``. A package whose loading runs code of its own (a Python
+    class, a plain pickle) loads only with ``trust=True``: a folder carries no signature, so
+    only the caller can vouch for it (the registry passes ``trust=True`` for a version
+    whose signature verifies).
+    """
     root = Path(path)
     meta = read_meta(root)
+    flavor = allowed_flavor(meta, f"model package {root}")
     if verify:
         verify_files(root, meta)
-    if meta.serialization == "pickle" and not allow_pickle:
-        raise InvalidArgument(
-            f"model package {root} is a plain pickle, and loading a pickle runs arbitrary code",
-            hint="load it through the registry, where its signature is verified, or pass "
-            "allow_pickle=True if you trust where it came from",
+    code = flavors.code_run_by(flavor, meta)
+    if code is not None and not trust:
+        raise PermissionDenied(
+            f"model package {root} runs code when it loads ({code}), and a folder has no "
+            "signature to vouch for it",
+            hint="pass trust=True only if you trust where it came from (it runs code from the "
+            "package), or register it and load it from the registry, where its signature "
+            "is verified",
         )
+    return LoadedModel(meta, flavor.load(root, meta), flavor)
+
+
+def allowed_flavor(meta: ModelMeta, where: str) -> flavors.Flavor:
+    """The installed flavor that loads ``meta``'s package, or an error, before any import.
+
+    Only installed flavors (built-in, ``gannet.flavors`` entry points, ``flavors.register``)
+    load packages, each with its own loader: the loader a manifest names is compared with
+    the flavor's, never imported.
+    """
     try:
         flavor = flavors.get(meta.flavor)
     except NotFound as exc:
         raise NotFound(
-            f"model package {root} needs the {meta.flavor!r} flavor, which is not installed "
+            f"{where} needs the {meta.flavor!r} flavor, which is not installed "
             f"(its loader is {meta.loader})",
             hint=f"install the package that provides it; requirements: "
             f"{', '.join(meta.requirements) or 'none recorded'}",
         ) from exc
-    return LoadedModel(meta, flavor.load(root, meta), flavor)
+    if meta.loader != flavor.loader:
+        raise IntegrityError(
+            f"{where} names the loader {meta.loader!r}, which is not the {flavor.name!r} "
+            f"flavor's ({flavor.loader}); Gannet loads with the installed flavors' loaders "
+            "only, never one a manifest names",
+            hint="save (or log) the model again with this Gannet; a new loader comes from a "
+            f"flavor installed through the {flavors.ENTRY_POINT_GROUP!r} entry point group",
+        )
+    return flavor

@@ -6,6 +6,8 @@ blobs themselves. The files usually already sit in the blob store (the run logge
 so registering one only writes the small manifest. Loading copies the files into
 ``<home>/cache/models/<package hex>`` once (atomically), and on every load checks them
 against the manifest that was signed, so what runs is exactly what was registered.
+Unsigned loading (``allow_unsigned``) never extends to a package that runs code of its own
+(a Python class, a plain pickle): that takes a verified signature or ``trust=True``.
 """
 
 from __future__ import annotations
@@ -16,9 +18,16 @@ import tempfile
 from pathlib import Path
 
 from gannet.core.digests import digest_file, hex_part
-from gannet.core.errors import IntegrityError, InvalidArgument, NotFound
+from gannet.core.errors import IntegrityError, InvalidArgument, NotFound, PermissionDenied
+from gannet.models import flavors
 from gannet.models.manifest import MANIFEST, ModelMeta
-from gannet.models.package import LoadedModel, load_package, read_meta, verify_files
+from gannet.models.package import (
+    LoadedModel,
+    allowed_flavor,
+    load_package,
+    read_meta,
+    verify_files,
+)
 from gannet.registry.signing import KeyRing
 from gannet.registry.types import ModelVersion, PackageSignature, StoredPackage
 from gannet.store.blobs import BlobStore, Manifest, ManifestEntry
@@ -104,19 +113,34 @@ def load_verified(
     cache_root: Path,
     *,
     allow_unsigned: bool,
+    trust: bool = False,
 ) -> LoadedModel:
     """Load a registered version: its signature by a trusted key, then every cached file.
 
     With ``allow_unsigned``, a version whose signature cannot be verified still loads,
-    but a plain-pickle package does not (unpickling runs code that nobody vouched for).
+    but not one whose loading runs code of the package's own (a Python class, a plain
+    pickle): nobody vouched for that code, so it runs only with ``trust=True`` too.
     """
-    verified = _signature_verifies(keys, version, allow_unsigned)
+    unverified = _unverified(keys, version)
+    if unverified is not None and not allow_unsigned:
+        raise unverified
     folder = materialize(blobs, version.package_digest, cache_root)
-    check_cached(folder, version.manifest_digest)
-    return load_package(folder, allow_pickle=verified, verify=False)
+    meta = check_cached(folder, version.manifest_digest)
+    code = flavors.code_run_by(allowed_flavor(meta, version.ref), meta)
+    if unverified is not None and code is not None and not trust:
+        raise PermissionDenied(
+            f"{version.ref} runs code from its package when it loads ({code}), and its "
+            f"signature cannot be verified ({unverified.message}); allow_unsigned never "
+            "lets such a version load",
+            hint=f"re-register {version.ref} from its run so a trusted key signs it, or add "
+            "its signer's public key to the trusted keys (gannet keys list); pass "
+            "trust=True only if you trust where it came from",
+        )
+    return load_package(folder, trust=trust or unverified is None, verify=False)
 
 
-def _signature_verifies(keys: KeyRing, version: ModelVersion, allow_unsigned: bool) -> bool:
+def _unverified(keys: KeyRing, version: ModelVersion) -> IntegrityError | None:
+    """Why the version's signature does not verify against a trusted key, or None."""
     try:
         if not version.signing_key_id or not version.package_signature:
             raise IntegrityError(
@@ -127,8 +151,6 @@ def _signature_verifies(keys: KeyRing, version: ModelVersion, allow_unsigned: bo
             version.manifest_digest,
             PackageSignature(version.signing_key_id, version.package_signature),
         )
-        return True
-    except IntegrityError:
-        if allow_unsigned:
-            return False
-        raise
+    except IntegrityError as exc:
+        return exc
+    return None

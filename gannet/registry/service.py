@@ -476,12 +476,14 @@ class RegistryService(PackageReferences):
         """The trusted public keys, marking the one this home signs with."""
         return self.keys.public_keys()
 
-    def load_model(self, ref: str, *, allow_unsigned: bool | None = None) -> LoadedModel:
-        """The model at ``ref``, verified: its signature by a trusted key, then every file."""
+    def load_model(
+        self, ref: str, *, allow_unsigned: bool | None = None, trust: bool = False
+    ) -> LoadedModel:
+        """The model at ``ref``, its signature and files verified (``packages.load_verified``)."""
         version = self.resolve_model_version(ref)
         allow = self.settings.allow_unsigned if allow_unsigned is None else allow_unsigned
-        cache = self.settings.home / "cache" / "models"
-        return packages.load_verified(self.blobs, self.keys, version, cache, allow_unsigned=allow)
+        return packages.load_verified(self.blobs, self.keys, version, self.settings.home /
+                                      "cache" / "models", allow_unsigned=allow, trust=trust)
 
     def local_path(self, version: ModelVersion) -> Path:
         """The version's package in the local cache (fetched once)."""

@@ -19,7 +19,7 @@ def gannet(settings, tmp_path, monkeypatch):
         settings.artifacts_url,
     ]
 
-    def invoke(*args: str, columns: int = 200):
-        return runner.invoke(app, [*stores, *args], env=clean_env(columns))
+    def invoke(*args: str, columns: int = 200, env: dict[str, str] | None = None):
+        return runner.invoke(app, [*stores, *args], env={**clean_env(columns), **(env or {})})
 
     return invoke

@@ -116,3 +116,23 @@ def test_logs_query_reports_sql_errors(gannet, settings):
     shown = gannet("logs", "show", "churn")
     assert "2024-06-01 12:00:00.000" in shown.stdout
     assert "age=30" in shown.stdout
+
+
+def test_predict_runs_no_unverifiable_package_code_even_with_allow_unsigned(gannet, settings,
+                                                                            tmp_path):
+    """A python-class version signed by a key this home does not trust: ``allow_unsigned``
+    used to let ``gannet predict`` load it, running the class the package names."""
+    from gannet.testing.intruder import register_as_stranger
+
+    mark = tmp_path / "mark"
+    register_as_stranger(settings, "intruded", mark)
+    source = tmp_path / "in.parquet"
+    pd.DataFrame({"x": [1.0, 2.0]}).to_parquet(source, index=False)
+    dest = tmp_path / "scored.parquet"
+    done = gannet("predict", "intruded@latest", str(source), "-o", str(dest),
+                  env={"GANNET_ALLOW_UNSIGNED": "true"})
+    assert done.exit_code == 6, done.output
+    assert ("Error: intruded/1 runs code from its package when it loads (it imports "
+            "gannet.testing.intruder:Intruder and calls its load)") in done.stderr
+    assert "hint: re-register intruded/1" in done.stderr
+    assert not mark.exists() and not dest.exists()

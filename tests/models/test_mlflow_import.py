@@ -9,7 +9,7 @@ import yaml
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 
-from gannet.core.errors import InvalidArgument, NotFound
+from gannet.core.errors import InvalidArgument, NotFound, PermissionDenied
 from gannet.models import ColumnSpec, import_mlflow_model, load_model, read_meta, verify_files
 from gannet.testing.mlflow_folders import write_mlflow_folder
 
@@ -40,9 +40,9 @@ def test_sklearn_mlflow_model_becomes_a_pickle_package(tmp_path, iris):
         "mlflow/requirements.txt",
     }
     verify_files(tmp_path / "package", read_meta(tmp_path / "package"))
-    with pytest.raises(InvalidArgument, match="allow_pickle=True"):
+    with pytest.raises(PermissionDenied, match="trust=True"):
         load_model(tmp_path / "package")
-    loaded = load_model(tmp_path / "package", allow_pickle=True)
+    loaded = load_model(tmp_path / "package", trust=True)
     np.testing.assert_array_equal(loaded.predict(held_out), model.predict(held_out))
     np.testing.assert_array_equal(loaded.predict(held_out.to_numpy()), model.predict(held_out))
     assert loaded.has_predict_proba
@@ -54,7 +54,7 @@ def test_python_function_only_folder_with_the_sklearn_loader(tmp_path, iris):
     source = write_mlflow_folder(tmp_path / "m", model, flavors=pyfunc, signature=False)
     meta = import_mlflow_model(source, tmp_path / "package")
     assert meta.signature is None and meta.python_version == "3.11.7"
-    loaded = load_model(tmp_path / "package", allow_pickle=True)
+    loaded = load_model(tmp_path / "package", trust=True)
     np.testing.assert_array_equal(loaded.predict(held_out), model.predict(held_out))
 
 

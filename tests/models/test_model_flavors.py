@@ -12,7 +12,7 @@ import pytest
 from custom_models import ThresholdModel
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 
-from gannet.core.errors import InvalidArgument, NotFound
+from gannet.core.errors import InvalidArgument, NotFound, PermissionDenied
 from gannet.models import flavors, load_model, save_model
 
 
@@ -109,7 +109,10 @@ def test_python_class_flavor(tmp_path, cancer):
     assert (meta.flavor, meta.serialization) == ("python", "python-class")
     assert meta.extra["class"] == "custom_models:ThresholdModel"
     assert "artifacts/threshold.txt" in meta.files
-    loaded = load_model(tmp_path / "m")
+    with pytest.raises(PermissionDenied, match="imports custom_models:ThresholdModel") as caught:
+        load_model(tmp_path / "m")  # a folder has no signature: its class runs only if trusted
+    assert "trust=True" in caught.value.hint
+    loaded = load_model(tmp_path / "m", trust=True)
     np.testing.assert_array_equal(loaded.predict(held_out), model.predict(held_out))
     assert loaded.has_predict_proba
 
@@ -120,7 +123,7 @@ def test_python_class_that_cannot_be_imported_says_what_to_install(tmp_path):
     manifest.write_text(manifest.read_text().replace("custom_models:", "my_pkg.models:"))
     with pytest.raises(InvalidArgument,
                        match="cannot import my_pkg.models.ThresholdModel: install the package"):
-        load_model(tmp_path / "m")
+        load_model(tmp_path / "m", trust=True)
 
 
 def test_python_class_defined_in_a_function_is_refused(tmp_path):
@@ -138,7 +141,9 @@ def test_pytorch_module_exported_with_any_batch_size(tmp_path):
     meta = save_model(model, tmp_path / "m", input_example=data)
     assert meta.serialization == "torch-export"
     assert meta.signature.inputs.columns[0].shape == (-1, 4)
-    loaded = load_model(tmp_path / "m")
+    with pytest.raises(PermissionDenied, match="torch.export.load unpickles"):
+        load_model(tmp_path / "m")  # its fallback to weights_only=False runs pickled code
+    loaded = load_model(tmp_path / "m", trust=True)
     with torch.no_grad():
         expected = model(torch.from_numpy(data)).numpy()
     np.testing.assert_allclose(loaded.predict(data), expected, rtol=1e-6)

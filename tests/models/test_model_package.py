@@ -18,7 +18,13 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
 from gannet.core.digests import digest_bytes
-from gannet.core.errors import AlreadyExists, IntegrityError, InvalidArgument, NotFound
+from gannet.core.errors import (
+    AlreadyExists,
+    IntegrityError,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+)
 from gannet.models import (
     MANIFEST,
     ColumnSpec,
@@ -106,10 +112,10 @@ def test_custom_transformer_falls_back_to_pickle_that_loads_only_when_allowed(tm
     meta = save_model(pipeline, tmp_path / "m", input_example=held_out.head(2))
     assert meta.serialization == "pickle" and set(meta.files) >= {"model.pkl"}
     assert "custom_models.AddConstant" in meta.extra["pickle_reason"]
-    with pytest.raises(InvalidArgument) as caught:
+    with pytest.raises(PermissionDenied) as caught:
         load_model(tmp_path / "m")
-    assert "runs arbitrary code" in str(caught.value) and "allow_pickle=True" in str(caught.value)
-    model = load_model(tmp_path / "m", allow_pickle=True)
+    assert "runs arbitrary code" in str(caught.value) and "trust=True" in str(caught.value)
+    model = load_model(tmp_path / "m", trust=True)
     np.testing.assert_array_equal(model.predict(held_out), pipeline.predict(held_out))
 
 
@@ -141,6 +147,19 @@ def test_trusted_types_listed_in_the_manifest_are_checked_too(tmp_path, tree):
     with pytest.raises(IntegrityError, match="outside scikit-learn") as caught:
         load_model(tmp_path / "m")
     assert "os.system" in str(caught.value) and "builtins.eval" in str(caught.value)
+
+
+def test_a_listed_type_never_imports_a_script_module_of_a_trusted_library(tmp_path, tree):
+    """Checking a listed type imports its module; ``numpy.f2py.__main__`` would run f2py
+    (and exit the process) on import, so a dunder module is refused before importing."""
+    save_model(tree, tmp_path / "m")
+    manifest = tmp_path / "m" / MANIFEST
+    meta = read_meta(tmp_path / "m")
+    trusted = [*meta.extra["skops_trusted"], "numpy.f2py.__main__.main"]
+    manifest.write_text(replace(meta, extra={**meta.extra, "skops_trusted": trusted}).to_yaml())
+    with pytest.raises(IntegrityError, match=r"numpy\.f2py\.__main__\.main"):
+        load_model(tmp_path / "m")
+    assert "numpy.f2py.__main__" not in sys.modules
 
 
 def test_unserialisable_model_names_the_cause(tmp_path, iris):

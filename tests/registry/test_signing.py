@@ -66,3 +66,5 @@ def test_pickled_models_load_only_with_a_verified_signature(sdk, tmp_path):
     shutil.rmtree(sdk.get_client().settings.trusted_keys)
     with pytest.raises(GannetError, match="pickle"):
         sdk.load_model("custom/1", allow_unsigned=True)
+    trusted = sdk.load_model("custom/1", allow_unsigned=True, trust=True)  # the caller vouches
+    assert trusted.predict(X[:5]).tolist() == model.predict(X[:5]).tolist()

@@ -19,6 +19,14 @@ The built-in flavors, one module each: ``sklearn`` (skops; pickle only when sign
 ``xgboost`` (native .ubj), ``lightgbm`` (native text), ``onnx`` (onnxruntime),
 ``pytorch`` (state dict or TorchScript, when torch is installed) and ``python`` (a class
 of your own that saves and loads itself).
+
+These flavors are the allow-list of loaders: a package is loaded by the ``load`` of the
+installed flavor its manifest names, never by a function the manifest names. A flavor
+whose ``load`` runs code that comes from the package itself (imports a module the
+manifest names, unpickles) says so with an optional method ``runs_code(meta)``, returning
+what it runs as a phrase, or None; ``code_run_by`` asks it. Such a package loads only when
+its signature verifies or the caller trusts it (``trust=True``). A flavor without the
+method runs no code of the package's (the built-in native formats, onnx).
 """
 
 from __future__ import annotations
@@ -37,8 +45,8 @@ if TYPE_CHECKING:
     from gannet.models.signature import Signature
 
 __all__ = [
-    "ENTRY_POINT_GROUP", "Flavor", "defined_in", "detect", "get", "names", "register",
-    "unregister", "versions",
+    "ENTRY_POINT_GROUP", "Flavor", "code_run_by", "defined_in", "detect", "get", "names",
+    "register", "unregister", "versions",
 ]
 
 ENTRY_POINT_GROUP = "gannet.flavors"
@@ -155,6 +163,16 @@ def detect(model: Any) -> Flavor:
         f"the supported model flavors ({', '.join(ranked)})",
         hint=WAY_OUT,
     )
+
+
+def code_run_by(flavor: Flavor, meta: ModelMeta) -> str | None:
+    """What code of the package's own loading the package ``meta`` with ``flavor`` runs (a
+    phrase such as "it is a plain pickle ..."), or None: the flavor's ``runs_code``."""
+    runs_code = getattr(flavor, "runs_code", None)
+    if not callable(runs_code):
+        return None
+    found = runs_code(meta)
+    return str(found) if found else None
 
 
 # -- for flavor authors ----------------------------------------------------------------------

@@ -6,6 +6,10 @@ folder and records the class as ``module:qualname``; loading imports that class 
 ``load``. So the class must live in an importable module (not ``__main__``, not inside a
 function), and the package that defines it must be installed where the model is loaded;
 its distribution is added to the requirements when Gannet can tell which it is.
+
+Importing a module the manifest names runs code, so such a package loads only when its
+signature verifies (through the registry) or the caller passes ``trust=True``
+(``runs_code`` says so to ``load_package``).
 """
 
 from __future__ import annotations
@@ -57,6 +61,10 @@ class PythonFlavor:
             extra["requirements"] = [distribution]
         written = [p.relative_to(folder).as_posix() for p in (folder / ARTIFACTS).rglob("*")]
         return "python-class", written, extra
+
+    def runs_code(self, meta: ModelMeta) -> str:
+        named = meta.extra.get("class") or "the class its manifest names"
+        return f"it imports {named} and calls its load"
 
     def load(self, folder: Path, meta: ModelMeta) -> Any:
         return model_class(str(meta.extra.get("class", ""))).load(Path(folder) / ARTIFACTS)

@@ -8,6 +8,10 @@ is still saved and loaded as TorchScript (``model.pt``).
 
 PyTorch stays optional: nothing here imports torch unless a model's class comes from it.
 Predictions run on the CPU under ``torch.no_grad()`` and come back as numpy arrays.
+
+Loading runs code from the package (``runs_code``): ``torch.export.load`` unpickles with
+``weights_only=False`` what it cannot read with ``weights_only=True``, and TorchScript is a
+program. So a PyTorch package loads only when its signature verifies or it is trusted.
 """
 
 from __future__ import annotations
@@ -50,6 +54,11 @@ class PyTorchFlavor:
             _export(model, example))
         torch.export.save(program, str(folder / EXPORTED_FILE))
         return "torch-export", [EXPORTED_FILE], {"module": type(model).__qualname__}
+
+    def runs_code(self, meta: ModelMeta) -> str:
+        if meta.serialization == "torchscript":
+            return "it is a TorchScript program"
+        return "torch.export.load unpickles what it cannot read safely (weights_only=False)"
 
     def load(self, folder: Path, meta: ModelMeta) -> Any:
         import torch

@@ -5,7 +5,7 @@ loader trusts. We trust what comes from scikit-learn, numpy and scipy (and built
 types) - the same set at save and at load. An estimator holding anything else (a custom
 transformer from user code, a lambda) cannot be loaded safely from skops without trusting
 that code, so it is saved as a pickle instead; a pickle package loads only with
-``allow_pickle=True`` or through the registry, which verifies its signature first.
+``trust=True`` or through the registry once its signature verifies (``runs_code``).
 """
 
 from __future__ import annotations
@@ -59,8 +59,13 @@ class SklearnFlavor:
             ) from exc
         return "pickle", [PICKLE_FILE], {**extra, "pickle_reason": reason}
 
+    def runs_code(self, meta: ModelMeta) -> str | None:
+        if meta.serialization == "pickle":
+            return "it is a plain pickle, and unpickling runs arbitrary code"
+        return None
+
     def load(self, folder: Path, meta: ModelMeta) -> Any:
-        if meta.serialization == "pickle":  # load_model has checked that pickle is allowed
+        if meta.serialization == "pickle":  # load_package has checked that it is trusted
             with open(Path(folder) / PICKLE_FILE, "rb") as stream:
                 return pickle.load(stream)
         if meta.serialization != "skops":
@@ -123,11 +128,13 @@ def _save_skops(model: Any, path: Path) -> tuple[list[str], str | None]:
 def auto_trusted(type_name: str) -> bool:
     """Whether a type skops reports may be trusted without asking: a class (or numpy ufunc)
     defined in scikit-learn, numpy or scipy, or a builtin type (never a builtin function
-    such as ``eval``)."""
+    such as ``eval``). Its module is imported to check it, so never a dunder module such
+    as ``numpy.f2py.__main__``, which runs a program when imported."""
     module, _, attribute = type_name.rpartition(".")
     if module == "builtins":
         return isinstance(getattr(builtins, attribute, None), type)
-    if module.split(".")[0] not in TRUSTED_PACKAGES:
+    parts = module.split(".")
+    if parts[0] not in TRUSTED_PACKAGES or any(p.startswith("__") for p in parts):
         return False
     try:
         target = getattr(importlib.import_module(module), attribute)

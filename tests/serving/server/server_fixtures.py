@@ -189,8 +189,13 @@ def wait_ready(url: str, timeout: float = 60.0, proc: subprocess.Popen | None = 
 class CliServer:
     """``gannet serve`` in a subprocess (its own process group), on a free port."""
 
-    def __init__(self, settings: Settings, target: str, *args: str) -> None:
+    def __init__(self, settings: Settings, target: str, *args: str,
+                 env: dict[str, str] | None = None, ready: bool = True) -> None:
+        """``env`` adds to the environment (``GANNET_*`` of this one are left out);
+        ``ready=False`` returns once it listens, without waiting for its models."""
         self.settings = settings
+        self.extra_env = env or {}
+        self.wait_ready = ready
         self.command = [
             sys.executable, "-m", "gannet", "--home", str(settings.home), "--metadata-url",
             settings.metadata_url, "--artifacts-url", settings.artifacts_url,
@@ -204,6 +209,7 @@ class CliServer:
         here = Path(__file__).parent  # server_fixtures (python-flavor models), waiting
         env["PYTHONPATH"] = os.pathsep.join([str(here), str(here.parent),
                                              env.get("PYTHONPATH", "")])
+        env.update(self.extra_env)
         self.proc = subprocess.Popen(self.command, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True, env=env,
                                      start_new_session=True)
@@ -213,7 +219,8 @@ class CliServer:
             self.proc.kill()
             raise RuntimeError(f"gannet serve did not start: {line}{self.proc.stderr.read()}")
         self.url = f"http://127.0.0.1:{found.group(1)}"
-        wait_ready(self.url, proc=self.proc)
+        if self.wait_ready:
+            wait_ready(self.url, proc=self.proc)
         return self
 
     def __exit__(self, *exc: object) -> None:
