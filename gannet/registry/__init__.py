@@ -8,5 +8,6 @@
 - ``signing``: ed25519 keys, signing and verifying package manifests
 - ``gates``: the promotion policy (YAML) and its gates
 - ``cards``: model cards in Markdown and HTML
+- ``loading``: signing keys and loading a version verified (inherited by the service)
 - ``gc``: what garbage collection needs of model packages (inherited by the service)
 """

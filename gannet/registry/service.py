@@ -22,10 +22,11 @@ from gannet.core.errors import AlreadyExists, InvalidArgument, InvalidState, Not
 from gannet.core.ids import is_id
 from gannet.core.settings import Settings
 from gannet.models.manifest import ModelMeta
-from gannet.models.package import LoadedModel, save_model
+from gannet.models.package import save_model
 from gannet.models.reference import ModelRef, check_alias, check_model_name, parse_ref
 from gannet.registry import cards, gates, packages, repository
 from gannet.registry.gc import PackageReferences
+from gannet.registry.loading import LoadingUseCases
 from gannet.registry.signing import KeyRing
 from gannet.registry.tables import model_version_tags, registered_model_tags
 from gannet.registry.types import (
@@ -35,7 +36,6 @@ from gannet.registry.types import (
     ModelVersion,
     Promotion,
     RegisteredModel,
-    SigningKey,
     StoredPackage,
     VersionStatus,
 )
@@ -47,9 +47,10 @@ from gannet.tracking.service import TrackingService
 CARD_FIELDS = ("intended_use", "limitations", "ethical_considerations", "training_data")
 
 
-class RegistryService(PackageReferences):
-    """Registered models, versions, aliases, promotion, cards and verified loading; what
-    garbage collection needs of packages comes from ``PackageReferences``."""
+class RegistryService(PackageReferences, LoadingUseCases):
+    """Registered models, versions, aliases, promotion and cards; signing keys and verified
+    loading come from ``LoadingUseCases``, what garbage collection needs of packages from
+    ``PackageReferences``."""
 
     def __init__(
         self,
@@ -464,32 +465,6 @@ class RegistryService(PackageReferences):
             promotions=promotions,
         )
         return cards.render_markdown(inputs) if fmt == "markdown" else cards.render_html(inputs)
-
-    # -- signing keys and loading -----------------------------------------------------------
-
-    def create_signing_key(self, *, overwrite: bool = False) -> SigningKey:
-        """Make this home's ed25519 signing key (its public key becomes trusted)."""
-        key_id = self.keys.create(overwrite=overwrite)
-        return SigningKey(key_id, True, self.keys.signing_key)
-
-    def list_signing_keys(self) -> list[SigningKey]:
-        """The trusted public keys, marking the one this home signs with."""
-        return self.keys.public_keys()
-
-    def load_model(
-        self, ref: str, *, allow_unsigned: bool | None = None, trust: bool = False
-    ) -> LoadedModel:
-        """The model at ``ref``, its signature and files verified (``packages.load_verified``)."""
-        version = self.resolve_model_version(ref)
-        allow = self.settings.allow_unsigned if allow_unsigned is None else allow_unsigned
-        return packages.load_verified(self.blobs, self.keys, version, self.settings.home /
-                                      "cache" / "models", allow_unsigned=allow, trust=trust)
-
-    def local_path(self, version: ModelVersion) -> Path:
-        """The version's package in the local cache (fetched once)."""
-        return packages.materialize(
-            self.blobs, version.package_digest, self.settings.home / "cache" / "models"
-        )
 
 
 def _tags(values: Mapping[str, object] | None) -> dict[str, str]:
