@@ -18,39 +18,17 @@ def render_markdown(inputs: CardInputs) -> str:
 
 
 def render_html(inputs: CardInputs) -> str:
-    """The same card as a standalone HTML page (tables and headings; text escaped)."""
-    from markupsafe import Markup, escape
+    """The same card as a standalone HTML page, rendered from the Markdown by markdown-it
+    (CommonMark with tables; raw HTML in any field is shown as text, never run)."""
+    from markdown_it import MarkdownIt
+    from markupsafe import Markup
 
-    lines = render_markdown(inputs).splitlines()
-    parts: list[str] = []
-    table: list[list[str]] = []
-    for line in [*lines, ""]:
-        if line.startswith("|"):
-            cells = [c.strip() for c in line.strip("|").split("|")]
-            if not all(set(c) <= {"-"} for c in cells):
-                table.append(cells)
-            continue
-        if table:
-            head, *body = table
-            parts.append(
-                "<table><tr>"
-                + "".join(f"<th>{escape(c)}</th>" for c in head)
-                + "</tr>"
-                + "".join(
-                    "<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in body
-                )
-                + "</table>"
-            )
-            table = []
-        if line.startswith("# "):
-            parts.append(f"<h1>{escape(line[2:])}</h1>")
-        elif line.startswith("## "):
-            parts.append(f"<h2>{escape(line[3:])}</h2>")
-        elif line.strip():
-            parts.append(f"<p>{escape(line)}</p>")
+    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(
+        render_markdown(inputs)
+    )
     title = f"{inputs.version.name} v{inputs.version.version}"
     page = _environment(autoescape=True).get_template("card.html.j2")
-    return page.render(title=title, body=Markup("\n".join(parts)))
+    return page.render(title=title, body=Markup(body))
 
 
 def _environment(autoescape: bool = False) -> Any:

@@ -96,7 +96,7 @@ def test_bad_policies_are_refused(sdk, trained, policy, message):
 
 def test_model_card_tells_what_how_and_how_well(sdk, trained):
     sdk.register_model(trained.run_id, "churn", description="predicts churn")
-    registry = sdk.get_client()._registry
+    registry = sdk.get_client().services.registry
     registry.update_model_version("churn", 1, card={"intended_use": "monthly retention campaigns"})
     sdk.promote("churn", 1, "champion", reason="launch")
     markdown = registry.get_model_card("churn", 1)
@@ -110,5 +110,10 @@ def test_model_card_tells_what_how_and_how_well(sdk, trained):
     assert html.startswith("<!doctype html>")
     assert "<table>" in html
     assert "<h2>Signature</h2>" in html
+    registry.update_model_version("churn", 1, card={
+        "limitations": "**not** for <script>alert(1)</script> or `loans`"})
+    html = registry.get_model_card("churn", 1, "html")
+    assert "<strong>not</strong>" in html and "<code>loans</code>" in html  # Markdown rendered
+    assert "<script>" not in html and "&lt;script&gt;" in html  # text, never markup
     with pytest.raises(InvalidArgument, match="editable fields"):
         registry.update_model_version("churn", 1, card={"colour": "blue"})
