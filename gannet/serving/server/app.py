@@ -14,6 +14,8 @@ Every response carries ``x-request-id`` (the caller's, or a new one; also in the
 malformed JSON 400, an unknown route or model 404, a wrong method 405, a body over the
 limit 413, input the signature refuses 422 (its message names the column), a model that
 raises 500 (the server keeps serving), feedback without a log 501, not loaded yet 503.
+Each error answer is logged once, by ``_log_error``: a 4xx as one line, a model failure
+or a bug with its traceback.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from gannet.core.errors import (
     EndpointNotFound,
     GannetError,
     MethodNotAllowed,
+    ModelFailed,
     NotReady,
     NotSupported,
 )
@@ -184,9 +187,8 @@ class InferenceApp:
         raise EndpointNotFound(f"no route {path}", "see GET /openapi.json for the routes")
 
     def _error(self, call: Call, exc: Exception) -> Answer:
-        if not isinstance(exc, GannetError):
-            logger.error("request %s failed", call.request_id, exc_info=exc)
         status, body = error_envelope(exc, call.request_id)
+        _log_error(call, exc, status)
         return status, body, JSON
 
     # -- health, metadata, metrics, feedback ----------------------------------------------
@@ -247,6 +249,22 @@ def _feedback_fields(doc: Any) -> tuple[str, Any, int | None]:
     if row is not None and (not isinstance(row, int) or row < 0):
         raise BadRequest(f"'row' must be a non-negative integer, got {row!r}")
     return doc["request_id"], doc["label"], row
+
+
+def _log_error(call: Call, exc: Exception, status: int) -> None:
+    """A client's mistake (4xx) is one line at INFO, a server that cannot answer now (503
+    not ready, 501) one line at WARNING; a model that failed or a bug is an ERROR with its
+    traceback (a ``ModelFailed`` carries the model's own as its cause)."""
+    message = exc.message if isinstance(exc, GannetError) else f"{type(exc).__name__}: {exc}"
+    code = exc.code if isinstance(exc, GannetError) else GannetError.code
+    where = f"{call.scope.get('method')} {call.scope.get('path')}"
+    if not isinstance(exc, GannetError) or isinstance(exc, ModelFailed):
+        logger.error("request %s (%s): %d %s: %s", call.request_id, where, status, code,
+                     message, exc_info=exc)
+        return
+    level = logging.INFO if status < 500 else logging.WARNING
+    logger.log(level, "request %s (%s): %d %s: %s", call.request_id, where, status, code,
+               " ".join(message.split()))
 
 
 def _not_allowed(method: str, path: str) -> MethodNotAllowed:

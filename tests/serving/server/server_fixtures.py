@@ -215,20 +215,29 @@ class CliServer:
         found = re.search(r"http://127\.0\.0\.1:(\d+)", line)
         if not found:
             self.proc.kill()
-            raise RuntimeError(f"gannet serve did not start: {line}{self.proc.stderr.read()}")
+            self.proc.wait()
+            self.stderr = self.proc.stderr.read()
+            self.stop()
+            raise RuntimeError(f"gannet serve did not start: {line}{self.stderr}")
         self.url = f"http://127.0.0.1:{found.group(1)}"
-        wait_ready(self.url, proc=self.proc)
+        try:
+            wait_ready(self.url, proc=self.proc)
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
     def stop(self, timeout: float = 30.0) -> int:
-        """SIGTERM, then the exit status; what the server wrote to stderr is kept in
-        ``self.stderr`` (when it was still running: a server killed otherwise may have
-        left workers that hold the pipe)."""
+        """SIGTERM when it still runs, then its exit status; what it wrote to stderr is
+        kept in ``self.stderr`` when it was still running (a server that died another
+        way may have left workers behind that hold the pipe)."""
         if self.proc is None:
             return 0
+        if self.proc.stdout.closed:
+            return self.proc.returncode
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -237,9 +246,8 @@ class CliServer:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
             self.stderr = self.proc.stderr.read()
-        if not self.proc.stdout.closed:
-            self.proc.stdout.close()
-            self.proc.stderr.close()
+        self.proc.stdout.close()
+        self.proc.stderr.close()
         return self.proc.returncode
 
 
