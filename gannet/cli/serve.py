@@ -31,6 +31,10 @@ def serve(
         help="Seconds between checks for traffic changes and alias moves.")] = 1.0,
     no_log: Annotated[bool, typer.Option(
         "--no-log", help="Do not write the inference log.")] = False,
+    max_feedback_bytes: Annotated[int, typer.Option(
+        "--max-feedback-bytes", min=1,
+        help="Largest POST /feedback body (bytes); larger ones are refused (413).")
+    ] = 64 * 1024,
 ) -> None:
     """Serve a model over HTTP: Open Inference Protocol V2, /predict, /metrics.
 
@@ -43,13 +47,12 @@ def serve(
     from gannet.serving.server.runner import serve as run
 
     settings: Settings = ctx.obj.settings
-    log_factory, feedback_factory = (None, None) if no_log else _inference_log(settings)
     options = ServeOptions(
         batch_max_rows=batch_max_rows,
         batch_max_wait_ms=batch_max_wait_ms,
         poll_interval=poll_interval,
-        log_factory=log_factory,
-        feedback_factory=feedback_factory,
+        log_factory=None if no_log else _inference_log(settings),
+        max_feedback_bytes=max_feedback_bytes,
     )
 
     def listening(address: str, bound: int) -> None:
@@ -61,13 +64,13 @@ def serve(
         options=options, on_listening=listening)
 
 
-def _inference_log(settings: Settings) -> tuple[Any, Any]:
-    """Factories for the inference log writer and its feedback (None when not available)."""
+def _inference_log(settings: Settings) -> Any:
+    """A factory of the inference log writer (None when not available); the server takes
+    feedback through it too (queued, written in batches)."""
     try:
-        from gannet.serving.log.reader import InferenceLog
         from gannet.serving.log.schema import default_root
         from gannet.serving.log.writer import InferenceLogWriter
     except ImportError:
-        return None, None
+        return None
     root = default_root(settings)
-    return (lambda: InferenceLogWriter(root)), (lambda: InferenceLog(root).feedback)
+    return lambda: InferenceLogWriter(root)

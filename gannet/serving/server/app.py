@@ -24,12 +24,10 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 import orjson
 
 from gannet.core.errors import (
-    BadRequest,
     EndpointNotFound,
     GannetError,
     MethodNotAllowed,
@@ -39,6 +37,7 @@ from gannet.core.errors import (
 )
 from gannet.serving.log.types import PredictionLog
 from gannet.serving.server.envelope import error_envelope
+from gannet.serving.server.feedback import DEFAULT_MAX_FEEDBACK_BYTES, feedback_fields
 from gannet.serving.server.host import ModelHost
 from gannet.serving.server.inference import JSON, Answer, InferenceEndpoints
 from gannet.serving.server.metrics import ServerMetrics
@@ -46,7 +45,7 @@ from gannet.serving.server.openapi import openapi_document
 from gannet.serving.server.request import Call, read_json, request_id
 from gannet.serving.server.router import ShadowSender
 
-__all__ = ["DEFAULT_MAX_BODY", "InferenceApp", "create_app"]
+__all__ = ["DEFAULT_MAX_BODY", "DEFAULT_MAX_FEEDBACK_BYTES", "InferenceApp", "create_app"]
 
 logger = logging.getLogger("gannet.serving")
 
@@ -62,12 +61,15 @@ def create_app(
     log: PredictionLog | None = None,
     feedback: Feedback | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY,
+    max_feedback_bytes: int = DEFAULT_MAX_FEEDBACK_BYTES,
     metrics: ServerMetrics | None = None,
     shadow_limit: int = 256,
 ) -> InferenceApp:
-    """The ASGI app over ``host``; ``feedback`` defaults to ``log.feedback`` when it has one."""
+    """The ASGI app over ``host``; ``feedback`` defaults to ``log.feedback`` when it has one
+    (``InferenceLogWriter``'s queues labels and writes them in batches)."""
     return InferenceApp(host, log=log, feedback=feedback, max_body_bytes=max_body_bytes,
-                        metrics=metrics, shadow_limit=shadow_limit)
+                        max_feedback_bytes=max_feedback_bytes, metrics=metrics,
+                        shadow_limit=shadow_limit)
 
 
 class InferenceApp:
@@ -78,6 +80,7 @@ class InferenceApp:
         log: PredictionLog | None,
         feedback: Feedback | None,
         max_body_bytes: int,
+        max_feedback_bytes: int,
         metrics: ServerMetrics | None,
         shadow_limit: int,
     ) -> None:
@@ -85,6 +88,7 @@ class InferenceApp:
         self.log = log
         self.feedback = feedback or getattr(log, "feedback", None)
         self.max_body_bytes = max_body_bytes
+        self.max_feedback_bytes = max_feedback_bytes
         self.metrics = metrics or ServerMetrics(log)
         if host.observe_batch is None:
             host.observe_batch = self.metrics.batch_observer
@@ -230,25 +234,14 @@ class InferenceApp:
         return 200, body, ctype.encode()
 
     async def _feedback(self, call: Call) -> Answer:
-        doc = await read_json(call, self.max_body_bytes)
+        doc = await read_json(call, self.max_feedback_bytes)
         if self.feedback is None:
             raise NotSupported("this server keeps no inference log, so it takes no feedback",
                                "record it with gannet logs feedback, or serve with the log on")
-        request_id_, label, row = _feedback_fields(doc)
+        request_id_, label, row = feedback_fields(doc)
         deployment = self.host.serving_table().state.name
         await asyncio.to_thread(self.feedback, deployment, request_id_, label, row=row)
         return 200, orjson.dumps({"recorded": True, "request_id": request_id_}), JSON
-
-
-def _feedback_fields(doc: Any) -> tuple[str, Any, int | None]:
-    """A ``/feedback`` body's request id, label and row (None: every row of the request)."""
-    if not isinstance(doc, dict) or not isinstance(doc.get("request_id"), str) or \
-            "label" not in doc:
-        raise BadRequest("feedback is {'request_id': str, 'label': ..., 'row'?: int}")
-    row = doc.get("row")
-    if row is not None and (not isinstance(row, int) or row < 0):
-        raise BadRequest(f"'row' must be a non-negative integer, got {row!r}")
-    return doc["request_id"], doc["label"], row
 
 
 def _log_error(call: Call, exc: Exception, status: int) -> None:

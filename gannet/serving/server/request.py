@@ -19,7 +19,9 @@ import orjson
 
 from gannet.core.errors import BadRequest, ClientClosedRequest, RequestTooLarge
 
-__all__ = ["Call", "flag", "read_body", "read_json", "request_id"]
+__all__ = ["MAX_REQUEST_ID", "Call", "flag", "read_body", "read_json", "request_id"]
+
+MAX_REQUEST_ID = 200  # characters of a caller's request id the server takes
 
 
 @dataclass(slots=True)
@@ -48,7 +50,7 @@ class Call:
 
 def request_id(value: str | None) -> str | None:
     """A caller's request id when it can be echoed as it is, else None."""
-    if value and len(value) <= 200 and value.isprintable():
+    if value and len(value) <= MAX_REQUEST_ID and value.isprintable():
         return value
     return None
 

@@ -22,7 +22,12 @@ from typing import Any
 from gannet.core.errors import InvalidArgument, NotFound
 from gannet.core.settings import Settings
 from gannet.serving.log.types import PredictionLog
-from gannet.serving.server.app import DEFAULT_MAX_BODY, InferenceApp, create_app
+from gannet.serving.server.app import (
+    DEFAULT_MAX_BODY,
+    DEFAULT_MAX_FEEDBACK_BYTES,
+    InferenceApp,
+    create_app,
+)
 from gannet.serving.server.host import ModelHost, StateSource, single_model_state
 from gannet.serving.server.metrics import use_shared_metrics
 from gannet.serving.server.prefork import Supervisor
@@ -39,6 +44,7 @@ class ServeOptions:
     batch_max_wait_ms: float = 2.0
     poll_interval: float = 1.0
     max_body_bytes: int = DEFAULT_MAX_BODY
+    max_feedback_bytes: int = DEFAULT_MAX_FEEDBACK_BYTES
     log_factory: Callable[[], PredictionLog | None] | None = None  # made in each worker
     feedback_factory: Callable[[], Callable[..., None] | None] | None = None
     graceful_timeout: float = 30.0
@@ -72,7 +78,8 @@ def build_app(services: Any, target: str, options: ServeOptions) -> InferenceApp
                      batch_max_wait=options.batch_max_wait_ms / 1000.0)
     log = options.log_factory() if options.log_factory else None
     feedback = options.feedback_factory() if options.feedback_factory else None
-    return create_app(host, log=log, feedback=feedback, max_body_bytes=options.max_body_bytes)
+    return create_app(host, log=log, feedback=feedback, max_body_bytes=options.max_body_bytes,
+                      max_feedback_bytes=options.max_feedback_bytes)
 
 
 def serve(
