@@ -35,6 +35,13 @@ def serve(
         "--max-feedback-bytes", min=1,
         help="Largest POST /feedback body (bytes); larger ones are refused (413).")
     ] = 64 * 1024,
+    read_timeout: Annotated[float, typer.Option(
+        "--read-timeout", min=0.1,
+        help="Seconds a request (headers and body) has to arrive; slower ones: 408 or closed.")
+    ] = 30.0,
+    keep_alive_timeout: Annotated[int, typer.Option(
+        "--keep-alive-timeout", min=1,
+        help="Seconds an idle keep-alive connection is kept open.")] = 30,
 ) -> None:
     """Serve a model over HTTP: Open Inference Protocol V2, /predict, /metrics.
 
@@ -53,6 +60,8 @@ def serve(
         poll_interval=poll_interval,
         log_factory=None if no_log else _inference_log(settings),
         max_feedback_bytes=max_feedback_bytes,
+        read_timeout=read_timeout,
+        keep_alive_timeout=keep_alive_timeout,
     )
 
     def listening(address: str, bound: int) -> None:

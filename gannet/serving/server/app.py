@@ -11,9 +11,10 @@ The inference routes are ``inference``'s; the others are answered here.
 Every response carries ``x-request-id`` (the caller's, or a new one; also in the body),
 ``x-model-name`` and ``x-model-version``. Every error is ``envelope``'s one shape,
 ``{"error", "code", "hint", "request_id"}``, with the status of its error class:
-malformed JSON 400, an unknown route or model 404, a wrong method 405, a body over the
-limit 413, input the signature refuses 422 (its message names the column), a model that
-raises 500 (the server keeps serving), feedback without a log 501, not loaded yet 503.
+malformed JSON 400, an unknown route or model 404, a wrong method 405, a body that does
+not arrive within the read timeout 408, a body over the limit 413, input the signature
+refuses 422 (its message names the column), a model that raises 500 (the server keeps
+serving), feedback without a log 501, not loaded yet 503.
 Each error answer is logged once, by ``_log_error``: a 4xx as one line, a model failure
 or a bug with its traceback.
 """

@@ -31,7 +31,12 @@ from gannet.serving.server.app import (
 from gannet.serving.server.host import ModelHost, StateSource, single_model_state
 from gannet.serving.server.metrics import use_shared_metrics
 from gannet.serving.server.prefork import Supervisor
-from gannet.serving.server.tcp import bind_socket, nodelay_protocol
+from gannet.serving.server.tcp import (
+    DEFAULT_READ_TIMEOUT,
+    MAX_HEADER_BYTES,
+    bind_socket,
+    nodelay_protocol,
+)
 
 __all__ = ["ServeOptions", "build_app", "resolve_target", "serve"]
 
@@ -49,6 +54,8 @@ class ServeOptions:
     feedback_factory: Callable[[], Callable[..., None] | None] | None = None
     graceful_timeout: float = 30.0
     log_level: str = "warning"
+    read_timeout: float = DEFAULT_READ_TIMEOUT  # for a request to arrive whole
+    keep_alive_timeout: int = 30  # seconds: an idle keep-alive connection is closed then
 
 
 def resolve_target(services: Any, target: str) -> tuple[StateSource, str]:
@@ -131,10 +138,11 @@ def _run_worker(sock: socket.socket, make_services: Callable[[], Any], target: s
     try:
         app = build_app(services, target, options)
         config = uvicorn.Config(
-            app, http=nodelay_protocol(), loop=_loop(), lifespan="on", access_log=False,
-            log_level=options.log_level,
+            app, http=nodelay_protocol(options.read_timeout), loop=_loop(), lifespan="on",
+            access_log=False, log_level=options.log_level,
             timeout_graceful_shutdown=math.ceil(options.graceful_timeout),
-            timeout_keep_alive=30,
+            timeout_keep_alive=options.keep_alive_timeout,
+            h11_max_incomplete_event_size=MAX_HEADER_BYTES,
         )
         uvicorn.Server(config).run(sockets=[sock])
     finally:
