@@ -87,7 +87,7 @@ def test_slow_clients_are_timed_out_and_others_are_served(registered):
         with Dripper(port, head, body) as slow_body, \
                 Dripper(port, b"", request_line) as slow_headers, \
                 Dripper(port, b"") as silent:
-            assert _still_serving(server.url, registered)  # while the three hang on
+            assert _still_serving(server.url, registered)  # while they hang on
             for client in (slow_body, slow_headers, silent):
                 assert client.closed.wait(PATIENCE), "the server never let go of it"
             assert _still_serving(server.url, registered)
@@ -95,14 +95,15 @@ def test_slow_clients_are_timed_out_and_others_are_served(registered):
         assert status == 408, slow_body.received
         assert answer["code"] == "REQUEST_TIMEOUT" and answer["request_id"] == "slow-body"
         assert set(answer) == {"error", "code", "hint", "request_id"}
-        assert slow_headers.received == b"" and silent.received == b""
+        assert slow_headers.received == silent.received == b""
 
 
-def test_a_keep_alive_connection_stays_usable_within_the_timeout(registered):
-    """A request that arrives in pieces, each well within the timeout, is answered; the
-    same connection then serves another request."""
+def test_requests_in_pieces_are_answered_and_huge_headers_are_not_read(registered):
+    """Within the timeout, a request that arrives in pieces is answered and its keep-alive
+    connection serves the next one; headers over 64 KiB close the connection at once
+    (the timeout here is longer than the test waits)."""
     with CliServer(registered.settings, "churn@champion", "--no-log",
-                   "--read-timeout", "30") as server, \
+                   "--read-timeout", str(10 * PATIENCE)) as server, \
             httpx.Client(base_url=server.url, timeout=PATIENCE) as client:
         def pieces():
             body = json.dumps(registered.records(0)).encode()
@@ -113,3 +114,8 @@ def test_a_keep_alive_connection_stays_usable_within_the_timeout(registered):
                             headers={"content-type": "application/json"})
         second = client.post("/predict", json=registered.records(1))
         assert first.status_code == 200 and second.status_code == 200
+        port = int(server.url.rsplit(":", 1)[1])
+        huge = b"POST /predict HTTP/1.1\r\nhost: x\r\nx-padding: " + b"a" * 80_000
+        with Dripper(port, huge) as huge_headers:
+            assert huge_headers.closed.wait(PATIENCE), "the server kept reading headers"
+        assert huge_headers.received == b""
