@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -166,6 +167,8 @@ class MatrixCodec(Codec):
         self.accepted = NUMERIC_KINDS.get(self.dtype.kind, self.dtype.kind)
         self.numbers = self.dtype.kind in "iuf"  # where true/false must not pass as 1/0
         self.index = pd.Index(self.names)
+        self.row_of = itemgetter(*self.names) if len(self.names) > 1 else \
+            (lambda record, name=self.names[0]: (record[name],))  # a record's values in order
 
     def _matrix(self, values: Any, *, by_column: bool = False) -> Any:
         """``values`` (a list of rows, or of columns) as a (rows x columns) array of the
@@ -194,7 +197,7 @@ class MatrixCodec(Codec):
         width = len(self.names)
         if all(len(r) == width for r in records):
             try:
-                rows = [[r[n] for n in self.names] for r in records]
+                rows = list(map(self.row_of, records))
             except KeyError:
                 pass
             else:

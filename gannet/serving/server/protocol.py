@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -124,7 +125,8 @@ def _typed(data: list, dtype: Any, what: str) -> Any:
     if array.size == 0:
         return array.astype(dtype)
     kind = array.dtype.kind
-    if kind == "O" or (dtype.kind != "b" and kind in "biuf" and hides_booleans(data, array)):
+    if kind == "O" or (array.size > 1 and kind in "iuf" and dtype.kind != "b" and
+                       hides_booleans(data, array)):  # (all true/false: refused below)
         refuse_nulls_and_booleans(what, json_value_types(data), dtype.name)
     if array.dtype.kind not in NUMERIC_KINDS[dtype.kind]:
         sample = array.ravel()[0]
@@ -151,9 +153,17 @@ def hides_booleans(values: Any, array: Any) -> bool:
     true or false among them: numpy reads ``[1.5, true]`` as ``[1.5, 1.0]``."""
     if array.dtype.kind == "b":
         return True
+    if array.size < 2:
+        return False  # a lone true would have made a bool array
     if array.size > _SCAN_AT_ONCE and not ((array == 0) | (array == 1)).any():
         return False  # a true or false would have become a 1 or a 0
-    return not json_value_types(values) <= _NUMBERS
+    if array.ndim == 1:
+        kinds = set(map(type, values))
+    elif array.ndim == 2:  # rows (lists or tuples) of values
+        kinds = set(map(type, chain.from_iterable(values)))
+    else:
+        kinds = json_value_types(values)
+    return not kinds <= _NUMBERS
 
 
 _SEQUENCES = frozenset({list, tuple})
