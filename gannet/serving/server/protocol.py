@@ -130,8 +130,8 @@ def _typed(data: list, dtype: Any, what: str) -> Any:
         refuse_nulls_and_booleans(what, json_value_types(data), dtype.name)
     if array.dtype.kind not in NUMERIC_KINDS[dtype.kind]:
         sample = array.ravel()[0]
-        raise InvalidInput(f"{what} has values like {sample.item()!r}, which are not "
-                              f"{dtype.name}")
+        sample = sample.item() if isinstance(sample, np.generic) else sample  # (or an object)
+        raise InvalidInput(f"{what} has values like {sample!r}, which are not {dtype.name}")
     if dtype.kind in "iu" and not np.can_cast(array.dtype, dtype):
         info = np.iinfo(dtype)
         if array.min() < info.min or array.max() > info.max:

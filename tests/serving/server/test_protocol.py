@@ -174,3 +174,10 @@ def test_a_null_or_a_boolean_among_numbers_is_found_in_any_size_and_shape(rows, 
 def test_numbers_that_are_zero_or_one_are_not_taken_for_booleans():
     rows = [[0.0, 1.0], [1, 0]] * 50
     assert codec_for(NUMERIC).from_rows(rows).data.tolist() == [[0.0, 1.0], [1.0, 0.0]] * 50
+
+
+@pytest.mark.parametrize("value", [{"a": 1}, [], "x"])
+def test_v2_values_that_are_not_numbers_are_named(value):
+    tensor = {"name": "b", "shape": [2], "datatype": "FP64", "data": [1.0, value]}
+    with pytest.raises(InvalidInput, match=r"input 'b' \(FP64\) has (values like|ragged)"):
+        v2_array(tensor)
