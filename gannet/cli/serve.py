@@ -31,6 +31,17 @@ def serve(
         help="Seconds between checks for traffic changes and alias moves.")] = 1.0,
     no_log: Annotated[bool, typer.Option(
         "--no-log", help="Do not write the inference log.")] = False,
+    max_feedback_bytes: Annotated[int, typer.Option(
+        "--max-feedback-bytes", min=1,
+        help="Largest POST /feedback body (bytes); larger ones are refused (413).")
+    ] = 64 * 1024,
+    read_timeout: Annotated[float, typer.Option(
+        "--read-timeout", min=0.1,
+        help="Seconds a request (headers and body) has to arrive; slower ones: 408 or closed.")
+    ] = 30.0,
+    keep_alive_timeout: Annotated[int, typer.Option(
+        "--keep-alive-timeout", min=1,
+        help="Seconds an idle keep-alive connection is kept open.")] = 30,
 ) -> None:
     """Serve a model over HTTP: Open Inference Protocol V2, /predict, /metrics.
 
@@ -43,13 +54,14 @@ def serve(
     from gannet.serving.server.runner import serve as run
 
     settings: Settings = ctx.obj.settings
-    log_factory, feedback_factory = (None, None) if no_log else _inference_log(settings)
     options = ServeOptions(
         batch_max_rows=batch_max_rows,
         batch_max_wait_ms=batch_max_wait_ms,
         poll_interval=poll_interval,
-        log_factory=log_factory,
-        feedback_factory=feedback_factory,
+        log_factory=None if no_log else _inference_log(settings),
+        max_feedback_bytes=max_feedback_bytes,
+        read_timeout=read_timeout,
+        keep_alive_timeout=keep_alive_timeout,
     )
 
     def listening(address: str, bound: int) -> None:
@@ -61,13 +73,13 @@ def serve(
         options=options, on_listening=listening)
 
 
-def _inference_log(settings: Settings) -> tuple[Any, Any]:
-    """Factories for the inference log writer and its feedback (None when not available)."""
+def _inference_log(settings: Settings) -> Any:
+    """A factory of the inference log writer (None when not available); the server takes
+    feedback through it too (queued, written in batches)."""
     try:
-        from gannet.serving.log.reader import InferenceLog
         from gannet.serving.log.schema import default_root
         from gannet.serving.log.writer import InferenceLogWriter
     except ImportError:
-        return None, None
+        return None
     root = default_root(settings)
-    return (lambda: InferenceLogWriter(root)), (lambda: InferenceLog(root).feedback)
+    return lambda: InferenceLogWriter(root)

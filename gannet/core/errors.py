@@ -222,6 +222,13 @@ class ClientClosedRequest(GannetError):
     http_status = 499
 
 
+class RequestTimeout(GannetError):
+    """The HTTP client sent its request too slowly (over the server's read timeout)."""
+
+    code = "REQUEST_TIMEOUT"
+    http_status = 408
+
+
 ERRORS: tuple[type[GannetError], ...] = (
     GannetError,
     InvalidArgument,
@@ -246,6 +253,7 @@ ERRORS: tuple[type[GannetError], ...] = (
     ModelFailed,
     NotSupported,
     ClientClosedRequest,
+    RequestTimeout,
 )
 BY_CODE: dict[str, type[GannetError]] = {error.code: error for error in ERRORS}
 

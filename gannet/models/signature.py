@@ -392,7 +392,26 @@ def _coerce(label: str, values: Any, want: str) -> Any:
         info = np.iinfo(want)
         if array.size and (array.min() < info.min or array.max() > info.max):
             raise InvalidInput(f"{label} has values outside the range of {want}")
+    if wanted in ("int", "float") and getattr(values.dtype, "kind", "") == "O":
+        kinds = set(map(type, np.asarray(values, dtype=object).ravel().tolist()))
+        refuse_nulls_and_booleans(label, kinds, want)
     return _cast(label, values, want)
+
+
+def refuse_nulls_and_booleans(label: str, kinds: set[type], want: str) -> None:
+    """InvalidInput naming ``label`` when values of these Python types would quietly turn
+    into numbers of dtype ``want``: None (NaN) and, unless ``want`` is bool, True/False (1/0).
+
+    JSON's null and true/false, say, in a number column: a cast would take them.
+    """
+    import numpy as np
+
+    if type(None) in kinds:
+        raise InvalidInput(f"{label} has missing values (null), expected {want}",
+                           hint="send a value for every row")
+    if want != "bool" and kinds & {bool, np.bool_}:
+        raise InvalidInput(f"{label} has true/false values, expected {want}",
+                           hint="send numbers (1 and 0 if that is what they mean)")
 
 
 def _cast(label: str, values: Any, want: str) -> Any:

@@ -35,6 +35,7 @@ PINNED = {
     "ModelFailed": ("MODEL_ERROR", 500, 1),
     "NotSupported": ("NOT_IMPLEMENTED", 501, 1),
     "ClientClosedRequest": ("CLIENT_CLOSED_REQUEST", 499, 1),
+    "RequestTimeout": ("REQUEST_TIMEOUT", 408, 1),
 }
 
 

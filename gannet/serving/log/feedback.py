@@ -3,7 +3,9 @@
 A label is for a whole request (``row`` None) or one row of it, found by request id.
 Labels are appended as Parquet files, one per date, at
 ``<root>/feedback/deployment=<d>/date=<YYYY-MM-DD>/`` (see ``schema``); readers take the
-latest label given, a row's over its request's.
+latest label given, a row's over its request's. ``check_feedback`` refuses a label that
+could not be written; ``write_feedback_rows`` writes checked ones - ``InferenceLog``
+right away, the server's ``InferenceLogWriter`` in batches from its background thread.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from gannet.core.clock import now_ms
 from gannet.core.errors import InvalidArgument
 from gannet.serving.log import schema
 
-__all__ = ["write_feedback"]
+__all__ = ["MAX_ROW", "check_feedback", "write_feedback", "write_feedback_rows"]
+
+MAX_ROW = 2**31 - 1  # the ``row`` column is int32
 
 
 def write_feedback(root: Path, deployment: str, records: Iterable[Mapping[str, Any]]) -> int:
@@ -25,24 +29,32 @@ def write_feedback(root: Path, deployment: str, records: Iterable[Mapping[str, A
     written as one file per date; how many were written. Nothing is written when one of
     them is wrong."""
     schema.check_deployment_name(deployment)
+    return write_feedback_rows(root, deployment, [check_feedback(r) for r in records])
+
+
+def write_feedback_rows(root: Path, deployment: str, rows: Iterable[dict[str, Any]]) -> int:
+    """Labels checked by ``check_feedback``, written as one file per date; how many."""
     by_date: dict[str, list[dict[str, Any]]] = {}
-    for record in records:
-        checked = _feedback_record(record)
-        by_date.setdefault(schema.utc_date(checked["timestamp_ms"]), []).append(checked)
+    for row in rows:
+        by_date.setdefault(schema.utc_date(row["timestamp_ms"]), []).append(row)
     folder = root / schema.FEEDBACK / f"deployment={deployment}"
-    for date, rows in sorted(by_date.items()):
-        schema.write_atomically(schema.feedback_table(rows), folder / f"date={date}")
-    return sum(len(rows) for rows in by_date.values())
+    for date, labels in sorted(by_date.items()):
+        schema.write_atomically(schema.feedback_table(labels), folder / f"date={date}")
+    return sum(len(labels) for labels in by_date.values())
 
 
-def _feedback_record(record: Mapping[str, Any]) -> dict[str, Any]:
+def check_feedback(record: Mapping[str, Any]) -> dict[str, Any]:
+    """One label as it is written (``request_id``, ``row``, ``label``, ``timestamp_ms``),
+    or InvalidArgument saying what is wrong with it."""
     request_id = record.get("request_id")
     if not isinstance(request_id, str) or not request_id:
         raise InvalidArgument(f"feedback needs a request id (a non-empty string), got "
                               f"{request_id!r}")
     row = record.get("row")
-    if row is not None and (isinstance(row, bool) or not isinstance(row, int) or row < 0):
-        raise InvalidArgument(f"feedback row must be a row index (>= 0) or None, got {row!r}")
+    if row is not None and (isinstance(row, bool) or not isinstance(row, int) or
+                            not 0 <= row <= MAX_ROW):
+        raise InvalidArgument(f"feedback row must be a row index (0 to {MAX_ROW}) or None, "
+                              f"got {row!r}")
     if record.get("label") is None:
         raise InvalidArgument(f"feedback for request {request_id!r} has no label")
     return {"request_id": request_id, "row": row, "label": record["label"],

@@ -8,19 +8,27 @@ killed process loses at most the last second of rows; ``close()`` — also run a
 interpreter exit — loses nothing). When the queue is full the *new* prediction is dropped
 and counted in ``dropped``: the server never blocks on its log. The format is
 ``gannet.serving.log.schema``'s.
+
+``feedback()`` queues ground truth the same way (the server's ``POST /feedback``): labels
+are checked at once and written by the same thread, one file per deployment and date at
+each flush - never one file per label. A full label queue refuses the label
+(``Unavailable``) instead of dropping it: the caller is told, and can send it again.
 """
 
 from __future__ import annotations
 
 import atexit
+import datetime as dt
 import logging
 import threading
 import time
 from collections import deque
 from pathlib import Path
+from typing import Any
 
-from gannet.core.errors import InvalidArgument
+from gannet.core.errors import InvalidArgument, Unavailable
 from gannet.serving.log import schema
+from gannet.serving.log.feedback import check_feedback, write_feedback_rows
 from gannet.serving.log.schema import Partition, check_deployment_name
 from gannet.serving.log.types import LoggedPrediction
 
@@ -39,6 +47,8 @@ class InferenceLogWriter:
     writer keeps a reference to each prediction's inputs and outputs until it writes
     them: do not change them after logging. Make it (or at least log first) after a
     server forks its workers: its thread starts on the first ``log()``.
+
+    ``feedback()`` queues labels for the same thread (``labelled`` counts them on disk).
     """
 
     def __init__(
@@ -60,16 +70,18 @@ class InferenceLogWriter:
         self.compression = compression
         self._salt = salt
         self._queue: deque[LoggedPrediction] = deque()
+        self._labels: list[tuple[str, dict[str, Any]]] = []  # (deployment, checked label)
         self._lock = threading.Lock()
         self._done_cond = threading.Condition(self._lock)
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._closed = False
         self._stopping = False
-        self._accepted = 0  # predictions queued so far
+        self._accepted = 0  # predictions and labels queued so far
         self._handled = 0  # of those, how many the thread has written (or given up on)
         self._dropped = 0
         self._written = 0
+        self._labelled = 0
         self._failed = 0
         self.last_error: str | None = None
 
@@ -86,6 +98,32 @@ class InferenceLogWriter:
             if self._thread is None:
                 self._start()
 
+    def feedback(
+        self,
+        deployment: str,
+        request_id: str,
+        label: Any,
+        *,
+        row: int | None = None,
+        timestamp: int | dt.datetime | None = None,
+    ) -> None:
+        """Queue the true ``label`` of a request (every row of it, or only ``row``), as
+        ``InferenceLog.feedback`` takes it; written with the next flush. A wrong label is
+        refused at once (``InvalidArgument``), and so is any label while ``max_queue``
+        labels wait or after ``close()`` (``Unavailable``): never dropped unsaid."""
+        check_deployment_name(deployment)
+        checked = check_feedback({"request_id": request_id, "label": label, "row": row,
+                                  "timestamp": timestamp})
+        with self._lock:
+            if self._closed or len(self._labels) >= self.max_queue:
+                state = "closed" if self._closed else f"behind ({len(self._labels)} labels wait)"
+                raise Unavailable(f"the inference log at {self.root} is {state}",
+                                  "send the label again later")
+            self._labels.append((deployment, checked))
+            self._accepted += 1
+            if self._thread is None:
+                self._start()
+
     @property
     def dropped(self) -> int:
         """Predictions refused because the queue was full or the writer closed."""
@@ -97,14 +135,19 @@ class InferenceLogWriter:
         return self._written
 
     @property
+    def labelled(self) -> int:
+        """Labels (``feedback()``) written to Parquet files so far."""
+        return self._labelled
+
+    @property
     def failed(self) -> int:
-        """Predictions that could not be written (bad shapes, a full disk...)."""
+        """Predictions and labels that could not be written (bad shapes, a full disk...)."""
         return self._failed
 
     @property
     def pending(self) -> int:
-        """Predictions queued and not yet written."""
-        return len(self._queue)
+        """Predictions and labels queued and not yet written."""
+        return len(self._queue) + len(self._labels)
 
     # -- control -------------------------------------------------------------------------
 
@@ -158,12 +201,13 @@ class InferenceLogWriter:
             self._write_pending()
             if stopping:
                 with self._lock:
-                    if not self._queue:
+                    if not self._queue and not self._labels:
                         return
 
     def _write_pending(self) -> None:
         with self._lock:
             batch, self._queue = self._queue, deque()
+            labels, self._labels = self._labels, []
             upto = self._accepted
         try:
             if batch:
@@ -171,9 +215,21 @@ class InferenceLogWriter:
         except Exception as exc:  # the thread must live on, whatever one batch does
             self._note_failure(len(batch), exc)
         finally:
+            self._write_labels(labels)
             with self._done_cond:
                 self._handled = upto
                 self._done_cond.notify_all()
+
+    def _write_labels(self, labels: list[tuple[str, dict[str, Any]]]) -> None:
+        """One file per deployment and date for all the labels of this flush."""
+        by_deployment: dict[str, list[dict[str, Any]]] = {}
+        for deployment, label in labels:
+            by_deployment.setdefault(deployment, []).append(label)
+        for deployment, rows in sorted(by_deployment.items()):
+            try:
+                self._labelled += write_feedback_rows(self.root, deployment, rows)
+            except Exception as exc:
+                self._note_failure(len(rows), exc, what=f"label(s) of {deployment}")
 
     def _write(self, batch: list[LoggedPrediction]) -> None:
         partitions: dict[Partition, list[LoggedPrediction]] = {}
@@ -203,12 +259,13 @@ class InferenceLogWriter:
         return self._salt
 
     def _note_failure(
-        self, count: int, exc: Exception, prediction: LoggedPrediction | None = None
+        self, count: int, exc: Exception, prediction: LoggedPrediction | None = None,
+        what: str = "prediction(s)",
     ) -> None:
         self._failed += count
         where = ""
         if prediction is not None:
             where = f"request {prediction.request_id} of {prediction.deployment}: "
         self.last_error = f"{where}{type(exc).__name__}: {exc}"
-        logger.warning("inference log at %s: could not write %d prediction(s): %s",
-                       self.root, count, self.last_error)
+        logger.warning("inference log at %s: could not write %d %s: %s",
+                       self.root, count, what, self.last_error)

@@ -5,6 +5,7 @@
 - ``inference``: ``/predict`` and V2 infer; the ``Exchange`` of one answered request, then
   the inference log and the shadow copies
 - ``request``: ``Call`` (one HTTP request) and reading its body (limit, JSON)
+- ``feedback``: a ``POST /feedback`` body checked and bounded (request id, label, row)
 - ``envelope``: the one JSON shape of every error answer
 - ``protocol``: Open Inference Protocol (KServe V2) tensors as JSON
 - ``openapi``: the OpenAPI 3 document, ``/predict`` typed by the signature
@@ -15,7 +16,8 @@
 - ``router``: canary weights, sticky A/B, shadow copies
 - ``metrics``: Prometheus metrics, shared across pre-forked workers
 - ``tcp``: the listening socket and connections with TCP_NODELAY
-- ``prefork``: ``Supervisor`` - N worker processes on one socket, kept alive
+- ``prefork``: ``Supervisor`` - N worker processes on one socket, kept alive; they stop
+  when it dies
 - ``runner``: ``serve`` - what ``gannet serve`` runs: uvicorn, one process or a pre-fork
 
 The names below load on first use (uvicorn loads only when a server runs).

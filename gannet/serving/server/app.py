@@ -11,9 +11,12 @@ The inference routes are ``inference``'s; the others are answered here.
 Every response carries ``x-request-id`` (the caller's, or a new one; also in the body),
 ``x-model-name`` and ``x-model-version``. Every error is ``envelope``'s one shape,
 ``{"error", "code", "hint", "request_id"}``, with the status of its error class:
-malformed JSON 400, an unknown route or model 404, a wrong method 405, a body over the
-limit 413, input the signature refuses 422 (its message names the column), a model that
-raises 500 (the server keeps serving), feedback without a log 501, not loaded yet 503.
+malformed JSON 400, an unknown route or model 404, a wrong method 405, a body that does
+not arrive within the read timeout 408, a body over the limit 413, input the signature
+refuses 422 (its message names the column), a model that raises 500 (the server keeps
+serving), feedback without a log 501, not loaded yet 503.
+Each error answer is logged once, by ``_log_error``: a 4xx as one line, a model failure
+or a bug with its traceback.
 """
 
 from __future__ import annotations
@@ -22,20 +25,20 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 import orjson
 
 from gannet.core.errors import (
-    BadRequest,
     EndpointNotFound,
     GannetError,
     MethodNotAllowed,
+    ModelFailed,
     NotReady,
     NotSupported,
 )
 from gannet.serving.log.types import PredictionLog
 from gannet.serving.server.envelope import error_envelope
+from gannet.serving.server.feedback import DEFAULT_MAX_FEEDBACK_BYTES, feedback_fields
 from gannet.serving.server.host import ModelHost
 from gannet.serving.server.inference import JSON, Answer, InferenceEndpoints
 from gannet.serving.server.metrics import ServerMetrics
@@ -43,7 +46,7 @@ from gannet.serving.server.openapi import openapi_document
 from gannet.serving.server.request import Call, read_json, request_id
 from gannet.serving.server.router import ShadowSender
 
-__all__ = ["DEFAULT_MAX_BODY", "InferenceApp", "create_app"]
+__all__ = ["DEFAULT_MAX_BODY", "DEFAULT_MAX_FEEDBACK_BYTES", "InferenceApp", "create_app"]
 
 logger = logging.getLogger("gannet.serving")
 
@@ -59,12 +62,15 @@ def create_app(
     log: PredictionLog | None = None,
     feedback: Feedback | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY,
+    max_feedback_bytes: int = DEFAULT_MAX_FEEDBACK_BYTES,
     metrics: ServerMetrics | None = None,
     shadow_limit: int = 256,
 ) -> InferenceApp:
-    """The ASGI app over ``host``; ``feedback`` defaults to ``log.feedback`` when it has one."""
+    """The ASGI app over ``host``; ``feedback`` defaults to ``log.feedback`` when it has one
+    (``InferenceLogWriter``'s queues labels and writes them in batches)."""
     return InferenceApp(host, log=log, feedback=feedback, max_body_bytes=max_body_bytes,
-                        metrics=metrics, shadow_limit=shadow_limit)
+                        max_feedback_bytes=max_feedback_bytes, metrics=metrics,
+                        shadow_limit=shadow_limit)
 
 
 class InferenceApp:
@@ -75,6 +81,7 @@ class InferenceApp:
         log: PredictionLog | None,
         feedback: Feedback | None,
         max_body_bytes: int,
+        max_feedback_bytes: int,
         metrics: ServerMetrics | None,
         shadow_limit: int,
     ) -> None:
@@ -82,6 +89,7 @@ class InferenceApp:
         self.log = log
         self.feedback = feedback or getattr(log, "feedback", None)
         self.max_body_bytes = max_body_bytes
+        self.max_feedback_bytes = max_feedback_bytes
         self.metrics = metrics or ServerMetrics(log)
         if host.observe_batch is None:
             host.observe_batch = self.metrics.batch_observer
@@ -184,9 +192,8 @@ class InferenceApp:
         raise EndpointNotFound(f"no route {path}", "see GET /openapi.json for the routes")
 
     def _error(self, call: Call, exc: Exception) -> Answer:
-        if not isinstance(exc, GannetError):
-            logger.error("request %s failed", call.request_id, exc_info=exc)
         status, body = error_envelope(exc, call.request_id)
+        _log_error(call, exc, status)
         return status, body, JSON
 
     # -- health, metadata, metrics, feedback ----------------------------------------------
@@ -228,25 +235,30 @@ class InferenceApp:
         return 200, body, ctype.encode()
 
     async def _feedback(self, call: Call) -> Answer:
-        doc = await read_json(call, self.max_body_bytes)
+        doc = await read_json(call, self.max_feedback_bytes)
         if self.feedback is None:
             raise NotSupported("this server keeps no inference log, so it takes no feedback",
                                "record it with gannet logs feedback, or serve with the log on")
-        request_id_, label, row = _feedback_fields(doc)
+        request_id_, label, row = feedback_fields(doc)
         deployment = self.host.serving_table().state.name
         await asyncio.to_thread(self.feedback, deployment, request_id_, label, row=row)
         return 200, orjson.dumps({"recorded": True, "request_id": request_id_}), JSON
 
 
-def _feedback_fields(doc: Any) -> tuple[str, Any, int | None]:
-    """A ``/feedback`` body's request id, label and row (None: every row of the request)."""
-    if not isinstance(doc, dict) or not isinstance(doc.get("request_id"), str) or \
-            "label" not in doc:
-        raise BadRequest("feedback is {'request_id': str, 'label': ..., 'row'?: int}")
-    row = doc.get("row")
-    if row is not None and (not isinstance(row, int) or row < 0):
-        raise BadRequest(f"'row' must be a non-negative integer, got {row!r}")
-    return doc["request_id"], doc["label"], row
+def _log_error(call: Call, exc: Exception, status: int) -> None:
+    """A client's mistake (4xx) is one line at INFO, a server that cannot answer now (503
+    not ready, 501) one line at WARNING; a model that failed or a bug is an ERROR with its
+    traceback (a ``ModelFailed`` carries the model's own as its cause)."""
+    message = exc.message if isinstance(exc, GannetError) else f"{type(exc).__name__}: {exc}"
+    code = exc.code if isinstance(exc, GannetError) else GannetError.code
+    where = f"{call.scope.get('method')} {call.scope.get('path')}"
+    if not isinstance(exc, GannetError) or isinstance(exc, ModelFailed):
+        logger.error("request %s (%s): %d %s: %s", call.request_id, where, status, code,
+                     message, exc_info=exc)
+        return
+    level = logging.INFO if status < 500 else logging.WARNING
+    logger.log(level, "request %s (%s): %d %s: %s", call.request_id, where, status, code,
+               " ".join(message.split()))
 
 
 def _not_allowed(method: str, path: str) -> MethodNotAllowed:

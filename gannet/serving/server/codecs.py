@@ -15,20 +15,30 @@ the one input the model is given, and describes the inputs for V2 metadata.
 ``/predict`` bodies: a list of records, ``{"records": [...]}``, ``{"columns": {...}}`` or
 ``{"inputs": {...}}``, MLflow's ``dataframe_split`` / ``dataframe_records``, or rows (lists
 in signature column order). Whatever the signature refuses raises its own
-``InvalidArgument``, whose message names the column.
+``InvalidArgument``, whose message names the column. A JSON null or true/false where the
+signature wants numbers is refused too (numpy and pandas would quietly read them as NaN
+and 1/0): the fast paths notice them cheaply and leave them to a slow path that keeps the
+values as Python objects, so the signature sees them and names the column.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
 
-from gannet.core.errors import InvalidInput
-from gannet.models.signature import TEXT, Schema, Signature, numpy_dtype
-from gannet.serving.server.protocol import NUMERIC_KINDS, datatype_of, v2_array
+from gannet.core.errors import InvalidArgument, InvalidInput
+from gannet.models.signature import TEXT, Schema, Signature, numpy_dtype, refuse_nulls_and_booleans
+from gannet.serving.server.protocol import (
+    NUMERIC_KINDS,
+    datatype_of,
+    hides_booleans,
+    json_value_types,
+    v2_array,
+)
 
 __all__ = ["Codec", "FrameCodec", "MatrixCodec", "Payload", "TensorCodec", "codec_for"]
 
@@ -155,7 +165,10 @@ class MatrixCodec(Codec):
         self.positions = {n: i for i, n in enumerate(self.names)}
         self.dtype = numpy_dtype(schema.columns[0].dtype)
         self.accepted = NUMERIC_KINDS.get(self.dtype.kind, self.dtype.kind)
+        self.numbers = self.dtype.kind in "iuf"  # where true/false must not pass as 1/0
         self.index = pd.Index(self.names)
+        self.row_of = itemgetter(*self.names) if len(self.names) > 1 else \
+            (lambda record, name=self.names[0]: (record[name],))  # a record's values in order
 
     def _matrix(self, values: Any, *, by_column: bool = False) -> Any:
         """``values`` (a list of rows, or of columns) as a (rows x columns) array of the
@@ -167,27 +180,31 @@ class MatrixCodec(Codec):
         if by_column and array.ndim == 2:
             array = array.T
         if array.ndim != 2 or array.shape[1] != len(self.names) or array.dtype.kind not in \
-                self.accepted:
-            return None
+                self.accepted or (self.numbers and hides_booleans(values, array)):
+            return None  # (a null made it an object array: not accepted either)
         return np.ascontiguousarray(array, dtype=self.dtype)
 
     def _slow(self, data: Any) -> Payload:
+        """``data`` (records' columns, or a dict of columns) through the signature, as
+        Python objects: a null stays None and a true stays True for it to refuse."""
         import pandas as pd
 
-        frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(data)
+        frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(data, dtype=object)
         checked = _check(self.signature, frame)
         return Payload(len(checked), checked.to_numpy(dtype=self.dtype))
 
     def from_records(self, records: list[dict]) -> Payload:
         width = len(self.names)
-        try:
-            if all(len(r) == width for r in records):
-                array = self._matrix([[r[n] for n in self.names] for r in records])
+        if all(len(r) == width for r in records):
+            try:
+                rows = list(map(self.row_of, records))
+            except KeyError:
+                pass
+            else:
+                array = self._matrix(rows)
                 if array is not None:
                     return Payload(len(array), array)
-        except KeyError:
-            pass
-        return self._slow(records)
+        return self._slow(_record_columns(records))
 
     def from_rows(self, rows: list) -> Payload:
         array = self._matrix(rows)
@@ -234,6 +251,15 @@ class MatrixCodec(Codec):
         return self.from_rows([[zero] * len(self.names)])
 
 
+def _record_columns(records: list[dict]) -> dict[str, list]:
+    """Records as columns; a column some records lack is refused (never filled with NaN)."""
+    keys = list(dict.fromkeys(k for r in records for k in r))
+    if any(len(r) != len(keys) for r in records):
+        missing = next(k for r in records for k in keys if k not in r)
+        raise InvalidInput(f"input is missing column '{missing}' in some records")
+    return {k: [r[k] for r in records] for k in keys}
+
+
 def _column_lists(columns: Any, what: str) -> tuple[dict[str, list], int]:
     """``{"name": [values]}`` checked: a mapping of lists of one length (scalars: 1 row)."""
     if not isinstance(columns, dict) or not columns:
@@ -270,18 +296,18 @@ class FrameCodec(Codec):
     def __init__(self, signature: Signature | None) -> None:
         self.signature = signature
         self.names = signature.inputs.names if signature is not None else None
+        columns = signature.inputs.columns if signature is not None else ()
+        self.numbers = {str(c.name): c.dtype for c in columns if _is_number(c.dtype)}
 
     def _columns(self, columns: dict[str, Any], rows: int) -> Payload:
         if self.names is not None and set(columns) != set(self.names):
             _check(self.signature, _frame(columns))  # raises, naming the columns
+        for name, dtype in self.numbers.items():  # pandas would read null as NaN, true as 1
+            refuse_nulls_and_booleans(f"column '{name}'", set(map(type, columns[name])), dtype)
         return Payload(rows, columns)
 
     def from_records(self, records: list[dict]) -> Payload:
-        keys = list(dict.fromkeys(k for r in records for k in r))
-        if any(len(r) != len(keys) for r in records):
-            missing = next(k for r in records for k in keys if k not in r)
-            raise InvalidInput(f"input is missing column '{missing}' in some records")
-        return self._columns({k: [r[k] for r in records] for k in keys}, len(records))
+        return self._columns(_record_columns(records), len(records))
 
     def from_rows(self, rows: list) -> Payload:
         if self.names is None:
@@ -320,6 +346,16 @@ class FrameCodec(Codec):
                                    for c in self.signature.inputs.columns}])
 
 
+def _is_number(dtype: str) -> bool:
+    """Whether a signature dtype is a number (int, uint or float)."""
+    if dtype in TEXT:
+        return False
+    try:
+        return bool(numpy_dtype(dtype).kind in "iuf")
+    except InvalidArgument:  # an unknown dtype: the signature says so when it checks
+        return False
+
+
 def _frame(columns: dict[str, list]) -> Any:
     import pandas as pd
 
@@ -338,6 +374,10 @@ class TensorCodec(Codec):
         self.names = [c.name for c in specs]
 
     def _payload(self, data: Any) -> Payload:
+        if self.single and isinstance(data, list):  # JSON: null and true would pass
+            spec = self.signature.inputs.columns[0]
+            if _is_number(spec.dtype):
+                refuse_nulls_and_booleans("input", json_value_types(data), spec.dtype)
         checked = _check(self.signature, data)
         first = next(iter(checked.values())) if isinstance(checked, dict) else checked
         if getattr(first, "ndim", 0) == 0:
@@ -362,6 +402,11 @@ class TensorCodec(Codec):
             return self.from_rows(columns)
         if not isinstance(columns, dict):
             raise InvalidInput(f"'{what}' must map tensor names to arrays")
+        dtypes = {str(c.name): c.dtype for c in self.signature.inputs.columns}
+        for name, values in columns.items():
+            dtype = dtypes.get(name, "object")
+            if isinstance(values, list) and _is_number(dtype):
+                refuse_nulls_and_booleans(f"tensor '{name}'", json_value_types(values), dtype)
         return self._payload({k: np.asarray(v) for k, v in columns.items()})
 
     def from_v2(self, inputs: list[Mapping[str, Any]]) -> Payload:

@@ -3,7 +3,7 @@
     {"error": "<message>", "code": "<CODE>", "hint": <hint or null>, "request_id": "<id>"}
 
 with the HTTP status of the error's class (``gannet.core.errors``: 400 ``BAD_REQUEST``,
-404 ``ENDPOINT_NOT_FOUND`` / ``RESOURCE_DOES_NOT_EXIST``, 405, 413, 422 ``INVALID_INPUT``,
+404 ``ENDPOINT_NOT_FOUND`` / ``RESOURCE_DOES_NOT_EXIST``, 405, 408, 413, 422 ``INVALID_INPUT``,
 499, 500 ``MODEL_ERROR``, 501, 503 ``NOT_READY``, ...). Anything else is a bug: 500
 ``INTERNAL_ERROR``, its message naming the request id to find it in the server's log.
 ``error`` stays a plain string, as the Open Inference Protocol's ``{"error": str}``

@@ -144,13 +144,9 @@ class InferenceEndpoints:
                                    f"{exc}") from exc
             exchange.prediction = await served.batcher.submit(
                 payload, payload.rows, exchange.proba)
-        except ModelFailed as exc:
-            logger.error("%s/%s failed", served.model, served.version, exc_info=exc)
-            raise
         except GannetError:
-            raise
+            raise  # the app logs it: one line for a 4xx, the traceback for a 5xx
         except Exception as exc:
-            logger.error("%s/%s failed", served.model, served.version, exc_info=exc)
             raise ModelFailed(f"model {served.model}/{served.version} failed: "
                               f"{type(exc).__name__}: {exc}") from exc
         finally:

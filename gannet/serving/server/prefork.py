@@ -5,15 +5,23 @@ spreads connections over them). It supervises: a child that dies is restarted (a
 loop stops the server), SIGTERM/SIGINT are forwarded to the children, which stop
 accepting, answer what is in flight and close their log. With a shared Prometheus
 multiprocess folder, a dead child's live gauges stop counting.
+
+Children never outlive the parent (killed with SIGKILL, say, so it forwards nothing):
+each asks Linux for SIGTERM when its parent dies (``prctl(PR_SET_PDEATHSIG)``), and, on
+every system, watches a pipe whose write end only the parent holds - end of file means
+the parent is gone - and then sends itself SIGTERM. Either way the child stops as on a
+forwarded SIGTERM (answers what is in flight, closes its log) and frees the port.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -38,9 +46,11 @@ class Supervisor:
         self.children: dict[int, float] = {}  # pid -> start time
         self.stopping = False
         self.crashes = 0
+        self._lifeline: tuple[int, int] | None = None  # the pipe children watch (read, write)
 
     def run(self) -> None:
         previous = {s: signal.signal(s, self._stop) for s in (signal.SIGTERM, signal.SIGINT)}
+        self._lifeline = os.pipe()
         try:
             for _ in range(self.workers):
                 self._spawn()
@@ -51,6 +61,9 @@ class Supervisor:
                     break
                 self._reap(pid, status)
         finally:
+            for fd in self._lifeline:
+                os.close(fd)
+            self._lifeline = None
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
 
@@ -72,12 +85,15 @@ class Supervisor:
         self._spawn()
 
     def _spawn(self) -> None:
+        parent = os.getpid()
         pid = os.fork()
         if pid == 0:  # the child: never returns into the parent's code
             code = 0
             try:
                 for sig in (signal.SIGTERM, signal.SIGINT):
                     signal.signal(sig, signal.SIG_DFL)
+                assert self._lifeline is not None
+                follow_parent(parent, self._lifeline)
                 self.work()
             except BaseException as exc:
                 code = 1
@@ -93,3 +109,43 @@ class Supervisor:
         for pid in list(self.children):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
+
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def follow_parent(parent: int, lifeline: tuple[int, int]) -> None:
+    """In a child just forked from ``parent``: get SIGTERM when the parent dies.
+
+    ``lifeline`` is a pipe whose write end only the parent keeps open: the child closes
+    its copy and a daemon thread waits on the read end, whose end of file means the
+    parent is gone (on any POSIX system); Linux is also asked to send SIGTERM itself.
+    """
+    read_end, write_end = lifeline
+    os.close(write_end)
+    _ask_for_sigterm_on_parent_death()
+    threading.Thread(target=_watch_lifeline, args=(read_end,), name="gannet-parent-watch",
+                     daemon=True).start()
+    if os.getppid() != parent:  # it died before the watch began
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _ask_for_sigterm_on_parent_death() -> None:
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):  # no prctl here: the lifeline alone will do
+        pass
+
+
+def _watch_lifeline(read_end: int) -> None:
+    """Block until the pipe's last writer (the parent) is gone, then stop this process."""
+    try:
+        while os.read(read_end, 1):
+            pass
+    except OSError:
+        pass
+    logger.warning("worker %s: its parent process is gone; stopping", os.getpid())
+    os.kill(os.getpid(), signal.SIGTERM)

@@ -3,8 +3,10 @@
 - V2 datatypes (BOOL, INT*/UINT*, FP16/32/64, BYTES) to numpy dtypes and back;
 - ``v2_inputs`` / ``v2_array``: a V2 inference request's inputs as ndarrays of their shape
   and datatype (``data`` flat or nested, row-major), refusing values the datatype would
-  change (1.5 as INT64, 300 as UINT8, text as a number) with ``InvalidInput`` (HTTP 422)
-  naming the input;
+  change (1.5 as INT64, 300 as UINT8, text, null or true/false as a number) with
+  ``InvalidInput`` (HTTP 422) naming the input;
+- ``json_value_types`` / ``hides_booleans``: what numpy does not say after reading JSON
+  values as numbers - whether a true or false was among them (it reads them as 1 and 0);
 - ``tensor_json`` / ``wire_array``: outputs as V2 tensors, numpy arrays handed to orjson
   as they are.
 
@@ -16,18 +18,21 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from itertools import chain
 from typing import Any
 
 import numpy as np
 
 from gannet.core.errors import InvalidArgument, InvalidInput
-from gannet.models.signature import TEXT, numpy_dtype
+from gannet.models.signature import TEXT, numpy_dtype, refuse_nulls_and_booleans
 
 __all__ = [
     "DATATYPES",
     "NUMERIC_KINDS",
     "datatype_of",
     "dtype_of_datatype",
+    "hides_booleans",
+    "json_value_types",
     "tensor_json",
     "v2_array",
     "v2_inputs",
@@ -110,7 +115,7 @@ def v2_array(item: Mapping[str, Any]) -> Any:
 
 def _typed(data: list, dtype: Any, what: str) -> Any:
     """JSON values as ``dtype``, refusing what would change them (1.5 as an int, 300 as uint8,
-    text as a number)."""
+    text, null or true/false as a number)."""
     if dtype.kind == "O":
         return np.array(data, dtype=object)
     try:
@@ -119,15 +124,51 @@ def _typed(data: list, dtype: Any, what: str) -> Any:
         raise InvalidInput(f"{what} has ragged data: {exc}") from None
     if array.size == 0:
         return array.astype(dtype)
+    kind = array.dtype.kind
+    if kind == "O" or (array.size > 1 and kind in "iuf" and dtype.kind != "b" and
+                       hides_booleans(data, array)):  # (all true/false: refused below)
+        refuse_nulls_and_booleans(what, json_value_types(data), dtype.name)
     if array.dtype.kind not in NUMERIC_KINDS[dtype.kind]:
         sample = array.ravel()[0]
-        raise InvalidInput(f"{what} has values like {sample.item()!r}, which are not "
-                              f"{dtype.name}")
+        sample = sample.item() if isinstance(sample, np.generic) else sample  # (or an object)
+        raise InvalidInput(f"{what} has values like {sample!r}, which are not {dtype.name}")
     if dtype.kind in "iu" and not np.can_cast(array.dtype, dtype):
         info = np.iinfo(dtype)
         if array.min() < info.min or array.max() > info.max:
             raise InvalidInput(f"{what} has values outside the range of {dtype.name}")
     return array.astype(dtype, copy=False)
+
+
+def json_value_types(data: Any) -> set[type]:
+    """The types of the values in JSON lists, nested or not (lists and tuples are opened)."""
+    kinds = set(map(type, data))
+    while kinds & _SEQUENCES:
+        data = [v for item in data for v in (item if type(item) in _SEQUENCES else (item,))]
+        kinds = set(map(type, data))
+    return kinds
+
+
+def hides_booleans(values: Any, array: Any) -> bool:
+    """Whether JSON ``values`` that numpy read as ``array`` (of numbers or booleans) had a
+    true or false among them: numpy reads ``[1.5, true]`` as ``[1.5, 1.0]``."""
+    if array.dtype.kind == "b":
+        return True
+    if array.size < 2:
+        return False  # a lone true would have made a bool array
+    if array.size > _SCAN_AT_ONCE and not ((array == 0) | (array == 1)).any():
+        return False  # a true or false would have become a 1 or a 0
+    if array.ndim == 1:
+        kinds = set(map(type, values))
+    elif array.ndim == 2:  # rows (lists or tuples) of values
+        kinds = set(map(type, chain.from_iterable(values)))
+    else:
+        kinds = json_value_types(values)
+    return not kinds <= _NUMBERS
+
+
+_SEQUENCES = frozenset({list, tuple})
+_NUMBERS = frozenset({int, float})
+_SCAN_AT_ONCE = 64  # up to this many values, looking at each is cheaper than numpy's test
 
 
 # -- writing V2 tensors ----------------------------------------------------------------------

@@ -4,7 +4,9 @@
 ``x-request-id`` when it is printable and at most 200 characters, else one made on first
 use), and collects what the answer names (model, version, route for the metrics).
 ``read_json`` reads the body up to a limit: over it is ``RequestTooLarge`` (413), a client
-that leaves is ``ClientClosedRequest`` (499), a body that is not JSON ``BadRequest`` (400).
+that leaves is ``ClientClosedRequest`` (499), one whose body does not arrive within the
+read timeout ``RequestTimeout`` (408: the connection's ``tcp.ReadDeadline`` marks the
+request and wakes the read), a body that is not JSON ``BadRequest`` (400).
 """
 
 from __future__ import annotations
@@ -17,9 +19,12 @@ from urllib.parse import parse_qs
 
 import orjson
 
-from gannet.core.errors import BadRequest, ClientClosedRequest, RequestTooLarge
+from gannet.core.errors import BadRequest, ClientClosedRequest, RequestTimeout, RequestTooLarge
+from gannet.serving.server.tcp import READ_TIMED_OUT
 
-__all__ = ["Call", "flag", "read_body", "read_json", "request_id"]
+__all__ = ["MAX_REQUEST_ID", "Call", "flag", "read_body", "read_json", "request_id"]
+
+MAX_REQUEST_ID = 200  # characters of a caller's request id the server takes
 
 
 @dataclass(slots=True)
@@ -48,7 +53,7 @@ class Call:
 
 def request_id(value: str | None) -> str | None:
     """A caller's request id when it can be echoed as it is, else None."""
-    if value and len(value) <= 200 and value.isprintable():
+    if value and len(value) <= MAX_REQUEST_ID and value.isprintable():
         return value
     return None
 
@@ -80,6 +85,9 @@ async def read_body(call: Call, limit: int) -> bytes:
                 return chunk
             chunks.append(chunk)
             return b"".join(chunks)
+        if call.scope.get(READ_TIMED_OUT):
+            raise RequestTimeout(f"the request body did not arrive in time ({size} bytes came)",
+                                 "send the whole request at once, or raise --read-timeout")
         chunks.append(chunk)
 
 

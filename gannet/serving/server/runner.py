@@ -22,11 +22,21 @@ from typing import Any
 from gannet.core.errors import InvalidArgument, NotFound
 from gannet.core.settings import Settings
 from gannet.serving.log.types import PredictionLog
-from gannet.serving.server.app import DEFAULT_MAX_BODY, InferenceApp, create_app
+from gannet.serving.server.app import (
+    DEFAULT_MAX_BODY,
+    DEFAULT_MAX_FEEDBACK_BYTES,
+    InferenceApp,
+    create_app,
+)
 from gannet.serving.server.host import ModelHost, StateSource, single_model_state
 from gannet.serving.server.metrics import use_shared_metrics
 from gannet.serving.server.prefork import Supervisor
-from gannet.serving.server.tcp import bind_socket, nodelay_protocol
+from gannet.serving.server.tcp import (
+    DEFAULT_READ_TIMEOUT,
+    MAX_HEADER_BYTES,
+    bind_socket,
+    nodelay_protocol,
+)
 
 __all__ = ["ServeOptions", "build_app", "resolve_target", "serve"]
 
@@ -39,10 +49,13 @@ class ServeOptions:
     batch_max_wait_ms: float = 2.0
     poll_interval: float = 1.0
     max_body_bytes: int = DEFAULT_MAX_BODY
+    max_feedback_bytes: int = DEFAULT_MAX_FEEDBACK_BYTES
     log_factory: Callable[[], PredictionLog | None] | None = None  # made in each worker
     feedback_factory: Callable[[], Callable[..., None] | None] | None = None
     graceful_timeout: float = 30.0
     log_level: str = "warning"
+    read_timeout: float = DEFAULT_READ_TIMEOUT  # for a request to arrive whole
+    keep_alive_timeout: int = 30  # seconds: an idle keep-alive connection is closed then
 
 
 def resolve_target(services: Any, target: str) -> tuple[StateSource, str]:
@@ -72,7 +85,8 @@ def build_app(services: Any, target: str, options: ServeOptions) -> InferenceApp
                      batch_max_wait=options.batch_max_wait_ms / 1000.0)
     log = options.log_factory() if options.log_factory else None
     feedback = options.feedback_factory() if options.feedback_factory else None
-    return create_app(host, log=log, feedback=feedback, max_body_bytes=options.max_body_bytes)
+    return create_app(host, log=log, feedback=feedback, max_body_bytes=options.max_body_bytes,
+                      max_feedback_bytes=options.max_feedback_bytes)
 
 
 def serve(
@@ -124,10 +138,11 @@ def _run_worker(sock: socket.socket, make_services: Callable[[], Any], target: s
     try:
         app = build_app(services, target, options)
         config = uvicorn.Config(
-            app, http=nodelay_protocol(), loop=_loop(), lifespan="on", access_log=False,
-            log_level=options.log_level,
+            app, http=nodelay_protocol(options.read_timeout), loop=_loop(), lifespan="on",
+            access_log=False, log_level=options.log_level,
             timeout_graceful_shutdown=math.ceil(options.graceful_timeout),
-            timeout_keep_alive=30,
+            timeout_keep_alive=options.keep_alive_timeout,
+            h11_max_incomplete_event_size=MAX_HEADER_BYTES,
         )
         uvicorn.Server(config).run(sockets=[sock])
     finally:

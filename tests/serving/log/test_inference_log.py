@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 from waiting import wait_until
 
-from gannet.core.errors import InvalidArgument, NotFound
+from gannet.core.errors import InvalidArgument, NotFound, Unavailable
 from gannet.serving.log import InferenceLog, InferenceLogWriter, LoggedPrediction
 
 NOW_MS = 1_717_243_200_000  # 2024-06-01T12:00:00Z
@@ -367,3 +367,22 @@ def test_queries_without_feedback_and_their_errors(tmp_path):
     assert len(log.query("churn", "SELECT * FROM predictions", limit=1)) == 1
     latest = log.show("churn", 1)
     assert (latest["request_id"][0], latest["deployment"][0]) == ("r1", "churn")
+
+
+def test_the_writer_queues_labels_and_says_when_it_cannot(tmp_path):
+    """The server's path for feedback: queued, one file per flush, refused (never
+    dropped unsaid) when the queue is full or the writer closed."""
+    writer = InferenceLogWriter(tmp_path, flush_interval=3600, max_queue=2)
+    writer.feedback("churn", "r1", 1)
+    writer.feedback("churn", "r2", "no", row=3)
+    with pytest.raises(InvalidArgument, match="row index"):
+        writer.feedback("churn", "r3", 1, row=-1)
+    with pytest.raises(Unavailable, match="behind"):
+        writer.feedback("churn", "r3", 1)
+    assert writer.pending == 2 and not list(tmp_path.rglob("*.parquet"))
+    assert writer.flush(timeout=30)
+    assert writer.labelled == 2 and writer.failed == 0
+    assert len(list((tmp_path / "feedback").rglob("*.parquet"))) == 1
+    writer.close()
+    with pytest.raises(Unavailable, match="closed"):
+        writer.feedback("churn", "r4", 1)

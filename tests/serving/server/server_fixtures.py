@@ -108,7 +108,10 @@ class SlowOrFailing:
         return cls(float((Path(path) / "wait.txt").read_text()))
 
 
-def register_slow_model(settings: Settings, name: str = "slow", wait: float = 0.0) -> None:
+def register_slow_model(settings: Settings, name: str = "slow", wait: float = 0.0,
+                        example: dict | None = None) -> None:
+    """``SlowOrFailing`` registered as ``name``; its signature is ``example``'s (default
+    ``{"x": [1.0, 2.0]}``; add a text column to get a mixed-dtype signature)."""
     import pandas as pd
 
     import gannet
@@ -118,7 +121,7 @@ def register_slow_model(settings: Settings, name: str = "slow", wait: float = 0.
     try:
         with gannet.start_run(log_environment=False) as run:
             gannet.log_model(SlowOrFailing(wait), "model",
-                             input_example=pd.DataFrame({"x": [1.0, 2.0]}))
+                             input_example=pd.DataFrame(example or {"x": [1.0, 2.0]}))
         gannet.register_model(run.info.run_id, name)
     finally:
         fluent.get_client().close()
@@ -203,6 +206,7 @@ class CliServer:
         ]
         self.proc: subprocess.Popen | None = None
         self.url = ""
+        self.stderr = ""
 
     def __enter__(self) -> CliServer:
         env = {k: v for k, v in os.environ.items() if not k.startswith("GANNET_")}
@@ -217,24 +221,38 @@ class CliServer:
         found = re.search(r"http://127\.0\.0\.1:(\d+)", line)
         if not found:
             self.proc.kill()
-            raise RuntimeError(f"gannet serve did not start: {line}{self.proc.stderr.read()}")
+            self.proc.wait()
+            self.stderr = self.proc.stderr.read()
+            self.stop()
+            raise RuntimeError(f"gannet serve did not start: {line}{self.stderr}")
         self.url = f"http://127.0.0.1:{found.group(1)}"
         if self.wait_ready:
-            wait_ready(self.url, proc=self.proc)
+            try:
+                wait_ready(self.url, proc=self.proc)
+            except BaseException:
+                self.stop()
+                raise
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
     def stop(self, timeout: float = 30.0) -> int:
-        if self.proc is None or self.proc.poll() is not None:
-            return self.proc.returncode if self.proc else 0
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
+        """SIGTERM when it still runs, then its exit status; what it wrote to stderr is
+        kept in ``self.stderr`` when it was still running (a server that died another
+        way may have left workers behind that hold the pipe)."""
+        if self.proc is None:
+            return 0
+        if self.proc.stdout.closed:
+            return self.proc.returncode
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+            self.stderr = self.proc.stderr.read()
         self.proc.stdout.close()
         self.proc.stderr.close()
         return self.proc.returncode

@@ -145,3 +145,39 @@ def test_openapi_types_follow_the_signature():
     assert record["properties"] == {"age": {"type": "integer"}, "city": {"type": "string"},
                                     "vip": {"type": "boolean"}}
     assert record["additionalProperties"] is False
+
+
+@pytest.mark.parametrize("rows", [1, 2, 200])  # small bodies are scanned; big ones tested first
+@pytest.mark.parametrize("bad", [None, True, False])
+def test_a_null_or_a_boolean_among_numbers_is_found_in_any_size_and_shape(rows, bad):
+    records = [{"a": 2.5 + i, "b": 3.5} for i in range(rows)]
+    records[-1]["b"] = bad
+    numeric, mixed = codec_for(NUMERIC), codec_for(MIXED)
+    columns = {"a": [r["a"] for r in records], "b": [r["b"] for r in records]}
+    attempts = {
+        "records": lambda: numeric.from_records(records),
+        "rows": lambda: numeric.from_rows([[r["a"], r["b"]] for r in records]),
+        "columns": lambda: numeric.from_mapping(columns, "columns"),
+        "v2": lambda: numeric.from_v2([{"name": k, "datatype": "FP64", "shape": [rows],
+                                        "data": v} for k, v in columns.items()]),
+        "mixed": lambda: mixed.from_records([{"age": 30, "city": "x", "vip": True}] * (rows - 1)
+                                            + [{"age": bad, "city": "x", "vip": True}]),
+        "tensor": lambda: codec_for(IMAGE).from_rows([[[1.0, 2.0], [3.0, bad]]] * rows),
+    }
+    for shape, attempt in attempts.items():
+        with pytest.raises(InvalidInput, match="null|true/false|values like") as caught:
+            attempt()
+        named = "'age'" if shape == "mixed" else "input" if shape == "tensor" else "'b'"
+        assert named in str(caught.value), (shape, str(caught.value))
+
+
+def test_numbers_that_are_zero_or_one_are_not_taken_for_booleans():
+    rows = [[0.0, 1.0], [1, 0]] * 50
+    assert codec_for(NUMERIC).from_rows(rows).data.tolist() == [[0.0, 1.0], [1.0, 0.0]] * 50
+
+
+@pytest.mark.parametrize("value", [{"a": 1}, [], "x"])
+def test_v2_values_that_are_not_numbers_are_named(value):
+    tensor = {"name": "b", "shape": [2], "datatype": "FP64", "data": [1.0, value]}
+    with pytest.raises(InvalidInput, match=r"input 'b' \(FP64\) has (values like|ragged)"):
+        v2_array(tensor)
