@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 import sqlalchemy as sa
 
 from gannet.core.clock import now_ms
-from gannet.core.errors import AlreadyExists, InvalidArgument, InvalidState, NotFound
+from gannet.core.errors import AlreadyExists, Conflict, InvalidArgument, InvalidState, NotFound
 from gannet.core.ids import new_id
 from gannet.core.pagination import decode_token, encode_token, query_fingerprint
 from gannet.core.settings import Settings
@@ -150,7 +150,7 @@ class TrackingService(ArtifactUseCases):
         if present is None:
             try:
                 self.create_experiment(DEFAULT_EXPERIMENT_NAME, experiment_id="0")
-            except (AlreadyExists, sa.exc.IntegrityError):
+            except (AlreadyExists, Conflict):  # Conflict: the store's duplicate-key error
                 pass  # another process made it first
         self._default_checked = True
 

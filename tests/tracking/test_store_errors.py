@@ -1,7 +1,13 @@
-"""A locked store, a newer schema, a buffer under pressure: precise errors, consistent stores."""
+"""A locked, damaged, empty or read-only store, a newer schema, a buffer under pressure:
+precise errors that say what to do, consistent stores."""
 
+import os
+import shutil
 import sqlite3
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -88,3 +94,92 @@ def test_points_survive_a_locked_store_and_land_once_it_is_free(tmp_path):
     buffer.flush()
     assert len(services.tracking.get_metric_history(run.run_id, "k")) == 10
     services.close()
+
+
+# -- a store that cannot be used: what a user sees ------------------------------------------
+
+
+def _gannet(home: Path, *args: str, prefix: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+    """The ``gannet`` command (a real process) on the store of ``home``."""
+    command = [*prefix, sys.executable, "-m", "gannet", *args]
+    return subprocess.run(command, env=_env(home), capture_output=True, text=True, timeout=120)
+
+
+def _env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GANNET_")}
+    return {**env, "GANNET_HOME": str(home), "NO_COLOR": "1"}
+
+
+def _script(home: Path, code: str, prefix: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+    """A Python script (a real process) using the SDK on the store of ``home``."""
+    return subprocess.run(
+        [*prefix, sys.executable, "-c", code],
+        env=_env(home),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_a_damaged_database_file_is_named_with_what_to_do(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "gannet.db").write_bytes(b"this was a spreadsheet, not a database" * 200)
+    done = _gannet(home, "runs", "list")
+    assert done.returncode == 8, done.stderr
+    assert "is not a Gannet metadata database or is damaged" in done.stderr
+    assert "hint: restore it from a backup" in done.stderr
+    assert "bug" not in done.stderr and "Traceback" not in done.stderr
+    done = _script(home, "import gannet; gannet.set_experiment('x')")
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("gannet.core.errors.StoreError: the metadata store"), last
+    assert "damaged" in last and "sqlite3" not in done.stderr.split("StoreError")[-1]
+
+
+def test_an_empty_database_file_is_refused_not_started_afresh(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    db = home / "gannet.db"
+    db.touch()
+    os.utime(db, (time.time() - 3600, time.time() - 3600))  # it lost its content an hour ago
+    done = _gannet(home, "runs", "list")
+    assert done.returncode == 8, done.stderr
+    assert "is an empty file (0 bytes)" in done.stderr
+    assert "restore gannet.db from a backup" in done.stderr
+    assert db.stat().st_size == 0  # left as it was
+    db.touch()  # a file just created (by another process starting the store) is new
+    assert _gannet(home, "runs", "list").returncode == 0
+    assert db.stat().st_size > 0
+
+
+def _without_root_powers() -> tuple[str, ...]:
+    """A command prefix under which file permissions apply to this user (root ignores them
+    unless its capabilities to do so are dropped)."""
+    if os.geteuid() != 0:
+        return ()
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root without setpriv: file permissions cannot be tested")
+    caps = "-dac_override,-dac_read_search"
+    return (setpriv, f"--bounding-set={caps}", f"--inh-caps={caps}")
+
+
+def test_a_read_only_home_says_it_is_read_only_and_where(tmp_path):
+    home = tmp_path / "home"
+    services = build(gannet.Settings.load(environ={}, cwd=tmp_path, home=home))
+    services.tracking.create_experiment("kept")
+    services.close()
+    for path in home.rglob("*"):
+        path.chmod(0o555 if path.is_dir() else 0o444)
+    home.chmod(0o555)
+    try:
+        done = _script(
+            home, "import gannet; gannet.log_metric('x', 1.0)", prefix=_without_root_powers()
+        )
+    finally:
+        home.chmod(0o755)
+    message = done.stderr.strip().splitlines()[-1]
+    assert message.startswith("gannet.core.errors.StoreError"), done.stderr
+    assert f"{home / 'gannet.db'} is read-only" in message
+    assert f"{home} cannot be written by this user" in message
+    assert "database server" not in message
