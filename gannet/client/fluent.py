@@ -23,7 +23,7 @@ from typing import Any
 from gannet import bootstrap
 from gannet.bootstrap import Services
 from gannet.client.client import GannetClient, RunPage
-from gannet.core.errors import InvalidArgument, InvalidState, NotFound
+from gannet.core.errors import AlreadyExists, InvalidArgument, InvalidState, NotFound
 from gannet.core.settings import Settings
 from gannet.tracking import environment
 from gannet.tracking.service import DEFAULT_EXPERIMENT_ID
@@ -120,7 +120,7 @@ def set_experiment(
     else:
         assert experiment_name is not None
         found = c.get_experiment_by_name(experiment_name)
-        experiment = found or c.get_experiment(c.create_experiment(experiment_name))
+        experiment = found or _create_or_read(c, experiment_name)
     if experiment.lifecycle_stage != "active":
         raise InvalidState(
             f"experiment {experiment.name!r} is deleted",
@@ -128,6 +128,18 @@ def set_experiment(
         )
     _experiment_id = experiment.experiment_id
     return experiment
+
+
+def _create_or_read(c: GannetClient, name: str) -> Experiment:
+    """The new experiment ``name``, or the one another process created at the same moment
+    (creating is atomic: exactly one creator inserts it, the others read what won)."""
+    try:
+        return c.get_experiment(c.create_experiment(name))
+    except AlreadyExists:
+        found = c.get_experiment_by_name(name)
+        if found is None:  # renamed since: nothing to agree on
+            raise
+        return found
 
 
 # -- runs ----------------------------------------------------------------------------------
