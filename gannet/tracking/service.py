@@ -91,9 +91,11 @@ class TrackingService(ExperimentUseCases, ArtifactUseCases):
         info = RunInfo(
             run_id=run_id,
             experiment_id=str(experiment_id),
-            run_name=run_name or make_run_name(),
+            run_name=validation.check_run_name(run_name) if run_name else make_run_name(),
             status=RunStatus.RUNNING,
-            start_time=start_time or now_ms(),
+            start_time=validation.check_timestamp(start_time, "run start")
+            if start_time
+            else now_ms(),
             end_time=None,
             parent_run_id=parent_run_id,
             user_id=user_id or self.settings.user,
@@ -166,8 +168,10 @@ class TrackingService(ExperimentUseCases, ArtifactUseCases):
             values["end_time"] = (end_time or now_ms()) if status.is_terminal else None
         elif end_time is not None:
             values["end_time"] = end_time
+        if values.get("end_time") is not None:
+            values["end_time"] = validation.check_timestamp(values["end_time"], "run end")
         if run_name:
-            values["name"] = run_name
+            values["name"] = validation.check_run_name(run_name)
         if values:
             with self.metadata.write() as conn:
                 if not repository.update_run(conn, run_id, **values):
@@ -308,22 +312,23 @@ class TrackingService(ExperimentUseCases, ArtifactUseCases):
     def point(run_id: str, key: str, value: object, timestamp: int | None, step: object) -> Point:
         """Validate one metric point (what log_metric checks before buffering).
 
-        A hot path (once per ``log_metric``): the checks run cheapest first.
+        A hot path (once per ``log_metric``): the checks run cheapest first, and a value
+        that passes them is one the store takes (ranges as ``validation`` says).
         """
         return (
             run_id,
             key if key in _valid_keys else validation.check_key(key, "metric"),
             value if type(value) is float else validation.check_metric_value(key, value),
             timestamp
-            if type(timestamp) is int
+            if type(timestamp) is int and 0 <= timestamp <= 253_402_300_799_999  # MAX_TIMESTAMP
             else time.time_ns() // 1_000_000
             if timestamp is None
-            else int(timestamp),
+            else validation.check_timestamp(timestamp, f"metric {key!r}"),
             step
             if type(step) is int and -(2**63) <= step < 2**63
             else 0
             if step is None
-            else validation.check_step(step),
+            else validation.check_step(step, key),
         )
 
     # -- search ------------------------------------------------------------------------------
