@@ -235,10 +235,21 @@ def end_run(
     c = get_client()
     try:
         c.flush(wait_for_environment=False)  # exit and every read still wait for it
-    finally:
-        if error is not None:
-            c.log_batch(target.run_id, tags=_error_tags(error))
-        c.set_terminated(target.run_id, status)
+    except BaseException as exc:  # e.g. values the store refused: the run failed, says why
+        if isinstance(exc, Exception) and error is None and str(status).upper() == "FINISHED":
+            error, status = exc, RunStatus.FAILED
+        _terminate(c, target.run_id, status, error)
+        raise
+    _terminate(c, target.run_id, status, error)
+
+
+def _terminate(
+    c: GannetClient, run_id: str, status: RunStatus | str, error: BaseException | None
+) -> None:
+    """Set the run's end status, keeping ``error`` (if any) as its tags."""
+    if error is not None:
+        c.log_batch(run_id, tags=_error_tags(error))
+    c.set_terminated(run_id, status)
 
 
 def active_run() -> ActiveRun | None:
@@ -462,11 +473,8 @@ def _end_all_at_exit() -> None:
     while _active:
         try:
             end_run(_status_for(_uncaught), error=_uncaught)
-        except Exception as exc:  # keep ending the others; say what failed
+        except Exception as exc:  # keep ending the others (end_run took it off); say what failed
             print(f"gannet: could not end run cleanly: {exc}", file=sys.stderr)
-            with _lock:
-                if _active:
-                    _active.pop()
     if _client is not None:
         try:
             _client.close()

@@ -7,12 +7,15 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 import gannet
+from gannet import GannetClient
 from gannet.bootstrap import build
 from gannet.client.buffer import LogBuffer
 from gannet.core.errors import SchemaTooNew, StoreLocked
@@ -183,3 +186,37 @@ def test_a_read_only_home_says_it_is_read_only_and_where(tmp_path):
     assert f"{home / 'gannet.db'} is read-only" in message
     assert f"{home} cannot be written by this user" in message
     assert "database server" not in message
+
+
+def test_a_store_that_cannot_write_keeps_the_buffer_bounded_and_says_so(settings):
+    client = GannetClient(settings.replace(lock_timeout=0.3, buffer_size=100, flush_interval=30))
+    run = client.create_run("0")
+    with _locked(settings.metadata_url, "metrics"):
+        for i in range(99):
+            client.log_metric(run.run_id, "m", float(i), step=i)  # buffered: nothing waits
+        with pytest.raises(StoreLocked, match=r"is locked.*; 100 logged entries wait in memory"):
+            client.log_metric(run.run_id, "m", 99.0, step=99)  # full: the producer must write
+        for i in range(100, 103):  # the store still cannot write: refused, not kept
+            with pytest.raises(StoreLocked, match=r"log buffer is full \(100 entries\).*not kept"):
+                client.log_metric(run.run_id, "m", float(i), step=i)
+        assert client.buffer.pending == 100
+    client.flush()  # everything acknowledged lands once the store is free
+    assert [m.step for m in client.get_metric_history(run.run_id, "m")] == list(range(100))
+    client.close()
+
+
+@contextmanager
+def _locked(url: str, table: str) -> Iterator[None]:
+    """Another client holds the write lock of the store (SQLite) or of ``table`` (PostgreSQL)."""
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.begin()
+            conn.exec_driver_sql(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+        try:
+            yield
+        finally:
+            conn.rollback()
+    engine.dispose()

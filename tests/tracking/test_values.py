@@ -1,12 +1,17 @@
 """A value a logging call accepts is one the store takes: the same rules on SQLite and
-PostgreSQL, checked at the call, so one bad value never stops what a script logs after it."""
+PostgreSQL, checked at the call. And one value the store refuses anyway (a rule of its own)
+never stops what is logged after it: a real script logs through the background writer, and
+what it logs after the bad value is stored, its run ends with the error kept."""
 
 import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
+import sqlalchemy as sa
 
 from gannet.core.errors import InvalidArgument
 from gannet.tracking.types import Metric
@@ -126,3 +131,74 @@ def test_a_refused_value_does_not_stop_what_a_script_logs_after_it(sdk, settings
     assert first.data.metrics == {"before": 1.0, "after": 199.0}
     assert first.data.params == {"p": "1"}
     assert second.data.metrics == {"next": 2.0}
+
+
+@contextmanager
+def _store_refusing_poison(url: str) -> Iterator[None]:
+    """Make the store itself refuse some values (a rule of its own, as a constraint or a
+    trigger an administrator added): tags valued 'poison' and the metric value 666."""
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            refused = {"tags": "NEW.value = 'poison'", "metrics": "NEW.value = 666"}
+            for table, condition in refused.items():
+                conn.exec_driver_sql(
+                    f"CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table} WHEN {condition} "
+                    "BEGIN SELECT RAISE(ABORT, 'refused by the store'); END"
+                )
+        else:
+            conn.exec_driver_sql(
+                "CREATE FUNCTION refuse_poison() RETURNS trigger AS $$ BEGIN "
+                "IF (TG_TABLE_NAME = 'tags' AND NEW.value::text = 'poison') "
+                "OR (TG_TABLE_NAME = 'metrics' AND NEW.value::text = '666') "
+                "THEN RAISE EXCEPTION 'refused by the store'; END IF; RETURN NEW; END $$ "
+                "LANGUAGE plpgsql"
+            )
+            for table in ("tags", "metrics"):
+                conn.exec_driver_sql(
+                    f"CREATE TRIGGER refuse_poison BEFORE INSERT OR UPDATE ON {table} "
+                    "FOR EACH ROW EXECUTE FUNCTION refuse_poison()"
+                )
+    try:
+        yield
+    finally:
+        with engine.begin() as conn:
+            if conn.dialect.name != "sqlite":  # the session's database outlives this test
+                conn.exec_driver_sql("DROP FUNCTION refuse_poison() CASCADE")
+        engine.dispose()
+
+
+def test_values_the_store_refuses_are_reported_and_everything_else_lands(
+    sdk, settings, tmp_path
+):
+    sdk.search_runs()  # the store gets its schema before it gets rules of its own
+    with _store_refusing_poison(settings.metadata_url):
+        done = _run_script(
+            settings,
+            tmp_path,
+            """
+            import gannet
+
+            gannet.set_experiment("refused")
+            with gannet.start_run():
+                gannet.log_metric("before", 1.0)
+                gannet.set_tag("note", "poison")
+                gannet.log_metric("m", 666.0, step=1)
+                gannet.log_metric("m", 1.0, step=2)
+                for i in range(300):
+                    gannet.log_metric("after", float(i), step=i)
+                gannet.log_param("p", 3)
+                gannet.set_tag("kept", "yes")
+            """,
+        )
+    assert done.returncode == 1  # the error is raised where the run ends, not swallowed
+    assert "refused 2 logged entries" in done.stderr, done.stderr
+    (run,) = sdk.search_runs(experiment_names=["refused"])
+    assert run.info.status == "FAILED"
+    error = run.data.tags["gannet.error"]
+    assert "tag 'note'" in error and "metric 'm'" in error and "refused by the store" in error
+    assert "note" not in run.data.tags and run.data.tags["kept"] == "yes"
+    assert run.data.params == {"p": "3"}
+    assert [m.value for m in sdk.get_metric_history(run.run_id, "m")] == [1.0]
+    assert len(sdk.get_metric_history(run.run_id, "after")) == 300
+    assert run.data.metrics["before"] == 1.0
