@@ -155,6 +155,20 @@ def test_an_empty_database_file_is_refused_not_started_afresh(tmp_path):
     assert db.stat().st_size > 0
 
 
+@pytest.mark.parametrize(
+    ("url", "status", "says"),
+    [
+        ("nonsense", 3, "metadata_url 'nonsense' is not a database URL"),
+        ("postgresql+pg8000://me@localhost/x", 1, "needs a database driver that is not installed"),
+    ],
+    ids=["not-a-url", "no-driver"],
+)
+def test_a_metadata_url_that_cannot_work_says_why(tmp_path, url, status, says):
+    done = _gannet(tmp_path, "--metadata-url", url, "runs", "list")
+    assert (done.returncode, done.stdout) == (status, ""), done.stderr
+    assert says in done.stderr and "bug" not in done.stderr
+
+
 def _without_root_powers() -> tuple[str, ...]:
     """A command prefix under which file permissions apply to this user (root ignores them
     unless its capabilities to do so are dropped)."""

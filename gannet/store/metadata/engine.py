@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
 
-from gannet.core.errors import Conflict, SchemaTooNew, SettingsError, StoreError
+from gannet.core.errors import Conflict, NotSupported, SchemaTooNew, SettingsError, StoreError
 from gannet.store.metadata import failures, migrations
 
 T = TypeVar("T")
@@ -70,7 +70,7 @@ class MetadataStore:
                 f"metadata_url {self.url!r} is not a database URL",
                 "use sqlite:///<path> or postgresql://user@host/database (GANNET_METADATA_URL)",
             ) from exc
-        with self._translate_errors():
+        with self._translate_errors(), _driver_needed(self.display_url):
             if self.is_sqlite:
                 if url.database and url.database != ":memory:":
                     self._check_sqlite_file(Path(url.database).expanduser())
@@ -195,6 +195,18 @@ class MetadataStore:
             raise failures.translate(exc, self.display_url, _sqlite_path(self.url)) from exc
         except (OverflowError, UnicodeEncodeError) as exc:  # a driver binding a value
             raise failures.refused(self.display_url, exc) from exc
+
+
+@contextmanager
+def _driver_needed(url: str) -> Iterator[None]:
+    """An engine whose database driver (or dialect) is not installed says which to install."""
+    try:
+        yield
+    except (ImportError, sa.exc.NoSuchModuleError) as exc:
+        raise NotSupported(
+            f"the metadata store {url} needs a database driver that is not installed ({exc})",
+            "for PostgreSQL: pip install 'gannet-mlops[postgres]' (psycopg 3)",
+        ) from exc
 
 
 def _sqlite_path(url: str) -> Path | None:
