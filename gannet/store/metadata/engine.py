@@ -192,7 +192,9 @@ class MetadataStore:
         try:
             yield
         except sa.exc.SQLAlchemyError as exc:
-            raise failures.translate(exc, self.display_url, _sqlite_path(self.url)) from exc
+            raise failures.translate(
+                exc, self.display_url, _sqlite_path(self.url), self.lock_timeout
+            ) from exc
         except (OverflowError, UnicodeEncodeError) as exc:  # a driver binding a value
             raise failures.refused(self.display_url, exc) from exc
 

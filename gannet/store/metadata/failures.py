@@ -37,9 +37,12 @@ PG_REFUSED = ("22", "23", "P0", "42804", "54000")
 PG_UNREACHABLE = ("08", "57P01", "57P02", "57P03", "28", "3D000")
 
 
-def translate(exc: sa.exc.SQLAlchemyError, url: str, sqlite_file: Path | None) -> GannetError:
+def translate(
+    exc: sa.exc.SQLAlchemyError, url: str, sqlite_file: Path | None, lock_timeout: float
+) -> GannetError:
     """The Gannet error for ``exc``, raised by the store at ``url`` (``sqlite_file``: its
-    database file when it is a SQLite file)."""
+    database file when it is a SQLite file; ``lock_timeout``: how long a lock is waited
+    for)."""
     if not isinstance(exc, sa.exc.DBAPIError):
         if isinstance(exc, sa.exc.TimeoutError):
             return StoreError(
@@ -47,9 +50,27 @@ def translate(exc: sa.exc.SQLAlchemyError, url: str, sqlite_file: Path | None) -
                 "fewer threads or processes at once, or a larger pool",
             )
         return _bug(url, exc)
+    if _is_locked(exc):
+        return StoreLocked(
+            f"the metadata store {url} is locked by another writer "
+            f"(waited {lock_timeout:g} s)",
+            "wait for the other process to finish, or raise GANNET_LOCK_TIMEOUT",
+        )
     if url.startswith("sqlite"):
         return _sqlite(exc, url, sqlite_file)
     return _postgresql(exc, url)
+
+
+def _is_locked(exc: sa.exc.DBAPIError) -> bool:
+    """Another writer held a lock longer than we wait (SQLite busy/locked, PostgreSQL's
+    lock_timeout)."""
+    code = getattr(exc.orig, "sqlite_errorcode", None)
+    if isinstance(code, int) and code & 0xFF in (SQLITE_BUSY, SQLITE_LOCKED):
+        return True
+    text = str(exc.orig).lower()
+    return getattr(exc.orig, "sqlstate", None) == "55P03" or any(
+        word in text for word in ("database is locked", "lock timeout", "is busy")
+    )
 
 
 def refused(url: str, exc: BaseException) -> InvalidArgument:
@@ -58,13 +79,6 @@ def refused(url: str, exc: BaseException) -> InvalidArgument:
     return InvalidArgument(
         f"the metadata store {url} refused a value: {detail}",
         "change or leave out that value (docs/tracking.md lists what each value may be)",
-    )
-
-
-def locked(url: str) -> StoreLocked:
-    return StoreLocked(
-        f"the metadata store {url} is locked by another writer",
-        "wait for the other process to finish, or raise GANNET_LOCK_TIMEOUT",
     )
 
 
@@ -96,8 +110,6 @@ def _sqlite(exc: sa.exc.DBAPIError, url: str, path: Path | None) -> GannetError:
     code = getattr(exc.orig, "sqlite_errorcode", None)
     primary = code & 0xFF if isinstance(code, int) else None
     text = str(exc.orig).lower()
-    if primary in (SQLITE_BUSY, SQLITE_LOCKED) or "locked" in text or "busy" in text:
-        return locked(url)
     if primary in (SQLITE_CORRUPT, SQLITE_NOTADB) or "not a database" in text:
         return StoreError(
             f"the metadata store {url} is not a Gannet metadata database or is damaged "
@@ -132,9 +144,6 @@ def _sqlite(exc: sa.exc.DBAPIError, url: str, path: Path | None) -> GannetError:
 
 def _postgresql(exc: sa.exc.DBAPIError, url: str) -> GannetError:
     state = getattr(exc.orig, "sqlstate", None) or ""
-    text = str(exc.orig).lower()
-    if state == "55P03" or "lock timeout" in text:
-        return locked(url)
     if state in ("40001", "40P01"):
         return Conflict(
             f"the metadata store {url} aborted a transaction that ran into another at the "
