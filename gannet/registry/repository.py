@@ -190,8 +190,8 @@ def insert_model(conn: Connection, name: str, description: str, now: int) -> boo
         name=name, description=description, policy=None, creation_time=now,
         last_update_time=now,
     )
-    inserted = stmt.on_conflict_do_nothing().returning(registered_models.c.name)
-    return conn.execute(inserted).first() is not None
+    inserted = stmt.on_conflict_do_nothing().execution_options(preserve_rowcount=True)
+    return bool(conn.execute(inserted).rowcount == 1)
 
 
 def lock_model(conn: Connection, name: str) -> bool:

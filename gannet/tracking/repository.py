@@ -105,8 +105,8 @@ def insert_experiment(conn: Connection, experiment_id: str, name: str, now: int)
         creation_time=now,
         last_update_time=now,
     )
-    inserted = stmt.on_conflict_do_nothing().returning(experiments.c.experiment_id)
-    return conn.execute(inserted).first() is not None
+    inserted = stmt.on_conflict_do_nothing().execution_options(preserve_rowcount=True)
+    return bool(conn.execute(inserted).rowcount == 1)
 
 
 def update_experiment(conn: Connection, experiment_id: str, **values: Any) -> None:
