@@ -122,11 +122,13 @@ class LogBuffer:
             if self.pending <= self._capacity or not added:
                 raise
             self._take_back(group, added)
+            cause = exc.__cause__ if isinstance(exc.__cause__, StoreError) else exc
             raise type(exc)(
-                f"{exc.message}; the log buffer is full ({self._capacity} entries), so the "
-                "values of this call were not kept",
+                f"{cause.message}; the log buffer is full ({self.pending} entries wait in "
+                "memory and are written once it can take them), so the values of this call "
+                "were not kept",
                 exc.hint,
-            ) from exc
+            ) from cause
 
     def _take_back(self, group: str, added: Sequence[object]) -> None:
         with self._lock:
