@@ -60,8 +60,11 @@ class ExperimentUseCases:
         return found[0]
 
     def get_experiment_by_name(self, name: str) -> Experiment | None:
+        """The experiment called ``name``, None when there is none (text no store can hold
+        is refused, as ``create_experiment`` refuses it, on every backend)."""
         if name == DEFAULT_EXPERIMENT_NAME:
             self.ensure_default_experiment()
+        validation.check_text(str(name), f"experiment name {name!r}")
         with self.metadata.read() as conn:
             found = repository.experiment_rows(conn, name=name)
         return found[0] if found else None

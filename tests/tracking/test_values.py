@@ -58,6 +58,8 @@ def test_text_a_backend_cannot_hold_is_refused_at_the_call(sdk, bad):
             sdk.log_text("x", f"notes {bad}.txt")
         with pytest.raises(InvalidArgument, match="experiment name .* contains"):
             client.create_experiment(f"exp {bad}")
+        with pytest.raises(InvalidArgument, match="experiment name .* contains"):
+            sdk.set_experiment(f"exp {bad}")
         with pytest.raises(InvalidArgument, match="run name .* contains"):
             sdk.start_run(run_name=f"child {bad}", nested=True)
         sdk.log_param("p", "good")
