@@ -18,7 +18,8 @@ import gannet
 from gannet import GannetClient
 from gannet.bootstrap import build
 from gannet.client.buffer import LogBuffer
-from gannet.core.errors import SchemaTooNew, StoreLocked
+from gannet.core.errors import InvalidArgument, SchemaTooNew, StoreError, StoreLocked
+from gannet.tracking.types import Pending, WriteReport
 
 
 def test_a_store_locked_by_another_writer_gives_a_clear_error(tmp_path):
@@ -235,3 +236,28 @@ def _locked(url: str, table: str) -> Iterator[None]:
         finally:
             conn.rollback()
     engine.dispose()
+
+
+def test_a_store_lost_while_a_refused_batch_is_split_keeps_the_rest_in_order():
+    written: list[int] = []
+    calls = 0
+
+    def store(pending: Pending) -> WriteReport:  # refuses -1.0; unreachable at its 4th write
+        nonlocal calls
+        calls += 1
+        if calls == 4:
+            raise StoreError("cannot reach the metadata store db", "check the server")
+        if any(value == -1.0 for _, _, value, _, _ in pending.points):
+            raise InvalidArgument("the metadata store db refused a value: -1")
+        written.extend(step for *_, step in pending.points)
+        return WriteReport()
+
+    buffer = LogBuffer(store, capacity=1000, interval=30)
+    for i in range(20):
+        buffer.add(("run", "k", -1.0 if i == 5 else float(i), 0, i))
+    with pytest.raises(StoreError, match="cannot reach.*; 15 logged entries wait in memory"):
+        buffer.flush()  # 0-4 landed; the store went away: the other 15 wait
+    with pytest.raises(InvalidArgument, match=r"refused 1 logged entry.*metric 'k' of run run"):
+        buffer.flush()  # back: all but the refused one land, in order, and that one is named
+    assert written == [i for i in range(20) if i != 5]
+    buffer.flush()  # reported once
