@@ -23,7 +23,7 @@ from typing import Any
 from gannet import bootstrap
 from gannet.bootstrap import Services
 from gannet.client.client import GannetClient, RunPage
-from gannet.core.errors import InvalidArgument, InvalidState, NotFound
+from gannet.core.errors import AlreadyExists, InvalidArgument, InvalidState, NotFound
 from gannet.core.settings import Settings
 from gannet.tracking import environment
 from gannet.tracking.service import DEFAULT_EXPERIMENT_ID
@@ -120,7 +120,7 @@ def set_experiment(
     else:
         assert experiment_name is not None
         found = c.get_experiment_by_name(experiment_name)
-        experiment = found or c.get_experiment(c.create_experiment(experiment_name))
+        experiment = found or _create_or_read(c, experiment_name)
     if experiment.lifecycle_stage != "active":
         raise InvalidState(
             f"experiment {experiment.name!r} is deleted",
@@ -128,6 +128,18 @@ def set_experiment(
         )
     _experiment_id = experiment.experiment_id
     return experiment
+
+
+def _create_or_read(c: GannetClient, name: str) -> Experiment:
+    """The new experiment ``name``, or the one another process created at the same moment
+    (creating is atomic: exactly one creator inserts it, the others read what won)."""
+    try:
+        return c.get_experiment(c.create_experiment(name))
+    except AlreadyExists:
+        found = c.get_experiment_by_name(name)
+        if found is None:  # renamed since: nothing to agree on
+            raise
+        return found
 
 
 # -- runs ----------------------------------------------------------------------------------
@@ -223,10 +235,21 @@ def end_run(
     c = get_client()
     try:
         c.flush(wait_for_environment=False)  # exit and every read still wait for it
-    finally:
-        if error is not None:
-            c.log_batch(target.run_id, tags=_error_tags(error))
-        c.set_terminated(target.run_id, status)
+    except BaseException as exc:  # e.g. values the store refused: the run failed, says why
+        if isinstance(exc, Exception) and error is None and str(status).upper() == "FINISHED":
+            error, status = exc, RunStatus.FAILED
+        _terminate(c, target.run_id, status, error)
+        raise
+    _terminate(c, target.run_id, status, error)
+
+
+def _terminate(
+    c: GannetClient, run_id: str, status: RunStatus | str, error: BaseException | None
+) -> None:
+    """Set the run's end status, keeping ``error`` (if any) as its tags."""
+    if error is not None:
+        c.log_batch(run_id, tags=_error_tags(error))
+    c.set_terminated(run_id, status)
 
 
 def active_run() -> ActiveRun | None:
@@ -454,11 +477,8 @@ def _end_all_at_exit() -> None:
     while _active:
         try:
             end_run(_status_for(_uncaught), error=_uncaught)
-        except Exception as exc:  # keep ending the others; say what failed
+        except Exception as exc:  # keep ending the others (end_run took it off); say what failed
             print(f"gannet: could not end run cleanly: {exc}", file=sys.stderr)
-            with _lock:
-                if _active:
-                    _active.pop()
     if _client is not None:
         try:
             _client.close()

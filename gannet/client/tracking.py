@@ -198,8 +198,8 @@ class TrackingMethods:
         """Buffer params: all are checked first, so a refused call stores none of them."""
         known = self._params[run_id] if run_id in self._params else self._learn(run_id)
         fresh = self._tracking.new_params(run_id, known, params)
+        self.buffer.add_params(run_id, fresh)  # may refuse them (a full buffer, a failing store)
         known.update(fresh)
-        self.buffer.add_params(run_id, fresh)
 
     def log_batch(
         self,

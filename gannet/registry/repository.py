@@ -182,13 +182,16 @@ def approvals(conn: Connection, name: str, version: int) -> list[Approval]:
 # -- writes --------------------------------------------------------------------------------
 
 
-def insert_model(conn: Connection, name: str, description: str, now: int) -> None:
-    conn.execute(
-        registered_models.insert().values(
-            name=name, description=description, policy=None, creation_time=now,
-            last_update_time=now,
-        )
+def insert_model(conn: Connection, name: str, description: str, now: int) -> bool:
+    """Insert a registered model unless the name is taken (False then): atomic, so of two
+    processes creating one name at once exactly one inserts it (PostgreSQL makes the
+    second wait for the first's commit; SQLite's writers queue anyway)."""
+    stmt = dialect.insert(conn, registered_models).values(
+        name=name, description=description, policy=None, creation_time=now,
+        last_update_time=now,
     )
+    inserted = stmt.on_conflict_do_nothing().execution_options(preserve_rowcount=True)
+    return bool(conn.execute(inserted).rowcount == 1)
 
 
 def lock_model(conn: Connection, name: str) -> bool:
@@ -240,8 +243,16 @@ def next_version(conn: Connection, name: str) -> int:
     return (highest or 0) + 1
 
 
-def insert_version(conn: Connection, row: dict[str, Any]) -> None:
-    conn.execute(model_versions.insert().values(**row))
+def insert_version(conn: Connection, name: str, row: dict[str, Any]) -> int:
+    """Insert the next version of ``name`` (``row``: every column but the version) and
+    return its number. The model is created when new (whoever creates it first, the others
+    find it), and its row stays locked until the transaction ends, so concurrent
+    registrations get distinct, consecutive numbers."""
+    insert_model(conn, name, "", row["creation_time"])
+    lock_model(conn, name)
+    version = next_version(conn, name)
+    conn.execute(model_versions.insert().values(**row, version=version))
+    return version
 
 
 def update_version(conn: Connection, name: str, version: int, **values: Any) -> None:

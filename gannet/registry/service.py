@@ -16,6 +16,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import Connection
+
 from gannet.auth.service import AuthService
 from gannet.core.clock import now_ms
 from gannet.core.errors import AlreadyExists, InvalidArgument, InvalidState, NotFound
@@ -74,12 +76,11 @@ class RegistryService(PackageReferences, LoadingUseCases):
         self, name: str, description: str = "", tags: Mapping[str, str] | None = None
     ) -> RegisteredModel:
         check_model_name(name)
-        with self.metadata.write() as conn:
-            if repository.registered_model(conn, name) is not None:
+        with self.metadata.write() as conn:  # the insert is atomic: one of two racers wins
+            if not repository.insert_model(conn, name, description, now_ms()):
                 raise AlreadyExists(
                     f"model {name!r} already exists", "register a new version instead"
                 )
-            repository.insert_model(conn, name, description, now_ms())
             repository.set_tags(conn, registered_model_tags, {"name": name}, _tags(tags))
             self.auth.record(conn, "model.create", f"model:{name}")
         return self.get_registered_model(name)
@@ -200,11 +201,9 @@ class RegistryService(PackageReferences, LoadingUseCases):
             "creation_time": now,
             "last_update_time": now,
         }
-        with self.metadata.write() as conn:
-            if not repository.lock_model(conn, name):
-                repository.insert_model(conn, name, "", now)
-            version = repository.next_version(conn, name)
-            repository.insert_version(conn, {**row, "version": version})
+
+        def insert(conn: Connection) -> int:  # run again on a serialisation failure
+            version = repository.insert_version(conn, name, row)
             repository.set_tags(
                 conn, model_version_tags, {"name": name, "version": version}, _tags(tags)
             )
@@ -214,7 +213,9 @@ class RegistryService(PackageReferences, LoadingUseCases):
                 f"model:{name}/{version}",
                 {"source": where, "package": stored.package_digest, "signed_by": signed.key_id},
             )
-        return self.get_model_version(name, version)
+            return version
+
+        return self.get_model_version(name, self.metadata.transaction(insert))
 
     def _store_source(
         self, source: str | os.PathLike[str]

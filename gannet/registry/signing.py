@@ -5,17 +5,19 @@ the digest of every other file: change any byte of any file and either a file di
 the signature stops matching. A key's id is the first 16 hex characters of the blake3
 digest of its raw public key, so a signature names the key that made it.
 
-Layout under ``<home>/keys``: ``signing.key`` (private, PEM, mode 0600) and
-``trusted/<key id>.pub`` (public, PEM). Teams share one signing key on the machines that
-register, and the public keys of every signer on the machines that load.
+Layout under ``<home>/keys`` (mode 0700): ``signing.key`` (private, PEM, mode 0600) and
+``trusted/<key id>.pub`` (public, PEM, 0644, in a 0700 folder). Teams share one signing
+key on the machines that register, and the public keys of every signer on the machines
+that load.
 """
 
 from __future__ import annotations
 
 import base64
 import os
+import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gannet.core.digests import digest_bytes, hex_part
 from gannet.core.errors import AlreadyExists, IntegrityError, InvalidArgument, NotFound
@@ -34,44 +36,109 @@ def key_id_of(public_key: object) -> str:
     return hex_part(digest_bytes(raw))[:16]
 
 
-def create_key(private_path: Path, trusted_dir: Path, *, overwrite: bool = False) -> str:
-    """Make a key pair: the private key at ``private_path``, its public key trusted."""
+def create_key(
+    private_path: Path, trusted_dir: Path, *, overwrite: bool = False, exist_ok: bool = False
+) -> str:
+    """Make a key pair: the private key at ``private_path``, its public key trusted; returns
+    the key id.
+
+    Atomic, whatever runs at the same moment: the key is written whole into a temporary
+    file of its own (mode 0600 whatever the umask) and only then linked into place, never
+    over an existing key (unless ``overwrite``). Of several processes making a home's
+    first key at once exactly one wins; with ``exist_ok`` the others keep the winner's key
+    (and make sure it is trusted), else they get ``AlreadyExists``. Its public key is
+    trusted before the private key appears, so whatever it signs can be verified.
+    Folders it creates are 0700.
+    """
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     if private_path.exists() and not overwrite:
-        raise AlreadyExists(
-            f"a signing key already exists at {private_path}",
-            "keep it (models signed with it stay verifiable) or pass --overwrite",
-        )
+        return _existing_key(private_path, trusted_dir, exist_ok)
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    private_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = private_path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        out.write(pem)
-    os.replace(tmp, private_path)
     key_id = key_id_of(key.public_key())
-    export_public_key(private_path, trusted_dir / f"{key_id}.pub")
+    private_folder(private_path.parent)
+    public = _write_public(key, trusted_dir / f"{key_id}.pub")
+    tmp = _write_new(private_path.parent, pem, 0o600)
+    try:
+        if overwrite:
+            os.replace(tmp, private_path)
+        elif not _link_new(tmp, private_path):  # another process made the key first
+            public.unlink(missing_ok=True)
+            return _existing_key(private_path, trusted_dir, exist_ok)
+    finally:
+        tmp.unlink(missing_ok=True)
     return key_id
 
 
-def export_public_key(private_path: Path, dest: Path) -> str:
+def _existing_key(private_path: Path, trusted_dir: Path, exist_ok: bool) -> str:
+    if not exist_ok:
+        raise AlreadyExists(
+            f"a signing key already exists at {private_path}",
+            "keep it (models signed with it stay verifiable) or pass --overwrite",
+        )
+    key = _load_private(private_path)
+    _write_public(key, trusted_dir / f"{key_id_of(key.public_key())}.pub")
+    return key_id_of(key.public_key())
+
+
+def _link_new(source: Path, dest: Path) -> bool:
+    """Give ``source`` the name ``dest`` unless ``dest`` exists (False then), atomically."""
+    try:
+        os.link(source, dest)
+    except FileExistsError:
+        return False
+    except OSError:  # a file system without hard links: create exclusively, then fill
+        try:
+            fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return False
+        with os.fdopen(fd, "wb") as out:
+            os.fchmod(out.fileno(), 0o600)
+            out.write(source.read_bytes())
+    return True
+
+
+def _write_new(folder: Path, data: bytes, mode: int) -> Path:
+    """``data`` in a new temporary file of ``folder`` with exactly ``mode`` (not the umask's)."""
+    fd, name = tempfile.mkstemp(dir=folder, prefix=".gannet-key-", suffix=".tmp")
+    with os.fdopen(fd, "wb") as out:
+        os.fchmod(out.fileno(), mode)
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
+    return Path(name)
+
+
+def private_folder(folder: Path) -> None:
+    """Create ``folder`` for keys: 0700 (this user only) whatever the umask. Its missing
+    parents are made as usual; an existing folder is left as it is."""
+    if folder.is_dir():
+        return
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.mkdir(folder, 0o700)
+    except FileExistsError:
+        return  # made by another process at the same moment
+    os.chmod(folder, 0o700)
+
+
+def _write_public(key: Any, dest: Path) -> Path:
+    """The public key of ``key`` at ``dest`` (0644, whatever the umask), replaced atomically;
+    a folder it creates is 0700."""
     from cryptography.hazmat.primitives import serialization
 
-    key = _load_private(private_path)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    dest.write_bytes(
-        key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
+    private_folder(dest.parent)
+    data = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-    return key_id_of(key.public_key())
+    os.replace(_write_new(dest.parent, data, 0o644), dest)
+    return dest
 
 
 def sign(private_path: Path, manifest_digest: str) -> PackageSignature:
@@ -153,8 +220,10 @@ class KeyRing:
         return create_key(self.signing_key, self.trusted_dir, overwrite=overwrite)
 
     def sign(self, manifest_digest: str) -> PackageSignature:
+        """Sign with this home's key, made first when there is none (one key, however many
+        processes sign their first package at once)."""
         if not self.signing_key.exists():
-            self.create()
+            create_key(self.signing_key, self.trusted_dir, exist_ok=True)
         return sign(self.signing_key, manifest_digest)
 
     def verify(self, manifest_digest: str, signed: PackageSignature) -> None:

@@ -15,5 +15,6 @@ it and provide a ``store`` fixture); ``s3`` starts moto's S3 server on 127.0.0.1
 ``postgres`` makes and empties the throw-away PostgreSQL databases; ``mlflow_folders``
 writes MLflow model folders the way MLflow does, for import tests; ``intruder`` has a
 ``python``-flavor model whose loading leaves a mark, for tests that a package's code does
-not run unless it is trusted.
+not run unless it is trusted; ``processes`` starts real processes released at the same
+moment (``run_together``), for tests of races.
 """

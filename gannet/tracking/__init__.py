@@ -3,9 +3,9 @@
 - ``types``: Experiment, Run, RunInfo, RunData, Metric, FileInfo, Page, Pending, ...
 - ``tables`` / ``repository``: the tables and their SQL (``artifact_repository``: the
   artifact index's, and what garbage collection asks of it)
-- ``service``: ``TrackingService``, the use cases and rules (experiments, runs, logging,
-  search); ``artifacts``: the artifact use cases it inherits, and what garbage
-  collection needs of them
+- ``service``: ``TrackingService``, the use cases and rules (runs, logging, search);
+  ``experiments`` and ``artifacts``: the experiment and artifact use cases it inherits
+  (and what garbage collection needs of artifacts)
 - ``validation``: what a key, value or artifact path may be
 - ``query`` / ``filter_parser``: the search language (MLflow's) and the SQL it becomes
 - ``environment``: packages, platform and git state of a run; ``names``: run names

@@ -62,9 +62,10 @@ class ArtifactUseCases:
             return self.log_artifacts(run_id, local, _join(prefix, local.name))
         if not local.is_file():
             raise NotFound(f"no file {str(local)!r} to log", "check the path")
+        path = validation.check_artifact_file(_join(prefix, local.name))
         with self.leases.hold():
             ref = self.blobs.put_file(local)
-            self._index(run_id, [(_join(prefix, local.name), ref.digest, ref.size)])
+            self._index(run_id, [(path, ref.digest, ref.size)])
 
     def log_artifacts(
         self, run_id: str, local_dir: str | os.PathLike, artifact_path: str | None = None
@@ -142,9 +143,12 @@ class ArtifactUseCases:
             return artifact_repository.artifact_rows(conn, run_id, prefix)
 
     def _index(self, run_id: str, files: Iterable[tuple[str, str, int]]) -> None:
+        """Index stored files (checked first: a file name from disk may be too long, or
+        not UTF-8, for the index; its blob then waits for garbage collection)."""
+        rows = [(validation.check_artifact_file(path), d, size) for path, d, size in files]
         with self.metadata.write() as conn:
             self._require_active(conn, run_id)
-            artifact_repository.index_artifacts(conn, run_id, files)
+            artifact_repository.index_artifacts(conn, run_id, rows)
 
     # -- garbage collection (gannet.store.gc.BlobReferences) ---------------------------------
 

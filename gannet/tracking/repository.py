@@ -93,17 +93,20 @@ def experiment_state(conn: Connection, experiment_id: str) -> tuple[str, str] | 
     return (row[0], row[1]) if row is not None else None
 
 
-def insert_experiment(conn: Connection, experiment_id: str, name: str, now: int) -> None:
-    conn.execute(
-        experiments.insert().values(
-            experiment_id=experiment_id,
-            name=name,
-            artifact_location=f"gannet:/experiments/{experiment_id}",
-            lifecycle_stage=Lifecycle.ACTIVE,
-            creation_time=now,
-            last_update_time=now,
-        )
+def insert_experiment(conn: Connection, experiment_id: str, name: str, now: int) -> bool:
+    """Insert an experiment unless its name or id is taken (False then): atomic, so of two
+    processes creating one name at once exactly one inserts it (PostgreSQL makes the
+    second wait for the first's commit; SQLite's writers queue anyway)."""
+    stmt = dialect.insert(conn, experiments).values(
+        experiment_id=experiment_id,
+        name=name,
+        artifact_location=f"gannet:/experiments/{experiment_id}",
+        lifecycle_stage=Lifecycle.ACTIVE,
+        creation_time=now,
+        last_update_time=now,
     )
+    inserted = stmt.on_conflict_do_nothing().execution_options(preserve_rowcount=True)
+    return bool(conn.execute(inserted).rowcount == 1)
 
 
 def update_experiment(conn: Connection, experiment_id: str, **values: Any) -> None:

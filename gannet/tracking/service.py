@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 import sqlalchemy as sa
 
 from gannet.core.clock import now_ms
-from gannet.core.errors import AlreadyExists, InvalidArgument, InvalidState, NotFound
+from gannet.core.errors import InvalidArgument, InvalidState, NotFound
 from gannet.core.ids import new_id
 from gannet.core.pagination import decode_token, encode_token, query_fingerprint
 from gannet.core.settings import Settings
@@ -24,9 +24,13 @@ from gannet.store.metadata import MetadataStore
 from gannet.tracking import artifact_repository, query, repository, validation
 from gannet.tracking.artifacts import ArtifactUseCases
 from gannet.tracking.environment import Environment
+from gannet.tracking.experiments import (
+    DEFAULT_EXPERIMENT_ID,
+    DEFAULT_EXPERIMENT_NAME,
+    ExperimentUseCases,
+)
 from gannet.tracking.names import run_name as make_run_name
 from gannet.tracking.types import (
-    Experiment,
     Lifecycle,
     Metric,
     Page,
@@ -41,14 +45,15 @@ from gannet.tracking.types import (
 )
 from gannet.tracking.validation import valid_keys as _valid_keys
 
-DEFAULT_EXPERIMENT_ID = "0"
-DEFAULT_EXPERIMENT_NAME = "Default"
+__all__ = ["DEFAULT_EXPERIMENT_ID", "DEFAULT_EXPERIMENT_NAME", "TrackingService"]
+
 MAX_SEARCH_RESULTS = 50_000
 
 
-class TrackingService(ArtifactUseCases):
+class TrackingService(ExperimentUseCases, ArtifactUseCases):
     """Experiments and runs over a metadata store (rows) and a blob store (artifact bytes);
-    artifacts and their garbage collection come from ``ArtifactUseCases``."""
+    experiments come from ``ExperimentUseCases``, artifacts and their garbage collection
+    from ``ArtifactUseCases``."""
 
     def __init__(self, metadata: MetadataStore, blobs: BlobStore, settings: Settings) -> None:
         self.metadata = metadata
@@ -57,102 +62,6 @@ class TrackingService(ArtifactUseCases):
         self.leases = BlobLeases(metadata)
         self._default_checked = False
         self._environment_refs: dict[tuple[str, int], list[tuple[str, str, int]]] = {}
-
-    # -- experiments ---------------------------------------------------------------------
-
-    def create_experiment(
-        self, name: str, tags: Mapping[str, str] | None = None, *, experiment_id: str | None = None
-    ) -> str:
-        name = validation.check_experiment_name(name)
-        tag_values = self.clean_tags(tags)
-        eid = experiment_id or new_id()
-        with self.metadata.write() as conn:
-            existing = repository.experiment_by_name(conn, name)
-            if existing is not None:
-                state = " (deleted)" if existing[1] == Lifecycle.DELETED else ""
-                raise AlreadyExists(
-                    f"experiment {name!r} already exists{state} with id {existing[0]}",
-                    "use it with set_experiment, restore it, or choose another name",
-                )
-            repository.insert_experiment(conn, eid, name, now_ms())
-            repository.set_experiment_tags(conn, eid, tag_values)
-        return eid
-
-    def get_experiment(self, experiment_id: str) -> Experiment:
-        if experiment_id == DEFAULT_EXPERIMENT_ID:
-            self.ensure_default_experiment()
-        with self.metadata.read() as conn:
-            found = repository.experiment_rows(conn, experiment_id=str(experiment_id))
-        if not found:
-            raise NotFound(
-                f"no experiment with id {experiment_id!r}",
-                "list experiments with `gannet experiments list`",
-            )
-        return found[0]
-
-    def get_experiment_by_name(self, name: str) -> Experiment | None:
-        if name == DEFAULT_EXPERIMENT_NAME:
-            self.ensure_default_experiment()
-        with self.metadata.read() as conn:
-            found = repository.experiment_rows(conn, name=name)
-        return found[0] if found else None
-
-    def search_experiments(self, view: ViewType = ViewType.ACTIVE) -> list[Experiment]:
-        self.ensure_default_experiment()
-        lifecycle = None if view == ViewType.ALL else str(view)
-        with self.metadata.read() as conn:
-            return repository.experiment_rows(conn, lifecycle=lifecycle)
-
-    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
-        new_name = validation.check_experiment_name(new_name)
-        self.get_experiment(experiment_id)
-        with self.metadata.write() as conn:
-            clash = repository.experiment_by_name(conn, new_name)
-            if clash is not None and clash[0] != experiment_id:
-                raise AlreadyExists(
-                    f"cannot rename: experiment {new_name!r} already exists (id {clash[0]})",
-                    "choose another name",
-                )
-            repository.update_experiment(
-                conn, experiment_id, name=new_name, last_update_time=now_ms()
-            )
-
-    def delete_experiment(self, experiment_id: str) -> None:
-        """Soft delete: its runs stay, hidden from listings, until restored."""
-        if experiment_id == DEFAULT_EXPERIMENT_ID:
-            raise InvalidArgument(
-                "the Default experiment (id 0) cannot be deleted",
-                "delete its runs instead, or put new runs in another experiment",
-            )
-        self._set_experiment_lifecycle(experiment_id, Lifecycle.DELETED)
-
-    def restore_experiment(self, experiment_id: str) -> None:
-        self._set_experiment_lifecycle(experiment_id, Lifecycle.ACTIVE)
-
-    def _set_experiment_lifecycle(self, experiment_id: str, stage: Lifecycle) -> None:
-        self.get_experiment(experiment_id)
-        with self.metadata.write() as conn:
-            repository.update_experiment(
-                conn, experiment_id, lifecycle_stage=str(stage), last_update_time=now_ms()
-            )
-
-    def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
-        self.get_experiment(experiment_id)
-        with self.metadata.write() as conn:
-            repository.set_experiment_tags(conn, experiment_id, self.clean_tags({key: value}))
-
-    def ensure_default_experiment(self) -> None:
-        """Experiment "0", "Default", exists in every store (as MLflow clients expect)."""
-        if self._default_checked:
-            return
-        with self.metadata.read() as conn:
-            present = repository.experiment_state(conn, DEFAULT_EXPERIMENT_ID)
-        if present is None:
-            try:
-                self.create_experiment(DEFAULT_EXPERIMENT_NAME, experiment_id="0")
-            except (AlreadyExists, sa.exc.IntegrityError):
-                pass  # another process made it first
-        self._default_checked = True
 
     # -- runs ------------------------------------------------------------------------------
 
@@ -182,9 +91,11 @@ class TrackingService(ArtifactUseCases):
         info = RunInfo(
             run_id=run_id,
             experiment_id=str(experiment_id),
-            run_name=run_name or make_run_name(),
+            run_name=validation.check_run_name(run_name) if run_name else make_run_name(),
             status=RunStatus.RUNNING,
-            start_time=start_time or now_ms(),
+            start_time=validation.check_timestamp(start_time, "run start")
+            if start_time
+            else now_ms(),
             end_time=None,
             parent_run_id=parent_run_id,
             user_id=user_id or self.settings.user,
@@ -257,8 +168,10 @@ class TrackingService(ArtifactUseCases):
             values["end_time"] = (end_time or now_ms()) if status.is_terminal else None
         elif end_time is not None:
             values["end_time"] = end_time
+        if values.get("end_time") is not None:
+            values["end_time"] = validation.check_timestamp(values["end_time"], "run end")
         if run_name:
-            values["name"] = run_name
+            values["name"] = validation.check_run_name(run_name)
         if values:
             with self.metadata.write() as conn:
                 if not repository.update_run(conn, run_id, **values):
@@ -399,22 +312,23 @@ class TrackingService(ArtifactUseCases):
     def point(run_id: str, key: str, value: object, timestamp: int | None, step: object) -> Point:
         """Validate one metric point (what log_metric checks before buffering).
 
-        A hot path (once per ``log_metric``): the checks run cheapest first.
+        A hot path (once per ``log_metric``): the checks run cheapest first, and a value
+        that passes them is one the store takes (ranges as ``validation`` says).
         """
         return (
             run_id,
             key if key in _valid_keys else validation.check_key(key, "metric"),
             value if type(value) is float else validation.check_metric_value(key, value),
             timestamp
-            if type(timestamp) is int
+            if type(timestamp) is int and 0 <= timestamp <= 253_402_300_799_999  # MAX_TIMESTAMP
             else time.time_ns() // 1_000_000
             if timestamp is None
-            else int(timestamp),
+            else validation.check_timestamp(timestamp, f"metric {key!r}"),
             step
             if type(step) is int and -(2**63) <= step < 2**63
             else 0
             if step is None
-            else validation.check_step(step),
+            else validation.check_step(step, key),
         )
 
     # -- search ------------------------------------------------------------------------------
@@ -461,25 +375,3 @@ class TrackingService(ArtifactUseCases):
                 f"run {run_id} is deleted; nothing can be logged to it",
                 f"restore it with `gannet runs restore {run_id}` or start a new run",
             )
-
-    @staticmethod
-    def _require_active_experiment(conn: sa.Connection, experiment_id: str) -> None:
-        found = repository.experiment_state(conn, experiment_id)
-        if found is None:
-            raise NotFound(
-                f"no experiment with id {experiment_id!r}",
-                "list experiments with `gannet experiments list`",
-            )
-        if found[1] != Lifecycle.ACTIVE:
-            raise InvalidState(
-                f"experiment {found[0]!r} is deleted",
-                f"restore it (`gannet experiments restore {experiment_id}`) or use another",
-            )
-
-    @staticmethod
-    def clean_tags(values: Mapping[str, object] | None) -> dict[str, str]:
-        return {
-            validation.check_key(k, "tag"): validation.tag_text(k, v)
-            for k, v in (values or {}).items()
-        }
-

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
     from gannet.tracking.environment import Environment
@@ -177,6 +177,23 @@ class Pending:
             self.params + later.params,
             self.tags + later.tags,
             self.environments + later.environments,
+        )
+
+    def halves(self) -> tuple[Pending, Pending]:
+        """This batch as two, in write order (environments, params, tags, points, each
+        group oldest first; the first half is the older): to find the entry a store refuses.
+        Both halves have entries when this has two or more."""
+        cut = self.size // 2
+        first: list[list[Any]] = []
+        second: list[list[Any]] = []
+        for group in (self.environments, self.params, self.tags, self.points):
+            take = min(cut, len(group))
+            cut -= take
+            first.append(group[:take])
+            second.append(group[take:])
+        return (
+            Pending(first[3], first[1], first[2], first[0]),
+            Pending(second[3], second[1], second[2], second[0]),
         )
 
     def count_for(self, run_id: str) -> int:

@@ -1,8 +1,14 @@
 """What a key, value or artifact path may be, checked once before anything is stored.
 
 Limits follow MLflow's (so runs move between the two without surprises): keys up to 250
-characters of letters, digits, ``_ - . /`` and spaces; param values up to 6,000
-characters, tag values up to 8,000.
+characters of letters, digits, ``_ - . /`` and spaces (not only spaces); param values up
+to 6,000 characters, tag values up to 8,000.
+
+The rules are the same on every backend and cover everything a backend would refuse, so
+a value accepted by a call is a value the store takes (the SDK writes it later, in bulk,
+where a refusal could no longer be told to the caller): text holds no NUL character
+(PostgreSQL refuses it) and no unpaired surrogate (not UTF-8); timestamps are
+milliseconds since the epoch from 1970 to 9999 and steps fit in 64 bits.
 """
 
 from __future__ import annotations
@@ -18,16 +24,20 @@ MAX_KEY = 250
 MAX_PARAM_VALUE = 6000
 MAX_TAG_VALUE = 8000
 MAX_EXPERIMENT_NAME = 500
-_KEY = re.compile(r"^[\w\-. /]+$")
+MAX_RUN_NAME = 250
+MAX_ARTIFACT_PATH = 1000
+MAX_TIMESTAMP = 253_402_300_799_999  # 9999-12-31 23:59:59.999 UTC, in ms since the epoch
+_KEY = re.compile(r"[\w\-. /]+")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 valid_keys: set[str] = set()  # keys already seen valid: log_metric in a loop checks once
 
 
 def check_key(key: object, what: str) -> str:
     if key in valid_keys:
         return key  # type: ignore[return-value,unused-ignore]
-    if not isinstance(key, str) or not key:
+    if not isinstance(key, str) or not key.strip(" "):
         raise InvalidArgument(
-            f"{what} key must be a non-empty string, got {key!r}",
+            f"{what} key must be a non-empty string, not only spaces; got {key!r}",
             f"name the {what} with letters, digits, '_', '-', '.', '/' or spaces",
         )
     if len(key) > MAX_KEY:
@@ -35,8 +45,8 @@ def check_key(key: object, what: str) -> str:
             f"{what} key {key[:40]!r}... is {len(key)} characters long (limit {MAX_KEY})",
             "use a shorter key",
         )
-    if not _KEY.match(key):
-        bad = sorted({c for c in key if not re.match(r"[\w\-. /]", c)})
+    if not _KEY.fullmatch(key):  # fullmatch: '$' would let a trailing newline through
+        bad = sorted({c for c in key if not _KEY.fullmatch(c)})
         raise InvalidArgument(
             f"{what} key {key!r} contains {''.join(bad)!r}, which keys may not contain",
             "use letters, digits, '_', '-', '.', '/' and spaces only",
@@ -74,14 +84,57 @@ def check_metric_value(key: str, value: object) -> float:
     return result
 
 
-def check_step(step: object) -> int:
+def check_step(step: object, key: str = "") -> int:
+    where = f"metric {key!r} " if key else ""
     if type(step) is int and -(2**63) <= step < 2**63:  # the common case, fast
         return step
     if isinstance(step, bool) or not isinstance(step, numbers.Integral):
-        raise InvalidArgument(f"step must be an integer, got {step!r}", "pass step=<int>")
+        raise InvalidArgument(f"{where}step must be an integer, got {step!r}", "pass step=<int>")
     if not -(2**63) <= int(step) < 2**63:
-        raise InvalidArgument(f"step {step} does not fit in 64 bits", "use a smaller step")
+        raise InvalidArgument(
+            f"{where}step {step} does not fit in 64 bits (-2**63 to 2**63 - 1)",
+            "use a smaller step",
+        )
     return int(step)
+
+
+def check_timestamp(timestamp: object, what: str) -> int:
+    """Milliseconds since the epoch, from 1970 to the end of 9999 (``what`` names the value:
+    "metric 'loss'", "run start"). A finite float is truncated, as ``int()`` does."""
+    if type(timestamp) is int and 0 <= timestamp <= MAX_TIMESTAMP:
+        return timestamp
+    if isinstance(timestamp, bool) or not isinstance(timestamp, numbers.Real):
+        raise InvalidArgument(
+            f"{what} timestamp must be an integer (milliseconds since the epoch), "
+            f"got {timestamp!r}",
+            "pass int(time.time() * 1000), or leave the timestamp out to mean now",
+        )
+    number = float(timestamp) if not isinstance(timestamp, numbers.Integral) else timestamp
+    if not isinstance(number, float) or math.isfinite(number):
+        value = int(number)
+        if 0 <= value <= MAX_TIMESTAMP:
+            return value
+    raise InvalidArgument(
+        f"{what} timestamp {timestamp!r} is not milliseconds since the epoch between 1970 "
+        f"and 9999 (0 to {MAX_TIMESTAMP})",
+        "pass milliseconds (not seconds or nanoseconds), e.g. int(time.time() * 1000), "
+        "or leave the timestamp out to mean now",
+    )
+
+
+def check_text(text: str, what: str) -> str:
+    """Text every backend stores as given: no NUL character (PostgreSQL refuses it) and no
+    unpaired surrogate (it has no UTF-8 form). ``what`` names the text in the error."""
+    if "\x00" in text:
+        problem = "a NUL character ('\\x00')"
+    elif text.isascii() or not (found := _SURROGATE.search(text)):
+        return text
+    else:
+        problem = f"an unpaired surrogate ({found.group()!r}, not UTF-8)"
+    raise InvalidArgument(
+        f"{what} contains {problem}, which the metadata store cannot hold",
+        "remove that character; keep binary data in an artifact (log_artifact)",
+    )
 
 
 def param_text(key: str, value: object) -> str:
@@ -91,7 +144,7 @@ def param_text(key: str, value: object) -> str:
             f"param {key!r} value is {len(text)} characters long (limit {MAX_PARAM_VALUE})",
             "log long values as an artifact with log_text or log_dict",
         )
-    return text
+    return check_text(text, f"param {key!r} value")
 
 
 def tag_text(key: str, value: object) -> str:
@@ -101,7 +154,7 @@ def tag_text(key: str, value: object) -> str:
             f"tag {key!r} value is {len(text)} characters long (limit {MAX_TAG_VALUE})",
             "log long values as an artifact with log_text",
         )
-    return text
+    return check_text(text, f"tag {key!r} value")
 
 
 def _stringify(value: object) -> str:
@@ -121,7 +174,21 @@ def check_experiment_name(name: object) -> str:
             f"experiment name is {len(name)} characters long (limit {MAX_EXPERIMENT_NAME})",
             "use a shorter name",
         )
-    return name
+    return check_text(name, f"experiment name {name!r}")
+
+
+def check_run_name(name: object) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidArgument(
+            f"run name must be a non-empty string, got {name!r}",
+            "name the run, e.g. start_run(run_name='baseline'), or leave it out",
+        )
+    if len(name) > MAX_RUN_NAME:
+        raise InvalidArgument(
+            f"run name {name[:40]!r}... is {len(name)} characters long (limit {MAX_RUN_NAME})",
+            "use a shorter name; keep longer text in a tag",
+        )
+    return check_text(name, f"run name {name!r}")
 
 
 def artifact_path(path: str | None) -> str:
@@ -130,9 +197,9 @@ def artifact_path(path: str | None) -> str:
         return ""
     if not isinstance(path, str):
         raise InvalidArgument(f"artifact path must be a string, got {path!r}", "pass a str")
-    if "\\" in path or "\x00" in path:
+    if "\\" in path:
         raise InvalidArgument(
-            f"artifact path {path!r} contains a backslash or NUL",
+            f"artifact path {path!r} contains a backslash",
             "use forward slashes, e.g. 'plots/roc.png'",
         )
     clean = posixpath.normpath(path).strip("/") if not path.startswith("/") else None
@@ -141,7 +208,18 @@ def artifact_path(path: str | None) -> str:
             f"artifact path {path!r} points outside the run's artifacts",
             "use a relative path without '..', e.g. 'plots/roc.png'",
         )
-    return "" if clean == "." else clean
+    return "" if clean == "." else check_artifact_file(clean)
+
+
+def check_artifact_file(path: str) -> str:
+    """The path an artifact file is indexed under: short enough and storable text."""
+    if len(path) > MAX_ARTIFACT_PATH:
+        raise InvalidArgument(
+            f"artifact path {path[:60]!r}... is {len(path)} characters long "
+            f"(limit {MAX_ARTIFACT_PATH})",
+            "use shorter folder and file names",
+        )
+    return check_text(path, f"artifact path {path!r}")
 
 
 def param_conflict(run_id: str, key: str, stored: str, new: str) -> str:

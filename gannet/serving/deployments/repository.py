@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from gannet.core.errors import InvalidState
+from gannet.core.errors import Conflict, InvalidState
 from gannet.serving.deployments.tables import deployment_revisions, deployments
 from gannet.serving.deployments.types import (
     STATE_FORMAT,
@@ -38,8 +38,9 @@ __all__ = [
     "revision_state",
 ]
 
-# What an insert of an existing primary key raises: someone else wrote it at the same moment.
-Duplicate = sa.exc.IntegrityError
+# What an insert of an existing primary key raises (the metadata store translates the
+# database's unique violation): someone else wrote it at the same moment.
+Duplicate = Conflict
 
 _ROW = (  # what makes a DeploymentState: the deployment and one of its revisions
     deployments.c.name,

@@ -2,24 +2,37 @@
 
 SQLite runs in WAL mode (readers never block the writer) and every write transaction
 starts with ``BEGIN IMMEDIATE``, so two writers queue on the lock for up to
-``lock_timeout`` seconds instead of failing half-way through. PostgreSQL is used as is.
+``lock_timeout`` seconds instead of failing half-way through. PostgreSQL is used as is;
+``transaction`` runs a unit of work again when PostgreSQL aborts it as a serialisation
+failure or a deadlock.
+
+No SQLAlchemy or driver exception leaves this module: each becomes the Gannet error that
+says what is wrong with the store and what to do (``failures``), e.g. a ``StoreError`` for
+a damaged, full or read-only store, ``InvalidArgument`` for a value the store refuses.
 """
 
 from __future__ import annotations
 
+import random
 import re
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
 
-from gannet.core.errors import SchemaTooNew, StoreError, StoreLocked
-from gannet.store.metadata import migrations
+from gannet.core.errors import Conflict, NotSupported, SchemaTooNew, SettingsError, StoreError
+from gannet.store.metadata import failures, migrations
+
+T = TypeVar("T")
+# A SQLite file of 0 bytes younger than this is one another process is creating; older,
+# it is a store that lost its content (a truncated copy, a full disk) and is refused.
+NEW_FILE_SECONDS = 10.0
+RETRIED_SQLSTATES = frozenset({"40001", "40P01"})  # serialisation failure, deadlock
 
 VERSION_TABLE = "gannet_alembic_version"
 
@@ -50,23 +63,48 @@ class MetadataStore:
     def open(self) -> MetadataStore:
         if self._engine is not None:
             return self
-        url = make_url(self.url)
-        if self.is_sqlite:
-            if url.database and url.database != ":memory:":
-                Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-            engine = sa.create_engine(
-                url,
-                connect_args={"timeout": self.lock_timeout, "check_same_thread": False},
-            )
-            _configure_sqlite(engine, self.lock_timeout)
-        else:
-            engine = sa.create_engine(
-                url,
-                pool_pre_ping=True,
-                connect_args={"options": f"-c lock_timeout={int(self.lock_timeout * 1000)}"},
-            )
+        try:
+            url = make_url(self.url)
+        except sa.exc.ArgumentError as exc:
+            raise SettingsError(
+                f"metadata_url {self.url!r} is not a database URL",
+                "use sqlite:///<path> or postgresql://user@host/database (GANNET_METADATA_URL)",
+            ) from exc
+        with self._translate_errors(), _driver_needed(self.display_url):
+            if self.is_sqlite:
+                if url.database and url.database != ":memory:":
+                    self._check_sqlite_file(Path(url.database).expanduser())
+                engine = sa.create_engine(
+                    url,
+                    connect_args={"timeout": self.lock_timeout, "check_same_thread": False},
+                )
+                _configure_sqlite(engine, self.lock_timeout)
+            else:
+                engine = sa.create_engine(
+                    url,
+                    pool_pre_ping=True,
+                    connect_args={"options": f"-c lock_timeout={int(self.lock_timeout * 1000)}"},
+                )
         self._engine = engine
         return self
+
+    def _check_sqlite_file(self, path: Path) -> None:
+        """Make the store's folder; refuse a database file that lost its content (0 bytes,
+        and not one another process is creating right now: SQLite would silently start
+        it afresh, empty)."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            stat = path.stat() if path.exists() else None
+        except OSError as exc:
+            raise failures.sqlite_file_error(path, exc) from exc
+        age = time.time() - stat.st_mtime if stat is not None else 0.0
+        if stat is not None and stat.st_size == 0 and age > NEW_FILE_SECONDS:
+            raise StoreError(
+                f"the metadata store {path} is an empty file (0 bytes): it lost its content, "
+                "or was never a Gannet database",
+                f"restore {path.name} from a backup; to start an empty store instead, "
+                "delete the empty file",
+            )
 
     def close(self) -> None:
         if self._engine is not None:
@@ -86,6 +124,24 @@ class MetadataStore:
             conn.execution_options(gannet_write=True)
             with conn.begin():
                 yield conn
+
+    def transaction(self, work: Callable[[Connection], T], *, attempts: int = 4) -> T:
+        """``work(conn)`` in a write transaction, run again (after a short random pause, up
+        to ``attempts`` times in all) when PostgreSQL aborts it as a serialisation failure
+        or a deadlock (SQLSTATE 40001, 40P01). ``work`` must do nothing but database work,
+        as it may run more than once."""
+        for attempt in range(1, attempts + 1):
+            try:
+                with self.write() as conn:
+                    return work(conn)
+            except Conflict as exc:
+                cause = getattr(exc.__cause__, "orig", None)
+                if getattr(cause, "sqlstate", None) not in RETRIED_SQLSTATES or (
+                    attempt == attempts
+                ):
+                    raise
+            time.sleep(random.uniform(0.005, 0.05) * attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     # -- schema -----------------------------------------------------------------------
 
@@ -132,29 +188,35 @@ class MetadataStore:
 
     @contextmanager
     def _translate_errors(self) -> Iterator[None]:
+        """Turn every database exception into the Gannet error that says what to do."""
         try:
             yield
-        except OperationalError as exc:
-            text = str(exc.orig).lower()
-            if "locked" in text or "lock timeout" in text or "busy" in text:
-                raise StoreLocked(
-                    f"the metadata store {self.display_url} is locked by another writer "
-                    f"(waited {self.lock_timeout:g} s)",
-                    "wait for the other process to finish, or raise GANNET_LOCK_TIMEOUT",
-                ) from exc
-            if "connect" in text or "could not" in text or "unable to open" in text:
-                raise StoreError(
-                    f"cannot reach the metadata store {self.display_url}: {exc.orig}",
-                    "check that the database server runs and GANNET_METADATA_URL is right",
-                ) from exc
-            raise
-        except DBAPIError as exc:
-            if "lock timeout" in str(exc.orig).lower():
-                raise StoreLocked(
-                    f"the metadata store {self.display_url} is locked by another writer",
-                    "wait for the other process to finish, or raise GANNET_LOCK_TIMEOUT",
-                ) from exc
-            raise
+        except sa.exc.SQLAlchemyError as exc:
+            raise failures.translate(
+                exc, self.display_url, _sqlite_path(self.url), self.lock_timeout
+            ) from exc
+        except (OverflowError, UnicodeEncodeError) as exc:  # a driver binding a value
+            raise failures.refused(self.display_url, exc) from exc
+
+
+@contextmanager
+def _driver_needed(url: str) -> Iterator[None]:
+    """An engine whose database driver (or dialect) is not installed says which to install."""
+    try:
+        yield
+    except (ImportError, sa.exc.NoSuchModuleError) as exc:
+        raise NotSupported(
+            f"the metadata store {url} needs a database driver that is not installed ({exc})",
+            "for PostgreSQL: pip install 'gannet-mlops[postgres]' (psycopg 3)",
+        ) from exc
+
+
+def _sqlite_path(url: str) -> Path | None:
+    """The database file of a SQLite URL (None for PostgreSQL or an in-memory database)."""
+    if not url.startswith("sqlite"):
+        return None
+    database = make_url(url).database
+    return Path(database).expanduser() if database and database != ":memory:" else None
 
 
 def _current_revision(conn: Connection) -> str | None:
