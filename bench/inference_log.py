@@ -85,7 +85,7 @@ def time_log_call(items: list[Any], folder: Path) -> float:
 def anchor(items: list[Any], folder: Path) -> dict[str, float]:
     import pyarrow.parquet as pq
 
-    from gannet.serving.log.schema import predictions_tables
+    from gannet.serving.log.rows import predictions_tables
 
     table = predictions_tables(items, salt=b"salt")[0]
     started = time.perf_counter()

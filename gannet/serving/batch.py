@@ -29,7 +29,8 @@ import pyarrow as pa
 from gannet.core.clock import now_ms
 from gannet.core.errors import GannetError, InvalidArgument, ModelFailed, NotFound
 from gannet.core.ids import new_id
-from gannet.serving.log.schema import check_deployment_name, output_arrays
+from gannet.serving.log.rows import output_arrays
+from gannet.serving.log.schema import check_deployment_name
 from gannet.serving.log.types import LoggedPrediction, PredictionLog
 
 if TYPE_CHECKING:

@@ -10,7 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-__all__ = ["LoggedPrediction", "PredictionLog"]
+__all__ = ["LoggedPrediction", "Matrix", "PredictionLog"]
+
+
+@dataclass(frozen=True, slots=True)
+class Matrix:
+    """A request's rows as the server already holds them: one number matrix and its column
+    names. Cheaper than a DataFrame on the request path; the log's background thread stacks
+    thousands of them with one ``np.concatenate``."""
+
+    names: tuple[str, ...]
+    values: Any  # an (n x len(names)) numeric ndarray
 
 
 @dataclass
@@ -22,7 +32,8 @@ class LoggedPrediction:
     version: int
     request_id: str
     timestamp_ms: int
-    inputs: Any  # the request's rows as checked by the signature: a pandas DataFrame or ndarray
+    inputs: Any  # the request's rows as checked by the signature: a Matrix, a mapping of
+    # column -> values (list or ndarray), a pandas DataFrame or an ndarray
     outputs: Any  # predictions, one per row (ndarray or list)
     latency_ms: float
     shadow: bool = False

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from gannet.core.errors import InvalidArgument, Unavailable
-from gannet.serving.log import schema
+from gannet.serving.log import rows, schema
 from gannet.serving.log.feedback import check_feedback, write_feedback_rows
 from gannet.serving.log.schema import Partition, check_deployment_name
 from gannet.serving.log.types import LoggedPrediction
@@ -225,11 +225,11 @@ class InferenceLogWriter:
         by_deployment: dict[str, list[dict[str, Any]]] = {}
         for deployment, label in labels:
             by_deployment.setdefault(deployment, []).append(label)
-        for deployment, rows in sorted(by_deployment.items()):
+        for deployment, labelled in sorted(by_deployment.items()):
             try:
-                self._labelled += write_feedback_rows(self.root, deployment, rows)
+                self._labelled += write_feedback_rows(self.root, deployment, labelled)
             except Exception as exc:
-                self._note_failure(len(rows), exc, what=f"label(s) of {deployment}")
+                self._note_failure(len(labelled), exc, what=f"label(s) of {deployment}")
 
     def _write(self, batch: list[LoggedPrediction]) -> None:
         partitions: dict[Partition, list[LoggedPrediction]] = {}
@@ -242,7 +242,7 @@ class InferenceLogWriter:
         salt = self._salt_for(batch)
         for partition, predictions in sorted(partitions.items()):
             try:
-                tables = schema.predictions_tables(
+                tables = rows.predictions_tables(
                     predictions, salt, lambda p, exc: self._note_failure(1, exc, p)
                 )
                 for table in tables:

@@ -32,6 +32,7 @@ import numpy as np
 
 from gannet.core.errors import InvalidArgument, InvalidInput
 from gannet.models.signature import TEXT, Schema, Signature, numpy_dtype, refuse_nulls_and_booleans
+from gannet.serving.log.types import Matrix
 from gannet.serving.server.protocol import (
     NUMERIC_KINDS,
     datatype_of,
@@ -113,8 +114,9 @@ class Codec:
         """The model's input for a whole batch (built once)."""
         raise NotImplementedError
 
-    def frame(self, payload: Payload) -> Any:
-        """One request's rows for the inference log (a DataFrame or an ndarray)."""
+    def logged(self, payload: Payload) -> Any:
+        """One request's rows as the inference log takes them, in the cheapest form that
+        names the columns (never a DataFrame per request: the log stacks them later)."""
         return self.merge([payload])
 
     def metadata_inputs(self) -> list[dict[str, Any]]:
@@ -163,6 +165,7 @@ class MatrixCodec(Codec):
         schema = signature.inputs
         self.names = schema.names
         self.positions = {n: i for i, n in enumerate(self.names)}
+        self.column_names = tuple(str(n) for n in self.names)
         self.dtype = numpy_dtype(schema.columns[0].dtype)
         self.accepted = NUMERIC_KINDS.get(self.dtype.kind, self.dtype.kind)
         self.numbers = self.dtype.kind in "iuf"  # where true/false must not pass as 1/0
@@ -245,6 +248,9 @@ class MatrixCodec(Codec):
         arrays = [p.data for p in payloads]
         array = arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
         return pd.DataFrame(array, columns=self.index, copy=False)
+
+    def logged(self, payload: Payload) -> Matrix:
+        return Matrix(self.column_names, payload.data)
 
     def example(self) -> Payload:
         zero = _zero(self.signature.inputs.columns[0].dtype)
@@ -336,8 +342,8 @@ class FrameCodec(Codec):
         keys = payloads[0].data.keys()
         return _frame({k: [v for p in payloads for v in p.data[k]] for k in keys})
 
-    def frame(self, payload: Payload) -> Any:
-        return _frame(payload.data)
+    def logged(self, payload: Payload) -> Any:
+        return payload.data  # column -> list of values
 
     def example(self) -> Payload:
         if self.signature is None:
@@ -421,7 +427,7 @@ class TensorCodec(Codec):
             return {k: np.concatenate([p.data[k] for p in payloads]) for k in payloads[0].data}
         return np.concatenate([p.data for p in payloads])
 
-    def frame(self, payload: Payload) -> Any:
+    def logged(self, payload: Payload) -> Any:
         return payload.data
 
     def example(self) -> Payload:

@@ -194,7 +194,7 @@ class InferenceEndpoints:
             self.log.log(LoggedPrediction(  # type: ignore[union-attr]
                 deployment=state.name, model=served.model, version=served.version,
                 request_id=exchange.call.request_id, timestamp_ms=int(time.time() * 1000),
-                inputs=served.codec.frame(exchange.payload), outputs=prediction.outputs,
+                inputs=served.codec.logged(exchange.payload), outputs=prediction.outputs,
                 latency_ms=exchange.latency_ms(), shadow=exchange.shadow,
                 probabilities=prediction.probabilities, extra=extra))
         except Exception as exc:
