@@ -6,7 +6,6 @@ SDK, CLI and REST server are thin faces over it.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import time
 from collections.abc import Mapping, Sequence
@@ -107,22 +106,25 @@ class TrackingService(ExperimentUseCases, ArtifactUseCases):
         )
         values = {**dataclasses.asdict(info), "deleted_time": None}
         values["name"] = values.pop("run_name")
-        with self._lease_if(environment is not None):
+        with self.metadata.write() as conn:
             if environment is not None:
-                files = self._environment_files(environment)
-            with self.metadata.write() as conn:
-                self._require_active_experiment(conn, str(experiment_id))
-                if parent_run_id is not None:
-                    self._require_active(conn, parent_run_id)
-                repository.insert_run(conn, values)
-                repository.set_tags(conn, [(run_id, k, v) for k, v in tag_values.items()])
-                artifact_repository.index_artifacts(conn, run_id, files)
+                files = self._environment_files(conn, environment)
+            self._require_active_experiment(conn, str(experiment_id))
+            if parent_run_id is not None:
+                self._require_active(conn, parent_run_id)
+            repository.insert_run(conn, values)
+            repository.set_tags(conn, [(run_id, k, v) for k, v in tag_values.items()])
+            artifact_repository.index_artifacts(conn, run_id, files)
         return Run(info, RunData(tags=tag_values))
 
-    def _environment_files(self, environment: Environment) -> list[tuple[str, str, int]]:
+    def _environment_files(
+        self, conn: sa.Connection, environment: Environment
+    ) -> list[tuple[str, str, int]]:
         """Store the environment's files once per process (every run of a process has the
-        same packages and, usually, the same diff). Called under a write lease: a cached
-        blob that garbage collection removed since (its runs were purged) is stored again."""
+        same packages and, usually, the same diff), inside the write transaction that
+        references them: it keeps garbage collection out until it commits (the files are
+        small), and a cached blob that a collection removed since is stored again."""
+        self.leases.guard(conn)
         key = (environment.packages_digest, hash(environment.git.diff) if environment.git else 0)
         cached = self._environment_refs.get(key)
         if cached is None or not all(self.blobs.exists(digest) for _, digest, _ in cached):
@@ -133,11 +135,6 @@ class TrackingService(ExperimentUseCases, ArtifactUseCases):
                 )
             ]
         return cached
-
-    def _lease_if(self, needed: bool) -> contextlib.AbstractContextManager[None]:
-        """A write lease when blobs are about to be stored, else nothing (metric flushes
-        store no blobs and should not pay for one)."""
-        return self.leases.hold() if needed else contextlib.nullcontext()
 
     def get_run(self, run_id: str) -> Run:
         with self.metadata.read() as conn:
@@ -243,12 +240,10 @@ class TrackingService(ExperimentUseCases, ArtifactUseCases):
         run_ids = {e[0] for group in groups for e in group}
         if not run_ids:
             return WriteReport()
-        with self._lease_if(bool(pending.environments)):
-            return self._write_pending(pending, run_ids)
-
-    def _write_pending(self, pending: Pending, run_ids: set[str]) -> WriteReport:
-        files = {run_id: self._environment_files(env) for run_id, env in pending.environments}
         with self.metadata.write() as conn:
+            files = {
+                run_id: self._environment_files(conn, env) for run_id, env in pending.environments
+            }
             active = repository.active_runs(conn, run_ids)
             refused = run_ids - active
             if refused:

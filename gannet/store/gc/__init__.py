@@ -6,7 +6,8 @@
   still references, and re-check a few of them at the last moment
 - ``tables`` / ``repository``: write leases, the rows a writer holds while it stores
   blobs and then commits the records that reference them
-- ``leases``: ``BlobLeases.hold()``, what every writer of blobs wraps its writes in
+- ``leases``: ``BlobLeases.hold()``, what every writer of blobs wraps its writes in, or
+  ``guard(conn)`` for small blobs written inside the transaction that references them
 - ``service``: ``GarbageCollector.collect(older_than, dry_run)``: purge, mark, sweep
 
 Why it is safe with writers running: a blob is removed only when it was written before

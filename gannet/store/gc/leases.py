@@ -6,11 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from gannet.core.clock import now_ms
 from gannet.core.ids import new_id
 from gannet.store.gc import repository
 from gannet.store.metadata import MetadataStore
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 # A lease older than this belongs to a writer that died; the collector ignores it.
 LEASE_TTL_MS = 3600 * 1000
@@ -19,6 +23,12 @@ LEASE_TTL_MS = 3600 * 1000
 class BlobLeases:
     def __init__(self, metadata: MetadataStore) -> None:
         self.metadata = metadata
+
+    def guard(self, conn: Connection) -> None:
+        """Keep garbage collection out of the caller's write transaction until it ends: for
+        small blobs stored (or found stored) inside the transaction that references them,
+        at no extra transaction's cost."""
+        repository.hold_off_collection(conn)
 
     @contextmanager
     def hold(self) -> Iterator[None]:

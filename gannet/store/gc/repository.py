@@ -24,6 +24,14 @@ def block_new_leases(conn: Connection) -> None:
         conn.execute(sa.text("LOCK TABLE blob_writes IN SHARE MODE"))
 
 
+def hold_off_collection(conn: Connection) -> None:
+    """Until the transaction ends, a collection cannot remove blobs: its sweep needs the
+    lock this conflicts with (SQLite: its one writer lock, held already; PostgreSQL: the
+    table lock the sweep takes in SHARE mode, which ROW EXCLUSIVE blocks)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("LOCK TABLE blob_writes IN ROW EXCLUSIVE MODE"))
+
+
 def live_leases(conn: Connection, since: int) -> int:
     """How many leases were taken at or after ``since`` (older ones belong to dead writers)."""
     return int(
