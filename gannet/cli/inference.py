@@ -1,8 +1,10 @@
 """``gannet predict`` (batch inference over a file) and ``gannet logs`` (the inference log:
 query it with SQL, show the latest predictions, record feedback).
 
-The log lives in ``<home>/inference-log``; these commands read it directly and open no
-metadata store, except ``predict``, which loads the model from the registry.
+The log lives where ``inference_log_url`` says (``<home>/inference-log``, or a shared
+object store, read through a cache under ``<home>/cache``); these commands read it
+directly and open no metadata store, except ``predict``, which loads the model from the
+registry.
 """
 
 from __future__ import annotations
@@ -31,7 +33,16 @@ def _log(ctx: typer.Context) -> InferenceLog:
     from gannet.serving.log.reader import InferenceLog
     from gannet.serving.log.schema import default_root
 
-    return InferenceLog(default_root(ctx.obj.settings))
+    settings = ctx.obj.settings
+    return InferenceLog(default_root(settings), cache=settings.home / "cache" / "inference-log")
+
+
+def retention_days(settings: Any) -> float | None:
+    """The ``inference_log_retention`` setting in days (None: keep forever)."""
+    from gannet.core.durations import parse_duration
+
+    text = settings.inference_log_retention
+    return parse_duration(text) / 86400 if text else None
 
 
 def predict(
@@ -172,6 +183,39 @@ SHOW_COLUMNS = (
     output.Column("Latency", 8, drop=3, fixed=True),
     output.Column("Inputs", 20, drop=1),
 )
+
+
+@logs.command("compact")
+def compact(
+    ctx: typer.Context,
+    deployment: Annotated[
+        str | None, typer.Argument(metavar="[DEPLOYMENT]", help="Only this deployment's log.")
+    ] = None,
+    retention: Annotated[
+        str | None,
+        typer.Option("--retention", metavar="DURATION",
+                     help="Delete dates older than this (30d, 12h); default: the "
+                          "inference_log_retention setting, else keep everything."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Merge each finished hour's small files into one, and apply the retention.
+
+    Servers do this in the background every 10 minutes; run it from cron for a log that no
+    server is writing. Readers never see a row twice or miss one while it runs."""
+    from gannet.core.durations import parse_duration
+
+    settings = ctx.obj.settings
+    days = parse_duration(retention) / 86400 if retention else retention_days(settings)
+    report = _log(ctx).compact(deployment, retention_days=days)
+    if as_json:
+        output.print_json(report.to_dict())
+        return
+    output.say(f"{report.files_before:,} files in {report.folders:,} folders -> "
+               f"{report.files_after:,}: merged {report.merged:,} hours ({report.rows:,} rows), "
+               f"deleted {report.deleted:,} merged files and {report.expired:,} past retention")
+    for reason in report.skipped:
+        output.note(f"skipped: {reason}")
 
 
 @logs.command("feedback")

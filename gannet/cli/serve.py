@@ -59,6 +59,7 @@ def serve(
         batch_max_wait_ms=batch_max_wait_ms,
         poll_interval=poll_interval,
         log_factory=None if no_log else _inference_log(settings),
+        housekeeping=None if no_log else _log_compactor(settings),
         max_feedback_bytes=max_feedback_bytes,
         read_timeout=read_timeout,
         keep_alive_timeout=keep_alive_timeout,
@@ -83,3 +84,14 @@ def _inference_log(settings: Settings) -> Any:
         return None
     root = default_root(settings)
     return lambda: InferenceLogWriter(root)
+
+
+def _log_compactor(settings: Settings) -> Any:
+    """The inference log's compaction and retention, for the server's housekeeping."""
+    from gannet.cli.inference import retention_days
+    from gannet.serving.log.compaction import LogCompactor
+    from gannet.serving.log.schema import default_root
+    from gannet.serving.log.storage import LogStorage
+
+    return LogCompactor(LogStorage(default_root(settings)),
+                        retention_days=retention_days(settings))

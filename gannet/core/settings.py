@@ -43,7 +43,8 @@ class Settings:
     allow_unsigned: bool = False  # load registry models whose signature cannot be verified
     experiment_name: str = ""  # the fluent API's experiment when none is set (created if new)
     experiment_id: str = ""  # the same, by id (experiment_name wins when both are set)
-    inference_log_url: str = ""  # default: <home>/inference-log (a folder of Parquet files)
+    inference_log_url: str = ""  # default: <home>/inference-log (a folder or any fsspec URL)
+    inference_log_retention: str = ""  # e.g. 30d: older dates are deleted; empty: kept forever
     config_file: Path | None = None  # the gannet.toml that was read, if any
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 

@@ -45,7 +45,7 @@ HEALTH_LIVE = "/v2/health/live"
 GANNET_EXTRAS = ("postgres", "s3", "serving")  # the team stores, and the server itself
 WORKDIR = "/srv/gannet"
 UID = 10001
-STORES_SECRET = "gannet-stores"  # keys: metadata-url, artifacts-url
+STORES_SECRET = "gannet-stores"  # keys: metadata-url, artifacts-url, inference-log-url
 RESOURCES = {
     "requests": {"cpu": "500m", "memory": "512Mi"},
     "limits": {"cpu": "2", "memory": "2Gi"},
@@ -313,6 +313,8 @@ def _container(state: DeploymentState, name: str, port: int) -> dict[str, Any]:
         for variable, key in (
             ("GANNET_METADATA_URL", "metadata-url"),
             ("GANNET_ARTIFACTS_URL", "artifacts-url"),
+            # shared by every replica and readable from a laptop; never the pod's disk
+            ("GANNET_INFERENCE_LOG_URL", "inference-log-url"),
         )
     ]
     return {
@@ -451,11 +453,14 @@ $ docker build -t REGISTRY/{name}:r{state.revision} .
 $ docker push REGISTRY/{name}:r{state.revision}
 $ kubectl create secret generic {STORES_SECRET} \\
     --from-literal=metadata-url=postgresql://USER:PASSWORD@HOST/gannet \\
-    --from-literal=artifacts-url=s3://BUCKET/gannet
+    --from-literal=artifacts-url=s3://BUCKET/gannet \\
+    --from-literal=inference-log-url=s3://BUCKET/gannet/inference-log
 $ kubectl apply -f k8s/
 ```
 
-Set `image:` in `k8s/deployment.yaml` to the pushed tag first. Object-store credentials
+Set `image:` in `k8s/deployment.yaml` to the pushed tag first. Every replica writes its
+inference log to `inference-log-url`, where `gannet logs query` reads it from anywhere and
+the servers merge it into hourly files (see docs/serving.md). Object-store credentials
 come the usual way (e.g. `AWS_*` variables or a workload identity). Metrics are served
 at `/metrics` on port {port} (the pod template carries Prometheus scrape annotations).
 """

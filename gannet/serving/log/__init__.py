@@ -2,8 +2,13 @@
 
 - ``types``: ``LoggedPrediction`` (one answered request) and the ``PredictionLog``
   protocol the server writes through
-- ``schema``: the on-disk format - partitions, row layout, masking and hashing, atomic
-  files, ``default_root``
+- ``schema``: the on-disk format - partitions, file names, masking and hashing, the
+  salt, ``default_root``
+- ``storage``: ``LogStorage``, the log's files in a folder or on an object store (any
+  fsspec URL), written whole or not at all
+- ``rows``: answered requests turned into Arrow tables, stacked in bulk
+- ``compaction``: each finished hour's files merged into one (readers never see a row
+  twice), retention, and ``LogCompactor`` for servers
 - ``writer``: ``InferenceLogWriter``, the server's log - a bounded queue and a background
   thread, never a wait on the request path
 - ``feedback``: ground truth by request id, checked and written as Parquet

@@ -12,34 +12,37 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import Any
 
 from gannet.core.clock import now_ms
 from gannet.core.errors import InvalidArgument
 from gannet.serving.log import schema
+from gannet.serving.log.storage import LogStorage
 
 __all__ = ["MAX_ROW", "check_feedback", "write_feedback", "write_feedback_rows"]
 
 MAX_ROW = 2**31 - 1  # the ``row`` column is int32
 
 
-def write_feedback(root: Path, deployment: str, records: Iterable[Mapping[str, Any]]) -> int:
+def write_feedback(storage: LogStorage, deployment: str,
+                   records: Iterable[Mapping[str, Any]]) -> int:
     """Labels (mappings with ``request_id``, ``label``, optional ``row`` and ``timestamp``)
     written as one file per date; how many were written. Nothing is written when one of
     them is wrong."""
     schema.check_deployment_name(deployment)
-    return write_feedback_rows(root, deployment, [check_feedback(r) for r in records])
+    return write_feedback_rows(storage, deployment, [check_feedback(r) for r in records])
 
 
-def write_feedback_rows(root: Path, deployment: str, rows: Iterable[dict[str, Any]]) -> int:
+def write_feedback_rows(storage: LogStorage, deployment: str,
+                        rows: Iterable[dict[str, Any]]) -> int:
     """Labels checked by ``check_feedback``, written as one file per date; how many."""
     by_date: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         by_date.setdefault(schema.utc_date(row["timestamp_ms"]), []).append(row)
-    folder = root / schema.FEEDBACK / f"deployment={deployment}"
+    folder = f"{schema.FEEDBACK}/deployment={deployment}"
     for date, labels in sorted(by_date.items()):
-        schema.write_atomically(schema.feedback_table(labels), folder / f"date={date}")
+        storage.write_table(f"{folder}/date={date}", schema.segment_name(),
+                            schema.feedback_table(labels))
     return sum(len(labels) for labels in by_date.values())
 
 

@@ -12,7 +12,7 @@ The only module of the log that talks to DuckDB (``InferenceLog`` decides what t
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from gannet.core.errors import InvalidArgument
@@ -21,9 +21,8 @@ if TYPE_CHECKING:
     import duckdb
     import pandas as pd
 
-__all__ = ["PREDICTIONS", "VIEWS_HINT", "open_views", "run_query"]
+__all__ = ["VIEWS_HINT", "FileGone", "open_views", "run_query"]
 
-PREDICTIONS = "version=*/date=*/*.parquet"  # under <root>/deployment=<d>/
 VIEWS_HINT = (
     "query the views predictions, feedback and joined; quote names with dots or spaces: "
     '"input.age", "proba.1"'
@@ -49,21 +48,27 @@ _NO_FEEDBACK = (
 )
 
 
-def open_views(predictions: Path, feedback: Path) -> duckdb.DuckDBPyConnection:
+def open_views(predictions: Sequence[str], feedback: Sequence[str]
+               ) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection (UTC) with the three views over one deployment's
-    ``predictions`` folder (which has files) and its ``feedback`` folder (which may not)."""
+    prediction files (at least one) and feedback files (maybe none), given by path: the
+    files a reader reads at this moment (see ``compaction``), never a glob that a merge
+    could change under the query."""
     import duckdb
 
     conn = duckdb.connect(":memory:")
-    conn.execute("SET TimeZone = 'UTC'")
-    conn.execute(f"CREATE VIEW predictions AS SELECT * FROM {_scan(predictions / PREDICTIONS)}")
-    if next(feedback.glob("date=*/*.parquet"), None):
-        source = _scan(feedback / "date=*" / "*.parquet")
-        conn.execute(f"CREATE VIEW feedback AS SELECT request_id, row, label, timestamp "
-                     f"FROM {source}")
-    else:
-        conn.execute(_NO_FEEDBACK)
-    conn.execute(_JOINED)
+    try:
+        conn.execute("SET TimeZone = 'UTC'")
+        conn.execute(f"CREATE VIEW predictions AS SELECT * FROM {_scan(predictions)}")
+        if feedback:
+            conn.execute(f"CREATE VIEW feedback AS SELECT request_id, row, label, timestamp "
+                         f"FROM {_scan(feedback)}")
+        else:
+            conn.execute(_NO_FEEDBACK)
+        conn.execute(_JOINED)
+    except duckdb.IOException as exc:  # the view reads the files' schemas
+        conn.close()
+        raise FileGone(str(exc)) from None
     return conn
 
 
@@ -80,8 +85,17 @@ def run_query(conn: duckdb.DuckDBPyConnection, sql: str, limit: int | None) -> p
         if limit is not None:
             relation = relation.limit(limit)
         return _to_pandas(relation)
+    except duckdb.IOException as exc:
+        if "No such file" in str(exc) or "No files found" in str(exc):
+            raise FileGone(str(exc)) from None
+        raise InvalidArgument(f"the query failed: {_problem(exc)}", hint=VIEWS_HINT) from None
     except duckdb.Error as exc:
         raise InvalidArgument(f"the query failed: {_problem(exc)}", hint=VIEWS_HINT) from None
+
+
+class FileGone(Exception):
+    """A file listed for the query was deleted before it was read (merged long enough ago
+    that its retention ran out): list the files again and rerun."""
 
 
 def _problem(exc: Exception) -> str:
@@ -97,6 +111,6 @@ def _to_pandas(relation: duckdb.DuckDBPyRelation) -> pd.DataFrame:
     return fetch().to_pandas()
 
 
-def _scan(pattern: Path) -> str:
-    quoted = str(pattern).replace("'", "''")
-    return f"read_parquet('{quoted}', hive_partitioning = true, union_by_name = true)"
+def _scan(paths: Sequence[str]) -> str:
+    listed = ", ".join("'" + p.replace("'", "''") + "'" for p in paths)
+    return f"read_parquet([{listed}], hive_partitioning = true, union_by_name = true)"

@@ -1,8 +1,12 @@
 """The inference log's on-disk format: where files go, what their rows hold, how values hide.
 
-A format that outlives the code (see ARCHITECTURE.md). Predictions are Parquet files at
+A format that outlives the code (see ARCHITECTURE.md). ``<root>`` is the
+``inference_log_url`` setting: a folder or any fsspec URL (``s3://bucket/log``), shared by
+every replica. Predictions are Parquet files at
 ``<root>/deployment=<d>/version=<v>/date=<YYYY-MM-DD>/part-<ms>-<uuid>.parquet`` (the date
-of the prediction, UTC), one row per input row::
+of the prediction, UTC; one "segment" per writer per flush), merged once an hour is over
+into ``hour-<YYYYMMDDHH>-<ms>-<uuid>.parquet`` whose metadata lists the files it holds
+(``compaction``), one row per input row::
 
     request_id  string               the request's id (batch inference: "<batch id>-<chunk>")
     row         int32                the row's index within its request
@@ -18,10 +22,10 @@ Feedback (ground truth that arrives later) lives at
 ``<root>/feedback/deployment=<d>/date=<YYYY-MM-DD>/part-*.parquet`` with ``request_id``,
 ``row`` (null: the label applies to every row of the request), ``label`` and ``timestamp``.
 
-Files appear atomically: each is written under a hidden temporary name (``.part-*.tmp``)
-in its own folder, synced, then renamed; readers only look at ``*.parquet``. Files of
-one partition may differ in schema (new input columns, masked ones); DuckDB reads them
-with ``union_by_name``.
+Files appear atomically (``storage``): locally under a hidden temporary name, synced,
+then renamed; on an object store as one PUT. Readers only look at ``*.parquet`` files no
+merged file holds. Files of one partition may differ in schema (new input columns, masked
+ones); DuckDB reads them with ``union_by_name``.
 
 Masked input columns are stored as ``"***"``; hashed ones as the hex blake3 digest of
 salt + the value's text, so equal values hash equally (joins still work) while the
@@ -31,7 +35,6 @@ values stay unreadable. A null stays null.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import secrets
 import uuid
@@ -43,7 +46,6 @@ from typing import TYPE_CHECKING, Any
 import blake3
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from gannet.core.clock import now_ms
 from gannet.core.errors import InvalidArgument
@@ -51,24 +53,31 @@ from gannet.serving.log.types import LoggedPrediction
 
 if TYPE_CHECKING:
     from gannet.core.settings import Settings
+    from gannet.serving.log.storage import LogStorage
 
 __all__ = [
-    "FEEDBACK", "MASK", "SALT_FILE", "TEMP_SUFFIX", "TIMESTAMP", "Partition",
-    "check_deployment_name", "default_root", "feedback_table", "hash_value",
-    "load_or_create_salt", "partition_of", "utc_date", "write_atomically",
+    "FEEDBACK", "MASK", "SALT_FILE", "TIMESTAMP", "Partition", "check_deployment_name",
+    "default_root", "feedback_table", "hash_value", "load_or_create_salt", "partition_of",
+    "segment_name", "utc_date",
 ]
 
 MASK = "***"
 SALT_FILE = ".salt"
 FEEDBACK = "feedback"
-TEMP_SUFFIX = ".tmp"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
 TIMESTAMP = pa.timestamp("ms", tz="UTC")
 
 
-def default_root(settings: Settings) -> Path:
-    """Where the log lives: the ``inference_log_url`` setting (``<home>/inference-log``)."""
-    return Path(settings.inference_log_url).expanduser()
+def default_root(settings: Settings) -> str:
+    """Where the log lives: the ``inference_log_url`` setting (``<home>/inference-log``, or
+    any fsspec URL such as ``s3://bucket/inference-log``)."""
+    url = settings.inference_log_url
+    return url if "://" in url else str(Path(url).expanduser())
+
+
+def segment_name(at_ms: int | None = None) -> str:
+    """The name of a new segment file written at ``at_ms`` (now)."""
+    return f"part-{(now_ms() if at_ms is None else at_ms):013d}-{uuid.uuid4().hex}.parquet"
 
 
 @dataclass(frozen=True, order=True)
@@ -77,9 +86,9 @@ class Partition:
     version: int
     date: str  # YYYY-MM-DD, UTC
 
-    def folder(self, root: Path) -> Path:
-        return (root / f"deployment={self.deployment}" / f"version={self.version}"
-                / f"date={self.date}")
+    def folder(self) -> str:
+        """Its folder, relative to the log's root."""
+        return f"deployment={self.deployment}/version={self.version}/date={self.date}"
 
 
 def check_deployment_name(name: str) -> str:
@@ -109,49 +118,15 @@ def warm_up() -> None:
 # -- files ---------------------------------------------------------------------------------
 
 
-def write_atomically(table: pa.Table, folder: Path, *, compression: str | None = "zstd") -> Path:
-    """``table`` as a new ``part-<ms>-<uuid>.parquet`` in ``folder``: temp name, fsync, rename."""
-    folder.mkdir(parents=True, exist_ok=True)
-    name = f"part-{now_ms():013d}-{uuid.uuid4().hex}.parquet"
-    temp = folder / f".{name}{TEMP_SUFFIX}"
-    try:
-        with open(temp, "wb") as stream:
-            pq.write_table(table, stream, compression=compression or "none")
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp, folder / name)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    return folder / name
+def load_or_create_salt(storage: LogStorage) -> bytes:
+    """The log's salt from ``<root>/.salt`` (mode 0600 locally), made once at random.
 
-
-def load_or_create_salt(root: Path) -> bytes:
-    """The log's salt from ``<root>/.salt`` (mode 0600), made once at random when missing.
-
-    Made under a temporary name and hard-linked into place, so two processes starting at
-    once agree on one salt and nobody reads a half-written file.
+    Two processes starting at once agree on one salt (``LogStorage.write_bytes_once``).
     """
-    path = root / SALT_FILE
-    if not path.exists():
-        root.mkdir(parents=True, exist_ok=True)
-        temp = root / f"{SALT_FILE}.{uuid.uuid4().hex}{TEMP_SUFFIX}"
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(fd, "wb") as stream:
-                stream.write(secrets.token_bytes(32))
-                stream.flush()
-                os.fsync(stream.fileno())
-            try:
-                os.link(temp, path)
-            except FileExistsError:
-                pass  # another process made it first: use theirs
-        finally:
-            temp.unlink(missing_ok=True)
-    salt = path.read_bytes()
+    salt = storage.write_bytes_once(SALT_FILE, secrets.token_bytes(32))
     if not salt:
-        raise InvalidArgument(f"{path} is empty", hint="delete it to make a new salt (hashes "
-                              "written with the old one will no longer match)")
+        raise InvalidArgument(f"{storage.path(SALT_FILE)} is empty", hint="delete it to make a "
+                              "new salt (hashes written with the old one will no longer match)")
     return salt
 
 

@@ -3,7 +3,8 @@
 ``InferenceLogWriter`` is the server's ``PredictionLog``. ``log()`` runs on the request
 path, so it only appends to a bounded in-memory queue — a few hundred nanoseconds, never
 I/O, never a wait. A background thread turns what is queued into one Parquet file per
-(deployment, version, date) partition every ``flush_interval`` seconds (default 1 s: a
+(deployment, version, date) partition every ``flush_interval`` seconds, in the log's
+``LogStorage`` (a folder, or an object store every replica shares) (default 1 s: a
 killed process loses at most the last second of rows; ``close()`` — also run at
 interpreter exit — loses nothing). When the queue is full the *new* prediction is dropped
 and counted in ``dropped``: the server never blocks on its log. The format is
@@ -30,6 +31,7 @@ from gannet.core.errors import InvalidArgument, Unavailable
 from gannet.serving.log import rows, schema
 from gannet.serving.log.feedback import check_feedback, write_feedback_rows
 from gannet.serving.log.schema import Partition, check_deployment_name
+from gannet.serving.log.storage import LogStorage
 from gannet.serving.log.types import LoggedPrediction
 
 __all__ = ["InferenceLogWriter"]
@@ -55,6 +57,7 @@ class InferenceLogWriter:
         self,
         root: str | Path,
         *,
+        storage_options: dict[str, Any] | None = None,
         flush_interval: float = 1.0,
         max_queue: int = 100_000,
         salt: bytes | None = None,
@@ -64,7 +67,8 @@ class InferenceLogWriter:
             raise InvalidArgument(f"flush_interval must be > 0 seconds, got {flush_interval}")
         if max_queue < 1:
             raise InvalidArgument(f"max_queue must be at least 1, got {max_queue}")
-        self.root = Path(root)
+        self.storage = LogStorage(root, storage_options)
+        self.root = self.storage.url
         self.flush_interval = flush_interval
         self.max_queue = max_queue
         self.compression = compression
@@ -227,7 +231,7 @@ class InferenceLogWriter:
             by_deployment.setdefault(deployment, []).append(label)
         for deployment, labelled in sorted(by_deployment.items()):
             try:
-                self._labelled += write_feedback_rows(self.root, deployment, labelled)
+                self._labelled += write_feedback_rows(self.storage, deployment, labelled)
             except Exception as exc:
                 self._note_failure(len(labelled), exc, what=f"label(s) of {deployment}")
 
@@ -246,16 +250,15 @@ class InferenceLogWriter:
                     predictions, salt, lambda p, exc: self._note_failure(1, exc, p)
                 )
                 for table in tables:
-                    schema.write_atomically(
-                        table, partition.folder(self.root), compression=self.compression
-                    )
+                    self.storage.write_table(partition.folder(), schema.segment_name(), table,
+                                             compression=self.compression)
                     self._written += table.num_rows
             except Exception as exc:
                 self._note_failure(len(predictions), exc)
 
     def _salt_for(self, batch: list[LoggedPrediction]) -> bytes | None:
         if self._salt is None and any(p.extra.get("hashed") for p in batch):
-            self._salt = schema.load_or_create_salt(self.root)
+            self._salt = schema.load_or_create_salt(self.storage)
         return self._salt
 
     def _note_failure(

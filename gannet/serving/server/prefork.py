@@ -38,11 +38,14 @@ class Supervisor:
     MAX_CRASHES = 5
 
     def __init__(
-        self, workers: int, work: Callable[[], None], *, metrics_dir: str | None = None
+        self, workers: int, work: Callable[[], None], *, metrics_dir: str | None = None,
+        housekeeping: Callable[[threading.Event], None] | None = None,
     ) -> None:
         self.workers = workers
         self.work = work
         self.metrics_dir = metrics_dir
+        self.housekeeping = housekeeping  # run in one more child, until SIGTERM
+        self.housekeeper: int | None = None  # its pid
         self.children: dict[int, float] = {}  # pid -> start time
         self.stopping = False
         self.crashes = 0
@@ -54,6 +57,8 @@ class Supervisor:
         try:
             for _ in range(self.workers):
                 self._spawn()
+            if self.housekeeping is not None:
+                self.housekeeper = self._spawn(self._keep_house)
             while self.children:
                 try:
                     pid, status = os.wait()
@@ -81,10 +86,20 @@ class Supervisor:
             logger.error("workers keep dying (last exit status %s): stopping", code)
             self._stop(signal.SIGTERM, None)
             return
+        if pid == self.housekeeper:
+            logger.warning("housekeeper %s exited with status %s: starting another", pid, code)
+            self.housekeeper = self._spawn(self._keep_house)
+            return
         logger.warning("worker %s exited with status %s: starting another", pid, code)
         self._spawn()
 
-    def _spawn(self) -> None:
+    def _keep_house(self) -> None:
+        assert self.housekeeping is not None
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        self.housekeeping(stop)
+
+    def _spawn(self, work: Callable[[], None] | None = None) -> int:
         parent = os.getpid()
         pid = os.fork()
         if pid == 0:  # the child: never returns into the parent's code
@@ -94,7 +109,7 @@ class Supervisor:
                     signal.signal(sig, signal.SIG_DFL)
                 assert self._lifeline is not None
                 follow_parent(parent, self._lifeline)
-                self.work()
+                (work or self.work)()
             except BaseException as exc:
                 code = 1
                 print(f"gannet serve worker {os.getpid()} failed: {exc}", file=sys.stderr)
@@ -103,6 +118,7 @@ class Supervisor:
                 sys.stderr.flush()
                 os._exit(code)
         self.children[pid] = time.monotonic()
+        return pid
 
     def _stop(self, signum: int, frame: Any) -> None:
         self.stopping = True

@@ -15,7 +15,9 @@ import math
 import shutil
 import socket
 import tempfile
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,6 +54,9 @@ class ServeOptions:
     max_feedback_bytes: int = DEFAULT_MAX_FEEDBACK_BYTES
     log_factory: Callable[[], PredictionLog | None] | None = None  # made in each worker
     feedback_factory: Callable[[], Callable[..., None] | None] | None = None
+    # background upkeep (the inference log's compaction): runs until its event is set, in a
+    # child process beside the workers, or in a thread of the one worker
+    housekeeping: Callable[[threading.Event], None] | None = None
     graceful_timeout: float = 30.0
     log_level: str = "warning"
     read_timeout: float = DEFAULT_READ_TIMEOUT  # for a request to arrive whole
@@ -114,7 +119,8 @@ def serve(
     if on_listening is not None:
         on_listening(host, sock.getsockname()[1])
     if workers == 1:
-        _run_worker(sock, lambda: services, target, options)
+        with _housekeeping_thread(options.housekeeping):
+            _run_worker(sock, lambda: services, target, options)
         return
     services.close()
     shared_metrics = tempfile.mkdtemp(prefix="gannet-metrics-")
@@ -124,10 +130,28 @@ def serve(
         _run_worker(sock, lambda: build(settings), target, options)
 
     try:
-        Supervisor(workers, work, metrics_dir=shared_metrics).run()
+        Supervisor(workers, work, metrics_dir=shared_metrics,
+                   housekeeping=options.housekeeping).run()
     finally:
         sock.close()
         shutil.rmtree(shared_metrics, ignore_errors=True)
+
+
+@contextmanager
+def _housekeeping_thread(housekeeping: Callable[[threading.Event], None] | None
+                         ) -> Iterator[None]:
+    if housekeeping is None:
+        yield
+        return
+    stop = threading.Event()
+    thread = threading.Thread(target=housekeeping, args=(stop,), name="gannet-housekeeping",
+                              daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=10)
 
 
 def _run_worker(sock: socket.socket, make_services: Callable[[], Any], target: str,

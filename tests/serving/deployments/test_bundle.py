@@ -91,7 +91,9 @@ def test_bundle_files_agree_with_each_other_and_the_deployment(services, tmp_pat
     assert set(resources) == {"requests", "limits"}
     assert {"cpu", "memory"} <= set(resources["requests"]) & set(resources["limits"])
     env = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in container["env"]}
-    assert set(env) == {"GANNET_METADATA_URL", "GANNET_ARTIFACTS_URL"}
+    assert set(env) == {"GANNET_METADATA_URL", "GANNET_ARTIFACTS_URL", "GANNET_INFERENCE_LOG_URL"}
+    assert env["GANNET_INFERENCE_LOG_URL"]["key"] == "inference-log-url"  # shared, not the pod's
+    assert not any(m["mountPath"].endswith("inference-log") for m in container["volumeMounts"])
 
     docker = dockerfile(dest / "Dockerfile")
     python = ".".join(platform.python_version_tuple()[:2])  # the Python the models were saved on
