@@ -36,10 +36,13 @@ test: $(VENV)/.test-installed
 bench:
 	$(PYTHON) -m venv bench/.venv
 	bench/.venv/bin/pip install -q -e ".[all]" -r bench/requirements.txt
+	$(PYTHON) -m venv bench/.venv-mlserver
+	bench/.venv-mlserver/bin/pip install -q mlserver==1.7.1 mlserver-sklearn==1.7.1 "uvloop<0.22"  # 1.7.1 breaks on uvloop 0.22+
 	bench/.venv/bin/python bench/tracking.py
 	bench/.venv/bin/python bench/artifacts.py
 	bench/.venv/bin/python bench/models.py
 	bench/.venv/bin/python bench/serving.py
+	bench/.venv/bin/python bench/inference_log.py
 
 clean:
 	rm -rf $(VENV) bench/.venv .gannet

@@ -12,6 +12,11 @@ One model: a 100-tree GradientBoostingClassifier on scikit-learn's breast-cancer
 - ``gannet``: ``gannet serve bc@champion`` as a user gets it (the inference log on;
   1 worker, then 2 as ``gannet-2w``), the model logged and registered through the SDK;
   body: a list of records; ``gannet-nolog`` is the opt-in ``--no-log`` variant beside it;
+- ``mlserver``: Seldon's MLServer 1.7 (V2 protocol) with its scikit-learn runtime and its
+  defaults, the model saved with joblib; body: one V2 FP64 tensor (rows x 30). It runs
+  from its own venv, ``bench/.venv-mlserver`` (its pins clash with MLflow's);
+- ``gannet-2w-nolog`` and ``gannet-v2-2w``: two workers without the log, and with the log
+  on the V2 endpoint (the same body as MLServer's);
 - ``bare``: a raw ASGI app on the same uvicorn (httptools, uvloop) that parses the records
   with orjson, builds a DataFrame and calls the estimator's ``predict`` once per request,
   in the event loop - what a hand-written endpoint does;
@@ -25,6 +30,8 @@ the ratio of requests/s to MLflow's and BentoML's. Needs ``wrk`` on the PATH and
 benchmark environment, ``mlflow`` and ``bentoml``:
 
     bench/.venv/bin/pip install -e ".[all,serving]" -r bench/requirements.txt bentoml
+    python -m venv bench/.venv-mlserver
+    bench/.venv-mlserver/bin/pip install mlserver==1.7.1 mlserver-sklearn==1.7.1 "uvloop<0.22"
     bench/.venv/bin/python bench/serving.py
     bench/.venv/bin/python bench/serving.py --only gannet,bare --seconds 3
 """
@@ -52,9 +59,10 @@ TREES = 100
 SEED = 0
 CONCURRENCY = (1, 8, 32)
 ROWS = (1, 100)
-SERVERS = ("mlflow", "bentoml", "bentoml-batching", "gannet", "gannet-2w", "gannet-nolog",
-           "bare", "constant")
-ANCHORS = ("mlflow", "bentoml", "bentoml-batching")
+SERVERS = ("mlflow", "bentoml", "bentoml-batching", "mlserver", "gannet", "gannet-2w",
+           "gannet-v2-2w", "gannet-nolog", "gannet-2w-nolog", "bare", "constant")
+ANCHORS = ("mlflow", "bentoml", "bentoml-batching", "mlserver")
+MLSERVER = Path(__file__).parent / ".venv-mlserver" / "bin" / "mlserver"
 BIN = Path(sys.executable).parent
 
 LUA = """
@@ -150,8 +158,10 @@ def bodies(X, folder: Path) -> dict[tuple[str, int], Path]:
     found = {}
     for rows in ROWS:
         records = X.head(rows).to_dict(orient="records")
+        v2 = {"inputs": [{"name": "input-0", "shape": [rows, X.shape[1]], "datatype": "FP64",
+                          "data": X.head(rows).to_numpy().ravel().tolist()}]}
         for kind, doc in (("records", records), ("mlflow", {"dataframe_records": records}),
-                          ("bentoml", {"records": records})):
+                          ("bentoml", {"records": records}), ("v2", v2)):
             path = folder / f"{kind}-{rows}.json"
             path.write_text(json.dumps(doc))
             found[(kind, rows)] = path
@@ -185,8 +195,30 @@ def start_bentoml(model_path: Path, folder: Path, port: int,
     return command, {"BENCH_MODEL": str(model_path)}, "/predict", "bentoml"
 
 
+def start_mlserver(model, folder: Path, port: int) -> tuple[list[str], dict, str, str]:
+    """MLServer with its scikit-learn runtime and its defaults; it lives in a venv of its
+    own (bench/.venv-mlserver: its pins clash with MLflow's and BentoML's)."""
+    import joblib
+
+    if not MLSERVER.exists():
+        raise RuntimeError(f"{MLSERVER} is missing: python -m venv bench/.venv-mlserver && "
+                           "bench/.venv-mlserver/bin/pip install mlserver==1.7.1 "
+                           "mlserver-sklearn==1.7.1 'uvloop<0.22' (its workers fail on newer "
+                           "uvloop: 'no current event loop')")
+    root = folder / "mlserver"
+    (root / "bc").mkdir(parents=True, exist_ok=True)
+    joblib.dump(model, root / "bc" / "model.joblib")
+    (root / "bc" / "model-settings.json").write_text(json.dumps({
+        "name": "bc", "implementation": "mlserver_sklearn.SKLearnModel",
+        "parameters": {"uri": "./model.joblib"}}))
+    (root / "settings.json").write_text(json.dumps({
+        "host": "127.0.0.1", "http_port": port, "grpc_port": free_port(),
+        "metrics_port": free_port()}))
+    return [str(MLSERVER), "start", str(root)], {}, "/v2/models/bc/infer", "v2"
+
+
 def start_gannet(model, X, folder: Path, port: int, workers: int,
-                 log: bool) -> tuple[list[str], dict, str, str]:
+                 log: bool, v2: bool = False) -> tuple[list[str], dict, str, str]:
     home = folder / "gannet-home"
     if not home.exists():
         import gannet
@@ -200,6 +232,8 @@ def start_gannet(model, X, folder: Path, port: int, workers: int,
         gannet.get_client().close()
     command = [str(BIN / "gannet"), "--home", str(home), "serve", "bc@champion", "--port",
                str(port), "--workers", str(workers), *([] if log else ["--no-log"])]
+    if v2:
+        return command, {}, "/v2/models/bc/infer", "v2"
     return command, {}, "/predict", "records"
 
 
@@ -257,10 +291,12 @@ def run_server(name: str, ctx: dict, seconds: float) -> list[Cell]:
     elif name.startswith("bentoml"):
         command, env, path, kind = start_bentoml(ctx["model_path"], folder, port,
                                                  name.endswith("batching"))
+    elif name == "mlserver":
+        command, env, path, kind = start_mlserver(ctx["model"], folder, port)
     elif name.startswith("gannet"):
-        workers = 2 if name.endswith("2w") else 1
+        workers = 2 if "2w" in name else 1
         command, env, path, kind = start_gannet(ctx["model"], ctx["X"], folder, port, workers,
-                                                log=not name.endswith("nolog"))
+                                                log=not name.endswith("nolog"), v2="v2" in name)
     else:
         command, env, path, kind = start_asgi(ctx["model_path"], folder, port,
                                               name == "constant")
@@ -345,11 +381,36 @@ def goals(cells: list[Cell]) -> list[str]:
                              f" {'met' if ratio >= factor else 'NOT met'}")
         found.append(f"{name} c=32 1 row p99 {g.p99_ms:.1f} ms (goal < 30 ms) "
                      f"{'met' if g.p99_ms < 30 else 'NOT met'}")
+    found += log_goals(by)
     for name in ("gannet", "gannet-2w"):  # keep-alive at c=1: no Nagle + delayed-ACK wait
         one = by.get((name, 1, 1))
         if one is not None:
             found.append(f"{name} c=1 1 row keep-alive p50 {one.p50_ms:.2f} ms (goal < 15 ms, "
                          f"no ~40 ms Nagle wait) {'met' if one.p50_ms < 15 else 'NOT met'}")
+    return found
+
+
+def log_goals(by: dict) -> list[str]:
+    """Issue 9's: with the inference log on (the default) and 2 workers, c=32, 1 row:
+    within 10% of --no-log, p99 under 15 ms, >= 3x MLServer with a lower p99."""
+    found = []
+    on, off = by.get(("gannet-2w", 1, 32)), by.get(("gannet-2w-nolog", 1, 32))
+    if on and off:
+        share = on.rps / off.rps
+        found.append(f"gannet-2w (log on) c=32 1 row: {share:.0%} of --no-log's throughput "
+                     f"(goal >= 90%) {'met' if share >= 0.9 else 'NOT met'}")
+    for name in ("gannet-2w", "gannet-v2-2w"):
+        g = by.get((name, 1, 32))
+        if g is None:
+            continue
+        found.append(f"{name} (log on) c=32 1 row p99 {g.p99_ms:.1f} ms (goal < 15 ms) "
+                     f"{'met' if g.p99_ms < 15 else 'NOT met'}")
+        ml = by.get(("mlserver", 1, 32))
+        if ml:
+            ratio = g.rps / ml.rps
+            ok = ratio >= 3 and g.p99_ms < ml.p99_ms
+            found.append(f"{name} c=32 1 row vs mlserver: {ratio:.1f}x, p99 {g.p99_ms:.1f} vs "
+                         f"{ml.p99_ms:.1f} ms (goal >= 3x, lower p99) {'met' if ok else 'NOT met'}")
     return found
 
 

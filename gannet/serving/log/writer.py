@@ -27,6 +27,8 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 from gannet.core.errors import InvalidArgument, Unavailable
 from gannet.serving.log import rows, schema
 from gannet.serving.log.feedback import check_feedback, write_feedback_rows
@@ -37,6 +39,8 @@ from gannet.serving.log.types import LoggedPrediction
 __all__ = ["InferenceLogWriter"]
 
 logger = logging.getLogger(__name__)
+
+DAY_MS = 86_400_000
 
 
 class InferenceLogWriter:
@@ -59,6 +63,7 @@ class InferenceLogWriter:
         *,
         storage_options: dict[str, Any] | None = None,
         flush_interval: float = 1.0,
+        stage_interval: float = 0.05,
         max_queue: int = 100_000,
         salt: bytes | None = None,
         compression: str | None = "zstd",
@@ -70,6 +75,7 @@ class InferenceLogWriter:
         self.storage = LogStorage(root, storage_options)
         self.root = self.storage.url
         self.flush_interval = flush_interval
+        self.stage_interval = min(stage_interval, flush_interval)
         self.max_queue = max_queue
         self.compression = compression
         self._salt = salt
@@ -81,6 +87,10 @@ class InferenceLogWriter:
         self._thread: threading.Thread | None = None
         self._closed = False
         self._stopping = False
+        self._asked = False  # flush() wants the staged tables written now
+        self._staged: dict[Partition, list[pa.Table]] = {}  # tables made, not yet written
+        self._held_labels: list[tuple[str, dict[str, Any]]] = []  # taken by _stage
+        self._staged_upto = 0  # predictions and labels accepted when _stage last looked
         self._accepted = 0  # predictions and labels queued so far
         self._handled = 0  # of those, how many the thread has written (or given up on)
         self._dropped = 0
@@ -151,7 +161,7 @@ class InferenceLogWriter:
     @property
     def pending(self) -> int:
         """Predictions and labels queued and not yet written."""
-        return len(self._queue) + len(self._labels)
+        return self._accepted - self._handled
 
     # -- control -------------------------------------------------------------------------
 
@@ -161,6 +171,7 @@ class InferenceLogWriter:
             target = self._accepted
             if self._handled >= target or self._thread is None:
                 return True
+            self._asked = True
             self._wake.set()
             return self._done_cond.wait_for(lambda: self._handled >= target, timeout)
 
@@ -196,33 +207,71 @@ class InferenceLogWriter:
         deadline = time.monotonic() + self.flush_interval
         schema.warm_up()  # first-use imports now, not in the first flush's second
         while True:
-            self._wake.wait(max(0.0, deadline - time.monotonic()))
+            now = time.monotonic()
+            self._wake.wait(max(0.0, min(deadline, now + self.stage_interval) - now))
             self._wake.clear()
             now = time.monotonic()
-            if now >= deadline:  # a steady beat (flush() in between does not move it);
-                deadline = max(deadline + self.flush_interval, now)  # behind: at once
-            stopping = self._stopping
-            self._write_pending()
+            stopping, asked, self._asked = self._stopping, self._asked, False
+            self._stage()
+            if now >= deadline or asked or stopping:
+                if now >= deadline:  # a steady beat (flush() in between does not move it);
+                    deadline = max(deadline + self.flush_interval, now)  # behind: at once
+                self._write_staged()
             if stopping:
                 with self._lock:
                     if not self._queue and not self._labels:
                         return
 
-    def _write_pending(self) -> None:
+    def _stage(self) -> None:
+        """Turn what is queued into Arrow tables now - a few milliseconds of work at a time,
+        so the interpreter lock is never held long enough to stall the server's requests."""
         with self._lock:
             batch, self._queue = self._queue, deque()
-            labels, self._labels = self._labels, []
-            upto = self._accepted
+            self._held_labels += self._labels
+            self._labels = []
+            self._staged_upto = self._accepted  # all of these are staged or held now
+        if not batch:
+            return
         try:
-            if batch:
-                self._write(list(batch))
+            self._tables(list(batch))
         except Exception as exc:  # the thread must live on, whatever one batch does
             self._note_failure(len(batch), exc)
-        finally:
-            self._write_labels(labels)
-            with self._done_cond:
-                self._handled = upto
-                self._done_cond.notify_all()
+
+    def _tables(self, batch: list[LoggedPrediction]) -> None:
+        partitions: dict[tuple[str, int, int], list[LoggedPrediction]] = {}
+        for p in batch:  # by deployment, version and UTC day: no date formatting per row
+            partitions.setdefault((p.deployment, p.version, p.timestamp_ms // DAY_MS),
+                                  []).append(p)
+        salt = self._salt_for(batch)
+        for (deployment, _, _), predictions in partitions.items():
+            try:
+                check_deployment_name(deployment)
+                partition = schema.partition_of(predictions[0])
+                tables = rows.predictions_tables(
+                    predictions, salt, lambda p, exc: self._note_failure(1, exc, p)
+                )
+            except Exception as exc:
+                self._note_failure(len(predictions), exc, predictions[0])
+                continue
+            self._staged.setdefault(partition, []).extend(tables)
+
+    def _write_staged(self) -> None:
+        """One file per partition of everything staged, and the labels queued."""
+        labels, self._held_labels = self._held_labels, []
+        upto = self._staged_upto
+        staged, self._staged = self._staged, {}
+        for partition, tables in sorted(staged.items()):
+            for table in _combined(tables):
+                try:
+                    self.storage.write_table(partition.folder(), schema.segment_name(), table,
+                                             compression=self.compression)
+                    self._written += table.num_rows
+                except Exception as exc:
+                    self._note_failure(table.num_rows, exc, what=f"row(s) of {partition}")
+        self._write_labels(labels)
+        with self._done_cond:
+            self._handled = upto
+            self._done_cond.notify_all()
 
     def _write_labels(self, labels: list[tuple[str, dict[str, Any]]]) -> None:
         """One file per deployment and date for all the labels of this flush."""
@@ -234,27 +283,6 @@ class InferenceLogWriter:
                 self._labelled += write_feedback_rows(self.storage, deployment, labelled)
             except Exception as exc:
                 self._note_failure(len(labelled), exc, what=f"label(s) of {deployment}")
-
-    def _write(self, batch: list[LoggedPrediction]) -> None:
-        partitions: dict[Partition, list[LoggedPrediction]] = {}
-        for p in batch:
-            try:
-                check_deployment_name(p.deployment)
-                partitions.setdefault(schema.partition_of(p), []).append(p)
-            except Exception as exc:
-                self._note_failure(1, exc, p)
-        salt = self._salt_for(batch)
-        for partition, predictions in sorted(partitions.items()):
-            try:
-                tables = rows.predictions_tables(
-                    predictions, salt, lambda p, exc: self._note_failure(1, exc, p)
-                )
-                for table in tables:
-                    self.storage.write_table(partition.folder(), schema.segment_name(), table,
-                                             compression=self.compression)
-                    self._written += table.num_rows
-            except Exception as exc:
-                self._note_failure(len(predictions), exc)
 
     def _salt_for(self, batch: list[LoggedPrediction]) -> bytes | None:
         if self._salt is None and any(p.extra.get("hashed") for p in batch):
@@ -272,3 +300,14 @@ class InferenceLogWriter:
         self.last_error = f"{where}{type(exc).__name__}: {exc}"
         logger.warning("inference log at %s: could not write %d %s: %s",
                        self.root, count, what, self.last_error)
+
+
+def _combined(tables: list[pa.Table]) -> list[pa.Table]:
+    """Tables staged for one file as one (columns unified by name), or as they are when
+    their types cannot be unified (one column both numbers and text)."""
+    if len(tables) == 1:
+        return tables
+    try:
+        return [pa.concat_tables(tables, promote_options="permissive")]
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return tables
