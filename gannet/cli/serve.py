@@ -50,10 +50,13 @@ def serve(
     changes without dropping a request, and logs predictions to the inference log.
     """
     from gannet.bootstrap import build
-    from gannet.serving.server.runner import ServeOptions
+    from gannet.serving.server.runner import ServeOptions, usable_workers
     from gannet.serving.server.runner import serve as run
 
     settings: Settings = ctx.obj.settings
+    workers, why = usable_workers(workers)
+    if why:
+        output.note(why)
     options = ServeOptions(
         batch_max_rows=batch_max_rows,
         batch_max_wait_ms=batch_max_wait_ms,

@@ -12,6 +12,7 @@ are never shared across a fork), loads the models and runs
 from __future__ import annotations
 
 import math
+import os
 import shutil
 import socket
 import tempfile
@@ -40,7 +41,7 @@ from gannet.serving.server.tcp import (
     nodelay_protocol,
 )
 
-__all__ = ["ServeOptions", "build_app", "resolve_target", "serve"]
+__all__ = ["ServeOptions", "build_app", "resolve_target", "serve", "usable_workers"]
 
 Build = Callable[[Settings], Any]  # settings -> services (.registry, .deployments?, .close())
 
@@ -94,6 +95,17 @@ def build_app(services: Any, target: str, options: ServeOptions) -> InferenceApp
                       max_feedback_bytes=options.max_feedback_bytes)
 
 
+def usable_workers(workers: int) -> tuple[int, str | None]:
+    """How many workers this platform can run for ``workers`` asked, and why not all.
+
+    Workers are forked after the socket is bound; without ``os.fork`` (Windows) there is one.
+    """
+    if workers > 1 and not hasattr(os, "fork"):
+        return 1, (f"this platform cannot fork, so --workers {workers} runs one worker; run "
+                   f"several servers behind a load balancer for more")
+    return workers, None
+
+
 def serve(
     settings: Settings,
     target: str,
@@ -109,6 +121,7 @@ def serve(
     options = options or ServeOptions()
     if workers < 1:
         raise InvalidArgument(f"--workers must be at least 1, got {workers}")
+    workers, _ = usable_workers(workers)
     services = build(settings)
     try:
         resolve_target(services, target)  # a wrong target fails here, before any fork

@@ -2,6 +2,8 @@
 
 import os
 import signal
+import subprocess
+import sys
 from urllib.parse import urlsplit
 
 import psutil
@@ -61,3 +63,25 @@ def test_workers_exit_and_free_the_port_when_their_parent_is_killed(registered):
             for pid in workers:  # on a failure, leave no orphan behind
                 if not _gone(pid):
                     os.kill(pid, signal.SIGKILL)
+
+
+def test_workers_on_a_platform_without_fork_say_so_and_serve_with_one(registered):
+    """What ``gannet serve --workers 3`` does where ``os.fork`` does not exist (Windows)."""
+    settings = registered.settings
+    script = (
+        "import os, sys; del os.fork; from gannet.cli.app import main; "
+        f"sys.argv = ['gannet', '--home', {str(settings.home)!r}, '--metadata-url', "
+        f"{settings.metadata_url!r}, '--artifacts-url', {settings.artifacts_url!r}, 'serve', "
+        "'churn@champion', '--port', '0', '--workers', '3', '--no-log']; main()"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GANNET_")}
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
+    try:
+        listening = proc.stdout.readline()
+        assert "(1 worker)" in listening, listening
+        assert psutil.Process(proc.pid).children() == []  # nothing forked
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=30)
+    assert "cannot fork, so --workers 3 runs one worker" in " ".join(stderr.split())
