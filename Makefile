@@ -1,25 +1,31 @@
 # The README's two commands:
 #   make demo   - create .venv, install Gannet, run the end-to-end demo on the embedded default
-#   make test   - create .venv, install Gannet with test extras, run ruff, import-linter, mypy,
-#                 pytest
-# `.ci/run` calls `make test`.
+#   make test   - create .venv, install Gannet with test extras (pinned by constraints/test.txt),
+#                 run ruff, import-linter, mypy and every test on $(PYTHON); then the tests
+#                 without the `slow` ones on each of OTHER_PYTHONS that is installed (PATH or
+#                 pyenv), each in its own .venv-pythonX.Y
+# `.ci/run` calls `make test`. `make test PYTHON=python3.13` runs it all on 3.13.
 
 PYTHON ?= python3
-VENV := .venv
+OTHER_PYTHONS ?= python3.12 python3.13
+PY := $(shell bash tools/find-python.sh $(PYTHON))
+VENV ?= $(if $(filter python3,$(PYTHON)),.venv,.venv-$(PYTHON))
 BIN := $(VENV)/bin
+PYTEST_ARGS ?=
 
-.PHONY: demo test bench clean
+.PHONY: demo test test-suite test-other-pythons bench clean
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	@test -n "$(PY)" || { echo "no $(PYTHON) here (not on the PATH, not in pyenv)"; exit 1; }
+	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e ".[sklearn,plots,serving]"
 	touch $@
 
-$(VENV)/.test-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e ".[test]"
+$(VENV)/.test-installed: pyproject.toml constraints/test.txt | $(BIN)/python
+	$(BIN)/pip install -q -e ".[test]" -c constraints/test.txt
 	touch $@ $(VENV)/.demo-installed
 
 demo: $(VENV)/.demo-installed
@@ -30,8 +36,23 @@ test: $(VENV)/.test-installed
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -n 2 -p no:cacheprovider; rc=$$?; \
+	$(MAKE) --no-print-directory test-suite
+	$(MAKE) --no-print-directory test-other-pythons
+
+test-suite: $(VENV)/.test-installed
+	$(BIN)/python -m pytest -n 2 -p no:cacheprovider $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
+
+test-other-pythons:
+	@main=$$($(PY) -c 'import sys; print(sys.version_info[:2])'); \
+	for py in $(OTHER_PYTHONS); do \
+	  exe=$$(bash tools/find-python.sh $$py) || { \
+	    echo "$$py is not installed here: not tested on it"; continue; }; \
+	  if [ "$$($$exe -c 'import sys; print(sys.version_info[:2])')" = "$$main" ]; then continue; fi; \
+	  echo "== the tests on $$py (without the slow ones)"; \
+	  $(MAKE) --no-print-directory test-suite PYTHON=$$py VENV=.venv-$$py \
+	    PYTEST_ARGS='-q -m "not slow"' || exit 1; \
+	done
 
 bench:
 	$(PYTHON) -m venv bench/.venv
@@ -45,4 +66,4 @@ bench:
 	bench/.venv/bin/python bench/inference_log.py
 
 clean:
-	rm -rf $(VENV) bench/.venv .gannet
+	rm -rf .venv .venv-python3.* bench/.venv bench/.venv-mlserver .gannet
