@@ -42,6 +42,14 @@ def serve(
     keep_alive_timeout: Annotated[int, typer.Option(
         "--keep-alive-timeout", min=1,
         help="Seconds an idle keep-alive connection is kept open.")] = 30,
+    access_log: Annotated[bool | None, typer.Option(
+        "--access-log/--no-access-log",
+        help="One line per request on stderr (default: the serving_access_log setting).",
+        show_default=False)] = None,
+    cors_origins: Annotated[str | None, typer.Option(
+        "--cors-origins",
+        help="Origins whose web pages may call the server, comma-separated; * for any "
+             "(default: the serving_cors_origins setting; none: CORS off).")] = None,
 ) -> None:
     """Serve a model over HTTP: Open Inference Protocol V2, /predict, /metrics.
 
@@ -50,10 +58,13 @@ def serve(
     changes without dropping a request, and logs predictions to the inference log.
     """
     from gannet.bootstrap import build
+    from gannet.serving.server.cors import parse_origins
     from gannet.serving.server.runner import ServeOptions
     from gannet.serving.server.runner import serve as run
 
     settings: Settings = ctx.obj.settings
+    origins = parse_origins(settings.serving_cors_origins if cors_origins is None
+                            else cors_origins)
     options = ServeOptions(
         batch_max_rows=batch_max_rows,
         batch_max_wait_ms=batch_max_wait_ms,
@@ -62,6 +73,8 @@ def serve(
         max_feedback_bytes=max_feedback_bytes,
         read_timeout=read_timeout,
         keep_alive_timeout=keep_alive_timeout,
+        cors_origins=origins,
+        access_log=settings.serving_access_log if access_log is None else access_log,
     )
 
     def listening(address: str, bound: int) -> None:

@@ -44,6 +44,8 @@ class Settings:
     experiment_name: str = ""  # the fluent API's experiment when none is set (created if new)
     experiment_id: str = ""  # the same, by id (experiment_name wins when both are set)
     inference_log_url: str = ""  # default: <home>/inference-log (a folder of Parquet files)
+    serving_access_log: bool = False  # gannet serve: one line per request on stderr
+    serving_cors_origins: str = ""  # gannet serve: origins (comma-separated; *: any) for CORS
     config_file: Path | None = None  # the gannet.toml that was read, if any
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
