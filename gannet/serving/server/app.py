@@ -193,7 +193,7 @@ class InferenceApp:
             (b"x-model-version", call.version.encode("latin-1")),
             *call.answer_headers,
         ]
-        if self.cors.on:
+        if self.cors.on and call.route != "preflight":  # (a preflight's are its own)
             response.extend(self.cors.answer_headers(headers))
         await send({"type": "http.response.start", "status": status, "headers": response})
         await send({"type": "http.response.body", "body": body})

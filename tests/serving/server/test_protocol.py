@@ -166,6 +166,14 @@ def test_openapi_types_follow_the_signature():
     assert record["additionalProperties"] is False
 
 
+@pytest.mark.parametrize("signature", [None, NUMERIC, MIXED, IMAGE],
+                         ids=["none", "numeric", "mixed", "tensor"])
+def test_the_openapi_document_is_valid_for_every_kind_of_signature(signature):
+    from openapi_spec_validator import validate
+
+    validate(openapi_document(signature, "m"))
+
+
 @pytest.mark.parametrize("rows", [1, 2, 200])  # small bodies are scanned; big ones tested first
 @pytest.mark.parametrize("bad", [None, True, False])
 def test_a_null_or_a_boolean_among_numbers_is_found_in_any_size_and_shape(rows, bad):
