@@ -135,20 +135,20 @@ def test_probes_scrapes_and_docs_are_not_predictions(client, registered):
 
 def test_with_workers_process_metrics_are_the_whole_servers(registered):
     psutil = pytest.importorskip("psutil")
-    with CliServer(registered.settings, "churn@champion", "--workers", "2", "--no-log") as cli:
-        with httpx.Client(base_url=cli.url, timeout=30) as http:
-            http.post("/predict", json=registered.records(0))
-            text = http.get("/metrics").text
-            processes = [psutil.Process(cli.proc.pid), *psutil.Process(cli.proc.pid).children()]
-            assert len(processes) == 3
-            memory = sum(p.memory_info().rss for p in processes)
-            scraped = _value(text, "process_resident_memory_bytes")
-            assert 0.7 * memory < scraped < 1.3 * memory, (scraped, memory)
-            started = min(p.create_time() for p in processes)
-            assert abs(_value(text, "process_start_time_seconds") - started) < 2
-            assert "python_info" in text
-            assert _value(text, 'gannet_requests_total{code="200",model="churn",'
-                                'route="/predict",version="1"}') == 1
+    cli = CliServer(registered.settings, "churn@champion", "--workers", "2", "--no-log")
+    with cli, httpx.Client(base_url=cli.url, timeout=30) as http:
+        http.post("/predict", json=registered.records(0))
+        text = http.get("/metrics").text
+        processes = [psutil.Process(cli.proc.pid), *psutil.Process(cli.proc.pid).children()]
+        assert len(processes) == 3
+        memory = sum(p.memory_info().rss for p in processes)
+        scraped = _value(text, "process_resident_memory_bytes")
+        assert 0.7 * memory < scraped < 1.3 * memory, (scraped, memory)
+        started = min(p.create_time() for p in processes)
+        assert abs(_value(text, "process_start_time_seconds") - started) < 2
+        assert "python_info" in text
+        assert _value(text, 'gannet_requests_total{code="200",model="churn",'
+                            'route="/predict",version="1"}') == 1
     assert '"POST /predict"' not in cli.stderr  # no access log unless asked for
 
 
