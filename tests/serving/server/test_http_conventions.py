@@ -25,12 +25,6 @@ def server(registered):
         yield live
 
 
-@pytest.fixture(scope="module")
-def client(server):
-    with httpx.Client(base_url=server.url, timeout=30) as c:
-        yield c
-
-
 # -- OpenAPI and /docs --------------------------------------------------------------------------
 
 
