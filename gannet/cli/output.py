@@ -5,7 +5,11 @@ named ``[red]`` prints as itself. They fit the terminal; when stdout is not a te
 (a pipe, a file) they are laid out ``PIPE_WIDTH`` columns wide (``COLUMNS`` overrides),
 so ids are never cut. ``--json`` output is plain (no colour) JSON on stdout, written by
 orjson; NaN and the infinities, which JSON lacks, become the strings ``"NaN"``,
-``"Infinity"`` and ``"-Infinity"`` (as MLflow's REST API writes them).
+``"Infinity"`` and ``"-Infinity"`` (as MLflow's REST API writes them). A model version is
+text in every ``--json`` document, as in the inference server's answers and MLflow's REST
+API: ``"version": "3"`` - also ``latest_version``, ``previous_version``, ``model_version``,
+each of ``versions``, and the versions that ``aliases`` and a deployment's ``resolved``
+refs point at.
 
 Errors go to stderr as ``Error: <message>`` and, on the next line, ``  hint: <hint>``.
 """
@@ -249,21 +253,45 @@ def sparkline(values: Sequence[float], width: int = SPARK_POINTS) -> str:
 # -- JSON ------------------------------------------------------------------------------
 
 
+_VERSION_KEYS = frozenset({"version", "model_version", "latest_version", "previous_version"})
+_VERSION_LISTS = frozenset({"versions"})
+_VERSION_MAPS = frozenset({"aliases", "resolved"})  # (alias or ref -> version)
+
+
 def jsonable(value: Any) -> Any:
-    """Plain JSON data: dataclasses as dicts, enums as values, non-finite floats as strings."""
+    """Plain JSON data: dataclasses as dicts, enums as values, non-finite floats as strings,
+    model versions as text."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {f.name: _field(f.name, getattr(value, f.name))
+                for f in dataclasses.fields(value)}
     if isinstance(value, Enum):
         return jsonable(value.value)
     if isinstance(value, float) and not math.isfinite(value):
         return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
     if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
+        return {str(k): _field(str(k), v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [jsonable(v) for v in value]
     if isinstance(value, os.PathLike):
         return os.fspath(value)
     return value
+
+
+def _field(name: str, value: Any) -> Any:
+    """``jsonable`` of the field ``name``: a model version (an int) as text."""
+    if name in _VERSION_KEYS:
+        return _version_text(value)
+    if name in _VERSION_LISTS and isinstance(value, (list, tuple)):
+        return [_version_text(v) for v in value]
+    if name in _VERSION_MAPS and isinstance(value, Mapping):
+        return {str(k): _version_text(v) for k, v in value.items()}
+    return jsonable(value)
+
+
+def _version_text(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return jsonable(value)
 
 
 def print_json(value: Any) -> None:

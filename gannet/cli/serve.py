@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -10,6 +11,21 @@ from gannet.cli import output
 
 if TYPE_CHECKING:
     from gannet.core.settings import Settings
+
+
+AccessLogOption = Annotated[bool | None, typer.Option(
+    "--access-log/--no-access-log", show_default=False,
+    help="One line per request on stderr (default: the serving_access_log setting).")]
+CorsOption = Annotated[str | None, typer.Option(
+    "--cors-origins",
+    help="Origins whose web pages may call the server, comma-separated; * for any "
+         "(default: the serving_cors_origins setting; none: CORS off).")]
+T = TypeVar("T")
+
+
+def _or(flag: T | None, setting: T) -> T:
+    """The command line's value when given, else the setting's."""
+    return setting if flag is None else flag
 
 
 def serve(
@@ -42,6 +58,8 @@ def serve(
     keep_alive_timeout: Annotated[int, typer.Option(
         "--keep-alive-timeout", min=1,
         help="Seconds an idle keep-alive connection is kept open.")] = 30,
+    access_log: AccessLogOption = None,
+    cors_origins: CorsOption = None,
 ) -> None:
     """Serve a model over HTTP: Open Inference Protocol V2, /predict, /metrics.
 
@@ -50,6 +68,7 @@ def serve(
     changes without dropping a request, and logs predictions to the inference log.
     """
     from gannet.bootstrap import build
+    from gannet.serving.server.cors import parse_origins
     from gannet.serving.server.runner import ServeOptions, usable_workers
     from gannet.serving.server.runner import serve as run
 
@@ -66,15 +85,22 @@ def serve(
         max_feedback_bytes=max_feedback_bytes,
         read_timeout=read_timeout,
         keep_alive_timeout=keep_alive_timeout,
+        cors_origins=parse_origins(_or(cors_origins, settings.serving_cors_origins)),
+        access_log=_or(access_log, settings.serving_access_log),
     )
+    run(settings, target, build=build, host=host, port=port, workers=workers,
+        options=options, on_listening=_listening(target, workers))
 
-    def listening(address: str, bound: int) -> None:
+
+def _listening(target: str, workers: int) -> Callable[[str, int], None]:
+    """What to say once the socket listens (the first line: tests and scripts read it)."""
+
+    def say(address: str, bound: int) -> None:
         shown = f"[{address}]" if ":" in address else address
         output.say(f"serving {target} on http://{shown}:{bound} "
                    f"({workers} worker{'s' if workers != 1 else ''}); Ctrl+C stops")
 
-    run(settings, target, build=build, host=host, port=port, workers=workers,
-        options=options, on_listening=listening)
+    return say
 
 
 def _inference_log(settings: Settings) -> Any:

@@ -13,6 +13,7 @@ the two equal). Where MLflow has the concept, the code is MLflow's ``error_code`
     │   ├── BadRequest               BAD_REQUEST          (a malformed HTTP request)
     │   ├── RequestTooLarge          REQUEST_TOO_LARGE
     │   ├── MethodNotAllowed         METHOD_NOT_ALLOWED
+    │   ├── UnsupportedMediaType     UNSUPPORTED_MEDIA_TYPE
     │   └── SettingsError            INVALID_SETTING
     ├── NotFound                     RESOURCE_DOES_NOT_EXIST
     │   └── EndpointNotFound         ENDPOINT_NOT_FOUND
@@ -102,6 +103,13 @@ class RequestTooLarge(InvalidArgument):
 class MethodNotAllowed(InvalidArgument):
     code = "METHOD_NOT_ALLOWED"
     http_status = 405
+
+
+class UnsupportedMediaType(InvalidArgument):
+    """An HTTP body in a content type or encoding the route does not read."""
+
+    code = "UNSUPPORTED_MEDIA_TYPE"
+    http_status = 415
 
 
 class SettingsError(InvalidArgument):
@@ -236,6 +244,7 @@ ERRORS: tuple[type[GannetError], ...] = (
     BadRequest,
     RequestTooLarge,
     MethodNotAllowed,
+    UnsupportedMediaType,
     SettingsError,
     NotFound,
     EndpointNotFound,

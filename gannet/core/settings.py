@@ -45,6 +45,8 @@ class Settings:
     experiment_id: str = ""  # the same, by id (experiment_name wins when both are set)
     inference_log_url: str = ""  # default: <home>/inference-log (a folder or any fsspec URL)
     inference_log_retention: str = ""  # e.g. 30d: older dates are deleted; empty: kept forever
+    serving_access_log: bool = False  # gannet serve: one line per request on stderr
+    serving_cors_origins: str = ""  # gannet serve: origins (comma-separated; *: any) for CORS
     config_file: Path | None = None  # the gannet.toml that was read, if any
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 

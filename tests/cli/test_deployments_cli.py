@@ -47,7 +47,7 @@ def test_create_show_list_traffic_shadows_sticky_key_rollback_history(gannet, ir
         {"ref": "iris/2", "weight": 1.0},
     ]
     assert doc["shares"] == {"iris@champion": 75.0, "iris/2": 25.0}
-    assert doc["resolved"] == {"iris@champion": 1, "iris/2": 2}
+    assert doc["resolved"] == {"iris@champion": "1", "iris/2": "2"}
     assert doc["state"]["sticky_key"] == "user_id"
 
     out = ok(gannet("deployments", "set-traffic", "iris-api", "1=90", "iris/2=10", "-r", "canary"))

@@ -85,7 +85,7 @@ def test_predict_json_and_errors(gannet, iris_champion, tmp_path):
     done = gannet("predict", "iris/1", str(source), "-o", str(dest), "--json")
     assert done.exit_code == 0, done.output
     summary = json.loads(done.stdout)
-    assert (summary["rows"], summary["version"], summary["batch_id"]) == (150, 1, None)
+    assert (summary["rows"], summary["version"], summary["batch_id"]) == (150, "1", None)
 
     bad = tmp_path / "bad.csv"
     X.rename(columns={"sepal length (cm)": "sepal_length"}).to_csv(bad, index=False)

@@ -29,12 +29,12 @@ def test_register_alias_promote_card_and_audit(gannet, logged_run, tmp_path):
     assert gannet("models", "register", f"runs:/{logged_run}/model", "iris").exit_code == 0
 
     listed = json.loads(gannet("models", "list", "--json").stdout)
-    assert [(m["name"], m["latest_version"]) for m in listed] == [("iris", 2)]
+    assert [(m["name"], m["latest_version"]) for m in listed] == [("iris", "2")]
 
     aliased = gannet("models", "set-alias", "iris", "champion", "1")
     assert "iris@champion -> version 1" in aliased.stdout
     shown = json.loads(gannet("models", "show", "iris@champion", "--json").stdout)
-    assert shown["version"] == 1
+    assert shown["version"] == "1"  # a version is text in every --json, as over HTTP
     assert shown["aliases"] == ["champion"]
 
     policy = tmp_path / "policy.yaml"

@@ -63,7 +63,7 @@ class Codec:
         if isinstance(doc, dict):
             for key in ("records", "dataframe_records", "instances"):
                 if key in doc:
-                    return self._from_list(doc[key], key)
+                    return self.from_list(doc[key], key)
             if "dataframe_split" in doc:
                 return self._from_split(doc["dataframe_split"])
             for key in ("columns", "inputs"):
@@ -73,10 +73,11 @@ class Codec:
                 "a /predict body is a list of records, or an object with 'records', "
                 "'columns', 'inputs' or 'dataframe_split'")
         if isinstance(doc, list):
-            return self._from_list(doc, "body")
+            return self.from_list(doc, "body")
         raise InvalidInput("a /predict body is a JSON list or object")
 
-    def _from_list(self, items: Any, what: str) -> Payload:
+    def from_list(self, items: Any, what: str) -> Payload:
+        """A list of records (objects) or of rows (lists in column order)."""
         if not isinstance(items, list) or not items:
             raise InvalidInput(f"'{what}' must be a non-empty list")
         if all(isinstance(r, dict) for r in items):

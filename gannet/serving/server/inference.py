@@ -23,6 +23,7 @@ import orjson
 
 from gannet.core.errors import GannetError, InvalidInput, ModelFailed
 from gannet.serving.log.types import LoggedPrediction, PredictionLog
+from gannet.serving.server.bodies import read_prediction_body
 from gannet.serving.server.codecs import Codec, Payload
 from gannet.serving.server.host import ModelHost, RoutingTable
 from gannet.serving.server.metrics import ServerMetrics
@@ -31,7 +32,7 @@ from gannet.serving.server.request import Call, flag, read_json, request_id
 from gannet.serving.server.router import ShadowSender, sticky_value
 from gannet.serving.server.served import PREDICT, PROBA, Prediction, Served
 
-__all__ = ["Decode", "Exchange", "InferenceEndpoints"]
+__all__ = ["Decode", "Exchange", "InferenceEndpoints", "predictions"]
 
 logger = logging.getLogger("gannet.serving")
 
@@ -72,23 +73,28 @@ class InferenceEndpoints:
         self.max_body_bytes = max_body_bytes
 
     async def predict(self, call: Call) -> Answer:
-        doc = await read_json(call, self.max_body_bytes)
-        table = self.host.serving_table()
-        served = self._route(call, table, doc)
-        proba = served.has_proba and (flag(call.query("probabilities")) or (
-            isinstance(doc, dict) and flag(doc.get("probabilities"))))
-        exchange = Exchange(call, table, served, _predict_decoder(doc), proba,
-                            time.perf_counter())
-        prediction = await self._run(exchange)
-        self._after(exchange)
-        outputs = prediction.outputs
-        answer: dict[str, Any] = {
-            "predictions": {k: wire_array(v) for k, v in outputs.items()}
-            if isinstance(outputs, dict) else wire_array(outputs)}
+        body = await read_prediction_body(call, self.max_body_bytes, _predict_decoder)
+        doc = body.doc
+        proba = flag(call.query("probabilities")) or (
+            isinstance(doc, dict) and flag(doc.get("probabilities")))
+        served, prediction = await self.answer(call, doc, body.decode, proba)
+        answer: dict[str, Any] = {"predictions": predictions(prediction.outputs)}
         if prediction.probabilities is not None:
             answer["probabilities"] = wire_array(prediction.probabilities)
         answer.update(model=served.model, version=served.label, request_id=call.request_id)
         return 200, orjson.dumps(answer, option=_DUMP), JSON
+
+    async def answer(self, call: Call, doc: Any, decode: Decode,
+                     proba: bool) -> tuple[Served, Prediction]:
+        """Route ``call`` (``doc``: its JSON, for the sticky key), predict, then log it and
+        send the shadow copies (``/predict`` and MLflow's ``/invocations``)."""
+        table = self.host.serving_table()
+        served = self._route(call, table, doc)
+        exchange = Exchange(call, table, served, decode, served.has_proba and proba,
+                            time.perf_counter())
+        prediction = await self._run(exchange)
+        self._after(exchange)
+        return served, prediction
 
     async def infer(self, call: Call, name: str, version: str | None) -> Answer:
         doc = await read_json(call, self.max_body_bytes)
@@ -201,6 +207,13 @@ class InferenceEndpoints:
             self.metrics.log_dropped()
             logger.warning("the inference log refused request %s: %s",
                            exchange.call.request_id, exc)
+
+
+def predictions(outputs: Any) -> Any:
+    """A model's outputs as the ``predictions`` of an answer (a dict: one list per name)."""
+    if isinstance(outputs, dict):
+        return {k: wire_array(v) for k, v in outputs.items()}
+    return wire_array(outputs)
 
 
 def _predict_decoder(doc: Any) -> Decode:

@@ -1,29 +1,42 @@
 """The inference server's Prometheus metrics (prometheus-client text at ``GET /metrics``).
 
 - ``gannet_requests_total{route, model, version, code}`` and
-  ``gannet_request_errors_total{...}`` (4xx and 5xx only);
-- ``gannet_request_latency_seconds{route, model, version}`` (histogram);
+  ``gannet_request_errors_total{...}`` (4xx and 5xx only): prediction requests only
+  (``/predict``, ``/invocations``, V2 ``.../infer``);
+- ``gannet_request_latency_seconds{route, model, version}`` (histogram): the same;
+- ``gannet_other_requests_total{route, code}``: every other request (health probes,
+  metadata, scrapes, docs, feedback), so that probes and scrapes never count as traffic;
 - ``gannet_batch_rows{model, version}``: rows per predict call - the micro-batch size;
 - ``gannet_batch_queue_wait_seconds{model, version}``: from a request's arrival at the
   batcher to the start of its batch;
 - ``gannet_requests_in_flight``; ``gannet_shadow_requests_total{model, version, outcome}``;
-- ``gannet_inference_log_dropped_total``: predictions the inference log dropped.
+- ``gannet_inference_log_dropped_total``: predictions the inference log dropped;
+- prometheus-client's standard ``process_*`` (CPU, memory, file descriptors, start time)
+  and ``python_*`` (``python_info``, garbage collections) collectors.
 
 Each app has a registry of its own. With several workers (``gannet serve --workers N``)
 the workers share prometheus-client's multiprocess directory (``PROMETHEUS_MULTIPROC_DIR``,
 set by the server's supervisor), and a scrape of any worker answers the sum of all of them.
+prometheus-client has no multiprocess form of ``process_*``: there, ``ServerProcesses``
+reads each process of the server (the supervisor and its workers, listed by the
+supervisor in ``PIDS_FILE``) from ``/proc`` at the scrape and answers the server's total
+(CPU seconds, memory and open files summed; the start time is the earliest), so a scrape
+tells the same whichever worker answers it. ``python_*`` are the answering worker's.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from gannet.serving.server.served import Served
 
-__all__ = ["ServerMetrics"]
+__all__ = ["PIDS_FILE", "ServerMetrics", "ServerProcesses", "publish_pids"]
+
+PIDS_FILE = "gannet-pids"  # in the shared metrics folder: the server's process ids
 
 _LATENCY = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _ROWS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096)
@@ -35,10 +48,13 @@ class ServerMetrics:
 
     def __init__(self, log: Any = None) -> None:
         from prometheus_client import (
+            GC_COLLECTOR,
+            PLATFORM_COLLECTOR,
             CollectorRegistry,
             Counter,
             Gauge,
             Histogram,
+            ProcessCollector,
             disable_created_metrics,
         )
 
@@ -60,10 +76,17 @@ class ServerMetrics:
                               registry=registry, multiprocess_mode="livesum")
         self.shadows = Counter("gannet_shadow_requests", "Shadow copies, by outcome",
                                ["model", "version", "outcome"], registry=registry)
+        self.other = Counter("gannet_other_requests", "Requests that are not predictions "
+                             "(health, metadata, metrics, docs, feedback), by status code",
+                             ["route", "code"], registry=registry)
         self.refused = 0  # predictions the log raised on (counted with its own drops)
         self._log = log
         registry.register(_LogDropped(self))
+        ProcessCollector(registry=registry)
+        registry.register(PLATFORM_COLLECTOR)  # (these two read this process: one each,
+        registry.register(GC_COLLECTOR)  # shared by every registry)
         self._children: dict[tuple, tuple] = {}
+        self._shared: Any = None  # the registry a scrape reads with several workers
 
     def done(self, route: str, model: str, version: str, code: int, seconds: float) -> None:
         key = (route, model, version, code)
@@ -78,6 +101,9 @@ class ServerMetrics:
         children[1].observe(seconds)
         if children[2] is not None:
             children[2].inc()
+
+    def other_done(self, route: str, code: int) -> None:
+        self.other.labels(route, str(code)).inc()
 
     def batch_observer(self, model: str, version: int) -> Callable[[int, Any], None]:
         rows = self.batch_rows.labels(model, str(version))
@@ -108,12 +134,17 @@ class ServerMetrics:
         shared = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
         if not shared:
             return generate_latest(self.registry), CONTENT_TYPE_LATEST
-        from prometheus_client.multiprocess import MultiProcessCollector
+        if self._shared is None:
+            from prometheus_client import GC_COLLECTOR, PLATFORM_COLLECTOR
+            from prometheus_client.multiprocess import MultiProcessCollector
 
-        every_worker = CollectorRegistry()
-        MultiProcessCollector(every_worker, path=shared)
-        every_worker.register(_LogDropped(self))  # this worker's log: not shared
-        return generate_latest(every_worker), CONTENT_TYPE_LATEST
+            self._shared = every_worker = CollectorRegistry()
+            MultiProcessCollector(every_worker, path=shared)
+            every_worker.register(_LogDropped(self))  # this worker's log: not shared
+            every_worker.register(ServerProcesses(shared))
+            every_worker.register(PLATFORM_COLLECTOR)
+            every_worker.register(GC_COLLECTOR)
+        return generate_latest(self._shared), CONTENT_TYPE_LATEST
 
 
 def use_shared_metrics(folder: str) -> None:
@@ -126,6 +157,57 @@ def use_shared_metrics(folder: str) -> None:
     from prometheus_client import values
 
     values.ValueClass = values.get_value_class()
+
+
+def publish_pids(folder: str, pids: list[int]) -> None:
+    """Write the server's process ids for ``ServerProcesses`` (atomically: a scrape reads
+    the old list or the new one)."""
+    path = os.path.join(folder, PIDS_FILE)
+    temporary = f"{path}.{os.getpid()}.tmp"
+    with open(temporary, "w", encoding="ascii") as out:
+        out.write("\n".join(map(str, pids)))
+    os.replace(temporary, path)
+
+
+class ServerProcesses:
+    """``process_*`` of the whole server: each process listed in ``folder``'s
+    ``PIDS_FILE``, read from ``/proc``, summed (the start time: the earliest). Without the
+    list, or where there is no ``/proc``, this process's own."""
+
+    EARLIEST = "process_start_time_seconds"
+    ONE = "process_max_fds"  # a limit, the same in every process: not summed
+
+    def __init__(self, folder: str) -> None:
+        self.path = os.path.join(folder, PIDS_FILE)
+
+    def _pids(self) -> list[str]:
+        try:
+            with open(self.path, encoding="ascii") as listed:
+                return listed.read().split() or ["self"]
+        except OSError:
+            return ["self"]
+
+    def collect(self) -> Any:
+        from prometheus_client import ProcessCollector
+
+        totals: dict[str, Any] = {}
+        for pid in self._pids():
+            collector = ProcessCollector(pid=partial(str, pid), registry=None)
+            for family in collector.collect():
+                value = family.samples[0].value
+                found = totals.get(family.name)
+                if found is None:
+                    totals[family.name] = family
+                    continue
+                sample = found.samples[0]
+                if family.name == self.EARLIEST:
+                    value = min(value, sample.value)
+                elif family.name == self.ONE:
+                    value = sample.value
+                else:
+                    value += sample.value
+                found.samples[0] = sample._replace(value=value)
+        yield from totals.values()
 
 
 class _LogDropped:

@@ -4,7 +4,8 @@ The parent forks its children after the socket is bound (so they share it: the k
 spreads connections over them). It supervises: a child that dies is restarted (a crash
 loop stops the server), SIGTERM/SIGINT are forwarded to the children, which stop
 accepting, answer what is in flight and close their log. With a shared Prometheus
-multiprocess folder, a dead child's live gauges stop counting.
+multiprocess folder, a dead child's live gauges stop counting, and the folder lists the
+server's processes (its own and its children's ids) for the ``process_*`` metrics.
 
 Children never outlive the parent (killed with SIGKILL, say, so it forwards nothing):
 each asks Linux for SIGTERM when its parent dies (``prctl(PR_SET_PDEATHSIG)``), and, on
@@ -78,6 +79,7 @@ class Supervisor:
             from prometheus_client import multiprocess
 
             multiprocess.mark_process_dead(pid, self.metrics_dir)
+            self._publish_pids()
         if started is None or self.stopping:
             return
         code = os.waitstatus_to_exitcode(status)
@@ -118,7 +120,14 @@ class Supervisor:
                 sys.stderr.flush()
                 os._exit(code)
         self.children[pid] = time.monotonic()
+        self._publish_pids()
         return pid
+
+    def _publish_pids(self) -> None:
+        if self.metrics_dir is not None:
+            from gannet.serving.server.metrics import publish_pids
+
+            publish_pids(self.metrics_dir, [os.getpid(), *self.children])
 
     def _stop(self, signum: int, frame: Any) -> None:
         self.stopping = True

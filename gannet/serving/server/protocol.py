@@ -5,6 +5,9 @@
   and datatype (``data`` flat or nested, row-major), refusing values the datatype would
   change (1.5 as INT64, 300 as UINT8, text, null or true/false as a number) with
   ``InvalidInput`` (HTTP 422) naming the input;
+- Triton's binary tensor extension (the ``Inference-Header-Content-Length`` header,
+  ``binary_data*`` parameters) is refused with a 400 that names it (``BadRequest``),
+  never ignored;
 - ``json_value_types`` / ``hides_booleans``: what numpy does not say after reading JSON
   values as numbers - whether a true or false was among them (it reads them as 1 and 0);
 - ``tensor_json`` / ``wire_array``: outputs as V2 tensors, numpy arrays handed to orjson
@@ -23,16 +26,19 @@ from typing import Any
 
 import numpy as np
 
-from gannet.core.errors import InvalidArgument, InvalidInput
+from gannet.core.errors import BadRequest, InvalidArgument, InvalidInput
 from gannet.models.signature import TEXT, numpy_dtype, refuse_nulls_and_booleans
 
 __all__ = [
+    "BINARY_HEADER",
     "DATATYPES",
     "NUMERIC_KINDS",
+    "binary_refused",
     "datatype_of",
     "dtype_of_datatype",
     "hides_booleans",
     "json_value_types",
+    "refuse_binary_tensors",
     "tensor_json",
     "v2_array",
     "v2_inputs",
@@ -74,11 +80,41 @@ def dtype_of_datatype(datatype: Any, what: str) -> Any:
 
 # -- reading V2 tensors ----------------------------------------------------------------------
 
+BINARY_HEADER = "inference-header-content-length"  # Triton's binary tensor extension
+_BINARY_HINT = ("this server does not implement Triton's binary tensor extension: send each "
+                "input's values as JSON 'data' (tritonclient: set_data_from_numpy(..., "
+                "binary_data=False) and InferRequestedOutput(..., binary_data=False))")
+
+
+def binary_refused(where: str) -> BadRequest:
+    """The 400 for a request that uses Triton's binary tensor extension."""
+    return BadRequest(f"{where} asks for Triton's binary tensor extension, which this "
+                      "server does not support", _BINARY_HINT)
+
+
+def refuse_binary_tensors(doc: dict) -> None:
+    """Refuse (400) a V2 request whose parameters ask for binary tensors - never ignore
+    them: the caller would read JSON where it expects bytes, or the other way round."""
+    if _asks_binary(doc.get("parameters"), "binary_data_output"):
+        raise binary_refused("the request's parameter 'binary_data_output'")
+    for key, flag in (("inputs", "binary_data_size"), ("outputs", "binary_data")):
+        items = doc.get(key)
+        for item in items if isinstance(items, list) else ():
+            if isinstance(item, dict) and _asks_binary(item.get("parameters"), flag):
+                raise binary_refused(f"{key[:-1]} '{item.get('name')}' (parameter '{flag}')")
+
+
+def _asks_binary(parameters: Any, flag: str) -> bool:
+    if not isinstance(parameters, dict) or flag not in parameters:
+        return False
+    return flag == "binary_data_size" or parameters[flag] not in (False, None, 0)
+
 
 def v2_inputs(doc: Any) -> list[Mapping[str, Any]]:
     """The ``inputs`` of a V2 inference request, each with a name, shape, datatype and data."""
     if not isinstance(doc, dict):
         raise InvalidInput("a V2 inference request is a JSON object with 'inputs'")
+    refuse_binary_tensors(doc)
     inputs = doc.get("inputs")
     if not isinstance(inputs, list) or not inputs:
         raise InvalidInput("a V2 inference request needs a non-empty 'inputs' list")
@@ -87,8 +123,7 @@ def v2_inputs(doc: Any) -> list[Mapping[str, Any]]:
             raise InvalidInput(f"inputs[{i}] needs a 'name'")
         for key in ("shape", "datatype", "data"):
             if key not in item:
-                hint = ("the binary tensor extension is not supported: send 'data' as JSON"
-                        if key == "data" else None)
+                hint = "send the input's values as JSON 'data'" if key == "data" else None
                 raise InvalidInput(f"input '{item['name']}' has no '{key}'", hint=hint)
     return inputs
 

@@ -62,6 +62,8 @@ class ServeOptions:
     log_level: str = "warning"
     read_timeout: float = DEFAULT_READ_TIMEOUT  # for a request to arrive whole
     keep_alive_timeout: int = 30  # seconds: an idle keep-alive connection is closed then
+    cors_origins: tuple[str, ...] = ()  # origins whose web pages may call (CORS); "*": any
+    access_log: bool = False  # one line per request on stderr
 
 
 def resolve_target(services: Any, target: str) -> tuple[StateSource, str]:
@@ -92,7 +94,8 @@ def build_app(services: Any, target: str, options: ServeOptions) -> InferenceApp
     log = options.log_factory() if options.log_factory else None
     feedback = options.feedback_factory() if options.feedback_factory else None
     return create_app(host, log=log, feedback=feedback, max_body_bytes=options.max_body_bytes,
-                      max_feedback_bytes=options.max_feedback_bytes)
+                      max_feedback_bytes=options.max_feedback_bytes,
+                      cors_origins=options.cors_origins, access_log=options.access_log)
 
 
 def usable_workers(workers: int) -> tuple[int, str | None]:

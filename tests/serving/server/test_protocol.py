@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gannet.core.errors import InvalidInput
+from gannet.core.errors import BadRequest, InvalidInput
 from gannet.models.signature import ColumnSpec, Schema, Signature
 from gannet.serving.server.codecs import FrameCodec, MatrixCodec, TensorCodec, codec_for
 from gannet.serving.server.openapi import openapi_document
@@ -59,8 +59,27 @@ def test_v2_values_that_would_change_are_refused(item, message):
 def test_a_v2_request_needs_named_inputs_with_data():
     with pytest.raises(InvalidInput, match="non-empty 'inputs'"):
         v2_inputs({"inputs": []})
-    with pytest.raises(InvalidInput, match="binary tensor extension"):
+    with pytest.raises(InvalidInput, match="input 'a' has no 'data'"):
         v2_inputs({"inputs": [{"name": "a", "shape": [1], "datatype": "FP32"}]})
+
+
+@pytest.mark.parametrize(("doc", "where"), [
+    ({"inputs": [{"name": "a", "shape": [1], "datatype": "FP32",
+                  "parameters": {"binary_data_size": 4}}]}, "input 'a'"),
+    ({"inputs": [{"name": "a", "shape": [1], "datatype": "FP32", "data": [1.0]}],
+      "outputs": [{"name": "predict", "parameters": {"binary_data": True}}]},
+     "output 'predict'"),
+    ({"inputs": [{"name": "a", "shape": [1], "datatype": "FP32", "data": [1.0]}],
+      "parameters": {"binary_data_output": True}}, "'binary_data_output'"),
+])
+def test_the_binary_tensor_extension_is_refused_never_ignored(doc, where):
+    with pytest.raises(BadRequest, match="binary tensor extension") as caught:
+        v2_inputs(doc)
+    assert where in caught.value.message and "JSON 'data'" in caught.value.hint
+    off = {**doc, "parameters": {"binary_data_output": False}, "outputs": [
+        {"name": "predict", "parameters": {"binary_data": False}}]}
+    if "data" in doc["inputs"][0]:  # asking for no binary data is fine
+        assert v2_inputs(off) == doc["inputs"]
 
 
 def test_matrix_codec_reads_every_body_shape_to_the_same_rows():
@@ -145,6 +164,14 @@ def test_openapi_types_follow_the_signature():
     assert record["properties"] == {"age": {"type": "integer"}, "city": {"type": "string"},
                                     "vip": {"type": "boolean"}}
     assert record["additionalProperties"] is False
+
+
+@pytest.mark.parametrize("signature", [None, NUMERIC, MIXED, IMAGE],
+                         ids=["none", "numeric", "mixed", "tensor"])
+def test_the_openapi_document_is_valid_for_every_kind_of_signature(signature):
+    from openapi_spec_validator import validate
+
+    validate(openapi_document(signature, "m"))
 
 
 @pytest.mark.parametrize("rows", [1, 2, 200])  # small bodies are scanned; big ones tested first

@@ -31,12 +31,6 @@ def server(registered):
 
 
 @pytest.fixture(scope="module")
-def client(server):
-    with httpx.Client(base_url=server.url, timeout=30) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
 def slow(registered):
     """The python-flavor model that raises on x = -1, behind a 2 KB body limit."""
     log = CollectingLog()
@@ -68,6 +62,12 @@ def test_ready_is_503_until_the_models_are_loaded(registered):
         assert httpx.get(f"{server.url}/v2/health/live").status_code == 200
         refused = httpx.post(f"{server.url}/predict", json=registered.records(0))
         assert refused.status_code == 503 and "not loaded" in refused.json()["error"]
+        for path in ("/ping", "/health"):  # MLflow's and SageMaker's health checks
+            answer = httpx.get(f"{server.url}{path}")
+            assert answer.status_code == 503 and answer.json()["code"] == "NOT_READY"
+        mlflow = httpx.post(f"{server.url}/invocations", json={"instances": [[1.0]]})
+        assert mlflow.status_code == 503
+        assert mlflow.json()["error_code"] == "TEMPORARILY_UNAVAILABLE"
     finally:
         server.stop()
 
