@@ -267,9 +267,11 @@ def _plain(values: np.ndarray) -> list[Any]:
 
 
 def _to_arrow(values: np.ndarray) -> pa.Array:
-    if values.ndim == 2:
+    if values.ndim == 2:  # a list per row; variable-size lists, as pyarrow < 26 cannot
+        # read back a fixed-size list column with nulls (a table that lacks it, merged)
         flat = _to_arrow(np.ascontiguousarray(values).reshape(-1))
-        return pa.FixedSizeListArray.from_arrays(flat, values.shape[1])
+        offsets = np.arange(len(values) + 1, dtype=np.int32) * values.shape[1]
+        return pa.ListArray.from_arrays(pa.array(offsets), flat)
     if values.dtype.kind != "O":
         try:
             return pa.array(values)
