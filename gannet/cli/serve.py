@@ -69,13 +69,11 @@ def serve(
     """
     from gannet.bootstrap import build
     from gannet.serving.server.cors import parse_origins
-    from gannet.serving.server.runner import ServeOptions, usable_workers
+    from gannet.serving.server.runner import ServeOptions
     from gannet.serving.server.runner import serve as run
 
     settings: Settings = ctx.obj.settings
-    workers, why = usable_workers(workers)
-    if why:
-        output.note(why)
+    workers = _workers(workers)
     options = ServeOptions(
         batch_max_rows=batch_max_rows,
         batch_max_wait_ms=batch_max_wait_ms,
@@ -90,6 +88,16 @@ def serve(
     )
     run(settings, target, build=build, host=host, port=port, workers=workers,
         options=options, on_listening=_listening(target, workers))
+
+
+def _workers(asked: int) -> int:
+    """The workers this platform can run (saying so when fewer than asked)."""
+    from gannet.serving.server.runner import usable_workers
+
+    workers, why = usable_workers(asked)
+    if why:
+        output.note(why)
+    return workers
 
 
 def _listening(target: str, workers: int) -> Callable[[str, int], None]:
