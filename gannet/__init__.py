@@ -17,7 +17,8 @@ Models: ``log_model``, ``register_model``, ``set_registered_model_alias``,
 The package map (see ARCHITECTURE.md), low to high: ``core`` (settings, ids, errors),
 ``store`` (metadata and blob stores, garbage collection), ``lineage`` and ``stats``
 (not built yet), ``tracking``, ``auth``, ``models``, ``registry``, ``data`` (not built
-yet), ``serving`` (deployments, the inference server, the inference log), ``pipelines``,
+yet), ``serving`` (deployments, the inference server, the inference log), ``interop``
+(``gannet import mlflow``: another tool's history copied in), ``pipelines``,
 ``monitoring`` and ``training`` (not built yet), ``bootstrap`` (the composition root),
 and the faces ``client`` (this SDK), ``cli``, ``server`` and ``ui`` (not built yet);
 ``testing`` holds fixtures for tests and plugin authors; ``__main__`` runs the CLI.

@@ -25,6 +25,7 @@ from gannet.store.metadata import MetadataStore
 
 if TYPE_CHECKING:
     from gannet.auth.service import AuthService
+    from gannet.interop.service import MlflowImportService
     from gannet.models.package import LoadedModel
     from gannet.registry.service import RegistryService
     from gannet.serving.deployments.service import DeploymentService
@@ -96,6 +97,12 @@ class Services:
             "deployments",
             lambda: DeploymentService(self.metadata, self.registry, self.auth, self.settings),
         )
+
+    @property
+    def interop(self) -> MlflowImportService:
+        from gannet.interop.service import MlflowImportService
+
+        return self._part("interop", lambda: MlflowImportService(self.tracking, self.registry))
 
     @property
     def gc(self) -> GarbageCollector:

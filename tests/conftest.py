@@ -1,11 +1,15 @@
 """Test-wide fixtures come from Gannet's own testing plugin (also usable by plugin authors)."""
 
+import os
 from collections.abc import Iterator
 from types import ModuleType
 
 import pytest
 
 pytest_plugins = ["gannet.testing.fixtures", "gannet.testing.s3"]
+
+# mlflow (a test dependency) would otherwise report its use over the network
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
 
 @pytest.fixture

@@ -80,6 +80,8 @@ def test_every_models_example_runs_in_order(tmp_path: Path):
     assert "input is missing column 'mean radius'" in stdout
     assert "PERMISSION_DENIED" in lines and "pickle" in lines  # a pickle folder needs trust
     assert "# Model card: churn version 1" in lines
+    assert "mlflow agrees: True" in lines  # mlflow.pyfunc loads a Gannet package
+    assert lines.count("sklearn skops") == 2  # and Gannet imports what MLflow 3 saves
 
 
 def test_the_quickstart_demo_runs(tmp_path: Path):
@@ -119,3 +121,12 @@ def test_every_setting_is_documented():
 def test_the_gc_example_runs(tmp_path: Path):
     stdout = _run_examples("gc.md", tmp_path)
     assert stdout.split() == ["1", "1", "[]"]
+
+
+def test_the_mlflow_migration_example_runs(tmp_path: Path):
+    stdout = _run_examples("migrating-from-mlflow.md", tmp_path)
+    lines = stdout.splitlines()
+    assert "1 3 1 1" in lines
+    assert "baseline [0.9, 0.4, 0.2]" in lines
+    assert "True True" in lines
+    assert "0 1 0" in lines

@@ -11,6 +11,7 @@ import gannet
 from gannet.auth.service import AuthService
 from gannet.cli.app import app
 from gannet.client.client import GannetClient
+from gannet.interop.service import MlflowImportService
 from gannet.registry.service import RegistryService
 from gannet.serving.deployments.service import DeploymentService
 from gannet.store.gc.service import GarbageCollector
@@ -23,6 +24,7 @@ SERVICES = {
     "AuthService": AuthService,
     "DeploymentService": DeploymentService,
     "GarbageCollector": GarbageCollector,
+    "MlflowImportService": MlflowImportService,
 }
 CLIENT_ONLY = {"close", "flush"}  # the client's own lifecycle, no service operation
 

@@ -6,5 +6,6 @@ service call of the same name (docs/vocabulary.md).
 - ``experiments``, ``runs``, ``artifacts``: tracking
 - ``models``: the registry; ``security``: signing keys, roles, the audit log
 - ``deployments``, ``serve``, ``inference`` (``predict``, ``logs``): serving
+- ``imports``: ``gannet import mlflow`` (another tool's history copied in)
 - ``gc``: garbage collection of the stores; ``db``: the metadata store's schema
 """

@@ -28,6 +28,7 @@ from gannet.cli import (
     deployments,
     experiments,
     gc,
+    imports,
     inference,
     models,
     output,
@@ -160,6 +161,7 @@ app.command("audit")(security.audit)
 app.command("gc")(gc.gc)
 app.add_typer(deployments.app, name="deployments")
 app.add_typer(inference.logs, name="logs")
+app.add_typer(imports.app, name="import")
 if hasattr(serve, "serve"):
     app.command("serve")(serve.serve)
 if hasattr(inference, "predict"):

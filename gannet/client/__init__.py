@@ -2,7 +2,8 @@
 
 - ``fluent``: ``gannet.start_run()``, ``gannet.log_metric(...)`` and friends over one client
 - ``client``: ``GannetClient``, made of ``tracking`` (``TrackingMethods``, ``RunPage``),
-  ``registry`` (``RegistryMethods``) and ``deployments`` (``DeploymentMethods``): each
+  ``registry`` (``RegistryMethods``), ``deployments`` (``DeploymentMethods``) and
+  ``interop`` (``InteropMethods``: ``import_mlflow``): each
   method one service call of the same name
 - ``buffer``: the log buffer that makes ``log_metric`` cost microseconds
 """

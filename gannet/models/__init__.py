@@ -16,6 +16,10 @@ A map of the folder:
   group ``gannet.flavors``) and the built-in flavors: sklearn (skops, pickle fallback),
   xgboost, lightgbm, onnx, pytorch (when torch is installed) and python (your own class).
 - ``mlflow_import.py``: ``import_mlflow_model`` turns an MLflow model folder into a package.
+- ``mlmodel.py``: the ``MLmodel`` (with ``requirements.txt``, ``python_env.yaml``) every
+  package carries, so MLflow's tools can load and serve it.
+- ``mlflow_pyfunc.py``: MLflow's ``python_function`` both ways: ``_load_pyfunc`` (MLflow
+  loads a Gannet package) and ``MlflowPythonModel`` (an imported MLflow pyfunc model).
 - ``load_model(ref_or_path, trust=False)`` here: a package folder, or a reference that an
   installed resolver (entry point group ``gannet.model_resolvers``; Gannet's registry,
   reached through the composition root, is one) understands. This layer cannot import the

@@ -39,6 +39,7 @@ from gannet.core.errors import (
 )
 from gannet.models import flavors
 from gannet.models.manifest import INPUT_EXAMPLE, MANIFEST, ModelMeta
+from gannet.models.mlmodel import write_mlflow_files
 from gannet.models.signature import Signature, as_table, infer_signature
 
 __all__ = [
@@ -190,7 +191,9 @@ def staging(dest: Path) -> Iterator[Path]:
 
 
 def seal(folder: Path, dest: Path, meta: ModelMeta) -> ModelMeta:
-    """Digest every file, write the manifest last, then rename the folder into place."""
+    """Add the MLflow files (``MLmodel``: MLflow's tools can load the package), digest every
+    file, write the manifest last, then rename the folder into place."""
+    write_mlflow_files(folder, meta)
     listed = _list_files(folder)
     links = [p for p in listed if (folder / p).is_symlink()]
     if links:

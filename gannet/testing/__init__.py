@@ -13,7 +13,9 @@ Nothing in the gannet package imports this. Use it as a pytest plugin
 it and provide a ``store`` fixture); ``s3`` starts moto's S3 server on 127.0.0.1 for it
 (fixture ``s3_endpoint``, with ``pytest_plugins = ["gannet.testing.s3"]``).
 ``postgres`` makes and empties the throw-away PostgreSQL databases; ``mlflow_folders``
-writes MLflow model folders the way MLflow does, for import tests; ``intruder`` has a
+writes MLflow model folders by hand the way MLflow does, or with the real mlflow (a test
+dependency), for import tests, and ``mlflow_store`` a real MLflow tracking store filled by
+the mlflow client (``fill_mlflow_store``), for ``gannet import mlflow``; ``intruder`` has a
 ``python``-flavor model whose loading leaves a mark, for tests that a package's code does
 not run unless it is trusted; ``processes`` starts real processes released at the same
 moment (``run_together``), for tests of races.

@@ -60,3 +60,40 @@ def write_mlflow_folder(
         f"mlflow==2.14.1\n# a comment\ncloudpickle==3.0.0\nscikit-learn=={sklearn.__version__}\n"
     )
     return folder
+
+
+def mlflow_quietly() -> Any:
+    """mlflow imported with its import-time warnings silenced (pytest makes warnings errors)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import mlflow
+        import mlflow.pyfunc
+        import mlflow.sklearn
+    return mlflow
+
+
+def save_with_mlflow(folder: Path, model: Any, example: Any = None, **options: Any) -> Path:
+    """``mlflow.sklearn.save_model`` as MLflow 3 does by default (skops), with the pip
+    requirements given so mlflow does not spend seconds inferring them."""
+    import warnings
+
+    mlflow = mlflow_quietly()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mlflow.sklearn.save_model(model, str(folder), input_example=example,
+                                  pip_requirements=["scikit-learn", "skops"], **options)
+    return folder
+
+
+def save_python_model_with_mlflow(folder: Path, python_model: Any, example: Any = None) -> Path:
+    """``mlflow.pyfunc.save_model`` of a ``PythonModel`` (cloudpickled, MLflow's default)."""
+    import warnings
+
+    mlflow = mlflow_quietly()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mlflow.pyfunc.save_model(str(folder), python_model=python_model, input_example=example,
+                                 pip_requirements=["pandas"])
+    return folder

@@ -55,7 +55,9 @@ def test_sklearn_classifier_round_trip(tmp_path, iris, tree):
     _, _, held_out = iris
     meta = save_model(tree, tmp_path / "m", input_example=held_out.head(3), run_id="r1")
     assert meta.flavor == "sklearn" and meta.serialization == "skops" and meta.run_id == "r1"
-    assert set(meta.files) == {"model.skops", "input_example.json"}
+    assert set(meta.files) == {
+        "model.skops", "input_example.json", "MLmodel", "requirements.txt", "python_env.yaml"
+    }
     assert meta.libraries["scikit-learn"] and meta.requirements[0].startswith("scikit-learn==")
     assert meta.signature.outputs.columns[0].dtype == "int64"
     assert read_meta(tmp_path / "m") == meta

@@ -63,6 +63,8 @@ class PythonFlavor:
         return "python-class", written, extra
 
     def runs_code(self, meta: ModelMeta) -> str:
+        if meta.extra.get("imported_from") == "mlflow":
+            return "it is an MLflow python_function model: mlflow unpickles it or runs its code"
         named = meta.extra.get("class") or "the class its manifest names"
         return f"it imports {named} and calls its load"
 
