@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
@@ -45,6 +45,10 @@ STATUS_STYLES = {
     "FAILED": "red",
     "KILLED": "magenta",
 }
+
+
+# the one --json flag of every command that prints
+AsJson = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
 # -- consoles --------------------------------------------------------------------------
@@ -71,6 +75,14 @@ def _is_terminal(stream: Any) -> bool:
 def say(message: str, *, style: str | None = None) -> None:
     """One line for people on stdout (confirmations such as "Deleted run ...")."""
     console().print(text(message, style), soft_wrap=True)
+
+
+def done(as_json: bool, message: str, data: Any) -> None:
+    """What a command did: the sentence for people, or ``data`` as one JSON document."""
+    if as_json:
+        print_json(data)
+    else:
+        say(message)
 
 
 def note(message: str) -> None:
@@ -162,6 +174,13 @@ def key_value_table(rows: Iterable[tuple[object, object]]) -> Table:
     for name, value in rows:
         grid.add_row(text(name), value if isinstance(value, Text) else text(value))
     return grid
+
+
+def lines(rows: Iterable[Text]) -> None:
+    """One line per row, never wrapped: what does not fit the width ends in an ellipsis."""
+    out = console()
+    for row in rows:
+        out.print(row, no_wrap=True, overflow="ellipsis", crop=True)
 
 
 def show(*renderables: Any) -> None:

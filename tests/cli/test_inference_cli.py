@@ -68,12 +68,16 @@ def test_predict_a_file_log_it_query_it_and_give_feedback(gannet, iris_champion,
     assert "request_id" in table.stdout and "prediction" in table.stdout
     assert "showing the first 3 rows" in table.stderr
 
-    shown = gannet("logs", "show", "iris-batch", "--last", "4")
+    shown = gannet("logs", "show", "iris-batch", "--limit", "4", columns=80)
     assert shown.exit_code == 0, shown.output
-    assert "iris-batch: latest predictions" in shown.stdout
-    assert "sepal length (cm)=" in shown.stdout
+    lines = shown.stdout.splitlines()
+    assert len(lines) == 4  # one line per row, cut at the console's width
+    assert all(len(line) <= 80 for line in lines)
+    assert f"v1  {first['request_id'].rsplit('-', 1)[0]}-2/" in lines[0]
+    wide = gannet("logs", "show", "iris-batch", "-n", "1", columns=300).stdout
+    assert "sepal length (cm)=" in wide
     latest = json.loads(gannet("logs", "show", "iris-batch", "--last", "4", "--json").stdout)
-    assert len(latest) == 4
+    assert len(latest) == 4  # --last: the old name of --limit, still understood
     assert {"request_id", "row", "timestamp", "prediction", "proba.0", "version"} <= set(latest[0])
 
 
