@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from gannet.core.errors import GannetError
 
 PIPE_WIDTH = 200
+UNCUT_MAX = 10_000  # the widest ``show_uncut`` lays anything out
 SPARK_BARS = "▁▂▃▄▅▆▇█"
 SPARK_POINTS = 24
 STATUS_STYLES = {
@@ -187,6 +188,23 @@ def show(*renderables: Any) -> None:
     out = console()
     for item in renderables:
         out.print(item)
+
+
+def show_uncut(item: Any) -> None:
+    """Print ``item`` wider than the terminal when its columns' minimum widths (run ids)
+    do not fit: the terminal wraps the lines, but no id is cut."""
+    from rich.measure import Measurement
+
+    out = console()
+    need = Measurement.get(out, out.options.update_width(UNCUT_MAX), item).minimum
+    (_with_width(out, need) if need > out.width else out).print(item)
+
+
+def _with_width(out: Console, width: int) -> Console:
+    from rich.console import Console
+
+    return Console(file=out.file, width=width, highlight=False, soft_wrap=False,
+                   no_color=out.no_color, color_system=out.color_system)
 
 
 def stage_text(stage: str) -> Text:

@@ -175,7 +175,7 @@ def compare(
             {"runs": found, "params": params, "metrics": metrics, "differing_params": differing}
         )
         return
-    output.show(_compare_table(found, params, metrics, set(differing)))
+    output.show_uncut(_compare_table(found, params, metrics, set(differing)))
 
 
 @app.command("delete")
