@@ -204,7 +204,7 @@ def _with_width(out: Console, width: int) -> Console:
     from rich.console import Console
 
     return Console(file=out.file, width=width, highlight=False, soft_wrap=False,
-                   no_color=out.no_color, color_system=out.color_system)
+                   no_color=out.no_color)
 
 
 def stage_text(stage: str) -> Text:
