@@ -68,8 +68,7 @@ def predict(
     from gannet.serving.log.writer import InferenceLogWriter
 
     output_format(dest)  # an output Gannet cannot write is refused before any work
-    state = ctx.obj
-    registry = state.services.registry
+    state, registry = ctx.obj, ctx.obj.services.registry
     version = registry.resolve_model_version(ref)
     model = registry.load_model(f"{version.name}/{version.version}")
     writer = InferenceLogWriter(default_root(state.settings)) if log_deployment else None

@@ -5,4 +5,5 @@
   ``registry`` (``RegistryMethods``) and ``deployments`` (``DeploymentMethods``): each
   method one service call of the same name
 - ``buffer``: the log buffer that makes ``log_metric`` cost microseconds
+- ``autolog_sink``: where ``gannet.autolog()`` logs (the active run, or one it starts)
 """
