@@ -136,7 +136,13 @@ def build(settings: Settings | None = None, **overrides: Any) -> Services:
 
 def open_metadata(settings: Settings) -> MetadataStore:
     """The metadata store named by ``settings``, connected but not migrated."""
-    return MetadataStore(settings.metadata_url, lock_timeout=settings.lock_timeout).open()
+    source = settings.sources.get("metadata_url", "default")
+    return MetadataStore(
+        settings.metadata_url,
+        lock_timeout=settings.lock_timeout,
+        create_folder=source == "default",  # the home's own database: made on first use
+        source=settings.described("metadata_url"),
+    ).open()
 
 
 # -- the process's default composition -----------------------------------------------------

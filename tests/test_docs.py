@@ -38,6 +38,8 @@ def test_every_tracking_example_runs_in_order(tmp_path: Path):
     stdout = _run_examples("tracking.md", tmp_path)
     assert "FINISHED" in stdout
     assert "100 99 0.01" in stdout
+    assert "LogisticRegression 500" in stdout.splitlines()
+    assert "['environment', 'model', 'training_confusion_matrix.png']" in stdout
 
 
 def test_every_sdk_function_is_documented_with_an_example():

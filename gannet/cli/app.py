@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from typer.core import TyperGroup
-from typer.exceptions import TyperException
 
 from gannet.cli import (
     artifacts,
@@ -107,7 +106,7 @@ class GannetGroup(TyperGroup):
             return super().invoke(ctx)
         except GannetError as error:
             self._fail(ctx, error)
-        except (TyperException, typer.Exit, typer.Abort):  # usage errors, exits: click's own
+        except _CLICKS_OWN:  # usage errors, exits: click's own
             raise
         except Exception as exc:
             if _debug(ctx):
@@ -125,6 +124,15 @@ class GannetGroup(TyperGroup):
         else:
             output.print_error(error)
         raise typer.Exit(int(error.exit_code)) from None
+
+
+# click's own errors (usage mistakes print usage and exit 2): the bases of BadParameter,
+# which typer exports in every version while the module holding them moves.
+_CLICKS_OWN: tuple[type[BaseException], ...] = (
+    *(c for c in typer.BadParameter.__mro__ if c.__name__ in ("ClickException", "TyperException")),
+    typer.Exit,
+    typer.Abort,
+)
 
 
 def _debug(ctx: typer.Context) -> bool:

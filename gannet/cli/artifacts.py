@@ -23,12 +23,15 @@ def list_artifacts(
     ctx: typer.Context,
     run_id: RunId,
     path: ArtifactPath = "",
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    as_json: output.AsJson = False,
 ) -> None:
     """The files and folders directly under PATH of a run's artifacts."""
     entries = tracking_of(ctx).list_artifacts(run_id, path or None)
     if as_json:
         output.print_json(entries)
+        return
+    if not entries:
+        output.note(f"run {run_id} has no artifacts" + (f" under {path!r}" if path else ""))
         return
     where = f"{run_id}/{path}" if path else run_id
     columns = (
@@ -44,10 +47,7 @@ def list_artifacts(
         }
         for e in entries
     ]
-    grid = output.fit_table(columns, rows, title=f"Artifacts of run {where}")
-    output.show(grid)
-    if not entries:
-        output.note(f"run {run_id} has no artifacts" + (f" under {path!r}" if path else ""))
+    output.show(output.fit_table(columns, rows, title=f"Artifacts of run {where}"))
 
 
 @app.command("download")
@@ -58,16 +58,23 @@ def download(
     out: Annotated[
         Path | None,
         typer.Option(
-            "--out",
+            "--output",
             "-o",
             metavar="DIR",
             help="Download into this folder (default: a new temporary folder).",
         ),
     ] = None,
+    as_json: output.AsJson = False,
+    old_out: Annotated[  # the name --output had before 0.4; kept so scripts keep working
+        Path | None, typer.Option("--out", metavar="DIR", hidden=True, help="Deprecated: --output.")
+    ] = None,
 ) -> None:
     """Download a run's artifact (a file or a folder) and print where it landed."""
-    local = tracking_of(ctx).download_artifacts(run_id, path or None, out)
-    typer.echo(str(local))
+    local = tracking_of(ctx).download_artifacts(run_id, path or None, out or old_out)
+    if as_json:
+        output.print_json({"run_id": run_id, "path": path, "local_path": local})
+    else:
+        typer.echo(str(local))
 
 
 def _short(digest: str | None) -> str:

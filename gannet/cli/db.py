@@ -34,25 +34,29 @@ def _head() -> str:
 
 
 @app.command("upgrade")
-def upgrade(ctx: typer.Context) -> None:
+def upgrade(ctx: typer.Context, as_json: output.AsJson = False) -> None:
     """Apply the schema migrations this Gannet knows; print the revision before and after."""
     store = _open(ctx)
     before = store.revision()
     store.upgrade()
     after = store.revision()
     where = store.display_url
-    if before == after:
+    if as_json:
+        output.print_json({"metadata_url": where, "before": before, "revision": after})
+    elif before == after:
         output.say(f"{where}: already at revision {after} (head)")
     else:
         output.say(f"{where}: upgraded from revision {before or '(empty)'} to {after}")
 
 
 @app.command("revision")
-def revision(ctx: typer.Context) -> None:
+def revision(ctx: typer.Context, as_json: output.AsJson = False) -> None:
     """Print the metadata store's schema revision and this Gannet's head revision."""
     store = _open(ctx)
     current, head = store.revision(), _head()
-    if current is None:
+    if as_json:
+        output.print_json({"metadata_url": store.display_url, "revision": current, "head": head})
+    elif current is None:
         output.say(f"{store.display_url}: empty (no schema); head is {head}")
         output.note("create the schema with `gannet db upgrade`")
     elif current == head:

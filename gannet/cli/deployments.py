@@ -19,7 +19,7 @@ app = typer.Typer(
     help="Deployments: versions, traffic weights, shadows, rollback.", no_args_is_help=True
 )
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+JsonOption = output.AsJson
 ReasonOption = Annotated[
     str, typer.Option("--reason", "-r", help="Why: kept with the revision and in the audit log.")
 ]
@@ -218,6 +218,9 @@ def list_deployments(
     if as_json:
         output.print_json(states)
         return
+    if not states:
+        output.note("no deployments" + (f" of {model}" if model else ""))
+        return
     grid = output.table("Name", "Model", "Routes", "Shadows", "Revision", "Changed")
     for s in states:
         grid.add_row(
@@ -256,6 +259,7 @@ def set_shadows(
     ] = None,
     clear: Annotated[bool, typer.Option("--clear", help="Stop shadowing.")] = False,
     reason: ReasonOption = "",
+    as_json: JsonOption = False,
 ) -> None:
     """Copy NAME's traffic to REFs (answers logged, never returned); replaces the shadows."""
     if not refs and not clear:
@@ -263,6 +267,9 @@ def set_shadows(
     if refs and clear:
         raise typer.BadParameter("give refs or --clear, not both")
     state = _deployments(ctx).set_deployment_shadows(name, None if clear else refs, reason)
+    if as_json:
+        output.print_json(state)
+        return
     _changed(state)
     if not state.shadows:
         output.say("  no shadows")
@@ -277,12 +284,17 @@ def set_sticky_key(
     ] = None,
     clear: Annotated[bool, typer.Option("--clear", help="Route every request afresh.")] = False,
     reason: ReasonOption = "",
+    as_json: JsonOption = False,
 ) -> None:
     """Pin each caller of NAME to one route by KEY (A/B tests), or --clear."""
     if (key is None) != clear:
         raise typer.BadParameter("give a KEY, or --clear to stop pinning callers (not both)")
     state = _deployments(ctx).set_deployment_sticky_key(name, None if clear else key, reason)
-    output.say(f"{state.name} revision {state.revision}: sticky key {state.sticky_key or 'none'}")
+    output.done(
+        as_json,
+        f"{state.name} revision {state.revision}: sticky key {state.sticky_key or 'none'}",
+        state,
+    )
 
 
 @app.command("rollback")
@@ -317,12 +329,15 @@ def set_log_fields(
         typer.Option("--hash", metavar="COLUMN", help="Store this input column hashed."),
     ] = None,
     reason: ReasonOption = "",
+    as_json: JsonOption = False,
 ) -> None:
     """Mask or hash input columns in NAME's inference log (PII); replaces both lists."""
     state = _deployments(ctx).set_deployment_log_fields(name, mask or (), hash_ or (), reason)
-    output.say(
+    output.done(
+        as_json,
         f"{state.name} revision {state.revision}: masked {', '.join(state.log_masked) or '-'}; "
-        f"hashed {', '.join(state.log_hashed) or '-'}"
+        f"hashed {', '.join(state.log_hashed) or '-'}",
+        state,
     )
 
 
@@ -331,12 +346,13 @@ def delete(
     ctx: typer.Context,
     name: str,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Delete deployment NAME and its history (the audit log keeps what happened)."""
     if not yes and not typer.confirm(f"delete deployment {name} and its history?"):
         raise typer.Exit(1)
     _deployments(ctx).delete_deployment(name)
-    output.say(f"deleted deployment {name}")
+    output.done(as_json, f"deleted deployment {name}", {"name": name, "deleted": True})
 
 
 @app.command("bundle")
@@ -352,10 +368,14 @@ def bundle(
     ] = None,
     port: Annotated[int, typer.Option("--port", help="The server's port.")] = 8080,
     replicas: Annotated[int, typer.Option("--replicas", help="Replicas (HPA minimum).")] = 2,
+    as_json: JsonOption = False,
 ) -> None:
     """Write a Dockerfile, requirements and Kubernetes manifests that serve NAME."""
     files = _deployments(ctx).bundle_deployment(
         name, out, image=image, port=port, replicas=replicas
     )
+    if as_json:
+        output.print_json({"name": name, "files": list(files)})
+        return
     for path in files:
         output.say(f"wrote {path}")

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 app = typer.Typer(help="Experiments: named groups of runs.", no_args_is_help=True)
 
 ExperimentRef = Annotated[str, typer.Argument(metavar="ID_OR_NAME", help="Experiment id or name.")]
-AsJson = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+AsJson = output.AsJson
 
 
 def tracking_of(ctx: typer.Context) -> TrackingService:
@@ -71,6 +71,9 @@ def list_experiments(
         output.Column("Created", 19, drop=1, fixed=True),
         output.Column("Tags", 10, drop=2),
     ]
+    if not found:
+        output.note("no experiments" + ("" if view == ViewType.ALL else f" ({view})"))
+        return
     if view == ViewType.ACTIVE:
         del columns[2]
     rows = [
@@ -83,10 +86,7 @@ def list_experiments(
         }
         for e in found
     ]
-    grid = output.fit_table(columns, rows)
-    output.show(grid)
-    if not found:
-        output.note("no experiments" + ("" if view == ViewType.ALL else f" ({view})"))
+    output.show(output.fit_table(columns, rows))
 
 
 @app.command("create")
@@ -97,10 +97,15 @@ def create(
         list[str] | None,
         typer.Option("--tag", "-t", metavar="KEY=VALUE", help="A tag; repeat for more."),
     ] = None,
+    as_json: AsJson = False,
 ) -> None:
     """Create an experiment and print its id."""
     experiment_id = tracking_of(ctx).create_experiment(name, parse_tags(tag or []))
-    output.say(f"Created experiment {name!r} with id {experiment_id}")
+    output.done(
+        as_json,
+        f"Created experiment {name!r} with id {experiment_id}",
+        {"experiment_id": experiment_id, "name": name},
+    )
 
 
 def parse_tags(items: list[str]) -> dict[str, str]:
@@ -118,27 +123,40 @@ def rename(
     ctx: typer.Context,
     experiment: ExperimentRef,
     new_name: Annotated[str, typer.Argument(help="The new name.")],
+    as_json: AsJson = False,
 ) -> None:
     """Give an experiment a new name."""
     tracking = tracking_of(ctx)
     found = resolve_experiment(tracking, experiment)
     tracking.rename_experiment(found.experiment_id, new_name)
-    output.say(f"Renamed experiment {found.experiment_id}: {found.name!r} -> {new_name!r}")
+    output.done(
+        as_json,
+        f"Renamed experiment {found.experiment_id}: {found.name!r} -> {new_name!r}",
+        {"experiment_id": found.experiment_id, "old_name": found.name, "name": new_name},
+    )
 
 
 @app.command("delete")
-def delete(ctx: typer.Context, experiment: ExperimentRef) -> None:
+def delete(ctx: typer.Context, experiment: ExperimentRef, as_json: AsJson = False) -> None:
     """Delete an experiment (soft: it and its runs can be restored)."""
     tracking = tracking_of(ctx)
     found = resolve_experiment(tracking, experiment)
     tracking.delete_experiment(found.experiment_id)
-    output.say(f"Deleted experiment {found.name!r} (id {found.experiment_id})")
+    output.done(
+        as_json,
+        f"Deleted experiment {found.name!r} (id {found.experiment_id})",
+        {"experiment_id": found.experiment_id, "name": found.name, "lifecycle_stage": "deleted"},
+    )
 
 
 @app.command("restore")
-def restore(ctx: typer.Context, experiment: ExperimentRef) -> None:
+def restore(ctx: typer.Context, experiment: ExperimentRef, as_json: AsJson = False) -> None:
     """Restore a deleted experiment."""
     tracking = tracking_of(ctx)
     found = resolve_experiment(tracking, experiment)
     tracking.restore_experiment(found.experiment_id)
-    output.say(f"Restored experiment {found.name!r} (id {found.experiment_id})")
+    output.done(
+        as_json,
+        f"Restored experiment {found.name!r} (id {found.experiment_id})",
+        {"experiment_id": found.experiment_id, "name": found.name, "lifecycle_stage": "active"},
+    )

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 logs = typer.Typer(help="The inference log (Parquet, read with DuckDB).", no_args_is_help=True)
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+JsonOption = output.AsJson
 DeploymentArg = Annotated[
     str, typer.Argument(metavar="DEPLOYMENT", help="The deployment whose log to use.")
 ]
@@ -52,7 +52,11 @@ def predict(
     ],
     source: Annotated[Path, typer.Argument(metavar="INPUT", help="A Parquet or CSV file.")],
     dest: Annotated[
-        Path, typer.Option("--output", "-o", help="The Parquet file to write.", show_default=False)
+        Path,
+        typer.Option(
+            "--output", "-o", metavar="FILE", show_default=False,
+            help="The file to write; its extension says the format: .parquet, .csv or .jsonl.",
+        ),
     ],
     chunk_rows: Annotated[
         int, typer.Option("--chunk-rows", min=1, help="Rows read and predicted at a time.")
@@ -70,12 +74,12 @@ def predict(
     as_json: JsonOption = False,
 ) -> None:
     """Predict every row of INPUT with a registered model; write them with the predictions."""
-    from gannet.serving.batch import predict_file
+    from gannet.serving.batch import output_format, predict_file
     from gannet.serving.log.schema import default_root
     from gannet.serving.log.writer import InferenceLogWriter
 
-    state = ctx.obj
-    registry = state.services.registry
+    output_format(dest)  # an output Gannet cannot write is refused before any work
+    state, registry = ctx.obj, ctx.obj.services.registry
     version = registry.resolve_model_version(ref)
     model = registry.load_model(f"{version.name}/{version.version}")
     writer = InferenceLogWriter(default_root(state.settings)) if log_deployment else None
@@ -133,6 +137,8 @@ def query(
     frame = frame.head(limit)
     if as_json:
         output.print_json(_records(frame))
+    elif frame.empty:
+        output.note("the query returned no rows")
     else:
         grid = output.table(*map(str, frame.columns))
         for row in frame.itertuples(index=False):
@@ -146,43 +152,44 @@ def query(
 def show(
     ctx: typer.Context,
     deployment: DeploymentArg,
-    last: Annotated[int, typer.Option("--last", min=1, help="How many rows, newest first.")] = 20,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, help="How many rows, newest first.")
+    ] = 20,
     as_json: JsonOption = False,
+    old_last: Annotated[  # the name --limit had before 0.4; kept so scripts keep working
+        int | None, typer.Option("--last", min=1, hidden=True, help="Deprecated: --limit.")
+    ] = None,
 ) -> None:
-    """The latest logged predictions of a deployment."""
-    frame = _log(ctx).show(deployment, last)
+    """The latest logged predictions of a deployment, one line each."""
+    frame = _log(ctx).show(deployment, old_last or limit)
     if as_json:
         output.print_json(_records(frame))
         return
+    if frame.empty:
+        output.note(f"no predictions logged for {deployment} yet")
+        return
     inputs = [c for c in frame.columns if c.startswith("input.")]
     outputs = [c for c in frame.columns if c == "prediction" or c.startswith("prediction.")]
-    rows = []
-    for record in frame.to_dict("records"):
-        shown = ", ".join(_cell(record[c]) for c in outputs)
-        rows.append({
-            "Time (UTC)": output.text(_cell(record["timestamp"])),
-            "Version": output.text(record.get("version")),
-            "Request": output.text(record["request_id"]),
-            "Row": output.text(record["row"]),
-            "Prediction": output.text(f"{shown} (shadow)" if record["shadow"] else shown,
-                                      "dim" if record["shadow"] else "bold"),
-            "Latency": output.text(f"{record['latency_ms']:.1f}ms"),
-            "Inputs": output.text(", ".join(
-                f"{c.removeprefix('input.')}={_cell(record[c])}" for c in inputs
-                if _cell(record[c]) != "")),
-        })
-    output.show(output.fit_table(SHOW_COLUMNS, rows, title=f"{deployment}: latest predictions"))
+    output.lines(_show_line(record, inputs, outputs) for record in frame.to_dict("records"))
 
 
-SHOW_COLUMNS = (
-    output.Column("Time (UTC)", 23, fixed=True),
-    output.Column("Version", 7, drop=2, fixed=True),
-    output.Column("Request", 34, fixed=True),
-    output.Column("Row", 3, fixed=True),
-    output.Column("Prediction", 10),
-    output.Column("Latency", 8, drop=3, fixed=True),
-    output.Column("Inputs", 20, drop=1),
-)
+def _show_line(record: dict[str, Any], inputs: list[str], outputs: list[str]) -> output.Text:
+    """``time  vN  request/row  prediction  latency  inputs``: one line, cut at the edge."""
+    from rich.text import Text
+
+    shown = ", ".join(_cell(record[c]) for c in outputs)
+    features = " ".join(
+        f"{c.removeprefix('input.')}={_cell(record[c])}" for c in inputs if _cell(record[c]) != ""
+    )
+    return Text.assemble(
+        (_cell(record["timestamp"]), "dim"), "  ",
+        (f"v{record.get('version')}", "cyan"), "  ",
+        f"{record['request_id']}/{record['row']}", "  ",
+        (f"{shown} (shadow)" if record["shadow"] else shown,
+         "dim" if record["shadow"] else "bold"), "  ",
+        f"{record['latency_ms']:.1f}ms", "  ",
+        (features, "dim"),
+    )
 
 
 @logs.command("compact")
@@ -235,12 +242,17 @@ def feedback(
     ] = None,
     as_text: Annotated[bool, typer.Option("--text", help="Keep LABEL as text, never a number.")]
     = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Record the true LABEL of a logged request (ground truth, joined by request id)."""
     value = label if as_text else _number_or_text(label)
     _log(ctx).feedback(deployment, request_id, value, row=row)
     which = f"row {row} of request" if row is not None else "request"
-    output.say(f"recorded label {value!r} for {which} {request_id} of {deployment}")
+    output.done(
+        as_json,
+        f"recorded label {value!r} for {which} {request_id} of {deployment}",
+        {"deployment": deployment, "request_id": request_id, "row": row, "label": value},
+    )
 
 
 def _number_or_text(label: str) -> int | float | str:

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 app = typer.Typer(help="The model registry: versions, aliases, gates, cards.", no_args_is_help=True)
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+JsonOption = output.AsJson
 
 
 def _registry(ctx: typer.Context) -> RegistryService:
@@ -79,6 +79,9 @@ def list_models(
     models = _registry(ctx).search_registered_models(name_like)
     if as_json:
         output.print_json(models)
+        return
+    if not models:
+        output.note("no registered models" + (f" like {name_like!r}" if name_like else ""))
         return
     grid = output.table("Name", "Latest", "Aliases", "Updated", "Description")
     for m in models:
@@ -150,19 +153,24 @@ def set_alias(
     name: str,
     alias_name: Annotated[str, typer.Argument(metavar="ALIAS")],
     version: Annotated[str, typer.Argument(help="A version number of NAME.")],
+    as_json: JsonOption = False,
 ) -> None:
     """Point NAME@ALIAS at VERSION now (no gates; `promote` is the gated way)."""
     v = _registry(ctx).set_registered_model_alias(name, alias_name, version)
-    output.say(f"{name}@{alias_name} -> version {v.version}")
+    output.done(as_json, f"{name}@{alias_name} -> version {v.version}", v)
 
 
 @app.command("delete-alias")
 def delete_alias(
-    ctx: typer.Context, name: str, alias_name: Annotated[str, typer.Argument(metavar="ALIAS")]
+    ctx: typer.Context,
+    name: str,
+    alias_name: Annotated[str, typer.Argument(metavar="ALIAS")],
+    as_json: JsonOption = False,
 ) -> None:
     """Remove NAME@ALIAS."""
     _registry(ctx).delete_registered_model_alias(name, alias_name)
-    output.say(f"removed {name}@{alias_name}")
+    gone = {"name": name, "alias": alias_name, "version": None}
+    output.done(as_json, f"removed {name}@{alias_name}", gone)
 
 
 @app.command("promote")
@@ -201,17 +209,25 @@ def approve(
     name: str,
     version: int,
     comment: Annotated[str, typer.Option("--comment", "-c")] = "",
+    as_json: JsonOption = False,
 ) -> None:
     """Approve VERSION of NAME as the current user (for approval gates)."""
     _registry(ctx).approve_model_version(name, version, comment)
-    output.say(f"approved {name}/{version} as {ctx.obj.services.auth.current_user}")
+    user = ctx.obj.services.auth.current_user
+    output.done(
+        as_json,
+        f"approved {name}/{version} as {user}",
+        {"name": name, "version": version, "user": user, "comment": comment},
+    )
 
 
 @app.command("archive")
-def archive(ctx: typer.Context, name: str, version: int) -> None:
+def archive(ctx: typer.Context, name: str, version: int, as_json: JsonOption = False) -> None:
     """Archive a version (it stays loadable by number but takes no aliases)."""
     _registry(ctx).archive_model_version(name, version)
-    output.say(f"archived {name}/{version}")
+    output.done(
+        as_json, f"archived {name}/{version}", {"name": name, "version": version, "archived": True}
+    )
 
 
 @app.command("delete")
@@ -220,6 +236,7 @@ def delete(
     name: str,
     version: Annotated[int | None, typer.Argument(help="Only this version.")] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Delete a version, or (without VERSION) the registered model and all its versions."""
     what = f"{name}/{version}" if version else f"model {name} and all its versions"
@@ -230,7 +247,7 @@ def delete(
         registry.delete_model_version(name, version)
     else:
         registry.delete_registered_model(name)
-    output.say(f"deleted {what}")
+    output.done(as_json, f"deleted {what}", {"name": name, "version": version, "deleted": True})
 
 
 @app.command("set-policy")
@@ -239,6 +256,7 @@ def set_policy(
     name: str,
     file: Annotated[Path | None, typer.Argument(help="A YAML policy file.")] = None,
     clear: Annotated[bool, typer.Option("--clear", help="Remove the policy.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Set NAME's promotion gates from a YAML file (see docs/models.md); `show --policy`
     prints them."""
@@ -247,11 +265,15 @@ def set_policy(
     registry = _registry(ctx)
     if clear:
         registry.set_model_policy(name, None)
-        output.say(f"removed the policy of {name}")
+        output.done(as_json, f"removed the policy of {name}", {"name": name, "policy": None})
     else:
         assert file is not None
-        registry.set_model_policy(name, file.read_text(encoding="utf-8"))
-        output.say(f"set the promotion policy of {name} from {file}")
+        policy = file.read_text(encoding="utf-8")
+        registry.set_model_policy(name, policy)
+        output.done(
+            as_json, f"set the promotion policy of {name} from {file}",
+            {"name": name, "policy": policy},
+        )
 
 
 @app.command("card")
@@ -264,6 +286,7 @@ def card(
     set_fields: Annotated[
         list[str] | None, typer.Option("--set", help="field=text (intended_use, limitations, ...)")
     ] = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Print or write a version's model card; --set edits its fields."""
     registry = _registry(ctx)
@@ -273,10 +296,14 @@ def card(
         registry.update_model_version(v.name, v.version, card=fields)
     fmt = "html" if out is not None and out.suffix.lower() in (".html", ".htm") else "markdown"
     text = registry.get_model_card(v.name, v.version, fmt)
-    if out is None:
+    if out is not None:
+        out.write_text(text, encoding="utf-8")
+    if as_json:
+        output.print_json({"name": v.name, "version": v.version, "format": fmt,
+                           "card": text, "path": out})
+    elif out is None:
         typer.echo(text)
     else:
-        out.write_text(text, encoding="utf-8")
         output.say(f"wrote {out}")
 
 
@@ -285,6 +312,7 @@ def import_mlflow(
     ctx: typer.Context,
     folder: Annotated[Path, typer.Argument(help="An MLflow model folder (with MLmodel).")],
     name: str,
+    as_json: JsonOption = False,
 ) -> None:
     """Import an MLflow model folder (sklearn / python_function flavor) as a new version."""
     import tempfile
@@ -296,4 +324,4 @@ def import_mlflow(
         version = _registry(ctx).register_model(
             Path(tmp) / "package", name, description=f"imported from {folder}"
         )
-    output.say(f"imported {folder} as {name} version {version.version}")
+    output.done(as_json, f"imported {folder} as {name} version {version.version}", version)

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from gannet.core.errors import GannetError
 
 PIPE_WIDTH = 200
+UNCUT_MAX = 10_000  # the widest ``show_uncut`` lays anything out
 SPARK_BARS = "▁▂▃▄▅▆▇█"
 SPARK_POINTS = 24
 STATUS_STYLES = {
@@ -49,6 +50,10 @@ STATUS_STYLES = {
     "FAILED": "red",
     "KILLED": "magenta",
 }
+
+
+# the one --json flag of every command that prints
+AsJson = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
 # -- consoles --------------------------------------------------------------------------
@@ -75,6 +80,14 @@ def _is_terminal(stream: Any) -> bool:
 def say(message: str, *, style: str | None = None) -> None:
     """One line for people on stdout (confirmations such as "Deleted run ...")."""
     console().print(text(message, style), soft_wrap=True)
+
+
+def done(as_json: bool, message: str, data: Any) -> None:
+    """What a command did: the sentence for people, or ``data`` as one JSON document."""
+    if as_json:
+        print_json(data)
+    else:
+        say(message)
 
 
 def note(message: str) -> None:
@@ -168,10 +181,34 @@ def key_value_table(rows: Iterable[tuple[object, object]]) -> Table:
     return grid
 
 
+def lines(rows: Iterable[Text]) -> None:
+    """One line per row, never wrapped: what does not fit the width ends in an ellipsis."""
+    out = console()
+    for row in rows:
+        out.print(row, no_wrap=True, overflow="ellipsis", crop=True)
+
+
 def show(*renderables: Any) -> None:
     out = console()
     for item in renderables:
         out.print(item)
+
+
+def show_uncut(item: Any) -> None:
+    """Print ``item`` wider than the terminal when its columns' minimum widths (run ids)
+    do not fit: the terminal wraps the lines, but no id is cut."""
+    from rich.measure import Measurement
+
+    out = console()
+    need = Measurement.get(out, out.options.update_width(UNCUT_MAX), item).minimum
+    (_with_width(out, need) if need > out.width else out).print(item)
+
+
+def _with_width(out: Console, width: int) -> Console:
+    from rich.console import Console
+
+    return Console(file=out.file, width=width, highlight=False, soft_wrap=False,
+                   no_color=out.no_color)
 
 
 def stage_text(stage: str) -> Text:

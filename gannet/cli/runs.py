@@ -24,7 +24,7 @@ app = typer.Typer(
 )
 
 RunId = Annotated[str, typer.Argument(help="The run's id.")]
-AsJson = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+AsJson = output.AsJson
 Experiments = Annotated[
     list[str] | None,
     typer.Option(
@@ -34,7 +34,10 @@ Experiments = Annotated[
         help="Only runs of this experiment; repeat for more (default: all active).",
     ),
 ]
-MaxResults = Annotated[int, typer.Option("--max", min=1, help="At most this many runs.")]
+Limit = Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many runs.")]
+OldMax = Annotated[  # the name --limit had before 0.4; kept so scripts keep working
+    int | None, typer.Option("--max", min=1, hidden=True, help="Deprecated: --limit.")
+]
 ShowAll = Annotated[bool, typer.Option("--all", help="Active and deleted runs.")]
 Deleted = Annotated[bool, typer.Option("--deleted", help="Deleted runs only.")]
 HIDDEN_TAG_PREFIX = "gannet."
@@ -44,12 +47,14 @@ HIDDEN_TAG_PREFIX = "gannet."
 def list_runs(
     ctx: typer.Context,
     experiment: Experiments = None,
-    max_results: MaxResults = 100,
+    limit: Limit = 100,
     show_all: ShowAll = False,
     deleted: Deleted = False,
     as_json: AsJson = False,
+    old_max: OldMax = None,
 ) -> None:
     """List runs, newest first."""
+    max_results = old_max or limit
     view = view_type(show_all, deleted)
     tracking = tracking_of(ctx)
     ids, names = _scope(tracking, experiment or [])
@@ -57,11 +62,12 @@ def list_runs(
     if as_json:
         output.print_json(page.items)
         return
-    output.show(runs_table(page.items, names))
     if not page.items:
         output.note("no runs")
-    elif page.next_page_token:
-        output.note(f"showing the newest {max_results}; more runs exist (raise --max)")
+        return
+    output.show(runs_table(page.items, names))
+    if page.next_page_token:
+        output.note(f"showing the newest {max_results}; more runs exist (raise --limit)")
 
 
 @app.command("search")
@@ -82,15 +88,17 @@ def search(
             help='e.g. "metrics.acc DESC"; repeat for more keys.',
         ),
     ] = None,
-    max_results: MaxResults = 100,
+    limit: Limit = 100,
     page_token: Annotated[
         str | None, typer.Option("--page-token", metavar="T", help="Continue a search.")
     ] = None,
     show_all: ShowAll = False,
     deleted: Deleted = False,
     as_json: AsJson = False,
+    old_max: OldMax = None,
 ) -> None:
     """Search runs with MLflow's filter language; prints the next page token if any."""
+    max_results = old_max or limit
     view = view_type(show_all, deleted)
     tracking = tracking_of(ctx)
     ids, names = _scope(tracking, experiment or [])
@@ -98,8 +106,9 @@ def search(
     if as_json:
         output.print_json({"runs": page.items, "next_page_token": page.next_page_token})
         return
-    output.show(runs_table(page.items, names))
-    if not page.items:
+    if page.items:
+        output.show(runs_table(page.items, names))
+    else:
         output.note("no runs match")
     if page.next_page_token:
         output.say(f"next page token: {page.next_page_token}")
@@ -166,21 +175,21 @@ def compare(
             {"runs": found, "params": params, "metrics": metrics, "differing_params": differing}
         )
         return
-    output.show(_compare_table(found, params, metrics, set(differing)))
+    output.show_uncut(_compare_table(found, params, metrics, set(differing)))
 
 
 @app.command("delete")
-def delete(ctx: typer.Context, run_id: RunId) -> None:
+def delete(ctx: typer.Context, run_id: RunId, as_json: AsJson = False) -> None:
     """Delete a run (soft: restore brings it back)."""
     tracking_of(ctx).delete_run(run_id)
-    output.say(f"Deleted run {run_id}")
+    output.done(as_json, f"Deleted run {run_id}", {"run_id": run_id, "lifecycle_stage": "deleted"})
 
 
 @app.command("restore")
-def restore(ctx: typer.Context, run_id: RunId) -> None:
+def restore(ctx: typer.Context, run_id: RunId, as_json: AsJson = False) -> None:
     """Restore a deleted run."""
     tracking_of(ctx).restore_run(run_id)
-    output.say(f"Restored run {run_id}")
+    output.done(as_json, f"Restored run {run_id}", {"run_id": run_id, "lifecycle_stage": "active"})
 
 
 # -- scope ---------------------------------------------------------------------------------
@@ -301,6 +310,8 @@ def _compare_table(
 ) -> Table:
     grid = output.table("", "Key", *(f"{run.info.run_name}\n{run.run_id}" for run in found))
     grid.columns[0].no_wrap = True
+    for column, run in zip(grid.columns[2:], found, strict=True):
+        column.min_width = len(run.run_id)  # a run id is never wrapped
     attributes = {
         "status": [str(run.info.status) for run in found],
         "started": [output.format_time(run.info.start_time) for run in found],

@@ -6,4 +6,5 @@
   ``interop`` (``InteropMethods``: ``import_mlflow``): each
   method one service call of the same name
 - ``buffer``: the log buffer that makes ``log_metric`` cost microseconds
+- ``autolog_sink``: where ``gannet.autolog()`` logs (the active run, or one it starts)
 """

@@ -68,7 +68,7 @@ class ActiveRun:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        end_run(_status_for(exc), error=exc, run_id=self.run_id)
+        end_run(status_for(exc), error=exc, run_id=self.run_id)
 
     def __repr__(self) -> str:
         return f"<ActiveRun {self.run_id} {self._run.info.run_name!r}>"
@@ -405,40 +405,22 @@ def download_artifacts(
 
 
 def autolog(disable: bool = False) -> None:
-    """Log scikit-learn fits (params, training score, fit time) without writing a line."""
-    from gannet.tracking import autolog as sklearn_autolog
+    """Log training without writing a line: scikit-learn, XGBoost, LightGBM and PyTorch
+    Lightning fits log params, training metrics, the model (with signature and input
+    example) and plots. ``disable=True`` puts every original method back."""
+    from gannet.client.autolog_sink import FluentSink
+    from gannet.tracking import autolog as autologging
 
     if disable:
-        sklearn_autolog.disable()
+        autologging.disable()
     else:
-        sklearn_autolog.enable(_AutologSink())
-
-
-class _AutologSink:
-    """What autolog needs from the fluent API, without tracking importing the SDK."""
-
-    def active_run_id(self) -> str | None:
-        run = active_run()
-        return run.run_id if run else None
-
-    def start_run(self, run_name: str) -> str:
-        return start_run(run_name=run_name, tags={"gannet.autolog": "sklearn"}).run_id
-
-    def end_run(self, run_id: str, error: BaseException | None) -> None:
-        end_run(_status_for(error), error=error, run_id=run_id)
-
-    def log(
-        self, run_id: str, params: dict[str, Any], metrics: dict[str, float], tags: dict[str, str]
-    ) -> None:
-        c = get_client()
-        c.log_batch(run_id, params=params, tags=tags)
-        c.log_metrics(run_id, metrics)
+        autologging.enable(FluentSink())
 
 
 # -- ending however the program ends -------------------------------------------------------
 
 
-def _status_for(error: BaseException | None) -> RunStatus:
+def status_for(error: BaseException | None) -> RunStatus:
     if error is None:
         return RunStatus.FINISHED
     if isinstance(error, KeyboardInterrupt):
@@ -476,7 +458,7 @@ def _end_all_at_exit() -> None:
     """At interpreter exit: end open runs with the status the exit deserves, then flush."""
     while _active:
         try:
-            end_run(_status_for(_uncaught), error=_uncaught)
+            end_run(status_for(_uncaught), error=_uncaught)
         except Exception as exc:  # keep ending the others (end_run took it off); say what failed
             print(f"gannet: could not end run cleanly: {exc}", file=sys.stderr)
     if _client is not None:

@@ -96,6 +96,13 @@ class Settings:
                 config_file.parent / ".gannet" if config_file else Path.home() / ".gannet"
             )
         home = Path(values["home"]).expanduser().resolve()
+        if home.exists() and not home.is_dir():
+            raise SettingsError(
+                f"the Gannet home {home} ({_described('home', sources['home'], config_file)}) "
+                "is a file, not a folder",
+                "point it at a folder (Gannet creates it if it does not exist), or move the "
+                "file away",
+            )
         values["home"] = home
         values.setdefault("metadata_url", f"sqlite:///{home / 'gannet.db'}")
         values.setdefault("artifacts_url", str(home / "artifacts"))
@@ -105,8 +112,22 @@ class Settings:
         values.setdefault("inference_log_url", str(home / "inference-log"))
         return cls(**values, config_file=config_file, sources=sources)
 
+    def described(self, name: str) -> str:
+        """A setting as the user set it: ``GANNET_HOME``, ``--home``, ``home in gannet.toml``."""
+        return _described(name, self.sources.get(name, "default"), self.config_file)
+
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
+
+
+def _described(name: str, source: str, config_file: Path | None) -> str:
+    if source == "environment":
+        return ENV_PREFIX + name.upper()
+    if source == "argument":
+        return f"--{name.replace('_', '-')} (or {name}=)"
+    if source == CONFIG_FILE:
+        return f"{name} in {config_file}"
+    return f"the default {name}"
 
 
 def _find_config(cwd: Path) -> Path | None:

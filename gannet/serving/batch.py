@@ -1,9 +1,10 @@
-"""Batch inference: a model over a Parquet or CSV file, chunk by chunk, into a Parquet file.
+"""Batch inference: a model over a Parquet or CSV file, chunk by chunk, into a Parquet, CSV
+or JSON lines file (chosen by the output's extension: ``.parquet``, ``.csv``, ``.jsonl``).
 
 Memory stays flat whatever the file's size: the input is streamed in chunks of
 ``chunk_rows`` rows (Parquet by ``ParquetFile.iter_batches``, CSV by pyarrow's streaming
-reader), each chunk is predicted in one vectorised call and appended to the output with
-a ``ParquetWriter``. The output has the input's columns, then ``prediction`` and, when
+reader), each chunk is predicted in one vectorised call and appended to the output. The
+output has the input's columns, then ``prediction`` and, when
 the model gives probabilities, ``proba.<i>`` — the names the inference log uses.
 
 The output appears atomically: it is written under a hidden temporary name beside
@@ -27,22 +28,34 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from gannet.core.clock import now_ms
-from gannet.core.errors import GannetError, InvalidArgument, ModelFailed, NotFound
+from gannet.core.errors import GannetError, InvalidArgument, InvalidInput, ModelFailed, NotFound
 from gannet.core.ids import new_id
 from gannet.serving.log.rows import output_arrays
 from gannet.serving.log.schema import check_deployment_name
 from gannet.serving.log.types import LoggedPrediction, PredictionLog
 
 if TYPE_CHECKING:
-    import pyarrow.parquet as pq
-
     from gannet.models.package import LoadedModel
 
-__all__ = ["BatchResult", "predict_file"]
+__all__ = ["OUTPUT_FORMATS", "BatchResult", "output_format", "predict_file"]
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
 CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".csv.zst", ".csv.zstd")
 _OUTPUT_NAMES = ("prediction",)
+OUTPUT_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".jsonl": "jsonl",
+                  ".ndjson": "jsonl"}
+
+
+def output_format(dest: str | os.PathLike) -> str:
+    """The format ``dest``'s extension asks for; an unknown one is refused before any work."""
+    suffix = Path(dest).suffix.lower()
+    if suffix not in OUTPUT_FORMATS:
+        raise InvalidArgument(
+            f"cannot write {os.fspath(dest)!r}: {suffix or 'no extension'} is not an output "
+            "format Gannet writes",
+            hint="name the output *.parquet, *.csv or *.jsonl (JSON lines; also *.ndjson)",
+        )
+    return OUTPUT_FORMATS[suffix]
 
 
 @dataclass(frozen=True)
@@ -71,7 +84,8 @@ def predict_file(
     version: int = 0,
     progress: bool = True,
 ) -> BatchResult:
-    """Predict every row of ``source`` (Parquet or CSV) and write ``dest`` (Parquet).
+    """Predict every row of ``source`` (Parquet or CSV) and write ``dest`` (its extension
+    says the format: ``output_format``).
 
     ``passthrough`` columns are copied to the output but not given to the model (ids,
     keys). With ``log``, each chunk is also logged as one request of ``deployment``
@@ -85,13 +99,15 @@ def predict_file(
                                   hint="pass deployment= (gannet predict --log-deployment NAME)")
         check_deployment_name(deployment)
     source, dest = Path(source), Path(dest)
+    fmt = output_format(dest)
     batches, total = _open(source, model, chunk_rows)
     run = _Run(model, source, passthrough, log, deployment, model_name, version)
+    run.check_columns(batches.schema.names)  # before any work
     temp = dest.parent / f".{dest.name}.{uuid.uuid4().hex}.tmp"
     started = time.perf_counter()
     with _progress_bar(progress, total, source.name) as advance:
         try:
-            with _Output(temp) as out:
+            with _Output(temp, fmt) as out:
                 for table in batches:
                     out.write(run.predict(table))
                     advance(table.num_rows)
@@ -139,10 +155,26 @@ class _Run:
                 "output would overwrite",
                 hint="drop or rename it (a scored file: pass through only its feature columns)",
             )
+        self._check_extra(names)
+
+    def _check_extra(self, names: list[str]) -> None:
+        """Columns the model's signature does not take, named with the way out."""
+        signature = self.model.meta.signature
+        if signature is None or signature.inputs.kind != "dataframe":
+            return
+        known = set(signature.inputs.names)
+        extra = [c for c in names if c not in known and c not in self.passthrough]
+        if extra and known <= set(names):  # a missing column: the signature says which
+            quoted = ", ".join(map(repr, extra))
+            flags = " ".join(f"--passthrough {c}" for c in extra)
+            raise InvalidInput(
+                f"{self.source} has column(s) {quoted} that the model does not take "
+                f"(it takes: {', '.join(signature.inputs.names)})",
+                hint=f"copy them to the output untouched with {flags} (passthrough= in "
+                "predict_file), or drop them from the input",
+            )
 
     def predict(self, table: pa.Table) -> pa.Table:
-        if self.chunks == 0:
-            self.check_columns(table.column_names)
         frame = table.drop_columns(self.passthrough).to_pandas()
         started = time.perf_counter()
         outputs, proba = self._predict(frame)
@@ -184,28 +216,37 @@ class _Run:
 
     def empty_output(self, batches: _Chunks) -> pa.Table:
         """The output of a file without rows: its columns and an empty ``prediction``."""
-        self.check_columns(batches.schema.names)
         return batches.schema.empty_table().append_column("prediction", pa.array([], pa.null()))
 
 
 class _Output:
-    """A ``ParquetWriter`` opened on the first chunk; later chunks are cast to its schema."""
+    """A writer of ``fmt`` opened on the first chunk; later chunks are cast to its schema."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, fmt: str) -> None:
         self.path = path
-        self.writer: pq.ParquetWriter | None = None
+        self.fmt = fmt
+        self.writer: Any = None
+        self.schema: pa.Schema | None = None
 
     def __enter__(self) -> _Output:
         return self
 
-    def write(self, table: pa.Table) -> None:
+    def _open(self, schema: pa.Schema) -> Any:
+        import pyarrow.csv as csv
         import pyarrow.parquet as pq
 
-        if self.writer is None:
-            self.writer = pq.ParquetWriter(self.path, table.schema, compression="zstd")
-        elif table.schema != self.writer.schema:
+        if self.fmt == "parquet":
+            return pq.ParquetWriter(self.path, schema, compression="zstd")
+        if self.fmt == "csv":
+            return csv.CSVWriter(self.path, schema)
+        return _JsonLines(self.path)
+
+    def write(self, table: pa.Table) -> None:
+        if self.schema is None:
+            self.writer, self.schema = self._open(table.schema), table.schema
+        elif table.schema != self.schema:
             try:
-                table = table.cast(self.writer.schema)
+                table = table.cast(self.schema)
             except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
                 raise InvalidArgument(
                     f"a chunk's columns do not match the first chunk's: {exc}",
@@ -220,6 +261,21 @@ class _Output:
     def __exit__(self, *exc: object) -> None:
         if self.writer is not None:
             self.writer.close()
+
+
+class _JsonLines:
+    """One JSON object per row and line (times in ISO 8601, missing values null)."""
+
+    def __init__(self, path: Path) -> None:
+        self.stream = open(path, "w", encoding="utf-8")  # noqa: SIM115 - closed by close()
+
+    def write_table(self, table: pa.Table) -> None:
+        if table.num_rows:
+            text = table.to_pandas().to_json(orient="records", lines=True, date_format="iso")
+            self.stream.write(text if text.endswith("\n") else text + "\n")
+
+    def close(self) -> None:
+        self.stream.close()
 
 
 # -- reading -------------------------------------------------------------------------------

@@ -9,5 +9,5 @@
 - ``validation``: what a key, value or artifact path may be
 - ``query`` / ``filter_parser``: the search language (MLflow's) and the SQL it becomes
 - ``environment``: packages, platform and git state of a run; ``names``: run names
-- ``autolog``: scikit-learn fits logged without a line of code
+- ``autolog``: scikit-learn, XGBoost, LightGBM and Lightning training logged without a line
 """

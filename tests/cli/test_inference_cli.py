@@ -68,12 +68,16 @@ def test_predict_a_file_log_it_query_it_and_give_feedback(gannet, iris_champion,
     assert "request_id" in table.stdout and "prediction" in table.stdout
     assert "showing the first 3 rows" in table.stderr
 
-    shown = gannet("logs", "show", "iris-batch", "--last", "4")
+    shown = gannet("logs", "show", "iris-batch", "--limit", "4", columns=80)
     assert shown.exit_code == 0, shown.output
-    assert "iris-batch: latest predictions" in shown.stdout
-    assert "sepal length (cm)=" in shown.stdout
+    lines = shown.stdout.splitlines()
+    assert len(lines) == 4  # one line per row, cut at the console's width
+    assert all(len(line) <= 80 for line in lines)
+    assert f"v1  {first['request_id'].rsplit('-', 1)[0]}-2/" in lines[0]
+    wide = gannet("logs", "show", "iris-batch", "-n", "1", columns=300).stdout
+    assert "sepal length (cm)=" in wide
     latest = json.loads(gannet("logs", "show", "iris-batch", "--last", "4", "--json").stdout)
-    assert len(latest) == 4
+    assert len(latest) == 4  # --last: the old name of --limit, still understood
     assert {"request_id", "row", "timestamp", "prediction", "proba.0", "version"} <= set(latest[0])
 
 
@@ -136,3 +140,49 @@ def test_predict_runs_no_unverifiable_package_code_even_with_allow_unsigned(gann
             "gannet.testing.intruder:Intruder and calls its load)") in done.stderr
     assert "hint: re-register intruded/1" in done.stderr
     assert not mark.exists() and not dest.exists()
+
+
+@pytest.mark.parametrize("name", ["scored.csv", "scored.jsonl", "scored.ndjson", "scored.pq"])
+def test_predict_writes_the_format_its_output_name_says(gannet, iris_champion, tmp_path, name):
+    model, X = iris_champion
+    source = tmp_path / "in.parquet"
+    X.assign(customer=[f"c{i}" for i in range(len(X))]).to_parquet(source, index=False)
+    dest = tmp_path / name
+    done = gannet("predict", "iris/1", str(source), "-o", str(dest), "--passthrough", "customer")
+    assert done.exit_code == 0, done.output
+    if name.endswith(".csv"):
+        scored = pd.read_csv(dest)
+    elif name.endswith((".jsonl", ".ndjson")):
+        scored = pd.read_json(dest, lines=True)
+        assert len(dest.read_text().splitlines()) == len(X)
+    else:
+        scored = pq.read_table(dest).to_pandas()
+    assert scored["prediction"].tolist() == model.predict(X).tolist()
+    assert scored["customer"].iloc[:2].tolist() == ["c0", "c1"]
+    assert {"proba.0", "proba.2", "sepal length (cm)"} <= set(scored.columns)
+
+
+def test_predict_refuses_an_unknown_output_format_before_any_work(gannet, iris_champion, tmp_path):
+    _, X = iris_champion
+    work = tmp_path / "work"
+    work.mkdir()
+    source = work / "in.parquet"
+    X.to_parquet(source, index=False)
+    for name in ("scored.xlsx", "scored"):
+        refused = gannet("predict", "no-such-model@champion", str(source), "-o",
+                         str(work / name))
+        assert refused.exit_code == 3, refused.output  # not 4: the model was not looked up
+        assert "is not an output format Gannet writes" in refused.stderr
+        assert "hint: name the output *.parquet, *.csv or *.jsonl" in refused.stderr
+    assert sorted(p.name for p in work.iterdir()) == ["in.parquet"]
+
+
+def test_predict_names_extra_columns_and_points_at_passthrough(gannet, iris_champion, tmp_path):
+    _, X = iris_champion
+    source = tmp_path / "in.csv"
+    X.assign(customer="c", region="eu").to_csv(source, index=False)
+    refused = gannet("predict", "iris@champion", str(source), "-o", str(tmp_path / "out.csv"))
+    assert refused.exit_code == 3, refused.output
+    assert "has column(s) 'customer', 'region' that the model does not take" in refused.stderr
+    assert "--passthrough customer --passthrough region" in refused.stderr
+    assert not (tmp_path / "out.csv").exists()

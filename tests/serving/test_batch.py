@@ -156,8 +156,11 @@ def test_passthrough_columns_reach_the_output_but_not_the_model(packaged, tmp_pa
     frame = iris_frame(100)
     source = write_parquet(frame.assign(customer=[f"c{i}" for i in range(100)]),
                            tmp_path / "in.parquet")
-    with pytest.raises(InvalidArgument, match="unexpected column 'customer'"):
+    with pytest.raises(InvalidArgument, match="has column.s. 'customer' that the model does not ta"
+                       ) as refused:
         predict_file(model, source, tmp_path / "out.parquet", progress=False)
+    assert "--passthrough customer" in refused.value.hint
+    assert not (tmp_path / "out.parquet").exists()
     result = predict_file(model, source, tmp_path / "out.parquet", passthrough=["customer"],
                           progress=False)
     out = pq.read_table(result.dest)

@@ -44,9 +44,14 @@ class MetadataStore:
     migrates (both explicit, so tests and tools decide when I/O happens).
     """
 
-    def __init__(self, url: str, *, lock_timeout: float = 30.0) -> None:
+    def __init__(
+        self, url: str, *, lock_timeout: float = 30.0, create_folder: bool = True,
+        source: str = "metadata_url",
+    ) -> None:
         self.url = _normalise_url(url)
         self.lock_timeout = lock_timeout
+        self.create_folder = create_folder  # a SQLite file's folder; else it must exist
+        self.source = source  # where the URL came from, for errors
         self._engine: Engine | None = None
 
     @property
@@ -92,6 +97,13 @@ class MetadataStore:
         """Make the store's folder; refuse a database file that lost its content (0 bytes,
         and not one another process is creating right now: SQLite would silently start
         it afresh, empty)."""
+        if not self.create_folder and not path.parent.is_dir():
+            raise SettingsError(
+                f"{self.source} {self.display_url} names the folder {path.parent}, which "
+                + ("is a file" if path.parent.exists() else "does not exist"),
+                f"create the folder first (mkdir -p {path.parent}) or correct the URL: "
+                "Gannet makes only its home's folders",
+            )
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             stat = path.stat() if path.exists() else None
