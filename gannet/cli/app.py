@@ -108,6 +108,9 @@ class GannetGroup(TyperGroup):
             self._fail(ctx, error)
         except _CLICKS_OWN:  # usage errors, exits: click's own
             raise
+        except BrokenPipeError:  # `gannet runs list | head`: the reader has all it wanted
+            _quiet_stdout()
+            raise typer.Exit(141) from None  # 128 + SIGPIPE, as a shell pipeline reports it
         except Exception as exc:
             if _debug(ctx):
                 raise
@@ -138,6 +141,14 @@ _CLICKS_OWN: tuple[type[BaseException], ...] = (
 def _debug(ctx: typer.Context) -> bool:
     state = ctx.obj
     return bool(getattr(state, "debug", False))
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so flushing it at exit raises no second BrokenPipeError."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def _internal(exc: Exception) -> GannetError:

@@ -102,3 +102,21 @@ def test_every_command_and_option_is_documented():
     text = DOCS.read_text(encoding="utf-8")
     for option in ("--home", "--metadata-url", "--artifacts-url", "--version"):
         assert option in text
+
+
+def test_a_reader_that_stops_early_gets_no_error(tmp_path):
+    """``gannet experiments list --json | head -c 0``: a closed pipe is the reader's choice,
+    not a bug; the command exits as a pipeline's writer does (141), saying nothing."""
+    home = str(tmp_path / "home")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GANNET_")}
+    for name in ("a", "b", "c"):
+        run(sys.executable, "-m", "gannet", "--home", home, "experiments", "create", name,
+            cwd=tmp_path)
+    proc = subprocess.Popen([sys.executable, "-m", "gannet", "--home", home, "experiments",
+                             "list", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            cwd=tmp_path, env=env)
+    proc.stdout.close()
+    stderr = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert proc.wait(60) == 141
+    assert stderr == ""
