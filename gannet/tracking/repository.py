@@ -138,10 +138,17 @@ def update_run(conn: Connection, run_id: str, **values: Any) -> bool:
 
 def active_runs(conn: Connection, run_ids: Iterable[str]) -> set[str]:
     """Which of ``run_ids`` exist and are not deleted."""
+    wanted = list(run_ids)
+    if len(wanted) == 1:  # every flush of one run: driver SQL, no statement to build
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        sql = (f"SELECT run_id FROM {runs.name} WHERE run_id = {mark} "
+               f"AND lifecycle_stage = {mark}")
+        found = conn.exec_driver_sql(sql, (wanted[0], Lifecycle.ACTIVE.value)).first()
+        return {found[0]} if found else set()
     return set(
         conn.execute(
             sa.select(runs.c.run_id).where(
-                runs.c.run_id.in_(list(run_ids)), runs.c.lifecycle_stage == Lifecycle.ACTIVE
+                runs.c.run_id.in_(wanted), runs.c.lifecycle_stage == Lifecycle.ACTIVE
             )
         ).scalars()
     )
