@@ -353,7 +353,8 @@ def stop(proc: subprocess.Popen) -> None:
 def table(cells: list[Cell]) -> str:
     by = {(c.server, c.rows, c.concurrency): c for c in cells}
     lines = ["| server | rows | c | req/s | p50 ms | p99 ms | vs MLflow | vs BentoML | "
-             "vs BentoML batching |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "vs BentoML batching | vs MLServer |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for c in cells:
         ratios = []
         for anchor in ANCHORS:
