@@ -26,7 +26,7 @@ from gannet.serving.log.schema import MASK, hash_value
 from gannet.serving.log.schema import TIMESTAMP as _TIMESTAMP
 from gannet.serving.log.types import LoggedPrediction, Matrix
 
-__all__ = ["output_arrays", "predictions_tables"]
+__all__ = ["combined", "output_arrays", "predictions_tables"]
 
 
 @dataclass
@@ -66,6 +66,12 @@ def predictions_tables(
             continue
         groups.setdefault(rows.layout, []).append(rows)
     tables += [_group_table(group, salt) for group in groups.values()]
+    return combined(tables)
+
+
+def combined(tables: list[pa.Table]) -> list[pa.Table]:
+    """Tables bound for one file as one (columns unified by name), or as they are when
+    their types cannot be unified (one column both numbers and text)."""
     if len(tables) == 1:
         return tables
     try:

@@ -261,7 +261,7 @@ class InferenceLogWriter:
         upto = self._staged_upto
         staged, self._staged = self._staged, {}
         for partition, tables in sorted(staged.items()):
-            for table in _combined(tables):
+            for table in rows.combined(tables):
                 try:
                     self.storage.write_table(partition.folder(), schema.segment_name(), table,
                                              compression=self.compression)
@@ -301,13 +301,3 @@ class InferenceLogWriter:
         logger.warning("inference log at %s: could not write %d %s: %s",
                        self.root, count, what, self.last_error)
 
-
-def _combined(tables: list[pa.Table]) -> list[pa.Table]:
-    """Tables staged for one file as one (columns unified by name), or as they are when
-    their types cannot be unified (one column both numbers and text)."""
-    if len(tables) == 1:
-        return tables
-    try:
-        return [pa.concat_tables(tables, promote_options="permissive")]
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        return tables
