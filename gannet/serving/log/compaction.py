@@ -203,11 +203,11 @@ def _compact_folder(storage: LogStorage, folder: str, now: int, grace_ms: int, k
         if parsed is not None:
             by_hour.setdefault(parsed[1], []).append(name)
     for hour, names in sorted(by_hour.items()):
-        ended = dt.datetime.strptime(hour, "%Y%m%d%H").replace(tzinfo=dt.UTC).timestamp()
-        if len(names) < 2 or now < (ended * 1000 + HOUR_MS + grace_ms):
+        begun = dt.datetime.strptime(hour, "%Y%m%d%H").replace(tzinfo=dt.UTC).timestamp()
+        if len(names) < 2 or now < begun * 1000 + HOUR_MS + grace_ms:  # not over yet
             continue
         try:
-            _, rows = _merge(storage, folder, hour, names, found.covers, now)
+            rows = _merge(storage, folder, hour, names, found.covers, now)
         except (pa.ArrowException, OSError, ValueError) as exc:
             report.skipped.append(f"{folder} hour {hour}: {type(exc).__name__}: {exc}")
             logger.warning("inference log: could not merge %s hour %s: %s", folder, hour, exc)
@@ -219,17 +219,17 @@ def _compact_folder(storage: LogStorage, folder: str, now: int, grace_ms: int, k
 
 
 def _merge(storage: LogStorage, folder: str, hour: str, names: list[str],
-           covers: dict[str, frozenset[str]], now: int) -> tuple[str, int]:
+           covers: dict[str, frozenset[str]], now: int) -> int:
+    """Write the merge of ``names`` (one hour of ``folder``); how many rows it holds."""
     tables = [storage.read_table(f"{folder}/{n}") for n in names]
     table = pa.concat_tables(
         [t.replace_schema_metadata(None) for t in tables], promote_options="permissive")
     held = set(names)
     for name in names:
         held |= covers.get(name, frozenset())
-    name = _merged_name(hour, now)
-    storage.write_table(folder, name, table,
+    storage.write_table(folder, _merged_name(hour, now), table,
                         metadata={COVERS: json.dumps(sorted(held)).encode()})
-    return name, table.num_rows
+    return table.num_rows
 
 
 def _deletable(found: Survey, now: int, keep_ms: int) -> list[str]:
