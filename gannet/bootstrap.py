@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from gannet.core.settings import Settings
 from gannet.store.metadata import MetadataStore
@@ -120,11 +120,18 @@ class Services:
 
 
 def build(settings: Settings | None = None, **overrides: Any) -> Services:
-    """Open the metadata store named by ``settings`` (migrating it); the rest comes lazily."""
+    """Open the metadata store named by ``settings`` (migrating it); the rest comes lazily.
+
+    With the ``uri`` setting, the services of the team server it names instead."""
     if settings is None:
         settings = Settings.load(**overrides)
     elif overrides:
         settings = settings.replace(**overrides)
+    if settings.uri:
+        from gannet.remote import RemoteServices
+
+        # the same calls over a team server's REST API (its stores are the server's)
+        return cast(Services, RemoteServices(settings))
     metadata = open_metadata(settings)
     try:
         metadata.upgrade()

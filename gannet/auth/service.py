@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection
 from gannet.auth import repository
 from gannet.auth.identity import os_user, owner_of
 from gannet.auth.types import AuditEntry
+from gannet.core.actor import current_actor
 from gannet.core.clock import now_ms
 from gannet.core.errors import InvalidArgument, NotFound, PermissionDenied
 from gannet.core.settings import Settings
@@ -42,7 +43,11 @@ class AuthService:
 
     @property
     def current_user(self) -> str:
-        """Who acts: the operating system's user, whatever the ``user`` setting says."""
+        """Who acts: the server request's authenticated caller, else the operating
+        system's user, whatever the ``user`` setting says."""
+        actor = current_actor()
+        if actor is not None:
+            return actor.user
         if self._os_user is None:
             self._os_user = os_user()
         return self._os_user
@@ -50,6 +55,8 @@ class AuthService:
     @property
     def claimed_user(self) -> str | None:
         """The ``user`` setting when it names someone else than who acts, else None."""
+        if current_actor() is not None:
+            return None
         claimed = self.settings.user
         return claimed if claimed and claimed != self.current_user else None
 
@@ -136,6 +143,9 @@ class AuthService:
     ) -> None:
         """Append an audit entry by who acts, inside the caller's transaction."""
         detail = dict(detail or {})
+        actor = current_actor()
+        if actor is not None and actor.address:
+            detail["from"] = actor.address
         if self.claimed_user is not None:
             detail["as"] = self.claimed_user
         repository.insert_audit_entry(conn, now_ms(), self.current_user, action, target, detail)

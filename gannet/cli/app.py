@@ -34,6 +34,7 @@ from gannet.cli import (
     runs,
     security,
     serve,
+    server,
 )
 from gannet.core.errors import GannetError
 
@@ -178,6 +179,7 @@ app.add_typer(security.keys, name="keys")
 app.add_typer(security.roles, name="roles")
 app.command("audit")(security.audit)
 app.command("gc")(gc.gc)
+app.command("server")(server.server)
 app.add_typer(deployments.app, name="deployments")
 app.add_typer(inference.logs, name="logs")
 app.add_typer(imports.app, name="import")

@@ -47,6 +47,11 @@ class Settings:
     inference_log_retention: str = ""  # e.g. 30d: older dates are deleted; empty: kept forever
     serving_access_log: bool = False  # gannet serve: one line per request on stderr
     serving_cors_origins: str = ""  # gannet serve: origins (comma-separated; *: any) for CORS
+    uri: str = ""  # a team server (http://host:5005): the SDK and CLI talk to it, not the stores
+    token: str = ""  # the API token sent to that server (Authorization: Bearer)
+    project: str = ""  # the project new experiments, models and deployments go to (default)
+    server_max_body: int = 64 * 1024 * 1024  # gannet server: bytes of a JSON body (413 above)
+    server_presigned_urls: bool = False  # gannet server: S3 artifacts go direct, by signed URLs
     config_file: Path | None = None  # the gannet.toml that was read, if any
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 

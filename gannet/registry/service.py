@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from gannet.auth.service import AuthService
+from gannet.core.actor import current_actor
 from gannet.core.clock import now_ms
 from gannet.core.errors import AlreadyExists, InvalidArgument, InvalidState, NotFound
 from gannet.core.ids import is_id
@@ -197,7 +198,7 @@ class RegistryService(PackageReferences, LoadingUseCases):
             "git_commit": run.info.git_commit if run else None,
             "metrics": json.dumps(_finite(run.data.metrics) if run else {}),
             "card": json.dumps({}),
-            "user_id": self.settings.user,
+            "user_id": self.auth.current_user if current_actor() else self.settings.user,
             "creation_time": now,
             "last_update_time": now,
         }

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 
 import sqlalchemy as sa
 
+from gannet.core.actor import current_actor
 from gannet.core.clock import now_ms
 from gannet.core.errors import InvalidArgument, InvalidState, NotFound
 from gannet.core.ids import new_id
@@ -97,7 +98,7 @@ class TrackingService(ExperimentUseCases, ArtifactUseCases):
             else now_ms(),
             end_time=None,
             parent_run_id=parent_run_id,
-            user_id=user_id or self.settings.user,
+            user_id=_acting_user() or user_id or self.settings.user,
             source_name=source_name,
             source_type=source_type,
             git_commit=git_commit,
@@ -370,3 +371,9 @@ class TrackingService(ExperimentUseCases, ArtifactUseCases):
                 f"run {run_id} is deleted; nothing can be logged to it",
                 f"restore it with `gannet runs restore {run_id}` or start a new run",
             )
+
+
+def _acting_user() -> str | None:
+    """A server request's authenticated caller (runs are theirs, whatever they claim)."""
+    actor = current_actor()
+    return actor.user if actor is not None else None

@@ -123,6 +123,11 @@ class MetadataStore:
             self._engine.dispose()
             self._engine = None
 
+    def ping(self) -> None:
+        """Ask the database something trivial (readiness probes); raises ``StoreError``."""
+        with self.read() as conn:
+            conn.exec_driver_sql("SELECT 1")
+
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A connection in a read transaction (a consistent snapshot)."""

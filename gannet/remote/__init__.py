@@ -1,0 +1,16 @@
+"""The remote backend: the same services' calls, over a team server's REST API.
+
+With ``GANNET_URI=http://host:5005`` (the ``uri`` setting) ``bootstrap.build`` returns
+``RemoteServices`` instead of stores: its ``tracking``, ``registry``, ``deployments`` and
+``auth`` have the methods of the services they stand for, so the SDK and the CLI work
+unchanged against a server.
+
+- ``transport``: ``Transport`` - one HTTP connection pool, the token, retries with
+  backoff on connection errors and 5xx, idempotency keys, errors back to their classes
+- ``services``: ``RemoteServices``
+- ``tracking``: ``RemoteTracking``
+"""
+
+from gannet.remote.services import RemoteServices
+
+__all__ = ["RemoteServices"]

@@ -1,0 +1,56 @@
+"""``RemoteServices``: what ``bootstrap.build`` returns when the ``uri`` setting names a
+team server. It has the services a face uses, each speaking REST; the stores themselves
+(``metadata``, ``blobs``) are the server's, and asking for them says so."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from gannet.core.errors import NotSupported
+from gannet.core.settings import Settings
+from gannet.remote.transport import Transport
+
+__all__ = ["RemoteServices"]
+
+T = TypeVar("T")
+
+
+class RemoteServices:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.transport = Transport(settings.uri, settings.token)
+        self._built: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def _part(self, name: str, make: Callable[[], T]) -> T:
+        with self._lock:
+            if name not in self._built:
+                self._built[name] = make()
+            return self._built[name]  # type: ignore[no-any-return]
+
+    @property
+    def tracking(self) -> Any:
+        from gannet.remote.tracking import RemoteTracking
+
+        return self._part("tracking", lambda: RemoteTracking(self.transport, self.settings))
+
+    @property
+    def metadata(self) -> Any:
+        raise self._server_side("the metadata store")
+
+    @property
+    def blobs(self) -> Any:
+        raise self._server_side("the artifact store")
+
+    def _server_side(self, what: str) -> NotSupported:
+        return NotSupported(
+            f"{what} belongs to the server at {self.settings.uri}: this command works on the "
+            "stores directly",
+            "run it on the server's machine (unset GANNET_URI there), or with the server's "
+            "metadata_url and artifacts_url",
+        )
+
+    def close(self) -> None:
+        self.transport.close()

@@ -1,0 +1,1 @@
+"""The REST API's routers, one per capability, each a thin face over its service."""

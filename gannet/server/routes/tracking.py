@@ -1,0 +1,80 @@
+"""``/api/v1`` tracking routes: experiments (runs, metrics and artifacts beside them).
+
+Each route is one ``TrackingService`` call of the same name; bodies are validated here
+(types, required fields), rules in the service. Answers are the service's own types in
+the one JSON encoding (``gannet.core.wire``), which the remote SDK decodes back.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+from starlette.responses import Response
+
+from gannet.server.deps import API_PREFIX, ServicesDep, answer
+from gannet.tracking.types import ViewType
+
+router = APIRouter(prefix=API_PREFIX, tags=["tracking"])
+
+
+class NewExperiment(BaseModel):
+    name: str = Field(description="unique among experiments")
+    tags: dict[str, str] = Field(default_factory=dict)
+    experiment_id: str | None = Field(
+        default=None, description="chosen by the client (a retried create finds it made)")
+
+
+class ExperimentChange(BaseModel):
+    name: str = Field(description="the new name")
+
+
+class TagValue(BaseModel):
+    value: str
+
+
+@router.post("/experiments", status_code=201, summary="Create an experiment")
+def create_experiment(body: NewExperiment, services: ServicesDep) -> Response:
+    experiment_id = services.tracking.create_experiment(
+        body.name, body.tags, experiment_id=body.experiment_id)
+    return answer({"experiment_id": experiment_id}, 201)
+
+
+@router.get("/experiments", summary="List experiments")
+def search_experiments(services: ServicesDep, view: ViewType = ViewType.ACTIVE) -> Response:
+    return answer({"experiments": services.tracking.search_experiments(view)})
+
+
+@router.get("/experiments/by-name", summary="An experiment by name (null if none)")
+def get_experiment_by_name(name: str, services: ServicesDep) -> Response:
+    return answer({"experiment": services.tracking.get_experiment_by_name(name)})
+
+
+@router.get("/experiments/{experiment_id}", summary="An experiment by id")
+def get_experiment(experiment_id: str, services: ServicesDep) -> Response:
+    return answer({"experiment": services.tracking.get_experiment(experiment_id)})
+
+
+@router.patch("/experiments/{experiment_id}", summary="Rename an experiment")
+def rename_experiment(experiment_id: str, body: ExperimentChange,
+                      services: ServicesDep) -> Response:
+    services.tracking.rename_experiment(experiment_id, body.name)
+    return answer({})
+
+
+@router.delete("/experiments/{experiment_id}", summary="Delete an experiment (soft)")
+def delete_experiment(experiment_id: str, services: ServicesDep) -> Response:
+    services.tracking.delete_experiment(experiment_id)
+    return answer({})
+
+
+@router.post("/experiments/{experiment_id}/restore", summary="Restore a deleted experiment")
+def restore_experiment(experiment_id: str, services: ServicesDep) -> Response:
+    services.tracking.restore_experiment(experiment_id)
+    return answer({})
+
+
+@router.put("/experiments/{experiment_id}/tags/{key:path}", summary="Set an experiment's tag")
+def set_experiment_tag(experiment_id: str, key: str, body: TagValue,
+                       services: ServicesDep) -> Response:
+    services.tracking.set_experiment_tag(experiment_id, key, body.value)
+    return answer({})
