@@ -61,7 +61,7 @@ class ProjectUseCases(AuthBase):
         self._manage(name, "delete the project")
         held = {k: v for k, v in (self.holdings(name) if self.holdings else {}).items() if v}
         if held:
-            listed = ", ".join(f"{count} {what}" for what, count in held.items())
+            listed = ", ".join(f"{what}: {count}" for what, count in held.items())
             raise Conflict(f"project {name!r} still owns {listed}",
                            "delete them first (deleted experiments go with `gannet gc`)")
         with self.metadata.write() as conn:

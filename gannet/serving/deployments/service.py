@@ -279,7 +279,8 @@ class DeploymentService:
     def delete_deployment(self, name: str) -> None:
         """Remove the deployment and its history (the audit log keeps what happened)."""
         with self.metadata.write() as conn:
-            current = self._lock(conn, name, "delete")
+            current = self._lock(conn, name)
+            _may_change(current, "delete")
             repository.delete_deployment(conn, name)
             self.auth.record(
                 conn,
@@ -331,7 +332,8 @@ class DeploymentService:
         """
         try:
             with self.metadata.write() as conn:
-                current = self._lock(conn, name, "change")
+                current = self._lock(conn, name)
+                _may_change(current, "change")
                 target = change(current)
                 if _content(target) == _content(current):
                     return current
@@ -354,15 +356,13 @@ class DeploymentService:
             raise _conflict(name) from exc
         return new
 
-    def _lock(self, conn: Connection, name: str, what: str) -> DeploymentState:
-        """The current state, with the deployment row locked until the transaction ends,
-        when the caller may ``what`` it (the editor role in its project)."""
+    def _lock(self, conn: Connection, name: str) -> DeploymentState:
+        """The current state, with the deployment row locked until the transaction ends."""
         if not repository.lock_deployment(conn, name):
             raise _not_found(name)
         state = repository.current_state(conn, name)
         if state is None:
             raise _conflict(name)
-        require(state.project, EDITOR, f"{what} deployment {name!r}", _not_found(name))
         return state
 
     def _revision(self, name: str, revision: int) -> DeploymentState:
@@ -446,6 +446,11 @@ def _change_detail(
 
 def _target(name: str) -> str:
     return f"deployment:{name}"
+
+
+def _may_change(state: DeploymentState, what: str) -> None:
+    """Changing a deployment needs the editor role in its project."""
+    require(state.project, EDITOR, f"{what} deployment {state.name!r}", _not_found(state.name))
 
 
 def _not_found(name: str) -> NotFound:
