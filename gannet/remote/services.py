@@ -37,6 +37,12 @@ class RemoteServices:
         return self._part("tracking", lambda: RemoteTracking(self.transport, self.settings))
 
     @property
+    def auth(self) -> Any:
+        from gannet.remote.auth import RemoteAuth
+
+        return self._part("auth", lambda: RemoteAuth(self.transport, self.settings))
+
+    @property
     def metadata(self) -> Any:
         raise self._server_side("the metadata store")
 
