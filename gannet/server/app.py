@@ -70,9 +70,9 @@ def create_app(
 def _routers() -> list[APIRouter]:
     """Every capability's router; each declares its own prefix, so that a route's path
     (the metrics' route label) is the whole template."""
-    from gannet.server.routes import auth, health, tracking
+    from gannet.server.routes import auth, health, oidc, tracking
 
-    return [health.router, tracking.router, auth.router]
+    return [health.router, tracking.router, auth.router, oidc.router]
 
 
 def _anyone(services: Services) -> Authenticate:
