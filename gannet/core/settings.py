@@ -122,20 +122,8 @@ class Settings:
                 "point it at a folder (Gannet creates it if it does not exist), or move the "
                 "file away",
             )
-        values["home"] = home
-        values.setdefault("metadata_url", f"sqlite:///{home / 'gannet.db'}")
-        values.setdefault("artifacts_url", str(home / "artifacts"))
-        values.setdefault("user", _login_name())
-        values.setdefault("signing_key", str(home / "keys" / "signing.key"))
-        values.setdefault("trusted_keys", str(home / "keys" / "trusted"))
-        values.setdefault("inference_log_url", str(home / "inference-log"))
-        values.setdefault("credentials_file", str(saved_logins.default_path(environ)))
-        if "token" not in values and values.get("uri"):
-            saved = saved_logins.saved_login(Path(values["credentials_file"]).expanduser(),
-                                             values["uri"])
-            if saved is not None:
-                values["token"] = saved.token
-                sources["token"] = SAVED_LOGIN
+        _add_defaults(values, home, environ)
+        _add_saved_token(values, sources)
         return cls(**values, config_file=config_file, sources=sources)
 
     def described(self, name: str) -> str:
@@ -144,6 +132,29 @@ class Settings:
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
+
+
+def _add_defaults(values: dict[str, Any], home: Path, environ: Mapping[str, str]) -> None:
+    """The defaults that depend on the home (or on the environment's config folder)."""
+    values["home"] = home
+    values.setdefault("metadata_url", f"sqlite:///{home / 'gannet.db'}")
+    values.setdefault("artifacts_url", str(home / "artifacts"))
+    values.setdefault("user", _login_name())
+    values.setdefault("signing_key", str(home / "keys" / "signing.key"))
+    values.setdefault("trusted_keys", str(home / "keys" / "trusted"))
+    values.setdefault("inference_log_url", str(home / "inference-log"))
+    values.setdefault("credentials_file", str(saved_logins.default_path(environ)))
+
+
+def _add_saved_token(values: dict[str, Any], sources: dict[str, str]) -> None:
+    """The token ``gannet login`` kept for the ``uri`` server, when nothing else set one."""
+    if "token" in values or not values.get("uri"):
+        return
+    saved = saved_logins.saved_login(Path(values["credentials_file"]).expanduser(),
+                                     values["uri"])
+    if saved is not None:
+        values["token"] = saved.token
+        sources["token"] = SAVED_LOGIN
 
 
 def _described(name: str, source: str, config_file: Path | None) -> str:

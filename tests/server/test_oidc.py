@@ -245,3 +245,22 @@ def test_a_server_without_sso_says_so(settings):
             assert "oidc_issuer" in off.json()["hint"]
     finally:
         services.close()
+
+
+def test_a_disabled_user_cannot_sign_in(sso_server, sso_services, idp):
+    idp.person = Person("ana", ["ml-team"])
+    assert sign_in(sso_server, **JSON).status_code == 200
+    sso_services.auth.disable_user("ana")
+    _refused(sign_in(sso_server), "'ana' is disabled")
+    assert len(sso_services.auth.list_tokens("ana")) == 1
+
+
+def test_a_provider_that_cannot_be_reached_is_unavailable(settings):
+    services = build(settings.replace(oidc_issuer="http://127.0.0.1:9", oidc_client_id="g"))
+    try:
+        with running_server(services, auth=True) as url:
+            down = httpx.get(f"{url}/api/v1/oidc/login")
+            assert (down.status_code, down.json()["code"]) == (503, "TEMPORARILY_UNAVAILABLE")
+            assert "cannot reach the identity provider" in down.json()["error"]
+    finally:
+        services.close()

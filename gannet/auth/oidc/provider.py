@@ -131,18 +131,16 @@ class IdentityProvider:
     def verify_id_token(self, id_token: str, nonce: str) -> dict[str, Any]:
         """The ID token's claims, once its signature and claims are checked."""
         from joserfc import jwt
-        from joserfc.errors import BadSignatureError, InvalidKeyIdError, JoseError
+        from joserfc.errors import BadSignatureError, JoseError
 
         algorithm = self._algorithm(id_token)
+        kid = _header(id_token).get("kid")
+        key = _key_for(self._keys(), kid) or _key_for(self._keys(refresh=True), kid)
+        if key is None:
+            raise Unauthenticated("the ID token is signed with a key the identity provider "
+                                  f"does not publish ({kid!r} is not in its JWKS)", _AGAIN)
         try:
-            try:
-                token = jwt.decode(id_token, self._keys(), algorithms=[algorithm])
-            except InvalidKeyIdError:
-                token = jwt.decode(id_token, self._keys(refresh=True), algorithms=[algorithm])
-        except InvalidKeyIdError as exc:
-            raise Unauthenticated(
-                "the ID token is signed with a key the identity provider does not publish "
-                f"({_header(id_token).get('kid')!r} is not in its JWKS)", _AGAIN) from exc
+            token = jwt.decode(id_token, key, algorithms=[algorithm])
         except BadSignatureError as exc:
             raise Unauthenticated(
                 "the ID token's signature does not verify with the identity provider's keys "
@@ -263,6 +261,14 @@ def _refused_code(status: int, answer: dict[str, Any]) -> Exception:
             f"({described})", "check oidc_client_id and oidc_client_secret")
     return Unauthenticated(f"the identity provider refused the login's code ({described})",
                            _AGAIN)
+
+
+def _key_for(keys: Any, kid: Any) -> Any:
+    """The key of ``keys`` (a JWKS) that ``kid`` names; without a ``kid``, the only key."""
+    found = list(keys.keys)
+    if kid is None:
+        return found[0] if len(found) == 1 else None
+    return next((key for key in found if key.kid == kid), None)
 
 
 def _header(id_token: str) -> dict[str, Any]:

@@ -3,4 +3,5 @@
 - ``health``: ``/health``, ``/ready``
 - ``tracking``: experiments (runs, metrics, artifacts)
 - ``auth``: who am I, users, API tokens, projects and members, roles, the audit log
+- ``oidc``: single sign-on with OpenID Connect (the login redirect and its callback)
 """
