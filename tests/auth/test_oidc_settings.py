@@ -1,6 +1,10 @@
 """The single sign-on settings: the ``oidc_group_roles`` syntax, and the checks a server
 makes of its SSO settings as it starts (each error names the setting and the entry)."""
 
+import re
+import tomllib
+from pathlib import Path
+
 import pytest
 
 from gannet.auth.oidc.groups import Grant, parse_group_roles
@@ -22,6 +26,17 @@ def test_the_documented_examples_parse():
                                   "0b5a-44c1"}
     assert spaced.groups["0b5a-44c1"] == Grant(True, {"nlp": "owner"})
     assert parse_group_roles("").groups == {} and parse_group_roles(" ; \n").groups == {}
+
+
+def test_every_mapping_in_the_docs_parses():
+    page = (Path(__file__).resolve().parents[2] / "docs" / "auth.md").read_text()
+    blocks = [tomllib.loads(b) for b in re.findall(r"```toml\n(.*?)```", page, flags=re.S)]
+    mappings = [b["oidc_group_roles"] for b in blocks if "oidc_group_roles" in b]
+    assert len(mappings) == 4
+    for text in mappings:
+        assert parse_group_roles(text).groups
+    azure = parse_group_roles(mappings[-1])
+    assert azure.groups["7d3e9a12-55c4-4b8f-a0e6-1f2b3c4d5e6f"].admin
 
 
 def test_groups_together_give_every_grant_and_the_highest_role():

@@ -17,7 +17,7 @@ from gannet.bootstrap import build
 from gannet.core.actor import Actor, acting_as
 from gannet.core.errors import PermissionDenied
 from gannet.testing.browser import follow
-from gannet.testing.oidc import Person
+from gannet.testing.oidc import Person, running_provider
 from gannet.testing.server import running_server
 
 JSON = {"accept": "application/json"}
@@ -262,5 +262,31 @@ def test_a_provider_that_cannot_be_reached_is_unavailable(settings):
             down = httpx.get(f"{url}/api/v1/oidc/login")
             assert (down.status_code, down.json()["code"]) == (503, "TEMPORARILY_UNAVAILABLE")
             assert "cannot reach the identity provider" in down.json()["error"]
+    finally:
+        services.close()
+
+
+def test_a_public_client_signs_in_with_pkce_alone(settings):
+    with running_provider(client_secret="") as public:
+        services = build(settings.replace(oidc_issuer=public.issuer, oidc_client_id="gannet",
+                                          oidc_group_roles="ml-team = default:editor"))
+        try:
+            with running_server(services, auth=True) as url:
+                done = sign_in(url, **JSON)
+                assert done.status_code == 200, done.text
+                assert done.json()["projects"] == {"default": "editor"}
+        finally:
+            services.close()
+
+
+def test_a_client_secret_the_provider_refuses_names_the_settings(sso_settings, idp):
+    services = build(sso_settings.replace(oidc_client_secret="stale-secret"))
+    try:
+        with running_server(services, auth=True) as url:
+            refused = sign_in(url)
+            assert (refused.status_code, refused.json()["code"]) == (400, "INVALID_SETTING")
+            assert "invalid_client" in refused.json()["error"]
+            assert "oidc_client_secret" in refused.json()["hint"]
+        assert "ana" not in {u.name for u in services.auth.list_users()}
     finally:
         services.close()

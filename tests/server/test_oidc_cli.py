@@ -18,7 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from gannet.cli.app import app
-from gannet.testing.browser import executable
+from gannet.testing.browser import executable, follow
 from gannet.testing.oidc import Person
 
 runner = CliRunner()
@@ -88,6 +88,25 @@ def test_a_refused_sso_login_says_why_and_keeps_nothing(env, sso_services, idp):
     assert "refused the login (access_denied" in done.stderr
     assert saved(env) == {}
     assert "ana" not in {u.name for u in sso_services.auth.list_users()}
+
+
+def test_login_without_a_browser_prints_the_url_to_open(env, sso_server, idp):
+    outer = {k: v for k, v in os.environ.items() if not k.startswith("GANNET_")}
+    command = [sys.executable, "-m", "gannet", "login", "--sso", "--no-browser", "--timeout",
+               "60"]
+    with subprocess.Popen(command, env={**outer, **env, "BROWSER": "/bin/false"},
+                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True) as login:
+        url = ""
+        for line in login.stderr:
+            if line.strip().startswith(f"{sso_server}/api/v1/oidc/login?"):
+                url = line.strip()
+                break
+        assert url, "gannet login --no-browser printed no URL"
+        assert follow(url).status_code == 200  # a person opening it
+        out, _ = login.communicate(timeout=60)
+    assert login.returncode == 0 and "logged in" in out and "as ana" in out
+    assert saved(env)[sso_server]["user"] == "ana"
 
 
 def test_login_with_a_token_checks_it_first(env, sso_server, sso_services):
