@@ -32,6 +32,7 @@ from gannet.registry.gc import PackageReferences
 from gannet.registry.loading import LoadingUseCases
 from gannet.registry.signing import KeyRing
 from gannet.registry.tables import model_version_tags, registered_model_tags
+from gannet.registry.transfer import PackageTransfer
 from gannet.registry.types import (
     CardInputs,
     Evidence,
@@ -50,10 +51,11 @@ from gannet.tracking.service import TrackingService
 CARD_FIELDS = ("intended_use", "limitations", "ethical_considerations", "training_data")
 
 
-class RegistryService(PackageReferences, LoadingUseCases):
+class RegistryService(PackageReferences, LoadingUseCases, PackageTransfer):
     """Registered models, versions, aliases, promotion and cards; signing keys and verified
     loading come from ``LoadingUseCases``, what garbage collection needs of packages from
-    ``PackageReferences``."""
+    ``PackageReferences``, a package's upload and download by remote clients from
+    ``PackageTransfer``."""
 
     def __init__(
         self,
@@ -168,16 +170,17 @@ class RegistryService(PackageReferences, LoadingUseCases):
         """
         check_model_name(name)
         with self.leases.hold():  # the package's blobs are referenced before the lease ends
-            return self._register(source, name, description, tags)
+            return self._register(self._store_source(source), name, description, tags)
 
     def _register(
         self,
-        source: str | os.PathLike[str],
+        found: tuple[StoredPackage, str | None, str],
         name: str,
         description: str,
         tags: Mapping[str, str] | None,
     ) -> ModelVersion:
-        stored, run_id, where = self._store_source(source)
+        """Sign and insert a version of a stored package: (package, run id, source)."""
+        stored, run_id, where = found
         run = self.tracking.get_run(run_id) if run_id else None
         signed = self.keys.sign(stored.manifest_digest)
         now = now_ms()
