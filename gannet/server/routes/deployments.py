@@ -28,6 +28,7 @@ router = APIRouter(prefix=API_PREFIX, tags=["deployments"])
 
 ONE = "/deployments/{name}"
 BUNDLE_TYPE = "application/gzip"
+NON_FINITE = ("NaN", "Infinity", "-Infinity")
 
 
 class NewDeployment(BaseModel):
@@ -69,8 +70,9 @@ class Rollback(BaseModel):
 
 @router.post("/deployments", status_code=201, summary="Create a deployment")
 def create_deployment(body: NewDeployment, services: ServicesDep) -> Response:
+    routes = _weights(body.routes) if body.routes is not None else None
     state = services.deployments.create_deployment(
-        body.name, body.model, body.routes, description=body.description,
+        body.name, body.model, routes, description=body.description,
         sticky_key=body.sticky_key, reason=body.reason)
     return answer({"state": state}, 201)
 
@@ -97,7 +99,7 @@ def get_deployment_history(name: str, services: ServicesDep) -> Response:
 
 @router.put(ONE + "/traffic", summary="Route the traffic by relative weights")
 def set_deployment_traffic(name: str, body: Traffic, services: ServicesDep) -> Response:
-    state = services.deployments.set_deployment_traffic(name, body.routes, body.reason)
+    state = services.deployments.set_deployment_traffic(name, _weights(body.routes), body.reason)
     return answer({"state": state})
 
 
@@ -152,6 +154,14 @@ def bundle_deployment(
         _read(archive), media_type=BUNDLE_TYPE,
         headers={"content-disposition": f'attachment; filename="{name}-bundle.tar.gz"'},
         background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True))
+
+
+def _weights(routes: dict[str, Any]) -> dict[str, Any]:
+    """Weights as given, but a non-finite one as the API writes it (``"NaN"``,
+    ``"Infinity"``, ``"-Infinity"``: JSON has no literal for them) back to its float, so
+    the service refuses it for what it is."""
+    return {ref: float(w) if isinstance(w, str) and w in NON_FINITE else w
+            for ref, w in routes.items()}
 
 
 def _tar(folder: Path, files: list[Path]) -> Path:
