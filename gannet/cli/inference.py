@@ -37,7 +37,7 @@ def _log(ctx: typer.Context) -> InferenceLog:
 
     settings = ctx.obj.settings
     if settings.uri:
-        return ctx.obj.services.inference_log  # type: ignore[no-any-return]
+        return ctx.obj.services.inference_log
     return InferenceLog(default_root(settings), cache=settings.home / "cache" / "inference-log")
 
 

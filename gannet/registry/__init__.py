@@ -10,4 +10,6 @@
 - ``cards``: model cards in Markdown and HTML
 - ``loading``: signing keys and loading a version verified (inherited by the service)
 - ``gc``: what garbage collection needs of model packages (inherited by the service)
+- ``transfer``: a package's upload and download for remote clients (inherited by the
+  service)
 """

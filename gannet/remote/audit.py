@@ -37,4 +37,4 @@ class RemoteAudit:
         """Newest first; ``target_prefix`` narrows to e.g. ``model:churn``."""
         found = self.transport.call("GET", "/api/v1/audit",
                                     params={"target": target_prefix, "limit": limit})
-        return wire.load(list[AuditEntry], found["entries"])  # type: ignore[no-any-return]
+        return wire.load(list[AuditEntry], found["entries"])

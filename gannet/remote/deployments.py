@@ -40,16 +40,16 @@ class RemoteDeployments:
 
     def get_deployment(self, name: str) -> DeploymentInfo:
         found = self.transport.call("GET", _d(name))
-        return wire.load(DeploymentInfo, found["deployment"])  # type: ignore[no-any-return]
+        return wire.load(DeploymentInfo, found["deployment"])
 
     def list_deployments(self, model: str | None = None) -> list[DeploymentState]:
         params = {"model": model} if model is not None else None
         found = self.transport.call("GET", BASE, params=params)
-        return wire.load(list[DeploymentState], found["deployments"])  # type: ignore[no-any-return]
+        return wire.load(list[DeploymentState], found["deployments"])
 
     def get_deployment_history(self, name: str) -> list[DeploymentState]:
         found = self.transport.call("GET", _d(name) + "/history")
-        return wire.load(list[DeploymentState], found["history"])  # type: ignore[no-any-return]
+        return wire.load(list[DeploymentState], found["history"])
 
     # -- changing ------------------------------------------------------------------------
 
@@ -169,4 +169,4 @@ def _d(name: str) -> str:
 
 
 def _state(found: dict[str, Any]) -> DeploymentState:
-    return wire.load(DeploymentState, found["state"])  # type: ignore[no-any-return]
+    return wire.load(DeploymentState, found["state"])

@@ -62,7 +62,7 @@ class RemoteRegistry:
     def search_registered_models(self, name_like: str | None = None) -> list[RegisteredModel]:
         params = {"name_like": name_like} if name_like is not None else None
         found = self.transport.call("GET", MODELS, params=params)
-        return wire.load(list[RegisteredModel], found["registered_models"])  # type: ignore[no-any-return]
+        return wire.load(list[RegisteredModel], found["registered_models"])
 
     def update_registered_model(
         self, name: str, *, description: str | None = None, tags: Mapping[str, str] | None = None
@@ -132,7 +132,7 @@ class RemoteRegistry:
 
     def search_model_versions(self, name: str) -> list[ModelVersion]:
         found = self.transport.call("GET", _m(name) + "/versions")
-        return wire.load(list[ModelVersion], found["model_versions"])  # type: ignore[no-any-return]
+        return wire.load(list[ModelVersion], found["model_versions"])
 
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
         return _version(self.transport.call("GET", f"{_m(name)}/aliases/{_seg(alias)}"))
@@ -179,12 +179,12 @@ class RemoteRegistry:
 
     def check_promotion_gates(self, name: str, version: int, alias: str) -> list[GateResult]:
         found = self.transport.call("GET", _v(name, version) + "/gates", params={"alias": alias})
-        return wire.load(list[GateResult], found["results"])  # type: ignore[no-any-return]
+        return wire.load(list[GateResult], found["results"])
 
     def promote(self, name: str, version: int | str, alias: str, reason: str = "") -> Promotion:
         body = {"version": version, "alias": alias, "reason": reason}
         found = self.transport.call("POST", _m(name) + "/promotions", json=body)
-        return wire.load(Promotion, found["promotion"])  # type: ignore[no-any-return]
+        return wire.load(Promotion, found["promotion"])
 
     # -- model cards ---------------------------------------------------------------------
 
@@ -199,12 +199,12 @@ class RemoteRegistry:
         """Make the server's signing key (its public key becomes trusted there)."""
         found = self.transport.call("POST", "/api/v1/signing-keys",
                                     json={"overwrite": overwrite})
-        return wire.load(SigningKey, found["signing_key"])  # type: ignore[no-any-return]
+        return wire.load(SigningKey, found["signing_key"])
 
     def list_signing_keys(self) -> list[SigningKey]:
         """The public keys the server trusts, marking the one it signs with."""
         found = self.transport.call("GET", "/api/v1/signing-keys")
-        return wire.load(list[SigningKey], found["signing_keys"])  # type: ignore[no-any-return]
+        return wire.load(list[SigningKey], found["signing_keys"])
 
     def load_model(
         self, ref: str, *, allow_unsigned: bool | None = None, trust: bool = False
@@ -244,8 +244,8 @@ def _v(name: str, version: int | str) -> str:
 
 
 def _model(found: dict[str, Any]) -> RegisteredModel:
-    return wire.load(RegisteredModel, found["registered_model"])  # type: ignore[no-any-return]
+    return wire.load(RegisteredModel, found["registered_model"])
 
 
 def _version(found: dict[str, Any]) -> ModelVersion:
-    return wire.load(ModelVersion, found["model_version"])  # type: ignore[no-any-return]
+    return wire.load(ModelVersion, found["model_version"])

@@ -28,7 +28,7 @@ class RemoteServices:
         with self._lock:
             if name not in self._built:
                 self._built[name] = make()
-            return self._built[name]  # type: ignore[no-any-return]
+            return self._built[name]
 
     @property
     def tracking(self) -> Any:

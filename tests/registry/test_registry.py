@@ -8,6 +8,12 @@ import pytest
 from gannet.core.errors import InvalidArgument, InvalidState, NotFound
 
 
+@pytest.fixture
+def sdk(sdk_anywhere):
+    """Each test runs embedded and through a team server (``sdk_anywhere``)."""
+    return sdk_anywhere
+
+
 def test_log_register_alias_load_predicts_like_the_original(sdk, trained):
     version = sdk.register_model(trained.run_id, "churn", description="first")
     assert (version.name, version.version, version.status) == ("churn", 1, "READY")
@@ -86,6 +92,9 @@ def test_registering_a_package_folder(sdk, tmp_path):
 
 
 def test_bad_sources_are_refused_and_nothing_is_half_registered(sdk, tmp_path):
+    from registry_backends import needs_runs
+
+    needs_runs(sdk)
     with sdk.start_run(log_environment=False) as run:
         sdk.log_text("not a model", "notes.txt")
     with pytest.raises(NotFound, match="has no model at 'model'.*log_model"):

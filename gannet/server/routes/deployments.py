@@ -15,7 +15,7 @@ import tarfile
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
@@ -23,6 +23,7 @@ from starlette.background import BackgroundTask
 from starlette.responses import Response, StreamingResponse
 
 from gannet.server.deps import API_PREFIX, ServicesDep, answer
+from gannet.serving.deployments.types import RouteSpec
 
 router = APIRouter(prefix=API_PREFIX, tags=["deployments"])
 
@@ -156,12 +157,13 @@ def bundle_deployment(
         background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True))
 
 
-def _weights(routes: dict[str, Any]) -> dict[str, Any]:
+def _weights(routes: dict[str, Any]) -> RouteSpec:
     """Weights as given, but a non-finite one as the API writes it (``"NaN"``,
     ``"Infinity"``, ``"-Infinity"``: JSON has no literal for them) back to its float, so
     the service refuses it for what it is."""
-    return {ref: float(w) if isinstance(w, str) and w in NON_FINITE else w
-            for ref, w in routes.items()}
+    weights = {ref: float(w) if isinstance(w, str) and w in NON_FINITE else w
+               for ref, w in routes.items()}
+    return cast("RouteSpec", weights)  # the service checks every weight
 
 
 def _tar(folder: Path, files: list[Path]) -> Path:

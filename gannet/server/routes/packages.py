@@ -14,6 +14,7 @@ upload (to register a folder a client holds) and download (to load a version the
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from typing import BinaryIO
 
@@ -65,7 +66,7 @@ def missing_blobs(body: Digests, services: ServicesDep) -> Response:
 @router.put("/model-packages/blobs/{digest}", summary="Upload one blob of a package (streamed)")
 async def put_package_blob(digest: str, request: Request, services: ServicesDep) -> Response:
     """The raw bytes as the body; refused unless they have ``digest``."""
-    stream = RequestStream(request)
+    stream = io.BufferedReader(RequestStream(request), CHUNK)
     size = await anyio.to_thread.run_sync(services.registry.put_package_blob, digest, stream)
     return answer({"digest": digest, "size": size})
 
