@@ -93,8 +93,7 @@ class RemoteDeployments:
         hashed: Iterable[str] = (),
         reason: str = "",
     ) -> DeploymentState:
-        body = {"masked": _strings(masked, "masked"), "hashed": _strings(hashed, "hashed"),
-                "reason": reason}
+        body = {"masked": _strings(masked), "hashed": _strings(hashed), "reason": reason}
         return _state(self.transport.call("PUT", _d(name) + "/log-fields", json=body))
 
     def rollback_deployment(
@@ -158,10 +157,9 @@ def _routes(routes: RouteSpec) -> Any:
             else w for ref, w in routes.items()}
 
 
-def _strings(values: Iterable[str], what: str) -> Any:
-    if isinstance(values, str):
-        return values  # the server refuses a bare string as the service does
-    return list(values)
+def _strings(values: Iterable[str]) -> list[str]:
+    """Column names as a list (one name alone, as the service reads it, is one column)."""
+    return [values] if isinstance(values, str) else list(values)
 
 
 def _d(name: str) -> str:
