@@ -45,7 +45,7 @@ from gannet.store.blobs.sources import scan_tree
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-__all__ = ["FileBody", "ServerTrust", "fetch", "upload_folder"]
+__all__ = ["FileBody", "ServerTrust", "fetch", "missing_folder", "upload_folder"]
 
 PREFIX = "/api/v1"
 
@@ -201,6 +201,8 @@ class ServerTrust:
 
 
 def missing_folder(text: str) -> NotFound:
+    """What registering from a source that is neither a run nor a folder here raises (the
+    embedded service's words)."""
     return NotFound(
         f"{text!r} is neither a run id, a runs:/ URI nor an existing folder",
         "pass the run id that logged the model, or the path of a model package folder",
