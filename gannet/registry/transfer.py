@@ -33,7 +33,8 @@ UPLOADED = "the uploaded package"
 
 
 class PackageTransfer:
-    """Needs ``blobs``, ``leases``, ``get_model_version``, ``_run_exists`` and ``_register``."""
+    """Needs ``blobs``, ``leases``, ``get_model_version``, ``_run_exists``,
+    ``_version_project`` and ``_register``."""
 
     blobs: BlobStore
     leases: BlobLeases
@@ -44,12 +45,16 @@ class PackageTransfer:
     def _run_exists(self, run_id: str) -> bool:
         raise NotImplementedError
 
+    def _version_project(self, name: str, project: str | None) -> str:
+        raise NotImplementedError
+
     def _register(
         self,
         found: tuple[StoredPackage, str | None, str],
         name: str,
         description: str,
         tags: Mapping[str, str] | None,
+        project: str,
     ) -> ModelVersion:
         raise NotImplementedError
 
@@ -83,12 +88,15 @@ class PackageTransfer:
         description: str = "",
         tags: Mapping[str, str] | None = None,
         source: str | None = None,
+        project: str | None = None,
     ) -> ModelVersion:
         """A new version of ``name`` from package files already in the blob store, given as
         (path, digest, size): a package folder's files that a client uploaded. ``source``
-        is what the version's source shows (the client's folder); by default the package."""
+        is what the version's source shows (the client's folder); by default the package.
+        ``project``: as ``register_model``'s (a new model's project)."""
         check_model_name(name)
         entries = _entries(files)
+        home = self._version_project(name, project)
         with self.leases.hold():  # the blobs are referenced before the lease ends
             absent = [e.digest for e in entries.values() if not self.blobs.exists(e.digest)]
             if absent:
@@ -104,7 +112,7 @@ class PackageTransfer:
             if linked is not None and not self._run_exists(linked):
                 linked = None  # made elsewhere: no lineage here to link, as for a folder
             where = source or f"uploaded:{stored.package_digest}"
-            return self._register((stored, linked, where), name, description, tags)
+            return self._register((stored, linked, where), name, description, tags, home)
 
     # -- download --------------------------------------------------------------------------
 

@@ -9,10 +9,10 @@ unchanged against a server.
   backoff on connection errors and 5xx, idempotency keys, errors back to their classes
 - ``services``: ``RemoteServices``
 - ``tracking``: ``RemoteTracking``
+- ``auth``: ``RemoteAuth`` (users, tokens, projects, roles, the audit log)
 - ``registry``: ``RemoteRegistry`` (and ``packages``: a package's upload, download into the
   local cache, and the keys that verify it)
 - ``deployments``: ``RemoteDeployments``
-- ``audit``: ``RemoteAudit``, the audit log (as ``RemoteServices.auth``)
 - ``logs``: ``RemoteInferenceLog``, the inference log's queries and feedback
 """
 

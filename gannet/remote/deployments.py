@@ -62,10 +62,12 @@ class RemoteDeployments:
         description: str = "",
         sticky_key: str | None = None,
         reason: str = "",
+        project: str | None = None,
     ) -> DeploymentState:
         body = {"name": name, "model": model,
                 "routes": _routes(routes) if routes is not None else None,
-                "description": description, "sticky_key": sticky_key, "reason": reason}
+                "description": description, "sticky_key": sticky_key, "reason": reason,
+                "project": project if project is not None else (self.settings.project or None)}
         return _state(self.transport.call("POST", BASE, json=body))
 
     def set_deployment_traffic(

@@ -48,12 +48,23 @@ class RemoteRegistry:
         self.settings = settings
         self.tracking = tracking  # the remote tracking: a logged model is a run's artifacts
 
+    def _project(self, project: str | None) -> str | None:
+        """A new model's project: as given, else this client's ``project`` setting (the
+        server's own setting only when neither says)."""
+        return project if project is not None else (self.settings.project or None)
+
     # -- registered models -------------------------------------------------------------
 
     def create_registered_model(
-        self, name: str, description: str = "", tags: Mapping[str, str] | None = None
+        self,
+        name: str,
+        description: str = "",
+        tags: Mapping[str, str] | None = None,
+        *,
+        project: str | None = None,
     ) -> RegisteredModel:
-        body = {"name": name, "description": description, "tags": _tags(tags)}
+        body = {"name": name, "description": description, "tags": _tags(tags),
+                "project": self._project(project)}
         return _model(self.transport.call("POST", MODELS, json=body))
 
     def get_registered_model(self, name: str) -> RegisteredModel:
@@ -111,12 +122,14 @@ class RemoteRegistry:
         *,
         description: str = "",
         tags: Mapping[str, str] | None = None,
+        project: str | None = None,
     ) -> ModelVersion:
         """A new version of ``name`` from a run's model (the server reads it), or from a
         package folder here (uploaded first: only the files the server lacks)."""
         check_model_name(name)
         text = str(source)
-        body: dict[str, Any] = {"description": description, "tags": _tags(tags)}
+        body: dict[str, Any] = {"description": description, "tags": _tags(tags),
+                                "project": self._project(project)}
         if text.startswith("runs:/") or is_id(text):
             body["source"] = text
         else:

@@ -37,6 +37,12 @@ class RemoteServices:
         return self._part("tracking", lambda: RemoteTracking(self.transport, self.settings))
 
     @property
+    def auth(self) -> Any:
+        from gannet.remote.auth import RemoteAuth
+
+        return self._part("auth", lambda: RemoteAuth(self.transport, self.settings))
+
+    @property
     def registry(self) -> Any:
         from gannet.remote.registry import RemoteRegistry
 
@@ -49,12 +55,6 @@ class RemoteServices:
 
         return self._part("deployments",
                           lambda: RemoteDeployments(self.transport, self.settings))
-
-    @property
-    def auth(self) -> Any:
-        from gannet.remote.audit import RemoteAudit
-
-        return self._part("auth", lambda: RemoteAudit(self.transport, self.settings))
 
     @property
     def inference_log(self) -> Any:

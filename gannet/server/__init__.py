@@ -1,11 +1,13 @@
-"""server: the control plane, ``gannet server`` - the services over HTTP to many users.
+"""The team server: the control plane's REST API over the services (``gannet server``).
 
-- ``app``: ``create_app(services)``, FastAPI wrapped by the middleware and metrics
-- ``deps``: what routes are given (services, the caller) and ``answer``
-- ``errors``: every error in the one JSON envelope
-- ``middleware``: request ids, the body limit, authentication
-- ``metrics``: Prometheus request metrics
-- ``runner``: the pre-fork workers on one socket (TCP_NODELAY)
-- ``request_stream``: a request body as a blocking stream, for uploads
-- ``routes``: one router per capability
+- ``app``: ``create_app(services, auth=...)`` - FastAPI with every router, wrapped by the
+  middleware; ``/openapi.json`` and ``/docs``
+- ``middleware``: request ids, the body limit, authentication (the route runs acting as
+  the caller)
+- ``errors``: every failure as the one JSON envelope of ``gannet.core.errors``
+- ``deps``: what routes are given (services, the caller) and ``answer`` (the one encoding)
+- ``metrics``: Prometheus counts and latency by route template
+- ``request_stream``: a request's body as a blocking stream, for uploads to the blob store
+- ``routes``: one router per capability under ``/api/v1``
+- ``runner``: ``run_server`` - one process or pre-forked workers on a TCP_NODELAY socket
 """

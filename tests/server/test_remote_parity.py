@@ -15,6 +15,7 @@ from gannet.serving.log.reader import InferenceLog
 SERVER_SIDE = {  # what only the server's own services do: collection, package transfer
     "purge_deleted", "referenced_blobs", "recheck_blobs", "missing_blobs",
     "put_package_blob", "register_package", "package_manifest", "open_package_file",
+    "count_in_project",
 }
 LOG_CALLS = ("deployments", "query", "show", "feedback", "feedback_many")
 

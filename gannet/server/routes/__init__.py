@@ -1,10 +1,10 @@
 """The REST API's routers, one per capability, each a thin face over its service.
 
 - ``health``: ``/health``, ``/ready``
-- ``tracking``: experiments (runs, metrics and artifacts beside them)
+- ``tracking``: experiments (runs, metrics, artifacts)
+- ``auth``: who am I, users, API tokens, projects and members, roles, the audit log
 - ``registry``: registered models, versions, aliases, approvals, gates, promotion, cards
 - ``packages``: signing keys' public halves; a package's upload and download
 - ``deployments``: deployments, their revisions, rollback, the bundle
 - ``logs``: the inference log's queries and feedback
-- ``audit``: the audit log, and who the caller is
 """

@@ -41,6 +41,7 @@ class NewDeployment(BaseModel):
     description: str = ""
     sticky_key: str | None = None
     reason: str = ""
+    project: str | None = Field(default=None, description="default: the model's project")
 
 
 class Traffic(BaseModel):
@@ -74,7 +75,7 @@ def create_deployment(body: NewDeployment, services: ServicesDep) -> Response:
     routes = _weights(body.routes) if body.routes is not None else None
     state = services.deployments.create_deployment(
         body.name, body.model, routes, description=body.description,
-        sticky_key=body.sticky_key, reason=body.reason)
+        sticky_key=body.sticky_key, reason=body.reason, project=body.project)
     return answer({"state": state}, 201)
 
 

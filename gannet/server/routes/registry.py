@@ -26,6 +26,8 @@ class NewModel(BaseModel):
     name: str
     description: str = ""
     tags: dict[str, str] = Field(default_factory=dict)
+    project: str | None = Field(default=None, description="default: the server's project "
+                                "setting, else default")
 
 
 class ModelChange(BaseModel):
@@ -52,6 +54,7 @@ class NewVersion(BaseModel):
         default=None, description="what the version's source shows for uploaded files")
     description: str = ""
     tags: dict[str, str] = Field(default_factory=dict)
+    project: str | None = Field(default=None, description="where a new model goes")
 
 
 class VersionChange(BaseModel):
@@ -79,7 +82,8 @@ class PromotionBody(BaseModel):
 
 @router.post("/registered-models", status_code=201, summary="Create a registered model")
 def create_registered_model(body: NewModel, services: ServicesDep) -> Response:
-    model = services.registry.create_registered_model(body.name, body.description, body.tags)
+    model = services.registry.create_registered_model(
+        body.name, body.description, body.tags, project=body.project)
     return answer({"registered_model": model}, 201)
 
 
@@ -126,12 +130,13 @@ def register_model(name: str, body: NewVersion, services: ServicesDep) -> Respon
                               "uploaded package)", "e.g. {\"source\": \"runs:/<run id>/model\"}")
     if body.source is not None:
         version = services.registry.register_model(
-            body.source, name, description=body.description, tags=body.tags)
+            body.source, name, description=body.description, tags=body.tags,
+            project=body.project)
     else:
         files = [(f.path, f.digest, f.size) for f in body.files or ()]
         version = services.registry.register_package(
             files, name, description=body.description, tags=body.tags,
-            source=body.source_label)
+            source=body.source_label, project=body.project)
     return answer({"model_version": version}, 201)
 
 
