@@ -24,13 +24,6 @@ def create_key(
     """Make this home's ed25519 signing key (its public key becomes trusted)."""
     registry = ctx.obj.services.registry
     key = registry.create_signing_key(overwrite=overwrite)
-    if key.path is None:  # a team server's key: its private half stays there
-        if as_json:
-            output.print_json({"key_id": key.key_id, "path": None, "public_key": key.public_key})
-            return
-        output.say(f"created the server's signing key {key.key_id}")
-        output.say("its public key: gannet keys list --json (clients fetch it to verify)")
-        return
     public = registry.keys.trusted_dir / (key.key_id + ".pub")
     if as_json:
         output.print_json({"key_id": key.key_id, "path": key.path, "public_key": public})

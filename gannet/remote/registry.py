@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from gannet.core import wire
+from gannet.core.errors import NotSupported
 from gannet.core.ids import is_id
 from gannet.core.settings import Settings
 from gannet.models.manifest import ModelMeta
@@ -209,10 +210,13 @@ class RemoteRegistry:
     # -- signing keys and loading --------------------------------------------------------
 
     def create_signing_key(self, *, overwrite: bool = False) -> SigningKey:
-        """Make the server's signing key (its public key becomes trusted there)."""
-        found = self.transport.call("POST", "/api/v1/signing-keys",
-                                    json={"overwrite": overwrite})
-        return wire.load(SigningKey, found["signing_key"])
+        """The server's signing key is made on its machine, never through the API."""
+        raise NotSupported(
+            f"the signing key of the server at {self.settings.uri} is made on the server's "
+            "machine: at its first registration, or with `gannet keys create` there",
+            "run it where the server runs (unset GANNET_URI, with the server's home); "
+            "gannet keys list shows the server's public keys",
+        )
 
     def list_signing_keys(self) -> list[SigningKey]:
         """The public keys the server trusts, marking the one it signs with."""

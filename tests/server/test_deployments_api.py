@@ -126,6 +126,8 @@ def test_the_cli_with_gannet_uri_talks_to_the_server(iris, open_server, tmp_path
     assert [e["action"] for e in entries][:2] == ["deployment.rollback", "deployment.traffic"]
     keys = json.loads(gannet("keys", "list", "--json"))
     assert len(keys) == 1 and keys[0]["path"] is None and keys[0]["is_signing_key"]
+    made = runner.invoke(app, ["keys", "create"], env=env)  # an operator's act, on the server
+    assert made.exit_code == 1 and "made on the server's machine" in made.output
     failed = runner.invoke(app, ["models", "show", "nope", "--json"], env=env)
     assert failed.exit_code == 4
     assert json.loads(failed.output)["error"]["code"] == NotFound.code

@@ -2,7 +2,9 @@
 upload (to register a folder a client holds) and download (to load a version there).
 
 - ``GET /signing-keys``: the public keys the server trusts (PEM), marking the one it signs
-  with. Never a private key, never a path on the server.
+  with. Never a private key, never a path on the server. The key itself is made on the
+  server's machine (at its first registration, or ``gannet keys create`` there), never
+  through the API.
 - ``POST /model-packages/missing``: of the digests a client holds, the ones the server
   lacks; ``PUT /model-packages/blobs/{digest}`` uploads one, streamed (no body limit: a
   model file may be large; it never sits in memory) and checked against its digest.
@@ -36,20 +38,10 @@ class Digests(BaseModel):
     digests: list[str] = Field(max_length=100_000)
 
 
-class NewKey(BaseModel):
-    overwrite: bool = False
-
-
 @router.get("/signing-keys", summary="The public keys the server trusts (PEM)")
 def list_signing_keys(services: ServicesDep) -> Response:
     keys = services.registry.list_signing_keys()
     return answer({"signing_keys": [_public(k) for k in keys]})
-
-
-@router.post("/signing-keys", status_code=201, summary="Make the server's signing key")
-def create_signing_key(body: NewKey, services: ServicesDep) -> Response:
-    key = services.registry.create_signing_key(overwrite=body.overwrite)
-    return answer({"signing_key": _public(key)}, 201)
 
 
 def _public(key: SigningKey) -> dict[str, object]:
