@@ -20,9 +20,9 @@ The package map (see ARCHITECTURE.md), low to high: ``core`` (settings, ids, err
 yet), ``serving`` (deployments, the inference server, the inference log), ``interop``
 (``gannet import mlflow``: another tool's history copied in), ``pipelines``,
 ``monitoring`` and ``training`` (not built yet), ``remote`` (the same services over a
-team server's REST API), ``bootstrap`` (the composition root), and the faces ``client``
-(this SDK), ``cli``, ``server`` and ``ui`` (not built yet); ``testing`` holds fixtures
-for tests and plugin authors; ``__main__`` runs the CLI.
+team server's REST API), ``bootstrap`` (the composition root), and the faces
+``client`` (this SDK), ``cli``, ``server`` and ``ui`` (not built yet);
+``testing`` holds fixtures for tests and plugin authors; ``__main__`` runs the CLI.
 """
 
 from __future__ import annotations

@@ -10,6 +10,10 @@ unchanged against a server.
 - ``services``: ``RemoteServices``
 - ``tracking``: ``RemoteTracking``
 - ``auth``: ``RemoteAuth`` (users, tokens, projects, roles, the audit log)
+- ``registry``: ``RemoteRegistry`` (and ``packages``: a package's upload, download into the
+  local cache, and the keys that verify it)
+- ``deployments``: ``RemoteDeployments``
+- ``logs``: ``RemoteInferenceLog``, the inference log's queries and feedback
 """
 
 from gannet.remote.services import RemoteServices

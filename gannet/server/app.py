@@ -30,7 +30,8 @@ __all__ = ["API_PREFIX", "create_app"]
 
 PUBLIC_PATHS = ("/health", "/ready", "/metrics", "/openapi.json", "/docs", f"{API_PREFIX}/login")
 PUBLIC_PREFIXES = (STATIC, f"{API_PREFIX}/oidc/")
-STREAMING_PREFIXES = (f"{API_PREFIX}/blobs/", "/api/2.0/mlflow-artifacts/")
+STREAMING_PREFIXES = (
+    f"{API_PREFIX}/blobs/", f"{API_PREFIX}/model-packages/blobs/", "/api/2.0/mlflow-artifacts/")
 
 
 def create_app(
@@ -70,9 +71,19 @@ def create_app(
 def _routers() -> list[APIRouter]:
     """Every capability's router; each declares its own prefix, so that a route's path
     (the metrics' route label) is the whole template."""
-    from gannet.server.routes import auth, health, oidc, tracking
+    from gannet.server.routes import (
+        auth,
+        deployments,
+        health,
+        logs,
+        oidc,
+        packages,
+        registry,
+        tracking,
+    )
 
-    return [health.router, tracking.router, auth.router, oidc.router]
+    return [health.router, tracking.router, auth.router, registry.router, packages.router,
+            deployments.router, logs.router, oidc.router]
 
 
 def _anyone(services: Services) -> Authenticate:

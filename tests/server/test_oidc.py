@@ -69,7 +69,7 @@ def test_a_login_makes_a_token_with_exactly_the_mapped_roles(sso_server, sso_ser
     assert not user.has_password and not user.admin
     entry = sso_services.auth.search_audit_log("user:ana")[0]
     assert (entry.action, entry.user_id) == ("user.login", "ana")
-    assert entry.detail["via"] == "oidc" and entry.detail["from"] == "127.0.0.1"
+    assert entry.detail["via"] == "oidc" and entry.detail["address"] == "127.0.0.1"
     assert entry.detail["groups"] == ["ml-team", "not-mapped"]
     assert entry.detail["token"] == body["token"]["id"]
     assert idp.hits["discovery"] == 1  # cached

@@ -3,5 +3,9 @@
 - ``health``: ``/health``, ``/ready``
 - ``tracking``: experiments (runs, metrics, artifacts)
 - ``auth``: who am I, users, API tokens, projects and members, roles, the audit log
+- ``registry``: registered models, versions, aliases, approvals, gates, promotion, cards
+- ``packages``: signing keys' public halves; a package's upload and download
+- ``deployments``: deployments, their revisions, rollback, the bundle
+- ``logs``: the inference log's queries and feedback
 - ``oidc``: single sign-on with OpenID Connect (the login redirect and its callback)
 """
