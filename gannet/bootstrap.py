@@ -24,6 +24,7 @@ from gannet.core.settings import Settings
 from gannet.store.metadata import MetadataStore
 
 if TYPE_CHECKING:
+    from gannet.auth.oidc import OidcService
     from gannet.auth.service import AuthService
     from gannet.interop.service import MlflowImportService
     from gannet.models.package import LoadedModel
@@ -80,6 +81,12 @@ class Services:
         return self._part(
             "auth", lambda: AuthService(self.metadata, self.settings, holdings=self._holdings)
         )
+
+    @property
+    def oidc(self) -> OidcService:
+        from gannet.auth.oidc import OidcService
+
+        return self._part("oidc", lambda: OidcService(self.metadata, self.auth, self.settings))
 
     def _holdings(self, project: str) -> dict[str, int]:
         """What ``project`` still owns, by kind (a project is deleted only when empty)."""

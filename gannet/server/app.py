@@ -76,13 +76,14 @@ def _routers() -> list[APIRouter]:
         deployments,
         health,
         logs,
+        oidc,
         packages,
         registry,
         tracking,
     )
 
     return [health.router, tracking.router, auth.router, registry.router, packages.router,
-            deployments.router, logs.router]
+            deployments.router, logs.router, oidc.router]
 
 
 def _anyone(services: Services) -> Authenticate:

@@ -7,4 +7,5 @@
 - ``packages``: signing keys' public halves; a package's upload and download
 - ``deployments``: deployments, their revisions, rollback, the bundle
 - ``logs``: the inference log's queries and feedback
+- ``oidc``: single sign-on with OpenID Connect (the login redirect and its callback)
 """
