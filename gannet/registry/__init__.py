@@ -10,4 +10,6 @@
 - ``cards``: model cards in Markdown and HTML
 - ``loading``: signing keys and loading a version verified (inherited by the service)
 - ``gc``: what garbage collection needs of model packages (inherited by the service)
+- ``browsing``: searching models and versions in MLflow's registry search languages, and a
+  version's files one by one (inherited by the service)
 """

@@ -28,6 +28,7 @@ from gannet.models.manifest import ModelMeta
 from gannet.models.package import save_model
 from gannet.models.reference import ModelRef, check_alias, check_model_name, parse_ref
 from gannet.registry import cards, gates, packages, repository
+from gannet.registry.browsing import BrowsingUseCases
 from gannet.registry.gc import PackageReferences
 from gannet.registry.loading import LoadingUseCases
 from gannet.registry.signing import KeyRing
@@ -50,10 +51,10 @@ from gannet.tracking.service import TrackingService
 CARD_FIELDS = ("intended_use", "limitations", "ethical_considerations", "training_data")
 
 
-class RegistryService(PackageReferences, LoadingUseCases):
+class RegistryService(PackageReferences, LoadingUseCases, BrowsingUseCases):
     """Registered models, versions, aliases, promotion and cards; signing keys and verified
     loading come from ``LoadingUseCases``, what garbage collection needs of packages from
-    ``PackageReferences``."""
+    ``PackageReferences``, searches and a version's files from ``BrowsingUseCases``."""
 
     def __init__(
         self,
@@ -93,14 +94,15 @@ class RegistryService(PackageReferences, LoadingUseCases):
             raise NotFound(f"no registered model named {name!r}", "list them: gannet models list")
         return found
 
-    def search_registered_models(self, name_like: str | None = None) -> list[RegisteredModel]:
-        """Registered models by name; ``name_like`` is a SQL LIKE pattern (``churn%``)."""
+    def _models(self, name_like: str | None, name: str | None) -> list[RegisteredModel]:
         with self.metadata.read() as conn:
-            return repository.registered_models_like(conn, name_like)
+            return repository.registered_models_like(conn, name_like, name=name)
 
     def update_registered_model(
-        self, name: str, *, description: str | None = None, tags: Mapping[str, str] | None = None
+        self, name: str, *, description: str | None = None,
+        tags: Mapping[str, str] | None = None, delete_tags: Sequence[str] = (),
     ) -> RegisteredModel:
+        """Set the description, set ``tags``, remove the tags named in ``delete_tags``."""
         self.get_registered_model(name)
         values: dict[str, Any] = {"last_update_time": now_ms()}
         if description is not None:
@@ -108,6 +110,7 @@ class RegistryService(PackageReferences, LoadingUseCases):
         with self.metadata.write() as conn:
             repository.update_model(conn, name, **values)
             repository.set_tags(conn, registered_model_tags, {"name": name}, _tags(tags))
+            repository.delete_tags(conn, registered_model_tags, {"name": name}, delete_tags)
         return self.get_registered_model(name)
 
     def set_model_policy(self, name: str, policy_yaml: str | None) -> None:
@@ -160,15 +163,17 @@ class RegistryService(PackageReferences, LoadingUseCases):
         *,
         description: str = "",
         tags: Mapping[str, str] | None = None,
+        source_uri: str | None = None,
     ) -> ModelVersion:
         """A new version of ``name`` (created if new) from a run's model or a package folder.
 
         ``source``: a run id (its ``model`` artifact), ``runs:/<run id>/<path>``, or the
-        path of a package folder.
+        path of a package folder. ``source_uri`` is what the version records as its source
+        instead (a package made from another tool's model, in a folder that goes away).
         """
         check_model_name(name)
         with self.leases.hold():  # the package's blobs are referenced before the lease ends
-            return self._register(source, name, description, tags)
+            return self._register(source, name, description, tags, source_uri)
 
     def _register(
         self,
@@ -176,8 +181,10 @@ class RegistryService(PackageReferences, LoadingUseCases):
         name: str,
         description: str,
         tags: Mapping[str, str] | None,
+        source_uri: str | None = None,
     ) -> ModelVersion:
         stored, run_id, where = self._store_source(source)
+        where = source_uri or where
         run = self.tracking.get_run(run_id) if run_id else None
         signed = self.keys.sign(stored.manifest_digest)
         now = now_ms()
@@ -257,9 +264,8 @@ class RegistryService(PackageReferences, LoadingUseCases):
             )
         return found[0]
 
-    def search_model_versions(self, name: str) -> list[ModelVersion]:
+    def _versions(self, name: str) -> list[ModelVersion]:
         """The versions of ``name``, newest first (deleted ones are gone)."""
-        self.get_registered_model(name)
         with self.metadata.read() as conn:
             return repository.versions(conn, name)
 
@@ -293,8 +299,10 @@ class RegistryService(PackageReferences, LoadingUseCases):
         description: str | None = None,
         tags: Mapping[str, str] | None = None,
         card: Mapping[str, str] | None = None,
+        delete_tags: Sequence[str] = (),
     ) -> ModelVersion:
-        """Edit what may change after registration: description, tags, the card's fields."""
+        """Edit what may change after registration: description, tags (set ``tags``, remove
+        those named in ``delete_tags``), the card's fields."""
         current = self.get_model_version(name, version)
         values: dict[str, Any] = {"last_update_time": now_ms()}
         if description is not None:
@@ -309,9 +317,9 @@ class RegistryService(PackageReferences, LoadingUseCases):
             values["card"] = json.dumps({**current.card, **card})
         with self.metadata.write() as conn:
             repository.update_version(conn, name, version, **values)
-            repository.set_tags(
-                conn, model_version_tags, {"name": name, "version": version}, _tags(tags)
-            )
+            keys = {"name": name, "version": version}
+            repository.set_tags(conn, model_version_tags, keys, _tags(tags))
+            repository.delete_tags(conn, model_version_tags, keys, delete_tags)
         return self.get_model_version(name, version)
 
     def archive_model_version(self, name: str, version: int) -> ModelVersion:
