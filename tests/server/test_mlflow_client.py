@@ -200,3 +200,29 @@ def test_a_gannet_logged_model_serves_mlflow_clients(mlflow, sdk, iris):
         warnings.simplefilter("ignore")
         pyfunc = mlflow.pyfunc.load_model("models:/gannet-made/1")
     assert list(pyfunc.predict(X.head(3))) == list(model.predict(X.head(3)))
+
+
+def test_a_model_folder_in_a_runs_artifacts_registers_as_mlflow_2_did(mlflow, iris, tmp_path,
+                                                                       sdk):
+    from mlflow.exceptions import MlflowException
+
+    X, model = iris
+    mlflow.sklearn.save_model(model, str(tmp_path / "saved"),
+                              pip_requirements=["scikit-learn", "skops"])
+    (tmp_path / "odd").mkdir()
+    (tmp_path / "odd" / "MLmodel").write_text(
+        "flavors:\n  python_function:\n    loader_module: some.unknown.loader\n")
+    with mlflow.start_run() as run:
+        mlflow.log_artifacts(str(tmp_path / "saved"), "legacy")
+        mlflow.log_artifacts(str(tmp_path / "odd"), "odd")
+    version = mlflow.register_model(f"runs:/{run.info.run_id}/legacy", "legacy")
+    assert version.source.startswith("mlflow-artifacts:/") and version.source.endswith("/legacy")
+    made = sdk.get_client().get_model_version("legacy", 1)
+    assert (made.flavor, made.run_id) == ("sklearn", run.info.run_id)
+    assert list(load_model("legacy/1").predict(X.head(3))) == list(model.predict(X.head(3)))
+
+    with pytest.raises(MlflowException) as refused:
+        mlflow.register_model(f"runs:/{run.info.run_id}/odd", "odd")
+    assert refused.value.error_code == "INVALID_PARAMETER_VALUE"
+    assert "Gannet imports" in refused.value.message
+    assert sdk.get_client().search_model_versions("odd") == []

@@ -93,7 +93,7 @@ def locate_source(source: str) -> Place:
     is a version already)."""
     parsed = urlparse(source)
     if parsed.scheme == "mlflow-artifacts":
-        place = locate(unquote(parsed.path))
+        place = locate(unquote(parsed.path).lstrip("/"))  # the URI's path is absolute
         if place.kind in ("run", "model"):
             return place
     elif parsed.scheme == "runs":

@@ -13,6 +13,7 @@ paths back).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -26,14 +27,22 @@ from gannet.server.mlflow.locations import (
 from gannet.tracking.types import Experiment, LoggedModel, Metric, Run, RunInfo
 
 __all__ = [
-    "experiment", "key_values", "logged_model", "metric", "model_version", "registered_model",
-    "run", "run_info",
+    "experiment", "key_values", "logged_model", "metric", "model_version", "number",
+    "registered_model", "run", "run_info",
 ]
 
 RUN_NAME_TAG = "mlflow.runName"
 PARENT_TAG = "mlflow.parentRunId"
 LOGGED_MODEL_STATUS = {"PENDING": "LOGGED_MODEL_PENDING", "READY": "LOGGED_MODEL_READY",
                        "FAILED": "LOGGED_MODEL_UPLOAD_FAILED"}
+
+
+def number(value: float) -> float | str:
+    """A double as protobuf's JSON writes it: NaN and the infinities as strings (JSON has
+    no literal for them; MLflow's client reads these back)."""
+    if math.isfinite(value):
+        return value
+    return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
 
 
 def key_values(values: Mapping[str, str]) -> list[dict[str, str]]:
@@ -80,7 +89,7 @@ def run(r: Run, model_outputs: Iterable[str] = ()) -> dict[str, Any]:
     return {
         "info": run_info(r.info),
         "data": {
-            "metrics": [{"key": k, "value": v, "timestamp": 0, "step": 0}
+            "metrics": [{"key": k, "value": number(v), "timestamp": 0, "step": 0}
                         for k, v in r.data.metrics.items()],
             "params": key_values(r.data.params),
             "tags": key_values(tags),
@@ -91,7 +100,7 @@ def run(r: Run, model_outputs: Iterable[str] = ()) -> dict[str, Any]:
 
 
 def metric(m: Metric, run_id: str | None = None) -> dict[str, Any]:
-    shape: dict[str, Any] = {"key": m.key, "value": m.value, "timestamp": m.timestamp,
+    shape: dict[str, Any] = {"key": m.key, "value": number(m.value), "timestamp": m.timestamp,
                              "step": m.step}
     if run_id is not None:
         shape["run_id"] = run_id
