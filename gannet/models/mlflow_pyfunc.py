@@ -52,9 +52,7 @@ class GannetPyfuncModel:
 
 def _load_pyfunc(path: str, model_config: Any = None) -> GannetPyfuncModel:
     """MLflow's pyfunc loader entry point (``loader_module`` in the package's MLmodel)."""
-    from gannet.models.package import load_package
-
-    from gannet.models.package import read_meta, verify_files
+    from gannet.models.package import load_package, read_meta, verify_files
 
     folder = Path(path)
     folder = folder.parent if folder.is_file() else folder
