@@ -2,7 +2,6 @@
 read one by one, and a version that records the source its registrant named."""
 
 import pytest
-from conftest import train_and_log
 
 from gannet.core.errors import InvalidArgument, NotFound
 from gannet.models.manifest import MANIFEST
@@ -13,8 +12,7 @@ def registry(sdk):
     return sdk.get_client().services.registry
 
 
-def test_models_and_versions_are_searched_in_mlflows_language(sdk, registry):
-    trained = train_and_log(sdk)
+def test_models_and_versions_are_searched_in_mlflows_language(registry, trained):
     for name, team in (("churn", "risk"), ("churn-eu", "growth"), ("fraud", "risk")):
         registry.create_registered_model(name, tags={"team": team})
     assert [m.name for m in registry.search_registered_models(
@@ -39,8 +37,7 @@ def test_models_and_versions_are_searched_in_mlflows_language(sdk, registry):
         registry.search_model_versions("nothing")
 
 
-def test_tags_are_removed_and_a_version_records_the_source_it_was_given(sdk, registry):
-    trained = train_and_log(sdk)
+def test_tags_are_removed_and_a_version_records_the_source_it_was_given(registry, trained):
     registry.create_registered_model("m", tags={"a": "1", "b": "2"})
     assert registry.update_registered_model("m", delete_tags=["a", "absent"]).tags == {"b": "2"}
     version = registry.register_model(f"runs:/{trained.run_id}/model", "m", tags={"x": "1"},
