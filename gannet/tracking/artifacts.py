@@ -8,6 +8,7 @@ blob that a run is about to reference. ``TrackingService`` inherits these use ca
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from collections.abc import Collection, Iterable
@@ -25,6 +26,10 @@ if TYPE_CHECKING:
     from gannet.store.gc import BlobLeases
     from gannet.store.metadata import MetadataStore
 
+
+# Streamed files up to this size are stored inside the transaction that indexes them (one
+# transaction per file: what many small uploads cost); longer ones under a write lease.
+SMALL_STREAM = 1 << 20
 
 # An artifact appears only once all its bytes are stored, so "missing" may mean "its
 # upload was interrupted": say so, since the person asking may have seen it start.
@@ -103,10 +108,18 @@ class ArtifactUseCases:
         """Store what ``stream`` holds, read in chunks (never whole in memory), as the run's
         file ``artifact_file`` (replacing one of that path). The file appears only once all
         of it is stored: a stream that fails midway leaves nothing."""
-        path = _file_path(artifact_file)
+        path = validation.check_artifact_file(_file_path(artifact_file))
+        head = read_up_to(stream, SMALL_STREAM + 1)
+        if len(head) <= SMALL_STREAM:  # stored in the one transaction that indexes it
+            with self.metadata.write() as conn:
+                self.leases.guard(conn)
+                self._require_active(conn, run_id)
+                ref = self.blobs.put_bytes(head)
+                artifact_repository.index_artifacts(conn, run_id, [(path, ref.digest, ref.size)])
+            return FileInfo(path, False, ref.size, ref.digest)
         self.check_run_active(run_id)
         with self.leases.hold():
-            ref = self.blobs.put_stream(stream)
+            ref = self.blobs.put_stream(rejoined(head, stream))
             self._index(run_id, [(path, ref.digest, ref.size)])
         return FileInfo(path, False, ref.size, ref.digest)
 
@@ -206,6 +219,37 @@ def _file_path(path: str) -> str:
         raise InvalidArgument("an artifact path must name a file or folder, not the root",
                               "e.g. 'plots/roc.png'")
     return clean
+
+
+def read_up_to(stream: BinaryIO, limit: int) -> bytes:
+    """Up to ``limit`` bytes of ``stream`` (a read may return less than asked)."""
+    parts, held = [], 0
+    while held < limit and (chunk := stream.read(limit - held)):
+        parts.append(chunk)
+        held += len(chunk)
+    return b"".join(parts)
+
+
+def rejoined(head: bytes, stream: BinaryIO) -> BinaryIO:
+    """``head`` (already read from ``stream``) followed by the rest of ``stream``."""
+    return _Rejoined(head, stream)  # type: ignore[return-value]
+
+
+class _Rejoined(io.RawIOBase):
+    """``head`` (already read from ``stream``) followed by the rest of ``stream``."""
+
+    def __init__(self, head: bytes, stream: BinaryIO) -> None:
+        self.head, self.stream = head, stream
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        if self.head:
+            data = self.head if size < 0 else self.head[:size]
+            self.head = self.head[len(data):]
+            return data
+        return self.stream.read(size)
 
 
 def listing(rows: Iterable[tuple[str, str, int]], prefix: str) -> list[FileInfo]:

@@ -20,7 +20,13 @@ from gannet.core.errors import InvalidArgument, NotFound
 from gannet.core.ids import new_id
 from gannet.tracking import logged_model_repository as repository
 from gannet.tracking import validation
-from gannet.tracking.artifacts import NEVER_COMPLETED, listing
+from gannet.tracking.artifacts import (
+    NEVER_COMPLETED,
+    SMALL_STREAM,
+    listing,
+    read_up_to,
+    rejoined,
+)
 from gannet.tracking.filter_match import Fields, select
 from gannet.tracking.filter_parser import parse_filter, parse_order_by
 from gannet.tracking.grammars import LOGGED_MODELS
@@ -173,9 +179,17 @@ class LoggedModelUseCases:
         path = validation.artifact_path(artifact_file)
         if not path:
             raise InvalidArgument("a logged model's file needs a path", "e.g. 'MLmodel'")
+        head = read_up_to(stream, SMALL_STREAM + 1)
+        if len(head) <= SMALL_STREAM:  # stored in the one transaction that indexes it
+            with self.metadata.write() as conn:
+                self.leases.guard(conn)
+                self._touch(conn, model_id)
+                ref = self.blobs.put_bytes(head)
+                repository.index_files(conn, model_id, [(path, ref.digest, ref.size)])
+            return FileInfo(path, False, ref.size, ref.digest)
         self.get_logged_model(model_id)
         with self.leases.hold():
-            ref = self.blobs.put_stream(stream)
+            ref = self.blobs.put_stream(rejoined(head, stream))
             with self.metadata.write() as conn:
                 self._touch(conn, model_id)
                 repository.index_files(conn, model_id, [(path, ref.digest, ref.size)])

@@ -32,8 +32,13 @@ def test_a_logged_model_is_made_filled_finalized_found_and_deleted(tracking, run
     assert (made.tags, made.params, made.source_run_id) == ({"t": "1"}, {"C": "0.5"}, run_id)
     tracking.log_logged_model_stream(made.model_id, io.BytesIO(b"flavors: {}"), "MLmodel")
     tracking.log_logged_model_stream(made.model_id, io.BytesIO(b"x" * 10), "data/w.bin")
+    large = b"y" * (3 << 20)  # over what is stored inside the indexing transaction
+    assert tracking.log_logged_model_stream(made.model_id, io.BytesIO(large), "data/big.bin"
+                                            ).size == len(large)
     assert [(f.path, f.is_dir) for f in tracking.list_logged_model_artifacts(made.model_id)] == [
         ("MLmodel", False), ("data", True)]
+    assert [f.size for f in tracking.list_logged_model_artifacts(made.model_id, "data")] == [
+        len(large), 10]
     reader, size = tracking.open_logged_model_artifact(made.model_id, "data/w.bin")
     with reader:
         assert (reader.read(), size) == (b"x" * 10, 10)
