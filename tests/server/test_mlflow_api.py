@@ -219,3 +219,22 @@ def test_registry_answers_and_what_it_refuses(http, services):
                         ).json() == {}
     assert [m.name for m in services.registry.search_registered_models()] == [
         "churn", "churn-eu"]
+
+
+def test_refused_credentials_answer_in_mlflows_shape(services):
+    from gannet.core.actor import Actor
+    from gannet.core.errors import Unauthenticated
+
+    def authenticate(authorization, address):
+        if authorization != "Bearer good-token":
+            raise Unauthenticated("a valid API token is required", "send Authorization")
+        return Actor("ana", address, "token")
+
+    with running_server(services, auth=True, authenticate=authenticate) as url:
+        anonymous = httpx.get(f"{url}{API}/experiments/search")
+        assert anonymous.status_code == 401
+        assert anonymous.json()["error_code"] == "UNAUTHENTICATED"
+        assert "Bearer" in anonymous.headers["www-authenticate"]
+        made = httpx.post(f"{url}{API}/runs/create", json={"experiment_id": "0"},
+                          headers={"authorization": "Bearer good-token"}).json()["run"]
+        assert made["info"]["user_id"] == "ana"  # the caller, whatever the body claims

@@ -2,6 +2,7 @@
 training-and-registration script, then what it wrote seen through Gannet's own SDK, CLI
 and registry; and the errors its scripts branch on. On SQLite and PostgreSQL."""
 
+import json
 import os
 import warnings
 from pathlib import Path
@@ -56,6 +57,7 @@ def train(mlflow, iris, files: Path) -> tuple[str, str]:
             mlflow.log_metric("loss", 1.0 / (step + 1), step=step)
         mlflow.log_metrics({"acc": 0.96, "f1": 0.95})
         mlflow.set_tag("team", "risk")
+        mlflow.log_input(mlflow.data.from_pandas(X, name="iris-features"), context="training")
         (files / "notes.txt").write_text("trained on iris")
         (files / "plots").mkdir()
         (files / "plots" / "roc.txt").write_text("0.1,0.9")
@@ -97,6 +99,9 @@ def test_a_typical_mlflow_script_runs_and_gannet_sees_what_it_wrote(
     assert run.data.params == {"C": "1.0", "solver": "lbfgs", "max_iter": "500"}
     assert run.data.metrics == {"loss": 1 / 3, "acc": 0.96, "f1": 0.95}
     assert run.data.tags["team"] == "risk"
+    [dataset] = [json.loads(v) for k, v in run.data.tags.items()
+                 if k.startswith("mlflow.dataset.")]
+    assert (dataset["name"], dataset["context"]) == ("iris-features", "training")
     assert [m.value for m in gannet_client.get_metric_history(run_id, "loss")] == [
         1.0, 0.5, 1 / 3]  # logged once, though log_model logs a run's points again
     assert gannet_client.read_artifact(run_id, "notes.txt") == b"trained on iris"
@@ -149,7 +154,7 @@ def test_errors_come_as_the_exceptions_mlflow_scripts_expect(mlflow):
     assert no_version.value.error_code == "RESOURCE_DOES_NOT_EXIST"
 
 
-def test_runs_search_and_lifecycle_through_the_client(mlflow):
+def test_runs_search_and_lifecycle_through_the_client(mlflow, sdk):
     from mlflow import MlflowClient
     from mlflow.entities import ViewType
 
@@ -174,6 +179,17 @@ def test_runs_search_and_lifecycle_through_the_client(mlflow):
     client.restore_run(doomed)
     client.set_tag(doomed, "mlflow.runName", "renamed")
     assert client.get_run(doomed).info.run_name == "renamed"
+
+    with mlflow.start_run(run_name="parent") as parent, mlflow.start_run(nested=True) as child:
+        mlflow.log_metric("acc", 0.1)
+    children = client.search_runs([experiment_id],
+                                  f"tags.mlflow.parentRunId = '{parent.info.run_id}'")
+    assert [r.info.run_id for r in children] == [child.info.run_id]
+    assert sdk.get_client().get_run(child.info.run_id).info.parent_run_id == parent.info.run_id
+    with mlflow.start_run(run_id=parent.info.run_id):  # resumed
+        mlflow.log_param("resumed", "yes")
+    resumed = client.get_run(parent.info.run_id)
+    assert (resumed.data.params, resumed.info.status) == ({"resumed": "yes"}, "FINISHED")
 
     experiments = client.search_experiments(filter_string="name LIKE 'swe%'")
     assert [e.name for e in experiments] == ["sweep"]

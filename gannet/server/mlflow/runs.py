@@ -257,13 +257,15 @@ def _dataset_tags(datasets: list[dict[str, Any]]) -> dict[str, str]:
     and context, as JSON. What does not fit a tag (schemas, profiles) is left out."""
     tags = {}
     for entry in datasets:
-        dataset = entry.get("dataset") or {}
+        dataset = entry.get("dataset")
+        dataset = dataset if isinstance(dataset, dict) else {}
         digest = "".join(c for c in str(dataset.get("digest", "")) if c.isalnum())[:64]
-        context = {t.get("key"): t.get("value") for t in entry.get("tags") or []
-                   if isinstance(t, dict)}
-        value = {k: str(dataset.get(k, ""))[:2000] for k in
+        tags_given = entry.get("tags")
+        context = {t.get("key"): t.get("value") for t in
+                   (tags_given if isinstance(tags_given, list) else []) if isinstance(t, dict)}
+        value = {k: str(dataset.get(k, ""))[:1500] for k in
                  ("name", "digest", "source_type", "source")}
-        value["context"] = str(context.get("mlflow.data.context", ""))
+        value["context"] = str(context.get("mlflow.data.context", ""))[:500]
         tags[f"mlflow.dataset.{digest or 'unnamed'}"] = json.dumps(value)
     return tags
 
