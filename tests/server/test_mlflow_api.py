@@ -238,3 +238,19 @@ def test_refused_credentials_answer_in_mlflows_shape(services):
         made = httpx.post(f"{url}{API}/runs/create", json={"experiment_id": "0"},
                           headers={"authorization": "Bearer good-token"}).json()["run"]
         assert made["info"]["user_id"] == "ana"  # the caller, whatever the body claims
+
+
+def test_an_upload_cut_short_leaves_nothing(http, run, open_server, services):
+    import socket
+    from urllib.parse import urlparse
+
+    experiment_id, run_id = run
+    where = urlparse(open_server)
+    with socket.create_connection((where.hostname, where.port)) as sock:
+        sock.sendall(
+            f"PUT {PROXY}/{experiment_id}/{run_id}/artifacts/cut.bin HTTP/1.1\r\n"
+            f"Host: {where.netloc}\r\nContent-Length: {10 << 20}\r\n\r\n".encode()
+            + b"z" * (2 << 20))
+    assert http.put(f"{PROXY}/{experiment_id}/{run_id}/artifacts/whole.txt",
+                    content=b"fine").status_code == 200
+    assert [p for p, _, _ in services.tracking.artifact_files(run_id, "")] == ["whole.txt"]

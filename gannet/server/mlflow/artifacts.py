@@ -21,9 +21,10 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import anyio.from_thread
 import anyio.to_thread
 from fastapi import APIRouter, Request
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response, StreamingResponse
 
-from gannet.core.errors import InvalidArgument
+from gannet.core.errors import ClientClosedRequest, InvalidArgument
 from gannet.server.deps import ServicesDep
 from gannet.server.mlflow.locations import Place, locate, run_root
 from gannet.server.mlflow.messages import RunMessage, ok
@@ -184,6 +185,10 @@ class _Body(io.RawIOBase):
             except StopAsyncIteration:
                 self._done = True
                 break
+            except ClientDisconnect:
+                raise ClientClosedRequest(
+                    "the client went away before its upload was complete; nothing was stored",
+                    "upload the file again") from None
             parts.append(chunk)
             held += len(chunk)
         return b"".join(parts)
