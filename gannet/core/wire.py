@@ -16,7 +16,7 @@ import sys
 import types
 import typing
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import orjson
 
@@ -97,7 +97,7 @@ def load(cls: Any, data: Any) -> Any:
 def _load_dataclass(cls: type[T], data: dict[str, Any]) -> T:
     if not isinstance(data, dict):
         raise TypeError(f"expected an object for {cls.__name__}, got {type(data).__name__}")
-    hints = _hints(cls)
+    hints = _hints(cast(type, cls))
     values = {
         f.name: load(hints.get(f.name, Any), data[f.name])
         for f in dataclasses.fields(cls)  # type: ignore[arg-type]

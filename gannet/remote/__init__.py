@@ -9,6 +9,7 @@ unchanged against a server.
   backoff on connection errors and 5xx, idempotency keys, errors back to their classes
 - ``services``: ``RemoteServices``
 - ``tracking``: ``RemoteTracking``
+- ``auth``: ``RemoteAuth`` (users, tokens, projects, roles, the audit log)
 """
 
 from gannet.remote.services import RemoteServices

@@ -27,16 +27,16 @@ class RemoteTracking:
 
     def get_experiment(self, experiment_id: str) -> Experiment:
         found = self.transport.call("GET", f"/api/v1/experiments/{_seg(experiment_id)}")
-        return wire.load(Experiment, found["experiment"])  # type: ignore[no-any-return]
+        return wire.load(Experiment, found["experiment"])
 
     def get_experiment_by_name(self, name: str) -> Experiment | None:
         found = self.transport.call("GET", "/api/v1/experiments/by-name",
                                     params={"name": name})
-        return wire.load(Experiment | None, found["experiment"])  # type: ignore[no-any-return]
+        return wire.load(Experiment | None, found["experiment"])
 
     def search_experiments(self, view: ViewType = ViewType.ACTIVE) -> list[Experiment]:
         found = self.transport.call("GET", "/api/v1/experiments", params={"view": str(view)})
-        return wire.load(list[Experiment], found["experiments"])  # type: ignore[no-any-return]
+        return wire.load(list[Experiment], found["experiments"])
 
     def rename_experiment(self, experiment_id: str, new_name: str) -> None:
         self.transport.call("PATCH", f"/api/v1/experiments/{_seg(experiment_id)}",

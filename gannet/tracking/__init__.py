@@ -13,5 +13,7 @@
 - ``logged_models`` / ``logged_model_repository``: MLflow 3's logged models (what an MLflow
   client's ``log_model`` makes): their use cases (inherited by the service) and their SQL
 - ``environment``: packages, platform and git state of a run; ``names``: run names
+- ``access``: who may read or change an experiment or run on a team server
+  (``project_repository``: its SQL)
 - ``autolog``: scikit-learn, XGBoost, LightGBM and Lightning training logged without a line
 """

@@ -15,6 +15,7 @@ from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
+from gannet.core.actor import EDITOR
 from gannet.core.errors import InvalidArgument, NotFound
 from gannet.tracking import artifact_repository, logged_model_repository, validation
 from gannet.tracking.types import FileInfo, Run
@@ -54,6 +55,9 @@ class ArtifactUseCases:
 
     @staticmethod
     def _require_active(conn: sa.Connection, run_id: str) -> None:
+        raise NotImplementedError
+
+    def _may_runs(self, run_ids: Collection[str], role: str, what: str) -> None:
         raise NotImplementedError
 
     def log_artifact(
@@ -109,6 +113,7 @@ class ArtifactUseCases:
         file ``artifact_file`` (replacing one of that path). The file appears only once all
         of it is stored: a stream that fails midway leaves nothing."""
         path = validation.check_artifact_file(_file_path(artifact_file))
+        self._may_runs([run_id], EDITOR, "log to")
         head = read_up_to(stream, SMALL_STREAM + 1)
         if len(head) <= SMALL_STREAM:  # stored in the one transaction that indexes it
             with self.metadata.write() as conn:
@@ -137,6 +142,7 @@ class ArtifactUseCases:
         """Forget the run's artifact file, or every file of the folder, at ``path`` (their
         bytes wait for ``gannet gc``); returns how many files went."""
         clean = _file_path(path)
+        self._may_runs([run_id], EDITOR, "delete artifacts of")
         with self.metadata.write() as conn:
             self._require_active(conn, run_id)
             return artifact_repository.delete_artifacts(conn, run_id, clean)

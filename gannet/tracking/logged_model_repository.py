@@ -33,6 +33,13 @@ def update_model(conn: Connection, model_id: str, **values: Any) -> bool:
     return bool(result.rowcount)
 
 
+def experiment_of(conn: Connection, model_id: str) -> str | None:
+    """The experiment of the logged model ``model_id`` (None when there is none)."""
+    return conn.execute(
+        sa.select(logged_models.c.experiment_id).where(logged_models.c.model_id == model_id)
+    ).scalar()
+
+
 def delete_model(conn: Connection, model_id: str) -> None:
     """The model and everything of it (its blobs become collectable)."""
     for table in _CHILDREN:

@@ -10,16 +10,16 @@ the model exists. ``TrackingService`` inherits these use cases.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
-from gannet.core.actor import current_actor
+from gannet.core.actor import EDITOR, READER, current_actor, require, restricted
 from gannet.core.clock import now_ms
 from gannet.core.errors import InvalidArgument, NotFound
 from gannet.core.ids import new_id
 from gannet.tracking import logged_model_repository as repository
-from gannet.tracking import validation
+from gannet.tracking import project_repository, validation
 from gannet.tracking.artifacts import (
     NEVER_COMPLETED,
     SMALL_STREAM,
@@ -69,6 +69,12 @@ class LoggedModelUseCases:
     def clean_params(values: Mapping[str, object] | None) -> dict[str, str]:
         raise NotImplementedError
 
+    def _may_experiments(self, experiment_ids: Collection[str], role: str, what: str) -> None:
+        raise NotImplementedError
+
+    def _visible_experiments(self, experiment_ids: list[str]) -> list[str]:
+        raise NotImplementedError
+
     def create_logged_model(
         self,
         experiment_id: str,
@@ -83,6 +89,7 @@ class LoggedModelUseCases:
         ``source_run_id`` when given (which must exist)."""
         name = validation.check_run_name(name) if name else run_name()
         tag_values, param_values = self.clean_tags(tags), self.clean_params(params)
+        self._may_experiments([str(experiment_id)], EDITOR, "log a model to")
         if source_run_id:
             self.get_run(source_run_id)
         now = now_ms()
@@ -105,11 +112,11 @@ class LoggedModelUseCases:
         return self.get_logged_model(model_id)
 
     def get_logged_model(self, model_id: str) -> LoggedModel:
+        self._may_logged_model(model_id, READER, "read")
         with self.metadata.read() as conn:
             found = repository.models(conn, model_id=str(model_id))
         if not found:
-            raise NotFound(f"no logged model with id {model_id!r}",
-                           "a logged model's id is what log_model returned (m-...)")
+            raise logged_model_not_found(model_id)
         return found[0]
 
     def finalize_logged_model(
@@ -123,6 +130,7 @@ class LoggedModelUseCases:
         if final not in (LoggedModelStatus.READY, LoggedModelStatus.FAILED):
             raise InvalidArgument(f"a logged model is finalized as READY or FAILED, not "
                                   f"{status!r}", "pass READY once its files are uploaded")
+        self._may_logged_model(model_id, EDITOR, "finalize")
         self._update(model_id, status=final.value, status_message=message)
         return self.get_logged_model(model_id)
 
@@ -140,18 +148,21 @@ class LoggedModelUseCases:
         order = parse_order_by(order_by, grammar=LOGGED_MODELS)
         run_ids = {str(c.value) for c in comparisons
                    if (c.entity, c.key, c.op) == ("attribute", "source_run_id", "=")}
+        visible = self._visible_experiments([str(e) for e in experiment_ids])
         with self.metadata.read() as conn:
-            found = repository.models(conn, experiment_ids=[str(e) for e in experiment_ids],
+            found = repository.models(conn, experiment_ids=visible,
                                       source_run_id=next(iter(run_ids)) if run_ids else None)
         return select(found, comparisons, order, _fields)
 
     def set_logged_model_tags(self, model_id: str, tags: Mapping[str, str]) -> None:
         values = self.clean_tags(tags)
+        self._may_logged_model(model_id, EDITOR, "tag")
         with self.metadata.write() as conn:
             self._touch(conn, model_id)
             repository.set_values(conn, logged_model_tags, model_id, values)
 
     def delete_logged_model_tag(self, model_id: str, key: str) -> None:
+        self._may_logged_model(model_id, EDITOR, "untag")
         with self.metadata.write() as conn:
             self._touch(conn, model_id)
             if not repository.delete_tag(conn, model_id, key):
@@ -159,6 +170,7 @@ class LoggedModelUseCases:
 
     def log_logged_model_params(self, model_id: str, params: Mapping[str, str]) -> None:
         values = self.clean_params(params)
+        self._may_logged_model(model_id, EDITOR, "log params to")
         with self.metadata.write() as conn:
             self._touch(conn, model_id)
             repository.set_values(conn, logged_model_params, model_id, values)
@@ -166,6 +178,7 @@ class LoggedModelUseCases:
     def delete_logged_model(self, model_id: str) -> None:
         """Remove the model and its files' index (the bytes wait for ``gannet gc``); model
         versions registered from it keep their own copy."""
+        self._may_logged_model(model_id, EDITOR, "delete")
         self.get_logged_model(model_id)
         with self.metadata.write() as conn:
             repository.delete_model(conn, model_id)
@@ -179,6 +192,7 @@ class LoggedModelUseCases:
         path = validation.artifact_path(artifact_file)
         if not path:
             raise InvalidArgument("a logged model's file needs a path", "e.g. 'MLmodel'")
+        self._may_logged_model(model_id, EDITOR, "upload files to")
         head = read_up_to(stream, SMALL_STREAM + 1)
         if len(head) <= SMALL_STREAM:  # stored in the one transaction that indexes it
             with self.metadata.write() as conn:
@@ -228,23 +242,42 @@ class LoggedModelUseCases:
 
     def delete_logged_model_artifacts(self, model_id: str, path: str) -> int:
         clean = validation.artifact_path(path)
+        self._may_logged_model(model_id, EDITOR, "delete files of")
         with self.metadata.write() as conn:
             self._touch(conn, model_id)
             return repository.delete_files(conn, model_id, clean)
 
     # -- helpers --------------------------------------------------------------------------
 
+    def _may_logged_model(self, model_id: str, role: str, what: str) -> None:
+        """The caller's ``role`` in the project of the model's experiment (embedded use and
+        administrators: nothing to look up). A model of a project the caller is no member
+        of does not exist for them."""
+        if restricted() is None:
+            return
+        with self.metadata.read() as conn:
+            experiment_id = repository.experiment_of(conn, model_id)
+            projects = project_repository.experiment_projects(
+                conn, [experiment_id] if experiment_id else [])
+        for project in projects.values():
+            require(project, role, f"{what} logged model {model_id}",
+                    logged_model_not_found(model_id))
+
     def _update(self, model_id: str, **values: object) -> None:
         with self.metadata.write() as conn:
             if not repository.update_model(conn, model_id, last_update_time=now_ms(), **values):
-                raise NotFound(f"no logged model with id {model_id!r}")
+                raise logged_model_not_found(model_id)
 
     @staticmethod
     def _touch(conn: sa.Connection, model_id: str) -> None:
         """The model changes now (refused, NotFound, when there is no such model)."""
         if not repository.update_model(conn, model_id, last_update_time=now_ms()):
-            raise NotFound(f"no logged model with id {model_id!r}",
-                           "a logged model's id is what log_model returned (m-...)")
+            raise logged_model_not_found(model_id)
+
+
+def logged_model_not_found(model_id: str) -> NotFound:
+    return NotFound(f"no logged model with id {model_id!r}",
+                    "a logged model's id is what log_model returned (m-...)")
 
 
 def _fields(model: LoggedModel) -> Fields:

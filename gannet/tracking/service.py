@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 
 import sqlalchemy as sa
 
-from gannet.core.actor import current_actor
+from gannet.core.actor import EDITOR, READER, current_actor
 from gannet.core.clock import now_ms
 from gannet.core.errors import InvalidArgument, InvalidState, NotFound
 from gannet.core.ids import new_id
@@ -83,6 +83,7 @@ class TrackingService(ExperimentUseCases, ArtifactUseCases, LoggedModelUseCases)
         """A new RUNNING run; ``environment`` adds its tags and files in the same transaction."""
         if experiment_id == DEFAULT_EXPERIMENT_ID:
             self.ensure_default_experiment()
+        self._may_experiments([str(experiment_id)], EDITOR, "start a run in")
         tag_values = self.clean_tags(tags)
         files: list[tuple[str, str, int]] = []
         if environment is not None:
@@ -139,6 +140,7 @@ class TrackingService(ExperimentUseCases, ArtifactUseCases, LoggedModelUseCases)
         return cached
 
     def get_run(self, run_id: str) -> Run:
+        self._may_runs([str(run_id)], READER, "read")
         with self.metadata.read() as conn:
             found = repository.load_runs(conn, [str(run_id)])
         if not found:
@@ -154,6 +156,7 @@ class TrackingService(ExperimentUseCases, ArtifactUseCases, LoggedModelUseCases)
         run_name: str | None = None,
     ) -> None:
         """Change a run's status (a terminal one sets its end time), end time or name."""
+        self._may_runs([str(run_id)], EDITOR, "update")
         values: dict[str, object] = {}
         if status is not None:
             try:
@@ -183,6 +186,7 @@ class TrackingService(ExperimentUseCases, ArtifactUseCases, LoggedModelUseCases)
     def delete_run(self, run_id: str) -> None:
         """Soft delete: hidden from searches, nothing can be logged to it, restorable until
         ``gannet gc`` removes it for good (``older_than`` after the deletion)."""
+        self._may_runs([str(run_id)], EDITOR, "delete")
         self.get_run(run_id)
         with self.metadata.write() as conn:
             repository.update_run(
@@ -190,6 +194,7 @@ class TrackingService(ExperimentUseCases, ArtifactUseCases, LoggedModelUseCases)
             )
 
     def restore_run(self, run_id: str) -> None:
+        self._may_runs([str(run_id)], EDITOR, "restore")
         self.get_run(run_id)
         with self.metadata.write() as conn:
             repository.update_run(conn, run_id, lifecycle_stage=Lifecycle.ACTIVE, deleted_time=None)
@@ -211,12 +216,14 @@ class TrackingService(ExperimentUseCases, ArtifactUseCases, LoggedModelUseCases)
         and step) is not stored again: MLflow's clients log a run's points once more to
         link them to a model, and MLflow's own store keeps such a point once."""
         if skip_logged_points and metrics:
+            self._may_runs([run_id], EDITOR, "log to")  # before reading what it holds
             metrics = self._not_logged(run_id, metrics)
         pending = Pending(
             points=[self.point(run_id, m.key, m.value, m.timestamp, m.step) for m in metrics],
             params=[(run_id, k, v) for k, v in self.clean_params(params).items()],
             tags=[(run_id, k, v) for k, v in self.clean_tags(tags).items()],
         )
+        self._may_runs([run_id], EDITOR, "log to")
         with self.metadata.write() as conn:
             self._require_active(conn, run_id)
             conflicts = self._write(conn, pending)
@@ -259,6 +266,7 @@ class TrackingService(ExperimentUseCases, ArtifactUseCases, LoggedModelUseCases)
         run_ids = {e[0] for group in groups for e in group}
         if not run_ids:
             return WriteReport()
+        self._may_runs(run_ids, EDITOR, "log to")
         with self.metadata.write() as conn:
             files = {
                 run_id: self._environment_files(conn, env) for run_id, env in pending.environments
@@ -293,6 +301,7 @@ class TrackingService(ExperimentUseCases, ArtifactUseCases, LoggedModelUseCases)
         return conflicts
 
     def get_params(self, run_id: str) -> dict[str, str]:
+        self._may_runs([run_id], READER, "read")
         with self.metadata.read() as conn:
             self._require_active(conn, run_id)
             return repository.params_of(conn, run_id)
@@ -305,6 +314,7 @@ class TrackingService(ExperimentUseCases, ArtifactUseCases, LoggedModelUseCases)
         }
 
     def delete_tag(self, run_id: str, key: str) -> None:
+        self._may_runs([run_id], EDITOR, "untag")
         with self.metadata.write() as conn:
             self._require_active(conn, run_id)
             deleted = repository.delete_tag(conn, run_id, key)
@@ -327,6 +337,9 @@ class TrackingService(ExperimentUseCases, ArtifactUseCases, LoggedModelUseCases)
             return repository.metric_history(conn, run_id, key, offset=offset, limit=limit)
 
     def check_run_active(self, run_id: str) -> None:
+        """Refuse a run that cannot be logged to: missing, deleted, or not the caller's
+        to change."""
+        self._may_runs([run_id], EDITOR, "log to")
         with self.metadata.read() as conn:
             self._require_active(conn, run_id)
 
@@ -371,7 +384,7 @@ class TrackingService(ExperimentUseCases, ArtifactUseCases, LoggedModelUseCases)
             )
         comparisons = query.parse_filter(filter_string)
         order = query.parse_order_by(order_by)
-        ids = [str(e) for e in experiment_ids]
+        ids = self._visible_experiments([str(e) for e in experiment_ids])
         fingerprint = query_fingerprint(
             sorted(ids), filter_string or "", list(order_by or ()), str(view)
         )

@@ -59,7 +59,8 @@ def test_errors_are_mlflows_shape_and_names(http, run):
     unknown = http.post(f"{API}/runs/not-a-thing", json={})
     assert unknown.status_code == 404
     assert unknown.json()["error_code"] == "ENDPOINT_NOT_FOUND" and unknown.json()["message"]
-    assert http.get("/api/3.0/mlflow/server-info").json()["error_code"] == "ENDPOINT_NOT_FOUND"
+    assert http.get("/api/2.0/mlflow/traces/get").json()["error_code"] == "ENDPOINT_NOT_FOUND"
+    assert http.get("/api/3.0/mlflow/server-info").json()["workspaces_enabled"] is True
     missing = http.get(f"{API}/runs/get", params={"run_id": "f" * 32})
     assert (missing.status_code, missing.json()["error_code"]) == (404, "RESOURCE_DOES_NOT_EXIST")
     no_field = http.post(f"{API}/runs/log-metric", json={"run_id": run[1], "value": 1})
@@ -228,7 +229,7 @@ def test_refused_credentials_answer_in_mlflows_shape(services):
     def authenticate(authorization, address):
         if authorization != "Bearer good-token":
             raise Unauthenticated("a valid API token is required", "send Authorization")
-        return Actor("ana", address, "token")
+        return Actor("ana", address, "token", roles={"default": "editor"})
 
     with running_server(services, auth=True, authenticate=authenticate) as url:
         anonymous = httpx.get(f"{url}{API}/experiments/search")

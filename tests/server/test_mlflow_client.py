@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from gannet.cli.app import app as cli_app
 from gannet.models import load_model
 from gannet.testing.mlflow_folders import mlflow_quietly
+from gannet.testing.server import running_server
 
 # mlflow's own advice to its users (pip requirements, signatures, its deprecations)
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::FutureWarning",
@@ -31,6 +32,7 @@ def mlflow(open_server, monkeypatch):
     while module.active_run() is not None:
         module.end_run()
     module.set_tracking_uri(None)
+    module.set_registry_uri(None)
     # the experiment set_experiment chose is the process's (a global and a variable of the
     # environment), and the next test has a new store
     module.tracking.fluent._active_experiment_id = None
@@ -242,3 +244,73 @@ def test_a_model_folder_in_a_runs_artifacts_registers_as_mlflow_2_did(mlflow, ir
     assert refused.value.error_code == "INVALID_PARAMETER_VALUE"
     assert "Gannet imports" in refused.value.message
     assert sdk.get_client().search_model_versions("odd") == []
+
+
+@pytest.fixture
+def team(services):
+    """A server with auth on: alice edits project a, rita reads it, bob edits project b."""
+    auth = services.auth
+    auth.bootstrap_admin()
+    for name, project, role in (("alice", "a", "editor"), ("rita", "a", "reader"),
+                                ("bob", "b", "editor")):
+        auth.create_user(name, password=f"{name}-password")
+        if project not in {p.name for p in auth.list_projects()}:
+            auth.create_project(project)
+        auth.add_member(project, name, role)
+    tokens = {u: auth.create_token("mlflow", user=u).secret for u in ("alice", "rita", "bob")}
+    with running_server(services, auth=True) as url:
+        yield url, tokens
+
+
+def test_tokens_workspaces_and_roles_hold_for_mlflow_clients(team, monkeypatch, services, iris):
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    url, tokens = team
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    mlflow = mlflow_quietly()
+    mlflow.set_tracking_uri(url)
+    mlflow.set_registry_uri(url)
+    with pytest.raises(MlflowException) as anonymous:
+        MlflowClient().search_experiments()
+    assert anonymous.value.error_code == "UNAUTHENTICATED"
+
+    monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", tokens["alice"])
+    monkeypatch.setenv("MLFLOW_WORKSPACE", "a")  # MLflow's workspace: Gannet's project
+    try:
+        experiment_id = mlflow.set_experiment("alice-exp").experiment_id
+        with mlflow.start_run() as run:
+            mlflow.log_metric("acc", 0.9)
+            mlflow.sklearn.log_model(iris[1], name="model", registered_model_name="alice-model",
+                                     pip_requirements=["scikit-learn", "skops"])
+    finally:
+        while mlflow.active_run() is not None:
+            mlflow.end_run()
+        mlflow.tracking.fluent._active_experiment_id = None
+        os.environ.pop("MLFLOW_EXPERIMENT_ID", None)
+    assert services.tracking.get_experiment(experiment_id).project == "a"
+    assert services.registry.get_registered_model("alice-model").project == "a"
+    assert services.tracking.get_run(run.info.run_id).info.user_id == "alice"
+
+    monkeypatch.delenv("MLFLOW_WORKSPACE")
+    monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", tokens["rita"])
+    client = MlflowClient()
+    assert [r.info.run_id for r in client.search_runs([experiment_id])] == [run.info.run_id]
+    with pytest.raises(MlflowException) as reader:
+        client.log_metric(run.info.run_id, "acc", 1.0)
+    assert reader.value.error_code == "PERMISSION_DENIED"
+
+    monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", tokens["bob"])
+    with pytest.raises(MlflowException) as outsider:
+        MlflowClient().get_run(run.info.run_id)
+    assert outsider.value.error_code == "RESOURCE_DOES_NOT_EXIST"
+    with pytest.raises(MlflowException) as hidden:
+        MlflowClient().get_model_version("alice-model", "1")
+    assert hidden.value.error_code == "RESOURCE_DOES_NOT_EXIST"
+
+    monkeypatch.delenv("MLFLOW_TRACKING_TOKEN")
+    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "alice")
+    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", "alice-password")
+    assert MlflowClient().get_run(run.info.run_id).data.metrics == {"acc": 0.9}
+    mlflow.set_tracking_uri(None)
+    mlflow.set_registry_uri(None)

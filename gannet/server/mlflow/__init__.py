@@ -14,6 +14,8 @@ JSON; the rules stay in the services, as for ``/api/v1``.
   a Gannet model version of the MLflow model folder
 - ``translate``: our types in MLflow's JSON shapes; ``locations``: what an artifact path
   or a model source URI points at; ``messages``: request parts, answers, paging
+- ``workspaces``: MLflow 3's workspaces are Gannet's projects (``server-info``, the
+  ``X-MLFLOW-WORKSPACE`` header)
 - ``errors``: errors in MLflow's shape (``{"error_code", "message"}``), which
   ``gannet.server.errors`` uses for every path of this API
 """
@@ -26,6 +28,7 @@ from fastapi.routing import APIRoute
 __all__ = ["PREFIXES", "api_router"]
 
 PREFIXES = ("/api/2.0", "/ajax-api/2.0")
+V3_PREFIXES = ("/api/3.0", "/ajax-api/3.0")  # MLflow 3's few routes of its own
 
 
 def api_router() -> APIRouter:
@@ -38,6 +41,7 @@ def api_router() -> APIRouter:
         model_versions,
         registered_models,
         runs,
+        workspaces,
     )
 
     api = APIRouter()
@@ -46,6 +50,8 @@ def api_router() -> APIRouter:
                      registered_models.router, model_versions.router):
             _mount(api, area, f"{prefix}/mlflow", prefix == PREFIXES[0])
         _mount(api, artifacts.proxy, f"{prefix}/mlflow-artifacts", prefix == PREFIXES[0])
+    for prefix in V3_PREFIXES:
+        _mount(api, workspaces.router, f"{prefix}/mlflow", prefix == V3_PREFIXES[0])
     return api
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import Field
 from starlette.responses import Response
 
@@ -21,6 +21,7 @@ from gannet.server.mlflow.messages import (
     required,
     view_of,
 )
+from gannet.server.mlflow.workspaces import workspace_of
 
 router = APIRouter(tags=["mlflow: experiments"])
 
@@ -56,10 +57,11 @@ class SearchExperiments(Message):
     view_type: str | int | None = None
 
 
-@router.post("/experiments/create", summary="Create an experiment")
-def create_experiment(body: CreateExperiment, services: ServicesDep) -> Response:
+@router.post("/experiments/create", summary="Create an experiment (in the workspace's project)")
+def create_experiment(body: CreateExperiment, request: Request, services: ServicesDep
+                      ) -> Response:
     experiment_id = services.tracking.create_experiment(
-        required(body.name, "name"), as_dict(body.tags))
+        required(body.name, "name"), as_dict(body.tags), project=workspace_of(request))
     return ok({"experiment_id": experiment_id})
 
 

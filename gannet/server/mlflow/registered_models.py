@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from gannet.core.errors import NotSupported
@@ -20,6 +20,7 @@ from gannet.registry.types import ModelVersion, RegisteredModel, VersionStatus
 from gannet.server.deps import ServicesDep
 from gannet.server.mlflow import translate
 from gannet.server.mlflow.messages import KeyValue, Message, as_dict, ok, page, paged, required
+from gannet.server.mlflow.workspaces import workspace_of
 
 if TYPE_CHECKING:
     from gannet.bootstrap import Services
@@ -64,10 +65,13 @@ class SearchModels(Message):
     page_token: str | None = None
 
 
-@router.post("/registered-models/create", summary="Create a registered model")
-def create_registered_model(body: CreateModel, services: ServicesDep) -> Response:
+@router.post("/registered-models/create",
+             summary="Create a registered model (in the workspace's project)")
+def create_registered_model(body: CreateModel, request: Request, services: ServicesDep
+                            ) -> Response:
     made = services.registry.create_registered_model(
-        required(body.name, "name"), body.description or "", as_dict(body.tags))
+        required(body.name, "name"), body.description or "", as_dict(body.tags),
+        project=workspace_of(request))
     return ok({"registered_model": translate.registered_model(made)})
 
 

@@ -3,15 +3,15 @@
 An MLflow 3 client's ``log_model`` creates a "logged model" in the experiment, uploads
 the MLflow model folder to it and marks it ready; registering makes a model version of it.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
