@@ -22,17 +22,16 @@ pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::FutureWa
 
 @pytest.fixture
 def mlflow(open_server, monkeypatch):
-    """mlflow pointed at the server; no retries, so an error answers at once."""
+    """mlflow pointed at the server (its registry too: no registry URI of its own is set,
+    which mlflow would keep in the environment); no retries, so an error answers at once."""
     monkeypatch.setenv("MLFLOW_TRACKING_URI", open_server)
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
     module = mlflow_quietly()
     module.set_tracking_uri(open_server)
-    module.set_registry_uri(open_server)
     yield module
     while module.active_run() is not None:
         module.end_run()
     module.set_tracking_uri(None)
-    module.set_registry_uri(None)
     # the experiment set_experiment chose is the process's (a global and a variable of the
     # environment), and the next test has a new store
     module.tracking.fluent._active_experiment_id = None
@@ -270,7 +269,6 @@ def test_tokens_workspaces_and_roles_hold_for_mlflow_clients(team, monkeypatch, 
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
     mlflow = mlflow_quietly()
     mlflow.set_tracking_uri(url)
-    mlflow.set_registry_uri(url)
     with pytest.raises(MlflowException) as anonymous:
         MlflowClient().search_experiments()
     assert anonymous.value.error_code == "UNAUTHENTICATED"
@@ -313,4 +311,3 @@ def test_tokens_workspaces_and_roles_hold_for_mlflow_clients(team, monkeypatch, 
     monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", "alice-password")
     assert MlflowClient().get_run(run.info.run_id).data.metrics == {"acc": 0.9}
     mlflow.set_tracking_uri(None)
-    mlflow.set_registry_uri(None)
