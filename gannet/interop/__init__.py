@@ -9,6 +9,10 @@ A map of the folder:
   ``gannet import mlflow`` and ``GannetClient.import_mlflow``: experiments, runs (params,
   full metric histories, tags, artifacts), registered models, versions and aliases, written
   through the tracking and registry services, idempotently.
+- ``registration.py``: ``register_mlflow_model``, what an MLflow client logged to a Gannet
+  server (a logged model, a run's model folder) made a real Gannet model version; the
+  service's ``register_mlflow_model`` is the use case behind the MLflow API's
+  ``model-versions/create``.
 - ``types.py``: ``ImportReport``, what an import copied, found already there, or skipped.
 
 This layer sits above the registry (it writes through it and through tracking); nothing

@@ -20,7 +20,7 @@ again by the next one.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from gannet.core.errors import InvalidArgument, NotFound
@@ -31,9 +31,11 @@ from gannet.interop.mlflow_source import (
     SourceRun,
     SourceVersion,
 )
+from gannet.interop.registration import register_mlflow_model
 from gannet.interop.types import ImportReport, Progress
 from gannet.models.mlflow_import import import_mlflow_model
 from gannet.registry.service import RegistryService
+from gannet.registry.types import ModelVersion
 from gannet.tracking.service import TrackingService
 from gannet.tracking.types import Run, ViewType
 
@@ -96,6 +98,23 @@ class MlflowImportService:
         for model in models:
             self._copy_model(source, model, existing[model.name], run_ids, report, ticker)
         return report
+
+    def register_mlflow_model(
+        self,
+        name: str,
+        *,
+        run_id: str | None = None,
+        model_id: str | None = None,
+        path: str = "",
+        source_uri: str | None = None,
+        description: str = "",
+        tags: Mapping[str, str] | None = None,
+    ) -> ModelVersion:
+        """A Gannet model version of an MLflow model an MLflow client logged here (a logged
+        model, or a run's artifact folder): see ``gannet.interop.registration``."""
+        return register_mlflow_model(
+            self.tracking, self.registry, name, run_id=run_id, model_id=model_id, path=path,
+            source_uri=source_uri, description=description, tags=tags)
 
     # -- experiments and runs ------------------------------------------------------------
 

@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 __all__ = ["TRUST_VARIABLE", "GannetPyfuncModel", "MlflowPythonModel"]
 
 TRUST_VARIABLE = "MLFLOW_ALLOW_PICKLE_DESERIALIZATION"
+# what MLflow writes into a package it downloads from a registry (models:/name/3), which
+# the package's manifest cannot list
+MLFLOW_ADDED = ("registered_model_meta",)
 
 
 class GannetPyfuncModel:
@@ -49,12 +52,14 @@ class GannetPyfuncModel:
 
 def _load_pyfunc(path: str, model_config: Any = None) -> GannetPyfuncModel:
     """MLflow's pyfunc loader entry point (``loader_module`` in the package's MLmodel)."""
-    from gannet.models.package import load_package
+    from gannet.models.package import load_package, read_meta, verify_files
 
     folder = Path(path)
     folder = folder.parent if folder.is_file() else folder
+    verify_files(folder, read_meta(folder), unlisted_allowed=MLFLOW_ADDED)
     try:
-        return GannetPyfuncModel(load_package(folder, trust=_trusted_by_environment()))
+        return GannetPyfuncModel(
+            load_package(folder, trust=_trusted_by_environment(), verify=False))
     except PermissionDenied as exc:
         raise PermissionDenied(
             f"{exc.message}; MLflow is loading it",

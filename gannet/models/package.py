@@ -22,7 +22,7 @@ import os
 import platform
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -230,8 +230,11 @@ def read_meta(path: str | os.PathLike) -> ModelMeta:
     return ModelMeta.from_yaml(manifest.read_text(encoding="utf-8"))
 
 
-def verify_files(path: str | os.PathLike, meta: ModelMeta) -> None:
-    """Every listed file is there with its digest and nothing else is, or IntegrityError."""
+def verify_files(
+    path: str | os.PathLike, meta: ModelMeta, *, unlisted_allowed: Collection[str] = ()
+) -> None:
+    """Every listed file is there with its digest and nothing else is (but the files named
+    in ``unlisted_allowed``, if present), or IntegrityError."""
     root = Path(path)
     present = set(_list_files(root))
     problems = []
@@ -245,7 +248,7 @@ def verify_files(path: str | os.PathLike, meta: ModelMeta) -> None:
         if digest != meta.files[rel]:
             problems.append(f"{rel} has changed (its digest is {digest}, the manifest says "
                             f"{meta.files[rel]})")
-    unlisted = sorted(present - meta.files.keys())
+    unlisted = sorted(present - meta.files.keys() - set(unlisted_allowed))
     problems += [f"{rel} is not listed in the manifest" for rel in unlisted]
     if problems:
         raise IntegrityError(

@@ -15,4 +15,6 @@
   its SQL)
 - ``transfer``: a package's upload and download for remote clients (inherited by the
   service)
+- ``browsing``: searching models and versions in MLflow's registry search languages, and a
+  version's files one by one (inherited by the service)
 """

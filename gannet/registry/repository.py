@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -170,6 +171,17 @@ def set_tags(
         ),
         [{**keys, "key": k, "value": v} for k, v in values.items()],
     )
+
+
+def delete_tags(
+    conn: Connection, table: sa.Table, keys: dict[str, object], names: Sequence[str]
+) -> None:
+    """Remove the tags ``names`` of a model (keys: name) or a version (keys: name, version)."""
+    if names:
+        conn.execute(table.delete().where(
+            *(table.c[column] == value for column, value in keys.items()),
+            table.c.key.in_(list(names)),
+        ))
 
 
 def approvals(conn: Connection, name: str, version: int) -> list[Approval]:

@@ -37,6 +37,7 @@ from gannet.models.package import save_model
 from gannet.models.reference import ModelRef, check_model_name, parse_ref
 from gannet.registry import cards, gates, packages, project_repository, repository
 from gannet.registry.access import model_not_found
+from gannet.registry.browsing import BrowsingUseCases
 from gannet.registry.gc import PackageReferences
 from gannet.registry.loading import LoadingUseCases
 from gannet.registry.promotion import PromotionUseCases
@@ -58,11 +59,13 @@ from gannet.tracking.service import TrackingService
 CARD_FIELDS = ("intended_use", "limitations", "ethical_considerations", "training_data")
 
 
-class RegistryService(PromotionUseCases, PackageReferences, LoadingUseCases, PackageTransfer):
+class RegistryService(PromotionUseCases, PackageReferences, LoadingUseCases, PackageTransfer,
+                      BrowsingUseCases):
     """Registered models, versions and cards; aliases, approvals and promotion come from
     ``PromotionUseCases``, signing keys and verified loading from ``LoadingUseCases``, what
     garbage collection needs of packages from ``PackageReferences``, a package's upload
-    and download by remote clients from ``PackageTransfer``. On a team server each use
+    and download by remote clients from ``PackageTransfer``, searches in MLflow's
+    languages and a version's files from ``BrowsingUseCases``. On a team server each use
     case checks the caller's role in the model's project (``registry.access``)."""
 
     def __init__(
@@ -114,16 +117,17 @@ class RegistryService(PromotionUseCases, PackageReferences, LoadingUseCases, Pac
         require(found.project, READER, f"read model {name!r}", model_not_found(name))
         return found
 
-    def search_registered_models(self, name_like: str | None = None) -> list[RegisteredModel]:
-        """Registered models by name (those the caller may see); ``name_like`` is a SQL
-        LIKE pattern (``churn%``)."""
+    def _models(self, name_like: str | None, name: str | None) -> list[RegisteredModel]:
+        """Registered models the caller may see, by name (``BrowsingUseCases`` searches)."""
         with self.metadata.read() as conn:
-            return repository.registered_models_like(conn, name_like,
+            return repository.registered_models_like(conn, name_like, name=name,
                                                      projects=visible_projects())
 
     def update_registered_model(
-        self, name: str, *, description: str | None = None, tags: Mapping[str, str] | None = None
+        self, name: str, *, description: str | None = None,
+        tags: Mapping[str, str] | None = None, delete_tags: Sequence[str] = (),
     ) -> RegisteredModel:
+        """Set the description, set ``tags``, remove the tags named in ``delete_tags``."""
         self._may_model(name, EDITOR, "edit")
         self.get_registered_model(name)
         values: dict[str, Any] = {"last_update_time": now_ms()}
@@ -132,6 +136,7 @@ class RegistryService(PromotionUseCases, PackageReferences, LoadingUseCases, Pac
         with self.metadata.write() as conn:
             repository.update_model(conn, name, **values)
             repository.set_tags(conn, registered_model_tags, {"name": name}, _tags(tags))
+            repository.delete_tags(conn, registered_model_tags, {"name": name}, delete_tags)
         return self.get_registered_model(name)
 
     def set_model_policy(self, name: str, policy_yaml: str | None) -> None:
@@ -187,17 +192,20 @@ class RegistryService(PromotionUseCases, PackageReferences, LoadingUseCases, Pac
         description: str = "",
         tags: Mapping[str, str] | None = None,
         project: str | None = None,
+        source_uri: str | None = None,
     ) -> ModelVersion:
         """A new version of ``name`` from a run's model or a package folder; a new model
         is made in ``project`` (else the ``project`` setting, else ``default``).
 
         ``source``: a run id (its ``model`` artifact), ``runs:/<run id>/<path>``, or the
-        path of a package folder.
+        path of a package folder. ``source_uri`` is what the version records as its source
+        instead (a package made from another tool's model, in a folder that goes away).
         """
         check_model_name(name)
         home = self._version_project(name, project)
         with self.leases.hold():  # the package's blobs are referenced before the lease ends
-            return self._register(self._store_source(source), name, description, tags, home)
+            return self._register(self._store_source(source), name, description, tags, home,
+                                  source_uri)
 
     def _version_project(self, name: str, project: str | None) -> str:
         """The project a new version of ``name`` goes to: its model's, which the caller
@@ -217,9 +225,11 @@ class RegistryService(PromotionUseCases, PackageReferences, LoadingUseCases, Pac
         description: str,
         tags: Mapping[str, str] | None,
         project: str,
+        source_uri: str | None = None,
     ) -> ModelVersion:
         """Sign and insert a version of a stored package: (package, run id, source)."""
         stored, run_id, where = found
+        where = source_uri or where
         run = self.tracking.get_run(run_id) if run_id else None
         signed = self.keys.sign(stored.manifest_digest)
         now = now_ms()
@@ -300,9 +310,9 @@ class RegistryService(PromotionUseCases, PackageReferences, LoadingUseCases, Pac
             )
         return found[0]
 
-    def search_model_versions(self, name: str) -> list[ModelVersion]:
-        """The versions of ``name``, newest first (deleted ones are gone)."""
-        self.get_registered_model(name)
+    def _versions(self, name: str) -> list[ModelVersion]:
+        """The versions of ``name`` (which the caller may see), newest first (deleted ones
+        are gone)."""
         with self.metadata.read() as conn:
             return repository.versions(conn, name)
 
@@ -336,8 +346,10 @@ class RegistryService(PromotionUseCases, PackageReferences, LoadingUseCases, Pac
         description: str | None = None,
         tags: Mapping[str, str] | None = None,
         card: Mapping[str, str] | None = None,
+        delete_tags: Sequence[str] = (),
     ) -> ModelVersion:
-        """Edit what may change after registration: description, tags, the card's fields."""
+        """Edit what may change after registration: description, tags (set ``tags``, remove
+        those named in ``delete_tags``), the card's fields."""
         self._may_model(name, EDITOR, "edit a version of")
         current = self.get_model_version(name, version)
         values: dict[str, Any] = {"last_update_time": now_ms()}
@@ -353,9 +365,9 @@ class RegistryService(PromotionUseCases, PackageReferences, LoadingUseCases, Pac
             values["card"] = json.dumps({**current.card, **card})
         with self.metadata.write() as conn:
             repository.update_version(conn, name, version, **values)
-            repository.set_tags(
-                conn, model_version_tags, {"name": name, "version": version}, _tags(tags)
-            )
+            keys = {"name": name, "version": version}
+            repository.set_tags(conn, model_version_tags, keys, _tags(tags))
+            repository.delete_tags(conn, model_version_tags, keys, delete_tags)
         return self.get_model_version(name, version)
 
     def archive_model_version(self, name: str, version: int) -> ModelVersion:

@@ -4,10 +4,13 @@
   middleware; ``/openapi.json`` and ``/docs``
 - ``middleware``: request ids, the body limit, authentication (the route runs acting as
   the caller)
-- ``errors``: every failure as the one JSON envelope of ``gannet.core.errors``
+- ``errors``: every failure as the one JSON envelope of ``gannet.core.errors`` (in MLflow's
+  shape on the MLflow API's paths)
 - ``deps``: what routes are given (services, the caller) and ``answer`` (the one encoding)
 - ``metrics``: Prometheus counts and latency by route template
 - ``request_stream``: a request's body as a blocking stream, for uploads to the blob store
 - ``routes``: one router per capability under ``/api/v1``
+- ``mlflow``: MLflow's REST API (``/api/2.0/mlflow/``, the artifact proxy), so unchanged
+  MLflow clients work against the server
 - ``runner``: ``run_server`` - one process or pre-forked workers on a TCP_NODELAY socket
 """

@@ -71,6 +71,7 @@ def create_app(
 def _routers() -> list[APIRouter]:
     """Every capability's router; each declares its own prefix, so that a route's path
     (the metrics' route label) is the whole template."""
+    from gannet.server.mlflow import api_router
     from gannet.server.routes import (
         auth,
         deployments,
@@ -83,7 +84,7 @@ def _routers() -> list[APIRouter]:
     )
 
     return [health.router, tracking.router, auth.router, registry.router, packages.router,
-            deployments.router, logs.router, oidc.router]
+            deployments.router, logs.router, oidc.router, api_router()]
 
 
 def _anyone(services: Services) -> Authenticate:

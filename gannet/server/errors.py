@@ -7,6 +7,9 @@ failures become Gannet errors first: a body that does not validate is a ``BadReq
 naming the field and what it expected, an unknown route ``EndpointNotFound``, a wrong
 method ``MethodNotAllowed``. Anything unexpected is logged with its request id and
 answered as 500 ``INTERNAL_ERROR`` naming that id, never with a traceback.
+
+The paths of MLflow's REST API (``/api/2.0/...``) answer the same errors in MLflow's shape
+instead (``gannet.server.mlflow.errors``), so MLflow's client raises its own exceptions.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
@@ -27,6 +31,7 @@ from gannet.core.errors import (
     RequestTooLarge,
     Unauthenticated,
 )
+from gannet.server.mlflow.errors import is_mlflow_path, mlflow_error
 from gannet.serving.server.envelope import error_envelope
 
 __all__ = ["error_response", "install_error_handlers"]
@@ -38,8 +43,13 @@ def request_id_of(request: Request) -> str:
     return str(request.scope.get("gannet.request_id", ""))
 
 
-def error_response(exc: BaseException, request_id: str) -> Response:
-    status, body = error_envelope(exc, request_id)
+def error_response(exc: BaseException, request_id: str, path: str = "") -> Response:
+    """The one envelope; on the paths of MLflow's REST API (``path``), MLflow's shape."""
+    if is_mlflow_path(path):
+        status, mlflow_body = mlflow_error(exc, request_id)
+        body = orjson.dumps(mlflow_body)
+    else:
+        status, body = error_envelope(exc, request_id)
     headers = {"x-request-id": request_id}
     if isinstance(exc, Unauthenticated):
         headers["www-authenticate"] = 'Bearer realm="gannet", Basic realm="gannet"'
@@ -48,11 +58,12 @@ def error_response(exc: BaseException, request_id: str) -> Response:
 
 def install_error_handlers(app: FastAPI) -> None:
     async def gannet_error(request: Request, exc: Exception) -> Response:
-        return error_response(exc, request_id_of(request))
+        return error_response(exc, request_id_of(request), request.url.path)
 
     async def invalid_body(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
-        return error_response(_bad_request(exc.errors()), request_id_of(request))
+        return error_response(_bad_request(exc.errors()), request_id_of(request),
+                              request.url.path)
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
@@ -71,13 +82,13 @@ def install_error_handlers(app: FastAPI) -> None:
             error = RequestTooLarge(str(exc.detail))
         else:
             error = BadRequest(str(exc.detail))
-        return error_response(error, request_id_of(request))
+        return error_response(error, request_id_of(request), request.url.path)
 
     async def unexpected(request: Request, exc: Exception) -> Response:
         request_id = request_id_of(request)
         logger.exception("request %s (%s %s) failed", request_id, request.method,
                          request.url.path)
-        return error_response(exc, request_id)
+        return error_response(exc, request_id, request.url.path)
 
     app.add_exception_handler(GannetError, gannet_error)
     app.add_exception_handler(RequestValidationError, invalid_body)

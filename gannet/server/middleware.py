@@ -70,7 +70,7 @@ class ServerMiddleware:
             receive = self._limited(path, headers, receive)
             actor = await self._actor(path, headers, scope)
         except GannetError as exc:
-            await error_response(exc, request_id)(scope, receive, send)
+            await error_response(exc, request_id, path)(scope, receive, send)
             return
         scope["gannet.actor"] = actor
         with acting_as(actor):

@@ -7,7 +7,11 @@
   ``experiments`` and ``artifacts``: the experiment and artifact use cases it inherits
   (and what garbage collection needs of artifacts)
 - ``validation``: what a key, value or artifact path may be
-- ``query`` / ``filter_parser``: the search language (MLflow's) and the SQL it becomes
+- ``query`` / ``filter_parser``: the search language (MLflow's) and the SQL it becomes;
+  ``grammars``: what each search language names (runs', experiments', logged models');
+  ``filter_match``: a parsed filter applied to plain values (searches of small collections)
+- ``logged_models`` / ``logged_model_repository``: MLflow 3's logged models (what an MLflow
+  client's ``log_model`` makes): their use cases (inherited by the service) and their SQL
 - ``environment``: packages, platform and git state of a run; ``names``: run names
 - ``access``: who may read or change an experiment or run on a team server
   (``project_repository``: its SQL)

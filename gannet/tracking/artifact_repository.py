@@ -56,6 +56,14 @@ def artifact_rows(conn: Connection, run_id: str, prefix: str) -> list[tuple[str,
     return [tuple(r) for r in conn.execute(stmt.order_by(artifacts.c.path))]
 
 
+def delete_artifacts(conn: Connection, run_id: str, prefix: str) -> int:
+    """Forget the run's file ``prefix``, or every file below it; how many went."""
+    under = sa.or_(
+        artifacts.c.path == prefix,
+        sa.func.substr(artifacts.c.path, 1, len(prefix) + 1) == prefix + "/",
+    )
+    return int(conn.execute(
+        artifacts.delete().where(artifacts.c.run_id == run_id, under)).rowcount)
 
 
 # -- garbage collection ---------------------------------------------------------------------

@@ -8,14 +8,16 @@ blob that a run is about to reference. ``TrackingService`` inherits these use ca
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from collections.abc import Collection, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
+from gannet.core.actor import EDITOR
 from gannet.core.errors import InvalidArgument, NotFound
-from gannet.tracking import artifact_repository, validation
+from gannet.tracking import artifact_repository, logged_model_repository, validation
 from gannet.tracking.types import FileInfo, Run
 
 if TYPE_CHECKING:
@@ -25,6 +27,10 @@ if TYPE_CHECKING:
     from gannet.store.gc import BlobLeases
     from gannet.store.metadata import MetadataStore
 
+
+# Streamed files up to this size are stored inside the transaction that indexes them (one
+# transaction per file: what many small uploads cost); longer ones under a write lease.
+SMALL_STREAM = 1 << 20
 
 # An artifact appears only once all its bytes are stored, so "missing" may mean "its
 # upload was interrupted": say so, since the person asking may have seen it start.
@@ -49,6 +55,9 @@ class ArtifactUseCases:
 
     @staticmethod
     def _require_active(conn: sa.Connection, run_id: str) -> None:
+        raise NotImplementedError
+
+    def _may_runs(self, run_ids: Collection[str], role: str, what: str) -> None:
         raise NotImplementedError
 
     def log_artifact(
@@ -97,15 +106,46 @@ class ArtifactUseCases:
         prefix = validation.artifact_path(path)
         with self.metadata.read() as conn:
             rows = artifact_repository.artifact_rows(conn, run_id, prefix)
-        entries: dict[str, FileInfo] = {}
-        for file_path, digest, size in rows:
-            if file_path == prefix:
-                return [FileInfo(file_path, False, size, digest)]
-            rest = file_path[len(prefix) + 1 :] if prefix else file_path
-            head, _, tail = rest.partition("/")
-            child = _join(prefix, head)
-            entries[child] = FileInfo(child, True) if tail else FileInfo(child, False, size, digest)
-        return sorted(entries.values(), key=lambda f: f.path)
+        return listing(rows, prefix)
+
+    def log_artifact_stream(self, run_id: str, stream: BinaryIO, artifact_file: str) -> FileInfo:
+        """Store what ``stream`` holds, read in chunks (never whole in memory), as the run's
+        file ``artifact_file`` (replacing one of that path). The file appears only once all
+        of it is stored: a stream that fails midway leaves nothing."""
+        path = validation.check_artifact_file(_file_path(artifact_file))
+        self._may_runs([run_id], EDITOR, "log to")
+        head = read_up_to(stream, SMALL_STREAM + 1)
+        if len(head) <= SMALL_STREAM:  # stored in the one transaction that indexes it
+            with self.metadata.write() as conn:
+                self.leases.guard(conn)
+                self._require_active(conn, run_id)
+                ref = self.blobs.put_bytes(head)
+                artifact_repository.index_artifacts(conn, run_id, [(path, ref.digest, ref.size)])
+            return FileInfo(path, False, ref.size, ref.digest)
+        self.check_run_active(run_id)
+        with self.leases.hold():
+            ref = self.blobs.put_stream(rejoined(head, stream))
+            self._index(run_id, [(path, ref.digest, ref.size)])
+        return FileInfo(path, False, ref.size, ref.digest)
+
+    def open_artifact(self, run_id: str, path: str) -> tuple[BinaryIO, int]:
+        """A reader of the run's artifact file (verified against its digest as it is read)
+        and its size: for streaming it out."""
+        clean = validation.artifact_path(path)
+        rows = self.artifact_files(run_id, clean)
+        if len(rows) != 1 or rows[0][0] != clean:
+            raise NotFound(f"run {run_id} has no artifact file {path!r}{NEVER_COMPLETED}",
+                           f"list them: gannet artifacts list {run_id}")
+        return self.blobs.open_blob(rows[0][1]), rows[0][2]
+
+    def delete_artifacts(self, run_id: str, path: str) -> int:
+        """Forget the run's artifact file, or every file of the folder, at ``path`` (their
+        bytes wait for ``gannet gc``); returns how many files went."""
+        clean = _file_path(path)
+        self._may_runs([run_id], EDITOR, "delete artifacts of")
+        with self.metadata.write() as conn:
+            self._require_active(conn, run_id)
+            return artifact_repository.delete_artifacts(conn, run_id, clean)
 
     def read_artifact(self, run_id: str, path: str) -> bytes:
         clean = validation.artifact_path(path)
@@ -164,13 +204,69 @@ class ArtifactUseCases:
         return {"runs": len(doomed)}
 
     def referenced_blobs(self, deleted_since_ms: int) -> set[str]:
+        """What runs kept (live or deleted lately) and logged models reference."""
         with self.metadata.read() as conn:
-            return artifact_repository.referenced_digests(conn, deleted_since_ms)
+            return artifact_repository.referenced_digests(
+                conn, deleted_since_ms) | logged_model_repository.digests(conn)
 
     def recheck_blobs(self, digests: Collection[str], since_ms: int) -> set[str]:
         with self.metadata.read() as conn:
-            return artifact_repository.digests_in_use(conn, list(digests))
+            return artifact_repository.digests_in_use(
+                conn, list(digests)) | logged_model_repository.digests_in_use(conn, list(digests))
 
 
 def _join(prefix: str, name: str) -> str:
     return f"{prefix}/{name}" if prefix else name
+
+
+def _file_path(path: str) -> str:
+    clean = validation.artifact_path(path)
+    if not clean:
+        raise InvalidArgument("an artifact path must name a file or folder, not the root",
+                              "e.g. 'plots/roc.png'")
+    return clean
+
+
+def read_up_to(stream: BinaryIO, limit: int) -> bytes:
+    """Up to ``limit`` bytes of ``stream`` (a read may return less than asked)."""
+    parts, held = [], 0
+    while held < limit and (chunk := stream.read(limit - held)):
+        parts.append(chunk)
+        held += len(chunk)
+    return b"".join(parts)
+
+
+def rejoined(head: bytes, stream: BinaryIO) -> BinaryIO:
+    """``head`` (already read from ``stream``) followed by the rest of ``stream``."""
+    return _Rejoined(head, stream)  # type: ignore[return-value]
+
+
+class _Rejoined(io.RawIOBase):
+    """``head`` (already read from ``stream``) followed by the rest of ``stream``."""
+
+    def __init__(self, head: bytes, stream: BinaryIO) -> None:
+        self.head, self.stream = head, stream
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        if self.head:
+            data = self.head if size < 0 else self.head[:size]
+            self.head = self.head[len(data):]
+            return data
+        return self.stream.read(size)
+
+
+def listing(rows: Iterable[tuple[str, str, int]], prefix: str) -> list[FileInfo]:
+    """The files and folders directly under ``prefix`` among ``rows`` (path, digest, size)
+    of the files at or below it; ``prefix`` naming a file lists that one file."""
+    entries: dict[str, FileInfo] = {}
+    for file_path, digest, size in rows:
+        if file_path == prefix:
+            return [FileInfo(file_path, False, size, digest)]
+        rest = file_path[len(prefix) + 1 :] if prefix else file_path
+        head, _, tail = rest.partition("/")
+        child = _join(prefix, head)
+        entries[child] = FileInfo(child, True) if tail else FileInfo(child, False, size, digest)
+    return sorted(entries.values(), key=lambda f: f.path)

@@ -6,7 +6,7 @@ and restore experiments, their tags, and the Default experiment every store has.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from gannet.core.actor import (
@@ -23,6 +23,9 @@ from gannet.core.errors import AlreadyExists, InvalidArgument, InvalidState, Not
 from gannet.core.ids import new_id
 from gannet.tracking import repository, validation
 from gannet.tracking.access import ProjectAccess, experiment_not_found
+from gannet.tracking.filter_match import Fields, select
+from gannet.tracking.filter_parser import parse_filter, parse_order_by
+from gannet.tracking.grammars import EXPERIMENTS
 from gannet.tracking.types import Experiment, Lifecycle, ViewType
 
 if TYPE_CHECKING:
@@ -94,13 +97,26 @@ class ExperimentUseCases(ProjectAccess):
             found = repository.experiment_rows(conn, name=name, projects=visible_projects())
         return found[0] if found else None
 
-    def search_experiments(self, view: ViewType = ViewType.ACTIVE) -> list[Experiment]:
-        """The experiments the caller may see (all, embedded)."""
+    def search_experiments(
+        self,
+        view: ViewType = ViewType.ACTIVE,
+        *,
+        filter_string: str | None = None,
+        order_by: Sequence[str] | None = None,
+    ) -> list[Experiment]:
+        """The experiments the caller may see (all, embedded), oldest first.
+        ``filter_string`` and ``order_by`` are MLflow's experiment search language:
+        attributes ``name``, ``experiment_id``, ``creation_time``, ``last_update_time`` and
+        ``tags.<key>``, e.g. ``"name LIKE 'churn%' AND tags.team = 'risk'"``,
+        ``["last_update_time DESC"]``."""
+        comparisons = parse_filter(filter_string, grammar=EXPERIMENTS)
+        order = parse_order_by(order_by, grammar=EXPERIMENTS)
         self.ensure_default_experiment()
         lifecycle = None if view == ViewType.ALL else str(view)
         with self.metadata.read() as conn:
-            return repository.experiment_rows(
+            found = repository.experiment_rows(
                 conn, lifecycle=lifecycle, projects=visible_projects())
+        return select(found, comparisons, order, _experiment_fields)
 
     def rename_experiment(self, experiment_id: str, new_name: str) -> None:
         new_name = validation.check_experiment_name(new_name)
@@ -190,4 +206,17 @@ def _experiment_exists(name: str, holder: tuple[str, str] | None, eid: str) -> A
     return AlreadyExists(
         f"experiment {name!r} already exists{state} with id {holder[0]}",
         "use it with set_experiment, restore it, or choose another name",
+    )
+
+
+def _experiment_fields(experiment: Experiment) -> Fields:
+    return Fields(
+        {
+            "name": experiment.name,
+            "experiment_id": experiment.experiment_id,
+            "creation_time": experiment.creation_time,
+            "last_update_time": experiment.last_update_time,
+            "lifecycle_stage": experiment.lifecycle_stage,
+        },
+        tags=experiment.tags,
     )

@@ -27,38 +27,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from gannet.core.errors import InvalidArgument
+from gannet.tracking.grammars import (
+    ATTRIBUTE_ALIASES,
+    ATTRIBUTES,
+    RUNS,
+    AttributeSpec,
+    Grammar,
+)
 from gannet.tracking.types import Comparison, OrderKey
+
+__all__ = [
+    "ATTRIBUTES", "ATTRIBUTE_ALIASES", "RUNS", "AttributeSpec", "Grammar", "canonical_attribute",
+    "parse_filter", "parse_order_by",
+]
 
 NUMERIC_OPS = ("=", "!=", "<", "<=", ">", ">=")
 STRING_OPS = ("=", "!=", "LIKE", "ILIKE")
 LIST_OPS = ("IN", "NOT IN")
 NULL_OPS = ("IS NULL", "IS NOT NULL")
-
-
-@dataclass(frozen=True)
-class AttributeSpec:
-    """What a run attribute holds: numbers or strings, and whether it may be missing."""
-
-    numeric: bool = False
-    nullable: bool = False
-
-
-# The run attributes a filter may name (canonical names; query.py maps them to columns).
-ATTRIBUTES: dict[str, AttributeSpec] = {
-    "run_id": AttributeSpec(),
-    "run_name": AttributeSpec(),
-    "status": AttributeSpec(),
-    "user_id": AttributeSpec(),
-    "artifact_uri": AttributeSpec(),
-    "start_time": AttributeSpec(numeric=True),
-    "end_time": AttributeSpec(numeric=True, nullable=True),
-    "experiment_id": AttributeSpec(),
-    "parent_run_id": AttributeSpec(nullable=True),
-    "source_name": AttributeSpec(),
-    "git_commit": AttributeSpec(nullable=True),
-}
-# Looked up lower-cased, so "Run name", "Run Name" and "Created" (the UI's spellings) work.
-ATTRIBUTE_ALIASES = {"run name": "run_name", "created": "start_time", "id": "run_id"}
 
 ENTITY_ALIASES = {
     "metric": "metric", "metrics": "metric",
@@ -92,7 +78,7 @@ class _Rule:
     hint: str
 
 
-def _rule_for(entity: str, key: str) -> _Rule:
+def _rule_for(entity: str, key: str, grammar: Grammar) -> _Rule:
     """The comparators and value kind ``entity.key`` accepts (key already canonical)."""
     if entity == "metric":
         return _Rule(NUMERIC_OPS, True, "metrics take =, !=, <, <=, >, >= and a number, "
@@ -102,7 +88,7 @@ def _rule_for(entity: str, key: str) -> _Rule:
         return _Rule(STRING_OPS + NULL_OPS, False,
                      f"{plural} take =, !=, LIKE, ILIKE and a quoted string, or IS [NOT] NULL, "
                      f"e.g. {plural}.model = 'cnn' or {plural}.model IS NULL")
-    spec = ATTRIBUTES[key]
+    spec = grammar.attributes[key]
     nulls = NULL_OPS if spec.nullable else ()
     or_null = " or IS [NOT] NULL" if spec.nullable else ""
     if spec.numeric:
@@ -115,19 +101,17 @@ def _rule_for(entity: str, key: str) -> _Rule:
 
 
 def canonical_attribute(name: str) -> str | None:
-    """The canonical attribute a user's spelling means, or None when there is none."""
-    lowered = name.lower()
-    if lowered in ATTRIBUTES:
-        return lowered
-    return ATTRIBUTE_ALIASES.get(lowered)
+    """The canonical run attribute a user's spelling means, or None when there is none."""
+    return RUNS.canonical(name)
 
 
 class _Scanner:
     """A cursor over one filter or order_by string; reads by position, fails precisely."""
 
-    def __init__(self, text: str, what: str) -> None:
+    def __init__(self, text: str, what: str, grammar: Grammar = RUNS) -> None:
         self.text = text
         self.what = what
+        self.grammar = grammar
         self.pos = 0
 
     # -- reading ------------------------------------------------------------------------
@@ -202,18 +186,21 @@ class _Scanner:
         if self.peek() != ".":
             return "attribute", self._attribute(first, start)
         entity = ENTITY_ALIASES.get(first.lower())
+        if entity is not None and entity != "attribute" and entity not in self.grammar.entities:
+            raise self.fail(f"{self.grammar.what} searches have no {entity}s", start,
+                            self._entity_hint())
         if entity is None:
             if first.lower() in ("dataset", "datasets"):
                 raise self.fail(f"dataset filters ({first!r}) are not supported yet", start,
                                 "filter on params, metrics, tags or run attributes")
             shown = f"`{first}`" if quoted else first
-            raise self.fail(f"unknown entity {shown!r}", start, _ENTITY_HINT)
+            raise self.fail(f"unknown entity {shown!r}", start, self._entity_hint())
         self.pos += 1
         key_start = self.pos
         key = self.quoted() if self.peek() in ('"', "`") else self.match(_BARE_KEY) or ""
         if not key:
             raise self.fail(f"missing key after {self.text[start:key_start]!r}",
-                            key_start, _ENTITY_HINT)
+                            key_start, self._entity_hint())
         if entity == "attribute":
             key = self._attribute(key, key_start)
         return entity, key
@@ -232,14 +219,25 @@ class _Scanner:
         raise self.fail(f"unexpected {self.found(start)}", start, _ENTITY_HINT)
 
     def _attribute(self, name: str, start: int) -> str:
-        canonical = canonical_attribute(name)
+        canonical = self.grammar.canonical(name)
         if canonical is None:
+            if self.grammar is not RUNS:
+                known = ", ".join(self.grammar.attributes)
+                raise self.fail(f"unknown attribute {name!r}", start,
+                                f"{self.grammar.what} attributes are {known}; for a tag "
+                                f"write tags.{name}")
             known = ", ".join(ATTRIBUTES)
             raise self.fail(f"unknown attribute {name!r}", start,
                             f"run attributes are {known} (and the aliases 'run name', "
                             f"created, id); for a metric, param or tag write metrics.{name}, "
                             f"params.{name} or tags.{name}")
         return canonical
+
+    def _entity_hint(self) -> str:
+        if self.grammar is RUNS:
+            return _ENTITY_HINT
+        return (f"name a tag as tags.<key>; a bare name is one of the {self.grammar.what}'s "
+                f"attributes ({', '.join(self.grammar.attributes)})")
 
     def direction(self) -> bool:
         """An optional ASC/DESC after an order_by identifier: True for ascending."""
@@ -276,7 +274,7 @@ def _read_comparison(s: _Scanner) -> Comparison:
         raise s.fail("parentheses are not supported", start, _PAREN_HINT)
     entity, key = s.identifier()
     ident = s.text[start:s.pos]
-    rule = _rule_for(entity, key)
+    rule = _rule_for(entity, key, s.grammar)
     s.skip_ws()
     op_start = s.pos
     op = _read_comparator(s, ident, rule)
@@ -447,14 +445,15 @@ def _read_joiner(s: _Scanner) -> bool:
                  hint)
 
 
-def parse_filter(text: str | None) -> list[Comparison]:
-    """The comparisons of a filter, in order; None or blank means no filter."""
+def parse_filter(text: str | None, *, grammar: Grammar = RUNS) -> list[Comparison]:
+    """The comparisons of a filter, in order; None or blank means no filter. ``grammar``:
+    which search language (runs' by default)."""
     if text is None:
         return []
     if not isinstance(text, str):
         raise InvalidArgument(f"a filter is a string, not {type(text).__name__}",
                               "e.g. \"metrics.acc > 0.9 AND params.opt = 'adam'\"")
-    scanner = _Scanner(text, "filter")
+    scanner = _Scanner(text, "filter", grammar)
     scanner.skip_ws()
     if scanner.at_end():
         return []
@@ -464,7 +463,9 @@ def parse_filter(text: str | None) -> list[Comparison]:
     return comparisons
 
 
-def parse_order_by(items: Sequence[str] | None) -> list[OrderKey]:
+def parse_order_by(
+    items: Sequence[str] | None, *, grammar: Grammar = RUNS
+) -> list[OrderKey]:
     """Sort keys from order_by strings such as ``"metrics.acc DESC"`` (ASC by default)."""
     if items is None:
         return []
@@ -475,7 +476,7 @@ def parse_order_by(items: Sequence[str] | None) -> list[OrderKey]:
         if not isinstance(item, str):
             raise InvalidArgument(f"order_by item {index + 1} is {type(item).__name__}, "
                                   "not a string", "e.g. order_by=['metrics.acc DESC']")
-        scanner = _Scanner(item, f"order_by item {index + 1}")
+        scanner = _Scanner(item, f"order_by item {index + 1}", grammar)
         scanner.skip_ws()
         if scanner.at_end():
             raise scanner.fail("empty order_by item", 0,

@@ -486,11 +486,14 @@ def _later(a: Point, b: Point) -> bool:
     return a[2] > b[2]
 
 
-def metric_history(conn: Connection, run_id: str, key: str) -> list[Metric]:
+def metric_history(
+    conn: Connection, run_id: str, key: str, *, offset: int = 0, limit: int | None = None
+) -> list[Metric]:
     rows = conn.execute(
         sa.select(metrics.c.value, metrics.c.is_nan, metrics.c.timestamp, metrics.c.step)
         .where(metrics.c.run_id == run_id, metrics.c.key == key)
         .order_by(metrics.c.step, metrics.c.timestamp, metrics.c.id)
+        .offset(offset or None).limit(limit)
     )
     return [
         Metric(key, math.nan if is_nan else value, ts, step) for value, is_nan, ts, step in rows

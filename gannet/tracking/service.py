@@ -29,6 +29,7 @@ from gannet.tracking.experiments import (
     DEFAULT_EXPERIMENT_NAME,
     ExperimentUseCases,
 )
+from gannet.tracking.logged_models import LoggedModelUseCases
 from gannet.tracking.names import run_name as make_run_name
 from gannet.tracking.types import (
     Lifecycle,
@@ -50,10 +51,10 @@ __all__ = ["DEFAULT_EXPERIMENT_ID", "DEFAULT_EXPERIMENT_NAME", "TrackingService"
 MAX_SEARCH_RESULTS = 50_000
 
 
-class TrackingService(ExperimentUseCases, ArtifactUseCases):
+class TrackingService(ExperimentUseCases, ArtifactUseCases, LoggedModelUseCases):
     """Experiments and runs over a metadata store (rows) and a blob store (artifact bytes);
     experiments come from ``ExperimentUseCases``, artifacts and their garbage collection
-    from ``ArtifactUseCases``."""
+    from ``ArtifactUseCases``, MLflow 3's logged models from ``LoggedModelUseCases``."""
 
     def __init__(self, metadata: MetadataStore, blobs: BlobStore, settings: Settings) -> None:
         self.metadata = metadata
@@ -207,8 +208,16 @@ class TrackingService(ExperimentUseCases, ArtifactUseCases):
         metrics: Sequence[Metric] = (),
         params: Mapping[str, object] | None = None,
         tags: Mapping[str, object] | None = None,
+        skip_logged_points: bool = False,
     ) -> None:
-        """Params, tags and metrics of one run, all stored or (on any error) none."""
+        """Params, tags and metrics of one run, all stored or (on any error) none.
+
+        ``skip_logged_points``: a metric point equal to one the run holds (key, value, time
+        and step) is not stored again: MLflow's clients log a run's points once more to
+        link them to a model, and MLflow's own store keeps such a point once."""
+        if skip_logged_points and metrics:
+            self._may_runs([run_id], EDITOR, "log to")  # before reading what it holds
+            metrics = self._not_logged(run_id, metrics)
         pending = Pending(
             points=[self.point(run_id, m.key, m.value, m.timestamp, m.step) for m in metrics],
             params=[(run_id, k, v) for k, v in self.clean_params(params).items()],
@@ -220,6 +229,16 @@ class TrackingService(ExperimentUseCases, ArtifactUseCases):
             conflicts = self._write(conn, pending)
             if conflicts:
                 raise validation.params_are_immutable(conflicts, "batch")
+
+    def _not_logged(self, run_id: str, metrics: Sequence[Metric]) -> list[Metric]:
+        with self.metadata.read() as conn:
+            held = {
+                (m.key, "nan" if m.value != m.value else m.value, m.timestamp, m.step)
+                for key in {m.key for m in metrics}
+                for m in repository.metric_history(conn, run_id, key)
+            }
+        return [m for m in metrics if (m.key, "nan" if m.value != m.value else m.value,
+                                       m.timestamp, m.step) not in held]
 
     def new_params(
         self, run_id: str, known: Mapping[str, str], params: Mapping[str, object] | None
@@ -304,10 +323,18 @@ class TrackingService(ExperimentUseCases, ArtifactUseCases):
                 f"run {run_id} has no tag {key!r}", "list its tags with `gannet runs show`"
             )
 
-    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+    def get_metric_history(
+        self, run_id: str, key: str, *, offset: int = 0, limit: int | None = None
+    ) -> list[Metric]:
+        """Every point of the metric, by step then time; ``offset`` and ``limit`` cut one
+        page of them (a REST face pages a long history)."""
+        if offset < 0 or (limit is not None and limit < 1):
+            raise InvalidArgument(
+                f"a page of metric history needs offset >= 0 and limit >= 1, got {offset} "
+                f"and {limit}", "page with the next_page_token of the previous page")
         self.get_run(run_id)
         with self.metadata.read() as conn:
-            return repository.metric_history(conn, run_id, key)
+            return repository.metric_history(conn, run_id, key, offset=offset, limit=limit)
 
     def check_run_active(self, run_id: str) -> None:
         """Refuse a run that cannot be logged to: missing, deleted, or not the caller's

@@ -159,3 +159,65 @@ artifacts = Table(
     Column("size", BigInteger, nullable=False),
     Index("ix_artifacts_digest", "digest"),
 )
+
+
+# MLflow 3's logged models: a model logged in an experiment before any registration (an
+# MLflow client's ``log_model`` makes one), with its tags, params and files.
+logged_models = Table(
+    "logged_models",
+    METADATA,
+    Column("model_id", String(64), primary_key=True),
+    Column(
+        "experiment_id",
+        String(64),
+        ForeignKey("experiments.experiment_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("name", String(500), nullable=False),
+    Column("source_run_id", String(64)),  # no foreign key: a purged run leaves its models
+    Column("model_type", String(500)),
+    Column("status", String(16), nullable=False),
+    Column("status_message", Text),
+    Column("user_id", String(256), nullable=False),
+    Column("creation_time", BigInteger, nullable=False),
+    Column("last_update_time", BigInteger, nullable=False),
+    Index("ix_logged_models_experiment_id_creation_time", "experiment_id", "creation_time"),
+    Index("ix_logged_models_source_run_id", "source_run_id"),
+)
+
+
+def _model_fk() -> Column:
+    return Column(
+        "model_id",
+        String(64),
+        ForeignKey("logged_models.model_id", ondelete="CASCADE"),
+        primary_key=True,
+    )
+
+
+logged_model_tags = Table(
+    "logged_model_tags",
+    METADATA,
+    _model_fk(),
+    Column("key", String(250), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+logged_model_params = Table(
+    "logged_model_params",
+    METADATA,
+    _model_fk(),
+    Column("key", String(250), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+# A logged model's files, as ``artifacts`` holds a run's: one row per file, into the blob store.
+logged_model_files = Table(
+    "logged_model_files",
+    METADATA,
+    _model_fk(),
+    Column("path", String(1000), primary_key=True),
+    Column("digest", String(80), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Index("ix_logged_model_files_digest", "digest"),
+)

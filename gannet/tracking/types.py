@@ -99,6 +99,33 @@ class Run:
         return self.info.run_id
 
 
+class LoggedModelStatus(StrEnum):
+    """A logged model's files: being uploaded, all there, or their upload failed."""
+
+    PENDING = "PENDING"
+    READY = "READY"
+    FAILED = "FAILED"
+
+
+@dataclass(frozen=True)
+class LoggedModel:
+    """A model logged in an experiment (usually by a run) before any registration: MLflow
+    3's "logged model", whose files are an MLflow model folder (``MLmodel`` and the rest)."""
+
+    model_id: str
+    experiment_id: str
+    name: str
+    source_run_id: str | None
+    model_type: str | None
+    status: LoggedModelStatus
+    status_message: str | None
+    user_id: str
+    creation_time: int
+    last_update_time: int
+    tags: dict[str, str] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class FileInfo:
     """One entry of a run's artifact tree (a file, or a folder when ``is_dir``)."""
