@@ -71,15 +71,28 @@ class RemoteRegistry:
     def get_registered_model(self, name: str) -> RegisteredModel:
         return _model(self.transport.call("GET", _m(name)))
 
-    def search_registered_models(self, name_like: str | None = None) -> list[RegisteredModel]:
-        params = {"name_like": name_like} if name_like is not None else None
+    def search_registered_models(
+        self,
+        name_like: str | None = None,
+        *,
+        filter_string: str | None = None,
+        order_by: Sequence[str] | None = None,
+    ) -> list[RegisteredModel]:
+        params = _given(name_like=name_like, filter_string=filter_string,
+                        order_by=list(order_by) if order_by else None)
         found = self.transport.call("GET", MODELS, params=params)
         return wire.load(list[RegisteredModel], found["registered_models"])
 
     def update_registered_model(
-        self, name: str, *, description: str | None = None, tags: Mapping[str, str] | None = None
+        self,
+        name: str,
+        *,
+        description: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        delete_tags: Sequence[str] = (),
     ) -> RegisteredModel:
-        body = {"description": description, "tags": _tags(tags) if tags is not None else None}
+        body = {"description": description, "tags": _tags(tags) if tags is not None else None,
+                "delete_tags": list(delete_tags)}
         return _model(self.transport.call("PATCH", _m(name), json=body))
 
     def set_model_policy(self, name: str, policy_yaml: str | None) -> None:
@@ -124,13 +137,14 @@ class RemoteRegistry:
         description: str = "",
         tags: Mapping[str, str] | None = None,
         project: str | None = None,
+        source_uri: str | None = None,
     ) -> ModelVersion:
         """A new version of ``name`` from a run's model (the server reads it), or from a
         package folder here (uploaded first: only the files the server lacks)."""
         check_model_name(name)
         text = str(source)
         body: dict[str, Any] = {"description": description, "tags": _tags(tags),
-                                "project": self._project(project)}
+                                "project": self._project(project), "source_uri": source_uri}
         if text.startswith("runs:/") or is_id(text):
             body["source"] = text
         else:
@@ -138,14 +152,22 @@ class RemoteRegistry:
             if not folder.exists():
                 raise packages.missing_folder(text)
             body["files"] = packages.upload_folder(self.transport, folder)
-            body["source_label"] = str(folder.resolve())
+            body["source_label"] = source_uri or str(folder.resolve())
         return _version(self.transport.call("POST", _m(name) + "/versions", json=body))
 
     def get_model_version(self, name: str, version: int) -> ModelVersion:
         return _version(self.transport.call("GET", _v(name, version)))
 
-    def search_model_versions(self, name: str) -> list[ModelVersion]:
-        found = self.transport.call("GET", _m(name) + "/versions")
+    def search_model_versions(
+        self,
+        name: str | None = None,
+        *,
+        filter_string: str | None = None,
+        order_by: Sequence[str] | None = None,
+    ) -> list[ModelVersion]:
+        params = _given(filter_string=filter_string, order_by=list(order_by) if order_by else None)
+        path = _m(name) + "/versions" if name is not None else "/api/v1/model-versions"
+        found = self.transport.call("GET", path, params=params)
         return wire.load(list[ModelVersion], found["model_versions"])
 
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
@@ -165,9 +187,10 @@ class RemoteRegistry:
         description: str | None = None,
         tags: Mapping[str, str] | None = None,
         card: Mapping[str, str] | None = None,
+        delete_tags: Sequence[str] = (),
     ) -> ModelVersion:
         body = {"description": description, "tags": _tags(tags) if tags is not None else None,
-                "card": dict(card) if card else None}
+                "card": dict(card) if card else None, "delete_tags": list(delete_tags)}
         return _version(self.transport.call("PATCH", _v(name, version), json=body))
 
     def archive_model_version(self, name: str, version: int) -> ModelVersion:
@@ -266,3 +289,9 @@ def _model(found: dict[str, Any]) -> RegisteredModel:
 
 def _version(found: dict[str, Any]) -> ModelVersion:
     return wire.load(ModelVersion, found["model_version"])
+
+
+def _given(**params: Any) -> dict[str, Any] | None:
+    """The query parameters that have a value (None: no query string)."""
+    given = {key: value for key, value in params.items() if value is not None}
+    return given or None

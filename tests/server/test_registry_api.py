@@ -193,3 +193,26 @@ def test_registry_routes_answer_as_the_service(remote, services, package):
     assert all(e.user_id == remote.auth.current_user for e in entries)
     registry.delete_registered_model("iris")
     assert registry.search_registered_models() == []
+
+
+def test_searches_in_mlflow_languages_and_a_recorded_source_go_through(remote, services,
+                                                                         package):
+    registry = remote.registry
+    first = registry.register_model(package, "iris-a", source_uri="s3://elsewhere/iris")
+    assert first.source == "s3://elsewhere/iris"
+    registry.register_model(package, "iris-b")
+    registry.register_model(package, "iris-b")
+    found = registry.search_registered_models(filter_string="name LIKE 'iris-%'",
+                                              order_by=["name DESC"])
+    assert [m.name for m in found] == ["iris-b", "iris-a"]
+    assert found == services.registry.search_registered_models(
+        filter_string="name LIKE 'iris-%'", order_by=["name DESC"])
+    across = registry.search_model_versions(filter_string="name = 'iris-b'")
+    assert [(v.name, v.version) for v in across] == [("iris-b", 2), ("iris-b", 1)]
+    assert [v.version for v in registry.search_model_versions(
+        "iris-b", filter_string="version_number = 1")] == [1]
+    registry.update_model_version("iris-b", 1, tags={"keep": "1", "drop": "1"})
+    changed = registry.update_model_version("iris-b", 1, delete_tags=["drop"])
+    assert changed.tags == {"keep": "1"}
+    registry.update_registered_model("iris-b", tags={"keep": "1", "drop": "1"})
+    assert registry.update_registered_model("iris-b", delete_tags=["drop"]).tags == {"keep": "1"}

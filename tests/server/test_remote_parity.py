@@ -16,6 +16,8 @@ SERVER_SIDE = {  # what only the server's own services do: collection, package t
     "purge_deleted", "referenced_blobs", "recheck_blobs", "missing_blobs",
     "put_package_blob", "register_package", "package_manifest", "open_package_file",
     "count_in_project",
+    # the MLflow-compatible API's: a version's files one by one (server-side routes only)
+    "version_files", "open_version_file",
 }
 LOG_CALLS = ("deployments", "query", "show", "feedback", "feedback_many")
 

@@ -33,6 +33,7 @@ class NewModel(BaseModel):
 class ModelChange(BaseModel):
     description: str | None = Field(default=None, description="unchanged when absent")
     tags: dict[str, str] | None = Field(default=None, description="set (merged) when given")
+    delete_tags: list[str] = Field(default_factory=list, description="tag keys to remove")
 
 
 class PolicyBody(BaseModel):
@@ -52,6 +53,8 @@ class NewVersion(BaseModel):
         default=None, description="or: the files of an uploaded package folder")
     source_label: str | None = Field(
         default=None, description="what the version's source shows for uploaded files")
+    source_uri: str | None = Field(
+        default=None, description="what the version records as its source instead")
     description: str = ""
     tags: dict[str, str] = Field(default_factory=dict)
     project: str | None = Field(default=None, description="where a new model goes")
@@ -61,6 +64,7 @@ class VersionChange(BaseModel):
     description: str | None = None
     tags: dict[str, str] | None = None
     card: dict[str, str] | None = Field(default=None, description="model card fields to set")
+    delete_tags: list[str] = Field(default_factory=list, description="tag keys to remove")
 
 
 class AliasTarget(BaseModel):
@@ -87,9 +91,15 @@ def create_registered_model(body: NewModel, services: ServicesDep) -> Response:
     return answer({"registered_model": model}, 201)
 
 
-@router.get("/registered-models", summary="Registered models (name_like: a SQL LIKE pattern)")
-def search_registered_models(services: ServicesDep, name_like: str | None = None) -> Response:
-    return answer({"registered_models": services.registry.search_registered_models(name_like)})
+@router.get("/registered-models", summary="Registered models (name_like: a SQL LIKE pattern; "
+            "filter_string and order_by: MLflow's)")
+def search_registered_models(
+    services: ServicesDep, name_like: str | None = None, filter_string: str | None = None,
+    order_by: list[str] | None = Query(default=None),
+) -> Response:
+    models = services.registry.search_registered_models(
+        name_like, filter_string=filter_string, order_by=order_by)
+    return answer({"registered_models": models})
 
 
 @router.get(MODEL, summary="A registered model")
@@ -100,7 +110,7 @@ def get_registered_model(name: str, services: ServicesDep) -> Response:
 @router.patch(MODEL, summary="Change a registered model's description or tags")
 def update_registered_model(name: str, body: ModelChange, services: ServicesDep) -> Response:
     model = services.registry.update_registered_model(
-        name, description=body.description, tags=body.tags)
+        name, description=body.description, tags=body.tags, delete_tags=body.delete_tags)
     return answer({"registered_model": model})
 
 
@@ -131,7 +141,7 @@ def register_model(name: str, body: NewVersion, services: ServicesDep) -> Respon
     if body.source is not None:
         version = services.registry.register_model(
             body.source, name, description=body.description, tags=body.tags,
-            project=body.project)
+            project=body.project, source_uri=body.source_uri)
     else:
         files = [(f.path, f.digest, f.size) for f in body.files or ()]
         version = services.registry.register_package(
@@ -141,8 +151,23 @@ def register_model(name: str, body: NewVersion, services: ServicesDep) -> Respon
 
 
 @router.get(MODEL + "/versions", summary="A model's versions, newest first")
-def search_model_versions(name: str, services: ServicesDep) -> Response:
-    return answer({"model_versions": services.registry.search_model_versions(name)})
+def search_model_versions(
+    name: str, services: ServicesDep, filter_string: str | None = None,
+    order_by: list[str] | None = Query(default=None),
+) -> Response:
+    versions = services.registry.search_model_versions(
+        name, filter_string=filter_string, order_by=order_by)
+    return answer({"model_versions": versions})
+
+
+@router.get("/model-versions", summary="Versions of every model that filter_string matches")
+def search_all_model_versions(
+    services: ServicesDep, filter_string: str | None = None,
+    order_by: list[str] | None = Query(default=None),
+) -> Response:
+    versions = services.registry.search_model_versions(
+        None, filter_string=filter_string, order_by=order_by)
+    return answer({"model_versions": versions})
 
 
 @router.get("/model-versions/resolve", summary="The version a reference names")
@@ -162,7 +187,8 @@ def get_model_version(name: str, version: int, services: ServicesDep) -> Respons
 def update_model_version(name: str, version: int, body: VersionChange,
                          services: ServicesDep) -> Response:
     changed = services.registry.update_model_version(
-        name, version, description=body.description, tags=body.tags, card=body.card)
+        name, version, description=body.description, tags=body.tags, card=body.card,
+        delete_tags=body.delete_tags)
     return answer({"model_version": changed})
 
 
