@@ -27,12 +27,50 @@ T = TypeVar("T")
 _NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 
+_isfinite = math.isfinite
+_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
 def dumps(obj: Any) -> bytes:
-    """JSON bytes of dataclasses, enums, dicts, lists and scalars."""
+    """JSON bytes of dataclasses, enums, dicts, lists and scalars.
+
+    orjson writes a non-finite float as ``null``; the fields of a dataclass whose type
+    hint holds a float (a metric's value, a run's latest metrics) are encoded by
+    ``_fields``, which writes those as strings. A page of 1,000 runs costs ~5 ms so."""
     try:
-        return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS)
-    except orjson.JSONEncodeError:  # not JSON-able as it is: a non-finite float, a set...
+        return orjson.dumps(obj, default=_fields, option=_OPTIONS)
+    except orjson.JSONEncodeError:  # not JSON-able as it is: a set, a non-finite float...
         return orjson.dumps(to_jsonable(obj), option=orjson.OPT_NON_STR_KEYS)
+
+
+def _fields(obj: Any) -> dict[str, Any]:
+    if not dataclasses.is_dataclass(obj) or isinstance(obj, type):
+        raise TypeError(f"{type(obj).__name__} is not JSON-able")
+    floaty = _float_fields(type(obj))
+    out = {name: getattr(obj, name) for name in _field_names(type(obj))}
+    for name in floaty:
+        value = out[name]
+        kind = type(value)
+        if kind is float:
+            if not _isfinite(value):
+                out[name] = to_jsonable(value)
+        elif kind is dict:
+            if not all(type(v) is not float or _isfinite(v) for v in value.values()):
+                out[name] = to_jsonable(value)
+        elif kind in (list, tuple) and value:
+            out[name] = to_jsonable(value)
+    return out
+
+
+@cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
+@cache
+def _float_fields(cls: type) -> frozenset[str]:
+    """The fields whose type hint holds a float (alone, or in a container)."""
+    return frozenset(name for name, hint in _hints(cls).items() if "float" in str(hint))
 
 
 def to_jsonable(obj: Any) -> Any:
