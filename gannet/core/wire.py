@@ -16,7 +16,7 @@ import sys
 import types
 import typing
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import orjson
 
@@ -28,11 +28,18 @@ _NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 
 def dumps(obj: Any) -> bytes:
-    """JSON bytes of dataclasses, enums, dicts, lists and scalars."""
+    """JSON bytes of dataclasses, enums, dicts, lists and scalars.
+
+    orjson writes a non-finite float as ``null``, silently: output without any ``null``
+    is taken as it is, other output is made again from ``to_jsonable`` (which spells
+    them out), so a NaN never comes back as None."""
     try:
-        return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS)
-    except orjson.JSONEncodeError:  # not JSON-able as it is: a non-finite float, a set...
-        return orjson.dumps(to_jsonable(obj), option=orjson.OPT_NON_STR_KEYS)
+        fast = orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS)
+    except orjson.JSONEncodeError:  # not JSON-able as it is: a set, a tuple key...
+        fast = b"null"
+    if b"null" not in fast:
+        return fast
+    return orjson.dumps(to_jsonable(obj), option=orjson.OPT_NON_STR_KEYS)
 
 
 def to_jsonable(obj: Any) -> Any:
@@ -44,7 +51,7 @@ def to_jsonable(obj: Any) -> Any:
     if isinstance(obj, enum.Enum):
         return obj.value
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        return {name: to_jsonable(getattr(obj, name)) for name in _field_names(type(obj))}
     if isinstance(obj, dict):
         return {key: to_jsonable(value) for key, value in obj.items()}
     if isinstance(obj, (list, tuple, set, frozenset)):
@@ -97,13 +104,18 @@ def load(cls: Any, data: Any) -> Any:
 def _load_dataclass(cls: type[T], data: dict[str, Any]) -> T:
     if not isinstance(data, dict):
         raise TypeError(f"expected an object for {cls.__name__}, got {type(data).__name__}")
-    hints = _hints(cls)
+    hints = _hints(cast(type, cls))
     values = {
         f.name: load(hints.get(f.name, Any), data[f.name])
         for f in dataclasses.fields(cls)  # type: ignore[arg-type]
         if f.init and f.name in data
     }
     return cls(**values)
+
+
+@cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
 
 
 @cache

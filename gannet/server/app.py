@@ -70,9 +70,9 @@ def create_app(
 def _routers() -> list[APIRouter]:
     """Every capability's router; each declares its own prefix, so that a route's path
     (the metrics' route label) is the whole template."""
-    from gannet.server.routes import health, tracking
+    from gannet.server.routes import artifacts, health, runs, tracking
 
-    return [health.router, tracking.router]
+    return [health.router, tracking.router, runs.router, artifacts.router]
 
 
 def _anyone(services: Services) -> Authenticate:

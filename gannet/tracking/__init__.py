@@ -7,6 +7,8 @@
   ``experiments`` and ``artifacts``: the experiment and artifact use cases it inherits
   (and what garbage collection needs of artifacts)
 - ``validation``: what a key, value or artifact path may be
+- ``batches``: batches sent from elsewhere (a remote SDK): checked again, written once
+  by their id (``batch_repository``: the ids' SQL)
 - ``query`` / ``filter_parser``: the search language (MLflow's) and the SQL it becomes
 - ``environment``: packages, platform and git state of a run; ``names``: run names
 - ``autolog``: scikit-learn, XGBoost, LightGBM and Lightning training logged without a line

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, Generic, TypeVar
 
 if TYPE_CHECKING:
     from gannet.tracking.environment import Environment
@@ -106,6 +106,17 @@ class FileInfo:
     is_dir: bool
     size: int | None = None
     digest: str | None = None
+
+
+@dataclass(frozen=True)
+class OpenedArtifact:
+    """An artifact file being read: ``reader`` gives its bytes ``start`` to ``stop``
+    (excluded) of ``file.size``; close it when done."""
+
+    file: FileInfo
+    reader: BinaryIO
+    start: int
+    stop: int
 
 
 # -- the search language's parsed terms (tracking.filter_parser makes them) ----------

@@ -1,1 +1,8 @@
-"""The REST API's routers, one per capability, each a thin face over its service."""
+"""The REST API's routers, one per capability, each a thin face over its service.
+
+- ``health``: ``/health``, ``/ready``
+- ``tracking``: experiments
+- ``runs``: runs, logging to them (batches with ids, so retries land once), search
+- ``artifacts``: content-addressed, streamed uploads (``/api/v1/blobs/{digest}``) and
+  ranged downloads of runs' artifacts
+"""
