@@ -22,7 +22,7 @@ from urllib.parse import quote
 import httpx
 
 from gannet.core.digests import digest_bytes, digest_file, format_digest, hasher
-from gannet.core.errors import IntegrityError, InvalidState, Unavailable
+from gannet.core.errors import IntegrityError, InvalidState, StoreError, Unavailable
 from gannet.remote.transport import Transport
 from gannet.store.blobs.transfer import Tracker, run_parallel
 
@@ -37,6 +37,14 @@ class BlobClient:
         self.transport = transport
         self.threads = threads
         self.progress = progress
+        self._direct: httpx.Client | None = None
+
+    @property
+    def direct(self) -> httpx.Client:
+        """A client without the server's credentials, for the object store's signed URLs."""
+        if self._direct is None:
+            self._direct = httpx.Client(timeout=self.transport.client.timeout)
+        return self._direct
 
     # -- up ------------------------------------------------------------------------------
 
@@ -48,12 +56,8 @@ class BlobClient:
         entries = [{"path": path, "digest": digest, "size": size}
                    for (path, _), (digest, size) in zip(files, hashed, strict=True)]
         for attempt in range(2):
-            missing = self._missing(run_id, list(sources))
-            total = sum(sizes[digest] for digest in missing)
-            with Tracker(f"sending {len(missing)} files", enabled=self.progress, total=total,
-                         files=len(missing)) as tracker:
-                run_parallel(lambda d: self._put_file(d, sources[d], sizes[d], tracker),
-                             missing, self.threads)
+            missing, signed = self._missing(run_id, list(sources))
+            self._send(missing, signed, sources, sizes)
             try:
                 self._log(run_id, entries)
                 return
@@ -61,25 +65,59 @@ class BlobClient:
                 if attempt:
                     raise
 
+    def _send(self, missing: list[str], signed: dict[str, Any], sources: dict[str, str],
+              sizes: dict[str, int]) -> None:
+        total = sum(sizes[digest] for digest in missing)
+        with Tracker(f"sending {len(missing)} files", enabled=self.progress, total=total,
+                     files=len(missing)) as tracker:
+            run_parallel(lambda d: self._put_file(d, sources[d], sizes[d], tracker,
+                                                  signed.get(d)), missing, self.threads)
+
     def log_bytes(self, run_id: str, data: bytes, path: str) -> None:
         digest = digest_bytes(data)
-        if self._missing(run_id, [digest]):
-            self.transport.send("PUT", _blob(digest), content=data, headers=_octets(len(data)))
+        missing, signed = self._missing(run_id, [digest])
+        if missing:
+            self._put(digest, lambda: data, len(data), signed.get(digest))
         self._log(run_id, [{"path": path, "digest": digest, "size": len(data)}])
 
-    def _missing(self, run_id: str, digests: list[str]) -> list[str]:
+    def _missing(self, run_id: str, digests: list[str]) -> tuple[list[str], dict[str, Any]]:
+        """The digests to send, and the signed uploads offered for them."""
         found = self.transport.call("POST", f"/api/v1/runs/{_seg(run_id)}/artifacts/missing",
                                     json={"digests": digests})
-        return list(found["missing"])
+        return list(found["missing"]), dict(found.get("uploads") or {})
 
-    def _put_file(self, digest: str, local: str, size: int, tracker: Tracker) -> None:
+    def _put_file(self, digest: str, local: str, size: int, tracker: Tracker,
+                  signed: dict[str, str] | None) -> None:
         def body() -> Iterator[bytes]:
             with open(local, "rb", buffering=0) as source:
                 while chunk := source.read(CHUNK):
                     tracker.advance(len(chunk))
                     yield chunk
 
-        self.transport.send("PUT", _blob(digest), body=body, headers=_octets(size))
+        self._put(digest, body, size, signed)
+
+    def _put(self, digest: str, body: Callable[[], Any], size: int,
+             signed: dict[str, str] | None) -> None:
+        """Through the server, or to the object store's signed URL and then committed."""
+        if signed is None:
+            self.transport.send("PUT", _blob(digest), body=body, headers=_octets(size))
+            return
+        for attempt in range(self.transport.retries + 1):
+            try:
+                sent = self.direct.put(signed["url"], content=body(), headers=_octets(size))
+            except httpx.TransportError:
+                if attempt == self.transport.retries:
+                    raise
+            else:
+                if sent.status_code < 500 or attempt == self.transport.retries:
+                    break
+            time.sleep(min(2.0, 0.05 * 2**attempt) * (0.5 + random.random()))
+        if sent.status_code >= 300:
+            raise StoreError(f"the object store refused the upload of blob {digest}: "
+                             f"{sent.status_code} {sent.text[:200]}",
+                             "check the store's credentials and the server's clock")
+        self.transport.call("POST", f"{_blob(digest)}/staged",
+                            json={"staged": signed["staged"], "size": size})
 
     def _log(self, run_id: str, entries: list[dict[str, Any]]) -> None:
         self.transport.call("POST", f"/api/v1/runs/{_seg(run_id)}/artifacts",
@@ -89,7 +127,14 @@ class BlobClient:
 
     def read(self, run_id: str, path: str) -> bytes:
         response = self.transport.send("GET", _content(run_id), params={"path": path})
+        if response.is_redirect:  # a signed URL of the object store
+            response = self.direct.get(response.headers["location"])
+            response.raise_for_status()
         return response.content
+
+    def close(self) -> None:
+        if self._direct is not None:
+            self._direct.close()
 
     def download(self, run_id: str, files: Sequence[tuple[str, str, int, str]]) -> None:
         """Fetch (path in the run, destination, size, digest) files, in parallel."""
@@ -104,7 +149,7 @@ class BlobClient:
         tmp = os.path.join(folder, f".{os.path.basename(dest)}.{uuid.uuid4().hex[:12]}.tmp")
         try:
             with open(tmp, "xb") as out:
-                got = _Download(self.transport, run_id, path, size, digest)
+                got = _Download(self, run_id, path, size, digest)
                 got.into(out, tracker.advance)
             os.replace(tmp, dest)
         except BaseException:
@@ -118,9 +163,10 @@ class BlobClient:
 class _Download:
     """One file's bytes, from where the last connection stopped, hashed as they come."""
 
-    def __init__(self, transport: Transport, run_id: str, path: str, size: int,
+    def __init__(self, blobs: BlobClient, run_id: str, path: str, size: int,
                  digest: str) -> None:
-        self.transport = transport
+        self.blobs = blobs
+        self.transport = blobs.transport
         self.run_id = run_id
         self.path = path
         self.size = size
@@ -153,6 +199,14 @@ class _Download:
         headers = {"range": f"bytes={self.done}-"} if self.done else {}
         response = self.transport.send("GET", _content(self.run_id), params={"path": self.path},
                                        headers=headers, stream=True)
+        if response.is_redirect:  # a signed URL of the object store, which takes ranges too
+            response.close()
+            direct = self.blobs.direct
+            request = direct.build_request("GET", response.headers["location"], headers=headers)
+            response = direct.send(request, stream=True)
+            if response.status_code >= 400:
+                response.close()
+                raise Unavailable(f"the object store answered {response.status_code}", "retry")
         try:
             if self.done and response.status_code != 206:  # the whole file again: start over
                 out.seek(0)

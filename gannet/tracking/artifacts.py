@@ -15,12 +15,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from gannet.core.errors import InvalidArgument, InvalidState, NotFound, RangeNotSatisfiable
+from gannet.store.blobs import presigned
 from gannet.tracking import artifact_repository, validation
-from gannet.tracking.types import FileInfo, OpenedArtifact, Run
+from gannet.tracking.types import FileInfo, OpenedArtifact, Run, UploadPlan
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
 
+    from gannet.core.settings import Settings
     from gannet.store.blobs import BlobRef, BlobStore
     from gannet.store.gc import BlobLeases
     from gannet.store.metadata import MetadataStore
@@ -40,6 +42,7 @@ class ArtifactUseCases:
     metadata: MetadataStore
     blobs: BlobStore
     leases: BlobLeases
+    settings: Settings
 
     def get_run(self, run_id: str) -> Run:
         raise NotImplementedError
@@ -147,6 +150,32 @@ class ArtifactUseCases:
         only those need sending (``put_blob``) before ``log_artifact_files``."""
         self.check_run_active(run_id)
         return self.blobs.missing(digests)
+
+    def plan_upload(self, run_id: str, digests: Sequence[str]) -> UploadPlan:
+        """``missing_blobs``, and, with the ``server_presigned_urls`` setting on an S3
+        store, a signed URL for each missing blob to be put to (then ``put_staged``)."""
+        missing = self.missing_blobs(run_id, digests)
+        urls: dict[str, tuple[str, str]] = {}
+        if self.settings.server_presigned_urls:
+            for digest in missing:
+                signed = presigned.upload_url(self.blobs)
+                if signed is None:
+                    break
+                urls[digest] = signed
+        return UploadPlan(missing, urls)
+
+    def put_staged(self, digest: str, token: str, size: int | None = None) -> BlobRef:
+        """Make the bytes put to a signed upload URL the blob ``digest``, if they are."""
+        return presigned.commit_staged(self.blobs, token, digest, size)
+
+    def artifact_url(self, run_id: str, path: str) -> str | None:
+        """A signed URL the file can be read from directly (``server_presigned_urls`` on
+        an S3 store), else None."""
+        if not self.settings.server_presigned_urls:
+            return None
+        found = self.artifact_file(run_id, path)
+        assert found.digest is not None
+        return presigned.download_url(self.blobs, found.digest)
 
     def put_blob(self, digest: str, stream: BinaryIO, size: int | None = None) -> BlobRef:
         """Store bytes sent as the blob ``digest``: kept only if they hash to it."""

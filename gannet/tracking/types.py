@@ -119,6 +119,15 @@ class OpenedArtifact:
     stop: int
 
 
+@dataclass(frozen=True)
+class UploadPlan:
+    """What to send before logging files: the ``missing`` blobs (digests), and for those
+    the store takes directly, ``urls``: digest -> (staging token, signed PUT URL)."""
+
+    missing: list[str]
+    urls: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
 # -- the search language's parsed terms (tracking.filter_parser makes them) ----------
 
 

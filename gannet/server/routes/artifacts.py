@@ -26,7 +26,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from starlette.requests import ClientDisconnect
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from gannet.core.errors import ClientClosedRequest
 from gannet.server.deps import API_PREFIX, ServicesDep, answer
@@ -54,10 +54,27 @@ class ArtifactFiles(BaseModel):
     files: list[ArtifactFileBody]
 
 
+class Staged(BaseModel):
+    staged: str = Field(description="the token the signed upload URL came with")
+    size: int | None = Field(default=None, ge=0)
+
+
 @router.post("/runs/{run_id}/artifacts/missing",
              summary="Which of these blobs (to log to the run) the server lacks")
 def missing_blobs(run_id: str, body: Digests, services: ServicesDep) -> Response:
-    return answer({"missing": services.tracking.missing_blobs(run_id, body.digests)})
+    """``missing``: the digests to send; ``uploads`` (with ``server_presigned_urls`` on
+    S3): for each, a signed URL to PUT the bytes to and the token to commit them with."""
+    plan = services.tracking.plan_upload(run_id, body.digests)
+    uploads = {digest: {"url": url, "staged": token} for digest, (token, url) in
+               plan.urls.items()}
+    return answer({"missing": plan.missing, "uploads": uploads})
+
+
+@router.post("/blobs/{digest}/staged", status_code=201,
+             summary="Make bytes put to a signed upload URL the blob (if they hash to it)")
+def put_staged(digest: str, body: Staged, services: ServicesDep) -> Response:
+    ref = services.tracking.put_staged(digest, body.staged, body.size)
+    return answer({"digest": ref.digest, "size": ref.size}, 201)
 
 
 @router.put("/blobs/{digest}", status_code=201,
@@ -96,6 +113,9 @@ def artifact_files(run_id: str, services: ServicesDep, path: Folder = "") -> Res
             summary="An artifact file's bytes, streamed (HTTP Range: a part of them)")
 def read_artifact(run_id: str, request: Request, services: ServicesDep,
                   path: ArtifactPath) -> Response:
+    url = services.tracking.artifact_url(run_id, path)
+    if url is not None:  # the store serves it directly, ranges and all
+        return RedirectResponse(url, status_code=307)
     wanted = _byte_range(request.headers.get("range"))
     start, stop = wanted if wanted is not None else (0, None)
     opened = services.tracking.open_artifact(run_id, path, start, stop)

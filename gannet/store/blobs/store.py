@@ -171,7 +171,7 @@ class BlobStore:
                     copied_size += len(chunk)
                 actual = format_digest(copied.hexdigest())
                 if actual != digest or (size is not None and copied_size != size):
-                    raise _mismatch(digest, size, actual, copied_size)
+                    raise mismatch(digest, size, actual, copied_size)
                 if storage.stat(hex_digest) == copied_size:
                     writer.abort()
                 else:
@@ -448,7 +448,7 @@ class BlobStore:
         )
 
 
-def _mismatch(digest: str, size: int | None, actual: str, actual_size: int) -> InvalidArgument:
+def mismatch(digest: str, size: int | None, actual: str, actual_size: int) -> InvalidArgument:
     said = f"{digest}" + (f" of {size} bytes" if size is not None else "")
     return InvalidArgument(
         f"the bytes sent as blob {said} are {actual_size} bytes hashing to {actual}; "
