@@ -19,9 +19,9 @@ def claim_batch(conn: Connection, batch_id: str, now: int) -> str | None:
     (PostgreSQL's unique index; SQLite has one writer) and then finds the claim.
     """
     stmt = dialect.insert(conn, written_batches).on_conflict_do_nothing(
-        index_elements=["batch_id"])
-    inserted = conn.execute(stmt, {"batch_id": batch_id, "created_time": now, "report": ""})
-    if inserted.rowcount:
+        index_elements=["batch_id"]).returning(written_batches.c.batch_id)
+    values = {"batch_id": batch_id, "created_time": now, "report": ""}
+    if conn.execute(stmt, values).first() is not None:  # (rowcount: -1 on psycopg here)
         return None
     found = conn.execute(
         sa.select(written_batches.c.report).where(written_batches.c.batch_id == batch_id)
@@ -42,4 +42,4 @@ def prune_batches(conn: Connection, before_ms: int) -> int:
     """Forget batches claimed before ``before_ms``; returns how many."""
     result = conn.execute(
         written_batches.delete().where(written_batches.c.created_time < before_ms))
-    return int(result.rowcount or 0)
+    return max(0, int(result.rowcount or 0))
