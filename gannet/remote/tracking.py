@@ -61,9 +61,22 @@ class RemoteTracking(RemoteArtifacts):
 
     def create_experiment(self, name: str, tags: Mapping[str, str] | None = None, *,
                           experiment_id: str | None = None) -> str:
+        """A new experiment, under an id chosen here (as ``create_run`` does): a create
+        sent again after its answer was lost finds its experiment rather than the name
+        taken."""
+        chosen = experiment_id or new_id()
         body = {"name": validation.check_experiment_name(name), "tags": self.clean_tags(tags),
-                "experiment_id": experiment_id}
-        return str(self.transport.call("POST", "/api/v1/experiments", json=body)["experiment_id"])
+                "experiment_id": chosen}
+        try:
+            made = self.transport.call("POST", "/api/v1/experiments", json=body)
+        except AlreadyExists:
+            if experiment_id is not None:
+                raise
+            found = self.get_experiment_by_name(name)
+            if found is None or found.experiment_id != chosen:
+                raise
+            return chosen
+        return str(made["experiment_id"])
 
     def get_experiment(self, experiment_id: str) -> Experiment:
         found = self.transport.call("GET", f"/api/v1/experiments/{_seg(experiment_id)}")

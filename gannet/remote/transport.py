@@ -5,8 +5,10 @@
 - A call that could not reach the server, or that a gateway failed (502/503/504, a 500
   that is not Gannet's own), is retried with exponential backoff and jitter (``RETRIES``
   times). Retrying is safe: GET, PUT and DELETE are idempotent; every POST carries an
-  ``Idempotency-Key`` that stays the same across its retries, and the server answers a
-  repeated key with the first answer instead of doing the work twice.
+  ``Idempotency-Key`` that stays the same across its retries, and the POSTs themselves
+  are made so that a repeat does the work once: the client chooses the id of what it
+  creates (runs, experiments) and of each batch it logs, which the server records in
+  the same transaction (the tracking routes; see ``gannet.remote.batches``).
 - One ``httpx.Client`` (keep-alive connections) per transport, shared by threads.
 """
 

@@ -127,11 +127,12 @@ def test_requests_whose_answers_are_lost_are_retried_and_land_once(settings, ser
     weights.write_bytes(os.urandom(3 << 20))
     with server_process(settings) as server:
         proxy = CuttingProxy(server.port, [
-            "POST /api/v1/runs ", "/write-pending", "/log-batch", "PUT /api/v1/blobs/",
-            "POST /api/v1/runs/", "PATCH /api/v1/runs/"])
+            "POST /api/v1/experiments ", "POST /api/v1/runs ", "/write-pending", "/log-batch",
+            "PUT /api/v1/blobs/", "POST /api/v1/runs/", "PATCH /api/v1/runs/"])
         try:
             client = GannetClient(settings.replace(uri=proxy.url))
-            run = client.create_run("0", run_name="cut")
+            experiment_id = client.create_experiment("cut")
+            run = client.create_run(experiment_id, run_name="cut")
             for step in range(100):
                 client.log_metric(run.run_id, "loss", 1.0 / (step + 1), step=step)
             client.flush()
@@ -141,8 +142,10 @@ def test_requests_whose_answers_are_lost_are_retried_and_land_once(settings, ser
             client.close()
         finally:
             proxy.close()
-    assert proxy.cuts >= 5 and proxy.cut == []
-    assert [r.info.run_id for r in services.tracking.search_runs(["0"]).items] == [run.run_id]
+    assert proxy.cuts >= 6 and proxy.cut == []
+    assert services.tracking.get_experiment_by_name("cut").experiment_id == experiment_id
+    assert [r.info.run_id for r in services.tracking.search_runs([experiment_id]).items] == [
+        run.run_id]
     assert run_points(services, run.run_id, "loss") == list(range(100))
     stored = services.tracking.get_run(run.run_id)
     assert stored.data.params == {"lr": "0.1"} and stored.info.status == "FINISHED"
