@@ -195,7 +195,8 @@ class ArtifactUseCases:
         with self.metadata.write() as conn:
             self._require_active(conn, run_id)
             self.leases.guard(conn)
-            wrong = [(d, s) for _, d, s in rows if not self._blob_is(d, s)]
+            stored = self.blobs.sizes([d for _, d, _ in rows])
+            wrong = [(d, s) for _, d, s in rows if stored[d] != s]
             if wrong:
                 digest, size = wrong[0]
                 raise InvalidState(
@@ -205,12 +206,6 @@ class ArtifactUseCases:
                     "the files again",
                 )
             artifact_repository.index_artifacts(conn, run_id, rows)
-
-    def _blob_is(self, digest: str, size: int) -> bool:
-        try:
-            return self.blobs.size(digest) == size
-        except NotFound:
-            return False
 
     def artifact_file(self, run_id: str, path: str) -> FileInfo:
         """The one file at ``path`` of the run's artifacts (a folder is not a file)."""

@@ -127,3 +127,23 @@ def test_blob_uploads_are_exempt_from_the_json_body_limit(settings):
                 assert too_big.status_code == 413
     finally:
         services.close()
+
+
+def test_an_upload_the_client_abandons_half_way_leaves_nothing(open_server, settings, http):
+    import socket
+    import time
+
+    digest = digest_bytes(b"\x07" * (8 << 20))
+    host, port = open_server.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port))) as sock:
+        sock.sendall(f"PUT /api/v1/blobs/{digest} HTTP/1.1\r\nhost: {host}\r\n"
+                     f"content-length: {8 << 20}\r\n\r\n".encode())
+        sock.sendall(b"\x07" * (1 << 20))
+        time.sleep(0.3)
+    tmp = Path(settings.artifacts_url) / "tmp"
+    deadline = time.monotonic() + 10
+    while any(tmp.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert list(tmp.iterdir()) == []
+    assert stored_blobs(settings) == []
+    assert http.put(f"/api/v1/blobs/{digest}", content=b"\x07" * (8 << 20)).status_code == 201

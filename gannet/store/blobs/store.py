@@ -271,11 +271,19 @@ class BlobStore:
 
     def missing(self, digests: Sequence[str]) -> list[str]:
         """Which of ``digests`` are not stored (looked up in parallel on object stores)."""
+        return [digest for digest, size in self.sizes(digests).items() if size is None]
+
+    def sizes(self, digests: Sequence[str]) -> dict[str, int | None]:
+        """The size of each blob, None for one not stored (looked up in parallel)."""
         wanted = list(dict.fromkeys(digests))
         for digest in wanted:
-            self._hex(digest)
-        present = run_parallel(self.exists, wanted, self.threads)
-        return [digest for digest, found in zip(wanted, present, strict=True) if not found]
+            self._hex(digest)  # refuses what is not a digest
+
+        def size(digest: str) -> int | None:
+            with translated(self.url, f"looking up blob {digest}"):
+                return self._storage.stat(hex_part(digest))
+
+        return dict(zip(wanted, run_parallel(size, wanted, self.threads), strict=True))
 
     def open_range(self, digest: str, start: int, stop: int) -> BinaryIO:
         """Bytes ``start`` to ``stop`` (excluded) of a blob, unverified (a part of a blob
