@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from gannet.core.actor import current_actor
 from gannet.core.clock import now_ms
+from gannet.core.digests import digest_bytes
 from gannet.core.errors import AlreadyExists, InvalidArgument, InvalidState, NotFound
 from gannet.core.ids import is_id, new_id
 from gannet.core.pagination import decode_token, encode_token, query_fingerprint
@@ -141,6 +142,11 @@ class TrackingService(ExperimentUseCases, ArtifactUseCases):
         same packages and, usually, the same diff), inside the write transaction that
         references them: it keeps garbage collection out until it commits (the files are
         small), and a cached blob that a collection removed since is stored again."""
+        if digest_bytes(environment.packages.encode()) != environment.packages_digest:
+            raise InvalidArgument(  # only an environment made elsewhere can be inconsistent
+                "the environment's packages_digest is not the digest of its packages",
+                "send the environment as gannet.tracking.environment.capture() made it",
+            )
         self.leases.guard(conn)
         key = (environment.packages_digest, hash(environment.git.diff) if environment.git else 0)
         cached = self._environment_refs.get(key)

@@ -101,3 +101,15 @@ def test_runs_update_delete_restore_tags_and_search_filters(http):
     too_many = http.post("/api/v1/runs/search", json={"experiment_ids": ["0"],
                                                       "max_results": 10**6})
     assert too_many.status_code == 400 and "max_results" in too_many.json()["error"]
+
+
+def test_an_environment_whose_digest_lies_is_refused_and_no_run_is_made(http):
+    environment = {"python": "3.11.7", "implementation": "CPython", "platform": "Linux",
+                   "packages": "numpy==2.0\n", "packages_digest": "blake3:" + "0" * 64}
+    refused = http.post("/api/v1/runs", json={"experiment_id": "0", "environment": environment})
+    assert refused.status_code == 400 and "packages_digest" in refused.json()["error"]
+    batch = {"batch_id": uuid.uuid4().hex, "environments": [[make_run(http), environment]]}
+    assert http.post("/api/v1/runs/write-pending", json=batch).status_code == 400
+    search = http.post("/api/v1/runs/search", json={"experiment_ids": ["0"]}).json()
+    assert all("gannet.packages.digest" not in r["data"]["tags"] for r in search["runs"])
+    assert len(search["runs"]) == 1
