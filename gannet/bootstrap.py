@@ -76,7 +76,17 @@ class Services:
     def auth(self) -> AuthService:
         from gannet.auth.service import AuthService
 
-        return self._part("auth", lambda: AuthService(self.metadata, self.settings))
+        return self._part(
+            "auth", lambda: AuthService(self.metadata, self.settings, holdings=self._holdings)
+        )
+
+    def _holdings(self, project: str) -> dict[str, int]:
+        """What ``project`` still owns, by kind (a project is deleted only when empty)."""
+        return {
+            "experiments": self.tracking.count_in_project(project),
+            "registered models": self.registry.count_in_project(project),
+            "deployments": self.deployments.count_in_project(project),
+        }
 
     @property
     def registry(self) -> RegistryService:

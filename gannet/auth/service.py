@@ -1,64 +1,55 @@
-"""Roles and the audit log.
+"""``AuthService``: users, API tokens, projects and roles, authentication, the audit log.
 
-Who acts is the operating system's user of the process (``gannet.auth.identity``); the
-``user`` setting (``GANNET_USER``) only labels runs, and an audit entry written while it
-says something else records both (``"as"`` in the detail). Embedded mode is not a
-security boundary (docs/security.md): anyone who can write the home can change it. What
-the roles protect is people from mistakes: granting and revoking roles needs the
-``admin`` role, which the home's creator (the owner of its SQLite file; on PostgreSQL,
-whoever changes roles first) gets the first time roles change.
+One facade over the parts, each in its own module: ``users`` (people, passwords, the
+first administrator), ``tokens`` (API tokens and ``authenticate``), ``projects`` (projects
+and their members), the roles below, and ``base`` (who acts, the audit log).
 
-The audit log is append-only: every change that matters to production (an alias moved,
-a version approved or archived, a role granted) writes one row in the same transaction
-as the change itself, so the record and the change cannot disagree. Other services pass
-their open connection to ``record`` for that reason.
+Roles held across the whole store (``user_roles``): ``admin`` is the administrator flag of
+a team server; other roles are what approval gates ask for. Embedded, who acts is the
+operating system's user (``gannet.auth.identity``); the ``user`` setting (``GANNET_USER``)
+only labels runs, and an audit entry written while it says something else records both
+(``"as"`` in the detail). Embedded mode is not a security boundary (docs/security.md):
+anyone who can write the home can change it. What the roles protect there is people from
+mistakes: granting and revoking roles needs the ``admin`` role, which the home's creator
+(the owner of its SQLite file; on PostgreSQL, whoever changes roles first) gets the first
+time roles change.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy.engine import Connection
 
 from gannet.auth import repository
-from gannet.auth.identity import os_user, owner_of
+from gannet.auth.base import ADMIN, MAX_AUDIT_ENTRIES
+from gannet.auth.identity import owner_of
+from gannet.auth.projects import Holdings, ProjectUseCases
+from gannet.auth.ratelimit import FailureLimiter
+from gannet.auth.tokens import TokenUseCases
 from gannet.auth.types import AuditEntry
+from gannet.auth.users import UserUseCases
 from gannet.core.actor import current_actor
 from gannet.core.clock import now_ms
 from gannet.core.errors import InvalidArgument, NotFound, PermissionDenied
 from gannet.core.settings import Settings
 from gannet.store.metadata import MetadataStore
 
-__all__ = ["ADMIN", "AuditEntry", "AuthService"]
-
-ADMIN = "admin"
-MAX_AUDIT_ENTRIES = 10_000
+__all__ = ["ADMIN", "MAX_AUDIT_ENTRIES", "AuditEntry", "AuthService"]
 
 
-class AuthService:
-    def __init__(self, metadata: MetadataStore, settings: Settings) -> None:
-        self.metadata = metadata
-        self.settings = settings
-        self._os_user: str | None = None
+class AuthService(UserUseCases, TokenUseCases, ProjectUseCases):
+    def __init__(self, metadata: MetadataStore, settings: Settings, *,
+                 holdings: Holdings | None = None) -> None:
+        """``holdings(project)`` says what a project still owns (the composition root
+        asks the services that own things), so that only an empty one is deleted."""
+        super().__init__(metadata, settings)
+        self.holdings = holdings
+        self.limiter = FailureLimiter()
 
-    @property
-    def current_user(self) -> str:
-        """Who acts: the server request's authenticated caller, else the operating
-        system's user, whatever the ``user`` setting says."""
-        actor = current_actor()
-        if actor is not None:
-            return actor.user
-        if self._os_user is None:
-            self._os_user = os_user()
-        return self._os_user
-
-    @property
-    def claimed_user(self) -> str | None:
-        """The ``user`` setting when it names someone else than who acts, else None."""
-        if current_actor() is not None:
-            return None
-        claimed = self.settings.user
-        return claimed if claimed and claimed != self.current_user else None
+    def entries_for(self, target_prefix: str, limit: int = 100) -> list[AuditEntry]:
+        """The audit entries of one thing, for a service that has checked already that
+        the caller may see it (a model card's history)."""
+        with self.metadata.read() as conn:
+            return repository.audit_entries(conn, target_prefix, int(limit))
 
     # -- roles -------------------------------------------------------------------------
 
@@ -107,7 +98,10 @@ class AuthService:
 
     def _ensure_admin(self) -> None:
         """The first change of roles in a home makes its creator the admin (committed on
-        its own: it stands whether or not the change it came with is allowed)."""
+        its own: it stands whether or not the change it came with is allowed). Embedded
+        only: a team server's first administrator is made by ``bootstrap_admin``."""
+        if current_actor() is not None:
+            return
         with self.metadata.read() as conn:
             if repository.holders_of(conn, ADMIN):
                 return
@@ -120,6 +114,10 @@ class AuthService:
             self.record(conn, "role.grant", f"user:{creator}", {"role": ADMIN, "creator": True})
 
     def _require_admin(self, conn: Connection, doing: str) -> None:
+        actor = current_actor()
+        if actor is not None:  # a team server: the actor knows (and --no-auth is admin)
+            self._admin_only(doing)
+            return
         user = self.current_user
         if ADMIN not in repository.roles_of(conn, user):
             admins = ", ".join(repository.holders_of(conn, ADMIN))
@@ -135,30 +133,6 @@ class AuthService:
         if url.startswith("sqlite:///"):
             return owner_of(url.removeprefix("sqlite:///"))
         return None
-
-    # -- the audit log -----------------------------------------------------------------
-
-    def record(
-        self, conn: Connection, action: str, target: str, detail: dict[str, Any] | None = None
-    ) -> None:
-        """Append an audit entry by who acts, inside the caller's transaction."""
-        detail = dict(detail or {})
-        actor = current_actor()
-        if actor is not None and actor.address:
-            detail["from"] = actor.address
-        if self.claimed_user is not None:
-            detail["as"] = self.claimed_user
-        repository.insert_audit_entry(conn, now_ms(), self.current_user, action, target, detail)
-
-    def search_audit_log(self, target_prefix: str = "", limit: int = 100) -> list[AuditEntry]:
-        """Newest first; ``target_prefix`` narrows to e.g. ``model:churn``."""
-        if not 1 <= int(limit) <= MAX_AUDIT_ENTRIES:
-            raise InvalidArgument(
-                f"limit must be between 1 and {MAX_AUDIT_ENTRIES}, got {limit}",
-                "narrow the entries by target instead",
-            )
-        with self.metadata.read() as conn:
-            return repository.audit_entries(conn, target_prefix, int(limit))
 
 
 def _check_name(value: str, what: str) -> str:

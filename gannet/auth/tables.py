@@ -1,6 +1,16 @@
 """Auth's tables on the shared MetaData. Changed only together with a migration."""
 
-from sqlalchemy import BigInteger, Column, Index, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    false,
+)
 
 from gannet.store.metadata.schema import METADATA, AutoId
 
@@ -24,4 +34,51 @@ audit_log = Table(
     Column("target", String(500), nullable=False),
     Column("detail", Text, nullable=False),  # JSON
     Index("ix_audit_log_target_time", "target", "time"),
+)
+
+# Team mode's people. ``password_hash`` is argon2 (None: the user logs in with tokens only).
+users = Table(
+    "users",
+    METADATA,
+    Column("name", String(256), primary_key=True),
+    Column("password_hash", Text),
+    Column("created", BigInteger, nullable=False),
+    Column("disabled", Boolean, nullable=False, server_default=false()),
+)
+
+# API tokens: only the SHA-256 of the secret is kept (the secret is 32 random bytes, so a
+# fast hash is as safe as a slow one, and a request's check is one indexed lookup).
+api_tokens = Table(
+    "api_tokens",
+    METADATA,
+    Column("id", String(32), primary_key=True),
+    Column("user_id", String(256), ForeignKey("users.name", ondelete="CASCADE"),
+           nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("secret_sha256", String(64), nullable=False, unique=True),
+    Column("created", BigInteger, nullable=False),
+    Column("expires", BigInteger),
+    Column("revoked", BigInteger),
+    Column("last_used", BigInteger),
+    Index("ix_api_tokens_user_id", "user_id"),
+)
+
+# Projects own experiments, registered models and deployments (their ``project`` column).
+projects = Table(
+    "projects",
+    METADATA,
+    Column("name", String(100), primary_key=True),
+    Column("description", Text, nullable=False),
+    Column("created", BigInteger, nullable=False),
+)
+
+project_members = Table(
+    "project_members",
+    METADATA,
+    Column("project", String(100), ForeignKey("projects.name", ondelete="CASCADE"),
+           primary_key=True),
+    Column("user_id", String(256), ForeignKey("users.name", ondelete="CASCADE"),
+           primary_key=True),
+    Column("role", String(20), nullable=False),  # reader | editor | owner
+    Index("ix_project_members_user_id", "user_id"),
 )

@@ -7,5 +7,7 @@ service call of the same name (docs/vocabulary.md).
 - ``models``: the registry; ``security``: signing keys, roles, the audit log
 - ``deployments``, ``serve``, ``inference`` (``predict``, ``logs``): serving
 - ``imports``: ``gannet import mlflow`` (another tool's history copied in)
+- ``people``: ``gannet users``, ``tokens`` and ``projects`` (who may use a team server)
+- ``server``: ``gannet server``, the team server
 - ``gc``: garbage collection of the stores; ``db``: the metadata store's schema
 """

@@ -31,6 +31,7 @@ from gannet.cli import (
     inference,
     models,
     output,
+    people,
     runs,
     security,
     serve,
@@ -178,6 +179,9 @@ app.add_typer(models.app, name="models")
 app.add_typer(security.keys, name="keys")
 app.add_typer(security.roles, name="roles")
 app.command("audit")(security.audit)
+app.add_typer(people.users, name="users")
+app.add_typer(people.tokens, name="tokens")
+app.add_typer(people.projects, name="projects")
 app.command("gc")(gc.gc)
 app.command("server")(server.server)
 app.add_typer(deployments.app, name="deployments")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from gannet.cli import output
+
+if TYPE_CHECKING:
+    from gannet.bootstrap import Services
 
 
 def server(
@@ -40,4 +43,22 @@ def server(
             output.note("WARNING: --no-auth: every caller acts as an administrator, without "
                         "credentials. Only for a server of your own on this machine.")
 
-    run_server(ctx.obj.settings, options, build=build, on_listening=listening)
+    def ready(services: Services) -> None:
+        if no_auth:
+            return
+        secret = services.auth.bootstrap_admin()
+        if secret is not None:
+            announce_bootstrap(secret)
+
+    run_server(ctx.obj.settings, options, build=build, on_listening=listening, on_ready=ready)
+
+
+def announce_bootstrap(secret: str) -> None:
+    """The first administrator's token, once, where the person starting the server sees it."""
+    bar = "=" * 72
+    output.console(stderr=True).print(output.text(
+        f"{bar}\nThis store had no users: created the administrator 'admin'. Its API token "
+        f"(shown this once, never again):\n\n    {secret}\n\nUse it as GANNET_TOKEN, make "
+        f"people their own users and tokens (gannet users create, gannet tokens create), "
+        f"and revoke this one (gannet tokens list / revoke) when done.\n{bar}", "bold yellow"),
+        soft_wrap=True)

@@ -9,4 +9,6 @@
 - ``durations``: durations as people type them (``30m``, ``1d``)
 - ``version``: Gannet's version, readable from any layer
 - ``lazy``: package exports imported on first use
+- ``actor``: who a server request acts for, and the permission checks on it
+- ``wire``: dataclasses to JSON and back, for the REST API and the remote SDK
 """

@@ -24,6 +24,7 @@ the two equal). Where MLflow has the concept, the code is MLflow's ``error_code`
     │   └── SchemaTooNew             SCHEMA_TOO_NEW
     ├── Unauthenticated              UNAUTHENTICATED
     ├── PermissionDenied             PERMISSION_DENIED
+    ├── RateLimited                  REQUEST_LIMIT_EXCEEDED
     ├── IntegrityError               DATA_LOSS
     ├── Unavailable                  TEMPORARILY_UNAVAILABLE
     │   ├── StoreError               STORE_UNAVAILABLE
@@ -183,6 +184,14 @@ class PermissionDenied(GannetError):
     exit_code = ExitCode.PERMISSION
 
 
+class RateLimited(GannetError):
+    """Too many attempts in too short a time (failed logins): wait, then try again."""
+
+    code = "REQUEST_LIMIT_EXCEEDED"
+    http_status = 429
+    exit_code = ExitCode.UNAVAILABLE
+
+
 class IntegrityError(GannetError):
     """Stored bytes do not match their digest or signature: corruption or tampering."""
 
@@ -263,6 +272,7 @@ ERRORS: tuple[type[GannetError], ...] = (
     SchemaTooNew,
     Unauthenticated,
     PermissionDenied,
+    RateLimited,
     IntegrityError,
     Unavailable,
     StoreError,

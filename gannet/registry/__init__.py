@@ -10,4 +10,7 @@
 - ``cards``: model cards in Markdown and HTML
 - ``loading``: signing keys and loading a version verified (inherited by the service)
 - ``gc``: what garbage collection needs of model packages (inherited by the service)
+- ``promotion``: aliases, approvals and promotion through gates (inherited by the service)
+- ``access``: who may read or change a model on a team server (``project_repository``:
+  its SQL)
 """

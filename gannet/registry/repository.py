@@ -27,10 +27,14 @@ def registered_model(conn: Connection, name: str) -> RegisteredModel | None:
 
 
 def registered_models_like(
-    conn: Connection, name_like: str | None = None, *, name: str | None = None
+    conn: Connection, name_like: str | None = None, *, name: str | None = None,
+    projects: frozenset[str] | None = None,
 ) -> list[RegisteredModel]:
-    """Registered models by name; ``name_like`` is a SQL LIKE pattern, ``name`` exact."""
+    """Registered models by name; ``name_like`` is a SQL LIKE pattern, ``name`` exact,
+    ``projects`` the projects that may own them."""
     stmt = sa.select(registered_models).order_by(registered_models.c.name)
+    if projects is not None:
+        stmt = stmt.where(registered_models.c.project.in_(sorted(projects)))
     if name_like is not None:
         stmt = stmt.where(registered_models.c.name.like(name_like))
     if name is not None:
@@ -68,6 +72,7 @@ def registered_models_like(
             aliases=aliases[r["name"]],
             latest_version=latest.get(r["name"]),
             policy=r["policy"],
+            project=r["project"],
         )
         for r in rows
     ]
@@ -182,13 +187,15 @@ def approvals(conn: Connection, name: str, version: int) -> list[Approval]:
 # -- writes --------------------------------------------------------------------------------
 
 
-def insert_model(conn: Connection, name: str, description: str, now: int) -> bool:
+def insert_model(
+    conn: Connection, name: str, description: str, now: int, project: str = "default"
+) -> bool:
     """Insert a registered model unless the name is taken (False then): atomic, so of two
     processes creating one name at once exactly one inserts it (PostgreSQL makes the
     second wait for the first's commit; SQLite's writers queue anyway)."""
     stmt = dialect.insert(conn, registered_models).values(
         name=name, description=description, policy=None, creation_time=now,
-        last_update_time=now,
+        last_update_time=now, project=project,
     )
     inserted = stmt.on_conflict_do_nothing().execution_options(preserve_rowcount=True)
     return bool(conn.execute(inserted).rowcount == 1)
@@ -243,12 +250,14 @@ def next_version(conn: Connection, name: str) -> int:
     return (highest or 0) + 1
 
 
-def insert_version(conn: Connection, name: str, row: dict[str, Any]) -> int:
+def insert_version(
+    conn: Connection, name: str, row: dict[str, Any], project: str = "default"
+) -> int:
     """Insert the next version of ``name`` (``row``: every column but the version) and
     return its number. The model is created when new (whoever creates it first, the others
     find it), and its row stays locked until the transaction ends, so concurrent
     registrations get distinct, consecutive numbers."""
-    insert_model(conn, name, "", row["creation_time"])
+    insert_model(conn, name, "", row["creation_time"], project)
     lock_model(conn, name)
     version = next_version(conn, name)
     conn.execute(model_versions.insert().values(**row, version=version))

@@ -19,25 +19,32 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from gannet.auth.service import AuthService
-from gannet.core.actor import current_actor
+from gannet.core.actor import (
+    EDITOR,
+    OWNER,
+    READER,
+    choose_project,
+    current_actor,
+    require,
+    visible_projects,
+)
 from gannet.core.clock import now_ms
 from gannet.core.errors import AlreadyExists, InvalidArgument, InvalidState, NotFound
 from gannet.core.ids import is_id
 from gannet.core.settings import Settings
 from gannet.models.manifest import ModelMeta
 from gannet.models.package import save_model
-from gannet.models.reference import ModelRef, check_alias, check_model_name, parse_ref
-from gannet.registry import cards, gates, packages, repository
+from gannet.models.reference import ModelRef, check_model_name, parse_ref
+from gannet.registry import cards, gates, packages, project_repository, repository
+from gannet.registry.access import model_not_found
 from gannet.registry.gc import PackageReferences
 from gannet.registry.loading import LoadingUseCases
+from gannet.registry.promotion import PromotionUseCases
 from gannet.registry.signing import KeyRing
 from gannet.registry.tables import model_version_tags, registered_model_tags
 from gannet.registry.types import (
     CardInputs,
-    Evidence,
-    GateResult,
     ModelVersion,
-    Promotion,
     RegisteredModel,
     StoredPackage,
     VersionStatus,
@@ -50,10 +57,11 @@ from gannet.tracking.service import TrackingService
 CARD_FIELDS = ("intended_use", "limitations", "ethical_considerations", "training_data")
 
 
-class RegistryService(PackageReferences, LoadingUseCases):
-    """Registered models, versions, aliases, promotion and cards; signing keys and verified
-    loading come from ``LoadingUseCases``, what garbage collection needs of packages from
-    ``PackageReferences``."""
+class RegistryService(PromotionUseCases, PackageReferences, LoadingUseCases):
+    """Registered models, versions and cards; aliases, approvals and promotion come from
+    ``PromotionUseCases``, signing keys and verified loading from ``LoadingUseCases``, what
+    garbage collection needs of packages from ``PackageReferences``. On a team server each
+    use case checks the caller's role in the model's project (``registry.access``)."""
 
     def __init__(
         self,
@@ -74,11 +82,15 @@ class RegistryService(PackageReferences, LoadingUseCases):
     # -- registered models -------------------------------------------------------------
 
     def create_registered_model(
-        self, name: str, description: str = "", tags: Mapping[str, str] | None = None
+        self, name: str, description: str = "", tags: Mapping[str, str] | None = None, *,
+        project: str | None = None,
     ) -> RegisteredModel:
+        """A new registered model in ``project`` (else the ``project`` setting, else
+        ``default``; needs the editor role there)."""
         check_model_name(name)
+        owner = self._new_model_project(project)
         with self.metadata.write() as conn:  # the insert is atomic: one of two racers wins
-            if not repository.insert_model(conn, name, description, now_ms()):
+            if not repository.insert_model(conn, name, description, now_ms(), owner):
                 raise AlreadyExists(
                     f"model {name!r} already exists", "register a new version instead"
                 )
@@ -86,21 +98,31 @@ class RegistryService(PackageReferences, LoadingUseCases):
             self.auth.record(conn, "model.create", f"model:{name}")
         return self.get_registered_model(name)
 
+    def _new_model_project(self, project: str | None) -> str:
+        owner = choose_project(project, self.settings.project)
+        require(owner, EDITOR, f"register a model in project {owner!r}",
+                NotFound(f"no project named {owner!r}", "list yours: gannet projects list"))
+        return owner
+
     def get_registered_model(self, name: str) -> RegisteredModel:
         with self.metadata.read() as conn:
             found = repository.registered_model(conn, name)
         if found is None:
-            raise NotFound(f"no registered model named {name!r}", "list them: gannet models list")
+            raise model_not_found(name)
+        require(found.project, READER, f"read model {name!r}", model_not_found(name))
         return found
 
     def search_registered_models(self, name_like: str | None = None) -> list[RegisteredModel]:
-        """Registered models by name; ``name_like`` is a SQL LIKE pattern (``churn%``)."""
+        """Registered models by name (those the caller may see); ``name_like`` is a SQL
+        LIKE pattern (``churn%``)."""
         with self.metadata.read() as conn:
-            return repository.registered_models_like(conn, name_like)
+            return repository.registered_models_like(conn, name_like,
+                                                     projects=visible_projects())
 
     def update_registered_model(
         self, name: str, *, description: str | None = None, tags: Mapping[str, str] | None = None
     ) -> RegisteredModel:
+        self._may_model(name, EDITOR, "edit")
         self.get_registered_model(name)
         values: dict[str, Any] = {"last_update_time": now_ms()}
         if description is not None:
@@ -114,6 +136,7 @@ class RegistryService(PackageReferences, LoadingUseCases):
         """Store the promotion gates of a model (validated first); None removes them."""
         if policy_yaml is not None:
             gates.Policy.from_yaml(policy_yaml)
+        self._may_model(name, EDITOR, "set the policy of")
         self.get_registered_model(name)
         with self.metadata.write() as conn:
             repository.update_model(conn, name, policy=policy_yaml, last_update_time=now_ms())
@@ -121,6 +144,7 @@ class RegistryService(PackageReferences, LoadingUseCases):
 
     def delete_registered_model(self, name: str) -> None:
         """Remove the model and all its versions (their packages wait for ``gannet gc``)."""
+        self._may_model(name, OWNER, "delete")
         self.get_registered_model(name)
         with self.metadata.write() as conn:
             released = repository.delete_model(conn, name, now_ms())
@@ -160,15 +184,24 @@ class RegistryService(PackageReferences, LoadingUseCases):
         *,
         description: str = "",
         tags: Mapping[str, str] | None = None,
+        project: str | None = None,
     ) -> ModelVersion:
-        """A new version of ``name`` (created if new) from a run's model or a package folder.
+        """A new version of ``name`` from a run's model or a package folder; a new model
+        is made in ``project`` (else the ``project`` setting, else ``default``).
 
         ``source``: a run id (its ``model`` artifact), ``runs:/<run id>/<path>``, or the
         path of a package folder.
         """
         check_model_name(name)
+        with self.metadata.read() as conn:
+            existing = project_repository.model_project(conn, name)
+        if existing is None:
+            existing = self._new_model_project(project)
+        else:
+            require(existing, EDITOR, f"register a version of model {name!r}",
+                    model_not_found(name))
         with self.leases.hold():  # the package's blobs are referenced before the lease ends
-            return self._register(source, name, description, tags)
+            return self._register(source, name, description, tags, existing)
 
     def _register(
         self,
@@ -176,6 +209,7 @@ class RegistryService(PackageReferences, LoadingUseCases):
         name: str,
         description: str,
         tags: Mapping[str, str] | None,
+        project: str,
     ) -> ModelVersion:
         stored, run_id, where = self._store_source(source)
         run = self.tracking.get_run(run_id) if run_id else None
@@ -204,7 +238,7 @@ class RegistryService(PackageReferences, LoadingUseCases):
         }
 
         def insert(conn: Connection) -> int:  # run again on a serialisation failure
-            version = repository.insert_version(conn, name, row)
+            version = repository.insert_version(conn, name, row, project)
             repository.set_tags(
                 conn, model_version_tags, {"name": name, "version": version}, _tags(tags)
             )
@@ -248,6 +282,7 @@ class RegistryService(PackageReferences, LoadingUseCases):
         return True
 
     def get_model_version(self, name: str, version: int) -> ModelVersion:
+        self._may_model(name, READER, "read")
         with self.metadata.read() as conn:
             found = repository.versions(conn, name, int(version))
         if not found:
@@ -295,6 +330,7 @@ class RegistryService(PackageReferences, LoadingUseCases):
         card: Mapping[str, str] | None = None,
     ) -> ModelVersion:
         """Edit what may change after registration: description, tags, the card's fields."""
+        self._may_model(name, EDITOR, "edit a version of")
         current = self.get_model_version(name, version)
         values: dict[str, Any] = {"last_update_time": now_ms()}
         if description is not None:
@@ -315,6 +351,7 @@ class RegistryService(PackageReferences, LoadingUseCases):
         return self.get_model_version(name, version)
 
     def archive_model_version(self, name: str, version: int) -> ModelVersion:
+        self._may_model(name, EDITOR, "archive a version of")
         current = self.get_model_version(name, version)
         self._refuse_if_aliased(current, "archive")
         with self.metadata.write() as conn:
@@ -327,6 +364,7 @@ class RegistryService(PackageReferences, LoadingUseCases):
     def delete_model_version(self, name: str, version: int) -> None:
         """Delete a version: it disappears, its number is never reused, and its package
         waits for ``gannet gc``."""
+        self._may_model(name, OWNER, "delete a version of")
         current = self.get_model_version(name, version)
         self._refuse_if_aliased(current, "delete")
         with self.metadata.write() as conn:
@@ -342,110 +380,6 @@ class RegistryService(PackageReferences, LoadingUseCases):
                 "move or remove those aliases first (gannet models set-alias / delete-alias)",
             )
 
-    # -- aliases, approvals, promotion ------------------------------------------------------
-
-    def set_registered_model_alias(
-        self, name: str, alias: str, version: int | str
-    ) -> ModelVersion:
-        """Point ``name@alias`` at ``version`` (one atomic update; recorded in the audit log)."""
-        check_alias(alias)
-        target = self._version_of(name, version)
-        if target.status != VersionStatus.READY:
-            raise InvalidState(
-                f"version {target.version} of {name!r} is {target.status.value.lower()}",
-                "aliases point at READY versions only",
-            )
-        with self.metadata.write() as conn:
-            previous = repository.alias_version(conn, name, alias)
-            repository.set_alias(
-                conn, name, alias, target.version, self.auth.current_user, now_ms()
-            )
-            self.auth.record(
-                conn, "alias.set", f"model:{name}@{alias}", {"from": previous, "to": target.version}
-            )
-        return self.get_model_version(name, target.version)
-
-    def delete_registered_model_alias(self, name: str, alias: str) -> None:
-        with self.metadata.write() as conn:
-            previous = repository.alias_version(conn, name, alias)
-            if previous is None:
-                raise NotFound(
-                    f"model {name!r} has no alias {alias!r}", f"see: gannet models show {name}"
-                )
-            repository.delete_alias(conn, name, alias)
-            self.auth.record(conn, "alias.delete", f"model:{name}@{alias}", {"from": previous})
-
-    def approve_model_version(self, name: str, version: int, comment: str = "") -> None:
-        """Who acts (the operating system's user, not the ``user`` setting) approves a
-        version, with the roles they hold now."""
-        self.get_model_version(name, version)
-        user = self.auth.current_user
-        with self.metadata.write() as conn:
-            roles = ",".join(sorted(self.auth.roles_of(user, conn)))
-            repository.replace_approval(conn, name, version, user, roles, comment, now_ms())
-            self.auth.record(
-                conn,
-                "version.approve",
-                f"model:{name}/{version}",
-                {"roles": roles, "comment": comment},
-            )
-
-    def check_promotion_gates(self, name: str, version: int, alias: str) -> list[GateResult]:
-        """Each gate of the model's policy for ``alias``, evaluated for ``version`` now."""
-        candidate = self.get_model_version(name, version)
-        model = self.get_registered_model(name)
-        policy = gates.Policy.from_yaml(model.policy) if model.policy else gates.Policy({})
-        current_version = model.aliases.get(alias)
-        current = self.get_model_version(name, current_version) if current_version else None
-        run_tags = self.tracking.get_run(candidate.run_id).data.tags if candidate.run_id else {}
-        with self.metadata.read() as conn:
-            approvals = repository.approvals(conn, name, version)
-        evidence = Evidence(candidate, current, run_tags, approvals)
-        return gates.evaluate(policy.for_alias(alias), evidence)
-
-    def promote(self, name: str, version: int | str, alias: str, reason: str = "") -> Promotion:
-        """Move ``name@alias`` to ``version`` if every gate of the policy passes.
-
-        A failed gate changes nothing. A pass moves the alias and records who, when, why
-        and each gate's result in the audit log, in one transaction.
-        """
-        check_alias(alias)
-        target = self._version_of(name, version)
-        results = self.check_promotion_gates(name, target.version, alias)
-        passed = all(r.passed for r in results)
-        with self.metadata.write() as conn:
-            previous = repository.alias_version(conn, name, alias)
-            if passed:
-                repository.set_alias(
-                    conn, name, alias, target.version, self.auth.current_user, now_ms()
-                )
-                self.auth.record(
-                    conn,
-                    "alias.promote",
-                    f"model:{name}@{alias}",
-                    {
-                        "from": previous,
-                        "to": target.version,
-                        "reason": reason,
-                        "gates": [r.__dict__ for r in results],
-                    },
-                )
-        return Promotion(name, target.version, alias, passed, previous, results)
-
-    def _version_of(self, name: str, version: int | str) -> ModelVersion:
-        text = str(version)
-        if "/" in text or "@" in text:
-            ref = parse_ref(text)
-            if ref.name != name:
-                raise InvalidArgument(
-                    f"{text!r} is a version of model {ref.name!r}, not of {name!r}",
-                    "an alias of a model can only point at one of its own versions",
-                )
-            return self.resolve_model_version(ref)
-        if not text.isdigit():
-            raise InvalidArgument(f"version must be a number, got {version!r}", "e.g. 3")
-        return self.get_model_version(name, int(text))
-
     # -- model cards -----------------------------------------------------------------------
 
     def get_model_card(self, name: str, version: int, fmt: str = "markdown") -> str:
@@ -456,7 +390,7 @@ class RegistryService(PackageReferences, LoadingUseCases):
         run = self.tracking.get_run(v.run_id) if v.run_id else None
         promotions = [
             e
-            for e in self.auth.search_audit_log(f"model:{name}@", limit=1000)
+            for e in self.auth.entries_for(f"model:{name}@", limit=1000)
             if e.action == "alias.promote" and e.detail.get("to") == v.version
         ]
         inputs = CardInputs(

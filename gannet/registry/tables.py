@@ -21,6 +21,8 @@ registered_models = Table(
     Column("policy", Text),  # promotion gates, YAML as the user wrote it
     Column("creation_time", BigInteger, nullable=False),
     Column("last_update_time", BigInteger, nullable=False),
+    Column("project", String(100), nullable=False, server_default="default"),
+    Index("ix_registered_models_project", "project"),
 )
 
 registered_model_tags = Table(

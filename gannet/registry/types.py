@@ -32,6 +32,7 @@ class RegisteredModel:
     aliases: dict[str, int] = field(default_factory=dict)  # alias -> version
     latest_version: int | None = None
     policy: str | None = None
+    project: str = "default"  # the project that owns it (team mode's permissions)
 
 
 @dataclass(frozen=True)

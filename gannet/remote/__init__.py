@@ -11,6 +11,7 @@ unchanged against a server.
 - ``tracking``: ``RemoteTracking`` (its artifact calls in ``artifacts``)
 - ``batches``: ``BatchSender``, the log buffer's writes, each landing exactly once
 - ``blobs``: ``BlobClient``, files up and down, content-addressed, streamed, resumed
+- ``auth``: ``RemoteAuth`` (users, tokens, projects, roles, the audit log)
 """
 
 from gannet.remote.services import RemoteServices

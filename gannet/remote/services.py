@@ -28,13 +28,19 @@ class RemoteServices:
         with self._lock:
             if name not in self._built:
                 self._built[name] = make()
-            return self._built[name]  # type: ignore[no-any-return]
+            return self._built[name]
 
     @property
     def tracking(self) -> Any:
         from gannet.remote.tracking import RemoteTracking
 
         return self._part("tracking", lambda: RemoteTracking(self.transport, self.settings))
+
+    @property
+    def auth(self) -> Any:
+        from gannet.remote.auth import RemoteAuth
+
+        return self._part("auth", lambda: RemoteAuth(self.transport, self.settings))
 
     @property
     def metadata(self) -> Any:
@@ -53,4 +59,7 @@ class RemoteServices:
         )
 
     def close(self) -> None:
+        tracking = self._built.get("tracking")
+        if tracking is not None:
+            tracking.close()
         self.transport.close()

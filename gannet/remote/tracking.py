@@ -51,6 +51,11 @@ class RemoteTracking(RemoteArtifacts):
                                       progress=settings.progress)
         self.batches = BatchSender(self._send_pending)
 
+    def close(self) -> None:
+        """Close the connections to the object store (signed URLs); the transport is the
+        services'."""
+        self.blob_client.close()
+
     # the service's own checks, which need no store
     point = staticmethod(TrackingService.point)
     clean_params = staticmethod(TrackingService.clean_params)

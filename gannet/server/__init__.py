@@ -1,1 +1,12 @@
-"""server: not built yet; see ARCHITECTURE.md for what belongs here."""
+"""The team server: the control plane's REST API over the services (``gannet server``).
+
+- ``app``: ``create_app(services, auth=...)`` - FastAPI with every router, wrapped by the
+  middleware; ``/openapi.json`` and ``/docs``
+- ``middleware``: request ids, the body limit, authentication (the route runs acting as
+  the caller)
+- ``errors``: every failure as the one JSON envelope of ``gannet.core.errors``
+- ``deps``: what routes are given (services, the caller) and ``answer`` (the one encoding)
+- ``metrics``: Prometheus counts and latency by route template
+- ``routes``: one router per capability under ``/api/v1``
+- ``runner``: ``run_server`` - one process or pre-forked workers on a TCP_NODELAY socket
+"""

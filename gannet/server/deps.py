@@ -19,11 +19,11 @@ API_PREFIX = "/api/v1"  # each router declares it (its routes' paths are then wh
 
 
 def _services(request: Request) -> Services:
-    return request.app.state.services  # type: ignore[no-any-return]
+    return request.app.state.services
 
 
 def _actor(request: Request) -> Actor | None:
-    return request.scope.get("gannet.actor")  # type: ignore[no-any-return]
+    return request.scope.get("gannet.actor")
 
 
 ServicesDep = Annotated["Services", Depends(_services)]

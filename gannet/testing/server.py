@@ -1,29 +1,21 @@
 """A team server in this process, on a real socket on 127.0.0.1 (for tests).
 
 ``running_server(services)`` runs the control plane's app in uvicorn on a thread and
-yields its URL; the remote SDK reaches it over real HTTP. ``server_process(settings)`` runs
-the whole command, ``gannet server --no-auth``, in a process of its own (to kill it, or
-restart it on the same port, under load).
+yields its URL; the remote SDK reaches it over real HTTP. Tests of the whole command
+(``gannet server`` in its own process) use ``gannet.testing.processes`` instead.
 """
 
 from __future__ import annotations
 
-import os
-import re
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
-
-import httpx
 
 from gannet.serving.server.tcp import bind_socket, nodelay_protocol
 
-__all__ = ["ServerProcess", "running_server", "server_process"]
+__all__ = ["ServerProcess", "running_server"]
 
 
 @contextmanager
@@ -54,61 +46,89 @@ def running_server(services: Any, *, auth: bool = False, **app_options: Any) -> 
         sock.close()
 
 
-@dataclass
 class ServerProcess:
-    """A ``gannet server`` process: its URL, port and ``Popen``."""
+    """``gannet server`` in a subprocess (its own process group) on a free port, as a user
+    runs it; ``lines`` keeps what it printed before listening (the first admin token)."""
 
-    url: str
-    port: int
-    process: subprocess.Popen[str]
+    def __init__(self, settings: Any, *args: str, env: dict[str, str] | None = None) -> None:
+        import sys
 
-    def kill(self) -> None:
-        """SIGKILL: the server dies wherever it is, as on a crash or an OOM kill."""
-        self.process.kill()
-        self.process.wait(timeout=30)
+        self.command = [
+            sys.executable, "-m", "gannet", "--home", str(settings.home), "--metadata-url",
+            settings.metadata_url, "--artifacts-url", settings.artifacts_url,
+            "server", "--port", "0", *args,
+        ]
+        self.extra_env = env or {}
+        self.proc: Any = None
+        self.url = ""
+        self.lines: list[str] = []
+        self.stderr = ""  # what it wrote to stderr, once stopped
+
+    def __enter__(self) -> ServerProcess:
+        import os
+        import re
+        import subprocess
+
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GANNET_")}
+        env.update(self.extra_env)
+        self.proc = subprocess.Popen(self.command, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True, env=env,
+                                     start_new_session=True)
+        for line in self.proc.stdout:
+            self.lines.append(line)
+            found = re.search(r"http://127\.0\.0\.1:(\d+)", line)
+            if found:
+                self.url = f"http://127.0.0.1:{found.group(1)}"
+                break
+        if not self.url:
+            self.stop()
+            raise RuntimeError(f"gannet server did not start: {''.join(self.lines)}"
+                               f"{self.proc.stderr.read()}")
+        _wait_ready(self.url, self.proc)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self, sig: int | None = None, timeout: float = 30.0) -> int:
+        """Stop it (SIGTERM unless ``sig`` says otherwise); its exit status."""
+        import os
+        import signal
+        import subprocess
+
+        try:
+            os.killpg(self.proc.pid, sig or signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)  # workers it left behind
+        except ProcessLookupError:
+            pass
+        for pipe in (self.proc.stdout, self.proc.stderr):
+            if pipe is not None and not pipe.closed:
+                if pipe is self.proc.stderr:
+                    self.stderr = pipe.read()
+                pipe.close()
+        return int(self.proc.returncode)
 
 
-@contextmanager
-def server_process(
-    settings: Any, *, port: int = 0, workers: int = 1, env: Mapping[str, str] | None = None
-) -> Iterator[ServerProcess]:
-    """``gannet server --no-auth`` over ``settings``' stores, on ``port`` of 127.0.0.1 (0:
-    a free one), ready when yielded; stopped (SIGTERM, then SIGKILL) after the block."""
-    environ = {k: v for k, v in {**os.environ, **(env or {})}.items()
-               if k not in ("GANNET_URI", "GANNET_TOKEN")}
-    command = [sys.executable, "-m", "gannet", "--home", str(settings.home),
-               "--metadata-url", settings.metadata_url, "--artifacts-url",
-               settings.artifacts_url, "server", "--no-auth", "--host", "127.0.0.1",
-               "--port", str(port), "--workers", str(workers)]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, env=environ)
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        found = re.search(r"http://127\.0\.0\.1:\d+", line)
-        if found is None:
-            process.kill()
-            raise RuntimeError(f"gannet server did not start: {line}{process.communicate()[1]}")
-        url = found.group(0)
-        _wait_ready(url, process)
-        yield ServerProcess(url, int(url.rsplit(":", 1)[1]), process)
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        process.communicate()
+def _wait_ready(url: str, proc: Any, timeout: float = 30.0) -> None:
+    import httpx
 
-
-def _wait_ready(url: str, process: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and process.poll() is None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"gannet server exited ({proc.returncode}): "
+                               f"{proc.stderr.read()}")
         try:
             if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
                 return
         except httpx.TransportError:
             pass
         time.sleep(0.05)
-    raise RuntimeError(f"gannet server at {url} never became ready")
+    raise RuntimeError(f"gannet server at {url} not ready in {timeout} s")

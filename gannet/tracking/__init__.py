@@ -11,5 +11,7 @@
   by their id (``batch_repository``: the ids' SQL)
 - ``query`` / ``filter_parser``: the search language (MLflow's) and the SQL it becomes
 - ``environment``: packages, platform and git state of a run; ``names``: run names
+- ``access``: who may read or change an experiment or run on a team server
+  (``project_repository``: its SQL)
 - ``autolog``: scikit-learn, XGBoost, LightGBM and Lightning training logged without a line
 """

@@ -185,6 +185,7 @@ class ArtifactUseCases:
         """Index (path, digest, size) files under the run's artifacts; their blobs must be
         stored already, with those sizes (checked while garbage collection is held off, so
         none can go between the check and the index)."""
+        self.check_run_active(run_id)
         rows = []
         for path, digest, size in files:
             clean = validation.artifact_path(path)

@@ -9,38 +9,60 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from gannet.core.actor import (
+    DEFAULT_PROJECT,
+    EDITOR,
+    READER,
+    choose_project,
+    require,
+    restricted,
+    visible_projects,
+)
 from gannet.core.clock import now_ms
 from gannet.core.errors import AlreadyExists, InvalidArgument, InvalidState, NotFound
 from gannet.core.ids import new_id
 from gannet.tracking import repository, validation
+from gannet.tracking.access import ProjectAccess, experiment_not_found
 from gannet.tracking.types import Experiment, Lifecycle, ViewType
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
 
+    from gannet.core.settings import Settings
     from gannet.store.metadata import MetadataStore
 
 DEFAULT_EXPERIMENT_ID = "0"
 DEFAULT_EXPERIMENT_NAME = "Default"
 
 
-class ExperimentUseCases:
-    """Experiments over the metadata store; needs ``metadata`` and ``_default_checked``."""
+class ExperimentUseCases(ProjectAccess):
+    """Experiments over the metadata store; needs ``metadata``, ``settings`` and
+    ``_default_checked``."""
 
     metadata: MetadataStore
+    settings: Settings
     _default_checked: bool
 
     def create_experiment(
-        self, name: str, tags: Mapping[str, str] | None = None, *, experiment_id: str | None = None
+        self, name: str, tags: Mapping[str, str] | None = None, *,
+        experiment_id: str | None = None, project: str | None = None,
     ) -> str:
-        """A new experiment; ``AlreadyExists`` when the name (or id) is taken, also by a
-        process creating it at the same moment (the insert is atomic)."""
+        """A new experiment in ``project`` (else the ``project`` setting, else
+        ``default``; needs the editor role there); ``AlreadyExists`` when the name (or
+        id) is taken, also by a process creating it at the same moment (the insert is
+        atomic)."""
         name = validation.check_experiment_name(name)
+        owner = choose_project(project, self.settings.project)
+        require(owner, EDITOR, f"create an experiment in project {owner!r}",
+                NotFound(f"no project named {owner!r}", "list yours: gannet projects list"))
+        return self._insert_experiment(name, tags, experiment_id or new_id(), owner)
+
+    def _insert_experiment(self, name: str, tags: Mapping[str, str] | None, eid: str,
+                           project: str) -> str:
         tag_values = self.clean_tags(tags)
-        eid = experiment_id or new_id()
 
         def insert(conn: sa.Connection) -> None:
-            if not repository.insert_experiment(conn, eid, name, now_ms()):
+            if not repository.insert_experiment(conn, eid, name, now_ms(), project):
                 raise _experiment_exists(name, repository.experiment_by_name(conn, name), eid)
             repository.set_experiment_tags(conn, eid, tag_values)
 
@@ -48,15 +70,18 @@ class ExperimentUseCases:
         return eid
 
     def get_experiment(self, experiment_id: str) -> Experiment:
+        return self._experiment(experiment_id, READER, "read")
+
+    def _experiment(self, experiment_id: str, role: str, what: str) -> Experiment:
+        """The experiment, when the caller may ``what`` it with ``role``."""
         if experiment_id == DEFAULT_EXPERIMENT_ID:
             self.ensure_default_experiment()
         with self.metadata.read() as conn:
             found = repository.experiment_rows(conn, experiment_id=str(experiment_id))
         if not found:
-            raise NotFound(
-                f"no experiment with id {experiment_id!r}",
-                "list experiments with `gannet experiments list`",
-            )
+            raise experiment_not_found(experiment_id)
+        require(found[0].project, role, f"{what} experiment {experiment_id}",
+                experiment_not_found(experiment_id))
         return found[0]
 
     def get_experiment_by_name(self, name: str) -> Experiment | None:
@@ -66,18 +91,20 @@ class ExperimentUseCases:
             self.ensure_default_experiment()
         validation.check_text(str(name), f"experiment name {name!r}")
         with self.metadata.read() as conn:
-            found = repository.experiment_rows(conn, name=name)
+            found = repository.experiment_rows(conn, name=name, projects=visible_projects())
         return found[0] if found else None
 
     def search_experiments(self, view: ViewType = ViewType.ACTIVE) -> list[Experiment]:
+        """The experiments the caller may see (all, embedded)."""
         self.ensure_default_experiment()
         lifecycle = None if view == ViewType.ALL else str(view)
         with self.metadata.read() as conn:
-            return repository.experiment_rows(conn, lifecycle=lifecycle)
+            return repository.experiment_rows(
+                conn, lifecycle=lifecycle, projects=visible_projects())
 
     def rename_experiment(self, experiment_id: str, new_name: str) -> None:
         new_name = validation.check_experiment_name(new_name)
-        self.get_experiment(experiment_id)
+        self._experiment(experiment_id, EDITOR, "rename")
         with self.metadata.write() as conn:
             clash = repository.experiment_by_name(conn, new_name)
             if clash is not None and clash[0] != experiment_id:
@@ -102,14 +129,15 @@ class ExperimentUseCases:
         self._set_experiment_lifecycle(experiment_id, Lifecycle.ACTIVE)
 
     def _set_experiment_lifecycle(self, experiment_id: str, stage: Lifecycle) -> None:
-        self.get_experiment(experiment_id)
+        self._experiment(experiment_id, EDITOR,
+                         "delete" if stage == Lifecycle.DELETED else "restore")
         with self.metadata.write() as conn:
             repository.update_experiment(
                 conn, experiment_id, lifecycle_stage=str(stage), last_update_time=now_ms()
             )
 
     def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
-        self.get_experiment(experiment_id)
+        self._experiment(experiment_id, EDITOR, "tag")
         with self.metadata.write() as conn:
             repository.set_experiment_tags(conn, experiment_id, self.clean_tags({key: value}))
 
@@ -120,8 +148,9 @@ class ExperimentUseCases:
         with self.metadata.read() as conn:
             present = repository.experiment_state(conn, DEFAULT_EXPERIMENT_ID)
         if present is None:
-            try:
-                self.create_experiment(DEFAULT_EXPERIMENT_NAME, experiment_id="0")
+            try:  # whoever asks first makes it (it is no one's to create)
+                self._insert_experiment(DEFAULT_EXPERIMENT_NAME, None, DEFAULT_EXPERIMENT_ID,
+                                        DEFAULT_PROJECT)
             except AlreadyExists:
                 pass  # another process made it first
         self._default_checked = True
@@ -155,6 +184,8 @@ def _experiment_exists(name: str, holder: tuple[str, str] | None, eid: str) -> A
         return AlreadyExists(
             f"an experiment with id {eid} already exists", "let Gannet choose the id"
         )
+    if restricted() is not None:  # it may be another project's: tell no more than the name
+        return AlreadyExists(f"the experiment name {name!r} is taken", "choose another name")
     state = " (deleted)" if holder[1] == Lifecycle.DELETED else ""
     return AlreadyExists(
         f"experiment {name!r} already exists{state} with id {holder[0]}",

@@ -50,8 +50,10 @@ def experiment_rows(
     experiment_id: str | None = None,
     name: str | None = None,
     lifecycle: str | None = None,
+    projects: frozenset[str] | None = None,
 ) -> list[Experiment]:
-    """Experiments (with their tags), oldest first; each argument given narrows the rows."""
+    """Experiments (with their tags), oldest first; each argument given narrows the rows
+    (``projects``: only those these projects own)."""
     stmt = sa.select(experiments).order_by(experiments.c.creation_time, experiments.c.name)
     if experiment_id is not None:
         stmt = stmt.where(experiments.c.experiment_id == experiment_id)
@@ -59,6 +61,8 @@ def experiment_rows(
         stmt = stmt.where(experiments.c.name == name)
     if lifecycle is not None:
         stmt = stmt.where(experiments.c.lifecycle_stage == lifecycle)
+    if projects is not None:
+        stmt = stmt.where(experiments.c.project.in_(sorted(projects)))
     rows = conn.execute(stmt).mappings().all()
     if not rows:
         return []
@@ -93,7 +97,9 @@ def experiment_state(conn: Connection, experiment_id: str) -> tuple[str, str] | 
     return (row[0], row[1]) if row is not None else None
 
 
-def insert_experiment(conn: Connection, experiment_id: str, name: str, now: int) -> bool:
+def insert_experiment(
+    conn: Connection, experiment_id: str, name: str, now: int, project: str = "default"
+) -> bool:
     """Insert an experiment unless its name or id is taken (False then): atomic, so of two
     processes creating one name at once exactly one inserts it (PostgreSQL makes the
     second wait for the first's commit; SQLite's writers queue anyway)."""
@@ -104,6 +110,7 @@ def insert_experiment(conn: Connection, experiment_id: str, name: str, now: int)
         lifecycle_stage=Lifecycle.ACTIVE,
         creation_time=now,
         last_update_time=now,
+        project=project,
     )
     inserted = stmt.on_conflict_do_nothing().execution_options(preserve_rowcount=True)
     return bool(conn.execute(inserted).rowcount == 1)

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 
 import sqlalchemy as sa
 
-from gannet.core.actor import current_actor
+from gannet.core.actor import EDITOR, READER, current_actor
 from gannet.core.clock import now_ms
 from gannet.core.digests import digest_bytes
 from gannet.core.errors import AlreadyExists, InvalidArgument, InvalidState, NotFound
@@ -90,12 +90,10 @@ class TrackingService(ExperimentUseCases, ArtifactUseCases):
         run_id: str | None = None,
     ) -> Run:
         """A new RUNNING run; ``environment`` adds its tags and files in the same transaction.
-
-        ``run_id`` is chosen by a client that may send its request again (the team
-        server's remote SDK): a second create of the same id raises ``AlreadyExists``.
-        """
+        ``run_id``: chosen by a client that may send it again (a second create raises)."""
         if experiment_id == DEFAULT_EXPERIMENT_ID:
             self.ensure_default_experiment()
+        self._may_experiments([str(experiment_id)], EDITOR, "start a run in")
         tag_values = self.clean_tags(tags)
         files: list[tuple[str, str, int]] = []
         if environment is not None:
@@ -160,6 +158,7 @@ class TrackingService(ExperimentUseCases, ArtifactUseCases):
         return cached
 
     def get_run(self, run_id: str) -> Run:
+        self._may_runs([str(run_id)], READER, "read")
         with self.metadata.read() as conn:
             found = repository.load_runs(conn, [str(run_id)])
         if not found:
@@ -175,6 +174,7 @@ class TrackingService(ExperimentUseCases, ArtifactUseCases):
         run_name: str | None = None,
     ) -> None:
         """Change a run's status (a terminal one sets its end time), end time or name."""
+        self._may_runs([str(run_id)], EDITOR, "update")
         values: dict[str, object] = {}
         if status is not None:
             try:
@@ -204,6 +204,7 @@ class TrackingService(ExperimentUseCases, ArtifactUseCases):
     def delete_run(self, run_id: str) -> None:
         """Soft delete: hidden from searches, nothing can be logged to it, restorable until
         ``gannet gc`` removes it for good (``older_than`` after the deletion)."""
+        self._may_runs([str(run_id)], EDITOR, "delete")
         self.get_run(run_id)
         with self.metadata.write() as conn:
             repository.update_run(
@@ -211,6 +212,7 @@ class TrackingService(ExperimentUseCases, ArtifactUseCases):
             )
 
     def restore_run(self, run_id: str) -> None:
+        self._may_runs([str(run_id)], EDITOR, "restore")
         self.get_run(run_id)
         with self.metadata.write() as conn:
             repository.update_run(conn, run_id, lifecycle_stage=Lifecycle.ACTIVE, deleted_time=None)
@@ -237,6 +239,7 @@ class TrackingService(ExperimentUseCases, ArtifactUseCases):
             params=[(run_id, k, v) for k, v in self.clean_params(params).items()],
             tags=[(run_id, k, v) for k, v in self.clean_tags(tags).items()],
         )
+        self._may_runs([run_id], EDITOR, "log to")
         with self.metadata.write() as conn:
             self._require_active(conn, run_id)
             if batch_id is not None and self._seen(conn, batch_id) is not None:
@@ -279,6 +282,7 @@ class TrackingService(ExperimentUseCases, ArtifactUseCases):
         run_ids = {e[0] for group in groups for e in group}
         if not run_ids:
             return WriteReport()
+        self._may_runs(run_ids, EDITOR, "log to")
         with self.metadata.write() as conn:
             if batch_id is not None and (seen := self._seen(conn, batch_id)) is not None:
                 return seen
@@ -330,6 +334,7 @@ class TrackingService(ExperimentUseCases, ArtifactUseCases):
         return conflicts
 
     def get_params(self, run_id: str) -> dict[str, str]:
+        self._may_runs([run_id], READER, "read")
         with self.metadata.read() as conn:
             self._require_active(conn, run_id)
             return repository.params_of(conn, run_id)
@@ -342,6 +347,7 @@ class TrackingService(ExperimentUseCases, ArtifactUseCases):
         }
 
     def delete_tag(self, run_id: str, key: str) -> None:
+        self._may_runs([run_id], EDITOR, "untag")
         with self.metadata.write() as conn:
             self._require_active(conn, run_id)
             deleted = repository.delete_tag(conn, run_id, key)
@@ -356,6 +362,9 @@ class TrackingService(ExperimentUseCases, ArtifactUseCases):
             return repository.metric_history(conn, run_id, key)
 
     def check_run_active(self, run_id: str) -> None:
+        """Refuse a run that cannot be logged to: missing, deleted, or not the caller's
+        to change."""
+        self._may_runs([run_id], EDITOR, "log to")
         with self.metadata.read() as conn:
             self._require_active(conn, run_id)
 
@@ -400,7 +409,7 @@ class TrackingService(ExperimentUseCases, ArtifactUseCases):
             )
         comparisons = query.parse_filter(filter_string)
         order = query.parse_order_by(order_by)
-        ids = [str(e) for e in experiment_ids]
+        ids = self._visible_experiments([str(e) for e in experiment_ids])
         fingerprint = query_fingerprint(
             sorted(ids), filter_string or "", list(order_by or ()), str(view)
         )

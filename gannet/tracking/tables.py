@@ -24,6 +24,8 @@ experiments = Table(
     Column("lifecycle_stage", String(16), nullable=False),
     Column("creation_time", BigInteger, nullable=False),
     Column("last_update_time", BigInteger, nullable=False),
+    Column("project", String(100), nullable=False, server_default="default"),
+    Index("ix_experiments_project", "project"),
 )
 
 experiment_tags = Table(

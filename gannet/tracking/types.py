@@ -50,6 +50,7 @@ class Experiment:
     creation_time: int
     last_update_time: int
     tags: dict[str, str] = field(default_factory=dict)
+    project: str = "default"  # the project that owns it (team mode's permissions)
 
 
 @dataclass(frozen=True)

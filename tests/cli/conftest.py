@@ -19,7 +19,9 @@ def gannet(settings, tmp_path, monkeypatch):
         settings.artifacts_url,
     ]
 
-    def invoke(*args: str, columns: int = 200, env: dict[str, str] | None = None):
-        return runner.invoke(app, [*stores, *args], env={**clean_env(columns), **(env or {})})
+    def invoke(*args: str, columns: int = 200, env: dict[str, str] | None = None,
+               input: str | None = None):
+        return runner.invoke(app, [*stores, *args], env={**clean_env(columns), **(env or {})},
+                             input=input)
 
     return invoke

@@ -14,6 +14,7 @@ from gannet.cli.app import app
 # commands that print but have no --json, and why
 NO_JSON = {
     "gannet serve": "a server that runs until stopped: it logs requests, it reports nothing",
+    "gannet server": "the same: a server that runs until stopped",
 }
 ODD_METAVAR = re.compile(r"\s<(bool|str|path|int[^>]*|float[^>]*|typer[^>]*)>\s")
 ROW_COUNT = re.compile(r"\b(how many|at most|most this many)\b", re.I)

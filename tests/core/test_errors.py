@@ -29,6 +29,7 @@ PINNED = {
     "SchemaTooNew": ("SCHEMA_TOO_NEW", 500, 5),
     "Unauthenticated": ("UNAUTHENTICATED", 401, 6),
     "PermissionDenied": ("PERMISSION_DENIED", 403, 6),
+    "RateLimited": ("REQUEST_LIMIT_EXCEEDED", 429, 8),
     "IntegrityError": ("DATA_LOSS", 500, 7),
     "Unavailable": ("TEMPORARILY_UNAVAILABLE", 503, 8),
     "StoreError": ("STORE_UNAVAILABLE", 503, 8),

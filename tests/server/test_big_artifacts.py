@@ -9,7 +9,7 @@ import pytest
 
 from gannet.client.client import GannetClient
 from gannet.core.digests import digest_file
-from gannet.testing.server import server_process
+from gannet.testing.server import ServerProcess
 
 SIZE = 2 << 30
 
@@ -32,14 +32,14 @@ def test_a_2_gib_artifact_goes_up_and_down_in_constant_memory(settings, tmp_path
         out.truncate(SIZE)  # sparse: a 2 GiB file that costs no disk to make
         out.seek(SIZE - (4 << 20))
         out.write(os.urandom(4 << 20))
-    with server_process(settings) as server:
+    with ServerProcess(settings, "--no-auth") as server:
         client = GannetClient(settings.replace(uri=server.url))
         run_id = client.create_run("0").run_id
         client_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         client.log_artifact(run_id, big, "model")
         local = client.download_artifacts(run_id, "model/weights.bin", tmp_path / "out")
         client_grew = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - client_before
-        server_peak = peak_rss_mb(server.process.pid)
+        server_peak = peak_rss_mb(server.proc.pid)
         client.close()
     assert local.stat().st_size == SIZE
     assert digest_file(local) == digest_file(big)

@@ -3,6 +3,7 @@ lost on the way back, a server killed mid-upload, a server restarted while clien
 Nothing is lost, nothing is stored twice."""
 
 import os
+import signal
 import socket
 import threading
 import time
@@ -12,7 +13,11 @@ import pytest
 
 from gannet.client.client import GannetClient
 from gannet.core.errors import StoreError
-from gannet.testing.server import server_process
+from gannet.testing.server import ServerProcess
+
+
+def port_of(server: ServerProcess) -> int:
+    return int(server.url.rsplit(":", 1)[1])
 
 
 def run_points(services, run_id: str, key: str) -> list[int]:
@@ -21,7 +26,7 @@ def run_points(services, run_id: str, key: str) -> list[int]:
 
 
 def test_32_clients_logging_at_once_lose_and_duplicate_nothing(settings, services):
-    with server_process(settings) as server:
+    with ServerProcess(settings, "--no-auth") as server:
         remote = settings.replace(uri=server.url)
         logged: dict[str, int] = {}
         failures: list[BaseException] = []
@@ -70,6 +75,7 @@ class CuttingProxy:
         self.cut = list(cut)
         self.cuts = 0
         self.listener = socket.create_server(("127.0.0.1", 0))
+        self.sockets: list[socket.socket] = []
         self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
         self.lock = threading.Lock()
         threading.Thread(target=self._accept, daemon=True).start()
@@ -81,6 +87,7 @@ class CuttingProxy:
             except OSError:
                 return
             server = socket.create_connection(self.target)
+            self.sockets += [client, server]
             cutting = threading.Event()
             threading.Thread(target=self._up, args=(client, server, cutting), daemon=True).start()
             threading.Thread(target=self._down, args=(server, client, cutting),
@@ -112,6 +119,8 @@ class CuttingProxy:
 
     def close(self) -> None:
         self.listener.close()
+        for sock in self.sockets:
+            sock.close()
 
 
 def _recv(sock: socket.socket) -> bytes:
@@ -125,8 +134,8 @@ def test_requests_whose_answers_are_lost_are_retried_and_land_once(settings, ser
                                                                    tmp_path: Path):
     weights = tmp_path / "weights.bin"
     weights.write_bytes(os.urandom(3 << 20))
-    with server_process(settings) as server:
-        proxy = CuttingProxy(server.port, [
+    with ServerProcess(settings, "--no-auth") as server:
+        proxy = CuttingProxy(port_of(server), [
             "POST /api/v1/experiments ", "POST /api/v1/runs ", "/write-pending", "/log-batch",
             "PUT /api/v1/blobs/", "POST /api/v1/runs/", "PATCH /api/v1/runs/"])
         try:
@@ -154,8 +163,8 @@ def test_requests_whose_answers_are_lost_are_retried_and_land_once(settings, ser
 
 
 def test_a_server_restarted_while_clients_log_loses_and_duplicates_nothing(settings, services):
-    with server_process(settings) as first:
-        port, remote = first.port, settings.replace(uri=first.url)
+    with ServerProcess(settings, "--no-auth") as first:
+        port, remote = port_of(first), settings.replace(uri=first.url)
         clients = [GannetClient(remote) for _ in range(4)]
         runs = [client.create_run("0").run_id for client in clients]
         acknowledged = [0] * len(clients)
@@ -186,9 +195,9 @@ def test_a_server_restarted_while_clients_log_loses_and_duplicates_nothing(setti
         for thread in threads:
             thread.start()
         time.sleep(1.5)
-        first.kill()
+        first.stop(signal.SIGKILL)
     time.sleep(7.0)  # longer than the transport's retries: flushes fail, batches are unsure
-    with server_process(settings, port=port):
+    with ServerProcess(settings, "--no-auth", "--port", str(port)):
         time.sleep(2.0)
         stop.set()
         for thread in threads:
@@ -210,18 +219,22 @@ def test_a_server_killed_mid_upload_leaves_no_blob_and_the_next_upload_works(set
         out.truncate(768 << 20)  # sparse: read fast, stored whole
         out.write(os.urandom(1 << 20))
     tmp = Path(settings.artifacts_url) / "tmp"
-    with server_process(settings) as server:
+    with ServerProcess(settings, "--no-auth") as server:
         remote = settings.replace(uri=server.url)
         client = GannetClient(remote)
         run_id = client.create_run("0").run_id
+        client.close()
         done: list[BaseException | None] = []
 
         def upload() -> None:
+            uploader = GannetClient(remote)
             try:
-                GannetClient(remote).log_artifact(run_id, big)
+                uploader.log_artifact(run_id, big)
                 done.append(None)
             except BaseException as exc:
                 done.append(exc)
+            finally:
+                uploader.close()
 
         uploader = threading.Thread(target=upload)
         uploader.start()
@@ -229,11 +242,11 @@ def test_a_server_killed_mid_upload_leaves_no_blob_and_the_next_upload_works(set
         while not any(p.stat().st_size > 32 << 20 for p in tmp.glob("*")):
             assert time.monotonic() < deadline and not done, "the upload never started"
             time.sleep(0.01)
-        server.kill()
+        server.stop(signal.SIGKILL)
         assert services.tracking.list_artifacts(run_id) == []
         assert list(services.blobs.iter_digests()) == []  # a half file is never a blob
         uploader.join(timeout=120)
-    with server_process(settings) as again:
+    with ServerProcess(settings, "--no-auth") as again:
         client = GannetClient(settings.replace(uri=again.url))
         client.log_artifact(run_id, big)
         out = client.download_artifacts(run_id, "big.bin", tmp_path / "out")

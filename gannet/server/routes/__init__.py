@@ -5,4 +5,5 @@
 - ``runs``: runs, logging to them (batches with ids, so retries land once), search
 - ``artifacts``: content-addressed, streamed uploads (``/api/v1/blobs/{digest}``) and
   ranged downloads of runs' artifacts
+- ``auth``: who am I, users, API tokens, projects and members, roles, the audit log
 """

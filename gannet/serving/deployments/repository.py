@@ -25,6 +25,7 @@ from gannet.serving.deployments.types import (
 
 __all__ = [
     "Duplicate",
+    "count_deployments",
     "current_state",
     "delete_deployment",
     "deployment_exists",
@@ -50,6 +51,7 @@ _ROW = (  # what makes a DeploymentState: the deployment and one of its revision
     deployment_revisions.c.reason,
     deployment_revisions.c.user_id,
     deployment_revisions.c.time,
+    deployments.c.project,
 )
 _REVISIONS = (
     sa.select(*_ROW)
@@ -81,11 +83,16 @@ def deployment_info(conn: Connection, name: str) -> DeploymentInfo | None:
     return DeploymentInfo(_state(row[:len(_ROW)]), description, created_by, creation_time, {})
 
 
-def list_states(conn: Connection, model: str | None = None) -> list[DeploymentState]:
-    """Every deployment's current state by name (only ``model``'s when given)."""
+def list_states(
+    conn: Connection, model: str | None = None, projects: frozenset[str] | None = None
+) -> list[DeploymentState]:
+    """Every deployment's current state by name (only ``model``'s when given, only those
+    ``projects`` own when given)."""
     stmt = _CURRENT.order_by(deployments.c.name)
     if model is not None:
         stmt = stmt.where(deployments.c.model == model)
+    if projects is not None:
+        stmt = stmt.where(deployments.c.project.in_(sorted(projects)))
     return [_state(row) for row in conn.execute(stmt)]
 
 
@@ -108,6 +115,13 @@ def revision_state(conn: Connection, name: str, revision: int) -> DeploymentStat
 def deployment_exists(conn: Connection, name: str) -> bool:
     found = conn.execute(sa.select(deployments.c.name).where(deployments.c.name == name))
     return found.first() is not None
+
+
+def count_deployments(conn: Connection, project: str) -> int:
+    return int(conn.execute(
+        sa.select(sa.func.count()).select_from(deployments)
+        .where(deployments.c.project == project)
+    ).scalar() or 0)
 
 
 def lock_deployment(conn: Connection, name: str) -> bool:
@@ -139,6 +153,7 @@ def insert_deployment(conn: Connection, state: DeploymentState, description: str
             created_by=state.updated_by,
             creation_time=state.updated_time,
             last_update_time=state.updated_time,
+            project=state.project,
         )
     )
     insert_revision(conn, state)
@@ -179,7 +194,7 @@ def delete_deployment(conn: Connection, name: str) -> None:
 
 
 def _state(row: Any) -> DeploymentState:
-    name, model, revision, text, reason, user, time = row
+    name, model, revision, text, reason, user, time, project = row
     doc = json.loads(text)
     if doc.get("format") != STATE_FORMAT:
         raise InvalidState(
@@ -199,6 +214,7 @@ def _state(row: Any) -> DeploymentState:
         reason=reason,
         log_masked=tuple(doc.get("log_masked", ())),
         log_hashed=tuple(doc.get("log_hashed", ())),
+        project=project,
     )
 
 

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gannet.auth.service import AuthService
+from gannet.core.actor import EDITOR, READER, choose_project, require, visible_projects
 from gannet.core.clock import now_ms
 from gannet.core.errors import (
     AlreadyExists,
@@ -86,6 +87,7 @@ class DeploymentService:
             state = repository.current_state(conn, name)
         if state is None:
             raise _not_found(name)
+        require(state.project, READER, f"read deployment {name!r}", _not_found(name))
         return state
 
     def get_deployment(self, name: str) -> DeploymentInfo:
@@ -94,6 +96,7 @@ class DeploymentService:
             info = repository.deployment_info(conn, name)
         if info is None:
             raise _not_found(name)
+        require(info.state.project, READER, f"read deployment {name!r}", _not_found(name))
         resolved: dict[str, int | None] = {}
         for ref in (*(r.ref for r in info.state.routes), *info.state.shadows):
             try:
@@ -103,9 +106,15 @@ class DeploymentService:
         return replace(info, resolved=resolved)
 
     def list_deployments(self, model: str | None = None) -> list[DeploymentState]:
-        """Every deployment's current state by name (only ``model``'s when given)."""
+        """Every deployment's current state by name (only ``model``'s when given; only
+        those the caller may see)."""
         with self.metadata.read() as conn:
-            return repository.list_states(conn, model)
+            return repository.list_states(conn, model, visible_projects())
+
+    def count_in_project(self, project: str) -> int:
+        """How many deployments ``project`` owns."""
+        with self.metadata.read() as conn:
+            return repository.count_deployments(conn, project)
 
     def get_deployment_history(self, name: str) -> list[DeploymentState]:
         """Every revision of the deployment, newest first."""
@@ -113,6 +122,7 @@ class DeploymentService:
             states = repository.history(conn, name)
         if not states:
             raise _not_found(name)
+        require(states[0].project, READER, f"read deployment {name!r}", _not_found(name))
         return states
 
     # -- changing ------------------------------------------------------------------------
@@ -126,10 +136,16 @@ class DeploymentService:
         description: str = "",
         sticky_key: str | None = None,
         reason: str = "",
+        project: str | None = None,
     ) -> DeploymentState:
-        """A new deployment of ``model``; ``routes`` default to ``model@champion`` (when
-        that alias exists, else ``model@latest``) with all the traffic."""
+        """A new deployment of ``model`` in ``project`` (else the ``project`` setting, else
+        ``default``; needs the editor role there); ``routes`` default to
+        ``model@champion`` (when that alias exists, else ``model@latest``) with all the
+        traffic."""
         check_name(name)
+        owner = choose_project(project, self.settings.project)
+        require(owner, EDITOR, f"create a deployment in project {owner!r}",
+                NotFound(f"no project named {owner!r}", "list yours: gannet projects list"))
         registered = self.registry.get_registered_model(model)
         if routes is None:
             if registered.latest_version is None:
@@ -147,6 +163,7 @@ class DeploymentService:
             updated_time=now_ms(),
             updated_by=self.auth.current_user,
             reason=reason,
+            project=owner,
         )
         try:
             with self.metadata.write() as conn:
@@ -263,6 +280,7 @@ class DeploymentService:
         """Remove the deployment and its history (the audit log keeps what happened)."""
         with self.metadata.write() as conn:
             current = self._lock(conn, name)
+            _may_change(current, "delete")
             repository.delete_deployment(conn, name)
             self.auth.record(
                 conn,
@@ -315,6 +333,7 @@ class DeploymentService:
         try:
             with self.metadata.write() as conn:
                 current = self._lock(conn, name)
+                _may_change(current, "change")
                 target = change(current)
                 if _content(target) == _content(current):
                     return current
@@ -427,6 +446,11 @@ def _change_detail(
 
 def _target(name: str) -> str:
     return f"deployment:{name}"
+
+
+def _may_change(state: DeploymentState, what: str) -> None:
+    """Changing a deployment needs the editor role in its project."""
+    require(state.project, EDITOR, f"{what} deployment {state.name!r}", _not_found(state.name))
 
 
 def _not_found(name: str) -> NotFound:

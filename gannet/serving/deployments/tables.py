@@ -29,7 +29,9 @@ deployments = Table(
     Column("created_by", String(256), nullable=False),
     Column("creation_time", BigInteger, nullable=False),
     Column("last_update_time", BigInteger, nullable=False),
+    Column("project", String(100), nullable=False, server_default="default"),
     Index("ix_deployments_model", "model"),
+    Index("ix_deployments_project", "project"),
 )
 
 # Append-only: one row per change; rollback appends a copy of an earlier state.

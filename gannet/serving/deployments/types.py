@@ -51,6 +51,7 @@ class DeploymentState:
     reason: str = ""
     log_masked: tuple[str, ...] = ()  # input columns stored as "***" in the inference log
     log_hashed: tuple[str, ...] = ()  # input columns stored as a salted blake3 hash
+    project: str = "default"  # the project that owns the deployment (not part of a revision)
 
 
 @dataclass(frozen=True)

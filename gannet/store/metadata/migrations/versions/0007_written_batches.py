@@ -6,14 +6,14 @@ transaction as the batch; its ``report`` is the answer the server gave, given ag
 retry.
 
 Revision ID: 0007
-Revises: 0005 (the merge chains it after 0006)
+Revises: 0006
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,386 @@
+"""The team server against MLflow's tracking server, same client, same work, one run.
+
+Three servers, each over SQLite and a local artifact folder in a fresh temporary folder:
+``mlflow server`` with its default 4 workers, ``mlflow server --workers 1``, and
+``gannet server`` as a user starts it (auth on: the MLflow client sends a Gannet API
+token). Against each, the real ``mlflow`` client (``MlflowClient``) runs:
+
+1. per-call ``log_metric``: one request per point, for a few seconds;
+2. ``log_batch``: 1,000 metrics per call;
+3. ``search_runs`` over 10,000 runs (10 params, 5 metrics, a tag each), with a metric
+   filter and ordering, 1,000 results (``MlflowClient``'s default page), median of 5;
+4. artifacts: ``log_artifacts`` of 1,000 small files; ``log_artifact`` of one 1 GiB file
+   (256 MiB with ``--quick``).
+
+Then Gannet's own remote SDK (``GannetClient(uri=..., token=...)``) does the same work
+against the same Gannet server: its ``log_metric`` returns at once and a background
+thread sends the points in batches, so per-call is counted until ``flush()`` returns.
+
+The 10,000 runs are written before the timed part: into MLflow's SQLite by the rows
+MLflow's own store writes (``bench/tracking.py``), into Gannet's by its embedded SDK.
+
+    bench/.venv/bin/python bench/server.py           # everything (about 5 minutes)
+    bench/.venv/bin/python bench/server.py --quick   # a smaller big file, shorter per-call
+    bench/.venv/bin/python bench/server.py --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import tracking
+
+SEARCH_RUNS = 10_000
+SEARCH_FILTER = "metrics.m0 > 0.5"
+SEARCH_ORDER = ["metrics.m0 DESC"]
+SEARCH_PAGE = 1000
+SMALL_FILES = 1000
+BATCHES = 10
+# with the same mlflow client: Gannet / MLflow's default server (4 workers)
+GOALS = {"per_call": 10.0, "batch": 5.0, "search": 50.0, "small_files": 5.0,
+         "sdk_per_call": 1000.0}
+BIN = Path(sys.executable).parent
+
+
+# -- servers ---------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited ({proc.returncode}) before answering {url}")
+        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=2):
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"no answer from {url} in {timeout} s")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    for sig, wait in ((signal.SIGTERM, 30), (signal.SIGKILL, None)):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, sig)
+        try:
+            proc.wait(wait)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def mlflow_server(root: Path, workers: int) -> Iterator[dict[str, Any]]:
+    port = free_port()
+    command = [str(BIN / "mlflow"), "server", "--backend-store-uri",
+               f"sqlite:///{root / 'mlflow.db'}", "--artifacts-destination",
+               str(root / "mlartifacts"), "--host", "127.0.0.1", "--port", str(port)]
+    if workers != 4:
+        command += ["--workers", str(workers)]
+    proc = subprocess.Popen(command, cwd=root, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/health", proc)
+        yield {"uri": f"http://127.0.0.1:{port}", "env": {}, "db": root / "mlflow.db"}
+    finally:
+        stop(proc)
+
+
+def gannet_cli(home: Path, *args: str) -> str:
+    env = {**os.environ, "GANNET_HOME": str(home), "GANNET_PROGRESS": "false"}
+    env.pop("GANNET_URI", None)
+    done = subprocess.run([str(BIN / "gannet"), *args], env=env, capture_output=True,
+                          text=True, check=True)
+    return done.stdout
+
+
+@contextlib.contextmanager
+def gannet_server(home: Path) -> Iterator[dict[str, Any]]:
+    """``gannet server`` with auth on, and a token for the benchmark's user."""
+    gannet_cli(home, "users", "create", "bench", "--admin")
+    token = json.loads(gannet_cli(home, "tokens", "create", "--user", "bench", "--name",
+                                  "bench", "--json"))["token"]
+    port = free_port()
+    env = {**os.environ, "GANNET_HOME": str(home), "GANNET_PROGRESS": "false"}
+    proc = subprocess.Popen([str(BIN / "gannet"), "server", "--port", str(port)], env=env,
+                            cwd=home, start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/ready", proc)
+        yield {"uri": f"http://127.0.0.1:{port}", "token": token,
+               "env": {"MLFLOW_TRACKING_TOKEN": token}}
+    finally:
+        stop(proc)
+
+
+# -- the work, through the mlflow client ----------------------------------------------------
+
+
+def mlflow_client(server: dict[str, Any]) -> Any:
+    os.environ.pop("MLFLOW_TRACKING_TOKEN", None)
+    os.environ.update(server["env"])
+    import mlflow
+
+    return mlflow.MlflowClient(tracking_uri=server["uri"])
+
+
+def timed_rate(work: Callable[[int], None], seconds: float, most: int) -> dict[str, Any]:
+    """Calls ``work(i)`` until ``seconds`` pass (or ``most`` calls); calls per second."""
+    start = time.perf_counter()
+    count = 0
+    while count < most and time.perf_counter() - start < seconds:
+        work(count)
+        count += 1
+    elapsed = time.perf_counter() - start
+    return {"calls": count, "seconds": elapsed, "rate": count / elapsed}
+
+
+def per_call(client: Any, experiment_id: str, seconds: float) -> dict[str, Any]:
+    run_id = client.create_run(experiment_id).info.run_id
+    values = tracking.values_for(1, 100_000)
+    result = timed_rate(lambda i: client.log_metric(run_id, "loss", values[i], step=i),
+                        seconds, len(values))
+    client.set_terminated(run_id)
+    return result
+
+
+def batch(client: Any, experiment_id: str) -> dict[str, Any]:
+    from mlflow.entities import Metric
+
+    run_id = client.create_run(experiment_id).info.run_id
+    now = int(time.time() * 1000)
+    start = time.perf_counter()
+    for b in range(BATCHES):
+        metrics = [Metric(f"m{k % 5}", v, now, b * 200 + k // 5)
+                   for k, v in enumerate(tracking.values_for(b, 1000))]
+        client.log_batch(run_id, metrics=metrics)
+    elapsed = time.perf_counter() - start
+    client.set_terminated(run_id)
+    return {"points": BATCHES * 1000, "seconds": elapsed, "rate": BATCHES * 1000 / elapsed}
+
+
+def search(client: Any, experiment_id: str) -> dict[str, Any]:
+    def once() -> Any:
+        return client.search_runs([experiment_id], SEARCH_FILTER, order_by=SEARCH_ORDER,
+                                  max_results=SEARCH_PAGE)
+
+    once()
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        found = once()
+        times.append(time.perf_counter() - start)
+    return {"median_s": statistics.median(times), "runs": len(found),
+            "first": found[0].info.run_name if found else None}
+
+
+def artifacts(client: Any, experiment_id: str, small: Path, big: Path) -> dict[str, Any]:
+    run_id = client.create_run(experiment_id).info.run_id
+    start = time.perf_counter()
+    client.log_artifacts(run_id, str(small), "small")
+    small_s = time.perf_counter() - start
+    start = time.perf_counter()
+    client.log_artifact(run_id, str(big), "big")
+    big_s = time.perf_counter() - start
+    client.set_terminated(run_id)
+    size = big.stat().st_size
+    return {"small_files_per_s": SMALL_FILES / small_s, "small_s": small_s,
+            "big_mb_per_s": size / 2**20 / big_s, "big_s": big_s, "big_bytes": size}
+
+
+def through_mlflow(server: dict[str, Any], args: argparse.Namespace, files: tuple[Path, Path],
+                   experiment_id: str, report: tracking.Reporter, label: str) -> dict[str, Any]:
+    client = mlflow_client(server)
+    scratch = client.create_experiment(f"bench-{time.time_ns()}")
+    report.say(f"{label}: per-call log_metric")
+    result: dict[str, Any] = {"per_call": per_call(client, scratch, args.seconds)}
+    report.say(f"{label}: log_batch")
+    result["batch"] = batch(client, scratch)
+    report.say(f"{label}: search_runs over {SEARCH_RUNS:,} runs")
+    result["search"] = search(client, experiment_id)
+    report.say(f"{label}: artifacts")
+    result["artifacts"] = artifacts(client, scratch, *files)
+    return result
+
+
+# -- the same work through Gannet's remote SDK ----------------------------------------------
+
+
+def through_gannet_sdk(server: dict[str, Any], args: argparse.Namespace,
+                       files: tuple[Path, Path], experiment_id: str) -> dict[str, Any]:
+    from gannet import GannetClient
+    from gannet.tracking.types import Metric
+
+    client = GannetClient(uri=server["uri"], token=server["token"], progress=False,
+                          capture_environment=False)
+    scratch = client.create_experiment(f"sdk-{time.time_ns()}")
+    run_id = client.create_run(scratch).info.run_id
+    points = 200_000 if not args.quick else 50_000
+    values = tracking.values_for(2, points)
+    start = time.perf_counter()
+    for i, value in enumerate(values):
+        client.log_metric(run_id, "loss", value, step=i)
+    client.flush()
+    elapsed = time.perf_counter() - start
+    stored = len(client.get_metric_history(run_id, "loss"))
+    result: dict[str, Any] = {"per_call": {"calls": points, "seconds": elapsed,
+                                           "rate": points / elapsed, "stored": stored}}
+    now = int(time.time() * 1000)
+    start = time.perf_counter()
+    for b in range(BATCHES):
+        client.log_batch(run_id, metrics=[Metric(f"m{k % 5}", v, now, b * 200 + k // 5)
+                                          for k, v in enumerate(tracking.values_for(b, 1000))])
+    elapsed = time.perf_counter() - start
+    result["batch"] = {"points": BATCHES * 1000, "seconds": elapsed,
+                       "rate": BATCHES * 1000 / elapsed}
+    times = []
+    for _ in range(6):
+        begin = time.perf_counter()
+        found = client.search_runs([experiment_id], SEARCH_FILTER, order_by=SEARCH_ORDER,
+                                   max_results=SEARCH_PAGE)
+        times.append(time.perf_counter() - begin)
+    result["search"] = {"median_s": statistics.median(times[1:]), "runs": len(found)}
+    small, big = files
+    start = time.perf_counter()
+    client.log_artifacts(run_id, small, "small")
+    small_s = time.perf_counter() - start
+    start = time.perf_counter()
+    client.log_artifact(run_id, big, "big")
+    big_s = time.perf_counter() - start
+    result["artifacts"] = {"small_files_per_s": SMALL_FILES / small_s, "small_s": small_s,
+                           "big_mb_per_s": big.stat().st_size / 2**20 / big_s, "big_s": big_s}
+    client.set_terminated(run_id)
+    client.close()
+    return result
+
+
+# -- populating the 10,000 runs -------------------------------------------------------------
+
+
+def populate_mlflow(server: dict[str, Any], rows: list[dict[str, Any]],
+                    report: tracking.Reporter) -> str:
+    client = mlflow_client(server)
+    artifacts = (Path(server["db"]).parent / "mlartifacts").as_uri()
+    experiment_id = client.create_experiment("search", artifact_location=artifacts)
+    with report.progress(f"MLflow: writing {len(rows):,} runs", len(rows)) as advance:
+        tracking._mlflow_insert(server["db"], experiment_id, artifacts, rows, advance)
+    return str(experiment_id)
+
+
+def populate_gannet(home: Path, rows: list[dict[str, Any]], report: tracking.Reporter) -> str:
+    from gannet import GannetClient
+    from gannet.tracking.types import Metric
+
+    client = GannetClient(home=home, progress=False, capture_environment=False)
+    experiment_id = client.create_experiment("search")
+    with report.progress(f"Gannet: writing {len(rows):,} runs", len(rows)) as advance:
+        for row in rows:
+            run_id = client.create_run(experiment_id, run_name=row["name"],
+                                       tags=dict([row["tag"]]),
+                                       start_time=row["time"]).info.run_id
+            client.log_batch(run_id, params=row["params"], metrics=[
+                Metric(k, v, row["time"], 0) for k, v in row["metrics"].items()])
+            advance()
+    client.close()
+    return experiment_id
+
+
+def make_files(root: Path, big_bytes: int) -> tuple[Path, Path]:
+    small = root / "small"
+    small.mkdir()
+    for i in range(SMALL_FILES):
+        (small / f"file-{i:04d}.json").write_text(json.dumps({"i": i, "pad": "x" * 200}))
+    big = root / "big.bin"
+    with big.open("wb") as out:
+        chunk = os.urandom(2**20)
+        for i in range(big_bytes // 2**20):
+            out.write(chunk[i % 256:] + chunk[: i % 256])
+    return small, big
+
+
+# -- report ----------------------------------------------------------------------------------
+
+
+def show(results: dict[str, Any], report: tracking.Reporter) -> list[str]:
+    sides = [("MLflow server, 4 workers (default)", results["mlflow-4w"]),
+             ("MLflow server, 1 worker", results["mlflow-1w"]),
+             ("Gannet server, mlflow client", results["gannet"]),
+             ("Gannet server, Gannet SDK", results["gannet-sdk"])]
+    rows = [[name, tracking.fmt_rate(r["per_call"]["rate"]), tracking.fmt_rate(r["batch"]["rate"]),
+             f"{r['search']['median_s'] * 1000:,.1f}",
+             tracking.fmt_rate(r["artifacts"]["small_files_per_s"]),
+             f"{r['artifacts']['big_mb_per_s']:,.0f}"] for name, r in sides]
+    report.table("Tracking server (same machine, SQLite, local artifacts)",
+                 ["server / client", "per-call pts/s", "log_batch pts/s",
+                  f"search {SEARCH_PAGE} of {SEARCH_RUNS:,} (ms)", "small files/s",
+                  "1 file MB/s"], rows)
+    base, gannet, sdk = results["mlflow-4w"], results["gannet"], results["gannet-sdk"]
+    ratios = {
+        "per_call": gannet["per_call"]["rate"] / base["per_call"]["rate"],
+        "batch": gannet["batch"]["rate"] / base["batch"]["rate"],
+        "search": base["search"]["median_s"] / gannet["search"]["median_s"],
+        "small_files": (gannet["artifacts"]["small_files_per_s"]
+                        / base["artifacts"]["small_files_per_s"]),
+        "sdk_per_call": sdk["per_call"]["rate"] / base["per_call"]["rate"],
+    }
+    results["ratios"] = ratios
+    lines = [f"{name}: Gannet/MLflow(4 workers) = {tracking.fmt_ratio(ratio)} "
+             f"{tracking.verdict(ratio, GOALS[name])}" for name, ratio in ratios.items()]
+    for line in lines:
+        report.note(line)
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--seconds", type=float, default=8.0, help="per-call duration")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.seconds = min(args.seconds, 4.0)
+    tracking.quiet_mlflow()
+    report = tracking.Reporter(args.json)
+    results: dict[str, Any] = {"machine": tracking.machine()}
+    rows = tracking.search_rows(SEARCH_RUNS)
+    with tracking.fresh_dir("server-files") as scratch:
+        files = make_files(scratch, (256 if args.quick else 1024) * 2**20)
+        for key, workers in (("mlflow-4w", 4), ("mlflow-1w", 1)):
+            with tracking.fresh_dir(key) as root, mlflow_server(root, workers) as server:
+                experiment_id = populate_mlflow(server, rows, report)
+                results[key] = through_mlflow(server, args, files, experiment_id, report, key)
+        with tracking.fresh_dir("gannet") as home:
+            experiment_id = populate_gannet(home, rows, report)
+            with gannet_server(home) as server:
+                results["gannet"] = through_mlflow(server, args, files, experiment_id, report,
+                                                   "gannet")
+                report.say("gannet-sdk: the same work through Gannet's remote SDK")
+                results["gannet-sdk"] = through_gannet_sdk(server, args, files, experiment_id)
+    show(results, report)
+    if args.json:
+        print(json.dumps(results, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
