@@ -19,9 +19,9 @@ The package map (see ARCHITECTURE.md), low to high: ``core`` (settings, ids, err
 (not built yet), ``tracking``, ``auth``, ``models``, ``registry``, ``data`` (not built
 yet), ``serving`` (deployments, the inference server, the inference log), ``interop``
 (``gannet import mlflow``: another tool's history copied in), ``pipelines``,
-``monitoring`` and ``training`` (not built yet), ``remote`` (the same services over a team server's REST
-API), ``bootstrap`` (the composition root),
-and the faces ``client`` (this SDK), ``cli``, ``server`` and ``ui`` (not built yet);
+``monitoring`` and ``training`` (not built yet), ``remote`` (the same services over a
+team server's REST API), ``bootstrap`` (the composition root), and the faces
+``client`` (this SDK), ``cli``, ``server`` and ``ui`` (not built yet);
 ``testing`` holds fixtures for tests and plugin authors; ``__main__`` runs the CLI.
 """
 
