@@ -124,8 +124,15 @@ class RemoteArtifacts:
         headers = {"content-type": "application/octet-stream"}
         if size is not None:
             headers["content-length"] = str(size)
+        start = stream.tell() if stream.seekable() else None
+
+        def body() -> Any:  # a retry sends the stream again from where it started
+            if start is not None:
+                stream.seek(start)
+            return _chunks(stream)
+
         answer = self.transport.send("PUT", f"/api/v1/blobs/{quote(digest, safe=':')}",
-                                     content=_chunks(stream), headers=headers).json()
+                                     body=body, headers=headers).json()
         return BlobRef(answer["digest"], int(answer["size"]))
 
     def log_artifact_files(self, run_id: str, files: Sequence[tuple[str, str, int]]) -> None:

@@ -147,3 +147,29 @@ def test_an_upload_the_client_abandons_half_way_leaves_nothing(open_server, sett
     assert list(tmp.iterdir()) == []
     assert stored_blobs(settings) == []
     assert http.put(f"/api/v1/blobs/{digest}", content=b"\x07" * (8 << 20)).status_code == 201
+
+
+def test_the_remote_upload_steps_answer_as_the_service_does(open_server, settings, services):
+    import io
+
+    from gannet.core.errors import InvalidArgument
+    from gannet.remote import RemoteServices
+    from gannet.store.blobs import BlobRef
+    from gannet.tracking.types import FileInfo
+
+    remote = RemoteServices(settings.replace(uri=open_server))
+    try:
+        for tracking, data in ((remote.tracking, b"abc" * 1000), (services.tracking, b"d" * 9)):
+            run_id = tracking.create_run("0").run_id
+            digest = digest_bytes(data)
+            assert tracking.missing_blobs(run_id, [digest, digest]) == [digest]
+            assert tracking.put_blob(digest, io.BytesIO(data), len(data)) == BlobRef(
+                digest, len(data))
+            assert tracking.missing_blobs(run_id, [digest]) == []
+            tracking.log_artifact_files(run_id, [("a/b.bin", digest, len(data))])
+            assert tracking.artifact_file(run_id, "a/b.bin") == FileInfo(
+                "a/b.bin", False, len(data), digest)
+            with pytest.raises(InvalidArgument, match="outside the run"):
+                tracking.log_artifact_files(run_id, [("../x", digest, len(data))])
+    finally:
+        remote.close()
