@@ -116,7 +116,7 @@ class BlobClient:
             raise StoreError(f"the object store refused the upload of blob {digest}: "
                              f"{sent.status_code} {sent.text[:200]}",
                              "check the store's credentials and the server's clock")
-        self.transport.call("POST", f"{_blob(digest)}/staged",
+        self.transport.call("POST", f"/api/v1/staged-blobs/{quote(digest, safe=':')}",
                             json={"staged": signed["staged"], "size": size})
 
     def _log(self, run_id: str, entries: list[dict[str, Any]]) -> None:

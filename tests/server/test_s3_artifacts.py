@@ -48,7 +48,7 @@ def test_artifacts_round_trip_with_an_s3_store(s3_settings, tmp_path: Path, sign
             assert client.read_artifact(run_id, "notes.txt") == b"on s3"
             client.close()
             through_server = route_count(url, "/api/v1/blobs/{digest}")
-            committed = route_count(url, "/api/v1/blobs/{digest}/staged")
+            committed = route_count(url, "/api/v1/staged-blobs/{digest}")
     finally:
         services.close()
     assert (through_server, committed) == ((0, 3) if signed else (3, 0))
@@ -65,14 +65,14 @@ def test_a_signed_upload_of_other_bytes_never_becomes_the_blob(s3_settings):
                              json={"digests": [claimed]}).json()
             upload = plan["uploads"][claimed]
             assert httpx.put(upload["url"], content=b"something else").status_code == 200
-            refused = http.post(f"/api/v1/blobs/{claimed}/staged",
+            refused = http.post(f"/api/v1/staged-blobs/{claimed}",
                                 json={"staged": upload["staged"]})
             assert refused.status_code == 400 and "nothing was stored" in refused.json()["error"]
             assert not services.blobs.exists(claimed)
-            again = http.post(f"/api/v1/blobs/{claimed}/staged",
+            again = http.post(f"/api/v1/staged-blobs/{claimed}",
                               json={"staged": upload["staged"]})
             assert again.status_code == 404  # the staged bytes are gone too
-            bad = http.post(f"/api/v1/blobs/{claimed}/staged", json={"staged": "../x"})
+            bad = http.post(f"/api/v1/staged-blobs/{claimed}", json={"staged": "../x"})
             assert bad.status_code == 400 and "staging token" in bad.json()["error"]
     finally:
         services.close()

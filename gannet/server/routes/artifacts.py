@@ -70,7 +70,7 @@ def missing_blobs(run_id: str, body: Digests, services: ServicesDep) -> Response
     return answer({"missing": plan.missing, "uploads": uploads})
 
 
-@router.post("/blobs/{digest}/staged", status_code=201,
+@router.post("/staged-blobs/{digest}", status_code=201,
              summary="Make bytes put to a signed upload URL the blob (if they hash to it)")
 def put_staged(digest: str, body: Staged, services: ServicesDep) -> Response:
     ref = services.tracking.put_staged(digest, body.staged, body.size)
