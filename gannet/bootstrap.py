@@ -24,11 +24,13 @@ from gannet.core.settings import Settings
 from gannet.store.metadata import MetadataStore
 
 if TYPE_CHECKING:
+    from gannet.auth.oidc import OidcService
     from gannet.auth.service import AuthService
     from gannet.interop.service import MlflowImportService
     from gannet.models.package import LoadedModel
     from gannet.registry.service import RegistryService
     from gannet.serving.deployments.service import DeploymentService
+    from gannet.serving.log.reader import InferenceLog
     from gannet.store.blobs import BlobStore
     from gannet.store.gc.service import GarbageCollector
     from gannet.tracking.service import TrackingService
@@ -80,6 +82,12 @@ class Services:
             "auth", lambda: AuthService(self.metadata, self.settings, holdings=self._holdings)
         )
 
+    @property
+    def oidc(self) -> OidcService:
+        from gannet.auth.oidc import OidcService
+
+        return self._part("oidc", lambda: OidcService(self.metadata, self.auth, self.settings))
+
     def _holdings(self, project: str) -> dict[str, int]:
         """What ``project`` still owns, by kind (a project is deleted only when empty)."""
         return {
@@ -106,6 +114,20 @@ class Services:
         return self._part(
             "deployments",
             lambda: DeploymentService(self.metadata, self.registry, self.auth, self.settings),
+        )
+
+    @property
+    def inference_log(self) -> InferenceLog:
+        """The inference log named by the settings, its queries confined to its own files
+        (what the team server answers SQL from callers with)."""
+        from gannet.serving.log.reader import InferenceLog
+        from gannet.serving.log.schema import default_root
+
+        s = self.settings
+        return self._part(
+            "inference_log",
+            lambda: InferenceLog(default_root(s), cache=s.home / "cache" / "inference-log",
+                                 confined=True),
         )
 
     @property

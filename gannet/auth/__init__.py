@@ -9,6 +9,7 @@
 - ``base``: who acts, the audit log, the administrator check
 - ``users``, ``tokens``, ``projects``: their use cases; ``tokens`` also ``authenticate``
 - ``service``: ``AuthService``, the facade over all of these, and roles (``admin``...)
+- ``oidc``: single sign-on with OpenID Connect (``OidcService``), groups mapped to roles
 
 Permissions themselves (the caller's role in a project, ``require``, ``visible_projects``)
 live on the request's ``Actor`` in ``gannet.core.actor``, so every capability checks them

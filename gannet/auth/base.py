@@ -72,7 +72,7 @@ class AuthBase:
         detail = dict(detail or {})
         actor = current_actor()
         if actor is not None and actor.address:
-            detail["from"] = actor.address
+            detail["address"] = actor.address
         if self.claimed_user is not None:
             detail["as"] = self.claimed_user
         repository.insert_audit_entry(conn, now_ms(), self.current_user, action, target, detail)

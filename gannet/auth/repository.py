@@ -8,17 +8,23 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from gannet.auth.tables import audit_log, user_roles
+from gannet.auth.tables import MANUAL, audit_log, user_roles
 from gannet.auth.types import AuditEntry
 from gannet.store.metadata import dialect
 
 
-def insert_role(conn: Connection, user_id: str, role: str, granted_by: str, now: int) -> None:
-    """Give ``user_id`` the ``role`` (nothing happens if they hold it already)."""
-    stmt = dialect.insert(conn, user_roles).on_conflict_do_nothing(
-        index_elements=["user_id", "role"]
-    )
-    conn.execute(stmt.values(user_id=user_id, role=role, granted_by=granted_by, granted_time=now))
+def insert_role(conn: Connection, user_id: str, role: str, granted_by: str, now: int,
+                source: str = MANUAL) -> None:
+    """Give ``user_id`` the ``role`` (if they hold it already, a grant by hand makes it
+    theirs for good: single sign-on no longer takes it away; a grant by SSO changes
+    nothing)."""
+    stmt = dialect.insert(conn, user_roles).values(
+        user_id=user_id, role=role, granted_by=granted_by, granted_time=now, source=source)
+    if source == MANUAL:
+        conn.execute(stmt.on_conflict_do_update(index_elements=["user_id", "role"],
+                                                set_={"source": MANUAL}))
+    else:
+        conn.execute(stmt.on_conflict_do_nothing(index_elements=["user_id", "role"]))
 
 
 def delete_role(conn: Connection, user_id: str, role: str) -> bool:

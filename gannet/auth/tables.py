@@ -14,6 +14,10 @@ from sqlalchemy import (
 
 from gannet.store.metadata.schema import METADATA, AutoId
 
+# Where a role or a membership came from: given by hand (``manual``), or by single sign-on
+# (``sso``: the identity provider's groups, replaced at each of the user's SSO logins).
+MANUAL, SSO = "manual", "sso"
+
 user_roles = Table(
     "user_roles",
     METADATA,
@@ -21,6 +25,7 @@ user_roles = Table(
     Column("role", String(100), primary_key=True),
     Column("granted_by", String(256), nullable=False),
     Column("granted_time", BigInteger, nullable=False),
+    Column("source", String(10), nullable=False, server_default=MANUAL),
 )
 
 # Append-only: who did what to which thing, when and why.
@@ -80,5 +85,24 @@ project_members = Table(
     Column("user_id", String(256), ForeignKey("users.name", ondelete="CASCADE"),
            primary_key=True),
     Column("role", String(20), nullable=False),  # reader | editor | owner
+    Column("source", String(10), nullable=False, server_default=MANUAL),
     Index("ix_project_members_user_id", "user_id"),
+)
+
+# OpenID Connect logins under way: kept in the store, not in a server's memory, because the
+# identity provider may send the browser back to another replica. Keyed by the SHA-256 of
+# the ``state`` sent to the provider; used once (the callback deletes the row) and only
+# until ``expires``. The PKCE verifier and the nonce never leave the server but for the
+# provider's token endpoint.
+oidc_logins = Table(
+    "oidc_logins",
+    METADATA,
+    Column("state_sha256", String(64), primary_key=True),
+    Column("nonce", String(100), nullable=False),
+    Column("code_verifier", String(128), nullable=False),
+    Column("redirect_uri", Text, nullable=False),  # sent to the provider, and again with the code
+    Column("client_redirect", Text),  # a CLI's loopback URL to hand the token to (None: a page)
+    Column("created", BigInteger, nullable=False),
+    Column("expires", BigInteger, nullable=False),
+    Index("ix_oidc_logins_expires", "expires"),
 )

@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from gannet.auth.tables import api_tokens, project_members, projects, user_roles, users
+from gannet.auth.tables import MANUAL, api_tokens, project_members, projects, user_roles, users
 from gannet.auth.types import ApiToken, Project, User
 from gannet.store.metadata import dialect
 
@@ -163,10 +163,14 @@ def delete_project(conn: Connection, name: str) -> bool:
     return conn.execute(projects.delete().where(projects.c.name == name)).rowcount > 0
 
 
-def set_member(conn: Connection, project: str, user: str, role: str) -> None:
-    stmt = dialect.insert(conn, project_members).values(project=project, user_id=user, role=role)
+def set_member(conn: Connection, project: str, user: str, role: str,
+               source: str = MANUAL) -> None:
+    """Make ``user`` a ``role`` of ``project``; a membership given by hand (``MANUAL``)
+    replaces one single sign-on gave, and single sign-on's own stay apart from it."""
+    stmt = dialect.insert(conn, project_members).values(
+        project=project, user_id=user, role=role, source=source)
     conn.execute(stmt.on_conflict_do_update(
-        index_elements=["project", "user_id"], set_={"role": role}))
+        index_elements=["project", "user_id"], set_={"role": role, "source": source}))
 
 
 def delete_member(conn: Connection, project: str, user: str) -> bool:

@@ -133,7 +133,8 @@ class TokenUseCases(AuthBase):
                                   "make a new one: gannet tokens create NAME")
         if token.expires is not None and token.expires <= now:
             raise Unauthenticated(f"the API token {token.name!r} has expired",
-                                  "make a new one: gannet tokens create NAME --expires 30d")
+                                  "make a new one: gannet tokens create NAME --expires 30d "
+                                  "(or sign in again: gannet login --sso)")
         if disabled:
             raise Unauthenticated(f"the user of the API token {token.name!r} is disabled",
                                   "ask an administrator")

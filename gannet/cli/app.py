@@ -29,6 +29,7 @@ from gannet.cli import (
     gc,
     imports,
     inference,
+    login,
     models,
     output,
     people,
@@ -184,6 +185,8 @@ app.add_typer(people.tokens, name="tokens")
 app.add_typer(people.projects, name="projects")
 app.command("gc")(gc.gc)
 app.command("server")(server.server)
+app.command("login")(login.login)
+app.command("logout")(login.logout)
 app.add_typer(deployments.app, name="deployments")
 app.add_typer(inference.logs, name="logs")
 app.add_typer(imports.app, name="import")
@@ -273,10 +276,15 @@ def info(
     output.say(f"config file: {config or 'none found'}")
 
 
+_SECRETS = ("token", "oidc_client_secret")
+
+
 def _shown(name: str, value: object) -> object:
-    """A setting's value as shown: Paths as text, passwords in URLs hidden."""
+    """A setting's value as shown: Paths as text, secrets and passwords in URLs hidden."""
     if isinstance(value, Path):
         return str(value)
+    if name in _SECRETS and value:
+        return "***"
     if name.endswith("_url") and isinstance(value, str):
         return _hide_password(value)
     return value

@@ -4,7 +4,8 @@ query it with SQL, show the latest predictions, record feedback).
 The log lives where ``inference_log_url`` says (``<home>/inference-log``, or a shared
 object store, read through a cache under ``<home>/cache``); these commands read it
 directly and open no metadata store, except ``predict``, which loads the model from the
-registry.
+registry. With the ``uri`` setting (GANNET_URI) ``query``, ``show`` and ``feedback`` ask
+the team server instead (its log, its rules).
 """
 
 from __future__ import annotations
@@ -30,10 +31,13 @@ DeploymentArg = Annotated[
 
 
 def _log(ctx: typer.Context) -> InferenceLog:
+    """The log itself, or with the ``uri`` setting (GANNET_URI) the team server's."""
     from gannet.serving.log.reader import InferenceLog
     from gannet.serving.log.schema import default_root
 
     settings = ctx.obj.settings
+    if settings.uri:
+        return ctx.obj.services.inference_log
     return InferenceLog(default_root(settings), cache=settings.home / "cache" / "inference-log")
 
 

@@ -1,6 +1,7 @@
 """Shared primitives every layer may use; imports nothing else from gannet.
 
 - ``settings``: the one settings object and its precedence rules
+- ``credentials_file``: the API tokens ``gannet login`` saved, one per team server
 - ``ids``: sortable unique ids
 - ``errors``: the ``GannetError`` family (what is wrong, and what to do)
 - ``digests``: blake3 content digests

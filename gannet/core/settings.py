@@ -1,10 +1,12 @@
 """The one settings object.
 
 Precedence, highest first: arguments to ``Settings.load`` > ``GANNET_*`` environment
-variables > ``gannet.toml`` > defaults. ``<home>`` is ``GANNET_HOME`` when set, else the
-``.gannet`` folder beside the nearest ``gannet.toml`` found upward from the working
-directory, else ``~/.gannet``. The object is built once at the edge (SDK, CLI, server)
-and passed down; nothing below reads the environment itself.
+variables > ``gannet.toml`` > defaults; the ``token`` alone has one more source before
+its default, the credentials file that ``gannet login`` writes (``credentials_file``).
+``<home>`` is ``GANNET_HOME`` when set, else the ``.gannet`` folder beside the nearest
+``gannet.toml`` found upward from the working directory, else ``~/.gannet``. The object
+is built once at the edge (SDK, CLI, server) and passed down; nothing below reads the
+environment itself.
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from gannet.core import credentials_file as saved_logins
 from gannet.core.errors import SettingsError
 
 CONFIG_FILE = "gannet.toml"
 ENV_PREFIX = "GANNET_"
+SAVED_LOGIN = "credentials file"  # the source of a token that gannet login saved
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,16 @@ class Settings:
     project: str = ""  # the project new experiments, models and deployments go to (default)
     server_max_body: int = 64 * 1024 * 1024  # gannet server: bytes of a JSON body (413 above)
     server_presigned_urls: bool = False  # gannet server: S3 artifacts go direct, by signed URLs
+    credentials_file: str = ""  # default: ~/.config/gannet/credentials.json (gannet login)
+    oidc_issuer: str = ""  # gannet server: the OpenID Connect provider's URL (empty: SSO off)
+    oidc_client_id: str = ""  # this server's client id at that provider
+    oidc_client_secret: str = ""  # its secret (empty for a public client)
+    oidc_scopes: str = "openid profile email groups"  # asked of the provider
+    oidc_groups_claim: str = "groups"  # the ID token's claim listing the user's groups
+    oidc_group_roles: str = ""  # group -> roles: "ml-team=vision:editor,default:reader; ops=admin"
+    oidc_username_claim: str = "preferred_username"  # then email, then sub
+    oidc_token_ttl: str = "12h"  # how long the API token of an SSO login is valid
+    oidc_redirect_uri: str = ""  # default: <the URL the login came to>/api/v1/oidc/callback
     config_file: Path | None = None  # the gannet.toml that was read, if any
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
@@ -108,13 +122,8 @@ class Settings:
                 "point it at a folder (Gannet creates it if it does not exist), or move the "
                 "file away",
             )
-        values["home"] = home
-        values.setdefault("metadata_url", f"sqlite:///{home / 'gannet.db'}")
-        values.setdefault("artifacts_url", str(home / "artifacts"))
-        values.setdefault("user", _login_name())
-        values.setdefault("signing_key", str(home / "keys" / "signing.key"))
-        values.setdefault("trusted_keys", str(home / "keys" / "trusted"))
-        values.setdefault("inference_log_url", str(home / "inference-log"))
+        _add_defaults(values, home, environ)
+        _add_saved_token(values, sources)
         return cls(**values, config_file=config_file, sources=sources)
 
     def described(self, name: str) -> str:
@@ -125,7 +134,32 @@ class Settings:
         return dataclasses.replace(self, **changes)
 
 
+def _add_defaults(values: dict[str, Any], home: Path, environ: Mapping[str, str]) -> None:
+    """The defaults that depend on the home (or on the environment's config folder)."""
+    values["home"] = home
+    values.setdefault("metadata_url", f"sqlite:///{home / 'gannet.db'}")
+    values.setdefault("artifacts_url", str(home / "artifacts"))
+    values.setdefault("user", _login_name())
+    values.setdefault("signing_key", str(home / "keys" / "signing.key"))
+    values.setdefault("trusted_keys", str(home / "keys" / "trusted"))
+    values.setdefault("inference_log_url", str(home / "inference-log"))
+    values.setdefault("credentials_file", str(saved_logins.default_path(environ)))
+
+
+def _add_saved_token(values: dict[str, Any], sources: dict[str, str]) -> None:
+    """The token ``gannet login`` kept for the ``uri`` server, when nothing else set one."""
+    if "token" in values or not values.get("uri"):
+        return
+    saved = saved_logins.saved_login(Path(values["credentials_file"]).expanduser(),
+                                     values["uri"])
+    if saved is not None:
+        values["token"] = saved.token
+        sources["token"] = SAVED_LOGIN
+
+
 def _described(name: str, source: str, config_file: Path | None) -> str:
+    if source == SAVED_LOGIN:
+        return f"the {name} saved by gannet login"
     if source == "environment":
         return ENV_PREFIX + name.upper()
     if source == "argument":

@@ -13,4 +13,6 @@
 - ``promotion``: aliases, approvals and promotion through gates (inherited by the service)
 - ``access``: who may read or change a model on a team server (``project_repository``:
   its SQL)
+- ``transfer``: a package's upload and download for remote clients (inherited by the
+  service)
 """

@@ -31,7 +31,8 @@ class LoadingUseCases:
     def create_signing_key(self, *, overwrite: bool = False) -> SigningKey:
         """Make this home's ed25519 signing key (its public key becomes trusted)."""
         key_id = self.keys.create(overwrite=overwrite)
-        return SigningKey(key_id, True, self.keys.signing_key)
+        pem = next((k.public_key for k in self.keys.public_keys() if k.key_id == key_id), None)
+        return SigningKey(key_id, True, self.keys.signing_key, pem)
 
     def list_signing_keys(self) -> list[SigningKey]:
         """The trusted public keys, marking the one this home signs with."""

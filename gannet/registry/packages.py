@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from gannet.core.digests import digest_file, hex_part
@@ -28,7 +29,7 @@ from gannet.models.package import (
     read_meta,
     verify_files,
 )
-from gannet.registry.signing import KeyRing
+from gannet.registry.signing import Verifier
 from gannet.registry.types import ModelVersion, PackageSignature, StoredPackage
 from gannet.store.blobs import BlobStore, Manifest, ManifestEntry
 
@@ -108,7 +109,7 @@ def check_cached(folder: Path, manifest_digest: str) -> ModelMeta:
 
 def load_verified(
     blobs: BlobStore,
-    keys: KeyRing,
+    keys: Verifier,
     version: ModelVersion,
     cache_root: Path,
     *,
@@ -121,25 +122,45 @@ def load_verified(
     but not one whose loading runs code of the package's own (a Python class, a plain
     pickle): nobody vouched for that code, so it runs only with ``trust=True`` too.
     """
-    unverified = _unverified(keys, version)
-    if unverified is not None and not allow_unsigned:
-        raise unverified
-    folder = materialize(blobs, version.package_digest, cache_root)
+    return load_checked(
+        version,
+        unverified(keys, version),
+        lambda: materialize(blobs, version.package_digest, cache_root),
+        allow_unsigned=allow_unsigned,
+        trust=trust,
+    )
+
+
+def load_checked(
+    version: ModelVersion,
+    why_unverified: IntegrityError | None,
+    fetch: Callable[[], Path],
+    *,
+    allow_unsigned: bool,
+    trust: bool = False,
+) -> LoadedModel:
+    """The trust rules of loading, wherever the package comes from: refuse an unverified
+    signature unless ``allow_unsigned``; ``fetch`` the package folder (a local cache);
+    check every file against the signed manifest; run code of the package's own only
+    when the signature verified or with ``trust``."""
+    if why_unverified is not None and not allow_unsigned:
+        raise why_unverified
+    folder = fetch()
     meta = check_cached(folder, version.manifest_digest)
     code = flavors.code_run_by(allowed_flavor(meta, version.ref), meta)
-    if unverified is not None and code is not None and not trust:
+    if why_unverified is not None and code is not None and not trust:
         raise PermissionDenied(
             f"{version.ref} runs code from its package when it loads ({code}), and its "
-            f"signature cannot be verified ({unverified.message}); allow_unsigned never "
+            f"signature cannot be verified ({why_unverified.message}); allow_unsigned never "
             "lets such a version load",
             hint=f"re-register {version.ref} from its run so a trusted key signs it, or add "
             "its signer's public key to the trusted keys (gannet keys list); pass "
             "trust=True only if you trust where it came from",
         )
-    return load_package(folder, trust=trust or unverified is None, verify=False)
+    return load_package(folder, trust=trust or why_unverified is None, verify=False)
 
 
-def _unverified(keys: KeyRing, version: ModelVersion) -> IntegrityError | None:
+def unverified(keys: Verifier, version: ModelVersion) -> IntegrityError | None:
     """Why the version's signature does not verify against a trusted key, or None."""
     try:
         if not version.signing_key_id or not version.package_signature:

@@ -42,6 +42,7 @@ from gannet.registry.loading import LoadingUseCases
 from gannet.registry.promotion import PromotionUseCases
 from gannet.registry.signing import KeyRing
 from gannet.registry.tables import model_version_tags, registered_model_tags
+from gannet.registry.transfer import PackageTransfer
 from gannet.registry.types import (
     CardInputs,
     ModelVersion,
@@ -57,11 +58,12 @@ from gannet.tracking.service import TrackingService
 CARD_FIELDS = ("intended_use", "limitations", "ethical_considerations", "training_data")
 
 
-class RegistryService(PromotionUseCases, PackageReferences, LoadingUseCases):
+class RegistryService(PromotionUseCases, PackageReferences, LoadingUseCases, PackageTransfer):
     """Registered models, versions and cards; aliases, approvals and promotion come from
     ``PromotionUseCases``, signing keys and verified loading from ``LoadingUseCases``, what
-    garbage collection needs of packages from ``PackageReferences``. On a team server each
-    use case checks the caller's role in the model's project (``registry.access``)."""
+    garbage collection needs of packages from ``PackageReferences``, a package's upload
+    and download by remote clients from ``PackageTransfer``. On a team server each use
+    case checks the caller's role in the model's project (``registry.access``)."""
 
     def __init__(
         self,
@@ -193,25 +195,31 @@ class RegistryService(PromotionUseCases, PackageReferences, LoadingUseCases):
         path of a package folder.
         """
         check_model_name(name)
+        home = self._version_project(name, project)
+        with self.leases.hold():  # the package's blobs are referenced before the lease ends
+            return self._register(self._store_source(source), name, description, tags, home)
+
+    def _version_project(self, name: str, project: str | None) -> str:
+        """The project a new version of ``name`` goes to: its model's, which the caller
+        must edit, or for a new model ``project``'s (``_new_model_project``)."""
         with self.metadata.read() as conn:
             existing = project_repository.model_project(conn, name)
         if existing is None:
-            existing = self._new_model_project(project)
-        else:
-            require(existing, EDITOR, f"register a version of model {name!r}",
-                    model_not_found(name))
-        with self.leases.hold():  # the package's blobs are referenced before the lease ends
-            return self._register(source, name, description, tags, existing)
+            return self._new_model_project(project)
+        require(existing, EDITOR, f"register a version of model {name!r}",
+                model_not_found(name))
+        return existing
 
     def _register(
         self,
-        source: str | os.PathLike[str],
+        found: tuple[StoredPackage, str | None, str],
         name: str,
         description: str,
         tags: Mapping[str, str] | None,
         project: str,
     ) -> ModelVersion:
-        stored, run_id, where = self._store_source(source)
+        """Sign and insert a version of a stored package: (package, run id, source)."""
+        stored, run_id, where = found
         run = self.tracking.get_run(run_id) if run_id else None
         signed = self.keys.sign(stored.manifest_digest)
         now = now_ms()

@@ -16,8 +16,9 @@ from __future__ import annotations
 import base64
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from gannet.core.digests import digest_bytes, hex_part
 from gannet.core.errors import AlreadyExists, IntegrityError, InvalidArgument, NotFound
@@ -149,15 +150,23 @@ def sign(private_path: Path, manifest_digest: str) -> PackageSignature:
 
 def verify(trusted: str, manifest_digest: str, signed: PackageSignature) -> None:
     """Raise unless a trusted public key with the signature's key id verifies it."""
+    where = f"{trusted.split(os.pathsep)[0]}"
+    verify_with(trusted_keys(trusted), manifest_digest, signed,
+                f"add the signer's public key ({signed.key_id}.pub) to {where}")
+
+
+def verify_with(keys: Mapping[str, Ed25519PublicKey], manifest_digest: str,
+                signed: PackageSignature, hint: str) -> None:
+    """Raise unless the key of ``keys`` named by the signature verifies it; ``hint`` says
+    how to trust the signer when no key has its id."""
     from cryptography.exceptions import InvalidSignature
 
-    keys = trusted_keys(trusted)
     key = keys.get(signed.key_id)
     if key is None:
         raise IntegrityError(
             f"the package was signed with key {signed.key_id}, which is not a trusted key "
             f"(trusted: {', '.join(sorted(keys)) or 'none'})",
-            f"add the signer's public key ({signed.key_id}.pub) to {trusted.split(os.pathsep)[0]}",
+            hint,
         )
     try:
         key.verify(base64.b64decode(signed.signature), manifest_digest.encode())
@@ -166,6 +175,37 @@ def verify(trusted: str, manifest_digest: str, signed: PackageSignature) -> None
             "gannet-model.yaml changed since the package was signed (signature does not match)",
             "re-register the model from its run; do not edit a registered package",
         ) from exc
+
+
+def public_pem(key: Ed25519PublicKey) -> str:
+    """The PEM text of a public key (what a server publishes, what a bundle ships)."""
+    from cryptography.hazmat.primitives import serialization
+
+    return key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode("ascii")
+
+
+def load_public_pem(pem: str) -> Ed25519PublicKey:
+    """A public key from PEM text; anything but an ed25519 public key is refused."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    try:
+        key = serialization.load_pem_public_key(pem.encode("ascii"))
+    except (ValueError, UnicodeEncodeError) as exc:
+        raise IntegrityError(f"not a PEM public key: {exc}", "check the key's source") from exc
+    if not isinstance(key, Ed25519PublicKey):
+        raise IntegrityError("not an ed25519 public key", "check the key's source")
+    return key
+
+
+class Verifier(Protocol):
+    """What checks a package's signature: ``KeyRing`` here, a remote client's keys there."""
+
+    def verify(self, manifest_digest: str, signed: PackageSignature) -> None:
+        """Raise ``IntegrityError`` unless a trusted key made ``signed``."""
+        ...
 
 
 def trusted_keys(trusted: str) -> dict[str, Ed25519PublicKey]:
@@ -233,7 +273,9 @@ class KeyRing:
         """The trusted keys by id, marking the one this home signs with."""
         mine = key_id_of(_load_private(self.signing_key).public_key()) if (
             self.signing_key.is_file()) else None
+        trusted = trusted_keys(self.trusted)
         return [
-            SigningKey(key_id, key_id == mine, self.signing_key if key_id == mine else None)
-            for key_id in sorted(trusted_keys(self.trusted))
+            SigningKey(key_id, key_id == mine, self.signing_key if key_id == mine else None,
+                       public_pem(trusted[key_id]))
+            for key_id in sorted(trusted)
         ]

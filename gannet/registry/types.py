@@ -119,11 +119,13 @@ class PackageSignature:
 
 @dataclass(frozen=True)
 class SigningKey:
-    """A trusted public key, and whether this home signs with it."""
+    """A trusted public key, and whether this home signs with it. ``path`` is the private
+    key's file (only where it is: a server publishes ``public_key``, never a path)."""
 
     key_id: str
     is_signing_key: bool
     path: Path | None = None
+    public_key: str | None = None  # PEM
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,10 @@ unchanged against a server.
 - ``batches``: ``BatchSender``, the log buffer's writes, each landing exactly once
 - ``blobs``: ``BlobClient``, files up and down, content-addressed, streamed, resumed
 - ``auth``: ``RemoteAuth`` (users, tokens, projects, roles, the audit log)
+- ``registry``: ``RemoteRegistry`` (and ``packages``: a package's upload, download into the
+  local cache, and the keys that verify it)
+- ``deployments``: ``RemoteDeployments``
+- ``logs``: ``RemoteInferenceLog``, the inference log's queries and feedback
 """
 
 from gannet.remote.services import RemoteServices

@@ -22,7 +22,7 @@ class RemoteServices:
         self.settings = settings
         self.transport = Transport(settings.uri, settings.token)
         self._built: dict[str, Any] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # a part may ask for another while made
 
     def _part(self, name: str, make: Callable[[], T]) -> T:
         with self._lock:
@@ -41,6 +41,27 @@ class RemoteServices:
         from gannet.remote.auth import RemoteAuth
 
         return self._part("auth", lambda: RemoteAuth(self.transport, self.settings))
+
+    @property
+    def registry(self) -> Any:
+        from gannet.remote.registry import RemoteRegistry
+
+        return self._part(
+            "registry", lambda: RemoteRegistry(self.transport, self.settings, self.tracking))
+
+    @property
+    def deployments(self) -> Any:
+        from gannet.remote.deployments import RemoteDeployments
+
+        return self._part("deployments",
+                          lambda: RemoteDeployments(self.transport, self.settings))
+
+    @property
+    def inference_log(self) -> Any:
+        from gannet.remote.logs import RemoteInferenceLog
+
+        return self._part("inference_log",
+                          lambda: RemoteInferenceLog(self.transport, self.settings))
 
     @property
     def metadata(self) -> Any:

@@ -7,6 +7,7 @@
 - ``errors``: every failure as the one JSON envelope of ``gannet.core.errors``
 - ``deps``: what routes are given (services, the caller) and ``answer`` (the one encoding)
 - ``metrics``: Prometheus counts and latency by route template
+- ``request_stream``: a request's body as a blocking stream, for uploads to the blob store
 - ``routes``: one router per capability under ``/api/v1``
 - ``runner``: ``run_server`` - one process or pre-forked workers on a TCP_NODELAY socket
 """

@@ -30,7 +30,8 @@ __all__ = ["API_PREFIX", "create_app"]
 
 PUBLIC_PATHS = ("/health", "/ready", "/metrics", "/openapi.json", "/docs", f"{API_PREFIX}/login")
 PUBLIC_PREFIXES = (STATIC, f"{API_PREFIX}/oidc/")
-STREAMING_PREFIXES = (f"{API_PREFIX}/blobs/", "/api/2.0/mlflow-artifacts/")
+STREAMING_PREFIXES = (
+    f"{API_PREFIX}/blobs/", f"{API_PREFIX}/model-packages/blobs/", "/api/2.0/mlflow-artifacts/")
 
 
 def create_app(
@@ -70,9 +71,21 @@ def create_app(
 def _routers() -> list[APIRouter]:
     """Every capability's router; each declares its own prefix, so that a route's path
     (the metrics' route label) is the whole template."""
-    from gannet.server.routes import artifacts, auth, health, runs, tracking
+    from gannet.server.routes import (
+        artifacts,
+        auth,
+        deployments,
+        health,
+        logs,
+        oidc,
+        packages,
+        registry,
+        runs,
+        tracking,
+    )
 
-    return [health.router, tracking.router, runs.router, artifacts.router, auth.router]
+    return [health.router, tracking.router, runs.router, artifacts.router, auth.router,
+            registry.router, packages.router, deployments.router, logs.router, oidc.router]
 
 
 def _anyone(services: Services) -> Authenticate:

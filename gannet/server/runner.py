@@ -79,6 +79,7 @@ def run_server(
     workers, _ = usable_workers(options.workers)
     services = build(settings)  # migrates the store once, before any worker starts
     try:
+        services.oidc.check_settings()  # a typo in the SSO settings stops it here
         if on_ready is not None:
             on_ready(services)
     except BaseException:

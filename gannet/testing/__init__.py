@@ -18,5 +18,8 @@ dependency), for import tests, and ``mlflow_store`` a real MLflow tracking store
 the mlflow client (``fill_mlflow_store``), for ``gannet import mlflow``; ``intruder`` has a
 ``python``-flavor model whose loading leaves a mark, for tests that a package's code does
 not run unless it is trusted; ``processes`` starts real processes released at the same
-moment (``run_together``), for tests of races.
+moment (``run_together``), for tests of races. ``server`` runs the team server in this
+process on a real socket (``running_server``) or as ``gannet server`` (``ServerProcess``);
+``oidc`` is a small OpenID Connect provider on 127.0.0.1 (``running_provider``) for tests
+of single sign-on, and ``browser`` follows a sign-in's redirects as a browser would.
 """

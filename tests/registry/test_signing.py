@@ -8,6 +8,12 @@ import pytest
 from gannet.core.errors import GannetError, IntegrityError
 
 
+@pytest.fixture
+def sdk(sdk_anywhere):
+    """Each test runs embedded and through a team server (``sdk_anywhere``)."""
+    return sdk_anywhere
+
+
 def _cached_package(sdk, ref: str) -> Path:
     registry = sdk.get_client()._registry
     return registry.local_path(registry.resolve_model_version(ref))
@@ -50,6 +56,9 @@ def test_a_missing_public_key_is_refused_unless_unsigned_is_allowed(sdk, trained
 
 
 def test_pickled_models_load_only_with_a_verified_signature(sdk, tmp_path):
+    from registry_backends import needs_runs
+
+    needs_runs(sdk)
     from registry_test_code import double
     from sklearn.datasets import load_iris
     from sklearn.linear_model import LogisticRegression

@@ -200,7 +200,7 @@ def test_users_tokens_and_projects_through_the_remote_sdk_with_the_audit_log(tea
         assert [u.name for u in auth.list_users()] == ["admin", "alice", "bob", "carol", "rita"]
         entries = auth.search_audit_log("project:c")
         assert {e.action for e in entries} == {"project.create", "member.set"}
-        assert all(e.user_id == "admin" and e.detail["from"] == "127.0.0.1" for e in entries)
+        assert all(e.user_id == "admin" and e.detail["address"] == "127.0.0.1" for e in entries)
     finally:
         remote.close()
     carol = build(settings.replace(uri=team.url, token=made.secret))

@@ -6,4 +6,9 @@
 - ``artifacts``: content-addressed, streamed uploads (``/api/v1/blobs/{digest}``) and
   ranged downloads of runs' artifacts
 - ``auth``: who am I, users, API tokens, projects and members, roles, the audit log
+- ``registry``: registered models, versions, aliases, approvals, gates, promotion, cards
+- ``packages``: signing keys' public halves; a package's upload and download
+- ``deployments``: deployments, their revisions, rollback, the bundle
+- ``logs``: the inference log's queries and feedback
+- ``oidc``: single sign-on with OpenID Connect (the login redirect and its callback)
 """

@@ -18,18 +18,16 @@ sits whole in memory, on the server or in the remote SDK.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator
-from typing import Annotated, Any, BinaryIO, cast
+from collections.abc import Iterator
+from typing import Annotated, BinaryIO, cast
 
-import anyio.from_thread
 import anyio.to_thread
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
-from starlette.requests import ClientDisconnect
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 
-from gannet.core.errors import ClientClosedRequest
 from gannet.server.deps import API_PREFIX, ServicesDep, answer
+from gannet.server.request_stream import RequestStream
 
 router = APIRouter(prefix=API_PREFIX, tags=["artifacts"])
 
@@ -82,12 +80,8 @@ def put_staged(digest: str, body: Staged, services: ServicesDep) -> Response:
 async def put_blob(digest: str, request: Request, services: ServicesDep) -> Response:
     length = request.headers.get("content-length")
     size = int(length) if length is not None and length.isdigit() else None
-    body = cast(BinaryIO, _BodyReader(request.stream()))
-    try:
-        ref = await anyio.to_thread.run_sync(services.tracking.put_blob, digest, body, size)
-    except ClientDisconnect:
-        raise ClientClosedRequest(f"the upload of blob {digest} stopped half-way; nothing "
-                                  "was stored", "send it again") from None
+    body = cast(BinaryIO, RequestStream(request))
+    ref = await anyio.to_thread.run_sync(services.tracking.put_blob, digest, body, size)
     return answer({"digest": ref.digest, "size": ref.size}, 201)
 
 
@@ -147,34 +141,3 @@ def _chunks(reader: BinaryIO) -> Iterator[bytes]:
     with reader:
         while chunk := reader.read(CHUNK):
             yield chunk
-
-
-class _BodyReader:
-    """A request body as a blocking ``read`` for code running in a worker thread: each
-    read waits, on the event loop, for the next chunks the client sends."""
-
-    def __init__(self, chunks: AsyncIterator[bytes]) -> None:
-        self._chunks = chunks
-        self._held = b""
-        self._done = False
-
-    def read(self, size: int = -1) -> bytes:
-        want = CHUNK if size is None or size < 0 else size
-        parts = [self._held] if self._held else []
-        have = len(self._held)
-        while have < want and not self._done:
-            chunk = anyio.from_thread.run(self._next)
-            if chunk is None:
-                self._done = True
-            elif chunk:
-                parts.append(chunk)
-                have += len(chunk)
-        data = b"".join(parts)
-        self._held = data[want:]
-        return data[:want]
-
-    async def _next(self) -> Any:
-        try:
-            return await self._chunks.__anext__()
-        except StopAsyncIteration:
-            return None

@@ -46,8 +46,12 @@ class InferenceLog:
     """
 
     def __init__(self, root: str | Path, *, storage_options: dict[str, Any] | None = None,
-                 cache: str | Path | None = None) -> None:
+                 cache: str | Path | None = None, confined: bool = False) -> None:
+        """``confined``: queries read the log's views and nothing else (no other file, no
+        change of DuckDB's settings) - for SQL from callers who may not read this machine's
+        files, as a team server's."""
         self.storage = LogStorage(root, storage_options)
+        self.confined = confined
         self.root = self.storage.url
         self._storage_options = storage_options
         digest = blake3.blake3(self.root.encode()).hexdigest()[:16]
@@ -112,7 +116,8 @@ class InferenceLog:
         feedback = f"{schema.FEEDBACK}/"
         return repository.open_views(
             [p for f, p in zip(files, paths, strict=True) if not f.startswith(feedback)],
-            [p for f, p in zip(files, paths, strict=True) if f.startswith(feedback)])
+            [p for f, p in zip(files, paths, strict=True) if f.startswith(feedback)],
+            confined=self.confined)
 
     def _files(self, deployment: str) -> list[str]:
         """The files a reader reads now (relative paths): none that a merge holds."""

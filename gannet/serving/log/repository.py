@@ -48,12 +48,13 @@ _NO_FEEDBACK = (
 )
 
 
-def open_views(predictions: Sequence[str], feedback: Sequence[str]
+def open_views(predictions: Sequence[str], feedback: Sequence[str], *, confined: bool = False
                ) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection (UTC) with the three views over one deployment's
     prediction files (at least one) and feedback files (maybe none), given by path: the
     files a reader reads at this moment (see ``compaction``), never a glob that a merge
-    could change under the query."""
+    could change under the query. ``confined``: those files are the only ones a query
+    may read, and no statement may change the settings that say so."""
     import duckdb
 
     conn = duckdb.connect(":memory:")
@@ -66,6 +67,8 @@ def open_views(predictions: Sequence[str], feedback: Sequence[str]
         else:
             conn.execute(_NO_FEEDBACK)
         conn.execute(_JOINED)
+        if confined:
+            _confine(conn, [*predictions, *feedback])
     except duckdb.IOException as exc:  # the view reads the files' schemas
         conn.close()
         raise FileGone(str(exc)) from None
@@ -91,6 +94,17 @@ def run_query(conn: duckdb.DuckDBPyConnection, sql: str, limit: int | None) -> p
         raise InvalidArgument(f"the query failed: {_problem(exc)}", hint=VIEWS_HINT) from None
     except duckdb.Error as exc:
         raise InvalidArgument(f"the query failed: {_problem(exc)}", hint=VIEWS_HINT) from None
+
+
+def _confine(conn: duckdb.DuckDBPyConnection, paths: Sequence[str]) -> None:
+    """Allow reading ``paths`` only: no other file, no extension, no attached database;
+    then lock the configuration so a query cannot lift it."""
+    listed = ", ".join("'" + p.replace("'", "''") + "'" for p in paths)
+    conn.execute(f"SET allowed_paths = [{listed}]")
+    conn.execute("SET enable_external_access = false")
+    conn.execute("SET autoinstall_known_extensions = false")
+    conn.execute("SET autoload_known_extensions = false")
+    conn.execute("SET lock_configuration = true")
 
 
 class FileGone(Exception):

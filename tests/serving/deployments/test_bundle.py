@@ -23,6 +23,12 @@ from gannet.serving.deployments.types import DeploymentState, Route
 
 
 @pytest.fixture
+def sdk(sdk_anywhere):
+    """Each test runs embedded and through a team server (``sdk_anywhere``)."""
+    return sdk_anywhere
+
+
+@pytest.fixture
 def services(sdk):
     register_iris(sdk, "iris", versions=2)
     services = sdk.get_client().services

@@ -18,6 +18,19 @@ from gannet.serving.deployments import (
 
 
 @pytest.fixture
+def sdk(sdk_anywhere):
+    """Each test runs embedded and through a team server (``sdk_anywhere``)."""
+    return sdk_anywhere
+
+
+@pytest.fixture
+def embedded_only(backend):
+    """For tests that look inside the service (its private lock, its SQL statements)."""
+    if backend == "remote":
+        pytest.skip("looks inside the embedded service: nothing of it runs in the client")
+
+
+@pytest.fixture
 def iris_run(sdk) -> str:
     """Model ``iris`` at versions 1 and 2 (one run's model, registered twice)."""
     return register_iris(sdk, "iris", versions=2)
@@ -301,7 +314,9 @@ def test_two_writers_at_once_make_distinct_revisions(services, settings):
     assert len(services.auth.search_audit_log("deployment:iris-api", limit=100)) == 13
 
 
-def test_a_stale_writer_gets_a_conflict_not_a_second_revision(deployments, monkeypatch):
+def test_a_stale_writer_gets_a_conflict_not_a_second_revision(
+    deployments, monkeypatch, embedded_only
+):
     deployments.create_deployment("iris-api", "iris", {"1": 1})
     deployments.set_deployment_traffic("iris-api", {"2": 1})
     stale = deployments.get_deployment_history("iris-api")[1]  # revision 1, read too early
@@ -313,7 +328,9 @@ def test_a_stale_writer_gets_a_conflict_not_a_second_revision(deployments, monke
     assert routes_of(deployments.get_deployment_state("iris-api")) == {"iris/2": 1.0}
 
 
-def test_get_deployment_state_is_one_query_by_primary_keys(services, deployments):
+def test_get_deployment_state_is_one_query_by_primary_keys(
+    services, deployments, embedded_only
+):
     deployments.create_deployment("iris-api", "iris", {"1": 1})
     engine = services.metadata.engine
     statements: list[str] = []

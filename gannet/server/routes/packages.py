@@ -1,0 +1,96 @@
+"""``/api/v1`` model package routes: the signing keys' public halves, and a package's
+upload (to register a folder a client holds) and download (to load a version there).
+
+- ``GET /signing-keys``: the public keys the server trusts (PEM), marking the one it signs
+  with. Never a private key, never a path on the server. The key itself is made on the
+  server's machine (at its first registration, or ``gannet keys create`` there), never
+  through the API.
+- ``POST /model-packages/missing``: of the digests a client holds, the ones the server
+  lacks; ``PUT /model-packages/blobs/{digest}`` uploads one, streamed (no body limit: a
+  model file may be large; it never sits in memory) and checked against its digest.
+- ``GET .../versions/{version}/package``: the version's file list (path -> digest, size,
+  mode); ``.../package/{path}`` one file, streamed. A client checks the files against the
+  signed manifest and the signature against trusted keys: the server is not trusted to
+  have sent the right bytes, only asked for them.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from typing import BinaryIO
+
+import anyio.to_thread
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+from starlette.responses import Response, StreamingResponse
+
+from gannet.core.digests import CHUNK
+from gannet.registry.types import SigningKey
+from gannet.server.deps import API_PREFIX, ServicesDep, answer
+from gannet.server.request_stream import RequestStream
+from gannet.server.routes.registry import VERSION
+
+router = APIRouter(prefix=API_PREFIX, tags=["registry"])
+
+
+class Digests(BaseModel):
+    digests: list[str] = Field(max_length=100_000)
+
+
+@router.get("/signing-keys", summary="The public keys the server trusts (PEM)")
+def list_signing_keys(services: ServicesDep) -> Response:
+    keys = services.registry.list_signing_keys()
+    return answer({"signing_keys": [_public(k) for k in keys]})
+
+
+def _public(key: SigningKey) -> dict[str, object]:
+    """A signing key as the API shows it: id, whether the server signs with it, the PEM."""
+    return {"key_id": key.key_id, "is_signing_key": key.is_signing_key,
+            "public_key": key.public_key}
+
+
+@router.post("/model-packages/missing", summary="Which of these blobs the server lacks")
+def missing_blobs(body: Digests, services: ServicesDep) -> Response:
+    return answer({"missing": services.registry.missing_blobs(body.digests)})
+
+
+@router.put("/model-packages/blobs/{digest}", summary="Upload one blob of a package (streamed)")
+async def put_package_blob(digest: str, request: Request, services: ServicesDep) -> Response:
+    """The raw bytes as the body; refused unless they have ``digest``."""
+    stream = io.BufferedReader(RequestStream(request), CHUNK)
+    size = await anyio.to_thread.run_sync(services.registry.put_package_blob, digest, stream)
+    return answer({"digest": digest, "size": size})
+
+
+@router.get(VERSION + "/package", summary="The files of a version's package")
+def package_manifest(name: str, version: int, services: ServicesDep) -> Response:
+    manifest = services.registry.package_manifest(name, version)
+    files = [{"path": p, "digest": e.digest, "size": e.size, "mode": e.mode}
+             for p, e in manifest.entries.items()]
+    return answer({"files": files})
+
+
+@router.get(VERSION + "/package/{path:path}", summary="One file of a version's package")
+def package_file(name: str, version: int, path: str, services: ServicesDep) -> Response:
+    """Streamed; a file of up to 1 MiB is read (and checked against its digest) before the
+    answer starts, so stored bytes that changed are answered as ``INTEGRITY_ERROR``."""
+    reader, size = services.registry.open_package_file(name, version, path)
+    try:
+        first = reader.read(CHUNK)
+    except BaseException:
+        reader.close()
+        raise
+    return StreamingResponse(_chunks(first, reader), media_type="application/octet-stream",
+                             headers={"content-length": str(size)})
+
+
+def _chunks(first: bytes, reader: BinaryIO) -> Iterator[bytes]:
+    """The file in 1 MiB chunks (Starlette runs this in a thread). A larger file whose
+    bytes turn out not to match at its end is cut short, so the client sees an incomplete
+    file, never bad bytes as good ones (and checks every digest itself anyway)."""
+    with reader:
+        chunk = first
+        while chunk:
+            yield chunk
+            chunk = reader.read(CHUNK)

@@ -1,0 +1,42 @@
+"""The remote services have the calls of the services they stand for: same names, same
+parameters (names, kinds, defaults), so the SDK and the CLI work unchanged on either."""
+
+import inspect
+
+import pytest
+
+from gannet.registry.service import RegistryService
+from gannet.remote.deployments import RemoteDeployments
+from gannet.remote.logs import RemoteInferenceLog
+from gannet.remote.registry import RemoteRegistry
+from gannet.serving.deployments.service import DeploymentService
+from gannet.serving.log.reader import InferenceLog
+
+SERVER_SIDE = {  # what only the server's own services do: collection, package transfer
+    "purge_deleted", "referenced_blobs", "recheck_blobs", "missing_blobs",
+    "put_package_blob", "register_package", "package_manifest", "open_package_file",
+    "count_in_project",
+}
+LOG_CALLS = ("deployments", "query", "show", "feedback", "feedback_many")
+
+
+def _public(cls: type) -> set[str]:
+    return {name for name, _ in inspect.getmembers(cls, inspect.isfunction)
+            if not name.startswith("_")}
+
+
+def _parameters(function) -> list[tuple[str, object, object]]:
+    return [(p.name, p.kind, p.default)
+            for p in inspect.signature(function).parameters.values()]
+
+
+@pytest.mark.parametrize(("service", "remote", "names"), [
+    (RegistryService, RemoteRegistry, None),
+    (DeploymentService, RemoteDeployments, None),
+    (InferenceLog, RemoteInferenceLog, LOG_CALLS),
+])
+def test_remote_services_have_the_services_calls(service, remote, names):
+    wanted = set(names) if names else _public(service) - SERVER_SIDE
+    assert wanted - _public(remote) == set()
+    for name in sorted(wanted):
+        assert _parameters(getattr(remote, name)) == _parameters(getattr(service, name)), name
