@@ -37,6 +37,7 @@ class BatchSender:
         self._max_entries = max_entries
         self._unsure: list[tuple[str, Pending]] = []
         self._lock = threading.Lock()
+        self.resent = 0  # unsure batches sent again (each stored once, whatever happened)
 
     @property
     def unsure(self) -> int:
@@ -67,6 +68,7 @@ class BatchSender:
         for batch_id, part in list(self._unsure):
             try:
                 reports.append(self._send(batch_id, part))
+                self.resent += 1
             except Unavailable as exc:
                 raise _store_error(exc) from exc
             except Exception:
