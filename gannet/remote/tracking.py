@@ -65,13 +65,13 @@ class RemoteTracking(RemoteArtifacts):
     # -- experiments -----------------------------------------------------------------------
 
     def create_experiment(self, name: str, tags: Mapping[str, str] | None = None, *,
-                          experiment_id: str | None = None) -> str:
-        """A new experiment, under an id chosen here (as ``create_run`` does): a create
-        sent again after its answer was lost finds its experiment rather than the name
-        taken."""
+                          experiment_id: str | None = None, project: str | None = None) -> str:
+        """A new experiment in ``project`` (else this client's ``project`` setting, else the
+        server's), under an id chosen here (as ``create_run`` does): a create sent again
+        after its answer was lost finds its experiment rather than the name taken."""
         chosen = experiment_id or new_id()
         body = {"name": validation.check_experiment_name(name), "tags": self.clean_tags(tags),
-                "experiment_id": chosen}
+                "experiment_id": chosen, "project": project or self.settings.project or None}
         try:
             made = self.transport.call("POST", "/api/v1/experiments", json=body)
         except AlreadyExists:

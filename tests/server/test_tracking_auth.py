@@ -53,3 +53,18 @@ def test_an_editor_logs_a_reader_cannot_and_another_project_sees_nothing(
     assert sorted(services.blobs.iter_digests()) == sorted(
         {f.digest for f in services.tracking.list_artifacts(team.run_a)})
     assert not (tmp_path / "stolen").exists() or not any((tmp_path / "stolen").iterdir())
+
+
+def test_a_new_experiment_goes_to_the_clients_project(team, settings):  # noqa: F811
+    alice = GannetClient(settings.replace(uri=team.url, token=team.alice, project="a"))
+    experiment_id = alice.create_experiment("from-alice")
+    assert alice.services.tracking.create_experiment("named", project="a") != experiment_id
+    alice.close()
+    rita, bob = sdk_of(team, settings, team.rita), sdk_of(team, settings, team.bob)
+    assert rita.get_experiment(experiment_id).name == "from-alice"
+    with pytest.raises(NotFound):
+        bob.get_experiment(experiment_id)
+    with pytest.raises((NotFound, PermissionDenied)):
+        bob.services.tracking.create_experiment("into-a", project="a")
+    rita.close()
+    bob.close()
