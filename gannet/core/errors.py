@@ -14,6 +14,7 @@ the two equal). Where MLflow has the concept, the code is MLflow's ``error_code`
     │   ├── RequestTooLarge          REQUEST_TOO_LARGE
     │   ├── MethodNotAllowed         METHOD_NOT_ALLOWED
     │   ├── UnsupportedMediaType     UNSUPPORTED_MEDIA_TYPE
+    │   ├── RangeNotSatisfiable      RANGE_NOT_SATISFIABLE
     │   └── SettingsError            INVALID_SETTING
     ├── NotFound                     RESOURCE_DOES_NOT_EXIST
     │   └── EndpointNotFound         ENDPOINT_NOT_FOUND
@@ -111,6 +112,13 @@ class UnsupportedMediaType(InvalidArgument):
 
     code = "UNSUPPORTED_MEDIA_TYPE"
     http_status = 415
+
+
+class RangeNotSatisfiable(InvalidArgument):
+    """A byte range (HTTP ``Range``) that lies outside the file asked for."""
+
+    code = "RANGE_NOT_SATISFIABLE"
+    http_status = 416
 
 
 class SettingsError(InvalidArgument):
@@ -254,6 +262,7 @@ ERRORS: tuple[type[GannetError], ...] = (
     RequestTooLarge,
     MethodNotAllowed,
     UnsupportedMediaType,
+    RangeNotSatisfiable,
     SettingsError,
     NotFound,
     EndpointNotFound,

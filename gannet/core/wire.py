@@ -82,7 +82,7 @@ def to_jsonable(obj: Any) -> Any:
     if isinstance(obj, enum.Enum):
         return obj.value
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        return {name: to_jsonable(getattr(obj, name)) for name in _field_names(type(obj))}
     if isinstance(obj, dict):
         return {key: to_jsonable(value) for key, value in obj.items()}
     if isinstance(obj, (list, tuple, set, frozenset)):

@@ -8,7 +8,9 @@ unchanged against a server.
 - ``transport``: ``Transport`` - one HTTP connection pool, the token, retries with
   backoff on connection errors and 5xx, idempotency keys, errors back to their classes
 - ``services``: ``RemoteServices``
-- ``tracking``: ``RemoteTracking``
+- ``tracking``: ``RemoteTracking`` (its artifact calls in ``artifacts``)
+- ``batches``: ``BatchSender``, the log buffer's writes, each landing exactly once
+- ``blobs``: ``BlobClient``, files up and down, content-addressed, streamed, resumed
 - ``auth``: ``RemoteAuth`` (users, tokens, projects, roles, the audit log)
 - ``registry``: ``RemoteRegistry`` (and ``packages``: a package's upload, download into the
   local cache, and the keys that verify it)

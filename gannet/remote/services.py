@@ -80,4 +80,7 @@ class RemoteServices:
         )
 
     def close(self) -> None:
+        tracking = self._built.get("tracking")
+        if tracking is not None:
+            tracking.close()
         self.transport.close()

@@ -5,8 +5,10 @@
 - A call that could not reach the server, or that a gateway failed (502/503/504, a 500
   that is not Gannet's own), is retried with exponential backoff and jitter (``RETRIES``
   times). Retrying is safe: GET, PUT and DELETE are idempotent; every POST carries an
-  ``Idempotency-Key`` that stays the same across its retries, and the server answers a
-  repeated key with the first answer instead of doing the work twice.
+  ``Idempotency-Key`` that stays the same across its retries, and the POSTs themselves
+  are made so that a repeat does the work once: the client chooses the id of what it
+  creates (runs, experiments) and of each batch it logs, which the server records in
+  the same transaction (the tracking routes; see ``gannet.remote.batches``).
 - One ``httpx.Client`` (keep-alive connections) per transport, shared by threads.
 """
 
@@ -15,13 +17,20 @@ from __future__ import annotations
 import random
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
 import orjson
 
-from gannet.core.errors import GannetError, Unauthenticated, Unavailable, from_code
+from gannet.core import wire
+from gannet.core.errors import (
+    GannetError,
+    InvalidArgument,
+    Unauthenticated,
+    Unavailable,
+    from_code,
+)
 from gannet.core.version import VERSION
 
 __all__ = ["RETRIES", "Transport"]
@@ -43,20 +52,28 @@ class Transport:
     def call(self, method: str, path: str, *, json: Any = None,
              params: Mapping[str, Any] | None = None) -> Any:
         """The parsed JSON answer of ``method path`` (raises the error it answered)."""
-        content = orjson.dumps(json) if json is not None else None
+        content = _encoded(json) if json is not None else None
         headers = {"content-type": "application/json"} if content is not None else {}
         if method == "POST":
             headers["idempotency-key"] = uuid.uuid4().hex
         response = self.send(method, path, content=content, params=params, headers=headers)
         return orjson.loads(response.content) if response.content else None
 
-    def send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    def send(self, method: str, path: str, *, body: Callable[[], Any] | None = None,
+             stream: bool = False, **kwargs: Any) -> httpx.Response:
         """The response to ``method path``, retried while the server cannot be reached;
-        raises the error of a 4xx/5xx answer."""
+        raises the error of a 4xx/5xx answer. ``body()`` makes the request's content
+        afresh for each attempt (a streamed upload); with ``stream`` the response's body
+        is not read (the caller reads it, then closes the response)."""
         attempt = 0
         while True:
+            if body is not None:
+                kwargs["content"] = body()
             try:
-                response = self.client.request(method, path, **kwargs)
+                request = self.client.build_request(method, path, **kwargs)
+                response = self.client.send(request, stream=stream)
+                if stream and response.status_code >= 400:
+                    response.read()
             except (httpx.TransportError) as exc:
                 if attempt >= self.retries:
                     raise Unavailable(
@@ -73,6 +90,16 @@ class Transport:
 
     def close(self) -> None:
         self.client.close()
+
+
+def _encoded(body: Any) -> bytes:
+    try:
+        return wire.dumps(body)
+    except (TypeError, orjson.JSONEncodeError) as exc:  # checked values never get here
+        raise InvalidArgument(
+            f"the request cannot be sent as JSON: {exc}",
+            "pass text without lone surrogates and integers that fit in 64 bits",
+        ) from exc
 
 
 def _retryable(response: httpx.Response) -> bool:

@@ -73,6 +73,7 @@ def _routers() -> list[APIRouter]:
     (the metrics' route label) is the whole template."""
     from gannet.server.mlflow import api_router
     from gannet.server.routes import (
+        artifacts,
         auth,
         deployments,
         health,
@@ -80,11 +81,13 @@ def _routers() -> list[APIRouter]:
         oidc,
         packages,
         registry,
+        runs,
         tracking,
     )
 
-    return [health.router, tracking.router, auth.router, registry.router, packages.router,
-            deployments.router, logs.router, oidc.router, api_router()]
+    return [health.router, tracking.router, runs.router, artifacts.router, auth.router,
+            registry.router, packages.router, deployments.router, logs.router, oidc.router,
+            api_router()]
 
 
 def _anyone(services: Services) -> Authenticate:

@@ -7,6 +7,8 @@
   ``experiments`` and ``artifacts``: the experiment and artifact use cases it inherits
   (and what garbage collection needs of artifacts)
 - ``validation``: what a key, value or artifact path may be
+- ``batches``: batches sent from elsewhere (a remote SDK): checked again, written once
+  by their id (``batch_repository``: the ids' SQL)
 - ``query`` / ``filter_parser``: the search language (MLflow's) and the SQL it becomes;
   ``grammars``: what each search language names (runs', experiments', logged models');
   ``filter_match``: a parsed filter applied to plain values (searches of small collections)

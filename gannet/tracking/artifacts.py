@@ -11,19 +11,21 @@ from __future__ import annotations
 import io
 import os
 import tempfile
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from gannet.core.actor import EDITOR
-from gannet.core.errors import InvalidArgument, NotFound
+from gannet.core.errors import InvalidArgument, InvalidState, NotFound, RangeNotSatisfiable
+from gannet.store.blobs import presigned
 from gannet.tracking import artifact_repository, logged_model_repository, validation
-from gannet.tracking.types import FileInfo, Run
+from gannet.tracking.types import FileInfo, OpenedArtifact, Run, UploadPlan
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
 
-    from gannet.store.blobs import BlobStore
+    from gannet.core.settings import Settings
+    from gannet.store.blobs import BlobRef, BlobStore
     from gannet.store.gc import BlobLeases
     from gannet.store.metadata import MetadataStore
 
@@ -46,6 +48,7 @@ class ArtifactUseCases:
     metadata: MetadataStore
     blobs: BlobStore
     leases: BlobLeases
+    settings: Settings
 
     def get_run(self, run_id: str) -> Run:
         raise NotImplementedError
@@ -128,16 +131,6 @@ class ArtifactUseCases:
             self._index(run_id, [(path, ref.digest, ref.size)])
         return FileInfo(path, False, ref.size, ref.digest)
 
-    def open_artifact(self, run_id: str, path: str) -> tuple[BinaryIO, int]:
-        """A reader of the run's artifact file (verified against its digest as it is read)
-        and its size: for streaming it out."""
-        clean = validation.artifact_path(path)
-        rows = self.artifact_files(run_id, clean)
-        if len(rows) != 1 or rows[0][0] != clean:
-            raise NotFound(f"run {run_id} has no artifact file {path!r}{NEVER_COMPLETED}",
-                           f"list them: gannet artifacts list {run_id}")
-        return self.blobs.open_blob(rows[0][1]), rows[0][2]
-
     def delete_artifacts(self, run_id: str, path: str) -> int:
         """Forget the run's artifact file, or every file of the folder, at ``path`` (their
         bytes wait for ``gannet gc``); returns how many files went."""
@@ -148,12 +141,9 @@ class ArtifactUseCases:
             return artifact_repository.delete_artifacts(conn, run_id, clean)
 
     def read_artifact(self, run_id: str, path: str) -> bytes:
-        clean = validation.artifact_path(path)
-        rows = self.artifact_files(run_id, clean)
-        if len(rows) != 1 or rows[0][0] != clean:
-            raise NotFound(f"run {run_id} has no artifact file {path!r}{NEVER_COMPLETED}",
-                           f"list them: gannet artifacts list {run_id}")
-        return self.blobs.get_bytes(rows[0][1])
+        found = self.artifact_file(run_id, path)
+        assert found.digest is not None
+        return self.blobs.get_bytes(found.digest)
 
     def download_artifacts(
         self, run_id: str, path: str | None = None, dst_path: str | os.PathLike | None = None
@@ -178,9 +168,105 @@ class ArtifactUseCases:
 
     def artifact_files(self, run_id: str, prefix: str) -> list[tuple[str, str, int]]:
         """(path, digest, size) of every file at or below ``prefix`` of the run's artifacts."""
+        prefix = validation.artifact_path(prefix)
         self.get_run(run_id)
         with self.metadata.read() as conn:
             return artifact_repository.artifact_rows(conn, run_id, prefix)
+
+    # -- artifacts sent through the team server: digests first, then the missing bytes ------
+
+    def missing_blobs(self, run_id: str, digests: Sequence[str]) -> list[str]:
+        """Which of the files about to be logged to ``run_id`` (by digest) the store lacks:
+        only those need sending (``put_blob``) before ``log_artifact_files``."""
+        self.check_run_active(run_id)
+        return self.blobs.missing(digests)
+
+    def plan_upload(self, run_id: str, digests: Sequence[str]) -> UploadPlan:
+        """``missing_blobs``, and, with the ``server_presigned_urls`` setting on an S3
+        store, a signed URL for each missing blob to be put to (then ``put_staged``)."""
+        missing = self.missing_blobs(run_id, digests)
+        urls: dict[str, tuple[str, str]] = {}
+        if self.settings.server_presigned_urls:
+            for digest in missing:
+                signed = presigned.upload_url(self.blobs)
+                if signed is None:
+                    break
+                urls[digest] = signed
+        return UploadPlan(missing, urls)
+
+    def put_staged(self, digest: str, token: str, size: int | None = None) -> BlobRef:
+        """Make the bytes put to a signed upload URL the blob ``digest``, if they are."""
+        return presigned.commit_staged(self.blobs, token, digest, size)
+
+    def artifact_url(self, run_id: str, path: str) -> str | None:
+        """A signed URL the file can be read from directly (``server_presigned_urls`` on
+        an S3 store), else None."""
+        if not self.settings.server_presigned_urls:
+            return None
+        found = self.artifact_file(run_id, path)
+        assert found.digest is not None
+        return presigned.download_url(self.blobs, found.digest)
+
+    def put_blob(self, digest: str, stream: BinaryIO, size: int | None = None) -> BlobRef:
+        """Store bytes sent as the blob ``digest``: kept only if they hash to it."""
+        return self.blobs.put_expected(stream, digest, size)
+
+    def log_artifact_files(self, run_id: str, files: Sequence[tuple[str, str, int]]) -> None:
+        """Index (path, digest, size) files under the run's artifacts; their blobs must be
+        stored already, with those sizes (checked while garbage collection is held off, so
+        none can go between the check and the index)."""
+        self.check_run_active(run_id)
+        rows = []
+        for path, digest, size in files:
+            clean = validation.artifact_path(path)
+            if not clean:
+                raise InvalidArgument(f"artifact path {path!r} names no file",
+                                      "give each file a path such as 'plots/roc.png'")
+            rows.append((clean, digest, size))
+        with self.metadata.write() as conn:
+            self._require_active(conn, run_id)
+            self.leases.guard(conn)
+            stored = self.blobs.sizes([d for _, d, _ in rows])
+            wrong = [(d, s) for _, d, s in rows if stored[d] != s]
+            if wrong:
+                digest, size = wrong[0]
+                raise InvalidState(
+                    f"{len(wrong)} of the files are not in the artifact store, e.g. blob "
+                    f"{digest} of {size} bytes; nothing was logged",
+                    "send each missing blob first (PUT /api/v1/blobs/<digest>), then log "
+                    "the files again",
+                )
+            artifact_repository.index_artifacts(conn, run_id, rows)
+
+    def artifact_file(self, run_id: str, path: str) -> FileInfo:
+        """The one file at ``path`` of the run's artifacts (a folder is not a file)."""
+        clean = validation.artifact_path(path)
+        rows = self.artifact_files(run_id, clean)
+        if not clean or len(rows) != 1 or rows[0][0] != clean:
+            raise NotFound(f"run {run_id} has no artifact file {path!r}{NEVER_COMPLETED}",
+                           f"list them: gannet artifacts list {run_id}")
+        return FileInfo(clean, False, rows[0][2], rows[0][1])
+
+    def open_artifact(
+        self, run_id: str, path: str, start: int = 0, stop: int | None = None
+    ) -> OpenedArtifact:
+        """A reader of the file's bytes ``start`` to ``stop`` (excluded; None: the end;
+        a negative ``start``: that many last bytes). The whole file is verified against its
+        digest as it is read; a part cannot be."""
+        found = self.artifact_file(run_id, path)
+        size = int(found.size or 0)
+        first = max(0, size + start) if start < 0 else start
+        last = size if stop is None else min(stop, size)
+        if first >= last and not (start == 0 and stop is None):  # an empty file, whole
+            raise RangeNotSatisfiable(
+                f"bytes {start}-{'' if stop is None else stop - 1} are outside artifact "
+                f"{found.path!r} of run {run_id}, which has {size} bytes",
+                "ask for a range inside the file, or for the whole file",
+            )
+        assert found.digest is not None
+        if first == 0 and last == size:
+            return OpenedArtifact(found, self.blobs.open_blob(found.digest), 0, size)
+        return OpenedArtifact(found, self.blobs.open_range(found.digest, first, last), first, last)
 
     def _index(self, run_id: str, files: Iterable[tuple[str, str, int]]) -> None:
         """Index stored files (checked first: a file name from disk may be too long, or

@@ -7,6 +7,7 @@ SDK, CLI and REST server are thin faces over it.
 from __future__ import annotations
 
 import dataclasses
+import random
 import time
 from collections.abc import Mapping, Sequence
 
@@ -14,14 +15,22 @@ import sqlalchemy as sa
 
 from gannet.core.actor import EDITOR, READER, current_actor
 from gannet.core.clock import now_ms
-from gannet.core.errors import InvalidArgument, InvalidState, NotFound
-from gannet.core.ids import new_id
+from gannet.core.digests import digest_bytes
+from gannet.core.errors import AlreadyExists, InvalidArgument, InvalidState, NotFound
+from gannet.core.ids import is_id, new_id
 from gannet.core.pagination import decode_token, encode_token, query_fingerprint
 from gannet.core.settings import Settings
 from gannet.store.blobs import BlobStore
 from gannet.store.gc import BlobLeases
 from gannet.store.metadata import MetadataStore
-from gannet.tracking import artifact_repository, query, repository, validation
+from gannet.tracking import (
+    artifact_repository,
+    batch_repository,
+    batches,
+    query,
+    repository,
+    validation,
+)
 from gannet.tracking.artifacts import ArtifactUseCases
 from gannet.tracking.environment import Environment
 from gannet.tracking.experiments import (
@@ -79,8 +88,10 @@ class TrackingService(ExperimentUseCases, ArtifactUseCases, LoggedModelUseCases)
         source_type: str = "LOCAL",
         git_commit: str | None = None,
         environment: Environment | None = None,
+        run_id: str | None = None,
     ) -> Run:
-        """A new RUNNING run; ``environment`` adds its tags and files in the same transaction."""
+        """A new RUNNING run; ``environment`` adds its tags and files in the same transaction.
+        ``run_id``: chosen by a client that may send it again (a second create raises)."""
         if experiment_id == DEFAULT_EXPERIMENT_ID:
             self.ensure_default_experiment()
         self._may_experiments([str(experiment_id)], EDITOR, "start a run in")
@@ -89,7 +100,7 @@ class TrackingService(ExperimentUseCases, ArtifactUseCases, LoggedModelUseCases)
         if environment is not None:
             tag_values.update(environment.tags())
             git_commit = git_commit or (environment.git.commit if environment.git else None)
-        run_id = new_id()
+        run_id = _chosen_run_id(run_id) if run_id is not None else new_id()
         info = RunInfo(
             run_id=run_id,
             experiment_id=str(experiment_id),
@@ -115,6 +126,9 @@ class TrackingService(ExperimentUseCases, ArtifactUseCases, LoggedModelUseCases)
             self._require_active_experiment(conn, str(experiment_id))
             if parent_run_id is not None:
                 self._require_active(conn, parent_run_id)
+            if repository.run_stage(conn, run_id) is not None:
+                raise AlreadyExists(f"a run with id {run_id} already exists",
+                                    "let Gannet choose the id (a retried create finds its run)")
             repository.insert_run(conn, values)
             repository.set_tags(conn, [(run_id, k, v) for k, v in tag_values.items()])
             artifact_repository.index_artifacts(conn, run_id, files)
@@ -127,6 +141,11 @@ class TrackingService(ExperimentUseCases, ArtifactUseCases, LoggedModelUseCases)
         same packages and, usually, the same diff), inside the write transaction that
         references them: it keeps garbage collection out until it commits (the files are
         small), and a cached blob that a collection removed since is stored again."""
+        if digest_bytes(environment.packages.encode()) != environment.packages_digest:
+            raise InvalidArgument(  # only an environment made elsewhere can be inconsistent
+                "the environment's packages_digest is not the digest of its packages",
+                "send the environment as gannet.tracking.environment.capture() made it",
+            )
         self.leases.guard(conn)
         key = (environment.packages_digest, hash(environment.git.diff) if environment.git else 0)
         cached = self._environment_refs.get(key)
@@ -209,12 +228,17 @@ class TrackingService(ExperimentUseCases, ArtifactUseCases, LoggedModelUseCases)
         params: Mapping[str, object] | None = None,
         tags: Mapping[str, object] | None = None,
         skip_logged_points: bool = False,
+        batch_id: str | None = None,
     ) -> None:
         """Params, tags and metrics of one run, all stored or (on any error) none.
 
         ``skip_logged_points``: a metric point equal to one the run holds (key, value, time
         and step) is not stored again: MLflow's clients log a run's points once more to
-        link them to a model, and MLflow's own store keeps such a point once."""
+        link them to a model, and MLflow's own store keeps such a point once.
+        ``batch_id`` (a remote client's): a batch of that id stored before is not stored
+        again (a retry whose first answer was lost)."""
+        if batch_id is not None:
+            batch_id = batches.check_batch_id(batch_id)
         if skip_logged_points and metrics:
             self._may_runs([run_id], EDITOR, "log to")  # before reading what it holds
             metrics = self._not_logged(run_id, metrics)
@@ -226,6 +250,8 @@ class TrackingService(ExperimentUseCases, ArtifactUseCases, LoggedModelUseCases)
         self._may_runs([run_id], EDITOR, "log to")
         with self.metadata.write() as conn:
             self._require_active(conn, run_id)
+            if batch_id is not None and self._seen(conn, batch_id) is not None:
+                return
             conflicts = self._write(conn, pending)
             if conflicts:
                 raise validation.params_are_immutable(conflicts, "batch")
@@ -255,19 +281,29 @@ class TrackingService(ExperimentUseCases, ArtifactUseCases, LoggedModelUseCases)
             raise validation.params_are_immutable(conflicts, "call")
         return {key: value for key, value in values.items() if key not in known}
 
-    def write_pending(self, pending: Pending) -> WriteReport:
+    def write_pending(
+        self, pending: Pending, *, batch_id: str | None = None, validate: bool = False
+    ) -> WriteReport:
         """Store already-validated writes of any runs in one transaction (the SDK's buffer).
 
         Writes to runs that do not exist or are deleted, and params that already hold
         another value, are not stored; the report names them so the caller can raise.
-        Everything else lands.
+        Everything else lands. From a remote client (the team server): ``validate``
+        checks every entry first, and a batch of a ``batch_id`` stored before is not
+        stored again, its first report is returned (``gannet.tracking.batches``).
         """
+        if validate:
+            pending = batches.checked(pending)
+        if batch_id is not None:
+            batch_id = batches.check_batch_id(batch_id)
         groups = (pending.points, pending.params, pending.tags, pending.environments)
         run_ids = {e[0] for group in groups for e in group}
         if not run_ids:
             return WriteReport()
         self._may_runs(run_ids, EDITOR, "log to")
         with self.metadata.write() as conn:
+            if batch_id is not None and (seen := self._seen(conn, batch_id)) is not None:
+                return seen
             files = {
                 run_id: self._environment_files(conn, env) for run_id, env in pending.environments
             }
@@ -285,7 +321,22 @@ class TrackingService(ExperimentUseCases, ArtifactUseCases, LoggedModelUseCases)
                     conn, [(run_id, env, files[run_id]) for run_id, env in pending.environments]
                 )
             conflicts = self._write(conn, pending)
-        return WriteReport(frozenset(refused), tuple(conflicts))
+            report = WriteReport(frozenset(refused), tuple(conflicts))
+            if batch_id is not None:
+                batch_repository.record_report(conn, batch_id, batches.report_json(report))
+        return report
+
+    @staticmethod
+    def _seen(conn: sa.Connection, batch_id: str) -> WriteReport | None:
+        """Claim ``batch_id`` for this transaction's writes; the first report if it was
+        written before. Now and then forgets ids older than a day."""
+        now = now_ms()
+        first = batch_repository.claim_batch(conn, batch_id, now)
+        if first is not None:
+            return batches.report_from_json(first)
+        if random.random() < 1 / 512:
+            batch_repository.prune_batches(conn, now - batches.KEEP_BATCHES_MS)
+        return None
 
     @staticmethod
     def _write(conn: sa.Connection, pending: Pending) -> list[str]:
@@ -410,6 +461,15 @@ class TrackingService(ExperimentUseCases, ArtifactUseCases, LoggedModelUseCases)
                 f"run {run_id} is deleted; nothing can be logged to it",
                 f"restore it with `gannet runs restore {run_id}` or start a new run",
             )
+
+
+def _chosen_run_id(run_id: str) -> str:
+    if not isinstance(run_id, str) or not is_id(run_id):
+        raise InvalidArgument(
+            f"run id {run_id!r} is not 32 lowercase hex characters",
+            "let Gannet choose it, or make one with gannet.core.ids.new_id()",
+        )
+    return run_id
 
 
 def _acting_user() -> str | None:

@@ -221,3 +221,15 @@ logged_model_files = Table(
     Column("size", BigInteger, nullable=False),
     Index("ix_logged_model_files_digest", "digest"),
 )
+
+# Batches a remote client sent, by the id it chose: a retried batch (its answer was lost)
+# is recognised and not written twice. ``report`` is the first answer (JSON), given again.
+# Rows older than a day are pruned: a client retries a batch for seconds, not days.
+written_batches = Table(
+    "written_batches",
+    METADATA,
+    Column("batch_id", String(64), primary_key=True),
+    Column("created_time", BigInteger, nullable=False),
+    Column("report", Text, nullable=False),
+    Index("ix_written_batches_created_time", "created_time"),
+)

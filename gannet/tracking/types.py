@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, Generic, TypeVar
 
 if TYPE_CHECKING:
     from gannet.tracking.environment import Environment
@@ -134,6 +134,26 @@ class FileInfo:
     is_dir: bool
     size: int | None = None
     digest: str | None = None
+
+
+@dataclass(frozen=True)
+class OpenedArtifact:
+    """An artifact file being read: ``reader`` gives its bytes ``start`` to ``stop``
+    (excluded) of ``file.size``; close it when done."""
+
+    file: FileInfo
+    reader: BinaryIO
+    start: int
+    stop: int
+
+
+@dataclass(frozen=True)
+class UploadPlan:
+    """What to send before logging files: the ``missing`` blobs (digests), and for those
+    the store takes directly, ``urls``: digest -> (staging token, signed PUT URL)."""
+
+    missing: list[str]
+    urls: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 # -- the search language's parsed terms (tracking.filter_parser makes them) ----------

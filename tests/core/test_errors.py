@@ -19,6 +19,7 @@ PINNED = {
     "RequestTooLarge": ("REQUEST_TOO_LARGE", 413, 3),
     "MethodNotAllowed": ("METHOD_NOT_ALLOWED", 405, 3),
     "UnsupportedMediaType": ("UNSUPPORTED_MEDIA_TYPE", 415, 3),
+    "RangeNotSatisfiable": ("RANGE_NOT_SATISFIABLE", 416, 3),
     "SettingsError": ("INVALID_SETTING", 400, 3),
     "NotFound": ("RESOURCE_DOES_NOT_EXIST", 404, 4),
     "EndpointNotFound": ("ENDPOINT_NOT_FOUND", 404, 4),

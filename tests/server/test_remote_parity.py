@@ -9,13 +9,16 @@ from gannet.registry.service import RegistryService
 from gannet.remote.deployments import RemoteDeployments
 from gannet.remote.logs import RemoteInferenceLog
 from gannet.remote.registry import RemoteRegistry
+from gannet.remote.tracking import RemoteTracking
 from gannet.serving.deployments.service import DeploymentService
 from gannet.serving.log.reader import InferenceLog
+from gannet.tracking.service import TrackingService
 
 SERVER_SIDE = {  # what only the server's own services do: collection, package transfer
     "purge_deleted", "referenced_blobs", "recheck_blobs", "missing_blobs",
     "put_package_blob", "register_package", "package_manifest", "open_package_file",
-    "count_in_project",
+    "count_in_project", "ensure_default_experiment", "plan_upload", "put_staged",
+    "artifact_url", "open_artifact",
     # the MLflow-compatible API's: a version's files one by one (server-side routes only)
     "version_files", "open_version_file",
 }
@@ -33,6 +36,7 @@ def _parameters(function) -> list[tuple[str, object, object]]:
 
 
 @pytest.mark.parametrize(("service", "remote", "names"), [
+    (TrackingService, RemoteTracking, None),
     (RegistryService, RemoteRegistry, None),
     (DeploymentService, RemoteDeployments, None),
     (InferenceLog, RemoteInferenceLog, LOG_CALLS),

@@ -14,6 +14,12 @@ from gannet.cli.app import app
 from gannet.core.errors import InvalidArgument
 
 
+@pytest.fixture
+def sdk(sdk_anywhere):
+    """Every test here runs embedded and through a team server."""
+    return sdk_anywhere
+
+
 def test_a_download_refuses_to_write_through_a_link_in_the_destination(sdk, tmp_path: Path):
     with sdk.start_run(log_environment=False) as run:
         sdk.log_text("inside", "a/b.txt")

@@ -9,6 +9,12 @@ import yaml
 from gannet.core.errors import InvalidArgument, NotFound
 
 
+@pytest.fixture
+def sdk(sdk_anywhere):
+    """Every test here runs embedded and through a team server."""
+    return sdk_anywhere
+
+
 def test_files_and_folders_round_trip(sdk, tmp_path: Path):
     data = tmp_path / "data"
     (data / "nested").mkdir(parents=True)

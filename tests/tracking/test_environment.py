@@ -7,7 +7,15 @@ import textwrap
 import threading
 from pathlib import Path
 
+import pytest
+
 from gannet.tracking import environment
+
+
+@pytest.fixture
+def sdk(sdk_anywhere):
+    """Every test here runs embedded and through a team server."""
+    return sdk_anywhere
 
 
 def _git(folder: Path, *args: str) -> None:

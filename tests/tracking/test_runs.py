@@ -7,6 +7,12 @@ import pytest
 from gannet.core.errors import AlreadyExists, Conflict, InvalidArgument, InvalidState, NotFound
 
 
+@pytest.fixture
+def sdk(sdk_anywhere):
+    """Every test here runs embedded and through a team server."""
+    return sdk_anywhere
+
+
 def test_a_training_run_keeps_params_metrics_tags_and_ends_finished(sdk):
     experiment = sdk.set_experiment("churn")
     with sdk.start_run(run_name="rf-1", tags={"team": "growth"}) as run:

@@ -16,6 +16,12 @@ import sqlalchemy as sa
 from gannet.core.errors import InvalidArgument
 from gannet.tracking.types import Metric
 
+
+@pytest.fixture
+def sdk(sdk_anywhere):
+    """Every test here runs embedded and through a team server."""
+    return sdk_anywhere
+
 BAD_TEXT = ["a\x00b", "bad \udc80 byte"]
 
 

@@ -67,7 +67,8 @@ def list_proxy_artifacts(services: ServicesDep, path: str = "") -> Response:
 def download_artifact(path: str, services: ServicesDep) -> Response:
     place = locate(path)
     if place.kind == "run":
-        reader, size = services.tracking.open_artifact(place.owner, place.path)
+        opened = services.tracking.open_artifact(place.owner, place.path)
+        reader, size = opened.reader, opened.stop
     elif place.kind == "model":
         reader, size = services.tracking.open_logged_model_artifact(place.owner, place.path)
     elif place.kind == "version":

@@ -1,7 +1,10 @@
 """The REST API's routers, one per capability, each a thin face over its service.
 
 - ``health``: ``/health``, ``/ready``
-- ``tracking``: experiments (runs, metrics, artifacts)
+- ``tracking``: experiments
+- ``runs``: runs, logging to them (batches with ids, so retries land once), search
+- ``artifacts``: content-addressed, streamed uploads (``/api/v1/blobs/{digest}``) and
+  ranged downloads of runs' artifacts
 - ``auth``: who am I, users, API tokens, projects and members, roles, the audit log
 - ``registry``: registered models, versions, aliases, approvals, gates, promotion, cards
 - ``packages``: signing keys' public halves; a package's upload and download

@@ -22,6 +22,8 @@ class NewExperiment(BaseModel):
     tags: dict[str, str] = Field(default_factory=dict)
     experiment_id: str | None = Field(
         default=None, description="chosen by the client (a retried create finds it made)")
+    project: str | None = Field(
+        default=None, description="the project it belongs to (default: the server's)")
 
 
 class ExperimentChange(BaseModel):
@@ -35,7 +37,7 @@ class TagValue(BaseModel):
 @router.post("/experiments", status_code=201, summary="Create an experiment")
 def create_experiment(body: NewExperiment, services: ServicesDep) -> Response:
     experiment_id = services.tracking.create_experiment(
-        body.name, body.tags, experiment_id=body.experiment_id)
+        body.name, body.tags, experiment_id=body.experiment_id, project=body.project)
     return answer({"experiment_id": experiment_id}, 201)
 
 

@@ -10,6 +10,8 @@
 - ``backend``: the bytes layer's contract (``Backend``, ``Writer``) and storage errors
 - ``local`` / ``remote``: that layer on a local folder / on an fsspec object store
 - ``transfer``: the thread pool and the progress bar for many files
+- ``presigned``: signed S3 URLs for clients to send and fetch blobs directly (an upload
+  is staged, and becomes a blob only once the server has checked it)
 
 Layout under the root: ``blobs/<2 hex>/<62 hex>`` and ``tmp/`` for writes in flight.
 """

@@ -95,3 +95,28 @@ class VerifyingReader(io.RawIOBase):
                 "delete it (BlobStore.delete) and store the original again",
             )
         self._verified = True
+
+
+class Window(io.RawIOBase):
+    """At most ``left`` bytes of ``raw`` (which is already at the window's start)."""
+
+    def __init__(self, raw: Any, left: int) -> None:
+        super().__init__()
+        self._raw = raw
+        self._left = left
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")[: self._left]
+        n = self._raw.readinto(view) if view else 0
+        self._left -= n or 0
+        return n or 0
+
+    def close(self) -> None:
+        if not self.closed:
+            try:
+                self._raw.close()
+            finally:
+                super().close()

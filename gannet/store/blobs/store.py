@@ -27,7 +27,7 @@ from gannet.core.errors import InvalidArgument, NotFound, StoreError
 from gannet.store.blobs import sources
 from gannet.store.blobs.backend import Backend, is_storage_failure, storage_error, translated
 from gannet.store.blobs.local import LocalBackend
-from gannet.store.blobs.reader import VerifyingReader
+from gannet.store.blobs.reader import VerifyingReader, Window
 from gannet.store.blobs.remote import RemoteBackend
 from gannet.store.blobs.transfer import Tracker, run_parallel
 from gannet.store.blobs.types import BlobRef, Manifest, ManifestEntry, StoredObject
@@ -155,6 +155,32 @@ class BlobStore:
                 raise
         return ref
 
+    def put_expected(self, stream: BinaryIO, digest: str, size: int | None = None) -> BlobRef:
+        """Store a stream that claims to be the blob ``digest`` (of ``size`` bytes): hashed
+        while it is written, and committed under that name only if the bytes match. An
+        upload that stops half-way, or does not match, leaves nothing under a blob name."""
+        hex_digest = self._hex(digest)
+        storage = self._storage
+        with translated(self.url, f"storing blob {digest}", missing_is_failure=True):
+            writer = storage.writer(hex_digest, size)
+            try:
+                copied, copied_size = hasher(), 0
+                while chunk := sources.read_chunk(stream, CHUNK):
+                    copied.update(chunk)
+                    writer.write(chunk)
+                    copied_size += len(chunk)
+                actual = format_digest(copied.hexdigest())
+                if actual != digest or (size is not None and copied_size != size):
+                    raise mismatch(digest, size, actual, copied_size)
+                if storage.stat(hex_digest) == copied_size:
+                    writer.abort()
+                else:
+                    writer.commit(hex_digest, copied_size)
+            except BaseException:
+                writer.abort()
+                raise
+        return BlobRef(digest, copied_size)
+
     def put_tree(self, folder: PathLike) -> tuple[BlobRef, Manifest]:
         root = os.path.abspath(os.fspath(folder))
         files = sources.scan_tree(root)
@@ -243,6 +269,35 @@ class BlobStore:
             raise self._not_found(digest)
         return size
 
+    def missing(self, digests: Sequence[str]) -> list[str]:
+        """Which of ``digests`` are not stored (looked up in parallel on object stores)."""
+        return [digest for digest, size in self.sizes(digests).items() if size is None]
+
+    def sizes(self, digests: Sequence[str]) -> dict[str, int | None]:
+        """The size of each blob, None for one not stored (looked up in parallel)."""
+        wanted = list(dict.fromkeys(digests))
+        for digest in wanted:
+            self._hex(digest)  # refuses what is not a digest
+
+        def size(digest: str) -> int | None:
+            with translated(self.url, f"looking up blob {digest}"):
+                return self._storage.stat(hex_part(digest))
+
+        return dict(zip(wanted, run_parallel(size, wanted, self.threads), strict=True))
+
+    def open_range(self, digest: str, start: int, stop: int) -> BinaryIO:
+        """Bytes ``start`` to ``stop`` (excluded) of a blob, unverified (a part of a blob
+        cannot be checked against the digest of the whole; a whole download is, by its
+        reader)."""
+        hex_digest = self._hex(digest)
+        with translated(self.url, f"opening blob {digest}"):
+            try:
+                raw, size = self._storage.open_read(hex_digest)
+            except FileNotFoundError:
+                raise self._not_found(digest) from None
+            raw.seek(start)
+        return io.BufferedReader(Window(raw, max(0, min(stop, size) - start)), CHUNK)
+
     def open_blob(self, digest: str) -> BinaryIO:
         """A reader that raises ``IntegrityError`` at the end if the bytes do not match."""
         return self._open_verified(digest)[0]
@@ -269,7 +324,7 @@ class BlobStore:
         if within is not None:
             real_root = os.path.realpath(os.fspath(within))
             for _, dest in jobs:
-                _check_inside(real_root, dest, os.fspath(within))
+                check_inside(real_root, dest, os.fspath(within))
         with Tracker(f"restoring {len(jobs)} files", enabled=self.progress,
                      files=len(jobs)) as tracker:
             run_parallel(lambda job: self._get_to(job[0], job[1], None, tracker, learn=True),
@@ -286,7 +341,7 @@ class BlobStore:
         def restore(job: tuple[str, ManifestEntry]) -> None:
             relative, entry = job
             target = os.path.join(root, *relative.split("/"))
-            _check_inside(real_root, target, root)
+            check_inside(real_root, target, root)
             self._get_to(entry.digest, target, entry.mode, tracker)
 
         with Tracker(f"restoring {os.path.basename(root)}", enabled=self.progress,
@@ -401,7 +456,17 @@ class BlobStore:
         )
 
 
-def _check_inside(real_root: str, target: str, root: str) -> None:
+def mismatch(digest: str, size: int | None, actual: str, actual_size: int) -> InvalidArgument:
+    said = f"{digest}" + (f" of {size} bytes" if size is not None else "")
+    return InvalidArgument(
+        f"the bytes sent as blob {said} are {actual_size} bytes hashing to {actual}; "
+        "nothing was stored",
+        "send the file's own bytes under its blake3 digest (the file may have changed "
+        "while it was sent: send it again)",
+    )
+
+
+def check_inside(real_root: str, target: str, root: str) -> None:
     """Refuse a target whose folder, links resolved, is not inside ``real_root``."""
     real_folder = os.path.realpath(os.path.dirname(os.path.abspath(target)))
     if os.path.commonpath([real_root, real_folder]) != real_root:

@@ -7,14 +7,14 @@ the identity provider and its callback (which may reach another replica). ``sour
 (``sso``: replaced at each of the user's logins from their groups).
 
 Revision ID: 0009
-Revises: 0006 (numbered apart from the revisions other branches add; the merge chains it)
+Revises: 0008
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0006"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
