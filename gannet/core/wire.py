@@ -20,7 +20,7 @@ from typing import Any, TypeVar, cast
 
 import orjson
 
-__all__ = ["dumps", "load", "to_jsonable"]
+__all__ = ["dumps", "dumps_body", "load", "to_jsonable"]
 
 T = TypeVar("T")
 
@@ -41,6 +41,19 @@ def dumps(obj: Any) -> bytes:
         return orjson.dumps(obj, default=_fields, option=_OPTIONS)
     except orjson.JSONEncodeError:  # not JSON-able as it is: a set, a non-finite float...
         return orjson.dumps(to_jsonable(obj), option=orjson.OPT_NON_STR_KEYS)
+
+
+def dumps_body(obj: Any) -> bytes:
+    """JSON bytes of a request body: plain lists and dicts of values (a batch of metric
+    points), where a non-finite float may sit anywhere. orjson's output without any
+    ``null`` is taken as it is; other output is made again from ``to_jsonable``."""
+    try:
+        fast = orjson.dumps(obj, default=_fields, option=_OPTIONS)
+    except orjson.JSONEncodeError:  # not JSON-able as it is: a set, a tuple key...
+        fast = b"null"
+    if b"null" not in fast:
+        return fast
+    return orjson.dumps(to_jsonable(obj), option=orjson.OPT_NON_STR_KEYS)
 
 
 def _fields(obj: Any) -> dict[str, Any]:

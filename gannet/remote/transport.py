@@ -94,7 +94,7 @@ class Transport:
 
 def _encoded(body: Any) -> bytes:
     try:
-        return wire.dumps(body)
+        return wire.dumps_body(body)
     except (TypeError, orjson.JSONEncodeError) as exc:  # checked values never get here
         raise InvalidArgument(
             f"the request cannot be sent as JSON: {exc}",

@@ -19,8 +19,14 @@ SERVER_SIDE = {  # what only the server's own services do: collection, package t
     "put_package_blob", "register_package", "package_manifest", "open_package_file",
     "count_in_project", "ensure_default_experiment", "plan_upload", "put_staged",
     "artifact_url", "open_artifact",
-    # the MLflow-compatible API's: a version's files one by one (server-side routes only)
-    "version_files", "open_version_file",
+    # the MLflow-compatible API's (server-side routes only): a version's files one by one,
+    # MLflow 3's logged models, files streamed in and deleted through MLflow's proxy
+    "version_files", "open_version_file", "create_logged_model", "delete_logged_model",
+    "delete_logged_model_artifacts", "delete_logged_model_tag", "download_logged_model",
+    "finalize_logged_model", "get_logged_model", "list_logged_model_artifacts",
+    "log_logged_model_params", "log_logged_model_stream", "logged_model_files",
+    "open_logged_model_artifact", "search_logged_models", "set_logged_model_tags",
+    "log_artifact_stream", "delete_artifacts",
 }
 LOG_CALLS = ("deployments", "query", "show", "feedback", "feedback_many")
 
