@@ -93,8 +93,19 @@ class RemoteTracking(RemoteArtifacts):
                                     params={"name": name})
         return wire.load(Experiment | None, found["experiment"])
 
-    def search_experiments(self, view: ViewType = ViewType.ACTIVE) -> list[Experiment]:
-        found = self.transport.call("GET", "/api/v1/experiments", params={"view": str(view)})
+    def search_experiments(
+        self,
+        view: ViewType = ViewType.ACTIVE,
+        *,
+        filter_string: str | None = None,
+        order_by: Sequence[str] | None = None,
+    ) -> list[Experiment]:
+        params: dict[str, Any] = {"view": str(view)}
+        if filter_string is not None:
+            params["filter_string"] = filter_string
+        if order_by:
+            params["order_by"] = list(order_by)
+        found = self.transport.call("GET", "/api/v1/experiments", params=params)
         return wire.load(list[Experiment], found["experiments"])
 
     def rename_experiment(self, experiment_id: str, new_name: str) -> None:
@@ -183,6 +194,7 @@ class RemoteTracking(RemoteArtifacts):
         metrics: Sequence[Metric] = (),
         params: Mapping[str, object] | None = None,
         tags: Mapping[str, object] | None = None,
+        skip_logged_points: bool = False,
         batch_id: str | None = None,
     ) -> None:
         """Params, tags and metrics of one run, all stored or (on any error) none; sent
@@ -190,6 +202,7 @@ class RemoteTracking(RemoteArtifacts):
         points = [self.point(run_id, m.key, m.value, m.timestamp, m.step) for m in metrics]
         body = {
             "batch_id": batch_id or uuid.uuid4().hex,
+            "skip_logged_points": skip_logged_points,
             "metrics": [{"key": k, "value": v, "timestamp": t, "step": s}
                         for _, k, v, t, s in points],
             "params": self.clean_params(params),
@@ -219,9 +232,14 @@ class RemoteTracking(RemoteArtifacts):
     def delete_tag(self, run_id: str, key: str) -> None:
         self.transport.call("DELETE", f"/api/v1/runs/{_seg(run_id)}/tags/{quote(key)}")
 
-    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+    def get_metric_history(
+        self, run_id: str, key: str, *, offset: int = 0, limit: int | None = None
+    ) -> list[Metric]:
+        params: dict[str, Any] = {"key": key, "offset": offset}
+        if limit is not None:
+            params["limit"] = limit
         found = self.transport.call("GET", f"/api/v1/runs/{_seg(run_id)}/metric-history",
-                                    params={"key": key})
+                                    params=params)
         return wire.load(list[Metric], found["metrics"])
 
     def check_run_active(self, run_id: str) -> None:

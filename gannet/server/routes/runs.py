@@ -86,6 +86,8 @@ class Batch(BaseModel):
     metrics: list[MetricBody] = Field(default_factory=list)
     params: dict[str, str] = Field(default_factory=dict)
     tags: dict[str, str] = Field(default_factory=dict)
+    skip_logged_points: bool = Field(
+        default=False, description="leave out points equal to ones the run holds")
 
 
 class PendingBatch(BaseModel):
@@ -168,6 +170,7 @@ def restore_run(run_id: str, services: ServicesDep) -> Response:
 def log_batch(run_id: str, body: Batch, services: ServicesDep) -> Response:
     metrics = [Metric(m.key, m.value, m.timestamp, m.step) for m in body.metrics]
     services.tracking.log_batch(run_id, metrics=metrics, params=body.params, tags=body.tags,
+                                skip_logged_points=body.skip_logged_points,
                                 batch_id=body.batch_id)
     return answer({})
 
@@ -179,8 +182,10 @@ def get_params(run_id: str, services: ServicesDep) -> Response:
 
 @router.get("/runs/{run_id}/metric-history", summary="Every point of one metric of a run")
 def get_metric_history(run_id: str, services: ServicesDep,
-                       key: Annotated[str, Query(description="the metric's key")]) -> Response:
-    return answer({"metrics": services.tracking.get_metric_history(run_id, key)})
+                       key: Annotated[str, Query(description="the metric's key")],
+                       offset: int = 0, limit: int | None = None) -> Response:
+    points = services.tracking.get_metric_history(run_id, key, offset=offset, limit=limit)
+    return answer({"metrics": points})
 
 
 @router.delete("/runs/{run_id}/tags/{key:path}", summary="Delete a run's tag")

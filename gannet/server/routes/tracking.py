@@ -7,7 +7,7 @@ the one JSON encoding (``gannet.core.wire``), which the remote SDK decodes back.
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
@@ -42,8 +42,13 @@ def create_experiment(body: NewExperiment, services: ServicesDep) -> Response:
 
 
 @router.get("/experiments", summary="List experiments")
-def search_experiments(services: ServicesDep, view: ViewType = ViewType.ACTIVE) -> Response:
-    return answer({"experiments": services.tracking.search_experiments(view)})
+def search_experiments(
+    services: ServicesDep, view: ViewType = ViewType.ACTIVE, filter_string: str | None = None,
+    order_by: list[str] | None = Query(default=None),
+) -> Response:
+    found = services.tracking.search_experiments(view, filter_string=filter_string,
+                                                 order_by=order_by)
+    return answer({"experiments": found})
 
 
 @router.get("/experiments/by-name", summary="An experiment by name (null if none)")
