@@ -3,7 +3,6 @@
 from dataclasses import dataclass
 
 import pytest
-from registry_backends import needs_runs
 
 
 @dataclass
@@ -15,7 +14,6 @@ class Trained:
 
 
 def train_and_log(sdk, *, C: float = 1.0, auc: float | None = None, name: str = "model") -> Trained:
-    needs_runs(sdk)
     from sklearn.datasets import load_breast_cancer
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score

@@ -93,9 +93,6 @@ def test_registering_a_package_folder(sdk, tmp_path):
 
 
 def test_bad_sources_are_refused_and_nothing_is_half_registered(sdk, tmp_path):
-    from registry_backends import needs_runs
-
-    needs_runs(sdk)
     with sdk.start_run(log_environment=False) as run:
         sdk.log_text("not a model", "notes.txt")
     with pytest.raises(NotFound, match="has no model at 'model'.*log_model"):

@@ -56,9 +56,6 @@ def test_a_missing_public_key_is_refused_unless_unsigned_is_allowed(sdk, trained
 
 
 def test_pickled_models_load_only_with_a_verified_signature(sdk, tmp_path):
-    from registry_backends import needs_runs
-
-    needs_runs(sdk)
     from registry_test_code import double
     from sklearn.datasets import load_iris
     from sklearn.linear_model import LogisticRegression
