@@ -99,9 +99,9 @@ def test_an_artifact_streams_in_replaces_and_is_deleted(tracking, run_id):
     tracking.log_artifact_stream(run_id, io.BytesIO(b"v1"), "data/small.txt")
     tracking.log_artifact_stream(run_id, io.BytesIO(b"v2"), "data/small.txt")
     assert tracking.read_artifact(run_id, "data/small.txt") == b"v2"
-    reader, size = tracking.open_artifact(run_id, "data/big.bin")
-    with reader:
-        assert (reader.read(), size) == (big, len(big))
+    opened = tracking.open_artifact(run_id, "data/big.bin")
+    with opened.reader as reader:
+        assert (reader.read(), opened.stop) == (big, len(big))
     assert tracking.delete_artifacts(run_id, "data") == 2
     assert tracking.list_artifacts(run_id) == []
     with pytest.raises(InvalidArgument, match="root"):
