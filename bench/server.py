@@ -118,8 +118,8 @@ def gannet_cli(home: Path, *args: str) -> str:
 def gannet_server(home: Path) -> Iterator[dict[str, Any]]:
     """``gannet server`` with auth on, and a token for the benchmark's user."""
     gannet_cli(home, "users", "create", "bench", "--admin")
-    token = json.loads(gannet_cli(home, "tokens", "create", "--user", "bench", "--name",
-                                  "bench", "--json"))["token"]
+    token = json.loads(gannet_cli(home, "tokens", "create", "bench", "--user", "bench",
+                                  "--json"))["secret"]
     port = free_port()
     env = {**os.environ, "GANNET_HOME": str(home), "GANNET_PROGRESS": "false"}
     proc = subprocess.Popen([str(BIN / "gannet"), "server", "--port", str(port)], env=env,
