@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from gannet.serving.log.reader import InferenceLog
     from gannet.store.blobs import BlobStore
     from gannet.store.gc.service import GarbageCollector
+    from gannet.store.replies.service import ReplyStore
     from gannet.tracking.service import TrackingService
 
 T = TypeVar("T")
@@ -146,6 +147,13 @@ class Services:
                 self.metadata, self.blobs, [self.tracking, self.registry], self.settings
             ),
         )
+
+    @property
+    def replies(self) -> ReplyStore:
+        """Answers the team server keeps for retried requests (``Idempotency-Key``)."""
+        from gannet.store.replies.service import ReplyStore
+
+        return self._part("replies", lambda: ReplyStore(self.metadata))
 
     def close(self) -> None:
         self.metadata.close()

@@ -117,7 +117,7 @@ class RemoteArtifacts:
 
     def missing_blobs(self, run_id: str, digests: Sequence[str]) -> list[str]:
         found = self.transport.call("POST", f"/api/v1/runs/{_seg(run_id)}/artifacts/missing",
-                                    json={"digests": list(digests)})
+                                    json={"digests": list(digests)}, retry_safe=True)
         return list(found["missing"])
 
     def put_blob(self, digest: str, stream: BinaryIO, size: int | None = None) -> BlobRef:

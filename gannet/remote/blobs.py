@@ -83,7 +83,7 @@ class BlobClient:
     def _missing(self, run_id: str, digests: list[str]) -> tuple[list[str], dict[str, Any]]:
         """The digests to send, and the signed uploads offered for them."""
         found = self.transport.call("POST", f"/api/v1/runs/{_seg(run_id)}/artifacts/missing",
-                                    json={"digests": digests})
+                                    json={"digests": digests}, retry_safe=True)
         return list(found["missing"]), dict(found.get("uploads") or {})
 
     def _put_file(self, digest: str, local: str, size: int, tracker: Tracker,
@@ -117,11 +117,11 @@ class BlobClient:
                              f"{sent.status_code} {sent.text[:200]}",
                              "check the store's credentials and the server's clock")
         self.transport.call("POST", f"/api/v1/staged-blobs/{quote(digest, safe=':')}",
-                            json={"staged": signed["staged"], "size": size})
+                            json={"staged": signed["staged"], "size": size}, retry_safe=True)
 
     def _log(self, run_id: str, entries: list[dict[str, Any]]) -> None:
         self.transport.call("POST", f"/api/v1/runs/{_seg(run_id)}/artifacts",
-                            json={"files": entries})
+                            json={"files": entries}, retry_safe=True)
 
     # -- down ----------------------------------------------------------------------------
 

@@ -39,7 +39,7 @@ class RemoteInferenceLog:
         """The result of ``sql`` over ``deployment``'s views, as a pandas DataFrame."""
         response = self.transport.send(
             "POST", f"{BASE}/{_seg(deployment)}/query",
-            json={"sql": sql, "limit": limit}, headers={"idempotency-key": _key()})
+            json={"sql": sql, "limit": limit})  # a read: no Idempotency-Key
         return _frame(response.content)
 
     def show(self, deployment: str, last: int = 20) -> pd.DataFrame:
@@ -80,12 +80,6 @@ class RemoteInferenceLog:
 
 def _seg(value: str) -> str:
     return quote(str(value), safe="")
-
-
-def _key() -> str:
-    import uuid
-
-    return uuid.uuid4().hex
 
 
 def _frame(data: bytes) -> pd.DataFrame:

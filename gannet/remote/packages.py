@@ -78,7 +78,7 @@ def upload_folder(transport: Transport, folder: Path) -> list[dict[str, Any]]:
         files.append({"path": source.relative, "digest": digest, "size": size})
         paths[digest] = source.path
     asked = transport.call("POST", f"{PREFIX}/model-packages/missing",
-                           json={"digests": sorted(paths)})
+                           json={"digests": sorted(paths)}, retry_safe=True)
     for digest in asked["missing"]:
         transport.send("PUT", f"{PREFIX}/model-packages/blobs/{digest}",
                        content=FileBody(paths[digest]),

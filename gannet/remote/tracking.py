@@ -208,7 +208,8 @@ class RemoteTracking(RemoteArtifacts):
             "params": self.clean_params(params),
             "tags": self.clean_tags(tags),
         }
-        self.transport.call("POST", f"/api/v1/runs/{_seg(run_id)}/log-batch", json=body)
+        self.transport.call("POST", f"/api/v1/runs/{_seg(run_id)}/log-batch", json=body,
+                            retry_safe=True)
 
     def write_pending(self, pending: Pending, *, batch_id: str | None = None,
                       validate: bool = False) -> WriteReport:
@@ -222,7 +223,8 @@ class RemoteTracking(RemoteArtifacts):
     def _send_pending(self, batch_id: str, pending: Pending) -> WriteReport:
         body = {"batch_id": batch_id, "points": pending.points, "params": pending.params,
                 "tags": pending.tags, "environments": pending.environments}
-        found = self.transport.call("POST", "/api/v1/runs/write-pending", json=body)
+        found = self.transport.call("POST", "/api/v1/runs/write-pending", json=body,
+                                    retry_safe=True)
         return wire.load(WriteReport, found["report"])
 
     def get_params(self, run_id: str) -> dict[str, str]:
@@ -262,7 +264,7 @@ class RemoteTracking(RemoteArtifacts):
             "order_by": order_by if order_by is None or isinstance(order_by, str)
             else list(order_by),
             "max_results": max_results, "page_token": page_token, "view": str(view)}
-        found = self.transport.call("POST", "/api/v1/runs/search", json=body)
+        found = self.transport.call("POST", "/api/v1/runs/search", json=body, retry_safe=True)
         return Page(wire.load(list[Run], found["runs"]), found["next_page_token"])
 
 

@@ -5,10 +5,11 @@
 - A call that could not reach the server, or that a gateway failed (502/503/504, a 500
   that is not Gannet's own), is retried with exponential backoff and jitter (``RETRIES``
   times). Retrying is safe: GET, PUT and DELETE are idempotent; every POST carries an
-  ``Idempotency-Key`` that stays the same across its retries, and the POSTs themselves
-  are made so that a repeat does the work once: the client chooses the id of what it
-  creates (runs, experiments) and of each batch it logs, which the server records in
-  the same transaction (the tracking routes; see ``gannet.remote.batches``).
+  ``Idempotency-Key`` that stays the same across its retries, with which the server
+  answers a retry with the first attempt's answer (``gannet.server.idempotency``), unless
+  it is ``retry_safe`` by itself: a search, or tracking's writes, whose client chooses
+  the id of what it creates (runs, experiments) and of each batch it logs, which the
+  server records in the same transaction as the write (see ``gannet.remote.batches``).
 - One ``httpx.Client`` (keep-alive connections) per transport, shared by threads.
 """
 
@@ -50,11 +51,12 @@ class Transport:
         self.client = httpx.Client(base_url=self.uri, headers=headers, timeout=timeout)
 
     def call(self, method: str, path: str, *, json: Any = None,
-             params: Mapping[str, Any] | None = None) -> Any:
-        """The parsed JSON answer of ``method path`` (raises the error it answered)."""
+             params: Mapping[str, Any] | None = None, retry_safe: bool = False) -> Any:
+        """The parsed JSON answer of ``method path`` (raises the error it answered).
+        A POST that is not ``retry_safe`` carries an ``Idempotency-Key``."""
         content = _encoded(json) if json is not None else None
         headers = {"content-type": "application/json"} if content is not None else {}
-        if method == "POST":
+        if method == "POST" and not retry_safe:
             headers["idempotency-key"] = uuid.uuid4().hex
         response = self.send(method, path, content=content, params=params, headers=headers)
         return orjson.loads(response.content) if response.content else None

@@ -4,6 +4,7 @@
   middleware; ``/openapi.json`` and ``/docs``
 - ``middleware``: request ids, the body limit, authentication (the route runs acting as
   the caller)
+- ``idempotency``: ``Idempotency-Key``: a retried POST acts once and gets the first answer
 - ``errors``: every failure as the one JSON envelope of ``gannet.core.errors`` (in MLflow's
   shape on the MLflow API's paths)
 - ``deps``: what routes are given (services, the caller) and ``answer`` (the one encoding)

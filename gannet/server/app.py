@@ -2,7 +2,8 @@
 
 FastAPI for the routes (request bodies validated and documented in the OpenAPI at
 ``/openapi.json``, interactive at ``/docs``), wrapped by ``ServerMiddleware`` (request
-ids, the body limit, authentication) and the request metrics. Routers come one per
+ids, the body limit, authentication), ``IdempotentPosts`` (a retried POST answered once)
+and the request metrics. Routers come one per
 capability from ``gannet.server.routes``; the MLflow-compatible API mounts under
 ``/api/2.0/mlflow/``. No route holds state: every answer comes from the services'
 stores, so replicas over one database and one object store answer alike.
@@ -19,6 +20,7 @@ from gannet.core.actor import Actor
 from gannet.core.version import VERSION
 from gannet.server.deps import API_PREFIX
 from gannet.server.errors import install_error_handlers
+from gannet.server.idempotency import IdempotentPosts
 from gannet.server.metrics import ServerMetrics
 from gannet.server.middleware import Authenticate, ServerMiddleware
 from gannet.serving.server.docs import STATIC, SwaggerDocs
@@ -56,8 +58,10 @@ def create_app(
     _install_docs(api)
     if authenticate is None:
         authenticate = services.auth.authenticate if auth else _anyone(services)
+    once = IdempotentPosts(api.state.metrics.wrap(api), services.replies, prefix=API_PREFIX,
+                           streaming_prefixes=STREAMING_PREFIXES)
     wrapped = ServerMiddleware(
-        api.state.metrics.wrap(api),
+        once,
         authenticate=authenticate,
         max_body_bytes=services.settings.server_max_body,
         public_paths=PUBLIC_PATHS,

@@ -12,6 +12,7 @@ import gannet.auth.tables
 import gannet.registry.tables
 import gannet.serving.deployments.tables
 import gannet.store.gc.tables
+import gannet.store.replies.tables
 import gannet.tracking.tables  # noqa: F401
 from gannet.store.metadata import METADATA, MetadataStore, migrations
 from gannet.store.metadata.engine import VERSION_TABLE
