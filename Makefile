@@ -1,9 +1,11 @@
 # The README's two commands:
 #   make demo   - create .venv, install Gannet, run the end-to-end demo on the embedded default
 #   make test   - create .venv, install Gannet with test extras (pinned by constraints/test.txt),
-#                 run ruff, import-linter, mypy and every test on $(PYTHON); then the tests
-#                 without the `slow` ones on each of OTHER_PYTHONS that is installed (PATH or
-#                 pyenv), each in its own .venv-pythonX.Y
+#                 run ruff, import-linter, mypy and every test on $(PYTHON); then, on each of
+#                 OTHER_PYTHONS that is installed (PATH or pyenv; each in its own
+#                 .venv-pythonX.Y), the tests that can differ by Python: all but the slow
+#                 ones and the repeats of a test on PostgreSQL or through the team server
+#                 (what a database or the HTTP transport does does not change with Python)
 # `.ci/run` calls `make test`. `make test PYTHON=python3.13` runs it all on 3.13.
 
 PYTHON ?= python3
@@ -49,9 +51,9 @@ test-other-pythons:
 	  exe=$$(bash tools/find-python.sh $$py) || { \
 	    echo "$$py is not installed here: not tested on it"; continue; }; \
 	  if [ "$$($$exe -c 'import sys; print(sys.version_info[:2])')" = "$$main" ]; then continue; fi; \
-	  echo "== the tests on $$py (without the slow ones)"; \
+	  echo "== the tests on $$py (without the slow ones and the PostgreSQL and remote repeats)"; \
 	  $(MAKE) --no-print-directory test-suite PYTHON=$$py VENV=.venv-$$py \
-	    PYTEST_ARGS='-q -m "not slow"' || exit 1; \
+	    PYTEST_ARGS='-q -m "not slow" -k "not postgresql and not remote"' || exit 1; \
 	done
 
 bench:

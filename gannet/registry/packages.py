@@ -15,8 +15,9 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, Protocol
 
 from gannet.core.digests import digest_file, hex_part
 from gannet.core.errors import IntegrityError, InvalidArgument, NotFound, PermissionDenied
@@ -27,11 +28,41 @@ from gannet.models.package import (
     allowed_flavor,
     load_package,
     read_meta,
+    save_model,
     verify_files,
 )
 from gannet.registry.signing import Verifier
 from gannet.registry.types import ModelVersion, PackageSignature, StoredPackage
 from gannet.store.blobs import BlobStore, Manifest, ManifestEntry
+
+
+class RunArtifacts(Protocol):
+    """What ``log_to_run`` needs of tracking: the service, or its remote twin."""
+
+    def log_artifacts(self, run_id: str, local_dir: Any, artifact_path: str | None = None
+                      ) -> None: ...
+
+    def log_batch(self, run_id: str, *, tags: Any = None) -> None: ...
+
+
+def log_to_run(tracking: RunArtifacts, run_id: str, model: Any, name: str, *,
+               signature: Any = None, input_example: Any = None,
+               requirements: Sequence[str] | None = None) -> ModelMeta:
+    """Save ``model`` as a package in a temporary folder, log it as the run's artifacts
+    ``name`` and tag the run with its flavor (``gannet.model.<name>``): ``log_model``,
+    embedded or through a team server (which then receives only the files it lacks)."""
+    with tempfile.TemporaryDirectory(prefix="gannet-model-") as tmp:
+        meta = save_model(
+            model,
+            Path(tmp) / "package",
+            signature=signature,
+            input_example=input_example,
+            requirements=list(requirements) if requirements is not None else None,
+            run_id=run_id,
+        )
+        tracking.log_artifacts(run_id, Path(tmp) / "package", name)
+    tracking.log_batch(run_id, tags={f"gannet.model.{name}": meta.flavor})
+    return meta
 
 
 def store_folder(blobs: BlobStore, folder: Path) -> StoredPackage:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,6 @@ from gannet.core.errors import AlreadyExists, InvalidArgument, InvalidState, Not
 from gannet.core.ids import is_id
 from gannet.core.settings import Settings
 from gannet.models.manifest import ModelMeta
-from gannet.models.package import save_model
 from gannet.models.reference import ModelRef, check_model_name, parse_ref
 from gannet.registry import cards, gates, packages, project_repository, repository
 from gannet.registry.access import model_not_found
@@ -171,18 +169,8 @@ class RegistryService(PromotionUseCases, PackageReferences, LoadingUseCases, Pac
     ) -> ModelMeta:
         """Save ``model`` as a package and log it under ``name`` in the run's artifacts."""
         self.tracking.check_run_active(run_id)
-        with tempfile.TemporaryDirectory(prefix="gannet-model-") as tmp:
-            meta = save_model(
-                model,
-                Path(tmp) / "package",
-                signature=signature,
-                input_example=input_example,
-                requirements=list(requirements) if requirements is not None else None,
-                run_id=run_id,
-            )
-            self.tracking.log_artifacts(run_id, Path(tmp) / "package", name)
-        self.tracking.log_batch(run_id, tags={f"gannet.model.{name}": meta.flavor})
-        return meta
+        return packages.log_to_run(self.tracking, run_id, model, name, signature=signature,
+                                   input_example=input_example, requirements=requirements)
 
     def register_model(
         self,

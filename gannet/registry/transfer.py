@@ -3,7 +3,7 @@ package folder it holds, and reads to load a version it was given.
 
 A package is content-addressed (a manifest of path -> digest, and the file blobs), so
 the client sends digests first (``missing_blobs``), uploads only the blobs the store
-lacks (``put_package_blob``, each checked against the digest it claims), then registers
+lacks (as any blob, each checked against the digest it claims), then registers
 the file list (``register_package``): the same checks as a folder registered here (the
 files must be exactly those its ``gannet-model.yaml`` lists), the same signing. Reading
 goes through the version (``package_manifest``, ``open_package_file``), so whoever may
@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, BinaryIO
 
 from gannet.core.digests import is_digest
-from gannet.core.errors import IntegrityError, InvalidArgument, NotFound
+from gannet.core.errors import InvalidArgument, NotFound
 from gannet.models.manifest import MANIFEST
 from gannet.models.reference import check_model_name
 from gannet.registry import packages
@@ -64,21 +64,6 @@ class PackageTransfer:
         """Which of ``digests`` the blob store lacks (each once, in the order given)."""
         wanted = list(dict.fromkeys(_checked_digest(d) for d in digests))
         return [d for d in wanted if not self.blobs.exists(d)]
-
-    def put_package_blob(self, digest: str, stream: BinaryIO) -> int:
-        """Store the bytes of ``stream``, which must have the digest ``digest``; their size.
-
-        Bytes that do not match are refused (``IntegrityError``); being content-addressed
-        they cannot replace anything, and garbage collection removes what no version
-        then references."""
-        expected = _checked_digest(digest)
-        ref = self.blobs.put_stream(stream)
-        if ref.digest != expected:
-            raise IntegrityError(
-                f"the uploaded bytes have digest {ref.digest}, not {expected}",
-                "upload the file again (it changed while it was read, or was cut short)",
-            )
-        return ref.size
 
     def register_package(
         self,

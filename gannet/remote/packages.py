@@ -80,7 +80,7 @@ def upload_folder(transport: Transport, folder: Path) -> list[dict[str, Any]]:
     asked = transport.call("POST", f"{PREFIX}/model-packages/missing",
                            json={"digests": sorted(paths)}, retry_safe=True)
     for digest in asked["missing"]:
-        transport.send("PUT", f"{PREFIX}/model-packages/blobs/{digest}",
+        transport.send("PUT", f"{PREFIX}/blobs/{digest}",
                        content=FileBody(paths[digest]),
                        headers={"content-type": "application/octet-stream"})
     return files

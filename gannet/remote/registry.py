@@ -12,7 +12,6 @@ manifest, code from a package only when signed or trusted).
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -114,20 +113,10 @@ class RemoteRegistry:
         requirements: Sequence[str] | None = None,
     ) -> ModelMeta:
         """Save ``model`` as a package here and log it under ``name`` in the run's artifacts."""
-        from gannet.models.package import save_model
+        from gannet.registry.packages import log_to_run
 
-        with tempfile.TemporaryDirectory(prefix="gannet-model-") as tmp:
-            meta = save_model(
-                model,
-                Path(tmp) / "package",
-                signature=signature,
-                input_example=input_example,
-                requirements=list(requirements) if requirements is not None else None,
-                run_id=run_id,
-            )
-            self.tracking.log_artifacts(run_id, Path(tmp) / "package", name)
-        self.tracking.log_batch(run_id, tags={f"gannet.model.{name}": meta.flavor})
-        return meta
+        return log_to_run(self.tracking, run_id, model, name, signature=signature,
+                          input_example=input_example, requirements=requirements)
 
     def register_model(
         self,

@@ -33,7 +33,7 @@ __all__ = ["API_PREFIX", "create_app"]
 PUBLIC_PATHS = ("/health", "/ready", "/metrics", "/openapi.json", "/docs", f"{API_PREFIX}/login")
 PUBLIC_PREFIXES = (STATIC, f"{API_PREFIX}/oidc/")
 STREAMING_PREFIXES = (
-    f"{API_PREFIX}/blobs/", f"{API_PREFIX}/model-packages/blobs/", "/api/2.0/mlflow-artifacts/")
+    f"{API_PREFIX}/blobs/", "/api/2.0/mlflow-artifacts/")
 
 
 def create_app(

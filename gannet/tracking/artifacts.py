@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import os
 import tempfile
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -117,19 +117,35 @@ class ArtifactUseCases:
         of it is stored: a stream that fails midway leaves nothing."""
         path = validation.check_artifact_file(_file_path(artifact_file))
         self._may_runs([run_id], EDITOR, "log to")
+
+        def index(conn: sa.Connection, ref: BlobRef) -> None:
+            self._require_active(conn, run_id)
+            artifact_repository.index_artifacts(conn, run_id, [(path, ref.digest, ref.size)])
+
+        ref = self.store_stream(stream, check=lambda: self.check_run_active(run_id),
+                                index=index)
+        return FileInfo(path, False, ref.size, ref.digest)
+
+    def store_stream(self, stream: BinaryIO, *, check: Callable[[], None],
+                     index: Callable[[sa.Connection, BlobRef], None]) -> BlobRef:
+        """Store what ``stream`` holds, read in chunks (never whole in memory), and
+        ``index`` it in a write transaction that sees it; nothing is indexed when the
+        stream fails midway. A small stream is stored inside that transaction (one per
+        file: what many small uploads cost); a long one under a write lease, after
+        ``check`` said it may be (before gigabytes are read, not after)."""
         head = read_up_to(stream, SMALL_STREAM + 1)
-        if len(head) <= SMALL_STREAM:  # stored in the one transaction that indexes it
+        if len(head) <= SMALL_STREAM:
             with self.metadata.write() as conn:
                 self.leases.guard(conn)
-                self._require_active(conn, run_id)
                 ref = self.blobs.put_bytes(head)
-                artifact_repository.index_artifacts(conn, run_id, [(path, ref.digest, ref.size)])
-            return FileInfo(path, False, ref.size, ref.digest)
-        self.check_run_active(run_id)
+                index(conn, ref)
+            return ref
+        check()
         with self.leases.hold():
             ref = self.blobs.put_stream(rejoined(head, stream))
-            self._index(run_id, [(path, ref.digest, ref.size)])
-        return FileInfo(path, False, ref.size, ref.digest)
+            with self.metadata.write() as conn:
+                index(conn, ref)
+        return ref
 
     def delete_artifacts(self, run_id: str, path: str) -> int:
         """Forget the run's artifact file, or every file of the folder, at ``path`` (their

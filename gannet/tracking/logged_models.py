@@ -10,7 +10,7 @@ the model exists. ``TrackingService`` inherits these use cases.
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -20,13 +20,7 @@ from gannet.core.errors import InvalidArgument, NotFound
 from gannet.core.ids import new_id
 from gannet.tracking import logged_model_repository as repository
 from gannet.tracking import project_repository, validation
-from gannet.tracking.artifacts import (
-    NEVER_COMPLETED,
-    SMALL_STREAM,
-    listing,
-    read_up_to,
-    rejoined,
-)
+from gannet.tracking.artifacts import NEVER_COMPLETED, listing
 from gannet.tracking.filter_match import Fields, select
 from gannet.tracking.filter_parser import parse_filter, parse_order_by
 from gannet.tracking.grammars import LOGGED_MODELS
@@ -38,7 +32,7 @@ if TYPE_CHECKING:
     import sqlalchemy as sa
 
     from gannet.core.settings import Settings
-    from gannet.store.blobs import BlobStore
+    from gannet.store.blobs import BlobRef, BlobStore
     from gannet.store.gc import BlobLeases
     from gannet.store.metadata import MetadataStore
 
@@ -55,6 +49,10 @@ class LoggedModelUseCases:
     settings: Settings
 
     def get_run(self, run_id: str) -> Run:
+        raise NotImplementedError
+
+    def store_stream(self, stream: BinaryIO, *, check: Callable[[], None],
+                     index: Callable[[sa.Connection, BlobRef], None]) -> BlobRef:
         raise NotImplementedError
 
     @staticmethod
@@ -193,20 +191,15 @@ class LoggedModelUseCases:
         if not path:
             raise InvalidArgument("a logged model's file needs a path", "e.g. 'MLmodel'")
         self._may_logged_model(model_id, EDITOR, "upload files to")
-        head = read_up_to(stream, SMALL_STREAM + 1)
-        if len(head) <= SMALL_STREAM:  # stored in the one transaction that indexes it
-            with self.metadata.write() as conn:
-                self.leases.guard(conn)
-                self._touch(conn, model_id)
-                ref = self.blobs.put_bytes(head)
-                repository.index_files(conn, model_id, [(path, ref.digest, ref.size)])
-            return FileInfo(path, False, ref.size, ref.digest)
-        self.get_logged_model(model_id)
-        with self.leases.hold():
-            ref = self.blobs.put_stream(rejoined(head, stream))
-            with self.metadata.write() as conn:
-                self._touch(conn, model_id)
-                repository.index_files(conn, model_id, [(path, ref.digest, ref.size)])
+
+        def index(conn: sa.Connection, ref: BlobRef) -> None:
+            self._touch(conn, model_id)
+            repository.index_files(conn, model_id, [(path, ref.digest, ref.size)])
+
+        def check() -> None:
+            self.get_logged_model(model_id)
+
+        ref = self.store_stream(stream, check=check, index=index)
         return FileInfo(path, False, ref.size, ref.digest)
 
     def logged_model_files(self, model_id: str, prefix: str = "") -> list[tuple[str, str, int]]:

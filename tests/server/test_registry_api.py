@@ -135,12 +135,12 @@ def test_uploads_are_checked_and_a_package_needs_all_its_files(http, package):
     digest, wrong = digest_bytes(data), digest_bytes(b"something else")
     asked = http.post("/api/v1/model-packages/missing", json={"digests": [digest, wrong]})
     assert asked.json()["missing"] == [digest, wrong]
-    refused = http.put(f"/api/v1/model-packages/blobs/{wrong}", content=data)
-    assert (refused.status_code, refused.json()["code"]) == (500, IntegrityError.code)
-    assert f"not {wrong}" in refused.json()["error"]
-    bad = http.put("/api/v1/model-packages/blobs/not-a-digest", content=data)
+    refused = http.put(f"/api/v1/blobs/{wrong}", content=data)  # uploaded as any blob is
+    assert (refused.status_code, refused.json()["code"]) == (400, InvalidArgument.code)
+    assert "nothing was stored" in refused.json()["error"]
+    bad = http.put("/api/v1/blobs/not-a-digest", content=data)
     assert bad.json()["code"] == InvalidArgument.code
-    assert http.put(f"/api/v1/model-packages/blobs/{digest}", content=data).json() == {
+    assert http.put(f"/api/v1/blobs/{digest}", content=data).json() == {
         "digest": digest, "size": len(data)}
     assert http.post("/api/v1/model-packages/missing",
                      json={"digests": [digest, wrong]}).json()["missing"] == [wrong]

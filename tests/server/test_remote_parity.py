@@ -16,7 +16,7 @@ from gannet.tracking.service import TrackingService
 
 SERVER_SIDE = {  # what only the server's own services do: collection, package transfer
     "purge_deleted", "referenced_blobs", "recheck_blobs", "missing_blobs",
-    "put_package_blob", "register_package", "package_manifest", "open_package_file",
+    "register_package", "package_manifest", "open_package_file",
     "count_in_project", "ensure_default_experiment", "plan_upload", "put_staged",
     "artifact_url", "open_artifact",
     # the MLflow-compatible API's (server-side routes only): a version's files one by one,

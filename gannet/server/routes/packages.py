@@ -6,8 +6,8 @@ upload (to register a folder a client holds) and download (to load a version the
   server's machine (at its first registration, or ``gannet keys create`` there), never
   through the API.
 - ``POST /model-packages/missing``: of the digests a client holds, the ones the server
-  lacks; ``PUT /model-packages/blobs/{digest}`` uploads one, streamed (no body limit: a
-  model file may be large; it never sits in memory) and checked against its digest.
+  lacks; each is then uploaded as any blob is (``PUT /blobs/{digest}``, streamed, kept
+  only if its bytes hash to the digest: see ``gannet.server.routes.artifacts``).
 - ``GET .../versions/{version}/package``: the version's file list (path -> digest, size,
   mode); ``.../package/{path}`` one file, streamed. A client checks the files against the
   signed manifest and the signature against trusted keys: the server is not trusted to
@@ -16,19 +16,16 @@ upload (to register a folder a client holds) and download (to load a version the
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from typing import BinaryIO
 
-import anyio.to_thread
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from starlette.responses import Response, StreamingResponse
 
 from gannet.core.digests import CHUNK
 from gannet.registry.types import SigningKey
 from gannet.server.deps import API_PREFIX, ServicesDep, answer
-from gannet.server.request_stream import RequestStream
 from gannet.server.routes.registry import VERSION
 
 router = APIRouter(prefix=API_PREFIX, tags=["registry"])
@@ -53,14 +50,6 @@ def _public(key: SigningKey) -> dict[str, object]:
 @router.post("/model-packages/missing", summary="Which of these blobs the server lacks")
 def missing_blobs(body: Digests, services: ServicesDep) -> Response:
     return answer({"missing": services.registry.missing_blobs(body.digests)})
-
-
-@router.put("/model-packages/blobs/{digest}", summary="Upload one blob of a package (streamed)")
-async def put_package_blob(digest: str, request: Request, services: ServicesDep) -> Response:
-    """The raw bytes as the body; refused unless they have ``digest``."""
-    stream = io.BufferedReader(RequestStream(request), CHUNK)
-    size = await anyio.to_thread.run_sync(services.registry.put_package_blob, digest, stream)
-    return answer({"digest": digest, "size": size})
 
 
 @router.get(VERSION + "/package", summary="The files of a version's package")
