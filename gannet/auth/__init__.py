@@ -8,6 +8,7 @@
 - ``ratelimit``: ``FailureLimiter``, failed logins counted per user and per address
 - ``base``: who acts, the audit log, the administrator check
 - ``users``, ``tokens``, ``projects``: their use cases; ``tokens`` also ``authenticate``
+- ``recent``: ``RecentTokens``, valid tokens a server worker remembers for a few seconds
 - ``service``: ``AuthService``, the facade over all of these, and roles (``admin``...)
 - ``oidc``: single sign-on with OpenID Connect (``OidcService``), groups mapped to roles
 

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 
 from gannet.auth import repository
 from gannet.auth.identity import os_user
+from gannet.auth.recent import AUTH_ACTIONS, RecentTokens
 from gannet.auth.types import AuditEntry
 from gannet.core.actor import current_actor
 from gannet.core.clock import now_ms
@@ -33,6 +34,7 @@ class AuthBase:
         self.metadata = metadata
         self.settings = settings
         self._os_user: str | None = None
+        self.recent = RecentTokens(settings.auth_cache_seconds)
 
     @property
     def current_user(self) -> str:
@@ -68,7 +70,10 @@ class AuthBase:
     def record(
         self, conn: Connection, action: str, target: str, detail: dict[str, Any] | None = None
     ) -> None:
-        """Append an audit entry by who acts, inside the caller's transaction."""
+        """Append an audit entry by who acts, inside the caller's transaction (a change to
+        users, tokens, projects or roles also forgets the callers this process knew)."""
+        if action.partition(".")[0] in AUTH_ACTIONS:
+            self.recent.forget()
         detail = dict(detail or {})
         actor = current_actor()
         if actor is not None and actor.address:

@@ -105,11 +105,15 @@ class TokenUseCases(AuthBase):
     def authenticate(self, authorization: str | None, address: str | None) -> Actor:
         """The actor an ``Authorization`` header proves (the server's middleware calls
         this for every request); ``Unauthenticated`` (401) or ``RateLimited`` (429)."""
+        known = self.recall(authorization, address)
+        if known is not None:
+            return known
         credentials = parse_authorization(authorization)
-        self.limiter.check(address, _user_key(credentials.user))
+        token = None
         try:
             if credentials.is_token:
-                user, via = self._token_user(credentials), "token"
+                token = self._valid_token(credentials)
+                user, via = token.user, "token"
             else:
                 user, via = self._password_user(credentials), BASIC
         except Unauthenticated:
@@ -117,9 +121,21 @@ class TokenUseCases(AuthBase):
             raise
         with self.metadata.read() as conn:
             admin, roles = team_repository.permissions(conn, user)
-        return Actor(user=user, address=address, via=via, admin=admin, roles=roles)
+        actor = Actor(user=user, address=address, via=via, admin=admin, roles=roles)
+        if token is not None:
+            self.recent.put(token_digest(credentials.secret), actor, token.expires)
+        return actor
 
-    def _token_user(self, credentials: Credentials) -> str:
+    def recall(self, authorization: str | None, address: str | None) -> Actor | None:
+        """The actor a token proved in the last ``auth_cache_seconds`` (no store read: the
+        middleware asks this before it sends ``authenticate`` to a thread); else None."""
+        credentials = parse_authorization(authorization)
+        self.limiter.check(address, _user_key(credentials.user))
+        if not credentials.is_token:
+            return None
+        return self.recent.get(token_digest(credentials.secret), credentials.user, address)
+
+    def _valid_token(self, credentials: Credentials) -> ApiToken:
         with self.metadata.read() as conn:
             found = team_repository.token_by_secret(conn, token_digest(credentials.secret))
         now = now_ms()
@@ -141,7 +157,7 @@ class TokenUseCases(AuthBase):
         if token.last_used is None or now - token.last_used > LAST_USED_EVERY_MS:
             with self.metadata.write() as conn:
                 team_repository.update_token(conn, token.id, last_used=now)
-        return token.user
+        return token
 
     def _password_user(self, credentials: Credentials) -> str:
         user = credentials.user or ""

@@ -55,6 +55,7 @@ class Settings:
     token: str = ""  # the API token sent to that server (Authorization: Bearer)
     project: str = ""  # the project new experiments, models and deployments go to (default)
     server_max_body: int = 64 * 1024 * 1024  # gannet server: bytes of a JSON body (413 above)
+    auth_cache_seconds: float = 2.0  # gannet server: how long a valid token is remembered
     server_presigned_urls: bool = False  # gannet server: S3 artifacts go direct, by signed URLs
     credentials_file: str = ""  # default: ~/.config/gannet/credentials.json (gannet login)
     oidc_issuer: str = ""  # gannet server: the OpenID Connect provider's URL (empty: SSO off)

@@ -4,6 +4,7 @@
   middleware; ``/openapi.json`` and ``/docs``
 - ``middleware``: request ids, the body limit, authentication (the route runs acting as
   the caller)
+- ``fast_routes``: MLflow's per-value writes (``log-metric``...) routed by a dict lookup
 - ``idempotency``: ``Idempotency-Key``: a retried POST acts once and gets the first answer
 - ``errors``: every failure as the one JSON envelope of ``gannet.core.errors`` (in MLflow's
   shape on the MLflow API's paths)

@@ -2,10 +2,10 @@
 
 FastAPI for the routes (request bodies validated and documented in the OpenAPI at
 ``/openapi.json``, interactive at ``/docs``), wrapped by ``ServerMiddleware`` (request
-ids, the body limit, authentication), ``IdempotentPosts`` (a retried POST answered once)
-and the request metrics. Routers come one per
-capability from ``gannet.server.routes``; the MLflow-compatible API mounts under
-``/api/2.0/mlflow/``. No route holds state: every answer comes from the services'
+ids, the body limit, authentication), ``IdempotentPosts`` (a retried POST answered once),
+the request metrics and ``FastRoutes`` (MLflow's per-value writes, routed by a lookup).
+Routers come one per capability from ``gannet.server.routes``; the MLflow-compatible API
+mounts under ``/api/2.0/mlflow/``. No route holds state: every answer comes from the services'
 stores, so replicas over one database and one object store answer alike.
 """
 
@@ -20,6 +20,7 @@ from gannet.core.actor import Actor
 from gannet.core.version import VERSION
 from gannet.server.deps import API_PREFIX
 from gannet.server.errors import install_error_handlers
+from gannet.server.fast_routes import FastRoutes
 from gannet.server.idempotency import IdempotentPosts
 from gannet.server.metrics import ServerMetrics
 from gannet.server.middleware import Authenticate, ServerMiddleware
@@ -56,9 +57,14 @@ def create_app(
     for router in _routers():
         api.include_router(router)
     _install_docs(api)
+    recall = None
     if authenticate is None:
         authenticate = services.auth.authenticate if auth else _anyone(services)
-    once = IdempotentPosts(api.state.metrics.wrap(api), services.replies, prefix=API_PREFIX,
+        recall = services.auth.recall if auth else None
+    from gannet.server.mlflow import hot_routes
+
+    direct = FastRoutes(api, services, hot_routes())
+    once = IdempotentPosts(api.state.metrics.wrap(direct), services.replies, prefix=API_PREFIX,
                            streaming_prefixes=STREAMING_PREFIXES)
     wrapped = ServerMiddleware(
         once,
@@ -67,6 +73,7 @@ def create_app(
         public_paths=PUBLIC_PATHS,
         public_prefixes=PUBLIC_PREFIXES,
         streaming_prefixes=STREAMING_PREFIXES,
+        recall=recall,
     )
     wrapped.api = api  # type: ignore[attr-defined]  # tests and the runner reach FastAPI's app
     return wrapped

@@ -62,7 +62,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def invalid_body(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
-        return error_response(_bad_request(exc.errors()), request_id_of(request),
+        return error_response(bad_request(exc.errors()), request_id_of(request),
                               request.url.path)
 
     async def http_error(request: Request, exc: Exception) -> Response:
@@ -96,7 +96,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, unexpected)
 
 
-def _bad_request(errors: Any) -> BadRequest:
+def bad_request(errors: Any) -> BadRequest:
     """One message naming every field that is wrong and what was expected of it."""
     parts = []
     for error in list(errors)[:10]:

@@ -20,6 +20,7 @@ import anyio.to_thread
 
 from gannet.core.errors import InvalidArgument, Unavailable
 from gannet.server.errors import error_response
+from gannet.server.request_stream import whole_body
 from gannet.store.replies.service import ReplyStore
 
 __all__ = ["IdempotentPosts"]
@@ -44,7 +45,7 @@ class IdempotentPosts:
         request_id = scope.get("gannet.request_id", "")
         path = scope.get("path", "")
         try:
-            body = await _whole_body(receive)
+            body = await whole_body(receive)
             fingerprint = _fingerprint(scope, body)
             if not 0 < len(key) <= _MAX_KEY:
                 raise InvalidArgument(
@@ -114,19 +115,6 @@ class IdempotentPosts:
             await anyio.to_thread.run_sync(self.replies.keep, key, status, content_type, answer)
         for message in messages:
             await send(message)
-
-
-async def _whole_body(receive: Any) -> bytes:
-    """The request's body (already held to the server's limit by the middleware)."""
-    parts = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        parts.append(message.get("body", b""))
-        if not message.get("more_body"):
-            break
-    return b"".join(parts)
 
 
 def _fingerprint(scope: dict, body: bytes) -> str:

@@ -5,7 +5,8 @@ One ASGI middleware (not a stack of them: each layer costs a coroutine per reque
    returns it in ``x-request-id``;
 2. refuses a body over the server's limit with 413, whether it announces its length or
    streams it (upload routes stream to the blob store and have no limit);
-3. authenticates the caller (``authenticate(authorization, address) -> Actor``, run in a
+3. authenticates the caller (``recall(authorization, address)``: a token seen in the last
+   seconds, from memory; else ``authenticate(authorization, address) -> Actor``, run in a
    thread since it reads the store) and runs the route ``acting_as`` them, so the audit
    log, a run's user and every permission check know who it is. Public paths (health,
    readiness, metrics, the API's docs, logging in) need no credentials.
@@ -27,6 +28,7 @@ from gannet.server.errors import error_response
 __all__ = ["Authenticate", "ServerMiddleware"]
 
 Authenticate = Callable[[str | None, str | None], Actor]
+Recall = Callable[[str | None, str | None], Actor | None]  # in memory only: no thread needed
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
@@ -40,9 +42,11 @@ class ServerMiddleware:
         public_paths: Collection[str] = (),
         public_prefixes: tuple[str, ...] = (),
         streaming_prefixes: tuple[str, ...] = (),
+        recall: Recall | None = None,
     ) -> None:
         self.app = app
         self.authenticate = authenticate
+        self.recall = recall
         self.max_body_bytes = max_body_bytes
         self.public_paths = frozenset(public_paths)
         self.public_prefixes = public_prefixes
@@ -84,6 +88,8 @@ class ServerMiddleware:
         client = scope.get("client")
         address = client[0] if client else None
         header = authorization.decode("latin-1") if authorization is not None else None
+        if self.recall is not None and (known := self.recall(header, address)) is not None:
+            return known
         return await anyio.to_thread.run_sync(self.authenticate, header, address)
 
     def _limited(self, path: str, headers: dict, receive: Any) -> Any:
@@ -94,7 +100,6 @@ class ServerMiddleware:
             raise self._too_large()
         seen = 0
         limit = self.max_body_bytes
-        too_large = self._too_large()
 
         async def limited() -> dict:
             nonlocal seen
@@ -102,7 +107,7 @@ class ServerMiddleware:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    raise too_large
+                    raise self._too_large()
             return message
 
         return limited

@@ -16,7 +16,7 @@ from starlette.requests import ClientDisconnect, Request
 
 from gannet.core.errors import BadRequest
 
-__all__ = ["RequestStream"]
+__all__ = ["RequestStream", "whole_body"]
 
 
 class RequestStream(io.RawIOBase):
@@ -48,3 +48,17 @@ class RequestStream(io.RawIOBase):
         except ClientDisconnect:
             raise BadRequest("the client went away before the upload ended",
                              "upload the file again") from None
+
+
+async def whole_body(receive: Any) -> bytes:
+    """A request's whole body from an ASGI ``receive`` (for bodies held to the server's
+    limit: every route's but the uploads')."""
+    parts = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        parts.append(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    return b"".join(parts)

@@ -22,10 +22,14 @@ JSON; the rules stay in the services, as for ``/api/v1``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from fastapi import APIRouter
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 
-__all__ = ["PREFIXES", "api_router"]
+__all__ = ["PREFIXES", "api_router", "hot_routes"]
 
 PREFIXES = ("/api/2.0", "/ajax-api/2.0")
 V3_PREFIXES = ("/api/3.0", "/ajax-api/3.0")  # MLflow 3's few routes of its own
@@ -53,6 +57,20 @@ def api_router() -> APIRouter:
     for prefix in V3_PREFIXES:
         _mount(api, workspaces.router, f"{prefix}/mlflow", prefix == V3_PREFIXES[0])
     return api
+
+
+def hot_routes() -> list[tuple[str, type[BaseModel], Callable[..., Any]]]:
+    """The writes MLflow's client sends one per logged value, under both prefixes, for
+    ``gannet.server.fast_routes``: (path, body model, endpoint)."""
+    from gannet.server.mlflow import runs
+
+    hot: list[tuple[str, type[BaseModel], Callable[..., Any]]] = [
+        ("runs/log-metric", runs.LogMetric, runs.log_metric),
+        ("runs/log-parameter", runs.LogParam, runs.log_param),
+        ("runs/set-tag", runs.LogParam, runs.set_tag),
+        ("runs/log-batch", runs.LogBatch, runs.log_batch)]
+    return [(f"{prefix}/mlflow/{path}", model, endpoint)
+            for prefix in PREFIXES for path, model, endpoint in hot]
 
 
 def _mount(api: APIRouter, area: APIRouter, prefix: str, in_schema: bool) -> None:
