@@ -3,8 +3,8 @@ Arrow table, or a pandas or polars DataFrame, seen through DuckDB as the view ``
 
 Nothing is read row by row in Python: Parquet is scanned by DuckDB where it lies (only the
 columns a query names are read), in-memory tables are registered without a copy, and a
-CSV is parsed once into DuckDB (so a file that does not parse is refused at once, with
-the line DuckDB stopped at).
+CSV is parsed once by Arrow, strictly (so a file that does not parse is refused at once, with
+the line it stopped at).
 """
 
 from __future__ import annotations
@@ -106,8 +106,7 @@ def open_table(table_or_path: Any, *, threads: int | None = None) -> TableSource
     try:
         if isinstance(table_or_path, str | os.PathLike):
             label = os.fspath(table_or_path)
-            _register_path(con, Path(table_or_path))
-            kept: list[Any] = []
+            kept = _register_path(con, Path(table_or_path))
         else:
             label, table = _in_memory(table_or_path)
             con.register(VIEW, table)
@@ -126,7 +125,8 @@ def _as_arrow(result: duckdb.DuckDBPyRelation) -> pa.Table:
     return table if hasattr(table, "schema") else table.read_all()
 
 
-def _register_path(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+def _register_path(con: duckdb.DuckDBPyConnection, path: Path) -> list[Any]:
+    """Make ``path`` the view ``data``; what must be kept alive while it is used."""
     import duckdb
 
     if not path.exists():
@@ -141,29 +141,40 @@ def _register_path(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         listed = ", ".join(quote_literal(str(p)) for p in files)
         source = f"read_parquet([{listed}], union_by_name = true)"
         con.execute(f"CREATE VIEW {VIEW} AS SELECT * FROM {source}")
-        return
+        return []
     name = path.name.lower()
-    try:
-        if name.endswith(CSV_SUFFIXES):
-            con.execute(
-                f"CREATE TABLE {VIEW} AS SELECT * FROM read_csv({quote_literal(str(path))}, "
-                "auto_detect = true)"
-            )
-        elif name.endswith(PARQUET_SUFFIXES):
-            con.execute(
-                f"CREATE VIEW {VIEW} AS SELECT * FROM read_parquet({quote_literal(str(path))})"
-            )
-            con.execute(f"SELECT * FROM {VIEW} LIMIT 0")  # a file that is not Parquet fails here
-        else:
-            raise InvalidArgument(
-                f"cannot tell the format of {path}",
-                "name the file *.parquet or *.csv (a folder of Parquet files works too)",
-            )
-    except duckdb.Error as exc:
-        kind = "CSV" if name.endswith(CSV_SUFFIXES) else "Parquet"
+    if name.endswith(CSV_SUFFIXES):
+        table = _read_csv(path)
+        con.register(VIEW, table)
+        return [table]
+    if not name.endswith(PARQUET_SUFFIXES):
         raise InvalidArgument(
-            f"{path} cannot be read as {kind}: {_first_line(exc)}",
-            f"check that the file is well-formed {kind}",
+            f"cannot tell the format of {path}",
+            "name the file *.parquet or *.csv (a folder of Parquet files works too)",
+        )
+    try:
+        con.execute(f"CREATE VIEW {VIEW} AS SELECT * FROM read_parquet({quote_literal(str(path))})")
+        con.execute(f"SELECT * FROM {VIEW} LIMIT 0")  # a file that is not Parquet fails here
+    except duckdb.Error as exc:
+        raise InvalidArgument(
+            f"{path} cannot be read as Parquet: {_first_line(exc)}",
+            "check that the file is well-formed Parquet",
+        ) from exc
+    return []
+
+
+def _read_csv(path: Path) -> pa.Table:
+    """The whole CSV, parsed strictly by Arrow (every row must have the header's columns)."""
+    import pyarrow as pa
+    from pyarrow import csv
+
+    tab = ".tsv" in path.name.lower()
+    try:
+        return csv.read_csv(path, parse_options=csv.ParseOptions(delimiter="\t" if tab else ","))
+    except (pa.ArrowInvalid, OSError, UnicodeDecodeError) as exc:
+        raise InvalidArgument(
+            f"{path} cannot be read as CSV: {_first_line(exc)}",
+            "check that the file is well-formed CSV (a header, then rows of as many fields)",
         ) from exc
 
 

@@ -128,6 +128,21 @@ class Between(Check):
                 "e.g. {check: between, column: age, min: 0, max: 120}",
             )
 
+    def prepare(self, source: TableSource) -> None:
+        super().prepare(source)
+        import pyarrow.types as t
+
+        actual = source.schema.field(self.column).type
+        numeric = t.is_integer(actual) or t.is_floating(actual) or t.is_decimal(actual)
+        for key in ("min", "max"):
+            bound = getattr(self, key)
+            if numeric and isinstance(bound, str):
+                raise InvalidArgument(
+                    f"check between({self.column}): {key} {bound!r} is a text but "
+                    f"{self.column!r} is {actual}",
+                    "write the bound as a number without quotes",
+                )
+
     def _inside(self, col: str) -> str:
         parts = []
         if self.min is not None:
@@ -343,12 +358,12 @@ def _check_argument(cls: type[Check], key: str, value: object, where: str) -> No
         raise InvalidArgument(f"check {cls.kind} ({where}) does not take {key!r}",
                               f"it takes: {', '.join(cls.types)}")
     number_expected = int in expected or float in expected
+    names = [_TYPE_NAMES[t] for t in expected if not (t is int and float in expected)]
     if value is None or (isinstance(value, bool) and bool not in expected) or not isinstance(
         value, expected
     ):
-        names = " or ".join(_TYPE_NAMES[t] for t in expected)
         raise InvalidArgument(
-            f"check {cls.kind} ({where}): {key!r} must be {names}, got {value!r}",
+            f"check {cls.kind} ({where}): {key!r} must be {' or '.join(names)}, got {value!r}",
             "write a number without quotes" if number_expected and isinstance(value, str)
             else f"see the {cls.kind} check in docs/data-validation.md",
         )
