@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from gannet.core.errors import InvalidArgument
-from gannet.stats.table_source import (
+from gannet.stats.table_repository import (
     VIEW,
     TableSource,
     open_table,

@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 from gannet.core.durations import parse_duration
 from gannet.core.errors import InvalidArgument
 from gannet.data.validation.types import Verdict, type_matches
-from gannet.stats.table_source import VIEW, TableSource, plain_value, quote_literal
+from gannet.stats.table_repository import VIEW, TableSource, plain_value, quote_literal
 
 Scalar = (int, float, str)
 

@@ -16,7 +16,7 @@ from gannet.data.validation.report import CheckResult, ValidationReport
 from gannet.data.validation.suite import Suite, load_suite
 from gannet.data.validation.table_checks import CustomSql, plain_rows
 from gannet.data.validation.types import Verdict
-from gannet.stats.table_source import VIEW, TableSource, open_table
+from gannet.stats.table_repository import VIEW, TableSource, open_table
 
 SAMPLE = 5  # offending rows kept per failed check
 

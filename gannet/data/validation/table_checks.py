@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 from gannet.core.errors import InvalidArgument
 from gannet.data.validation.checks import Check
 from gannet.data.validation.types import TYPE_NAMES, Verdict, type_matches
-from gannet.stats.table_source import TableSource, plain_value
+from gannet.stats.table_repository import TableSource, plain_value
 
 
 @dataclass(frozen=True)

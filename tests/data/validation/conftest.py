@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "cli"))
-from cli_runner import clean_env, runner  # noqa: E402
+from cli_runner import clean_env, runner
 
-from gannet.cli.app import app  # noqa: E402
+from gannet.cli.app import app
 
 SUITE = """\
 checks:

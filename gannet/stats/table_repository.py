@@ -1,10 +1,11 @@
-"""A table to compute over, whatever it came as: a Parquet file or folder, a CSV file, an
-Arrow table, or a pandas or polars DataFrame, seen through DuckDB as the view ``data``.
+"""Tables to compute over, and the one place their DuckDB queries run.
 
-Nothing is read row by row in Python: Parquet is scanned by DuckDB where it lies (only the
-columns a query names are read), in-memory tables are registered without a copy, and a
-CSV is parsed once by Arrow, strictly (so a file that does not parse is refused at once, with
-the line it stopped at).
+A Parquet file or folder, a CSV file, an Arrow table, or a pandas or polars DataFrame is
+opened as the DuckDB view ``data`` (``open_table``); profiles and validation build SQL
+over it and run it here (``TableSource.fetch_arrow``). Nothing is read row by row in
+Python: Parquet is scanned by DuckDB where it lies (only the columns a query names are
+read), in-memory tables are registered without a copy, and a CSV is parsed once by Arrow,
+strictly (a file that does not parse is refused at once, with the line it stopped at).
 """
 
 from __future__ import annotations
