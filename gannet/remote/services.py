@@ -64,6 +64,14 @@ class RemoteServices:
                           lambda: RemoteInferenceLog(self.transport, self.settings))
 
     @property
+    def validation(self) -> Any:
+        raise NotSupported(
+            f"data validation through a team server ({self.settings.uri}) is not built yet",
+            "unset GANNET_URI to validate against the local stores, or use "
+            "gannet.data.validate(...) which stores nothing",
+        )
+
+    @property
     def metadata(self) -> Any:
         raise self._server_side("the metadata store")
 
