@@ -102,9 +102,10 @@ def open_table(table_or_path: Any, *, threads: int | None = None) -> TableSource
     import duckdb
 
     con = duckdb.connect(":memory:")
-    if threads:
-        con.execute(f"SET threads = {int(threads)}")
     try:
+        con.execute("SET enable_progress_bar = false")  # never draw on the caller's terminal
+        if threads:
+            con.execute(f"SET threads = {int(threads)}")
         if isinstance(table_or_path, str | os.PathLike):
             label = os.fspath(table_or_path)
             kept = _register_path(con, Path(table_or_path))

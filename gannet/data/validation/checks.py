@@ -227,12 +227,15 @@ class Regex(Check):
                 "write a pattern such as '^[A-Z]{2}[0-9]+$' (searched anywhere in the value)",
             ) from exc
 
-    def _misses(self, col: str) -> str:
-        return (f"{col} IS NOT NULL AND NOT regexp_matches({col}::VARCHAR, "
+    def _misses(self, source: TableSource) -> str:
+        col = source.quoted(self.column)
+        text = col if type_matches("string", source.schema.field(self.column).type) else (
+            f"{col}::VARCHAR")
+        return (f"{col} IS NOT NULL AND NOT regexp_matches({text}, "
                 f"{quote_literal(self.pattern)})")
 
     def aggregates(self, source: TableSource) -> dict[str, str]:
-        return {"mismatches": f"count(*) FILTER (WHERE {self._misses(source.quoted(self.column))})"}
+        return {"mismatches": f"count(*) FILTER (WHERE {self._misses(source)})"}
 
     def judge(self, got: dict[str, Any], rows: int, source: TableSource) -> Verdict:
         misses = int(got["mismatches"])
@@ -240,7 +243,7 @@ class Regex(Check):
                        f"{misses} of {rows} values do not match {self.pattern!r}")
 
     def offending(self, source: TableSource) -> str | None:
-        return self._misses(source.quoted(self.column))
+        return self._misses(source)
 
 
 @dataclass(frozen=True)
