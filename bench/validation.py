@@ -89,7 +89,7 @@ def run_gannet(path: Path, suite_file: Path) -> tuple[float, list[bool]]:
     import pyarrow.parquet  # noqa: F401
 
     import gannet.data
-    import gannet.data.validation.engine  # noqa: F401
+    import gannet.data.validation.engine
 
     started = time.perf_counter()
     report = gannet.data.validate(path, suite_file)
@@ -100,7 +100,6 @@ def run_great_expectations(path: Path, expectations: list[dict]) -> tuple[float,
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
     import pandas as pd
-
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")
