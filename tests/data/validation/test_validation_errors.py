@@ -52,6 +52,13 @@ def test_a_suite_that_cannot_be_right_is_refused(suite, message, hint):
     assert hint in caught.value.hint
 
 
+def test_check_objects_are_held_to_the_same_rules():
+    from gannet.data.validation.checks import Between
+
+    with pytest.raises(InvalidArgument, match="needs min, max or both"):
+        gannet.data.validate(people(10), [Between(column="age")])
+
+
 def test_a_csv_that_does_not_parse_is_refused(tmp_path):
     path = tmp_path / "broken.csv"
     path.write_text("id,name\n1,a\n2,b,c\n")
