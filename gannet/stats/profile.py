@@ -9,7 +9,9 @@ counts, t-digest for quantiles) and each column says so (``approximate``).
 
 ``Profile.to_dict()`` is a stable JSON document (``format: gannet.profile/1``) with the
 histogram edges and counts and the category counts, so monitoring can use a stored profile
-as the reference distribution; ``Profile.from_dict`` reads it back.
+as the reference distribution; ``Profile.from_dict`` reads it back. A text column with
+more than ``MAX_CATEGORIES`` distinct values (ids, e-mail addresses) is not a category:
+it gets no top values (all its values count as ``other_count``).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ FORMAT = "gannet.profile/1"
 EXACT_ROWS = 1_000_000  # above this, distinct counts and quantiles are approximate
 BINS = 20
 TOP = 20
+MAX_CATEGORIES = 100_000  # a text column with more distinct values (ids, e-mails) has no top
 QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
 
 
@@ -141,8 +144,10 @@ def profile_source(source: TableSource) -> Profile:
         )
         if kind == "numeric":
             _numeric(source, column, got)
-        if kind in ("categorical", "boolean"):
+        if kind in ("categorical", "boolean") and (column.distinct or 0) <= MAX_CATEGORIES:
             column.top, column.other_count = _top(source, f.name, column.count)
+        elif kind == "categorical":
+            column.other_count = column.count
         columns.append(column)
     return Profile(source=source.label, rows=rows, columns=columns)
 

@@ -96,7 +96,7 @@ def plain_value(value: Any) -> Any:
     return value
 
 
-def open_table(table_or_path: Any, *, threads: int | None = None) -> TableSource:
+def open_table(table_or_path: Any) -> TableSource:
     """``table_or_path`` (a path, an Arrow table or dataset, a pandas or polars DataFrame)
     as the DuckDB view ``data``."""
     import duckdb
@@ -104,8 +104,6 @@ def open_table(table_or_path: Any, *, threads: int | None = None) -> TableSource
     con = duckdb.connect(":memory:")
     try:
         con.execute("SET enable_progress_bar = false")  # never draw on the caller's terminal
-        if threads:
-            con.execute(f"SET threads = {int(threads)}")
         if isinstance(table_or_path, str | os.PathLike):
             label = os.fspath(table_or_path)
             kept = _register_path(con, Path(table_or_path))
@@ -187,12 +185,13 @@ def _first_line(exc: BaseException) -> str:
 
 def _in_memory(table: Any) -> tuple[str, Any]:
     """(label, an object DuckDB registers) for an Arrow table/dataset or a DataFrame."""
-    kind = f"{type(table).__module__.split('.')[0]}.{type(table).__name__}"
-    if kind.startswith("polars."):
+    module, name = type(table).__module__, type(table).__name__
+    kind = f"{module.split('.')[0]}.{name}"
+    if module.startswith("polars"):
         return f"<{kind}>", table.to_arrow()
-    if kind in ("pandas.DataFrame", "pyarrow.Table", "pyarrow.RecordBatch") or kind.startswith(
-        "pyarrow._dataset."
-    ):
+    arrow = module.startswith("pyarrow") and (
+        name in ("Table", "RecordBatch") or module == "pyarrow._dataset")
+    if arrow or kind == "pandas.DataFrame":
         return f"<{kind}>", table
     raise InvalidArgument(
         f"cannot read a table from a {kind}",

@@ -143,3 +143,35 @@ def test_a_great_expectations_suite_is_imported(tmp_path, bad_parquet):
     report = gannet.data.validate(bad_parquet, path)
     assert [c.passed for c in report.checks] == [False, False, False, True, True, True, True, True]
     assert load_suite(path).name == "people"
+
+
+def test_schema_order_required_and_strict_bounds():
+    table = pa.table({"b": [1, 2], "a": ["x", "y"], "ts": pa.array(
+        [dt.datetime(2024, 1, 1, tzinfo=dt.UTC)] * 2, pa.timestamp("us", tz="UTC"))})
+    report = gannet.data.validate(table, [
+        {"check": "schema", "columns": ["a", "b"], "ordered": True},
+        {"check": "schema", "required": ["a", "zz"], "columns": {"b": "string"}},
+        {"check": "schema", "columns": {"b": "int64", "a": "str", "ts": "timestamp"}},
+        {"check": "between", "column": "b", "min": 1, "max": 2, "strict_max": True},
+        {"check": "between", "column": "b", "min": 1, "max": 2},
+        {"check": "freshness", "column": "ts", "max_age": "1w"},
+    ])
+    ordered, required, typed, strict, inclusive, fresh = report.checks
+    assert not ordered.passed and "columns in the order b, a, ts" in ordered.detail
+    assert not required.passed
+    assert required.observed["missing"] == ["zz"]
+    assert required.observed["wrong_types"] == {"b": "int64"}
+    assert typed.passed and inclusive.passed
+    assert not strict.passed and strict.observed["outside"] == 1
+    assert [r["b"] for r in strict.failing_rows] == [2]
+    assert not fresh.passed and fresh.observed["latest"] == "2024-01-01T00:00:00+00:00"
+
+
+def test_arrow_record_batches_and_datasets_are_read(tmp_path):
+    import pyarrow.dataset as ds
+
+    frame = people(1200)
+    frame.to_parquet(tmp_path / "p.parquet")
+    batch = pa.RecordBatch.from_pandas(frame)
+    for source in (batch, ds.dataset(tmp_path / "p.parquet")):
+        assert gannet.data.validate(source, SUITE).passed
