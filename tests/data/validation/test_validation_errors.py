@@ -1,7 +1,7 @@
 """Suites and tables that cannot be right are refused with errors that say what to do."""
 
 import pytest
-from conftest import people
+from validation_tables import people
 
 import gannet.data
 from gannet.core.errors import InvalidArgument, NotFound

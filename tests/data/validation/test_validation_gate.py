@@ -2,7 +2,7 @@
 ``data_validation`` gate reads the tag ``validate_data`` sets on the active run)."""
 
 import pytest
-from conftest import SUITE, people
+from validation_tables import SUITE, people
 
 POLICY = """
 aliases:

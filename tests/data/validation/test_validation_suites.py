@@ -5,7 +5,7 @@ import json
 
 import pyarrow as pa
 import pytest
-from conftest import SUITE, people
+from validation_tables import SUITE, people
 
 import gannet.data
 from gannet.data.validation import load_suite

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from conftest import people
+from validation_tables import people
 
 import gannet.data
 from gannet.core.errors import InvalidArgument
