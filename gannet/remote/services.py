@@ -65,11 +65,9 @@ class RemoteServices:
 
     @property
     def validation(self) -> Any:
-        raise NotSupported(
-            f"data validation through a team server ({self.settings.uri}) is not built yet",
-            "unset GANNET_URI to validate against the local stores, or use "
-            "gannet.data.validate(...) which stores nothing",
-        )
+        from gannet.remote.validation import RemoteValidation
+
+        return self._part("validation", lambda: RemoteValidation(self.transport, self.settings))
 
     @property
     def metadata(self) -> Any:

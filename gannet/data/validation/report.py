@@ -45,11 +45,21 @@ class ValidationReport:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ValidationReport:
-        return cls(
-            source=data["source"], rows=int(data["rows"]), suite_digest=data["suite_digest"],
-            checks=[CheckResult(**c) for c in data["checks"]],
-            duration_ms=int(data.get("duration_ms", 0)),
-        )
+        """The report ``to_dict`` wrote; anything else is refused."""
+        from gannet.core.errors import InvalidArgument
+
+        try:
+            if data.get("format") != FORMAT:
+                raise ValueError(f"format {data.get('format')!r}")
+            return cls(
+                source=str(data["source"]), rows=int(data["rows"]),
+                suite_digest=str(data["suite_digest"]),
+                checks=[CheckResult(**c) for c in data["checks"]],
+                duration_ms=int(data.get("duration_ms", 0)),
+            )
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise InvalidArgument(f"not a validation report ({exc})",
+                                  "pass what ValidationReport.to_dict() wrote") from exc
 
     def __rich__(self) -> Any:
         from rich.console import Group

@@ -59,17 +59,31 @@ class ValidationService:
             self.tracking.check_run_active(run_id)  # before the work, not after it
         report = validate(table_or_path, suite, label=dataset)
         if store:
-            with self.metadata.write() as conn:
-                repository.insert_validation(
-                    conn, dataset=report.source, suite_digest=report.suite_digest,
-                    passed=report.passed, report=orjson.dumps(report.to_dict()).decode(),
-                    created_time=now_ms(), run_id=run_id,
-                )
+            self._store(report, run_id)
         if run_id is not None:
-            self.tracking.log_batch(
-                run_id, tags={RUN_TAG: "passed" if report.passed else "failed"}
-            )
+            self._tag(report, run_id)
         return report
+
+    def record_data_validation(self, report: ValidationReport, *, run_id: str | None = None) -> int:
+        """Store a report computed elsewhere (by a remote client, next to its data) and tag
+        ``run_id`` with its verdict; the stored validation's id."""
+        if run_id is not None:
+            self.tracking.check_run_active(run_id)
+        validation_id = self._store(report, run_id)
+        if run_id is not None:
+            self._tag(report, run_id)
+        return validation_id
+
+    def _store(self, report: ValidationReport, run_id: str | None) -> int:
+        with self.metadata.write() as conn:
+            return repository.insert_validation(
+                conn, dataset=report.source, suite_digest=report.suite_digest,
+                passed=report.passed, report=orjson.dumps(report.to_dict()).decode(),
+                created_time=now_ms(), run_id=run_id,
+            )
+
+    def _tag(self, report: ValidationReport, run_id: str) -> None:
+        self.tracking.log_batch(run_id, tags={RUN_TAG: "passed" if report.passed else "failed"})
 
     def search_data_validations(
         self,
@@ -94,3 +108,4 @@ class ValidationService:
             )
             for r in rows
         ]
+
