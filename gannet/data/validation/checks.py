@@ -328,9 +328,8 @@ def known_checks() -> dict[str, type[Check]]:
 
 def parse_check(spec: object, where: str) -> Check:
     """The check written as ``spec`` (``where`` says which item of the suite it is)."""
-    if isinstance(spec, Check):
-        spec.check_arguments()
-        return spec
+    if isinstance(spec, Check):  # held to the same rules as the mapping it stands for
+        spec = spec.to_dict()
     if not isinstance(spec, dict) or "check" not in spec:
         raise InvalidArgument(f"{where} is not a check: {spec!r}",
                               "write each check as {check: NAME, ...}, e.g. "
@@ -343,9 +342,10 @@ def parse_check(spec: object, where: str) -> Check:
         raise InvalidArgument(f"unknown check {name!r} ({where})",
                               f"{maybe}the checks are: {', '.join(known)}")
     cls = known[name]
-    values = {k: v for k, v in spec.items() if k != "check"}
-    for key, value in values.items():
-        _check_argument(cls, key, value, where)
+    for key, value in spec.items():
+        if key != "check":
+            _check_argument(cls, key, value, where)
+    values = {k: v for k, v in spec.items() if k != "check" and v is not None}  # null: unset
     for key in cls.needs:
         if key not in values:
             raise InvalidArgument(f"check {name} ({where}) needs {key!r}",
@@ -364,9 +364,9 @@ def _check_argument(cls: type[Check], key: str, value: object, where: str) -> No
                               f"it takes: {', '.join(cls.types)}")
     number_expected = int in expected or float in expected
     names = [_TYPE_NAMES[t] for t in expected if not (t is int and float in expected)]
-    if value is None or (isinstance(value, bool) and bool not in expected) or not isinstance(
-        value, expected
-    ):
+    if value is None:
+        return
+    if (isinstance(value, bool) and bool not in expected) or not isinstance(value, expected):
         raise InvalidArgument(
             f"check {cls.kind} ({where}): {key!r} must be {' or '.join(names)}, got {value!r}",
             "write a number without quotes" if number_expected and isinstance(value, str)

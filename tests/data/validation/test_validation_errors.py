@@ -53,10 +53,21 @@ def test_a_suite_that_cannot_be_right_is_refused(suite, message, hint):
 
 
 def test_check_objects_are_held_to_the_same_rules():
-    from gannet.data.validation.checks import Between
+    from gannet.data.validation.checks import Between, NotNull
 
     with pytest.raises(InvalidArgument, match="needs min, max or both"):
         gannet.data.validate(people(10), [Between(column="age")])
+    with pytest.raises(InvalidArgument, match="'column' must be a text, got 5"):
+        gannet.data.validate(people(10), [NotNull(column=5)])
+
+
+def test_null_arguments_count_as_unset():
+    report = gannet.data.validate(people(10), "checks: [{check: between, column: age, "
+                                              "min: 0, max: null}]")
+    assert report.passed and report.checks[0].spec == {"check": "between", "column": "age",
+                                                       "min": 0}
+    with pytest.raises(InvalidArgument, match="needs 'column'"):
+        gannet.data.validate(people(10), [{"check": "not_null", "column": None}])
 
 
 def test_a_csv_that_does_not_parse_is_refused(tmp_path):
