@@ -90,3 +90,32 @@ def test_profile_prints_a_table_or_the_json_document(gannet, bad_parquet):
     as_json = gannet("data", "profile", str(bad_parquet), "--json")
     document = json.loads(as_json.output)
     assert document["format"] == "gannet.profile/1" and document["rows"] == 2000
+
+
+def test_validate_through_a_team_server(settings, tmp_path, monkeypatch, bad_parquet,
+                                        suite_file):
+    """``GANNET_URI=... gannet data validate --run``: validated here, stored there."""
+    import os
+
+    from typer.testing import CliRunner
+
+    from gannet.cli.app import app
+    from gannet.testing.server import running_server
+
+    monkeypatch.chdir(tmp_path)
+    run_id = _run(settings)
+    services = build(settings)
+    try:
+        with running_server(services) as url:
+            env = {k: None for k in os.environ if k.startswith("GANNET_")}
+            env.update({"GANNET_URI": url, "GANNET_HOME": str(tmp_path / "elsewhere"),
+                        "COLUMNS": "200", "NO_COLOR": "1"})
+            result = CliRunner().invoke(app, ["data", "validate", str(bad_parquet), "--suite",
+                                              str(suite_file), "--run", run_id], env=env)
+        assert result.exit_code == 1, result.output
+        assert "FAILED (3 of 4 checks)" in result.output
+        assert services.tracking.get_run(run_id).data.tags["gannet.validation"] == "failed"
+        stored = services.validation.search_data_validations(run_id=run_id)
+        assert [(r.dataset, r.passed) for r in stored] == [(str(bad_parquet), False)]
+    finally:
+        services.close()
