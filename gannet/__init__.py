@@ -14,6 +14,10 @@ Models: ``log_model``, ``register_model``, ``set_registered_model_alias``,
 ``delete_registered_model_alias``, ``promote``, ``load_model`` (a registered model such as
 ``churn@champion``, or a package folder); ``gannet.models`` is the package format.
 
+Data: ``validate_data`` (a suite over a table, the report stored, the active run tagged
+``gannet.validation``); ``gannet.data.profile`` and ``gannet.data.validate`` compute
+without storing anything.
+
 The package map (see ARCHITECTURE.md), low to high: ``core`` (settings, ids, errors),
 ``store`` (metadata and blob stores, garbage collection), ``lineage`` and ``stats``
 (not built yet), ``tracking``, ``auth``, ``models``, ``registry``, ``data`` (not built
@@ -33,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 from gannet.core.version import VERSION as __version__
 
 if TYPE_CHECKING:
-    from gannet import models
+    from gannet import data, models
     from gannet.client.client import GannetClient
     from gannet.client.fluent import (
         active_run,
@@ -66,6 +70,7 @@ if TYPE_CHECKING:
         set_tag,
         set_tags,
         start_run,
+        validate_data,
     )
     from gannet.core.errors import GannetError
     from gannet.core.settings import Settings
@@ -78,6 +83,7 @@ __all__ = [
     "active_run",
     "autolog",
     "configure",
+    "data",
     "delete_registered_model_alias",
     "download_artifacts",
     "end_run",
@@ -106,13 +112,14 @@ __all__ = [
     "set_tag",
     "set_tags",
     "start_run",
+    "validate_data",
 ]
 _ELSEWHERE = {
     "GannetClient": "gannet.client.client",
     "Settings": "gannet.core.settings",
     "GannetError": "gannet.core.errors",
 }
-_SUBMODULES = ("models",)
+_SUBMODULES = ("data", "models")
 _FLUENT = frozenset(__all__) - set(_ELSEWHERE) - {*_SUBMODULES, "__version__"}
 
 

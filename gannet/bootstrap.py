@@ -26,6 +26,7 @@ from gannet.store.metadata import MetadataStore
 if TYPE_CHECKING:
     from gannet.auth.oidc import OidcService
     from gannet.auth.service import AuthService
+    from gannet.data.validation.service import ValidationService
     from gannet.interop.service import MlflowImportService
     from gannet.models.package import LoadedModel
     from gannet.registry.service import RegistryService
@@ -129,6 +130,14 @@ class Services:
             "inference_log",
             lambda: InferenceLog(default_root(s), cache=s.home / "cache" / "inference-log",
                                  confined=True),
+        )
+
+    @property
+    def validation(self) -> ValidationService:
+        from gannet.data.validation.service import ValidationService
+
+        return self._part(
+            "validation", lambda: ValidationService(self.metadata, self.tracking, self.settings)
         )
 
     @property

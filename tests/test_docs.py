@@ -46,7 +46,7 @@ def test_every_sdk_function_is_documented_with_an_example():
     text = (ROOT / "docs" / "tracking.md").read_text()
     code = "\n".join(
         block
-        for page in ("tracking.md", "models.md")
+        for page in ("tracking.md", "models.md", "data-validation.md")
         for block in _python_blocks(ROOT / "docs" / page)
     )
     undocumented = [
@@ -132,3 +132,15 @@ def test_the_mlflow_migration_example_runs(tmp_path: Path):
     assert "baseline [0.9, 0.4, 0.2]" in lines
     assert "True True" in lines
     assert "0 1 0" in lines
+
+
+def test_every_data_validation_example_runs_in_order(tmp_path: Path):
+    lines = _run_examples("data-validation.md", tmp_path).splitlines()
+    assert lines[0] == "True 5000"
+    assert lines[1:3] == ["not_null(age) False {'nulls': 1}",
+                          "between(age) False {'outside': 1, 'min': 18.0, 'max': 130.0}"]
+    assert lines[3] == "[4]"
+    assert lines[4:6] == ["failed", "1 False"]
+    assert lines[6] == "[True, False]"
+    assert lines[7].startswith("5000 0 18.0 89.0 ")
+    assert lines[8:] == ["21 5000", "['free', 'pro', 'team']", "True"]

@@ -1,7 +1,7 @@
 """``GannetClient``: the explicit SDK object (the fluent ``gannet.*`` functions use one).
 
 Its methods come by capability (``TrackingMethods``, ``RegistryMethods``,
-``DeploymentMethods``, ``InteropMethods``), each one service
+``DeploymentMethods``, ``InteropMethods``, ``DataQualityMethods``), each one service
 call of the same name; the client itself owns the services (built lazily from its
 settings) and the log buffer.
 """
@@ -13,6 +13,7 @@ from typing import Any
 
 from gannet.bootstrap import Services, build
 from gannet.client.buffer import LogBuffer
+from gannet.client.data_quality import DataQualityMethods
 from gannet.client.deployments import DeploymentMethods
 from gannet.client.interop import InteropMethods
 from gannet.client.registry import RegistryMethods
@@ -22,7 +23,9 @@ from gannet.core.settings import Settings
 __all__ = ["GannetClient", "RunPage"]
 
 
-class GannetClient(TrackingMethods, RegistryMethods, DeploymentMethods, InteropMethods):
+class GannetClient(
+    TrackingMethods, RegistryMethods, DeploymentMethods, InteropMethods, DataQualityMethods
+):
     """Talks to the stores named by ``settings`` (default: ``Settings.load()``)."""
 
     def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:

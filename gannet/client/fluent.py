@@ -294,6 +294,16 @@ def set_tags(tags: Mapping[str, Any]) -> None:
     get_client().set_tags(_current_run_id(), tags)
 
 
+def validate_data(
+    table_or_path: Any, suite: Any, *, dataset: str | None = None, run_id: str | None = None
+) -> Any:
+    """Run ``suite`` over a table and store the report; the run (``run_id``, else the
+    active run if there is one) gets the tag ``gannet.validation`` = passed|failed."""
+    if run_id is None and _active:
+        run_id = _active[-1].run_id
+    return get_client().validate_data(table_or_path, suite, dataset=dataset, run_id=run_id)
+
+
 def log_artifact(local_path: str | os.PathLike, artifact_path: str | None = None) -> None:
     get_client().log_artifact(_current_run_id(), local_path, artifact_path)
 

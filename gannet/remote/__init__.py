@@ -16,6 +16,7 @@ unchanged against a server.
   local cache, and the keys that verify it)
 - ``deployments``: ``RemoteDeployments``
 - ``logs``: ``RemoteInferenceLog``, the inference log's queries and feedback
+- ``validation``: ``RemoteValidation`` (tables validated here, reports stored there)
 """
 
 from gannet.remote.services import RemoteServices

@@ -64,6 +64,12 @@ class RemoteServices:
                           lambda: RemoteInferenceLog(self.transport, self.settings))
 
     @property
+    def validation(self) -> Any:
+        from gannet.remote.validation import RemoteValidation
+
+        return self._part("validation", lambda: RemoteValidation(self.transport, self.settings))
+
+    @property
     def metadata(self) -> Any:
         raise self._server_side("the metadata store")
 

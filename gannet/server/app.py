@@ -86,6 +86,7 @@ def _routers() -> list[APIRouter]:
     from gannet.server.routes import (
         artifacts,
         auth,
+        data,
         deployments,
         health,
         logs,
@@ -98,7 +99,7 @@ def _routers() -> list[APIRouter]:
 
     return [health.router, tracking.router, runs.router, artifacts.router, auth.router,
             registry.router, packages.router, deployments.router, logs.router, oidc.router,
-            api_router()]
+            data.router, api_router()]
 
 
 def _anyone(services: Services) -> Authenticate:

@@ -122,11 +122,11 @@ class ArtifactUseCases:
             self._require_active(conn, run_id)
             artifact_repository.index_artifacts(conn, run_id, [(path, ref.digest, ref.size)])
 
-        ref = self.store_stream(stream, check=lambda: self.check_run_active(run_id),
+        ref = self._store_stream(stream, check=lambda: self.check_run_active(run_id),
                                 index=index)
         return FileInfo(path, False, ref.size, ref.digest)
 
-    def store_stream(self, stream: BinaryIO, *, check: Callable[[], None],
+    def _store_stream(self, stream: BinaryIO, *, check: Callable[[], None],
                      index: Callable[[sa.Connection, BlobRef], None]) -> BlobRef:
         """Store what ``stream`` holds, read in chunks (never whole in memory), and
         ``index`` it in a write transaction that sees it; nothing is indexed when the

@@ -51,7 +51,7 @@ class LoggedModelUseCases:
     def get_run(self, run_id: str) -> Run:
         raise NotImplementedError
 
-    def store_stream(self, stream: BinaryIO, *, check: Callable[[], None],
+    def _store_stream(self, stream: BinaryIO, *, check: Callable[[], None],
                      index: Callable[[sa.Connection, BlobRef], None]) -> BlobRef:
         raise NotImplementedError
 
@@ -199,7 +199,7 @@ class LoggedModelUseCases:
         def check() -> None:
             self.get_logged_model(model_id)
 
-        ref = self.store_stream(stream, check=check, index=index)
+        ref = self._store_stream(stream, check=check, index=index)
         return FileInfo(path, False, ref.size, ref.digest)
 
     def logged_model_files(self, model_id: str, prefix: str = "") -> list[tuple[str, str, int]]:

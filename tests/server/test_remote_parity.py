@@ -5,11 +5,13 @@ import inspect
 
 import pytest
 
+from gannet.data.validation.service import ValidationService
 from gannet.registry.service import RegistryService
 from gannet.remote.deployments import RemoteDeployments
 from gannet.remote.logs import RemoteInferenceLog
 from gannet.remote.registry import RemoteRegistry
 from gannet.remote.tracking import RemoteTracking
+from gannet.remote.validation import RemoteValidation
 from gannet.serving.deployments.service import DeploymentService
 from gannet.serving.log.reader import InferenceLog
 from gannet.tracking.service import TrackingService
@@ -46,6 +48,7 @@ def _parameters(function) -> list[tuple[str, object, object]]:
     (RegistryService, RemoteRegistry, None),
     (DeploymentService, RemoteDeployments, None),
     (InferenceLog, RemoteInferenceLog, LOG_CALLS),
+    (ValidationService, RemoteValidation, None),
 ])
 def test_remote_services_have_the_services_calls(service, remote, names):
     wanted = set(names) if names else _public(service) - SERVER_SIDE

@@ -10,5 +10,6 @@
 - ``packages``: signing keys' public halves; a package's upload and download
 - ``deployments``: deployments, their revisions, rollback, the bundle
 - ``logs``: the inference log's queries and feedback
+- ``data``: validation reports stored (the run tagged) and listed
 - ``oidc``: single sign-on with OpenID Connect (the login redirect and its callback)
 """
