@@ -10,7 +10,9 @@ token). Against each, the real ``mlflow`` client (``MlflowClient``) runs:
 3. ``search_runs`` over 10,000 runs (10 params, 5 metrics, a tag each), with a metric
    filter and ordering, 1,000 results (``MlflowClient``'s default page), median of 5;
 4. artifacts: ``log_artifacts`` of 1,000 small files; ``log_artifact`` of one 1 GiB file
-   (256 MiB with ``--quick``).
+   (256 MiB with ``--quick``);
+5. the same client against a server that answers everything at once with fixed bytes
+   (``canned_server.py``): the client's own cost, so the most any server could reach.
 
 Then Gannet's own remote SDK (``GannetClient(uri=..., token=...)``) does the same work
 against the same Gannet server: its ``log_metric`` returns at once and a background
@@ -131,6 +133,33 @@ def gannet_server(home: Path) -> Iterator[dict[str, Any]]:
                "env": {"MLFLOW_TRACKING_TOKEN": token}}
     finally:
         stop(proc)
+
+
+@contextlib.contextmanager
+def canned_server(search_answer: Path) -> Iterator[dict[str, Any]]:
+    """``bench/canned_server.py``: every call answered at once (the client's floor)."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, str(Path(__file__).parent / "canned_server.py"),
+                             str(port), str(search_answer)], start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/health", proc)
+        yield {"uri": f"http://127.0.0.1:{port}", "env": {}}
+    finally:
+        stop(proc)
+
+
+def search_answer(server: dict[str, Any], experiment_id: str, dest: Path) -> Path:
+    """The bytes ``server`` answers the benchmark's search with (for the canned server)."""
+    body = json.dumps({"experiment_ids": [experiment_id], "filter": SEARCH_FILTER,
+                       "order_by": SEARCH_ORDER, "max_results": SEARCH_PAGE}).encode()
+    request = urllib.request.Request(
+        server["uri"] + "/api/2.0/mlflow/runs/search", data=body, method="POST",
+        headers={"content-type": "application/json",
+                 "authorization": f"Bearer {server['token']}"})
+    with urllib.request.urlopen(request) as answer:
+        dest.write_bytes(answer.read())
+    return dest
 
 
 # -- the work, through the mlflow client ----------------------------------------------------
@@ -325,7 +354,8 @@ def show(results: dict[str, Any], report: tracking.Reporter) -> list[str]:
     sides = [("MLflow server, 4 workers (default)", results["mlflow-4w"]),
              ("MLflow server, 1 worker", results["mlflow-1w"]),
              ("Gannet server, mlflow client", results["gannet"]),
-             ("Gannet server, Gannet SDK", results["gannet-sdk"])]
+             ("Gannet server, Gannet SDK", results["gannet-sdk"]),
+             ("no server (canned answers): the mlflow client's floor", results["floor"])]
     rows = [[name, tracking.fmt_rate(r["per_call"]["rate"]), tracking.fmt_rate(r["batch"]["rate"]),
              f"{r['search']['median_s'] * 1000:,.1f}",
              tracking.fmt_rate(r["artifacts"]["small_files_per_s"]),
@@ -343,9 +373,20 @@ def show(results: dict[str, Any], report: tracking.Reporter) -> list[str]:
                         / base["artifacts"]["small_files_per_s"]),
         "sdk_per_call": sdk["per_call"]["rate"] / base["per_call"]["rate"],
     }
-    results["ratios"] = ratios
+    floor = results["floor"]
+    reachable = {  # the most any server could give this client, against MLflow's
+        "per_call": floor["per_call"]["rate"] / base["per_call"]["rate"],
+        "batch": floor["batch"]["rate"] / base["batch"]["rate"],
+        "search": base["search"]["median_s"] / floor["search"]["median_s"],
+        "small_files": (floor["artifacts"]["small_files_per_s"]
+                        / base["artifacts"]["small_files_per_s"]),
+    }
+    results["ratios"], results["reachable"] = ratios, reachable
     lines = [f"{name}: Gannet/MLflow(4 workers) = {tracking.fmt_ratio(ratio)} "
-             f"{tracking.verdict(ratio, GOALS[name])}" for name, ratio in ratios.items()]
+             f"{tracking.verdict(ratio, GOALS[name])}"
+             + (f"; the client's floor allows at most {tracking.fmt_ratio(reachable[name])}"
+                if name in reachable else "")
+             for name, ratio in ratios.items()]
     for line in lines:
         report.note(line)
     return lines
@@ -376,6 +417,12 @@ def main(argv: list[str] | None = None) -> int:
                                                    "gannet")
                 report.say("gannet-sdk: the same work through Gannet's remote SDK")
                 results["gannet-sdk"] = through_gannet_sdk(server, args, files, experiment_id)
+                answer = search_answer(server, experiment_id, scratch / "search.json")
+        with canned_server(answer) as server:
+            tiny = scratch / "tiny.bin"
+            tiny.write_bytes(os.urandom(2**20))
+            results["floor"] = through_mlflow(server, args, (files[0], tiny), "0", report,
+                                              "floor")
     show(results, report)
     if args.json:
         print(json.dumps(results, indent=2, default=str))

@@ -35,6 +35,7 @@ __all__ = [
     "choose_project",
     "current_actor",
     "require",
+    "require_anywhere",
     "restricted",
     "visible_projects",
 ]
@@ -114,6 +115,17 @@ def require(project: str, role: str, what: str, missing: NotFound) -> None:
             f"ask an owner of {project!r} (or an admin) to make you {_article(role)} {role}: "
             f"gannet projects add-member {project} {actor.user} --role {role}",
         )
+
+
+def require_anywhere(role: str, what: str) -> None:
+    """Allow the caller to ``what`` only with at least ``role`` in some project: for what
+    belongs to no project until it is used (a blob sent before the files naming it)."""
+    actor = restricted()
+    if actor is None or any(_RANK.get(held, 0) >= _RANK[role] for held in actor.roles.values()):
+        return
+    raise PermissionDenied(
+        f"{actor.user} may not {what}: that needs the {role} role in some project",
+        f"ask an owner of a project (or an admin) to make you {_article(role)} {role}")
 
 
 def choose_project(project: str | None, configured: str = "") -> str:

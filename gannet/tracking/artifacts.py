@@ -15,7 +15,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
-from gannet.core.actor import EDITOR
+from gannet.core.actor import EDITOR, require_anywhere
 from gannet.core.errors import InvalidArgument, InvalidState, NotFound, RangeNotSatisfiable
 from gannet.store.blobs import presigned
 from gannet.tracking import artifact_repository, logged_model_repository, validation
@@ -212,6 +212,7 @@ class ArtifactUseCases:
 
     def put_staged(self, digest: str, token: str, size: int | None = None) -> BlobRef:
         """Make the bytes put to a signed upload URL the blob ``digest``, if they are."""
+        require_anywhere(EDITOR, "upload files")
         return presigned.commit_staged(self.blobs, token, digest, size)
 
     def artifact_url(self, run_id: str, path: str) -> str | None:
@@ -224,7 +225,9 @@ class ArtifactUseCases:
         return presigned.download_url(self.blobs, found.digest)
 
     def put_blob(self, digest: str, stream: BinaryIO, size: int | None = None) -> BlobRef:
-        """Store bytes sent as the blob ``digest``: kept only if they hash to it."""
+        """Store bytes sent as the blob ``digest``: kept only if they hash to it (only an
+        editor somewhere may: a blob is sent before the files that name it)."""
+        require_anywhere(EDITOR, "upload files")
         return self.blobs.put_expected(stream, digest, size)
 
     def log_artifact_files(self, run_id: str, files: Sequence[tuple[str, str, int]]) -> None:

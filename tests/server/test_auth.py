@@ -15,6 +15,7 @@ import pytest
 
 from gannet.bootstrap import build
 from gannet.core.actor import acting_as
+from gannet.core.digests import digest_bytes
 from gannet.core.errors import NotFound, PermissionDenied
 from gannet.testing.server import running_server
 
@@ -126,6 +127,19 @@ def test_a_reader_that_writes_is_refused_and_nothing_is_stored(team, services):
     with client(team, team.alice) as http:  # an editor may
         assert http.put(f"/api/v1/experiments/{team.exp_a}/tags/stage",
                         json={"value": "x"}).status_code == 200
+
+
+def test_only_an_editor_somewhere_may_send_blobs(team, services):
+    data = b"bytes no run names yet"
+    digest = digest_bytes(data)
+    with client(team, team.rita) as http:  # a reader everywhere she is a member
+        refused = http.put(f"/api/v1/blobs/{digest}", content=data)
+        assert (refused.status_code, refused.json()["code"]) == (403, PermissionDenied.code)
+        assert "editor role in some project" in refused.json()["error"]
+    assert not services.blobs.exists(digest)  # nothing kept
+    with client(team, team.alice) as http:
+        assert http.put(f"/api/v1/blobs/{digest}", content=data).status_code == 201
+    assert services.blobs.exists(digest)
 
 
 def _same_answer(hidden: httpx.Response, missing: httpx.Response, hidden_id: str,
