@@ -42,7 +42,7 @@ test: $(VENV)/.test-installed
 	$(MAKE) --no-print-directory test-other-pythons
 
 test-suite: $(VENV)/.test-installed
-	$(BIN)/python -m pytest -n 2 -p no:cacheprovider $(PYTEST_ARGS); rc=$$?; \
+	$(BIN)/python -m pytest -n 2 -p no:cacheprovider --durations=20 $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 
 test-other-pythons:

@@ -22,6 +22,7 @@ JSON; the rules stay in the services, as for ``/api/v1``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -35,9 +36,11 @@ PREFIXES = ("/api/2.0", "/ajax-api/2.0")
 V3_PREFIXES = ("/api/3.0", "/ajax-api/3.0")  # MLflow 3's few routes of its own
 
 
+@functools.cache
 def api_router() -> APIRouter:
     """Every MLflow route under both prefixes (the ``/ajax-api`` twin out of the OpenAPI
-    document); built when an app is made, so importing the errors module stays light."""
+    document); built when the first app is made, so importing the errors module stays
+    light, and once per process: routes hold no state, and every app includes the same."""
     from gannet.server.mlflow import (
         artifacts,
         experiments,
