@@ -24,6 +24,13 @@ from gannet.server.fast_routes import FastRoutes
 from gannet.server.idempotency import IdempotentPosts
 from gannet.server.metrics import ServerMetrics
 from gannet.server.middleware import Authenticate, ServerMiddleware
+from gannet.server.mlflow import (
+    PROXY_PREFIXES,
+    TRACKING_PREFIXES,
+    hot_routes,
+    proxy_router,
+    tracking_router,
+)
 from gannet.serving.server.docs import STATIC, SwaggerDocs
 
 if TYPE_CHECKING:
@@ -43,28 +50,19 @@ def create_app(
     """The ASGI app. ``auth=False`` (``gannet server --no-auth``) treats every caller as
     an administrator named by the ``user`` setting; ``authenticate`` replaces the store's
     own check of credentials (tests of the middleware)."""
-    api = FastAPI(
-        title="Gannet",
-        version=VERSION,
-        summary="The Gannet control plane: tracking, registry, deployments, audit",
-        docs_url=None,
-        redoc_url=None,
-    )
-    api.state.services = services
-    api.state.metrics = ServerMetrics()
-    api.state.auth_required = auth
-    install_error_handlers(api)
-    for router in _routers():
-        api.include_router(router)
+    metrics = ServerMetrics()
+    api = _fastapi(services, auth, metrics, _routers())
     _install_docs(api)
+    routed = _by_prefix(api, [
+        (PROXY_PREFIXES, _fastapi(services, auth, metrics, [proxy_router()])),
+        (TRACKING_PREFIXES, _fastapi(services, auth, metrics, [tracking_router()])),
+    ])
     recall = None
     if authenticate is None:
         authenticate = services.auth.authenticate if auth else _anyone(services)
         recall = services.auth.recall if auth else None
-    from gannet.server.mlflow import hot_routes
-
-    direct = FastRoutes(api, services, hot_routes())
-    once = IdempotentPosts(api.state.metrics.wrap(direct), services.replies, prefix=API_PREFIX,
+    direct = FastRoutes(routed, services, hot_routes())
+    once = IdempotentPosts(metrics.wrap(direct), services.replies, prefix=API_PREFIX,
                            streaming_prefixes=STREAMING_PREFIXES)
     wrapped = ServerMiddleware(
         once,
@@ -77,6 +75,41 @@ def create_app(
     )
     wrapped.api = api  # type: ignore[attr-defined]  # tests and the runner reach FastAPI's app
     return wrapped
+
+
+def _fastapi(services: Services, auth: bool, metrics: ServerMetrics,
+             routers: list[APIRouter]) -> FastAPI:
+    api = FastAPI(
+        title="Gannet",
+        version=VERSION,
+        summary="The Gannet control plane: tracking, registry, deployments, audit",
+        docs_url=None,
+        redoc_url=None,
+    )
+    api.state.services = services
+    api.state.metrics = metrics
+    api.state.auth_required = auth
+    install_error_handlers(api)
+    for router in routers:
+        api.include_router(router)
+    return api
+
+
+def _by_prefix(default: Any, routes: list[tuple[tuple[str, ...], Any]]) -> Any:
+    """``default``, but a request whose path starts with one of a pair's prefixes goes to
+    that pair's app: FastAPI matches a path against its routes one by one, so MLflow's
+    client (one request per file it uploads) is matched only against MLflow's routes.
+    The default app still has every route, for the OpenAPI document."""
+
+    async def route(scope: dict, receive: Any, send: Any) -> None:
+        path = scope.get("path", "")
+        for prefixes, app in routes:
+            if path.startswith(prefixes):
+                await app(scope, receive, send)
+                return
+        await default(scope, receive, send)
+
+    return route
 
 
 def _routers() -> list[APIRouter]:

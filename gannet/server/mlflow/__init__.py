@@ -30,17 +30,31 @@ from fastapi import APIRouter
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
-__all__ = ["PREFIXES", "api_router", "hot_routes"]
+__all__ = ["PREFIXES", "PROXY_PREFIXES", "TRACKING_PREFIXES", "api_router", "hot_routes",
+           "proxy_router", "tracking_router"]
 
 PREFIXES = ("/api/2.0", "/ajax-api/2.0")
 V3_PREFIXES = ("/api/3.0", "/ajax-api/3.0")  # MLflow 3's few routes of its own
+# what a request's path starts with, for each of the two routers
+PROXY_PREFIXES = tuple(f"{prefix}/mlflow-artifacts/" for prefix in PREFIXES)
+TRACKING_PREFIXES = tuple(f"{prefix}/mlflow/" for prefix in PREFIXES + V3_PREFIXES)
 
 
 @functools.cache
 def api_router() -> APIRouter:
-    """Every MLflow route under both prefixes (the ``/ajax-api`` twin out of the OpenAPI
-    document); built when the first app is made, so importing the errors module stays
-    light, and once per process: routes hold no state, and every app includes the same."""
+    """Every MLflow route (the OpenAPI document's view of this API)."""
+    api = APIRouter()
+    api.include_router(tracking_router())
+    api.include_router(proxy_router())
+    return api
+
+
+@functools.cache
+def tracking_router() -> APIRouter:
+    """The tracking and registry routes under both prefixes (the ``/ajax-api`` twin out of
+    the OpenAPI document); built when the first app is made, so importing the errors
+    module stays light, and once per process: routes hold no state, every app includes
+    the same."""
     from gannet.server.mlflow import (
         artifacts,
         experiments,
@@ -53,12 +67,22 @@ def api_router() -> APIRouter:
 
     api = APIRouter()
     for prefix in PREFIXES:
-        for area in (experiments.router, runs.router, artifacts.router, logged_models.router,
+        for area in (runs.router, experiments.router, artifacts.router, logged_models.router,
                      registered_models.router, model_versions.router):
             _mount(api, area, f"{prefix}/mlflow", prefix == PREFIXES[0])
-        _mount(api, artifacts.proxy, f"{prefix}/mlflow-artifacts", prefix == PREFIXES[0])
     for prefix in V3_PREFIXES:
         _mount(api, workspaces.router, f"{prefix}/mlflow", prefix == V3_PREFIXES[0])
+    return api
+
+
+@functools.cache
+def proxy_router() -> APIRouter:
+    """The artifact proxy under both prefixes (``PROXY_PREFIXES``)."""
+    from gannet.server.mlflow import artifacts
+
+    api = APIRouter()
+    for prefix in PREFIXES:
+        _mount(api, artifacts.proxy, f"{prefix}/mlflow-artifacts", prefix == PREFIXES[0])
     return api
 
 
