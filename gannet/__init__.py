@@ -14,6 +14,9 @@ Models: ``log_model``, ``register_model``, ``set_registered_model_alias``,
 ``delete_registered_model_alias``, ``promote``, ``load_model`` (a registered model such as
 ``churn@champion``, or a package folder); ``gannet.models`` is the package format.
 
+Pipelines: ``step`` and ``pipeline`` (decorators), ``run_pipeline``, ``load_output``;
+``gannet.pipelines`` holds the rest (``when``, materializers, executors).
+
 The package map (see ARCHITECTURE.md), low to high: ``core`` (settings, ids, errors),
 ``store`` (metadata and blob stores, garbage collection), ``lineage`` and ``stats``
 (not built yet), ``tracking``, ``auth``, ``models``, ``registry``, ``data`` (not built
@@ -48,6 +51,7 @@ if TYPE_CHECKING:
         get_run,
         list_artifacts,
         load_model,
+        load_output,
         log_artifact,
         log_artifacts,
         log_dict,
@@ -60,6 +64,7 @@ if TYPE_CHECKING:
         log_text,
         promote,
         register_model,
+        run_pipeline,
         search_runs,
         set_experiment,
         set_registered_model_alias,
@@ -69,6 +74,7 @@ if TYPE_CHECKING:
     )
     from gannet.core.errors import GannetError
     from gannet.core.settings import Settings
+    from gannet.pipelines.dsl import pipeline, step
 
 __all__ = [
     "GannetClient",
@@ -87,6 +93,7 @@ __all__ = [
     "get_run",
     "list_artifacts",
     "load_model",
+    "load_output",
     "log_artifact",
     "log_artifacts",
     "log_dict",
@@ -98,19 +105,24 @@ __all__ = [
     "log_params",
     "log_text",
     "models",
+    "pipeline",
     "promote",
     "register_model",
+    "run_pipeline",
     "search_runs",
     "set_experiment",
     "set_registered_model_alias",
     "set_tag",
     "set_tags",
     "start_run",
+    "step",
 ]
 _ELSEWHERE = {
     "GannetClient": "gannet.client.client",
     "Settings": "gannet.core.settings",
     "GannetError": "gannet.core.errors",
+    "step": "gannet.pipelines.dsl",
+    "pipeline": "gannet.pipelines.dsl",
 }
 _SUBMODULES = ("models",)
 _FLUENT = frozenset(__all__) - set(_ELSEWHERE) - {*_SUBMODULES, "__version__"}

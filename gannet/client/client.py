@@ -1,7 +1,7 @@
 """``GannetClient``: the explicit SDK object (the fluent ``gannet.*`` functions use one).
 
 Its methods come by capability (``TrackingMethods``, ``RegistryMethods``,
-``DeploymentMethods``, ``InteropMethods``), each one service
+``DeploymentMethods``, ``InteropMethods``, ``PipelineMethods``), each one service
 call of the same name; the client itself owns the services (built lazily from its
 settings) and the log buffer.
 """
@@ -15,6 +15,7 @@ from gannet.bootstrap import Services, build
 from gannet.client.buffer import LogBuffer
 from gannet.client.deployments import DeploymentMethods
 from gannet.client.interop import InteropMethods
+from gannet.client.pipelines import PipelineMethods
 from gannet.client.registry import RegistryMethods
 from gannet.client.tracking import RunPage, TrackingMethods
 from gannet.core.settings import Settings
@@ -22,7 +23,9 @@ from gannet.core.settings import Settings
 __all__ = ["GannetClient", "RunPage"]
 
 
-class GannetClient(TrackingMethods, RegistryMethods, DeploymentMethods, InteropMethods):
+class GannetClient(
+    TrackingMethods, RegistryMethods, DeploymentMethods, InteropMethods, PipelineMethods
+):
     """Talks to the stores named by ``settings`` (default: ``Settings.load()``)."""
 
     def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:

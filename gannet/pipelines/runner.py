@@ -1,0 +1,207 @@
+"""The coordinator of one pipeline run: it walks the graph, answers steps from the cache,
+hands the others to the executor, retries failures with backoff, and records every step.
+
+A failed step (after its retries) fails the run: no new step starts, running ones finish,
+the rest stay PENDING, so ``resume`` knows what is left. Ctrl-C stops the executor's
+running steps, records them and the run KILLED, then lets the interrupt go on.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from gannet.pipelines import cache, repository
+from gannet.pipelines.graph import Node, Output
+from gannet.pipelines.materializers import StoredValue
+from gannet.pipelines.tasks import StepOutcome, StepTask
+from gannet.pipelines.types import PipelineRun, StepResult, StepStatus
+
+if TYPE_CHECKING:
+    from gannet.pipelines.graph import Graph
+    from gannet.pipelines.service import PipelineService
+
+DONE = {StepStatus.FINISHED, StepStatus.SKIPPED}
+
+
+@dataclass
+class _Running:
+    node: Node
+    step: StepResult
+    inputs: dict[str, Any]
+    attempt: int
+    started: float
+
+
+@dataclass
+class Runner:
+    service: PipelineService
+    graph: Graph
+    run: PipelineRun
+    experiment_id: str
+    executor: Any
+    use_cache: bool = True
+    reuse: dict[str, StepResult] = field(default_factory=dict)  # resume: kept results
+    on_step: Callable[[StepResult], None] | None = None
+    results: dict[str, StepResult] = field(default_factory=dict)
+    _running: dict[Future[StepOutcome], _Running] = field(default_factory=dict)
+    _retry_at: list[tuple[float, _Running]] = field(default_factory=list)
+    _failed: bool = False
+
+    def go(self) -> PipelineRun:
+        order = self.graph.ordered()
+        self.positions = {n.name: i for i, n in enumerate(order)}
+        waiting = list(order)
+        try:
+            while waiting or self._running or self._retry_at:
+                waiting = [n for n in waiting if not self._start_if_ready(n)]
+                if self._failed and not self._running and not self._retry_at:
+                    break
+                if not self._running and not self._retry_at and waiting:
+                    continue  # what became ready (a skip, a cache hit) unblocked others
+                self._wait()
+        except BaseException:
+            self._kill()
+            raise
+        finally:
+            self.executor.stop(kill=False)
+        for node in waiting:  # never started: the run failed first
+            self._record(node, StepResult(node.name, StepStatus.PENDING))
+        self.run.steps = [self.results[n.name] for n in order]
+        self.run.status = StepStatus.FAILED if self._failed else StepStatus.FINISHED
+        return self.run
+
+    # -- starting --------------------------------------------------------------------------
+
+    def _start_if_ready(self, node: Node) -> bool:
+        """Start (or settle) ``node`` when every step it needs is done; True when handled."""
+        if self._failed:
+            return False
+        upstream = {o.node for o in node.upstream}
+        if any(self.results.get(u) is None or self.results[u].status not in DONE
+               for u in upstream):
+            return False
+        if self._skipped(node, upstream):
+            self._record(node, StepResult(node.name, StepStatus.SKIPPED))
+            return True
+        if node.name in self.reuse:
+            self.results[node.name] = self.reuse[node.name]
+            self._notify(self.reuse[node.name])
+            return True
+        inputs = {k: self._bind(v) for k, v in node.inputs.items()}
+        key = cache.cache_key(cache.code_digest(node.step.fn), node.constants, inputs,
+                              cache.environment_of(node.step.requirements))
+        step = StepResult(node.name, StepStatus.RUNNING, cache_key=key)
+        hit = self.service.cached(key) if self.use_cache and node.step.cache else None
+        step.step_run_id = self.service.recorder.start_step(
+            self.run.run_id, self.experiment_id, node)
+        if hit is not None:
+            step.status, step.cached, step.outputs = StepStatus.FINISHED, True, hit
+            self._finish(node, step, inputs, None)
+            return True
+        self._submit(_Running(node, step, inputs, 1, time.perf_counter()))
+        return True
+
+    def _skipped(self, node: Node, upstream: set[str]) -> bool:
+        if any(self.results[u].status == StepStatus.SKIPPED for u in upstream):
+            return True
+        if node.condition is None:
+            return False
+        return not self.service.load_stored(self._stored(node.condition))
+
+    def _bind(self, value: Any) -> Any:
+        """An input with every step output replaced by its stored value."""
+        if isinstance(value, Output):
+            return self._stored(value)
+        if isinstance(value, list | tuple):
+            return type(value)(self._bind(v) for v in value)
+        if isinstance(value, dict):
+            return {k: self._bind(v) for k, v in value.items()}
+        return value
+
+    def _stored(self, output: Output) -> StoredValue:
+        return self.results[output.node].outputs[output.name]
+
+    def _submit(self, running: _Running) -> None:
+        step = running.node.step
+        task = StepTask(running.node.name, step, running.inputs, self.service.open_blobs,
+                        step.timeout, running.attempt)
+        running.started = time.perf_counter()
+        self._notify(running.step)
+        self._running[self.executor.submit(task)] = running
+
+    # -- waiting ---------------------------------------------------------------------------
+
+    def _wait(self) -> None:
+        now = time.perf_counter()
+        due = [r for t, r in self._retry_at if t <= now]
+        self._retry_at = [(t, r) for t, r in self._retry_at if t > now]
+        for running in due:
+            self._submit(running)
+        timeout = min((t for t, _ in self._retry_at), default=None)
+        timeout = None if timeout is None else max(0.0, timeout - now)
+        if not self._running:
+            time.sleep(timeout or 0)
+            return
+        done, _ = wait(list(self._running), timeout=timeout, return_when=FIRST_COMPLETED)
+        for future in done:
+            running = self._running.pop(future)
+            try:
+                outcome = future.result()
+            except Exception as exc:  # the worker, not the step, failed (it died, say)
+                outcome = StepOutcome(running.node.name, error=(
+                    f"the worker running step {running.node.name!r} failed: "
+                    f"{type(exc).__name__}: {exc}"))
+            self._settle(running, outcome)
+
+    def _settle(self, running: _Running, outcome: StepOutcome) -> None:
+        step, node = running.step, running.node
+        step.attempts = running.attempt
+        step.duration_s = outcome.duration_s or (time.perf_counter() - running.started)
+        if outcome.ok:
+            step.status, step.outputs = StepStatus.FINISHED, outcome.outputs or {}
+            self._finish(node, step, running.inputs, outcome)
+            if step.cache_key and node.step.cache:
+                self.service.remember(step.cache_key, step.outputs, step.step_run_id or "")
+            return
+        if running.attempt <= node.step.retries:
+            pause = node.step.backoff * 2 ** (running.attempt - 1)
+            again = _Running(node, step, running.inputs, running.attempt + 1, 0.0)
+            self._retry_at.append((time.perf_counter() + pause, again))
+            return
+        step.status, step.error, step.traceback = StepStatus.FAILED, outcome.error, (
+            outcome.traceback or outcome.error)
+        self._failed = True
+        self._finish(node, step, running.inputs, outcome)
+
+    # -- recording -------------------------------------------------------------------------
+
+    def _finish(self, node: Node, step: StepResult, inputs: dict[str, Any],
+                outcome: StepOutcome | None) -> None:
+        self.service.recorder.finish_step(step, inputs, outcome)
+        self._record(node, step)
+
+    def _record(self, node: Node, step: StepResult) -> None:
+        self.results[node.name] = step
+        with self.service.metadata.write() as conn:
+            repository.save_step(conn, self.run.run_id, self.positions[node.name], step)
+        self._notify(step)
+
+    def _notify(self, step: StepResult) -> None:
+        if self.on_step is not None:
+            self.on_step(step)
+
+    def _kill(self) -> None:
+        """Ctrl-C: stop the running steps and record them KILLED."""
+        self.executor.stop(kill=True)
+        for running in [*self._running.values(), *(r for _, r in self._retry_at)]:
+            step = running.step
+            step.status, step.attempts = StepStatus.KILLED, running.attempt
+            step.duration_s = time.perf_counter() - running.started if running.started else 0.0
+            step.error = "stopped by an interrupt (Ctrl-C)"
+            self._finish(running.node, step, running.inputs, None)
+        self._running.clear()
+        self._retry_at.clear()

@@ -1,0 +1,220 @@
+"""``PipelineService``: run and resume pipelines, read their steps and outputs, the cache,
+and what garbage collection must keep (``BlobReferences``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from typing import TYPE_CHECKING, Any
+
+from gannet.core.clock import now_ms
+from gannet.core.errors import GannetError, InvalidArgument, InvalidState, NotFound
+from gannet.pipelines import repository
+from gannet.pipelines.executors import make_executor
+from gannet.pipelines.materializers import StoredValue, load_value, materializer_named
+from gannet.pipelines.recording import Recorder
+from gannet.pipelines.runner import Runner
+from gannet.pipelines.types import PipelineRun, StepResult, StepStatus
+from gannet.store.gc.leases import BlobLeases
+
+if TYPE_CHECKING:
+    from gannet.core.settings import Settings
+    from gannet.pipelines.dsl import Pipeline
+    from gannet.store.blobs import BlobStore
+    from gannet.store.metadata import MetadataStore
+    from gannet.tracking.service import TrackingService
+
+DEFAULT_EXECUTOR = "processes"
+CLOCK_SLACK_MS = 60_000
+FOLDER_MATERIALIZERS = {"model"}
+
+
+class PipelineService:
+    """Pipeline runs over the metadata store, the blob store (outputs) and tracking (runs).
+
+    ``open_blobs`` opens the blob store in a worker process (it is pickled to them)."""
+
+    def __init__(
+        self,
+        metadata: MetadataStore,
+        blobs: BlobStore,
+        tracking: TrackingService,
+        settings: Settings,
+        open_blobs: Callable[[], BlobStore],
+    ) -> None:
+        self.metadata = metadata
+        self.blobs = blobs
+        self.tracking = tracking
+        self.settings = settings
+        self.open_blobs = open_blobs
+        self.recorder = Recorder(tracking)
+        self.leases = BlobLeases(metadata)
+
+    # -- running ---------------------------------------------------------------------------
+
+    def run_pipeline(
+        self,
+        pipeline: Pipeline,
+        params: dict[str, Any] | None = None,
+        *,
+        target: str = "",
+        executor: str = DEFAULT_EXECUTOR,
+        address: str | None = None,
+        no_cache: bool = False,
+        on_step: Callable[[StepResult], None] | None = None,
+        schedule_id: str | None = None,
+    ) -> PipelineRun:
+        """Build ``pipeline`` with ``params`` and run it; the run's outcome (FAILED when a
+        step failed: its error and traceback are on the step)."""
+        graph = pipeline.build(**(params or {}))
+        chosen = make_executor(executor, address=address)
+        run_id, experiment_id = self.recorder.start_pipeline(graph, target, executor)
+        run = PipelineRun(run_id, graph.name, StepStatus.RUNNING, [], dict(graph.params),
+                          target or _target_of(pipeline), executor, now_ms(),
+                          schedule_id=schedule_id)
+        with self.metadata.write() as conn:
+            repository.insert_run(conn, run)
+        runner = Runner(self, graph, run, experiment_id, chosen, use_cache=not no_cache,
+                        on_step=on_step)
+        return self._drive(runner)
+
+    def resume_pipeline(
+        self,
+        run_id: str,
+        *,
+        executor: str | None = None,
+        address: str | None = None,
+        on_step: Callable[[StepResult], None] | None = None,
+        pipeline: Pipeline | None = None,
+    ) -> PipelineRun:
+        """Run again the steps of ``run_id`` that did not finish, and those after them;
+        the finished ones keep their outputs. The run's file is loaded again unless
+        ``pipeline`` is given."""
+        from gannet.pipelines.loading import load_pipeline
+
+        run = self.get_pipeline_run(run_id)
+        if run.status in (StepStatus.FINISHED, StepStatus.RUNNING):
+            raise InvalidState(f"pipeline run {run_id} is {run.status}: nothing to resume",
+                               "resume a FAILED or KILLED run")
+        pipeline = pipeline or load_pipeline(run.target)
+        graph = pipeline.build(**run.params)
+        kept = {s.name: s for s in run.steps if s.status == StepStatus.FINISHED}
+        chosen = make_executor(executor or run.executor, address=address)
+        experiment_id = self.tracking.get_run(run_id).info.experiment_id
+        self.tracking.update_run(run_id, status="RUNNING")
+        run.status, run.end_time = StepStatus.RUNNING, None
+        with self.metadata.write() as conn:
+            repository.update_run(conn, run_id, status=run.status, end_time=None)
+        runner = Runner(self, graph, run, experiment_id, chosen, reuse=kept, on_step=on_step)
+        return self._drive(runner)
+
+    def _drive(self, runner: Runner) -> PipelineRun:
+        run = runner.run
+        try:
+            with self.leases.hold():  # outputs are stored before their rows land
+                run = runner.go()
+        except KeyboardInterrupt:
+            self._end(run, StepStatus.KILLED)
+            raise
+        except BaseException:
+            self._end(run, StepStatus.FAILED)
+            raise
+        self._end(run, run.status)
+        return self.get_pipeline_run(run.run_id)
+
+    def _end(self, run: PipelineRun, status: str) -> None:
+        run.status, run.end_time = status, now_ms()
+        with self.metadata.write() as conn:
+            repository.update_run(conn, run.run_id, status=status, end_time=run.end_time)
+        self.recorder.end(run.run_id, status)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def get_pipeline_run(self, run_id: str) -> PipelineRun:
+        with self.metadata.read() as conn:
+            found = repository.load_run(conn, run_id)
+        if found is None:
+            raise NotFound(f"no pipeline run with id {run_id!r}",
+                           "pipeline runs are listed with `gannet runs list`; "
+                           "`gannet pipeline run` prints the id")
+        return found
+
+    def load_output(self, run_id: str, step: str, name: str | None = None) -> Any:
+        """The value step ``step`` of run ``run_id`` returned (``name``: which output, when
+        the step has several)."""
+        return self.load_stored(self.output_of(run_id, step, name))
+
+    def output_of(self, run_id: str, step: str, name: str | None = None) -> StoredValue:
+        result = self.get_pipeline_run(run_id).step(step)
+        if not result.outputs:
+            raise InvalidState(f"step {step!r} of pipeline run {run_id} is {result.status}: "
+                               "it has no outputs", "resume the run to compute them")
+        if name is None:
+            if len(result.outputs) > 1:
+                raise InvalidArgument(
+                    f"step {step!r} has {len(result.outputs)} outputs; say which",
+                    f"name one of: {', '.join(result.outputs)}")
+            return next(iter(result.outputs.values()))
+        if name not in result.outputs:
+            raise NotFound(f"step {step!r} has no output {name!r}",
+                           f"its outputs: {', '.join(result.outputs)}")
+        return result.outputs[name]
+
+    def load_stored(self, stored: StoredValue) -> Any:
+        return load_value(self.blobs, stored)
+
+    # -- the cache -------------------------------------------------------------------------
+
+    def cached(self, key: str) -> dict[str, StoredValue] | None:
+        """The outputs stored under ``key``, when every blob of them is still there."""
+        with self.metadata.read() as conn:
+            found = repository.cached_outputs(conn, [key]).get(key)
+        if found is None or not all(self.blobs.exists(v.digest) for v in found.values()):
+            return None
+        return found
+
+    def remember(self, key: str, outputs: dict[str, StoredValue], step_run_id: str) -> None:
+        with self.metadata.write() as conn:
+            repository.put_cached(conn, key, outputs, step_run_id, now_ms())
+
+    # -- garbage collection (gannet.store.gc.BlobReferences) -------------------------------
+
+    def purge_deleted(self, before_ms: int, *, dry_run: bool) -> dict[str, int]:
+        return {}  # pipeline runs are not deleted on their own: their outputs stay
+
+    def referenced_blobs(self, deleted_since_ms: int) -> set[str]:
+        with self.metadata.read() as conn:
+            return self._with_files(repository.referenced_outputs(conn))
+
+    def recheck_blobs(self, digests: Collection[str], since_ms: int) -> set[str]:
+        with self.metadata.read() as conn:
+            fresh = repository.referenced_outputs(conn, since_ms - CLOCK_SLACK_MS)
+        return self._with_files(fresh) & set(digests)
+
+    def _with_files(self, outputs: dict[str, str]) -> set[str]:
+        """Folder outputs (models) keep their manifest's files too."""
+        found = set(outputs)
+        for digest, materializer in outputs.items():
+            if materializer not in FOLDER_MATERIALIZERS and not _is_folder(materializer):
+                continue
+            try:
+                manifest = self.blobs.read_manifest(digest)
+            except GannetError:
+                continue  # missing: the collector reports it
+            found.update(entry.digest for entry in manifest.entries.values())
+        return found
+
+
+def _is_folder(materializer: str) -> bool:
+    try:
+        return materializer_named(materializer).folder
+    except InvalidArgument:  # registered in another process: it may be a folder
+        return True
+
+
+def _target_of(pipeline: Pipeline) -> str:
+    """Where ``pipeline`` can be loaded from again (resume): its file and name."""
+    import sys
+
+    module = sys.modules.get(getattr(pipeline.fn, "__module__", ""))
+    file = getattr(module, "__file__", None)
+    return f"{file}:{pipeline.name}" if file else pipeline.name
