@@ -33,6 +33,7 @@ from gannet.cli import (
     models,
     output,
     people,
+    pipelines,
     runs,
     security,
     serve,
@@ -190,6 +191,7 @@ app.command("logout")(login.logout)
 app.add_typer(deployments.app, name="deployments")
 app.add_typer(inference.logs, name="logs")
 app.add_typer(imports.app, name="import")
+app.add_typer(pipelines.app, name="pipeline")
 if hasattr(serve, "serve"):
     app.command("serve")(serve.serve)
 if hasattr(inference, "predict"):

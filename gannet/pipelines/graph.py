@@ -116,7 +116,7 @@ class Graph:
 
     def _check_connected(self, node: Node, output: Output, by_name: dict[str, Node]) -> None:
         source = by_name.get(output.node)
-        if output.graph_id and output.graph_id != self.graph_id or source is None:
+        if (output.graph_id and output.graph_id != self.graph_id) or source is None:
             raise InvalidArgument(
                 f"step {node.name!r} of pipeline {self.name!r} takes the output of step "
                 f"{output.node!r}, which is not connected to this pipeline",

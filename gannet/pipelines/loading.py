@@ -18,8 +18,11 @@ _lock = threading.RLock()
 
 
 def module_name_for(path: Path) -> str:
-    """A stable module name for a pipeline file (the same in every process)."""
-    tag = hashlib.blake2b(str(path.resolve()).encode(), digest_size=4).hexdigest()
+    """A module name for a pipeline file, the same in every process while the file is
+    unchanged (an edited file is loaded again, as a new module)."""
+    h = hashlib.blake2b(str(path.resolve()).encode(), digest_size=6)
+    h.update(path.read_bytes())
+    tag = h.hexdigest()
     stem = "".join(c if c.isalnum() else "_" for c in path.stem)
     return f"gannet_pipeline_{stem}_{tag}"
 
@@ -54,7 +57,7 @@ def load_pipeline(target: str) -> Any:
     """The pipeline ``FILE`` defines (its only one) or ``FILE:NAME`` names."""
     from gannet.pipelines.dsl import Pipeline
 
-    path, _, name = target.partition(":") if not Path(target).is_file() else (target, "", "")
+    path, _, name = target.rpartition(":") if not Path(target).is_file() else (target, "", "")
     module = load_file(path)
     found = {v.name: v for v in vars(module).values() if isinstance(v, Pipeline)}
     if name:

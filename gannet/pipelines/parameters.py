@@ -102,9 +102,9 @@ def _as_type(value: Any, target: Any) -> Any:
     origin = typing.get_origin(target)
     if origin in (typing.Union, types.UnionType):
         members = typing.get_args(target)
-        if value is None or (isinstance(value, str) and value.lower() in ("none", "null")):
-            if type(None) in members:
-                return None
+        empty = value is None or (isinstance(value, str) and value.lower() in ("none", "null"))
+        if empty and type(None) in members:
+            return None
         for member in (m for m in members if m is not type(None)):
             try:
                 return _as_type(value, member)

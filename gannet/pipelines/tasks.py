@@ -79,9 +79,9 @@ def execute(task: StepTask) -> StepOutcome:
     try:
         blobs = _blobs(task.open_blobs)
         arguments = {k: _resolve(blobs, v) for k, v in task.inputs.items()}
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            with _deadline(task.timeout, task.node):
-                result = task.step.fn(**arguments)
+        with (contextlib.redirect_stdout(out), contextlib.redirect_stderr(err),
+              _deadline(task.timeout, task.node)):
+            result = task.step.fn(**arguments)
         outcome.outputs = {
             name: store_value(blobs, value, task.node) for name, value in task.step.unpack(result)
         }
