@@ -29,3 +29,24 @@ def counter(tmp_path):
 
     count.folder = folder
     return count
+
+
+@pytest.fixture
+def gannet_cli(settings, tmp_path, monkeypatch):
+    """Run ``gannet <args>`` against the test's stores; returns the CliRunner result."""
+    import os
+
+    from typer.testing import CliRunner
+
+    from gannet.cli.app import app
+
+    monkeypatch.chdir(tmp_path)
+    stores = ["--home", str(settings.home), "--metadata-url", settings.metadata_url,
+              "--artifacts-url", settings.artifacts_url]
+    env = {k: None for k in os.environ if k.startswith("GANNET_")}
+    env.update({"COLUMNS": "200", "NO_COLOR": "1", "FORCE_COLOR": None})
+
+    def invoke(*args: str):
+        return CliRunner().invoke(app, [*stores, *args], env=env)
+
+    return invoke

@@ -1,0 +1,86 @@
+"""The processes and Dask executors run the same pipelines with the same results."""
+
+import os
+
+import pytest
+
+from gannet.core.errors import InvalidArgument
+from gannet.pipelines import load_pipeline
+
+WIDE = """
+    import os, time
+    import gannet
+
+    @gannet.step
+    def square(x: int) -> dict:
+        time.sleep(0.2)
+        return {"value": x * x, "pid": os.getpid()}
+
+    @gannet.step
+    def gather(results: list) -> int:
+        return sum(r["value"] for r in results)
+
+    @gannet.step(retries=1, backoff=0.01)
+    def dies() -> int:
+        os._exit(3)  # the worker process itself goes away
+
+    @gannet.pipeline
+    def wide(n: int = 4, die: bool = False):
+        gather(square.map(list(range(n))))
+        if die:
+            dies()
+"""
+
+
+@pytest.fixture
+def wide(write_flow):
+    return load_pipeline(str(write_flow(WIDE)))
+
+
+def test_independent_steps_run_in_parallel_worker_processes(sdk, wide):
+    run = sdk.run_pipeline(wide, executor="processes")
+    assert run.status == "FINISHED"
+    assert sdk.load_output(run.run_id, "gather") == 14
+    pids = {sdk.load_output(run.run_id, f"square[{i}]")["pid"] for i in range(4)}
+    assert os.getpid() not in pids and len(pids) >= 2
+    squares = [run.step(f"square[{i}]") for i in range(4)]
+    assert sum(s.duration_s for s in squares) > 0.75  # 4 x 0.2 s of work ...
+    parent = sdk.get_run(run.run_id).info
+    assert (parent.end_time - parent.start_time) / 1000 < 0.75  # ... done side by side
+
+
+def test_a_worker_that_dies_is_retried_then_fails_with_the_reason(sdk, wide):
+    run = sdk.run_pipeline(wide, executor="processes", n=1, die=True)
+    assert run.status == "FAILED"
+    dead = run.step("dies")
+    assert dead.attempts == 2
+    assert "the worker running step 'dies' failed: BrokenProcessPool" in dead.error
+
+
+def test_dask_runs_steps_on_a_cluster_artifacts_through_the_store(sdk, wide):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, processes=False, dashboard_address=None) as c:
+        run = sdk.run_pipeline(wide, executor="dask", address=c.scheduler_address)
+    assert run.status == "FINISHED"
+    assert sdk.load_output(run.run_id, "gather") == 14
+    again = sdk.run_pipeline(wide, executor="local")
+    assert all(s.cached for s in again.steps)  # the same outputs, in the same store
+
+
+def test_a_step_defined_inside_a_function_cannot_go_to_other_processes(sdk):
+    import gannet
+
+    @gannet.step
+    def inner() -> int:
+        return 1
+
+    @gannet.pipeline
+    def closure():
+        inner()
+
+    with pytest.raises(InvalidArgument, match="step 'inner' cannot be sent to the processes "
+                                              "executor's workers: step 'inner' is defined "
+                                              "inside a function") as caught:
+        sdk.run_pipeline(closure, executor="processes")
+    assert "define steps at the top level" in caught.value.hint
+    assert sdk.run_pipeline(closure, executor="local").status == "FINISHED"
