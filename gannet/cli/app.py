@@ -35,6 +35,7 @@ from gannet.cli import (
     people,
     pipelines,
     runs,
+    schedules,
     security,
     serve,
     server,
@@ -185,6 +186,7 @@ app.add_typer(people.users, name="users")
 app.add_typer(people.tokens, name="tokens")
 app.add_typer(people.projects, name="projects")
 app.command("gc")(gc.gc)
+app.command("scheduler")(schedules.scheduler)
 app.command("server")(server.server)
 app.command("login")(login.login)
 app.command("logout")(login.logout)
@@ -192,6 +194,7 @@ app.add_typer(deployments.app, name="deployments")
 app.add_typer(inference.logs, name="logs")
 app.add_typer(imports.app, name="import")
 app.add_typer(pipelines.app, name="pipeline")
+app.add_typer(schedules.app, name="schedule")
 if hasattr(serve, "serve"):
     app.command("serve")(serve.serve)
 if hasattr(inference, "predict"):

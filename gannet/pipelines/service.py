@@ -13,6 +13,7 @@ from gannet.pipelines.executors import make_executor
 from gannet.pipelines.materializers import StoredValue, load_value, materializer_named
 from gannet.pipelines.recording import Recorder
 from gannet.pipelines.runner import Runner
+from gannet.pipelines.scheduling import Schedules
 from gannet.pipelines.types import PipelineRun, StepResult, StepStatus
 from gannet.store.gc.leases import BlobLeases
 
@@ -28,8 +29,9 @@ CLOCK_SLACK_MS = 60_000
 FOLDER_MATERIALIZERS = {"model"}
 
 
-class PipelineService:
-    """Pipeline runs over the metadata store, the blob store (outputs) and tracking (runs).
+class PipelineService(Schedules):
+    """Pipeline runs over the metadata store, the blob store (outputs) and tracking (runs);
+    schedules come from ``Schedules``.
 
     ``open_blobs`` opens the blob store in a worker process (it is pickled to them)."""
 

@@ -1,0 +1,145 @@
+"""Schedules: a pipeline, parameters and a cron expression (UTC), fired once per window.
+
+Any number of schedulers may run (``gannet scheduler`` on several machines, the team
+server): each tick, a scheduler finds each schedule's latest window that has passed and
+inserts the firing row of (schedule, window); the primary key lets exactly one insert
+succeed, and only that scheduler runs the pipeline. A scheduler that was down for several
+windows fires the latest one only: a missed window runs once, not N times.
+
+Triggers (a new dataset version, say) use the same hook: ``fire(schedule_id, window)``
+with a window number of their own (the version), so each runs once however many
+schedulers see it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from gannet.core.clock import now_ms
+from gannet.core.errors import Conflict, InvalidArgument, NotFound, Unavailable
+from gannet.core.ids import new_id
+from gannet.pipelines import repository
+from gannet.pipelines.types import Firing, Schedule
+
+if TYPE_CHECKING:
+    from gannet.pipelines.service import PipelineService
+
+
+def check_cron(cron: str) -> str:
+    """``cron`` if it is a valid 5-field cron expression, else a clear error."""
+    croniter = _croniter()
+    if len(cron.split()) != 5 or not croniter.croniter.is_valid(cron):
+        raise InvalidArgument(f"{cron!r} is not a cron expression",
+                              'give five fields: minute hour day month weekday, e.g. "0 3 * * *"')
+    return cron
+
+
+def latest_window(cron: str, now: int) -> int:
+    """The start (ms since the epoch, UTC) of the last window of ``cron`` at or before
+    ``now``."""
+    croniter = _croniter()
+    moment = datetime.fromtimestamp(now / 1000, tz=UTC)
+    if croniter.croniter.match(cron, moment.replace(second=0, microsecond=0)):
+        moment = moment.replace(second=0, microsecond=0)
+        return int(moment.timestamp() * 1000)
+    previous = croniter.croniter(cron, moment).get_prev(datetime)
+    return int(previous.timestamp() * 1000)
+
+
+def holder_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"[:100]
+
+
+class Schedules:
+    """The schedule use cases of ``PipelineService`` (mixed in)."""
+
+    def create_schedule(self: PipelineService, target: str, cron: str,
+                        params: dict[str, str] | None = None,
+                        executor: str = "processes") -> Schedule:
+        """Schedule the pipeline at ``target`` (FILE[:NAME]); its parameters are checked now."""
+        from gannet.pipelines.loading import load_pipeline
+
+        load_pipeline(target).build(**(params or {}))  # a wrong parameter fails here
+        schedule = Schedule(new_id(), target, check_cron(cron), dict(params or {}), executor,
+                            now_ms())
+        with self.metadata.write() as conn:
+            repository.insert_schedule(conn, schedule)
+        return schedule
+
+    def list_schedules(self: PipelineService) -> list[Schedule]:
+        with self.metadata.read() as conn:
+            return repository.list_schedules(conn)
+
+    def delete_schedule(self: PipelineService, schedule_id: str) -> None:
+        with self.metadata.write() as conn:
+            if not repository.delete_schedule(conn, schedule_id):
+                raise NotFound(f"no schedule {schedule_id!r}",
+                               "list them with `gannet schedule list`")
+
+    def list_schedule_runs(self: PipelineService,
+                           schedule_id: str | None = None) -> list[Firing]:
+        """Every fired window (newest first) with its run and the run's outcome."""
+        with self.metadata.read() as conn:
+            found = repository.firings(conn, schedule_id)
+            outcomes = {f.schedule_id: repository.runs_of_schedule(conn, f.schedule_id)
+                        for f in found}
+        for f in found:
+            f.status = outcomes[f.schedule_id].get(f.run_id or "", f.status)
+        return found
+
+    def run_due_schedules(self: PipelineService, now: int | None = None) -> list[Firing]:
+        """Fire every schedule whose latest window has not fired yet; the firings this
+        scheduler won (the pipelines run here, one after another)."""
+        now = now_ms() if now is None else now
+        won = []
+        for schedule in self.list_schedules():
+            window = latest_window(schedule.cron, now)
+            if window < schedule.created_time - 60_000:
+                continue  # no window since it was made
+            with self.metadata.read() as conn:
+                last = repository.last_window(conn, schedule.schedule_id)
+            if last is not None and last >= window:
+                continue
+            firing = self.fire(schedule, window)
+            if firing is not None:
+                won.append(firing)
+        return won
+
+    def fire(self: PipelineService, schedule: Schedule, window: int) -> Firing | None:
+        """Run ``schedule`` for ``window`` if this caller wins the window (None if another
+        one did): the hook for triggers too."""
+        firing = Firing(schedule.schedule_id, window, now_ms(), holder_name(), None, "RUNNING")
+        try:
+            with self.metadata.write() as conn:
+                if not repository.claim_window(conn, firing):
+                    return None
+        except Conflict:  # another scheduler inserted the same window at the same moment
+            return None
+        firing.run_id, firing.status = self._run_for(schedule)
+        with self.metadata.write() as conn:
+            repository.finish_firing(conn, schedule.schedule_id, window, firing.run_id,
+                                     firing.status)
+        return firing
+
+    def _run_for(self: PipelineService, schedule: Schedule) -> tuple[str | None, str]:
+        from gannet.pipelines.loading import load_pipeline
+
+        try:
+            run = self.run_pipeline(load_pipeline(schedule.target), dict(schedule.params),
+                                    target=schedule.target, executor=schedule.executor,
+                                    schedule_id=schedule.schedule_id)
+        except Exception:  # the pipeline could not even start (its file is gone, say)
+            return None, "FAILED"
+        return run.run_id, run.status
+
+
+def _croniter() -> Any:
+    try:
+        import croniter
+    except ImportError:
+        raise Unavailable("schedules need the croniter package",
+                          "pip install 'gannet-mlops[pipelines]'") from None
+    return croniter
