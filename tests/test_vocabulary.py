@@ -12,6 +12,7 @@ from gannet.auth.service import AuthService
 from gannet.cli.app import app
 from gannet.client.client import GannetClient
 from gannet.interop.service import MlflowImportService
+from gannet.pipelines.service import PipelineService
 from gannet.registry.service import RegistryService
 from gannet.serving.deployments.service import DeploymentService
 from gannet.store.gc.service import GarbageCollector
@@ -25,6 +26,7 @@ SERVICES = {
     "DeploymentService": DeploymentService,
     "GarbageCollector": GarbageCollector,
     "MlflowImportService": MlflowImportService,
+    "PipelineService": PipelineService,
 }
 CLIENT_ONLY = {"close", "flush"}  # the client's own lifecycle, no service operation
 

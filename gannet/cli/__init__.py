@@ -11,5 +11,7 @@ service call of the same name (docs/vocabulary.md).
 - ``server``: ``gannet server``, the team server
 - ``login``: ``gannet login`` (a token, or single sign-on) and ``gannet logout``; the
   sign-in's token comes back to ``loopback``, a listener on 127.0.0.1
+- ``pipelines``: ``gannet pipeline show|run|resume|inspect``; ``schedules``: ``gannet
+  schedule create|list|runs|delete`` and ``gannet scheduler``
 - ``gc``: garbage collection of the stores; ``db``: the metadata store's schema
 """

@@ -3,7 +3,8 @@
 - ``fluent``: ``gannet.start_run()``, ``gannet.log_metric(...)`` and friends over one client
 - ``client``: ``GannetClient``, made of ``tracking`` (``TrackingMethods``, ``RunPage``),
   ``registry`` (``RegistryMethods``), ``deployments`` (``DeploymentMethods``) and
-  ``interop`` (``InteropMethods``: ``import_mlflow``): each
+  ``interop`` (``InteropMethods``: ``import_mlflow``) and ``pipelines``
+  (``PipelineMethods``: ``run_pipeline``, ``resume_pipeline``, ...): each
   method one service call of the same name
 - ``buffer``: the log buffer that makes ``log_metric`` cost microseconds
 - ``autolog_sink``: where ``gannet.autolog()`` logs (the active run, or one it starts)
