@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -53,7 +53,7 @@ def list_schedules(ctx: typer.Context, as_json: output.AsJson = False) -> None:
     """The schedules, with their last fired window and its outcome."""
     service = ctx.obj.services.pipelines
     schedules = service.list_schedules()
-    last = {}
+    last: dict[str, Any] = {}
     for f in service.list_schedule_runs():
         last.setdefault(f.schedule_id, f)
     if as_json:

@@ -81,7 +81,7 @@ class Step(Generic[P, R]):
         """Fan out: one node per item (given as the first parameter), the rest shared."""
         builder = getattr(_building, "graph", None)
         if builder is None:
-            return [self.fn(item, **kwargs) for item in items]  # type: ignore[arg-type]
+            return [self.fn(item, **kwargs) for item in items]
         if isinstance(items, Output):
             raise InvalidArgument(
                 f"step {self.name!r}: map() needs the list itself while the pipeline is built, "

@@ -71,16 +71,21 @@ def register_materializer(
 ) -> Materializer:
     """Store values of ``kind`` (a type, or a predicate) with ``save``/``load``; a later
     registration wins over an earlier one and over the built-in materializers."""
+    matches: Callable[[Any], bool]
     if isinstance(kind, type):
-        matches: Callable[[Any], bool] = lambda value, t=kind: isinstance(value, t)  # noqa: E731
+        matches = _instance_of(kind)
         label = name or f"{kind.__module__}.{kind.__qualname__}"
     else:
-        matches, label = kind, name or getattr(kind, "__name__", "custom")
+        matches, label = kind, name or str(getattr(kind, "__name__", "custom"))
     made = Materializer(label, matches, save, load, folder)
     with _lock:
         _registered[:] = [m for m in _registered if m.name != label]
         _registered.insert(0, made)
     return made
+
+
+def _instance_of(kind: type) -> Callable[[Any], bool]:
+    return lambda value: isinstance(value, kind)
 
 
 def materializer_for(value: Any, step: str) -> Materializer:
@@ -163,6 +168,10 @@ def _json_bytes(value: Any) -> bytes:
     return json.dumps(value, allow_nan=True, separators=(",", ":")).encode()
 
 
+def _write(path: Path, data: bytes) -> None:
+    path.write_bytes(data)
+
+
 def _is_json(value: Any) -> bool:
     if value is None or isinstance(value, bool | int | float | str):
         return True
@@ -198,7 +207,7 @@ def _save_polars(value: Any, path: Path) -> None:
 
 
 def _load_polars(path: Path) -> Any:
-    import polars as pl
+    import polars as pl  # type: ignore[import-not-found]
 
     return pl.read_parquet(path)
 
@@ -246,7 +255,7 @@ _BUILT_IN = [
     Materializer("parquet-polars", _of("polars", "DataFrame"), _save_polars, _load_polars),
     Materializer("parquet-arrow", _of("pyarrow", "Table"), _save_arrow, _load_arrow),
     Materializer("numpy", _of("numpy", "ndarray"), _save_numpy, _load_numpy),
-    Materializer("json", _is_json, lambda v, p: p.write_bytes(_json_bytes(v)),
+    Materializer("json", _is_json, lambda v, p: _write(p, _json_bytes(v)),
                  lambda p: json.loads(p.read_bytes())),
     Materializer("model", _is_model, _save_model, _load_model, folder=True),
 ]

@@ -25,7 +25,10 @@ from gannet.pipelines import repository
 from gannet.pipelines.types import Firing, Schedule
 
 if TYPE_CHECKING:
-    from gannet.pipelines.service import PipelineService
+    from collections.abc import Callable
+
+    from gannet.pipelines.types import PipelineRun
+    from gannet.store.metadata import MetadataStore
 
 
 def check_cron(cron: str) -> str:
@@ -54,9 +57,12 @@ def holder_name() -> str:
 
 
 class Schedules:
-    """The schedule use cases of ``PipelineService`` (mixed in)."""
+    """The schedule use cases of ``PipelineService`` (mixed in, which provides these)."""
 
-    def create_schedule(self: PipelineService, target: str, cron: str,
+    metadata: MetadataStore
+    run_pipeline: Callable[..., PipelineRun]
+
+    def create_schedule(self, target: str, cron: str,
                         params: dict[str, str] | None = None,
                         executor: str = "processes") -> Schedule:
         """Schedule the pipeline at ``target`` (FILE[:NAME]); its parameters are checked now."""
@@ -69,17 +75,17 @@ class Schedules:
             repository.insert_schedule(conn, schedule)
         return schedule
 
-    def list_schedules(self: PipelineService) -> list[Schedule]:
+    def list_schedules(self) -> list[Schedule]:
         with self.metadata.read() as conn:
             return repository.list_schedules(conn)
 
-    def delete_schedule(self: PipelineService, schedule_id: str) -> None:
+    def delete_schedule(self, schedule_id: str) -> None:
         with self.metadata.write() as conn:
             if not repository.delete_schedule(conn, schedule_id):
                 raise NotFound(f"no schedule {schedule_id!r}",
                                "list them with `gannet schedule list`")
 
-    def list_schedule_runs(self: PipelineService,
+    def list_schedule_runs(self,
                            schedule_id: str | None = None) -> list[Firing]:
         """Every fired window (newest first) with its run and the run's outcome."""
         with self.metadata.read() as conn:
@@ -90,7 +96,7 @@ class Schedules:
             f.status = outcomes[f.schedule_id].get(f.run_id or "", f.status)
         return found
 
-    def run_due_schedules(self: PipelineService, now: int | None = None) -> list[Firing]:
+    def run_due_schedules(self, now: int | None = None) -> list[Firing]:
         """Fire every schedule whose latest window has not fired yet; the firings this
         scheduler won (the pipelines run here, one after another)."""
         now = now_ms() if now is None else now
@@ -108,7 +114,7 @@ class Schedules:
                 won.append(firing)
         return won
 
-    def fire(self: PipelineService, schedule: Schedule, window: int) -> Firing | None:
+    def fire(self, schedule: Schedule, window: int) -> Firing | None:
         """Run ``schedule`` for ``window`` if this caller wins the window (None if another
         one did): the hook for triggers too."""
         firing = Firing(schedule.schedule_id, window, now_ms(), holder_name(), None, "RUNNING")
@@ -124,7 +130,7 @@ class Schedules:
                                      firing.status)
         return firing
 
-    def _run_for(self: PipelineService, schedule: Schedule) -> tuple[str | None, str]:
+    def _run_for(self, schedule: Schedule) -> tuple[str | None, str]:
         from gannet.pipelines.loading import load_pipeline
 
         try:
@@ -138,7 +144,7 @@ class Schedules:
 
 def _croniter() -> Any:
     try:
-        import croniter
+        import croniter  # type: ignore[import-untyped]
     except ImportError:
         raise Unavailable("schedules need the croniter package",
                           "pip install 'gannet-mlops[pipelines]'") from None
