@@ -91,18 +91,19 @@ def cache_key(
     document = {
         "code": code,
         "parameters": constants,
-        "inputs": _digests(inputs),
+        "inputs": digests_of(inputs),
         "environment": environment,
     }
     text = json.dumps(document, sort_keys=True, default=repr, separators=(",", ":"))
     return hashlib.blake2b(text.encode(), digest_size=20).hexdigest()
 
 
-def _digests(value: Any) -> Any:
+def digests_of(value: Any) -> Any:
+    """An input with every stored value replaced by its digest."""
     if isinstance(value, StoredValue):
         return value.digest
     if isinstance(value, list | tuple):
-        return [_digests(v) for v in value]
+        return [digests_of(v) for v in value]
     if isinstance(value, dict):
-        return {k: _digests(v) for k, v in value.items()}
+        return {k: digests_of(v) for k, v in value.items()}
     return value

@@ -9,7 +9,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from gannet.core.errors import AlreadyExists
-from gannet.pipelines.materializers import StoredValue
+from gannet.pipelines.cache import digests_of
 from gannet.pipelines.types import StepResult
 from gannet.tracking.types import Metric
 
@@ -73,7 +73,7 @@ class Recorder:
         tags = {
             "gannet.step.cached": str(step.cached).lower(),
             "gannet.step.attempts": str(step.attempts),
-            "gannet.step.inputs": _limited(json.dumps(_digests(inputs))),
+            "gannet.step.inputs": _limited(json.dumps(digests_of(inputs))),
             "gannet.step.outputs": _limited(
                 json.dumps({k: v.digest for k, v in step.outputs.items()})),
         }
@@ -107,13 +107,3 @@ def _text(value: Any) -> str:
 
 def _limited(text: str) -> str:
     return text if len(text) <= TAG_TEXT_LIMIT else text[: TAG_TEXT_LIMIT - 3] + "..."
-
-
-def _digests(value: Any) -> Any:
-    if isinstance(value, StoredValue):
-        return value.digest
-    if isinstance(value, list | tuple):
-        return [_digests(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _digests(v) for k, v in value.items()}
-    return value

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from gannet.pipelines.service import PipelineService
 
 DONE = {StepStatus.FINISHED, StepStatus.SKIPPED}
+GRACE_S = 1.0
 
 
 @dataclass
@@ -34,6 +35,13 @@ class _Running:
     inputs: dict[str, Any]
     attempt: int
     started: float
+
+
+def _deadline(running: _Running) -> float | None:
+    """When the coordinator gives up on a running step (its timeout, plus a grace for the
+    worker's own interruption to arrive first)."""
+    timeout = running.node.step.timeout
+    return None if not timeout else running.started + timeout + GRACE_S
 
 
 @dataclass
@@ -141,12 +149,14 @@ class Runner:
         self._retry_at = [(t, r) for t, r in self._retry_at if t > now]
         for running in due:
             self._submit(running)
-        timeout = min((t for t, _ in self._retry_at), default=None)
-        timeout = None if timeout is None else max(0.0, timeout - now)
+        deadlines = [d for d in map(_deadline, self._running.values()) if d is not None]
+        wake = min([t for t, _ in self._retry_at] + deadlines, default=None)
+        timeout = None if wake is None else max(0.0, wake - now)
         if not self._running:
             time.sleep(timeout or 0)
             return
         done, _ = wait(list(self._running), timeout=timeout, return_when=FIRST_COMPLETED)
+        self._expire(set(done))
         for future in done:
             running = self._running.pop(future)
             try:
@@ -156,6 +166,21 @@ class Runner:
                     f"the worker running step {running.node.name!r} failed: "
                     f"{type(exc).__name__}: {exc}"))
             self._settle(running, outcome)
+
+    def _expire(self, done: set[Future[StepOutcome]]) -> None:
+        """Fail steps past their timeout that their worker could not interrupt (a thread of
+        a Dask worker): the coordinator stops waiting for them."""
+        now = time.perf_counter()
+        for future, running in list(self._running.items()):
+            deadline = _deadline(running)
+            if future in done or deadline is None or now < deadline:
+                continue
+            del self._running[future]
+            future.cancel()
+            timeout = running.node.step.timeout
+            self._settle(running, StepOutcome(running.node.name, error=(
+                f"StepTimeout: step {running.node.name!r} ran longer than its timeout of "
+                f"{timeout:g} s"), duration_s=now - running.started))
 
     def _settle(self, running: _Running, outcome: StepOutcome) -> None:
         step, node = running.step, running.node

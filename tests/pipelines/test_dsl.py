@@ -136,7 +136,7 @@ def test_an_output_has_no_value_while_building():
 
     @gannet.pipeline
     def unpacks():
-        a, b = load(3)
+        _a, _b = load(3)
 
     with pytest.raises(InvalidArgument, match="step 'load' has one output"):
         unpacks.build()

@@ -24,11 +24,18 @@ WIDE = """
     def dies() -> int:
         os._exit(3)  # the worker process itself goes away
 
+    @gannet.step(timeout=0.2)
+    def stuck() -> int:
+        time.sleep(1.5)  # a Dask worker's thread cannot be interrupted: the coordinator gives up
+        return 0
+
     @gannet.pipeline
-    def wide(n: int = 4, die: bool = False):
+    def wide(n: int = 4, die: bool = False, stall: bool = False):
         gather(square.map(list(range(n))))
         if die:
             dies()
+        if stall:
+            stuck()
 """
 
 
@@ -65,6 +72,17 @@ def test_dask_runs_steps_on_a_cluster_artifacts_through_the_store(sdk, wide):
     assert sdk.load_output(run.run_id, "gather") == 14
     again = sdk.run_pipeline(wide, executor="local")
     assert all(s.cached for s in again.steps)  # the same outputs, in the same store
+
+
+@pytest.mark.slow  # waits out a step that cannot be interrupted
+def test_the_coordinator_gives_up_on_a_dask_step_past_its_timeout(sdk, wide):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=1, processes=False, dashboard_address=None) as c:
+        stalled = sdk.run_pipeline(wide, executor="dask", address=c.scheduler_address, n=1,
+                                   stall=True)
+    assert stalled.status == "FAILED"
+    assert stalled.step("stuck").error == ("StepTimeout: step 'stuck' ran longer than its "
+                                           "timeout of 0.2 s")
 
 
 def test_a_step_defined_inside_a_function_cannot_go_to_other_processes(sdk):
