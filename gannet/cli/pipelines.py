@@ -126,6 +126,24 @@ def inspect_run(
         typer.echo(found.traceback, err=False)
 
 
+def init(
+    dest: Annotated[str, typer.Argument(metavar="DIR", help="A new (or empty) folder.")],
+    template: Annotated[str, typer.Option("--template", "-t", help="Which project template: "
+                                          "tabular-classification, or an installed one.")],
+    as_json: output.AsJson = False,
+) -> None:
+    """Start a project from a template: a pipeline, its tests, gannet.toml and a CI workflow."""
+    from gannet.pipelines.scaffold import init_project
+
+    written = init_project(template, dest)
+    if as_json:
+        output.print_json({"template": template, "files": [str(p) for p in written]})
+        return
+    for path in written:
+        output.say(f"  {path}")
+    output.say(f"then: cd {dest} && gannet pipeline run pipeline.py", style="bold")
+
+
 # -- helpers of the commands above --------------------------------------------------------------
 
 

@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -139,3 +140,40 @@ def test_ctrl_c_ends_the_run_killed_with_its_running_step_stopped(settings, writ
         assert client.get_run(pipeline_run.step("slow").step_run_id).info.status == "KILLED"
     finally:
         client.close()
+
+
+@pytest.mark.slow  # trains scikit-learn models
+def test_a_project_from_the_template_runs_and_registers_only_a_better_model(tmp_path,
+                                                                          monkeypatch):
+    from typer.testing import CliRunner
+
+    from gannet.cli.app import app
+
+    env = {k: None for k in os.environ if k.startswith("GANNET_")}
+    monkeypatch.chdir(tmp_path)
+    made = CliRunner().invoke(app, ["init", "--template", "tabular-classification", "proj",
+                                    "--json"], env=env)
+    assert made.exit_code == 0, made.output
+    files = {Path(p).relative_to("proj").as_posix() for p in json.loads(made.stdout)["files"]}
+    assert {"pipeline.py", "tests/test_pipeline.py", "gannet.toml",
+            ".github/workflows/pipeline.yml"} <= files
+    again = CliRunner().invoke(app, ["init", "--template", "tabular-classification", "proj"],
+                               env=env)
+    assert again.exit_code == 5
+    assert CliRunner().invoke(app, ["init", "-t", "nope", "other"], env=env).exit_code == 3
+
+    monkeypatch.chdir(tmp_path / "proj")  # its gannet.toml: its own stores in proj/.gannet
+    command = ["pipeline", "run", "pipeline.py", "-p", "model=logreg", "--executor", "local",
+               "--json"]
+    first = json.loads(CliRunner().invoke(app, command, env=env).stdout)
+    assert first["status"] == "FINISHED"
+    assert {s["name"]: s["status"] for s in first["steps"]}["register"] == "FINISHED"
+    second = json.loads(CliRunner().invoke(app, command, env=env).stdout)
+    states = {s["name"]: (s["status"], s["cached"]) for s in second["steps"]}
+    assert states["train"] == ("FINISHED", True)
+    assert states["register"] == ("SKIPPED", False)  # not better than the champion
+    shown = CliRunner().invoke(app, ["models", "show", "classifier@champion", "--json"], env=env)
+    assert json.loads(shown.stdout)["version"] == "1"
+    tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                            "tests"], capture_output=True, text=True, timeout=300)
+    assert tests.returncode == 0, tests.stdout
