@@ -126,6 +126,68 @@ def inspect_run(
         typer.echo(found.traceback, err=False)
 
 
+@app.command("export")
+def export(
+    target: Target,
+    params: Params = None,
+    format_: Annotated[str, typer.Option("--format", help="The workflow format: argo (Argo "
+                                         "Workflows; Kubeflow Pipelines runs on it).")] = "argo",
+    image: Annotated[str, typer.Option("--image", help="The container image every step runs "
+                                       "in (with Gannet, the pipeline file and the stores' "
+                                       "settings).")] = "gannet:latest",
+    out: Annotated[str | None, typer.Option("--output", "-o", metavar="FILE",
+                                            help="Write the YAML there (default: stdout).")]
+    = None,
+) -> None:
+    """Write a pipeline as a workflow in which each step runs `gannet pipeline step`."""
+    import yaml
+
+    from gannet.core.errors import InvalidArgument
+    from gannet.pipelines.export import FORMATS, to_argo
+    from gannet.pipelines.loading import load_pipeline
+    from gannet.pipelines.parameters import parse_assignments
+
+    if format_ not in FORMATS:
+        raise InvalidArgument(f"no export format {format_!r}", f"use one of: {', '.join(FORMATS)}")
+    graph = load_pipeline(target).build(**parse_assignments(params or []))
+    text = yaml.safe_dump(to_argo(graph, target, image), sort_keys=False)
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        from pathlib import Path
+
+        Path(out).write_text(text)
+        output.note(f"wrote {out}")
+
+
+@app.command("step")
+def step(
+    ctx: typer.Context,
+    target: Target,
+    name: Annotated[str, typer.Argument(metavar="STEP", help="Which step to run.")],
+    run_id: Annotated[str, typer.Option("--run", metavar="RUN",
+                                        help="The pipeline run it belongs to (made by its "
+                                             "first step).")],
+    params: Params = None,
+    as_json: output.AsJson = False,
+) -> None:
+    """Run one step of a pipeline run in this process (what each step of an exported
+    workflow runs)."""
+    from gannet.pipelines.loading import load_pipeline
+    from gannet.pipelines.parameters import parse_assignments
+
+    pipeline = load_pipeline(target)
+    result = ctx.obj.services.pipelines.run_step(
+        pipeline, parse_assignments(params or []), run_id, name, target=target)
+    settled = result.step(name)
+    if as_json:
+        output.print_json({**result.to_dict(), "step": settled.to_dict()})
+    else:
+        _printer(False)(settled)
+    if settled.status not in ("FINISHED", "SKIPPED"):
+        raise typer.Exit(1)
+
+
 def init(
     dest: Annotated[str, typer.Argument(metavar="DIR", help="A new (or empty) folder.")],
     template: Annotated[str, typer.Option("--template", "-t", help="Which project template: "

@@ -41,11 +41,13 @@ class Recorder:
                 raise
             return again.experiment_id
 
-    def start_pipeline(self, graph: Graph, target: str, executor: str) -> tuple[str, str]:
+    def start_pipeline(
+        self, graph: Graph, target: str, executor: str, run_id: str | None = None
+    ) -> tuple[str, str]:
         """A new run for a pipeline run: (run id, experiment id)."""
         experiment_id = self.experiment_for(graph.name)
         run = self.tracking.create_run(
-            experiment_id, run_name=graph.name, source_name=target,
+            experiment_id, run_name=graph.name, source_name=target, run_id=run_id,
             tags={"gannet.pipeline": graph.name, "gannet.pipeline.target": target,
                   "gannet.pipeline.executor": executor},
         )

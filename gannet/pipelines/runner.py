@@ -54,6 +54,7 @@ class Runner:
     use_cache: bool = True
     reuse: dict[str, StepResult] = field(default_factory=dict)  # resume: kept results
     on_step: Callable[[StepResult], None] | None = None
+    only: set[str] | None = None  # run just these steps (the others: kept or left alone)
     results: dict[str, StepResult] = field(default_factory=dict)
     _running: dict[Future[StepOutcome], _Running] = field(default_factory=dict)
     _retry_at: list[tuple[float, _Running]] = field(default_factory=list)
@@ -64,29 +65,40 @@ class Runner:
         self.positions = {n.name: i for i, n in enumerate(order)}
         waiting = list(order)
         try:
-            while waiting or self._running or self._retry_at:
+            while True:
+                before = len(waiting)
                 waiting = [n for n in waiting if not self._start_if_ready(n)]
-                if self._failed and not self._running and not self._retry_at:
+                if not self._running and not self._retry_at:
+                    if waiting and len(waiting) < before and not self._failed:
+                        continue  # what settled (a skip, a cache hit) unblocked others
                     break
-                if not self._running and not self._retry_at and waiting:
-                    continue  # what became ready (a skip, a cache hit) unblocked others
                 self._wait()
         except BaseException:
             self._kill()
             raise
         finally:
             self.executor.stop(kill=False)
-        for node in waiting:  # never started: the run failed first
-            self._record(node, StepResult(node.name, StepStatus.PENDING))
-        self.run.steps = [self.results[n.name] for n in order]
-        self.run.status = StepStatus.FAILED if self._failed else StepStatus.FINISHED
+        if self.only is None:
+            for node in waiting:  # never started: the run failed first
+                self._record(node, StepResult(node.name, StepStatus.PENDING))
+        self.run.steps = [self.results[n.name] for n in order if n.name in self.results]
+        self.run.status = self._status(order)
         return self.run
+
+    def _status(self, order: list[Node]) -> str:
+        if self._failed:
+            return StepStatus.FAILED
+        settled = all(n.name in self.results and self.results[n.name].status in DONE
+                      for n in order)
+        return StepStatus.FINISHED if settled else StepStatus.RUNNING
 
     # -- starting --------------------------------------------------------------------------
 
     def _start_if_ready(self, node: Node) -> bool:
         """Start (or settle) ``node`` when every step it needs is done; True when handled."""
         if self._failed:
+            return False
+        if self.only is not None and node.name not in self.only and node.name not in self.reuse:
             return False
         upstream = {o.node for o in node.upstream}
         if any(self.results.get(u) is None or self.results[u].status not in DONE

@@ -109,6 +109,50 @@ class PipelineService(Schedules):
         runner = Runner(self, graph, run, experiment_id, chosen, reuse=kept, on_step=on_step)
         return self._drive(runner)
 
+    def run_step(
+        self, pipeline: Pipeline, params: dict[str, Any], run_id: str, step: str, *,
+        target: str = "",
+    ) -> PipelineRun:
+        """Run one step of pipeline run ``run_id`` (made by the first step that comes): what
+        each step of an exported workflow (Argo) runs. The steps it needs must have finished
+        in that run; the run ends when its last step does."""
+        from gannet.pipelines.executors import LocalExecutor
+
+        graph = pipeline.build(**params)
+        node = graph.node(step)
+        run_id = run_id.replace("-", "").lower()  # Argo's workflow uid is a UUID
+        run, experiment_id = self._run_of_step(graph, run_id, target or _target_of(pipeline))
+        kept = {s.name: s for s in run.steps if s.status == StepStatus.FINISHED}
+        missing = sorted({o.node for o in node.upstream} - set(kept))
+        if missing:
+            raise InvalidState(
+                f"step {step!r} needs {', '.join(missing)}, not finished in run {run_id}",
+                "run the steps in the order of the workflow's dependencies")
+        kept.pop(step, None)
+        runner = Runner(self, graph, run, experiment_id, LocalExecutor(), reuse=kept,
+                        only={step})
+        return self._drive(runner)
+
+    def _run_of_step(self, graph: Any, run_id: str, target: str) -> tuple[PipelineRun, str]:
+        """The pipeline run ``run_id`` and its experiment, made now if this is its first step
+        (two first steps at once: one makes it, the other reads it)."""
+        from gannet.core.errors import AlreadyExists, Conflict
+
+        try:
+            run = self.get_pipeline_run(run_id)
+        except NotFound:
+            try:
+                _, experiment_id = self.recorder.start_pipeline(graph, target, "workflow",
+                                                                run_id=run_id)
+                run = PipelineRun(run_id, graph.name, StepStatus.RUNNING, [],
+                                  dict(graph.params), target, "workflow", now_ms())
+                with self.metadata.write() as conn:
+                    repository.insert_run(conn, run)
+                return run, experiment_id
+            except (AlreadyExists, Conflict):
+                run = self.get_pipeline_run(run_id)
+        return run, self.tracking.get_run(run_id).info.experiment_id
+
     def _drive(self, runner: Runner) -> PipelineRun:
         run = runner.run
         try:
@@ -120,7 +164,8 @@ class PipelineService(Schedules):
         except BaseException:
             self._end(run, StepStatus.FAILED)
             raise
-        self._end(run, run.status)
+        if run.status != StepStatus.RUNNING:  # one step of many (`run_step`): not ended
+            self._end(run, run.status)
         return self.get_pipeline_run(run.run_id)
 
     def _end(self, run: PipelineRun, status: str) -> None:
