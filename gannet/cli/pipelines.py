@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from gannet.cli import output
+from gannet.core.errors import GannetError
 
 if TYPE_CHECKING:
     from gannet.pipelines.graph import Graph
@@ -186,6 +187,52 @@ def step(
         _printer(False)(settled)
     if settled.status not in ("FINISHED", "SKIPPED"):
         raise typer.Exit(1)
+
+
+def sweep(
+    ctx: typer.Context,
+    target: Target,
+    params: Params = None,
+    trials: Annotated[int, typer.Option("--trials", help="How many trials.")] = 20,
+    metric: Annotated[str, typer.Option("--metric", help="The metric a step logs (or a step "
+                                        "whose output is a number) to optimise.")] = "",
+    direction: Annotated[str, typer.Option("--direction", help="max or min.")] = "max",
+    sampler: Annotated[str, typer.Option("--sampler", help="Optuna's tpe, random or "
+                                         "grid.")] = "tpe",
+    executor: ExecutorOption = None,
+    parallel: Annotated[int, typer.Option("--parallel", help="Trials run at once.")] = 1,
+    as_json: output.AsJson = False,
+) -> None:
+    """Search a pipeline's parameters with Optuna: --param "lr=loguniform(1e-4,1e-1)",
+    uniform(a,b), int(a,b), choice(a,b,...); each trial a pipeline run nested in the sweep."""
+    from gannet.core.errors import InvalidArgument
+    from gannet.pipelines.loading import load_pipeline
+    from gannet.pipelines.parameters import parse_assignments
+
+    if not metric:
+        raise InvalidArgument("a sweep needs --metric", "e.g. --metric val_auc --direction max")
+    found = ctx.obj.services.pipelines.run_sweep(
+        load_pipeline(target), parse_assignments(params or []), trials=trials, metric=metric,
+        direction=direction, sampler=sampler, executor=executor or "processes",
+        parallel=parallel, target=_absolute(target))
+    if as_json:
+        output.print_json(found.to_dict())
+        return
+    table = output.table("Trial", "Params", metric, "Run", "State")
+    for t in found.trials:
+        table.add_row(*map(output.text, (str(t.number), _params_text(t.params),
+                                         "-" if t.value is None else f"{t.value:.6g}",
+                                         t.run_id or "-", t.status)))
+    output.show(table)
+    if found.best is None:
+        raise GannetError("no trial finished", f"see the trials' runs under {found.run_id}")
+    output.say(f"best: trial {found.best.number} {_params_text(found.best.params)} "
+               f"{metric}={found.best.value:.6g} (run {found.best.run_id})", style="bold")
+
+
+def _params_text(params: dict[str, Any]) -> str:
+    return " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                    for k, v in params.items())
 
 
 def init(

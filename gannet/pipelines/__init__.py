@@ -19,6 +19,7 @@ A map of the folder:
 - ``recording.py``: the tracking runs of a pipeline run and its steps (nested runs).
 - ``loading.py``: ``FILE[:NAME]`` to a pipeline; a step found again by workers.
 - ``export.py``: a pipeline as an Argo Workflows YAML (each step: ``gannet pipeline step``).
+- ``sweeps.py``: parameter searches with Optuna, trials as nested pipeline runs.
 - ``scaffold.py`` and ``templates/``: project templates (``gannet init --template``).
 - ``scheduling.py``: cron schedules fired once per window by any number of schedulers.
 - ``service.py``: ``PipelineService`` (run, resume, read outputs, the cache, gc references).

@@ -42,19 +42,30 @@ class Recorder:
             return again.experiment_id
 
     def start_pipeline(
-        self, graph: Graph, target: str, executor: str, run_id: str | None = None
+        self, graph: Graph, target: str, executor: str, run_id: str | None = None,
+        parent_run_id: str | None = None,
     ) -> tuple[str, str]:
         """A new run for a pipeline run: (run id, experiment id)."""
         experiment_id = self.experiment_for(graph.name)
+        tags = {"gannet.pipeline": graph.name, "gannet.pipeline.target": target,
+                "gannet.pipeline.executor": executor}
+        if parent_run_id is not None:  # a trial of a sweep
+            tags[PARENT_TAG] = parent_run_id
         run = self.tracking.create_run(
             experiment_id, run_name=graph.name, source_name=target, run_id=run_id,
-            tags={"gannet.pipeline": graph.name, "gannet.pipeline.target": target,
-                  "gannet.pipeline.executor": executor},
+            parent_run_id=parent_run_id, tags=tags,
         )
         params = {k: _text(v) for k, v in graph.params.items()}
         if params:
             self.tracking.log_batch(run.info.run_id, params=params)
         return run.info.run_id, experiment_id
+
+    def start_sweep(self, name: str, target: str, values: dict[str, str]) -> str:
+        """The parent run of a sweep's trials, with the search space as params."""
+        run = self.tracking.create_run(self.experiment_for(name), run_name=f"sweep {name}",
+                                       source_name=target, tags={"gannet.sweep": name})
+        self.tracking.log_batch(run.info.run_id, params=values)
+        return run.info.run_id
 
     def start_step(self, run_id: str, experiment_id: str, node: Node) -> str:
         run = self.tracking.create_run(

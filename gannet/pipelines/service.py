@@ -20,6 +20,7 @@ from gannet.store.gc.leases import BlobLeases
 if TYPE_CHECKING:
     from gannet.core.settings import Settings
     from gannet.pipelines.dsl import Pipeline
+    from gannet.pipelines.sweeps import Sweep
     from gannet.store.blobs import BlobStore
     from gannet.store.metadata import MetadataStore
     from gannet.tracking.service import TrackingService
@@ -64,12 +65,15 @@ class PipelineService(Schedules):
         no_cache: bool = False,
         on_step: Callable[[StepResult], None] | None = None,
         schedule_id: str | None = None,
+        parent_run_id: str | None = None,
     ) -> PipelineRun:
         """Build ``pipeline`` with ``params`` and run it; the run's outcome (FAILED when a
-        step failed: its error and traceback are on the step)."""
+        step failed: its error and traceback are on the step). ``parent_run_id``: the run
+        it is nested under (a sweep's)."""
         graph = pipeline.build(**(params or {}))
         chosen = make_executor(executor, address=address)
-        run_id, experiment_id = self.recorder.start_pipeline(graph, target, executor)
+        run_id, experiment_id = self.recorder.start_pipeline(
+            graph, target, executor, parent_run_id=parent_run_id)
         run = PipelineRun(run_id, graph.name, StepStatus.RUNNING, [], dict(graph.params),
                           target or _target_of(pipeline), executor, now_ms(),
                           schedule_id=schedule_id)
@@ -152,6 +156,12 @@ class PipelineService(Schedules):
             except (AlreadyExists, Conflict):
                 run = self.get_pipeline_run(run_id)
         return run, self.tracking.get_run(run_id).info.experiment_id
+
+    def run_sweep(self, pipeline: Pipeline, values: dict[str, str], **options: Any) -> Sweep:
+        """Run ``pipeline`` many times over a search space (``gannet.pipelines.sweeps``)."""
+        from gannet.pipelines.sweeps import run_sweep
+
+        return run_sweep(self, pipeline, values, **options)
 
     def _drive(self, runner: Runner) -> PipelineRun:
         run = runner.run
