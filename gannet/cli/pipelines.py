@@ -65,18 +65,27 @@ def run(
     address: AddressOption = None,
     no_cache: Annotated[bool, typer.Option("--no-cache",
                                            help="Run every step, even those cached.")] = False,
+    repo: Annotated[str | None, typer.Option("--repo", metavar="URL",
+                                             help="Take FILE from this git repository.")]
+    = None,
+    rev: Annotated[str, typer.Option("--rev", metavar="SHA",
+                                     help="The commit (or tag, branch) of --repo.")] = "HEAD",
     as_json: output.AsJson = False,
 ) -> None:
     """Run a pipeline; each step is cached, retried and recorded as a nested run."""
     from gannet.pipelines.loading import load_pipeline
     from gannet.pipelines.parameters import parse_assignments
 
+    service = ctx.obj.services.pipelines
+    source = None
+    if repo is not None:
+        tree, commit = service.checkout(repo, rev)
+        target, source = str(tree / target), (repo, commit)
     pipeline = load_pipeline(target)
     values = parse_assignments(params or [])
-    service = ctx.obj.services.pipelines
     result = _interruptible(lambda: service.run_pipeline(
         pipeline, values, target=_absolute(target), executor=executor or "processes",
-        address=address, no_cache=no_cache, on_step=_printer(as_json)))
+        address=address, no_cache=no_cache, on_step=_printer(as_json), source=source))
     _report(result, as_json)
 
 

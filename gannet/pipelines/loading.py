@@ -92,3 +92,45 @@ def find_step(module_name: str, qualname: str, file: str | None) -> Any:
     for part in qualname.split("."):
         value = getattr(value, part)
     return value if isinstance(value, Step) else Step(value)
+
+
+def checkout(repo: str, rev: str, cache: Path) -> tuple[Path, str]:
+    """A folder holding git repository ``repo`` at revision ``rev`` (a commit, tag or
+    branch), and the commit: cloned once into ``cache``, each commit checked out once."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    def git(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["git", *args], capture_output=True, text=True)
+
+    key = hashlib.blake2b(repo.encode(), digest_size=6).hexdigest()
+    mirror = cache / "repos" / key
+    if not mirror.exists():
+        mirror.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".clone-", dir=mirror.parent))
+        cloned = git("clone", "--quiet", "--bare", repo, str(staging / "repo"))
+        if cloned.returncode != 0:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise NotFound(f"cannot clone {repo!r}: {cloned.stderr.strip()}",
+                           "give a git URL or path this machine can read")
+        (staging / "repo").rename(mirror)
+        shutil.rmtree(staging, ignore_errors=True)
+    exact = len(rev) == 40 and all(c in "0123456789abcdef" for c in rev.lower())
+    found = git("--git-dir", str(mirror), "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+    if found.returncode != 0 or not exact:  # newer than the clone, or a name that moves
+        git("--git-dir", str(mirror), "fetch", "--quiet", "origin", "+refs/*:refs/*")
+        found = git("--git-dir", str(mirror), "rev-parse", "--verify", "--quiet",
+                    f"{rev}^{{commit}}")
+    if found.returncode != 0:
+        raise NotFound(f"revision {rev!r} does not exist in {repo}",
+                       "give a commit sha, tag or branch of that repository")
+    commit = found.stdout.strip()
+    tree = cache / "checkouts" / f"{key}-{commit}"
+    if not tree.exists():
+        tree.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".checkout-", dir=tree.parent))
+        git("--git-dir", str(mirror), "--work-tree", str(staging), "checkout", "--quiet",
+            "--force", commit, "--", ".")
+        staging.rename(tree)
+    return tree, commit

@@ -43,7 +43,7 @@ class Recorder:
 
     def start_pipeline(
         self, graph: Graph, target: str, executor: str, run_id: str | None = None,
-        parent_run_id: str | None = None,
+        parent_run_id: str | None = None, source: tuple[str, str] | None = None,
     ) -> tuple[str, str]:
         """A new run for a pipeline run: (run id, experiment id)."""
         experiment_id = self.experiment_for(graph.name)
@@ -51,9 +51,12 @@ class Recorder:
                 "gannet.pipeline.executor": executor}
         if parent_run_id is not None:  # a trial of a sweep
             tags[PARENT_TAG] = parent_run_id
+        if source is not None:  # run from a git repository at a commit
+            tags["gannet.pipeline.repo"], tags["gannet.pipeline.commit"] = source
         run = self.tracking.create_run(
             experiment_id, run_name=graph.name, source_name=target, run_id=run_id,
             parent_run_id=parent_run_id, tags=tags,
+            git_commit=source[1] if source is not None else None,
         )
         params = {k: _text(v) for k, v in graph.params.items()}
         if params:

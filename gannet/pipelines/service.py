@@ -4,6 +4,7 @@ and what garbage collection must keep (``BlobReferences``)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gannet.core.clock import now_ms
@@ -66,14 +67,16 @@ class PipelineService(Schedules):
         on_step: Callable[[StepResult], None] | None = None,
         schedule_id: str | None = None,
         parent_run_id: str | None = None,
+        source: tuple[str, str] | None = None,
     ) -> PipelineRun:
         """Build ``pipeline`` with ``params`` and run it; the run's outcome (FAILED when a
         step failed: its error and traceback are on the step). ``parent_run_id``: the run
-        it is nested under (a sweep's)."""
+        it is nested under (a sweep's); ``source``: the (repository, commit) its file
+        comes from (``checkout``), recorded on the run."""
         graph = pipeline.build(**(params or {}))
         chosen = make_executor(executor, address=address)
         run_id, experiment_id = self.recorder.start_pipeline(
-            graph, target, executor, parent_run_id=parent_run_id)
+            graph, target, executor, parent_run_id=parent_run_id, source=source)
         run = PipelineRun(run_id, graph.name, StepStatus.RUNNING, [], dict(graph.params),
                           target or _target_of(pipeline), executor, now_ms(),
                           schedule_id=schedule_id)
@@ -112,6 +115,13 @@ class PipelineService(Schedules):
             repository.update_run(conn, run_id, status=run.status, end_time=None)
         runner = Runner(self, graph, run, experiment_id, chosen, reuse=kept, on_step=on_step)
         return self._drive(runner)
+
+    def checkout(self, repo: str, rev: str) -> tuple[Path, str]:
+        """A folder with git repository ``repo`` at ``rev``, and its commit (kept in the
+        home's cache, so a resume finds the same files)."""
+        from gannet.pipelines.loading import checkout
+
+        return checkout(repo, rev, self.settings.home / "cache" / "pipelines")
 
     def run_step(
         self, pipeline: Pipeline, params: dict[str, Any], run_id: str, step: str, *,

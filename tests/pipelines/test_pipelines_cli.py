@@ -177,3 +177,39 @@ def test_a_project_from_the_template_runs_and_registers_only_a_better_model(tmp_
     tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                             "tests"], capture_output=True, text=True, timeout=300)
     assert tests.returncode == 0, tests.stdout
+
+
+def test_a_pipeline_from_a_git_repository_at_an_exact_commit(gannet_cli, tmp_path, sdk):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+
+    def git(*args):
+        done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True,
+                              env={**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
+                                   "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"})
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    git("init", "-q")
+    source = "import gannet\n\n@gannet.step\ndef answer() -> int:\n    return {}\n\n" \
+             "@gannet.pipeline\ndef versioned():\n    answer()\n"
+    (repo / "flow.py").write_text(source.format(1))
+    git("add", "flow.py")
+    git("commit", "-q", "-m", "one")
+    first = git("rev-parse", "HEAD")
+    (repo / "flow.py").write_text(source.format(2))
+    git("commit", "-q", "-am", "two")
+
+    old = gannet_cli("pipeline", "run", "flow.py", "--repo", str(repo), "--rev", first[:10],
+                     "--executor", "local", "--json")
+    assert old.exit_code == 0, old.output
+    run_id = json.loads(old.stdout)["run_id"]
+    assert sdk.load_output(run_id, "answer") == 1
+    run = sdk.get_run(run_id)
+    assert run.info.git_commit == first and run.data.tags["gannet.pipeline.commit"] == first
+    new = gannet_cli("pipeline", "run", "flow.py", "--repo", str(repo), "--executor", "local",
+                     "--json")
+    assert sdk.load_output(json.loads(new.stdout)["run_id"], "answer") == 2
+    missing = gannet_cli("pipeline", "run", "flow.py", "--repo", str(repo), "--rev", "deadbeef")
+    assert missing.exit_code == 4
+    assert "revision 'deadbeef' does not exist in" in missing.stderr
