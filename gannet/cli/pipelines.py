@@ -148,8 +148,10 @@ def export(
     out: Annotated[str | None, typer.Option("--output", "-o", metavar="FILE",
                                             help="Write the YAML there (default: stdout).")]
     = None,
+    as_json: output.AsJson = False,
 ) -> None:
-    """Write a pipeline as a workflow in which each step runs `gannet pipeline step`."""
+    """Write a pipeline as a workflow in which each step runs `gannet pipeline step`
+    (YAML; --json: the same document as JSON)."""
     import yaml
 
     from gannet.core.errors import InvalidArgument
@@ -160,7 +162,11 @@ def export(
     if format_ not in FORMATS:
         raise InvalidArgument(f"no export format {format_!r}", f"use one of: {', '.join(FORMATS)}")
     graph = load_pipeline(target).build(**parse_assignments(params or []))
-    text = yaml.safe_dump(to_argo(graph, target, image), sort_keys=False)
+    workflow = to_argo(graph, target, image)
+    if as_json and out is None:
+        output.print_json(workflow)
+        return
+    text = yaml.safe_dump(workflow, sort_keys=False)
     if out is None:
         typer.echo(text, nl=False)
     else:
@@ -202,7 +208,7 @@ def sweep(
     ctx: typer.Context,
     target: Target,
     params: Params = None,
-    trials: Annotated[int, typer.Option("--trials", help="How many trials.")] = 20,
+    trials: Annotated[int, typer.Option("--trials", help="Trials to run in all.")] = 20,
     metric: Annotated[str, typer.Option("--metric", help="The metric a step logs (or a step "
                                         "whose output is a number) to optimise.")] = "",
     direction: Annotated[str, typer.Option("--direction", help="max or min.")] = "max",

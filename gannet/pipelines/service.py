@@ -107,7 +107,8 @@ class PipelineService(Schedules):
         pipeline = pipeline or load_pipeline(run.target)
         graph = pipeline.build(**run.params)
         kept = {s.name: s for s in run.steps if s.status == StepStatus.FINISHED}
-        chosen = make_executor(executor or run.executor, address=address)
+        known = run.executor if run.executor in ("local", "processes", "dask") else None
+        chosen = make_executor(executor or known or DEFAULT_EXECUTOR, address=address)
         experiment_id = self.tracking.get_run(run_id).info.experiment_id
         self.tracking.update_run(run_id, status="RUNNING")
         run.status, run.end_time = StepStatus.RUNNING, None

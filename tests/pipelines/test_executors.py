@@ -101,4 +101,7 @@ def test_a_step_defined_inside_a_function_cannot_go_to_other_processes(sdk):
                                               "inside a function") as caught:
         sdk.run_pipeline(closure, executor="processes")
     assert "define steps at the top level" in caught.value.hint
+    with pytest.raises(InvalidArgument, match="step 'inner' cannot be sent to the dask "
+                                              "executor's workers"):
+        sdk.run_pipeline(closure, executor="dask", address="tcp://127.0.0.1:9")
     assert sdk.run_pipeline(closure, executor="local").status == "FINISHED"
