@@ -18,8 +18,11 @@ from gannet.cli import output
 app = typer.Typer(no_args_is_help=True, help="Run pipelines on a schedule.")
 
 
-def _when(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
+def _when(window: int) -> str:
+    """A cron window (ms since the epoch), or the version that fired a dataset's schedule."""
+    if window < 10**11:
+        return f"version {window}"
+    return datetime.fromtimestamp(window / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 @app.command("create")
@@ -27,15 +30,19 @@ def create(
     ctx: typer.Context,
     target: Annotated[str, typer.Argument(metavar="PIPELINE",
                                           help="The pipeline's FILE[:NAME].")],
-    cron: Annotated[str, typer.Option("--cron", help='When, in UTC: "0 3 * * *" is 03:00 '
-                                      "every day.")],
+    cron: Annotated[str | None, typer.Option("--cron", help='When, in UTC: "0 3 * * *" is '
+                                             "03:00 every day.")] = None,
+    dataset: Annotated[str | None, typer.Option("--on-dataset", metavar="NAME",
+                                                help="Instead of --cron: run on each new "
+                                                     "version of this dataset.")] = None,
     params: Annotated[list[str] | None, typer.Option(
         "--param", "-p", metavar="NAME=VALUE", help="A pipeline parameter (repeat it).")] = None,
     executor: Annotated[str, typer.Option("--executor", help="Where its steps run: local, "
                                           "processes or dask.")] = "processes",
     as_json: output.AsJson = False,
 ) -> None:
-    """Schedule a pipeline with parameters (checked now) on a cron expression."""
+    """Schedule a pipeline with parameters (checked now) on a cron expression, or on each
+    new version of a dataset."""
     from pathlib import Path
 
     from gannet.pipelines.parameters import parse_assignments
@@ -43,9 +50,9 @@ def create(
     path, sep, name = target.rpartition(":") if not Path(target).is_file() else (target, "", "")
     absolute = f"{Path(path).resolve()}{sep}{name}"
     schedule = ctx.obj.services.pipelines.create_schedule(
-        absolute, cron, parse_assignments(params or []), executor)
-    output.done(as_json, f"schedule {schedule.schedule_id}: {target} at {cron!r} (UTC)",
-                schedule)
+        absolute, cron, parse_assignments(params or []), executor, dataset=dataset)
+    when = f"at {cron!r} (UTC)" if cron else f"on each new version of dataset {dataset}"
+    output.done(as_json, f"schedule {schedule.schedule_id}: {target} {when}", schedule)
 
 
 @app.command("list")
@@ -63,7 +70,8 @@ def list_schedules(ctx: typer.Context, as_json: output.AsJson = False) -> None:
     for s in schedules:
         f = last.get(s.schedule_id)
         table.add_row(*map(output.text, (
-            s.schedule_id, s.target, s.cron, " ".join(f"{k}={v}" for k, v in s.params.items()),
+            s.schedule_id, s.target, s.cron or f"dataset {s.dataset}",
+            " ".join(f"{k}={v}" for k, v in s.params.items()),
             _when(f.window_time) if f else "-", f.status if f else "-")))
     output.show(table)
 

@@ -123,6 +123,7 @@ def referenced_outputs(conn: Connection, since_ms: int | None = None) -> dict[st
 def insert_schedule(conn: Connection, schedule: Schedule) -> None:
     conn.execute(pipeline_schedules.insert().values(
         schedule_id=schedule.schedule_id, target=schedule.target, cron=schedule.cron,
+        dataset=schedule.dataset,
         params=json.dumps(schedule.params), executor=schedule.executor,
         created_time=schedule.created_time,
     ))
@@ -139,7 +140,7 @@ def delete_schedule(conn: Connection, schedule_id: str) -> bool:
 def list_schedules(conn: Connection) -> list[Schedule]:
     rows = conn.execute(sa.select(pipeline_schedules).order_by(pipeline_schedules.c.created_time))
     return [Schedule(r.schedule_id, r.target, r.cron, json.loads(r.params), r.executor,
-                     r.created_time) for r in rows]
+                     r.created_time, r.dataset) for r in rows]
 
 
 def claim_window(conn: Connection, firing: Firing) -> bool:

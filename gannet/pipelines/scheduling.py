@@ -6,9 +6,10 @@ inserts the firing row of (schedule, window); the primary key lets exactly one i
 succeed, and only that scheduler runs the pipeline. A scheduler that was down for several
 windows fires the latest one only: a missed window runs once, not N times.
 
-Triggers (a new dataset version, say) use the same hook: ``fire(schedule_id, window)``
-with a window number of their own (the version), so each runs once however many
-schedulers see it.
+A schedule may instead name a dataset: ``on_dataset_version(name, version)`` (the hook the
+data capability calls when it stores a version) fires it with the version as its window,
+so each version runs it once however many processes report it, with the parameter
+``dataset`` set to ``name@version`` when the pipeline has one.
 """
 
 from __future__ import annotations
@@ -62,15 +63,19 @@ class Schedules:
     metadata: MetadataStore
     run_pipeline: Callable[..., PipelineRun]
 
-    def create_schedule(self, target: str, cron: str,
+    def create_schedule(self, target: str, cron: str | None = None,
                         params: dict[str, str] | None = None,
-                        executor: str = "processes") -> Schedule:
-        """Schedule the pipeline at ``target`` (FILE[:NAME]); its parameters are checked now."""
+                        executor: str = "processes", *, dataset: str | None = None) -> Schedule:
+        """Schedule the pipeline at ``target`` (FILE[:NAME]) on ``cron`` or on each new
+        version of ``dataset``; its parameters are checked now."""
         from gannet.pipelines.loading import load_pipeline
 
+        if (cron is None) == (dataset is None):
+            raise InvalidArgument("a schedule needs a cron expression or a dataset, not both",
+                                  'e.g. --cron "0 3 * * *", or --on-dataset churn')
         load_pipeline(target).build(**(params or {}))  # a wrong parameter fails here
-        schedule = Schedule(new_id(), target, check_cron(cron), dict(params or {}), executor,
-                            now_ms())
+        schedule = Schedule(new_id(), target, None if cron is None else check_cron(cron),
+                            dict(params or {}), executor, now_ms(), dataset)
         with self.metadata.write() as conn:
             repository.insert_schedule(conn, schedule)
         return schedule
@@ -102,6 +107,8 @@ class Schedules:
         now = now_ms() if now is None else now
         won = []
         for schedule in self.list_schedules():
+            if schedule.cron is None:
+                continue  # fired by its dataset's versions
             window = latest_window(schedule.cron, now)
             if window < schedule.created_time - 60_000:
                 continue  # no window since it was made
@@ -114,9 +121,16 @@ class Schedules:
                 won.append(firing)
         return won
 
-    def fire(self, schedule: Schedule, window: int) -> Firing | None:
+    def on_dataset_version(self, dataset: str, version: int) -> list[Firing]:
+        """Fire the schedules of ``dataset`` for its new ``version`` (once each, whoever
+        calls): the data capability's hook."""
+        return [f for s in self.list_schedules() if s.dataset == dataset
+                if (f := self.fire(s, int(version), {"dataset": f"{dataset}@{version}"}))]
+
+    def fire(self, schedule: Schedule, window: int,
+             extra: dict[str, str] | None = None) -> Firing | None:
         """Run ``schedule`` for ``window`` if this caller wins the window (None if another
-        one did): the hook for triggers too."""
+        one did). ``extra`` parameters are given when the pipeline has them."""
         firing = Firing(schedule.schedule_id, window, now_ms(), holder_name(), None, "RUNNING")
         try:
             with self.metadata.write() as conn:
@@ -124,17 +138,20 @@ class Schedules:
                     return None
         except Conflict:  # another scheduler inserted the same window at the same moment
             return None
-        firing.run_id, firing.status = self._run_for(schedule)
+        firing.run_id, firing.status = self._run_for(schedule, extra or {})
         with self.metadata.write() as conn:
             repository.finish_firing(conn, schedule.schedule_id, window, firing.run_id,
                                      firing.status)
         return firing
 
-    def _run_for(self, schedule: Schedule) -> tuple[str | None, str]:
+    def _run_for(self, schedule: Schedule, extra: dict[str, str]) -> tuple[str | None, str]:
         from gannet.pipelines.loading import load_pipeline
 
         try:
-            run = self.run_pipeline(load_pipeline(schedule.target), dict(schedule.params),
+            pipeline = load_pipeline(schedule.target)
+            takes = {p.name for p in pipeline.parameters}
+            params = {**schedule.params, **{k: v for k, v in extra.items() if k in takes}}
+            run = self.run_pipeline(pipeline, params,
                                     target=schedule.target, executor=schedule.executor,
                                     schedule_id=schedule.schedule_id)
         except Exception:  # the pipeline could not even start (its file is gone, say)

@@ -55,7 +55,8 @@ pipeline_schedules = Table(
     METADATA,
     Column("schedule_id", String(32), primary_key=True),
     Column("target", Text, nullable=False),
-    Column("cron", String(100), nullable=False),
+    Column("cron", String(100), nullable=True),  # or:
+    Column("dataset", String(250), nullable=True),  # fired by each new version of it
     Column("params", Text, nullable=False),  # JSON
     Column("executor", String(50), nullable=False),
     Column("created_time", BigInteger, nullable=False),

@@ -69,12 +69,15 @@ class PipelineRun:
 
 @dataclass
 class Schedule:
+    """A pipeline fired on a cron expression, or by each new version of a dataset."""
+
     schedule_id: str
     target: str
-    cron: str
+    cron: str | None
     params: dict[str, str]
     executor: str
     created_time: int
+    dataset: str | None = None
 
 
 @dataclass

@@ -82,3 +82,29 @@ def test_two_scheduler_processes_fire_a_window_exactly_once(settings, write_flow
     assert schedule_id in listed.stdout and "FINISHED" in listed.stdout
     assert gannet_cli("schedule", "delete", schedule_id).exit_code == 0
     assert gannet_cli("schedule", "delete", schedule_id).exit_code == 4
+
+
+TRIGGERED = """
+    import gannet
+
+    @gannet.step
+    def read(dataset: str) -> str:
+        return "read " + dataset
+
+    @gannet.pipeline
+    def retrain(dataset: str = "churn@1"):
+        read(dataset)
+"""
+
+
+def test_each_new_dataset_version_fires_its_schedules_once(pipelines, write_flow):
+    flow = str(write_flow(TRIGGERED))
+    schedule = pipelines.create_schedule(flow, dataset="churn", executor="local")
+    assert pipelines.run_due_schedules() == []  # no cron: only versions fire it
+    [fired] = pipelines.on_dataset_version("churn", 3)
+    assert pipelines.load_output(fired.run_id, "read") == "read churn@3"
+    assert pipelines.on_dataset_version("churn", 3) == []  # reported again: runs once
+    assert pipelines.on_dataset_version("other", 3) == []
+    assert [f.window_time for f in pipelines.list_schedule_runs(schedule.schedule_id)] == [3]
+    with pytest.raises(InvalidArgument, match="a cron expression or a dataset, not both"):
+        pipelines.create_schedule(flow, "0 3 * * *", dataset="churn")
