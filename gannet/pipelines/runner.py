@@ -14,6 +14,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from gannet.core.clock import now_ms
 from gannet.pipelines import cache, repository
 from gannet.pipelines.graph import Node, Output
 from gannet.pipelines.materializers import StoredValue
@@ -200,9 +201,8 @@ class Runner:
         step.duration_s = outcome.duration_s or (time.perf_counter() - running.started)
         if outcome.ok:
             step.status, step.outputs = StepStatus.FINISHED, outcome.outputs or {}
-            self._finish(node, step, running.inputs, outcome)
-            if step.cache_key and node.step.cache:
-                self.service.remember(step.cache_key, step.outputs, step.step_run_id or "")
+            self._finish(node, step, running.inputs, outcome,
+                         cache=bool(step.cache_key) and node.step.cache)
             return
         if running.attempt <= node.step.retries:
             pause = node.step.backoff * 2 ** (running.attempt - 1)
@@ -217,14 +217,18 @@ class Runner:
     # -- recording -------------------------------------------------------------------------
 
     def _finish(self, node: Node, step: StepResult, inputs: dict[str, Any],
-                outcome: StepOutcome | None) -> None:
+                outcome: StepOutcome | None, *, cache: bool = False) -> None:
         self.service.recorder.finish_step(step, inputs, outcome)
-        self._record(node, step)
+        self._record(node, step, cache=cache)
 
-    def _record(self, node: Node, step: StepResult) -> None:
+    def _record(self, node: Node, step: StepResult, *, cache: bool = False) -> None:
+        """The step's row (and, ``cache``, its outputs under its cache key), in one write."""
         self.results[node.name] = step
         with self.service.metadata.write() as conn:
             repository.save_step(conn, self.run.run_id, self.positions[node.name], step)
+            if cache and step.cache_key:
+                repository.put_cached(conn, step.cache_key, step.outputs,
+                                      step.step_run_id or "", now_ms())
         self._notify(step)
 
     def _notify(self, step: StepResult) -> None:

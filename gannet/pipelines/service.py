@@ -240,10 +240,6 @@ class PipelineService(Schedules):
             return None
         return found
 
-    def remember(self, key: str, outputs: dict[str, StoredValue], step_run_id: str) -> None:
-        with self.metadata.write() as conn:
-            repository.put_cached(conn, key, outputs, step_run_id, now_ms())
-
     # -- garbage collection (gannet.store.gc.BlobReferences) -------------------------------
 
     def purge_deleted(self, before_ms: int, *, dry_run: bool) -> dict[str, int]:
