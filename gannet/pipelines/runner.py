@@ -152,7 +152,14 @@ class Runner:
                         step.timeout, running.attempt)
         running.started = time.perf_counter()
         self._notify(running.step)
-        self._running[self.executor.submit(task)] = running
+        try:
+            future = self.executor.submit(task)
+        except Exception as exc:  # it cannot even be sent (unpicklable, no cluster)
+            step = running.step
+            step.status, step.error, step.attempts = StepStatus.FAILED, str(exc), running.attempt
+            self._finish(running.node, step, running.inputs, None)
+            raise
+        self._running[future] = running
 
     # -- waiting ---------------------------------------------------------------------------
 
