@@ -83,9 +83,12 @@ def run(
         target, source = str(tree / target), (repo, commit)
     pipeline = load_pipeline(target)
     values = parse_assignments(params or [])
-    result = _interruptible(lambda: service.run_pipeline(
-        pipeline, values, target=_absolute(target), executor=executor or "processes",
-        address=address, no_cache=no_cache, on_step=_printer(as_json), source=source))
+    total = len(pipeline.build(**values).nodes)
+    with output.progress_bar("steps", enabled=not as_json) as advance:
+        result = _interruptible(lambda: service.run_pipeline(
+            pipeline, values, target=_absolute(target), executor=executor or "processes",
+            address=address, no_cache=no_cache, on_step=_printer(as_json, advance, total),
+            source=source))
     _report(result, as_json)
 
 
@@ -100,8 +103,9 @@ def resume(
     """Run again the steps of a failed or killed pipeline run that did not finish, and the
     steps after them; finished steps keep their outputs."""
     service = ctx.obj.services.pipelines
-    result = _interruptible(lambda: service.resume_pipeline(
-        run_id, executor=executor, address=address, on_step=_printer(as_json)))
+    with output.progress_bar("steps", enabled=not as_json) as advance:
+        result = _interruptible(lambda: service.resume_pipeline(
+            run_id, executor=executor, address=address, on_step=_printer(as_json, advance)))
     _report(result, as_json)
 
 
@@ -288,10 +292,16 @@ def _interruptible(work: Any) -> PipelineRun:
         raise typer.Exit(130) from None
 
 
-def _printer(as_json: bool) -> Any:
+def _printer(as_json: bool, advance: Any = None, total: int = 0) -> Any:
+    """A line per settled step (stderr with --json), and the progress bar moved."""
+    settled: set[str] = set()
+
     def on_step(step: StepResult) -> None:
         if step.status == "RUNNING":
             return
+        settled.add(step.name)
+        if advance is not None:
+            advance(len(settled), max(total, len(settled)))
         how = "cached" if step.cached else f"{step.duration_s:.2f} s"
         line = f"{MARKS.get(step.status, '?')} {step.name} {step.status} ({how})"
         if step.error:
