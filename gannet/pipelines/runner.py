@@ -8,9 +8,12 @@ running steps, records them and the run KILLED, then lets the interrupt go on.
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +30,7 @@ if TYPE_CHECKING:
 
 DONE = {StepStatus.FINISHED, StepStatus.SKIPPED}
 GRACE_S = 1.0
+POLL_S = 0.2  # how long the coordinator waits before it looks for a Ctrl-C again
 
 
 @dataclass
@@ -60,20 +64,15 @@ class Runner:
     _running: dict[Future[StepOutcome], _Running] = field(default_factory=dict)
     _retry_at: list[tuple[float, _Running]] = field(default_factory=list)
     _failed: bool = False
+    _interrupted: bool = False
 
     def go(self) -> PipelineRun:
         order = self.graph.ordered()
         self.positions = {n.name: i for i, n in enumerate(order)}
         waiting = list(order)
         try:
-            while True:
-                before = len(waiting)
-                waiting = [n for n in waiting if not self._start_if_ready(n)]
-                if not self._running and not self._retry_at:
-                    if waiting and len(waiting) < before and not self._failed:
-                        continue  # what settled (a skip, a cache hit) unblocked others
-                    break
-                self._wait()
+            with self._interrupts():
+                self._loop(waiting)
         except BaseException:
             self._kill()
             raise
@@ -85,6 +84,42 @@ class Runner:
         self.run.steps = [self.results[n.name] for n in order if n.name in self.results]
         self.run.status = self._status(order)
         return self.run
+
+    def _loop(self, waiting: list[Node]) -> None:
+        """Start what is ready and settle what ends until nothing more can run; ``waiting``
+        is left holding the steps that never started."""
+        while True:
+            if self._interrupted:
+                raise KeyboardInterrupt
+            before = len(waiting)
+            waiting[:] = [n for n in waiting if not self._start_if_ready(n)]
+            if not self._running and not self._retry_at:
+                if waiting and len(waiting) < before and not self._failed:
+                    continue  # what settled (a skip, a cache hit) unblocked others
+                break
+            self._wait()
+
+    @contextmanager
+    def _interrupts(self) -> Iterator[None]:
+        """Ctrl-C while steps run elsewhere (processes, Dask) is noted and acted on between
+        two waits, never in the middle of a write; a second Ctrl-C acts at once. Steps that
+        run in this process (local) are interrupted where they are."""
+        if self.executor.name == "local" or (
+            threading.current_thread() is not threading.main_thread()
+        ):
+            yield
+            return
+
+        def note(signum: int, frame: Any) -> None:
+            if self._interrupted:
+                raise KeyboardInterrupt
+            self._interrupted = True
+
+        previous = signal.signal(signal.SIGINT, note)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
 
     def _status(self, order: list[Node]) -> str:
         if self._failed:
@@ -172,6 +207,7 @@ class Runner:
         deadlines = [d for d in map(_deadline, self._running.values()) if d is not None]
         wake = min([t for t, _ in self._retry_at] + deadlines, default=None)
         timeout = None if wake is None else max(0.0, wake - now)
+        timeout = POLL_S if timeout is None else min(timeout, POLL_S)  # look at Ctrl-C
         if not self._running:
             time.sleep(timeout or 0)
             return
