@@ -364,7 +364,7 @@ def load_model(
 def run_pipeline(
     pipeline: Any,
     *,
-    executor: str = "processes",
+    executor: Any = "processes",
     address: str | None = None,
     no_cache: bool = False,
     **params: Any,

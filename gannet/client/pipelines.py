@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from gannet.bootstrap import Services
     from gannet.pipelines.dsl import Pipeline
+    from gannet.pipelines.executors import Executor
     from gannet.pipelines.service import PipelineService
     from gannet.pipelines.types import PipelineRun, StepResult
 
@@ -29,7 +30,7 @@ class PipelineMethods:
         pipeline: Pipeline,
         params: dict[str, Any] | None = None,
         *,
-        executor: str = "processes",
+        executor: str | Executor = "processes",
         address: str | None = None,
         no_cache: bool = False,
         on_step: Callable[[StepResult], None] | None = None,

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from gannet.core.clock import now_ms
 from gannet.core.errors import GannetError, InvalidArgument, InvalidState, NotFound
 from gannet.pipelines import repository
-from gannet.pipelines.executors import make_executor
+from gannet.pipelines.executors import Executor, make_executor
 from gannet.pipelines.materializers import StoredValue, load_value, materializer_named
 from gannet.pipelines.recording import Recorder
 from gannet.pipelines.runner import Runner
@@ -61,7 +61,7 @@ class PipelineService(Schedules):
         params: dict[str, Any] | None = None,
         *,
         target: str = "",
-        executor: str = DEFAULT_EXECUTOR,
+        executor: str | Executor = DEFAULT_EXECUTOR,
         address: str | None = None,
         no_cache: bool = False,
         on_step: Callable[[StepResult], None] | None = None,
@@ -74,11 +74,12 @@ class PipelineService(Schedules):
         it is nested under (a sweep's); ``source``: the (repository, commit) its file
         comes from (``checkout``), recorded on the run."""
         graph = pipeline.build(**(params or {}))
-        chosen = make_executor(executor, address=address)
+        chosen = make_executor(executor, address=address) if isinstance(executor, str) \
+            else executor  # an Executor of one's own
         run_id, experiment_id = self.recorder.start_pipeline(
-            graph, target, executor, parent_run_id=parent_run_id, source=source)
+            graph, target, chosen.name, parent_run_id=parent_run_id, source=source)
         run = PipelineRun(run_id, graph.name, StepStatus.RUNNING, [], dict(graph.params),
-                          target or _target_of(pipeline), executor, now_ms(),
+                          target or _target_of(pipeline), chosen.name, now_ms(),
                           schedule_id=schedule_id)
         with self.metadata.write() as conn:
             repository.insert_run(conn, run)
