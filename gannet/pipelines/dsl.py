@@ -225,6 +225,12 @@ def _bind(step_: Step[Any, Any], args: tuple[Any, ...], kwargs: dict[str, Any]) 
     except TypeError as exc:
         raise InvalidArgument(f"step {step_.name!r} called wrongly: {exc}") from None
     bound.apply_defaults()
+    for name, value in bound.arguments.items():
+        if isinstance(value, Outputs):
+            raise InvalidArgument(
+                f"step {step_.name!r} takes all the outputs of another step as {name!r}",
+                f"pass one of them, e.g. {name}=stats.{next(iter(vars(value)), 'field')}",
+            )
     return dict(bound.arguments)
 
 

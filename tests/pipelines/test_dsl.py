@@ -149,6 +149,12 @@ def test_wrong_calls_and_declarations_are_refused():
 
     with pytest.raises(InvalidArgument, match="step 'square' called wrongly"):
         wrong.build()
+    @gannet.pipeline
+    def whole():
+        square(describe(load(3)))
+
+    with pytest.raises(InvalidArgument, match="takes all the outputs of another step as 'x'"):
+        whole.build()
     with pytest.raises(InvalidArgument, match="returns 2 values and names 3 outputs"):
         gannet.step(outputs=["a", "b", "c"])(split.fn)
     with pytest.raises(InvalidArgument, match="retries must be 0 or more"):
