@@ -17,6 +17,8 @@ Models: ``log_model``, ``register_model``, ``set_registered_model_alias``,
 Data: ``validate_data`` (a suite over a table, the report stored, the active run tagged
 ``gannet.validation``); ``gannet.data.profile`` and ``gannet.data.validate`` compute
 without storing anything.
+Pipelines: ``step`` and ``pipeline`` (decorators), ``run_pipeline``, ``load_output``;
+``gannet.pipelines`` holds the rest (``when``, materializers, executors).
 
 The package map (see ARCHITECTURE.md), low to high: ``core`` (settings, ids, errors),
 ``store`` (metadata and blob stores, garbage collection), ``lineage`` and ``stats``
@@ -52,6 +54,7 @@ if TYPE_CHECKING:
         get_run,
         list_artifacts,
         load_model,
+        load_output,
         log_artifact,
         log_artifacts,
         log_dict,
@@ -64,6 +67,7 @@ if TYPE_CHECKING:
         log_text,
         promote,
         register_model,
+        run_pipeline,
         search_runs,
         set_experiment,
         set_registered_model_alias,
@@ -74,6 +78,7 @@ if TYPE_CHECKING:
     )
     from gannet.core.errors import GannetError
     from gannet.core.settings import Settings
+    from gannet.pipelines.dsl import pipeline, step
 
 __all__ = [
     "GannetClient",
@@ -93,6 +98,7 @@ __all__ = [
     "get_run",
     "list_artifacts",
     "load_model",
+    "load_output",
     "log_artifact",
     "log_artifacts",
     "log_dict",
@@ -104,20 +110,25 @@ __all__ = [
     "log_params",
     "log_text",
     "models",
+    "pipeline",
     "promote",
     "register_model",
+    "run_pipeline",
     "search_runs",
     "set_experiment",
     "set_registered_model_alias",
     "set_tag",
     "set_tags",
     "start_run",
+    "step",
     "validate_data",
 ]
 _ELSEWHERE = {
     "GannetClient": "gannet.client.client",
     "Settings": "gannet.core.settings",
     "GannetError": "gannet.core.errors",
+    "step": "gannet.pipelines.dsl",
+    "pipeline": "gannet.pipelines.dsl",
 }
 _SUBMODULES = ("data", "models")
 _FLUENT = frozenset(__all__) - set(_ELSEWHERE) - {*_SUBMODULES, "__version__"}

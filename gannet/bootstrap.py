@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from gannet.data.validation.service import ValidationService
     from gannet.interop.service import MlflowImportService
     from gannet.models.package import LoadedModel
+    from gannet.pipelines.service import PipelineService
     from gannet.registry.service import RegistryService
     from gannet.serving.deployments.service import DeploymentService
     from gannet.serving.log.reader import InferenceLog
@@ -147,13 +148,30 @@ class Services:
         return self._part("interop", lambda: MlflowImportService(self.tracking, self.registry))
 
     @property
+    def pipelines(self) -> PipelineService:
+        import functools
+
+        from gannet.pipelines.service import PipelineService
+        from gannet.store.blobs import BlobStore
+
+        s = self.settings
+        # what a worker process opens the blob store with (pickled to it)
+        opener = functools.partial(BlobStore, s.artifacts_url, threads=s.transfer_threads,
+                                   progress=False)
+        return self._part(
+            "pipelines",
+            lambda: PipelineService(self.metadata, self.blobs, self.tracking, s, opener),
+        )
+
+    @property
     def gc(self) -> GarbageCollector:
         from gannet.store.gc.service import GarbageCollector
 
         return self._part(
             "gc",
             lambda: GarbageCollector(
-                self.metadata, self.blobs, [self.tracking, self.registry], self.settings
+                self.metadata, self.blobs, [self.tracking, self.registry, self.pipelines],
+                self.settings,
             ),
         )
 

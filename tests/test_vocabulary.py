@@ -13,6 +13,7 @@ from gannet.cli.app import app
 from gannet.client.client import GannetClient
 from gannet.data.validation.service import ValidationService
 from gannet.interop.service import MlflowImportService
+from gannet.pipelines.service import PipelineService
 from gannet.registry.service import RegistryService
 from gannet.serving.deployments.service import DeploymentService
 from gannet.store.gc.service import GarbageCollector
@@ -27,6 +28,7 @@ SERVICES = {
     "GarbageCollector": GarbageCollector,
     "MlflowImportService": MlflowImportService,
     "ValidationService": ValidationService,
+    "PipelineService": PipelineService,
 }
 CLIENT_ONLY = {"close", "flush"}  # the client's own lifecycle, no service operation
 

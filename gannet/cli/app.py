@@ -34,7 +34,9 @@ from gannet.cli import (
     models,
     output,
     people,
+    pipelines,
     runs,
+    schedules,
     security,
     serve,
     server,
@@ -186,12 +188,17 @@ app.add_typer(people.users, name="users")
 app.add_typer(people.tokens, name="tokens")
 app.add_typer(people.projects, name="projects")
 app.command("gc")(gc.gc)
+app.command("scheduler")(schedules.scheduler)
+app.command("init")(pipelines.init)
+app.command("sweep")(pipelines.sweep)
 app.command("server")(server.server)
 app.command("login")(login.login)
 app.command("logout")(login.logout)
 app.add_typer(deployments.app, name="deployments")
 app.add_typer(inference.logs, name="logs")
 app.add_typer(imports.app, name="import")
+app.add_typer(pipelines.app, name="pipeline")
+app.add_typer(schedules.app, name="schedule")
 if hasattr(serve, "serve"):
     app.command("serve")(serve.serve)
 if hasattr(inference, "predict"):

@@ -5,6 +5,8 @@
   ``registry`` (``RegistryMethods``), ``deployments`` (``DeploymentMethods``) and
   ``interop`` (``InteropMethods``: ``import_mlflow``) and ``data_quality``
   (``DataQualityMethods``: ``validate_data``, ``profile_data``): each
+  ``interop`` (``InteropMethods``: ``import_mlflow``) and ``pipelines``
+  (``PipelineMethods``: ``run_pipeline``, ``resume_pipeline``, ...): each
   method one service call of the same name
 - ``buffer``: the log buffer that makes ``log_metric`` cost microseconds
 - ``autolog_sink``: where ``gannet.autolog()`` logs (the active run, or one it starts)

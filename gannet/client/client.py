@@ -1,7 +1,8 @@
 """``GannetClient``: the explicit SDK object (the fluent ``gannet.*`` functions use one).
 
 Its methods come by capability (``TrackingMethods``, ``RegistryMethods``,
-``DeploymentMethods``, ``InteropMethods``, ``DataQualityMethods``), each one service
+``DeploymentMethods``, ``InteropMethods``, ``DataQualityMethods``, ``PipelineMethods``),
+each one service
 call of the same name; the client itself owns the services (built lazily from its
 settings) and the log buffer.
 """
@@ -16,6 +17,7 @@ from gannet.client.buffer import LogBuffer
 from gannet.client.data_quality import DataQualityMethods
 from gannet.client.deployments import DeploymentMethods
 from gannet.client.interop import InteropMethods
+from gannet.client.pipelines import PipelineMethods
 from gannet.client.registry import RegistryMethods
 from gannet.client.tracking import RunPage, TrackingMethods
 from gannet.core.settings import Settings
@@ -24,7 +26,8 @@ __all__ = ["GannetClient", "RunPage"]
 
 
 class GannetClient(
-    TrackingMethods, RegistryMethods, DeploymentMethods, InteropMethods, DataQualityMethods
+    TrackingMethods, RegistryMethods, DeploymentMethods, InteropMethods, DataQualityMethods,
+    PipelineMethods,
 ):
     """Talks to the stores named by ``settings`` (default: ``Settings.load()``)."""
 

@@ -371,6 +371,26 @@ def load_model(
     return get_client().load_model(ref, allow_unsigned=allow_unsigned, trust=trust)
 
 
+def run_pipeline(
+    pipeline: Any,
+    *,
+    executor: Any = "processes",
+    address: str | None = None,
+    no_cache: bool = False,
+    **params: Any,
+) -> Any:
+    """Run a ``@gannet.pipeline`` with ``params``: a ``PipelineRun`` (``run_id``, ``status``,
+    ``steps``; ``to_dict()`` is what ``gannet pipeline run --json`` prints)."""
+    return get_client().run_pipeline(
+        pipeline, params, executor=executor, address=address, no_cache=no_cache
+    )
+
+
+def load_output(run_id: str, step: str, name: str | None = None) -> Any:
+    """The value a step of a pipeline run returned (``name``: which, when it has several)."""
+    return get_client().load_output(run_id, step, name)
+
+
 def flush() -> None:
     get_client().flush()
 

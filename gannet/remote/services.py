@@ -77,6 +77,10 @@ class RemoteServices:
     def blobs(self) -> Any:
         raise self._server_side("the artifact store")
 
+    @property
+    def pipelines(self) -> Any:  # steps read and write the stores themselves
+        raise self._server_side("running pipelines")
+
     def _server_side(self, what: str) -> NotSupported:
         return NotSupported(
             f"{what} belongs to the server at {self.settings.uri}: this command works on the "
