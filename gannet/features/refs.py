@@ -63,7 +63,8 @@ def join_keys(view: FeatureView, entities: Mapping[str, Entity]) -> list[str]:
     return keys
 
 
-def output_names(wanted: Mapping[str, list[str]], taken: Sequence[str]) -> dict[tuple[str, str], str]:
+def output_names(wanted: Mapping[str, list[str]],
+                 taken: Sequence[str]) -> dict[tuple[str, str], str]:
     """The output column of each (view, feature): the feature's name, or ``view__feature``
     where two views share a name or the entity frame already has that column."""
     counts: dict[str, int] = {}

@@ -19,6 +19,7 @@ from gannet.features.types import Entity, FeatureView, definition_from_dict
 from gannet.store.metadata import MetadataStore
 
 if TYPE_CHECKING:
+    from gannet.features.lookup import FeatureLookup
     from gannet.features.materialize import Materialization
     from gannet.features.online import OnlineStore
 
@@ -160,6 +161,15 @@ class FeatureStore:
         views, entities = self.registered()
         wanted = resolve_refs(features, views)
         return read_online(self.online_store, wanted, views, entities, entity_rows, output)
+
+    def lookup(self, features: Sequence[str], *, on_unavailable: str = "error",
+               defaults: dict[str, Any] | None = None) -> FeatureLookup:
+        """What the inference server calls per micro-batch to add ``features``."""
+        from gannet.features.lookup import FeatureLookup
+
+        views, entities = self.registered()
+        return FeatureLookup(self.online_store, features, views, entities,
+                             on_unavailable=on_unavailable, defaults=defaults)
 
     def staleness(self) -> dict[str, float | None]:
         """Seconds since the newest value loaded into the online store, per feature view
