@@ -12,6 +12,7 @@ from gannet.auth.service import AuthService
 from gannet.cli.app import app
 from gannet.client.client import GannetClient
 from gannet.data.validation.service import ValidationService
+from gannet.features.service import FeatureStore
 from gannet.interop.service import MlflowImportService
 from gannet.registry.service import RegistryService
 from gannet.serving.deployments.service import DeploymentService
@@ -27,6 +28,7 @@ SERVICES = {
     "GarbageCollector": GarbageCollector,
     "MlflowImportService": MlflowImportService,
     "ValidationService": ValidationService,
+    "FeatureStore": FeatureStore,
 }
 CLIENT_ONLY = {"close", "flush"}  # the client's own lifecycle, no service operation
 

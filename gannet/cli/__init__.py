@@ -12,5 +12,7 @@ service call of the same name (docs/vocabulary.md).
 - ``login``: ``gannet login`` (a token, or single sign-on) and ``gannet logout``; the
   sign-in's token comes back to ``loopback``, a listener on 127.0.0.1
 - ``data``: ``gannet data``; ``data_quality``: its ``validate`` and ``profile``
+- ``features``: ``gannet features`` (the feature store: apply, diff, list, show,
+  materialize)
 - ``gc``: garbage collection of the stores; ``db``: the metadata store's schema
 """

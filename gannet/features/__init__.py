@@ -8,8 +8,8 @@
 - ``refs``          ``view:feature`` references resolved, close matches on a typo
 - ``offline``       ``training_set``: DuckDB ASOF joins, point-in-time correct, ttl honoured
 - ``offline_repository``  the DuckDB SQL
-- ``materialize``   newest values per entity into the online store (incremental)
-- ``online``        ``OnlineStore`` protocol, ``open_online_store``, ``read_online``
+- ``materialization``  newest values per entity into the online store (incremental)
+- ``online_store``  ``OnlineStore`` protocol, ``open_online_store``, ``read_online``
 - ``online_repository``  the SQLite online store; ``online_redis`` the Redis one
 - ``lookup``        ``FeatureLookup``: what the inference server calls per micro-batch
 - ``tables``, ``repository``, ``service``: registered definitions, materializations and
@@ -28,7 +28,7 @@ from gannet.features.types import Entity, Feature, FeatureView
 
 if TYPE_CHECKING:
     from gannet.features.definitions import Change
-    from gannet.features.materialize import Materialization
+    from gannet.features.materialization import Materialization
     from gannet.features.service import FeatureStore
 
 __all__ = ["Entity", "Feature", "FeatureView", "apply", "feature_store", "materialize",

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from gannet.core.errors import InvalidArgument, InvalidInput, Unavailable
-from gannet.features.online import OnlineStore, read_online
+from gannet.features.online_store import OnlineStore, read_online
 from gannet.features.refs import join_keys, resolve_refs
 from gannet.features.types import Entity, FeatureView
 

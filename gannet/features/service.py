@@ -20,8 +20,8 @@ from gannet.store.metadata import MetadataStore
 
 if TYPE_CHECKING:
     from gannet.features.lookup import FeatureLookup
-    from gannet.features.materialize import Materialization
-    from gannet.features.online import OnlineStore
+    from gannet.features.materialization import Materialization
+    from gannet.features.online_store import OnlineStore
 
 KINDS = {"entity": Entity, "feature_view": FeatureView}
 
@@ -129,7 +129,7 @@ class FeatureStore:
     @property
     def online_store(self) -> OnlineStore:
         if self._online is None:
-            from gannet.features.online import open_online_store
+            from gannet.features.online_store import open_online_store
 
             self._online = open_online_store(self.settings)
         return self._online
@@ -138,7 +138,7 @@ class FeatureStore:
                     views: Sequence[str] | None = None) -> list[Materialization]:
         """Load each view's newest values with a timestamp in (start, end] into the online
         store; without ``start``, from where the last materialization of that view ended."""
-        from gannet.features.materialize import materialize
+        from gannet.features.materialization import materialize
 
         registered, entities = self.registered()
         chosen = _choose(registered, views)
@@ -156,7 +156,7 @@ class FeatureStore:
                output: str = "pandas") -> Any:
         """The newest values of ``features`` for each entity row (one row out per row in;
         missing values are None), with one read of the online store per view."""
-        from gannet.features.online import read_online
+        from gannet.features.online_store import read_online
 
         views, entities = self.registered()
         wanted = resolve_refs(features, views)

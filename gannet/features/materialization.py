@@ -14,7 +14,7 @@ import orjson
 from gannet.core.clock import now_ms
 from gannet.core.errors import InvalidArgument
 from gannet.features import offline_repository as repo
-from gannet.features.online import OnlineStore, entity_key
+from gannet.features.online_store import OnlineStore, entity_key
 from gannet.features.refs import join_keys
 from gannet.features.sources import relation_sql
 from gannet.features.types import Entity, FeatureView
