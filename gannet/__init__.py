@@ -24,7 +24,8 @@ Features: ``gannet.features`` (``Entity``, ``FeatureView``, ``apply``, ``trainin
 The package map (see ARCHITECTURE.md), low to high: ``core`` (settings, ids, errors),
 ``store`` (metadata and blob stores, garbage collection), ``lineage`` and ``stats``
 (not built yet), ``tracking``, ``auth``, ``models``, ``registry``, ``features`` (the
-feature store), ``data`` (dataset versions not built yet), ``serving`` (deployments, the inference server, the inference log), ``interop``
+feature store), ``data`` (dataset versions not built yet), ``serving`` (deployments,
+the inference server, the inference log), ``interop``
 (``gannet import mlflow``: another tool's history copied in), ``pipelines``,
 ``monitoring`` and ``training`` (not built yet), ``remote`` (the same services over a
 team server's REST API), ``bootstrap`` (the composition root), and the faces
