@@ -16,7 +16,6 @@ from gannet.core.errors import InvalidArgument
 from gannet.features import offline_repository as repo
 from gannet.features.online_store import OnlineStore, entity_key
 from gannet.features.refs import join_keys
-from gannet.features.sources import relation_sql
 from gannet.features.types import Entity, FeatureView
 
 
@@ -57,8 +56,9 @@ def to_epoch_us(value: Any, what: str) -> int:
 
 
 def materialize(views: Sequence[FeatureView], entities: Mapping[str, Entity],
-                store: OnlineStore, done: Mapping[str, Mapping[str, Any]],
-                start: Any, end: Any) -> list[Materialization]:
+                relations: Mapping[str, str], store: OnlineStore,
+                done: Mapping[str, Mapping[str, Any]], start: Any,
+                end: Any) -> list[Materialization]:
     until = to_epoch_us(end, "end") if end is not None else now_ms() * 1000
     explicit = to_epoch_us(start, "start") if start is not None else None
     if explicit is not None and explicit >= until:
@@ -70,7 +70,7 @@ def materialize(views: Sequence[FeatureView], entities: Mapping[str, Entity],
             previous = done.get(view.name) or {}
             after = explicit if start is not None else previous.get("materialized_until")
             keys = join_keys(view, entities)
-            table = repo.latest_rows(con, relation_sql(view.source), keys,
+            table = repo.latest_rows(con, relations[view.name], keys,
                                      view.timestamp_field, view.feature_names, after, until)
             newest = _write(store, view.name, table, len(keys))
             old_newest = previous.get("newest_event_time")

@@ -13,7 +13,6 @@ from typing import Any
 from gannet.core.errors import InvalidArgument
 from gannet.features import offline_repository as repo
 from gannet.features.refs import join_keys, output_names
-from gannet.features.sources import relation_sql
 from gannet.features.types import Entity, FeatureView
 
 OUTPUTS = ("pandas", "polars", "arrow")
@@ -38,7 +37,8 @@ def to_arrow(frame: Any, what: str = "entity_df") -> Any:
 
 def training_set(entity_df: Any, wanted: Mapping[str, list[str]],
                  views: Mapping[str, FeatureView], entities: Mapping[str, Entity],
-                 *, timestamp: str = "event_timestamp", output: str = "pandas") -> Any:
+                 relations: Mapping[str, str], *, timestamp: str = "event_timestamp",
+                 output: str = "pandas") -> Any:
     """The entity frame with the wanted features joined point-in-time."""
     import pyarrow as pa
 
@@ -58,7 +58,7 @@ def training_set(entity_df: Any, wanted: Mapping[str, list[str]],
         joins = []
         for view_name, features in wanted.items():
             view = views[view_name]
-            relation = relation_sql(view.source)
+            relation = relations[view_name]
             check_timestamps(view, repo.relation_schema(con, relation), entity_ts, timestamp)
             joins.append(repo.ViewJoin(relation, keys[view_name], view.timestamp_field,
                                        view.ttl, [(f, names[(view_name, f)]) for f in features]))

@@ -8,13 +8,12 @@ from collections.abc import Mapping
 from gannet.core.errors import InvalidArgument
 from gannet.features import offline_repository as repo
 from gannet.features.refs import join_keys
-from gannet.features.sources import relation_sql
 from gannet.features.types import Entity, FeatureView
 
 
-def typed_view(view: FeatureView, entities: Mapping[str, Entity]) -> FeatureView:
+def typed_view(view: FeatureView, entities: Mapping[str, Entity], relation: str) -> FeatureView:
+    """``view`` with every feature typed; ``relation`` reads its source."""
     keys = join_keys(view, entities)
-    relation = relation_sql(view.source)
     con = repo.connect()
     try:
         schema = repo.relation_schema(con, relation)

@@ -15,6 +15,7 @@ from gannet.core.settings import Settings
 from gannet.features import repository
 from gannet.features.definitions import Change, Definition, compare, load_definitions
 from gannet.features.refs import resolve_refs
+from gannet.features.sources import DatasetResolver, relation_sql
 from gannet.features.types import Entity, FeatureView, definition_from_dict
 from gannet.store.metadata import MetadataStore
 
@@ -27,9 +28,11 @@ KINDS = {"entity": Entity, "feature_view": FeatureView}
 
 
 class FeatureStore:
-    def __init__(self, metadata: MetadataStore, settings: Settings) -> None:
+    def __init__(self, metadata: MetadataStore, settings: Settings,
+                 resolve_dataset: DatasetResolver | None = None) -> None:
         self.metadata = metadata
         self.settings = settings
+        self.resolve_dataset = resolve_dataset  # dataset versions as sources (churn@3)
         self._online: OnlineStore | None = None
 
     # -- definitions ---------------------------------------------------------------------
@@ -49,7 +52,7 @@ class FeatureStore:
         plan: list[tuple[Change, str, str]] = []
         for item in items:
             if isinstance(item, FeatureView):
-                item = typed_view(item, entities)
+                item = typed_view(item, entities, self._relation(item))
             kind = "entity" if isinstance(item, Entity) else "feature_view"
             body = orjson.dumps(item.to_dict(), option=orjson.OPT_SORT_KEYS).decode()
             digest = hashlib.sha256(body.encode()).hexdigest()
@@ -122,7 +125,11 @@ class FeatureStore:
 
         views, entities = self.registered()
         wanted = resolve_refs(features, views)
-        return training_set(entity_df, wanted, views, entities, output=output)
+        relations = {v: self._relation(views[v]) for v in wanted}
+        return training_set(entity_df, wanted, views, entities, relations, output=output)
+
+    def _relation(self, view: FeatureView) -> str:
+        return relation_sql(view.source, self.resolve_dataset)
 
     # -- online ----------------------------------------------------------------------------
 
@@ -144,7 +151,8 @@ class FeatureStore:
         chosen = _choose(registered, views)
         with self.metadata.read() as conn:
             done = repository.materializations(conn)
-        results = materialize(chosen, entities, self.online_store, done, start, end)
+        relations = {v.name: self._relation(v) for v in chosen}
+        results = materialize(chosen, entities, relations, self.online_store, done, start, end)
         with self.metadata.write() as conn:
             for r in results:
                 repository.save_materialization(

@@ -71,3 +71,22 @@ def test_sql_source(features, stats_parquet):
 def test_definitions_yaml_text(features, stats_parquet):
     features.apply(DEFINITIONS.format(source=stats_parquet))
     assert features.get_definition("customer")["definition"]["join_keys"] == ["customer_id"]
+
+
+def test_a_dataset_version_source_goes_through_the_resolver(settings, services, stats_parquet):
+    from gannet.core.errors import NotSupported
+    from gannet.features.service import FeatureStore
+
+    view = FeatureView("churn_stats", ["customer"], "churn@3", ["orders_30d"])
+    with pytest.raises(NotSupported, match="churn@3"):
+        services.features.apply([Entity("customer", "customer_id"), view])
+    asked = []
+
+    def resolve(ref: str) -> str:
+        asked.append(ref)
+        return str(stats_parquet)
+
+    store = FeatureStore(services.metadata, settings, resolve_dataset=resolve)
+    (_, change) = store.apply([Entity("customer", "customer_id"), view])
+    assert change.status == "created" and asked == ["churn@3"]
+    assert store.get_definition("churn_stats")["definition"]["source"] == "churn@3"
