@@ -1,7 +1,7 @@
 """The online store in Redis (team mode): one key per (view, entity key),
-``gannet:features:<view>:<entity key>``, holding the same JSON array as the SQLite store.
-Reads are one ``MGET``; writes one
-script call per 5,000 entities, keeping the newer value."""
+``gannet:<namespace>:features:<view>:<entity key>``, holding the same JSON array as the
+SQLite store. Reads are one ``MGET``; writes one script call per 5,000 entities, keeping
+the newer value."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from typing import Any
 
 from gannet.core.errors import Unavailable
 
-PREFIX = "gannet:features:"
 _BATCH = 5000
 # set each key unless the value stored has a newer event time (a backfill never overwrites
 # fresher values); the payload starts with "[<event time>,"
@@ -26,8 +25,10 @@ return 0
 
 
 class RedisOnlineStore:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, namespace: str = "") -> None:
         self.url = url
+        # one Redis may serve several Gannet installations: each has its own namespace
+        self.prefix = f"gannet:{namespace}:features:" if namespace else "gannet:features:"
         self._client: Any = None
 
     def describe(self) -> str:
@@ -58,7 +59,7 @@ class RedisOnlineStore:
               payloads: Sequence[bytes]) -> None:
         client = self._redis()
         script = client.register_script(_NEWER_WINS)
-        prefix = f"{PREFIX}{view}:"
+        prefix = f"{self.prefix}{view}:"
         for start in range(0, len(keys), _BATCH):
             end = start + _BATCH
             args: list[Any] = []
@@ -72,14 +73,14 @@ class RedisOnlineStore:
             return {}
         client = self._redis()
         unique = list(dict.fromkeys(keys))
-        prefix = f"{PREFIX}{view}:"
+        prefix = f"{self.prefix}{view}:"
         values = self._call("read", lambda: client.mget([prefix + k for k in unique]))
         return {k: v for k, v in zip(unique, values, strict=True) if v is not None}
 
     def clear(self) -> None:
-        """Remove every feature value (tests and ``materialize --full`` start afresh)."""
+        """Remove every feature value of this namespace."""
         client = self._redis()
-        keys = list(self._call("scan", lambda: list(client.scan_iter(f"{PREFIX}*", 1000))))
+        keys = list(self._call("scan", lambda: list(client.scan_iter(f"{self.prefix}*", 1000))))
         for start in range(0, len(keys), _BATCH):
             self._call("delete", lambda s=start: client.delete(*keys[s:s + _BATCH]))
 

@@ -74,6 +74,10 @@ class SqliteOnlineStore:
             found.update(rows)
         return found
 
+    def clear(self) -> None:
+        """Remove every feature value."""
+        self._conn().execute("DELETE FROM online_values")
+
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
         if conn is not None:

@@ -28,15 +28,21 @@ class OnlineStore(Protocol):
 
     def read(self, view: str, keys: Sequence[str]) -> dict[str, bytes]: ...
 
+    def clear(self) -> None: ...
+
     def close(self) -> None: ...
 
 
 def open_online_store(settings: Settings) -> OnlineStore:
     url = settings.features_online_url
     if url.startswith(("redis://", "rediss://", "unix://")):
+        import hashlib
+
         from gannet.features.online_redis import RedisOnlineStore
 
-        return RedisOnlineStore(url)
+        # the namespace: which metadata store's feature views these values belong to
+        namespace = hashlib.sha256(settings.metadata_url.encode()).hexdigest()[:12]
+        return RedisOnlineStore(url, namespace)
     from pathlib import Path
 
     from gannet.features.online_repository import SqliteOnlineStore

@@ -89,14 +89,17 @@ def redis_url_or_skip() -> str:
 def online_settings(request, settings):
     """The test's settings with the online store on SQLite, then on Redis (db 15, emptied)."""
     if request.param == "sqlite":
-        return settings
+        yield settings
+        return
     url = redis_url_or_skip()
-    from gannet.features.online_redis import RedisOnlineStore
+    from gannet.features.online_store import open_online_store
 
-    store = RedisOnlineStore(url)
+    redis_settings = settings.replace(features_online_url=url)
+    store = open_online_store(redis_settings)  # its namespace is this test's metadata store
+    store.clear()
+    yield redis_settings
     store.clear()
     store.close()
-    return settings.replace(features_online_url=url)
 
 
 @pytest.fixture
