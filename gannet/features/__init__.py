@@ -37,16 +37,22 @@ __all__ = ["Entity", "Feature", "FeatureView", "apply", "feature_store", "materi
 STORE_GROUP = "gannet.feature_stores"
 
 
+_source: list[Any] = []  # the entry point's function, found once per process
+
+
 def feature_store() -> FeatureStore:
     """The ``FeatureStore`` of the process's default services."""
-    from importlib import metadata
+    if not _source:
+        from importlib import metadata
 
-    from gannet.core.errors import NotSupported
+        from gannet.core.errors import NotSupported
 
-    for entry in metadata.entry_points(group=STORE_GROUP):
-        store: FeatureStore = entry.load()()
-        return store
-    raise NotSupported("no feature store is installed", "reinstall gannet-mlops")
+        entries = list(metadata.entry_points(group=STORE_GROUP))
+        if not entries:
+            raise NotSupported("no feature store is installed", "reinstall gannet-mlops")
+        _source.append(entries[0].load())
+    store: FeatureStore = _source[0]()
+    return store
 
 
 def apply(definitions: Any, *, dry_run: bool = False) -> list[Change]:

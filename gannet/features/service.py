@@ -4,6 +4,7 @@ online values. One instance per ``Services``; the online store is opened on firs
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,9 @@ if TYPE_CHECKING:
     from gannet.features.online_store import OnlineStore
 
 KINDS = {"entity": Entity, "feature_view": FeatureView}
+# how long registered definitions are reused before they are read again (another process
+# may have applied new ones); this process's own ``apply`` refreshes them at once
+DEFINITIONS_TTL = 5.0
 
 
 class FeatureStore:
@@ -34,6 +38,8 @@ class FeatureStore:
         self.settings = settings
         self.resolve_dataset = resolve_dataset  # dataset versions as sources (churn@3)
         self._online: OnlineStore | None = None
+        self._cached: tuple[float, dict[str, FeatureView], dict[str, Entity]] | None = None
+        self._wanted: dict[tuple[str, ...], dict[str, list[str]]] = {}
 
     # -- definitions ---------------------------------------------------------------------
 
@@ -67,6 +73,7 @@ class FeatureStore:
                                     breaking), body, digest))
         if not dry_run:
             self._store(plan)
+            self._cached = None
         return [change for change, _, _ in plan]
 
     def _store(self, plan: list[tuple[Change, str, str]]) -> None:
@@ -102,10 +109,24 @@ class FeatureStore:
                        else "see gannet features list")
 
     def registered(self) -> tuple[dict[str, FeatureView], dict[str, Entity]]:
+        """The newest feature views and entities (read at most every DEFINITIONS_TTL s)."""
+        cached = self._cached
+        if cached is not None and time.monotonic() - cached[0] < DEFINITIONS_TTL:
+            return cached[1], cached[2]
         with self.metadata.read() as conn:
             rows = repository.latest_definitions(conn)
         views = {v.name: v for v in self._decode_all(rows, FeatureView)}
-        return views, {e.name: e for e in self._decode_all(rows, Entity)}
+        entities = {e.name: e for e in self._decode_all(rows, Entity)}
+        self._cached, self._wanted = (time.monotonic(), views, entities), {}
+        return views, entities
+
+    def _resolve(self, features: Sequence[str] | str,
+                 views: dict[str, FeatureView]) -> dict[str, list[str]]:
+        key = (features,) if isinstance(features, str) else tuple(features)
+        wanted = self._wanted.get(key)
+        if wanted is None:
+            wanted = self._wanted[key] = resolve_refs(features, views)
+        return wanted
 
     @staticmethod
     def _decode_all(rows: Any, kind: type) -> list[Any]:
@@ -167,7 +188,7 @@ class FeatureStore:
         from gannet.features.online_store import read_online
 
         views, entities = self.registered()
-        wanted = resolve_refs(features, views)
+        wanted = self._resolve(features, views)
         return read_online(self.online_store, wanted, views, entities, entity_rows, output)
 
     def lookup(self, features: Sequence[str], *, on_unavailable: str = "error",
