@@ -62,9 +62,29 @@ def training_set(entity_df: Any, wanted: Mapping[str, list[str]],
             check_timestamps(view, repo.relation_schema(con, relation), entity_ts, timestamp)
             joins.append(repo.ViewJoin(relation, keys[view_name], view.timestamp_field,
                                        view.ttl, [(f, names[(view_name, f)]) for f in features]))
-        return repo.point_in_time(con, ENTITIES, timestamp, joins, output)
+        found = repo.point_in_time(con, ENTITIES, timestamp, joins)
     finally:
         con.close()
+    return _joined(entity_df, table.drop_columns([repo.ROW]), found, output)
+
+
+def _joined(entity_df: Any, table: Any, found: Any, output: str) -> Any:
+    """The entity rows as given (their columns untouched) with the feature columns."""
+    if output == "pandas" and hasattr(entity_df, "iloc"):
+        result = entity_df.reset_index(drop=True)  # a new frame: the caller's is not changed
+        result = result.copy(deep=False)
+        for name in found.column_names:
+            result[name] = found.column(name).to_pandas()
+        return result
+    for name in found.column_names:
+        table = table.append_column(name, found.column(name))
+    if output == "arrow":
+        return table
+    if output == "polars":
+        from importlib import import_module
+
+        return import_module("polars").from_arrow(table)  # an optional library
+    return table.to_pandas()
 
 
 def _check_columns(columns: list[str], timestamp: str, keys: Mapping[str, list[str]]) -> None:
@@ -84,7 +104,8 @@ def _check_columns(columns: list[str], timestamp: str, keys: Mapping[str, list[s
 
 
 def is_aware(duck_type: str) -> bool:
-    return "WITH TIME ZONE" in duck_type.upper() or duck_type.upper() == "TIMESTAMPTZ"
+    kind = duck_type.upper()  # TIMESTAMPTZ, TIMESTAMPTZ_NS, TIMESTAMP WITH TIME ZONE
+    return "WITH TIME ZONE" in kind or kind.startswith("TIMESTAMPTZ")
 
 
 def check_timestamps(view: FeatureView, schema: Mapping[str, str], entity_type: str,

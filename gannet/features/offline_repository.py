@@ -41,12 +41,12 @@ class ViewJoin:
     features: Sequence[tuple[str, str]]  # (source column, output column)
 
 
-def point_in_time(con: Any, entities: str, timestamp: str, views: Sequence[ViewJoin],
-                  output: str) -> Any:
+def point_in_time(con: Any, entities: str, timestamp: str, views: Sequence[ViewJoin]) -> Any:
     """For each row of the registered table ``entities``, each view's newest row at or
-    before its ``timestamp`` (and within the view's ttl): one ASOF LEFT JOIN per view."""
+    before its ``timestamp`` (and within the view's ttl): one ASOF LEFT JOIN per view. An
+    Arrow table of the feature columns, in the entity rows' order."""
     ts = f"e.{q(timestamp)}"
-    selects, joins = [f"e.* EXCLUDE ({q(ROW)})"], []
+    selects, joins = [], []
     for i, view in enumerate(views):
         alias = f"v{i}"
         inner = [f"{q(k)} AS {q(f'__k{j}')}" for j, k in enumerate(view.join_keys)]
@@ -64,12 +64,7 @@ def point_in_time(con: Any, entities: str, timestamp: str, views: Sequence[ViewJ
             selects.append(f"{value} AS {q(out)}")
     sql = (f"SELECT {', '.join(selects)} FROM {entities} e {' '.join(joins)} "
            f"ORDER BY e.{q(ROW)}")
-    result = con.sql(sql)
-    if output == "polars":
-        return result.pl()
-    if output == "arrow":
-        return _arrow(result)
-    return result.df()
+    return _arrow(con.sql(sql))
 
 
 def latest_rows(con: Any, relation: str, join_keys: Sequence[str], timestamp_field: str,

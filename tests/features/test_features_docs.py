@@ -22,7 +22,7 @@ def test_every_features_example_runs_in_order(tmp_path):
         "entity customer 1 created",
         "feature_view churn_stats 1 created",
         "updated 2 ['feature spend_30d dropped']",
-        "[10, 30, <NA>]",
+        "[10.0, 30.0, nan]",
         "churn_stats 2",
         "(2, 2)",
         "{'customer_id': [1, 7], 'orders_30d': [30, None]}",

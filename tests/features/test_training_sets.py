@@ -83,3 +83,21 @@ def test_training_set_through_the_sdk(sdk, definitions_file):
     gannet.features.apply(definitions_file)
     result = gannet.features.training_set(entity_rows(), ["churn_stats:orders_30d"])
     assert result["orders_30d"].tolist()[:2] == [10, 30]
+
+
+def test_aware_times_on_both_sides(features, tmp_path):
+    """Time-zone-aware times (nanoseconds, as pandas writes them) on both sides join."""
+    from conftest import stats_frame
+
+    from gannet.features import Entity, FeatureView
+
+    frame = stats_frame()
+    frame["event_timestamp"] = frame["event_timestamp"].dt.tz_localize("UTC").astype(
+        "datetime64[ns, UTC]")
+    frame.to_parquet(tmp_path / "aware.parquet")
+    features.apply([Entity("customer", "customer_id"),
+                    FeatureView("aware", ["customer"], str(tmp_path / "aware.parquet"),
+                                ["orders_30d"])])
+    rows = entity_rows(tz="UTC")
+    rows["event_timestamp"] = rows["event_timestamp"].astype("datetime64[ns, UTC]")
+    assert features.training_set(rows, ["aware:orders_30d"])["orders_30d"].tolist()[:2] == [10, 30]
