@@ -6,9 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 PAGE = Path(__file__).parents[2] / "docs" / "features.md"
 
 
+@pytest.mark.slow
 def test_every_features_example_runs_in_order(tmp_path):
     blocks = re.findall(r"```python\n(.*?)```", PAGE.read_text(), flags=re.S)
     script = tmp_path / "examples.py"
