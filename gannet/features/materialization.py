@@ -16,6 +16,7 @@ from gannet.core.errors import InvalidArgument
 from gannet.features import offline_repository as repo
 from gannet.features.online_store import OnlineStore, entity_key
 from gannet.features.refs import join_keys
+from gannet.features.schema_check import check_unchanged, source_schema
 from gannet.features.types import Entity, FeatureView
 
 
@@ -70,6 +71,7 @@ def materialize(views: Sequence[FeatureView], entities: Mapping[str, Entity],
             previous = done.get(view.name) or {}
             after = explicit if start is not None else previous.get("materialized_until")
             keys = join_keys(view, entities)
+            check_unchanged(view, keys, source_schema(con, view, relations[view.name]))
             table = repo.latest_rows(con, relations[view.name], keys,
                                      view.timestamp_field, view.feature_names, after, until)
             newest = _write(store, view.name, table, len(keys))

@@ -13,6 +13,7 @@ from typing import Any
 from gannet.core.errors import InvalidArgument
 from gannet.features import offline_repository as repo
 from gannet.features.refs import join_keys, output_names
+from gannet.features.schema_check import check_unchanged, source_schema
 from gannet.features.types import Entity, FeatureView
 
 OUTPUTS = ("pandas", "polars", "arrow")
@@ -59,7 +60,9 @@ def training_set(entity_df: Any, wanted: Mapping[str, list[str]],
         for view_name, features in wanted.items():
             view = views[view_name]
             relation = relations[view_name]
-            check_timestamps(view, repo.relation_schema(con, relation), entity_ts, timestamp)
+            schema = source_schema(con, view, relation)
+            check_unchanged(view, keys[view_name], schema)
+            check_timestamps(view, schema, entity_ts, timestamp)
             joins.append(repo.ViewJoin(relation, keys[view_name], view.timestamp_field,
                                        view.ttl, [(f, names[(view_name, f)]) for f in features]))
         found = repo.point_in_time(con, ENTITIES, timestamp, joins)

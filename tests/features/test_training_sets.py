@@ -101,3 +101,20 @@ def test_aware_times_on_both_sides(features, tmp_path):
     rows = entity_rows(tz="UTC")
     rows["event_timestamp"] = rows["event_timestamp"].astype("datetime64[ns, UTC]")
     assert features.training_set(rows, ["aware:orders_30d"])["orders_30d"].tolist()[:2] == [10, 30]
+
+
+def test_a_source_whose_schema_changed_is_named(applied, stats_parquet):
+    from gannet.core.errors import InvalidState
+
+    changed = pd.read_parquet(stats_parquet).drop(columns="spend_30d")
+    changed["orders_30d"] = changed["orders_30d"].astype(str)
+    changed.to_parquet(stats_parquet)
+    with pytest.raises(InvalidState, match="missing spend_30d") as caught:
+        applied.training_set(entity_rows(), FEATURES)
+    assert "retyped orders_30d BIGINT -> VARCHAR" in str(caught.value)
+    assert "gannet features apply" in caught.value.hint
+    with pytest.raises(InvalidState, match="changed since it was registered"):
+        applied.materialize()
+    stats_parquet.unlink()
+    with pytest.raises(NotFound, match="churn_stats.parquet' does not exist"):
+        applied.training_set(entity_rows(), FEATURES)
