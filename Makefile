@@ -67,6 +67,8 @@ bench:
 	bench/.venv/bin/python bench/serving.py
 	bench/.venv/bin/python bench/inference_log.py
 	bench/.venv/bin/python bench/validation.py
+	bench/.venv/bin/python bench/features.py
+	bench/.venv/bin/python bench/pipelines.py
 
 clean:
 	rm -rf .venv .venv-python3.* bench/.venv bench/.venv-mlserver .gannet

@@ -20,10 +20,14 @@ without storing anything.
 Pipelines: ``step`` and ``pipeline`` (decorators), ``run_pipeline``, ``load_output``;
 ``gannet.pipelines`` holds the rest (``when``, materializers, executors).
 
+Features: ``gannet.features`` (``Entity``, ``FeatureView``, ``apply``, ``training_set``,
+``materialize``, ``online``): point-in-time training sets and online feature values.
+
 The package map (see ARCHITECTURE.md), low to high: ``core`` (settings, ids, errors),
 ``store`` (metadata and blob stores, garbage collection), ``lineage`` and ``stats``
-(not built yet), ``tracking``, ``auth``, ``models``, ``registry``, ``data`` (not built
-yet), ``serving`` (deployments, the inference server, the inference log), ``interop``
+(not built yet), ``tracking``, ``auth``, ``models``, ``registry``, ``features`` (the
+feature store), ``data`` (dataset versions not built yet), ``serving`` (deployments,
+the inference server, the inference log), ``interop``
 (``gannet import mlflow``: another tool's history copied in), ``pipelines``,
 ``monitoring`` and ``training`` (not built yet), ``remote`` (the same services over a
 team server's REST API), ``bootstrap`` (the composition root), and the faces

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from gannet.auth.oidc import OidcService
     from gannet.auth.service import AuthService
     from gannet.data.validation.service import ValidationService
+    from gannet.features.service import FeatureStore
     from gannet.interop.service import MlflowImportService
     from gannet.models.package import LoadedModel
     from gannet.pipelines.service import PipelineService
@@ -142,6 +143,13 @@ class Services:
         )
 
     @property
+    def features(self) -> FeatureStore:
+        """Feature definitions, training sets and the online store (``features_online_url``)."""
+        from gannet.features.service import FeatureStore
+
+        return self._part("features", lambda: FeatureStore(self.metadata, self.settings))
+
+    @property
     def interop(self) -> MlflowImportService:
         from gannet.interop.service import MlflowImportService
 
@@ -183,6 +191,9 @@ class Services:
         return self._part("replies", lambda: ReplyStore(self.metadata))
 
     def close(self) -> None:
+        features = self._built.get("features")
+        if features is not None:
+            features.close()
         self.metadata.close()
 
 
@@ -242,6 +253,11 @@ def use_default_services(source: Callable[[], Services] | None) -> None:
     """Make ``source()`` the process's default services (None: back to ``Settings.load()``)."""
     global _default_source
     _default_source = source
+
+
+def feature_store() -> FeatureStore:
+    """The ``gannet.feature_stores`` entry point: the default services' feature store."""
+    return default_services().features
 
 
 def load_model(ref: str, **options: Any) -> LoadedModel:

@@ -12,6 +12,7 @@ from gannet.auth.service import AuthService
 from gannet.cli.app import app
 from gannet.client.client import GannetClient
 from gannet.data.validation.service import ValidationService
+from gannet.features.service import FeatureStore
 from gannet.interop.service import MlflowImportService
 from gannet.pipelines.service import PipelineService
 from gannet.registry.service import RegistryService
@@ -29,6 +30,7 @@ SERVICES = {
     "MlflowImportService": MlflowImportService,
     "ValidationService": ValidationService,
     "PipelineService": PipelineService,
+    "FeatureStore": FeatureStore,
 }
 CLIENT_ONLY = {"close", "flush"}  # the client's own lifecycle, no service operation
 

@@ -1,15 +1,31 @@
 #!/usr/bin/env bash
-# Start what the tests need when it is not running: the local PostgreSQL server.
+# Start what the tests need when it is not running: the local PostgreSQL server, Redis.
 # (Tests read GANNET_TEST_POSTGRES_URL; when it points elsewhere, we leave it alone.)
 set -u
-url="${GANNET_TEST_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/test}"
-case "$url" in *127.0.0.1:5432*|*localhost:5432*) ;; *) exit 0 ;; esac
-if command -v pg_isready >/dev/null && pg_isready -q -h 127.0.0.1 -p 5432; then exit 0; fi
-if command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
-  version=$(ls /etc/postgresql | head -n 1)
-  echo "starting PostgreSQL $version for the tests"
-  pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
-  for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && exit 0; sleep 1; done
+ensure_postgres() {
+  url="${GANNET_TEST_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/test}"
+  case "$url" in *127.0.0.1:5432*|*localhost:5432*) ;; *) return 0 ;; esac
+  if command -v pg_isready >/dev/null && pg_isready -q -h 127.0.0.1 -p 5432; then return 0; fi
+  if command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
+    version=$(ls /etc/postgresql | head -n 1)
+    echo "starting PostgreSQL $version for the tests"
+    pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+    for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && return 0; sleep 1; done
+  fi
+  echo "PostgreSQL is not reachable at 127.0.0.1:5432; PostgreSQL tests will skip (or fail under CI)" >&2
+  return 0
+}
+ensure_postgres
+
+# Redis at 127.0.0.1:6379 (the feature store's online store in team mode; tests use db 15).
+# (Tests read GANNET_TEST_REDIS_URL; when it points elsewhere, we leave it alone.)
+redis_url="${GANNET_TEST_REDIS_URL:-redis://127.0.0.1:6379/15}"
+case "$redis_url" in *127.0.0.1:6379*|*localhost:6379*) ;; *) exit 0 ;; esac
+if command -v redis-cli >/dev/null && redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then exit 0; fi
+if command -v redis-server >/dev/null; then
+  echo "starting Redis for the tests"
+  redis-server --bind 127.0.0.1 --port 6379 --daemonize yes --save '' --appendonly no >/dev/null || true
+  for _ in $(seq 1 20); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && exit 0; sleep 0.5; done
 fi
-echo "PostgreSQL is not reachable at 127.0.0.1:5432; PostgreSQL tests will skip (or fail under CI)" >&2
+echo "Redis is not reachable at 127.0.0.1:6379; Redis tests will skip (or fail under CI)" >&2
 exit 0

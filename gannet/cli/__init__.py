@@ -14,5 +14,7 @@ service call of the same name (docs/vocabulary.md).
 - ``data``: ``gannet data``; ``data_quality``: its ``validate`` and ``profile``
 - ``pipelines``: ``gannet pipeline show|run|resume|inspect``; ``schedules``: ``gannet
   schedule create|list|runs|delete`` and ``gannet scheduler``
+- ``features``: ``gannet features`` (the feature store: apply, diff, list, show,
+  materialize)
 - ``gc``: garbage collection of the stores; ``db``: the metadata store's schema
 """

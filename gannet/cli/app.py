@@ -27,6 +27,7 @@ from gannet.cli import (
     db,
     deployments,
     experiments,
+    features,
     gc,
     imports,
     inference,
@@ -180,6 +181,7 @@ app.add_typer(runs.app, name="runs")
 app.add_typer(artifacts.app, name="artifacts")
 app.add_typer(db.app, name="db")
 app.add_typer(data.app, name="data")
+app.add_typer(features.app, name="features")
 app.add_typer(models.app, name="models")
 app.add_typer(security.keys, name="keys")
 app.add_typer(security.roles, name="roles")

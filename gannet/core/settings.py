@@ -49,6 +49,7 @@ class Settings:
     experiment_id: str = ""  # the same, by id (experiment_name wins when both are set)
     inference_log_url: str = ""  # default: <home>/inference-log (a folder or any fsspec URL)
     inference_log_retention: str = ""  # e.g. 30d: older dates are deleted; empty: kept forever
+    features_online_url: str = ""  # redis://host:6379/0 (default: a SQLite file in <home>)
     serving_access_log: bool = False  # gannet serve: one line per request on stderr
     serving_cors_origins: str = ""  # gannet serve: origins (comma-separated; *: any) for CORS
     uri: str = ""  # a team server (http://host:5005): the SDK and CLI talk to it, not the stores

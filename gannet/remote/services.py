@@ -70,6 +70,11 @@ class RemoteServices:
         return self._part("validation", lambda: RemoteValidation(self.transport, self.settings))
 
     @property
+    def features(self) -> Any:
+        # no REST face yet: the feature store works on the stores directly
+        raise self._server_side("the feature store")
+
+    @property
     def metadata(self) -> Any:
         raise self._server_side("the metadata store")
 

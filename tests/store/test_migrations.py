@@ -10,6 +10,7 @@ from alembic.script import ScriptDirectory
 
 import gannet.auth.tables
 import gannet.data.validation.tables
+import gannet.features.tables
 import gannet.pipelines.tables
 import gannet.registry.tables
 import gannet.serving.deployments.tables

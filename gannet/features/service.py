@@ -1,0 +1,243 @@
+"""``FeatureStore``: register definitions, build training sets, materialize and serve
+online values. One instance per ``Services``; the online store is opened on first use."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from gannet.core.clock import now_ms
+from gannet.core.errors import InvalidArgument, NotFound
+from gannet.core.settings import Settings
+from gannet.features import repository
+from gannet.features.definitions import Change, Definition, compare, load_definitions
+from gannet.features.refs import resolve_refs
+from gannet.features.sources import DatasetResolver, relation_sql
+from gannet.features.types import Entity, FeatureView, definition_from_dict
+from gannet.store.metadata import MetadataStore
+
+if TYPE_CHECKING:
+    from gannet.features.lookup import FeatureLookup
+    from gannet.features.materialization import Materialization
+    from gannet.features.online_store import OnlineStore
+
+KINDS = {"entity": Entity, "feature_view": FeatureView}
+# how long registered definitions are reused before they are read again (another process
+# may have applied new ones); this process's own ``apply`` refreshes them at once
+DEFINITIONS_TTL = 5.0
+
+
+class FeatureStore:
+    def __init__(self, metadata: MetadataStore, settings: Settings,
+                 resolve_dataset: DatasetResolver | None = None) -> None:
+        self.metadata = metadata
+        self.settings = settings
+        self.resolve_dataset = resolve_dataset  # dataset versions as sources (churn@3)
+        self._online: OnlineStore | None = None
+        self._cached: tuple[float, dict[str, FeatureView], dict[str, Entity]] | None = None
+        self._wanted: dict[tuple[str, ...], dict[str, list[str]]] = {}
+
+    # -- definitions ---------------------------------------------------------------------
+
+    def apply(self, definitions: Any, *, dry_run: bool = False) -> list[Change]:
+        """Register entities and feature views (a list of objects, a YAML file or text): a
+        changed definition gets a new version; each change is reported, breaking ones
+        (a feature dropped or retyped, other join keys) named."""
+        from gannet.features.schema_check import typed_view
+
+        items = load_definitions(definitions)
+        _no_duplicates(items)
+        with self.metadata.read() as conn:
+            latest = {(r["kind"], r["name"]): r for r in repository.latest_definitions(conn)}
+        entities = {e.name: e for e in self._decode_all(latest.values(), Entity)}
+        entities.update({i.name: i for i in items if isinstance(i, Entity)})
+        plan: list[tuple[Change, str, str]] = []
+        for item in items:
+            if isinstance(item, FeatureView):
+                item = typed_view(item, entities, self._relation(item))
+            kind = "entity" if isinstance(item, Entity) else "feature_view"
+            body = orjson.dumps(item.to_dict(), option=orjson.OPT_SORT_KEYS).decode()
+            digest = hashlib.sha256(body.encode()).hexdigest()
+            old = latest.get((kind, item.name))
+            if old is None:
+                plan.append((Change(kind, item.name, 1, "created"), body, digest))
+            elif old["digest"] == digest:
+                plan.append((Change(kind, item.name, old["version"], "unchanged"), body, digest))
+            else:
+                changes, breaking = compare(orjson.loads(old["definition"]), item.to_dict())
+                plan.append((Change(kind, item.name, old["version"] + 1, "updated", changes,
+                                    breaking), body, digest))
+        if not dry_run:
+            self._store(plan)
+            self._cached = None
+        return [change for change, _, _ in plan]
+
+    def _store(self, plan: list[tuple[Change, str, str]]) -> None:
+        now = now_ms()
+        with self.metadata.write() as conn:
+            for change, body, digest in plan:
+                if change.status != "unchanged":
+                    repository.insert_definition(
+                        conn, kind=change.kind, name=change.name, version=change.version,
+                        definition=body, digest=digest, created_time=now)
+
+    def list_definitions(self) -> list[dict[str, Any]]:
+        """The newest version of every entity and feature view."""
+        with self.metadata.read() as conn:
+            rows = repository.latest_definitions(conn)
+        return [_record(r) for r in rows]
+
+    def get_definition(self, name: str) -> dict[str, Any]:
+        """A feature view (or else an entity) by name: its newest definition and versions."""
+        with self.metadata.read() as conn:
+            for kind in ("feature_view", "entity"):
+                rows = repository.definition_versions(conn, kind, name)
+                if rows:
+                    return {**_record(rows[0]),
+                            "versions": [{"version": r["version"],
+                                          "created_time": r["created_time"]} for r in rows]}
+            known = [r["name"] for r in repository.latest_definitions(conn)]
+        import difflib
+
+        close = difflib.get_close_matches(name, known, n=5)
+        raise NotFound(f"no feature view or entity named {name!r}",
+                       f"did you mean {', '.join(close)}?" if close
+                       else "see gannet features list")
+
+    def registered(self) -> tuple[dict[str, FeatureView], dict[str, Entity]]:
+        """The newest feature views and entities (read at most every DEFINITIONS_TTL s)."""
+        cached = self._cached
+        if cached is not None and time.monotonic() - cached[0] < DEFINITIONS_TTL:
+            return cached[1], cached[2]
+        with self.metadata.read() as conn:
+            rows = repository.latest_definitions(conn)
+        views = {v.name: v for v in self._decode_all(rows, FeatureView)}
+        entities = {e.name: e for e in self._decode_all(rows, Entity)}
+        self._cached, self._wanted = (time.monotonic(), views, entities), {}
+        return views, entities
+
+    def _resolve(self, features: Sequence[str] | str,
+                 views: dict[str, FeatureView]) -> dict[str, list[str]]:
+        key = (features,) if isinstance(features, str) else tuple(features)
+        wanted = self._wanted.get(key)
+        if wanted is None:
+            wanted = self._wanted[key] = resolve_refs(features, views)
+        return wanted
+
+    @staticmethod
+    def _decode_all(rows: Any, kind: type) -> list[Any]:
+        out = []
+        for row in rows:
+            if KINDS[row["kind"]] is kind:
+                out.append(definition_from_dict(orjson.loads(row["definition"])))
+        return out
+
+    # -- offline ---------------------------------------------------------------------------
+
+    def training_set(self, entity_df: Any, features: Sequence[str] | str, *,
+                     output: str = "pandas") -> Any:
+        """``entity_df`` (join keys and ``event_timestamp``) with each feature's value as
+        it was at each row's time."""
+        from gannet.features.offline import training_set
+
+        views, entities = self.registered()
+        wanted = resolve_refs(features, views)
+        relations = {v: self._relation(views[v]) for v in wanted}
+        return training_set(entity_df, wanted, views, entities, relations, output=output)
+
+    def _relation(self, view: FeatureView) -> str:
+        return relation_sql(view.source, self.resolve_dataset)
+
+    # -- online ----------------------------------------------------------------------------
+
+    @property
+    def online_store(self) -> OnlineStore:
+        if self._online is None:
+            from gannet.features.online_store import open_online_store
+
+            self._online = open_online_store(self.settings)
+        return self._online
+
+    def materialize(self, start: Any = None, end: Any = None,
+                    views: Sequence[str] | None = None) -> list[Materialization]:
+        """Load each view's newest values with a timestamp in (start, end] into the online
+        store; without ``start``, from where the last materialization of that view ended."""
+        from gannet.features.materialization import materialize
+
+        registered, entities = self.registered()
+        chosen = _choose(registered, views)
+        with self.metadata.read() as conn:
+            done = repository.materializations(conn)
+        relations = {v.name: self._relation(v) for v in chosen}
+        results = materialize(chosen, entities, relations, self.online_store, done, start, end)
+        with self.metadata.write() as conn:
+            for r in results:
+                repository.save_materialization(
+                    conn, view=r.view, materialized_until=r.until_us,
+                    newest_event_time=r.newest_us, rows=r.rows, finished_time=now_ms())
+        return results
+
+    def online(self, features: Sequence[str] | str, entity_rows: Any, *,
+               output: str = "pandas") -> Any:
+        """The newest values of ``features`` for each entity row (one row out per row in;
+        missing values are None), with one read of the online store per view."""
+        from gannet.features.online_store import read_online
+
+        views, entities = self.registered()
+        wanted = self._resolve(features, views)
+        return read_online(self.online_store, wanted, views, entities, entity_rows, output)
+
+    def lookup(self, features: Sequence[str], *, on_unavailable: str = "error",
+               defaults: dict[str, Any] | None = None) -> FeatureLookup:
+        """What the inference server calls per micro-batch to add ``features``."""
+        from gannet.features.lookup import FeatureLookup
+
+        views, entities = self.registered()
+        return FeatureLookup(self.online_store, features, views, entities,
+                             on_unavailable=on_unavailable, defaults=defaults)
+
+    def staleness(self) -> dict[str, float | None]:
+        """Seconds since the newest value loaded into the online store, per feature view
+        (None: never materialized)."""
+        views, _ = self.registered()
+        with self.metadata.read() as conn:
+            done = repository.materializations(conn)
+        now_us = now_ms() * 1000
+        out: dict[str, float | None] = {}
+        for name in views:
+            newest = (done.get(name) or {}).get("newest_event_time")
+            out[name] = None if newest is None else (now_us - int(newest)) / 1e6
+        return out
+
+    def close(self) -> None:
+        if self._online is not None:
+            self._online.close()
+
+
+def _choose(views: dict[str, FeatureView], names: Sequence[str] | None) -> list[FeatureView]:
+    if not names:
+        return list(views.values())
+    missing = [n for n in names if n not in views]
+    if missing:
+        raise NotFound(f"feature view {', '.join(missing)} is not registered",
+                       f"registered: {', '.join(views) or 'none'}")
+    return [views[n] for n in names]
+
+
+def _no_duplicates(items: list[Definition]) -> None:
+    seen: set[tuple[type, str]] = set()
+    for item in items:
+        key = (type(item), item.name)
+        if key in seen:
+            raise InvalidArgument(f"{item.name!r} is defined twice", "keep one definition")
+        seen.add(key)
+
+
+def _record(row: Any) -> dict[str, Any]:
+    return {"kind": row["kind"], "name": row["name"], "version": row["version"],
+            "created_time": row["created_time"],
+            "definition": orjson.loads(row["definition"])}
