@@ -5,8 +5,9 @@ see them through the ``TYPE_CHECKING`` imports).
 
 Tracking: ``set_experiment``, ``start_run``, ``end_run``, ``active_run``, ``log_param(s)``,
 ``log_metric(s)``, ``set_tag(s)``, ``log_artifact(s)``, ``log_text``, ``log_dict``,
-``log_figure``, ``search_runs``, ``get_run``, ``get_metric_history``, ``list_artifacts``,
-``download_artifacts``, ``autolog``, ``flush``. ``configure(**settings)`` points them at
+``log_figure``, ``log_input`` (a dataset version the run used), ``search_runs``,
+``get_run``, ``get_metric_history``, ``list_artifacts``, ``download_artifacts``,
+``autolog``, ``flush``. ``configure(**settings)`` points them at
 other stores and ``get_client()`` returns the client they use. ``GannetClient`` is the
 explicit client; ``Settings`` the settings object; ``GannetError`` the root of every error.
 
@@ -15,9 +16,10 @@ Models: ``log_model``, ``register_model``, ``set_registered_model_alias``,
 ``churn@champion``, or a package folder); ``gannet.models`` is the package format.
 
 The package map (see ARCHITECTURE.md), low to high: ``core`` (settings, ids, errors),
-``store`` (metadata and blob stores, garbage collection), ``lineage`` and ``stats``
-(not built yet), ``tracking``, ``auth``, ``models``, ``registry``, ``data`` (not built
-yet), ``serving`` (deployments, the inference server, the inference log), ``interop``
+``store`` (metadata and blob stores, garbage collection), ``lineage`` (what used what)
+and ``stats`` (not built yet), ``tracking``, ``auth``, ``models``, ``registry``,
+``data`` (versioned datasets: ``gannet.data.add/open``), ``serving`` (deployments, the
+inference server, the inference log), ``interop``
 (``gannet import mlflow``: another tool's history copied in), ``pipelines``,
 ``monitoring`` and ``training`` (not built yet), ``remote`` (the same services over a
 team server's REST API), ``bootstrap`` (the composition root), and the faces
@@ -33,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 from gannet.core.version import VERSION as __version__
 
 if TYPE_CHECKING:
-    from gannet import models
+    from gannet import data, models
     from gannet.client.client import GannetClient
     from gannet.client.fluent import (
         active_run,
@@ -52,6 +54,7 @@ if TYPE_CHECKING:
         log_artifacts,
         log_dict,
         log_figure,
+        log_input,
         log_metric,
         log_metrics,
         log_model,
@@ -78,6 +81,7 @@ __all__ = [
     "active_run",
     "autolog",
     "configure",
+    "data",
     "delete_registered_model_alias",
     "download_artifacts",
     "end_run",
@@ -91,6 +95,7 @@ __all__ = [
     "log_artifacts",
     "log_dict",
     "log_figure",
+    "log_input",
     "log_metric",
     "log_metrics",
     "log_model",
@@ -112,7 +117,7 @@ _ELSEWHERE = {
     "Settings": "gannet.core.settings",
     "GannetError": "gannet.core.errors",
 }
-_SUBMODULES = ("models",)
+_SUBMODULES = ("data", "models")
 _FLUENT = frozenset(__all__) - set(_ELSEWHERE) - {*_SUBMODULES, "__version__"}
 
 

@@ -23,6 +23,7 @@ from typer.core import TyperGroup
 
 from gannet.cli import (
     artifacts,
+    data,
     db,
     deployments,
     experiments,
@@ -176,6 +177,8 @@ app.add_typer(experiments.app, name="experiments")
 app.add_typer(runs.app, name="runs")
 app.add_typer(artifacts.app, name="artifacts")
 app.add_typer(db.app, name="db")
+app.add_typer(data.app, name="data")
+app.command("lineage")(data.lineage)
 app.add_typer(models.app, name="models")
 app.add_typer(security.keys, name="keys")
 app.add_typer(security.roles, name="roles")

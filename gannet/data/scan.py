@@ -1,0 +1,188 @@
+"""Reading the caller's files for ``add``: listing, the stat cache, hashing in parallel.
+
+The stat cache remembers, per source folder, each file's (size, mtime_ns, inode, device)
+and digest when it was stored, so re-adding a mostly unchanged folder hashes only the
+files whose stat changed. A file modified in the last ``RACY_NS`` before the scan is not
+remembered (its next write could keep the same mtime on a coarse clock, as git's "racily
+clean" entries); it is hashed again next time. The cache only ever skips hashing: it is
+never trusted to say a blob is stored (``add`` checks that when it makes a version).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+
+from gannet.core.digests import digest_bytes
+from gannet.core.errors import InvalidArgument, NotFound
+from gannet.store.blobs import BlobRef, BlobStore
+from gannet.store.blobs.transfer import run_parallel
+from gannet.store.blobs.types import check_path
+
+RACY_NS = 2_000_000_000
+Progress = Callable[[int, int, int, int], None]  # files done, of, bytes done, of
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    relative: str  # the manifest path (POSIX)
+    path: str
+    mode: int
+    size: int
+    mtime_ns: int
+    ino: int
+    dev: int
+
+    @property
+    def key(self) -> list[int]:
+        return [self.size, self.mtime_ns, self.ino, self.dev]
+
+
+def scan(source: str) -> tuple[str, list[Found]]:
+    """(``file`` or ``folder``, the files to store, sorted by path)."""
+    try:
+        info = os.stat(source)
+    except FileNotFoundError:
+        if os.path.islink(source):
+            raise InvalidArgument(f"cannot add {source}: it is a broken link",
+                                  "fix the link, or add what it should point to") from None
+        raise NotFound(f"cannot add {source}: no such file or folder",
+                       f"check the path (relative paths start at {os.getcwd()})") from None
+    except OSError as exc:
+        raise InvalidArgument(f"cannot add {source}: {exc.strerror}",
+                              "check the path and its permissions") from None
+    if stat.S_ISDIR(info.st_mode):
+        found: list[Found] = []
+        _walk(source, "", found, {(info.st_dev, info.st_ino)})
+        if not found:
+            raise InvalidArgument(f"cannot add {source}: the folder has no files",
+                                  "add a folder with at least one file")
+        return "folder", sorted(found, key=lambda f: f.relative)
+    name = os.path.basename(os.path.abspath(source))
+    return "file", [_file(source, name, info)]
+
+
+def _walk(folder: str, prefix: str, found: list[Found], seen: set[tuple[int, int]]) -> None:
+    try:
+        entries = list(os.scandir(folder))
+    except OSError as exc:
+        raise InvalidArgument(f"cannot list {folder}: {exc.strerror}",
+                              "check the folder's permissions") from None
+    for entry in entries:
+        relative = f"{prefix}{entry.name}"
+        try:
+            info = entry.stat()
+        except OSError as exc:
+            raise InvalidArgument(
+                f"cannot add {entry.path}: {exc.strerror} (a broken link or a link loop?)",
+                "fix or remove the link, then add again",
+            ) from None
+        if stat.S_ISDIR(info.st_mode):
+            if entry.is_symlink() or (info.st_dev, info.st_ino) in seen:
+                raise InvalidArgument(
+                    f"cannot add {entry.path}: it is a link to a folder",
+                    "links to folders are not followed (they can loop); replace it by a "
+                    "copy, or add the folder it points to",
+                )
+            _walk(entry.path, relative + "/", found, seen | {(info.st_dev, info.st_ino)})
+        else:
+            found.append(_file(entry.path, relative, info))
+
+
+def _file(path: str, relative: str, info: os.stat_result) -> Found:
+    if not stat.S_ISREG(info.st_mode):
+        raise InvalidArgument(
+            f"cannot add {path}: it is not a regular file (a pipe, socket or device)",
+            "remove it from the folder (or copy its content to a file), then add again",
+        )
+    if not os.access(path, os.R_OK):
+        raise InvalidArgument(f"cannot add {path}: it is not readable",
+                              "check its permissions, then add again")
+    check_path(relative)
+    return Found(relative, path, stat.S_IMODE(info.st_mode) & 0o777, info.st_size,
+                 info.st_mtime_ns, info.st_ino, info.st_dev)
+
+
+class StatCache:
+    """``relative -> [size, mtime_ns, ino, dev, digest]`` for one source, in one JSON file."""
+
+    def __init__(self, folder: Path, source: str) -> None:
+        key = digest_bytes(os.path.abspath(source).encode("utf-8"))[7:39]
+        self.file = folder / f"{key}.json"
+        self.entries: dict[str, list] = {}
+
+    def load(self) -> StatCache:
+        try:
+            loaded = orjson.loads(self.file.read_bytes())
+            self.entries = loaded if isinstance(loaded, dict) else {}
+        except (OSError, orjson.JSONDecodeError):
+            self.entries = {}
+        return self
+
+    def known(self, found: Found) -> str | None:
+        entry = self.entries.get(found.relative)
+        if entry and len(entry) == 5 and entry[:4] == found.key:
+            return str(entry[4])
+        return None
+
+    def save(self, files: list[Found], digests: dict[str, str], scanned_ns: int) -> None:
+        """Remember the files whose stat is not racy (see the module docstring)."""
+        entries = {
+            f.relative: [*f.key, digests[f.relative]]
+            for f in files if f.mtime_ns < scanned_ns - RACY_NS and f.relative in digests
+        }
+        self.file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.file.with_name(f".{self.file.name}.{uuid.uuid4().hex[:8]}.tmp")
+        tmp.write_bytes(orjson.dumps(entries))
+        os.replace(tmp, self.file)
+
+
+def store_files(
+    blobs: BlobStore, files: list[Found], threads: int, progress: Progress | None
+) -> dict[str, BlobRef]:
+    """Hash and store ``files`` on ``threads`` threads; each file is checked unchanged
+    while it was read (the store compares its stat before and after)."""
+    total_files, total_bytes = len(files), sum(f.size for f in files)
+    lock = threading.Lock()
+    done = [0, 0]
+    last = [0.0]
+
+    def report(files_done: int, nbytes: int) -> None:
+        with lock:
+            done[0] += files_done
+            done[1] += nbytes
+            now = time.monotonic()
+            if progress is not None and (now - last[0] > 0.1 or done[0] == total_files):
+                last[0] = now
+                progress(done[0], total_files, done[1], total_bytes)
+
+    def one(found: Found) -> BlobRef:
+        ref = blobs.put_path(found.path, lambda n: report(0, n))
+        _check_as_listed(found)
+        report(1, 0)
+        return ref
+
+    refs = run_parallel(one, files, threads)
+    return {found.relative: ref for found, ref in zip(files, refs, strict=True)}
+
+
+def _check_as_listed(found: Found) -> None:
+    """The file read is the one listed: one that changed between the listing and the read
+    was stored consistently, but the version would not be the folder as it was listed."""
+    try:
+        now = os.stat(found.path)
+    except FileNotFoundError:
+        now = None
+    if now is None or [now.st_size, now.st_mtime_ns, now.st_ino, now.st_dev] != found.key:
+        raise InvalidArgument(
+            f"file {found.path} changed while it was being added; no version was made",
+            "wait until whatever writes it has finished (or add a copy), then add again",
+        )
