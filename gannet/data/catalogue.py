@@ -135,8 +135,8 @@ class Catalogue:
         edges = self.lineage.users_of(DATASET_VERSION, [version.ref])
         runs = [{"run_id": e.to_id, "context": e.context, "at": e.at}
                 for e in edges if e.to_kind == RUN]
-        return Usage(version.ref, DATASET_VERSION, [], runs,
-                     self._models_of(list(dict.fromkeys(e.to_id for e in edges if e.to_kind == RUN))))
+        run_ids = list(dict.fromkeys(e.to_id for e in edges if e.to_kind == RUN))
+        return Usage(version.ref, DATASET_VERSION, [], runs, self._models_of(run_ids))
 
     def _inputs(self, run_ids: list[str]) -> list[dict[str, Any]]:
         return [{"dataset_version": e.from_id, "context": e.context, "at": e.at,

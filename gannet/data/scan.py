@@ -1,10 +1,11 @@
 """Reading the caller's files for ``add``: listing, the stat cache, hashing in parallel.
 
-The stat cache remembers, per source folder, each file's (size, mtime_ns, inode, device)
-and digest when it was stored, so re-adding a mostly unchanged folder hashes only the
+The stat cache remembers, per source folder, each file's (size, mtime_ns, inode, device,
+ctime_ns) and digest when it was stored, so re-adding a mostly unchanged folder hashes only the
 files whose stat changed. A file modified in the last ``RACY_NS`` before the scan is not
 remembered (its next write could keep the same mtime on a coarse clock, as git's "racily
-clean" entries); it is hashed again next time. The cache only ever skips hashing: it is
+clean" entries); it is hashed again next time. The ctime catches a file replaced by one
+of the same size whose mtime was set back (``cp -p``, ``touch -r``) on a reused inode. The cache only ever skips hashing: it is
 never trusted to say a blob is stored (``add`` checks that when it makes a version).
 """
 
@@ -40,10 +41,11 @@ class Found:
     mtime_ns: int
     ino: int
     dev: int
+    ctime_ns: int
 
     @property
     def key(self) -> list[int]:
-        return [self.size, self.mtime_ns, self.ino, self.dev]
+        return [self.size, self.mtime_ns, self.ino, self.dev, self.ctime_ns]
 
 
 def scan(source: str) -> tuple[str, list[Found]]:
@@ -108,11 +110,12 @@ def _file(path: str, relative: str, info: os.stat_result) -> Found:
                               "check its permissions, then add again")
     check_path(relative)
     return Found(relative, path, stat.S_IMODE(info.st_mode) & 0o777, info.st_size,
-                 info.st_mtime_ns, info.st_ino, info.st_dev)
+                 info.st_mtime_ns, info.st_ino, info.st_dev, info.st_ctime_ns)
 
 
 class StatCache:
-    """``relative -> [size, mtime_ns, ino, dev, digest]`` for one source, in one JSON file."""
+    """``relative -> [size, mtime_ns, ino, dev, ctime_ns, digest]`` for one source, in one
+    JSON file."""
 
     def __init__(self, folder: Path, source: str) -> None:
         key = digest_bytes(os.path.abspath(source).encode("utf-8"))[7:39]
@@ -129,8 +132,8 @@ class StatCache:
 
     def known(self, found: Found) -> str | None:
         entry = self.entries.get(found.relative)
-        if entry and len(entry) == 5 and entry[:4] == found.key:
-            return str(entry[4])
+        if entry and len(entry) == 6 and entry[:5] == found.key:
+            return str(entry[5])
         return None
 
     def save(self, files: list[Found], digests: dict[str, str], scanned_ns: int) -> None:
@@ -181,7 +184,8 @@ def _check_as_listed(found: Found) -> None:
         now = os.stat(found.path)
     except FileNotFoundError:
         now = None
-    if now is None or [now.st_size, now.st_mtime_ns, now.st_ino, now.st_dev] != found.key:
+    if now is None or [now.st_size, now.st_mtime_ns, now.st_ino, now.st_dev,
+                       now.st_ctime_ns] != found.key:
         raise InvalidArgument(
             f"file {found.path} changed while it was being added; no version was made",
             "wait until whatever writes it has finished (or add a copy), then add again",
