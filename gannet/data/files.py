@@ -57,7 +57,7 @@ class VersionFiles:
                            "choose a folder (new or empty) as the destination")
         marker = os.path.join(root, checkout.MARKER)
         ours = os.path.isfile(marker) and Path(marker).read_text() == version.manifest_digest
-        if os.path.isdir(root) and any(os.scandir(root)) and not ours and not force:
+        if os.path.isdir(root) and os.listdir(root) and not ours and not force:
             raise Conflict(
                 f"{root} is not empty; nothing was written",
                 "choose an empty or new folder, or pass --force to write the version's "
