@@ -46,7 +46,7 @@ def test_every_sdk_function_is_documented_with_an_example():
     text = (ROOT / "docs" / "tracking.md").read_text()
     code = "\n".join(
         block
-        for page in ("tracking.md", "models.md")
+        for page in ("tracking.md", "models.md", "data.md")
         for block in _python_blocks(ROOT / "docs" / page)
     )
     undocumented = [

@@ -11,6 +11,7 @@ import gannet
 from gannet.auth.service import AuthService
 from gannet.cli.app import app
 from gannet.client.client import GannetClient
+from gannet.data.service import DataService
 from gannet.interop.service import MlflowImportService
 from gannet.registry.service import RegistryService
 from gannet.serving.deployments.service import DeploymentService
@@ -25,6 +26,7 @@ SERVICES = {
     "DeploymentService": DeploymentService,
     "GarbageCollector": GarbageCollector,
     "MlflowImportService": MlflowImportService,
+    "DataService": DataService,
 }
 CLIENT_ONLY = {"close", "flush"}  # the client's own lifecycle, no service operation
 

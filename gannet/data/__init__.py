@@ -7,7 +7,8 @@
   tables and all their SQL
 - ``scan``: listing a file or folder to add, the stat cache, hashing and storing in parallel
 - ``checkout``: putting a manifest's files in a folder (reflink or copy, always verified)
-- ``tablediff``: column names of table files, and schema/row diffs with DuckDB
+- ``table_repository``: the SQL over table files (DuckDB): column names, schema and
+  row diffs
 - ``files``: ``checkout``, ``local_path``, ``open`` and ``diff`` of versions
 - ``catalogue``: descriptions, owners, keywords, search; lineage (``log_input``, ``usage``)
 - ``gc``: the versions' side of garbage collection (``BlobReferences``)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from gannet.core.errors import Conflict, InvalidArgument
 from gannet.data import checkout
-from gannet.data.tablediff import diff_tables, is_table
+from gannet.data.table_repository import diff_tables, is_table
 from gannet.data.types import FILE, CheckoutResult, DatasetVersion, FileChange, VersionDiff
 from gannet.store.blobs import Manifest
 

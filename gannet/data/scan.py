@@ -5,8 +5,9 @@ ctime_ns) and digest when it was stored, so re-adding a mostly unchanged folder 
 files whose stat changed. A file modified in the last ``RACY_NS`` before the scan is not
 remembered (its next write could keep the same mtime on a coarse clock, as git's "racily
 clean" entries); it is hashed again next time. The ctime catches a file replaced by one
-of the same size whose mtime was set back (``cp -p``, ``touch -r``) on a reused inode. The cache only ever skips hashing: it is
-never trusted to say a blob is stored (``add`` checks that when it makes a version).
+of the same size whose mtime was set back (``cp -p``, ``touch -r``) on a reused inode.
+The cache only ever skips hashing: it is never trusted to say a blob is stored (``add``
+checks that when it makes a version).
 """
 
 from __future__ import annotations

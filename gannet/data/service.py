@@ -20,7 +20,7 @@ from gannet.data.catalogue import Catalogue
 from gannet.data.files import VersionFiles
 from gannet.data.gc import DatasetReferences
 from gannet.data.refs import LATEST, check_name, check_tag, parse_ref
-from gannet.data.tablediff import columns_of, is_table
+from gannet.data.table_repository import columns_of, is_table
 from gannet.data.types import FILE, AddResult, DatasetVersion
 from gannet.store.blobs import BlobStore, Manifest, ManifestEntry
 from gannet.store.gc.leases import BlobLeases

@@ -88,6 +88,5 @@ def test_log_input_outside_a_run_starts_one_as_log_param_does(sdk):
 
 def test_log_input_of_a_missing_version_fails_clearly(sdk):
     sdk.data.add(pd.DataFrame({"x": [1]}), name="d")
-    with sdk.start_run():
-        with pytest.raises(sdk.GannetError, match="d@9"):
-            sdk.log_input("d@9")
+    with sdk.start_run(), pytest.raises(sdk.GannetError, match="d@9"):
+        sdk.log_input("d@9")

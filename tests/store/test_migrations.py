@@ -9,6 +9,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 import gannet.auth.tables
+import gannet.data.tables
+import gannet.lineage.tables
 import gannet.registry.tables
 import gannet.serving.deployments.tables
 import gannet.store.gc.tables

@@ -1,4 +1,4 @@
-"""Tables inside versions: their column names, and what changed between two of them.
+"""SQL over the table files inside versions (DuckDB): their column names, and what changed
 
 Computed by DuckDB over the files (Parquet, CSV, Arrow IPC), never by a Python loop over
 rows: schema changes always, row counts always, and with a key the rows added, removed
