@@ -151,8 +151,8 @@ class Services:
         return self._part(
             "data",
             lambda: DataService(
-                self.metadata, self.blobs, self.settings, tracking=self.tracking,
-                registry=self.registry, lineage=self.lineage,
+                self.metadata, self.blobs, self.settings, tracking=lambda: self.tracking,
+                registry=lambda: self.registry, lineage=self.lineage,
             ),
         )
 

@@ -25,9 +25,15 @@ _MODEL_VERSION = re.compile(r"^(?:models:/)?([^/@]+)/(\d+)$")
 
 class Catalogue:
     metadata: MetadataStore
-    tracking: TrackingService
-    registry: RegistryService
     lineage: LineageService
+
+    @property
+    def tracking(self) -> TrackingService:
+        raise NotImplementedError
+
+    @property
+    def registry(self) -> RegistryService:
+        raise NotImplementedError
 
     def _find(self, ref: str) -> DatasetVersion:
         raise NotImplementedError

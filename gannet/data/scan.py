@@ -27,7 +27,6 @@ from gannet.core.digests import digest_bytes
 from gannet.core.errors import InvalidArgument, NotFound
 from gannet.store.blobs import BlobRef, BlobStore
 from gannet.store.blobs.transfer import run_parallel
-from gannet.store.blobs.types import check_path
 
 RACY_NS = 2_000_000_000
 Progress = Callable[[int, int, int, int], None]  # files done, of, bytes done, of
@@ -50,7 +49,9 @@ class Found:
 
 
 def scan(source: str) -> tuple[str, list[Found]]:
-    """(``file`` or ``folder``, the files to store, sorted by path)."""
+    """(``file`` or ``folder``, the files to store). Their paths are checked by the
+    ``Manifest`` made of them (a path the stat cache knows was checked when it was
+    remembered), so listing costs one ``stat`` per file and little else."""
     try:
         info = os.stat(source)
     except FileNotFoundError:
@@ -68,7 +69,7 @@ def scan(source: str) -> tuple[str, list[Found]]:
         if not found:
             raise InvalidArgument(f"cannot add {source}: the folder has no files",
                                   "add a folder with at least one file")
-        return "folder", sorted(found, key=lambda f: f.relative)
+        return "folder", found  # in no particular order: a Manifest sorts its entries
     name = os.path.basename(os.path.abspath(source))
     return "file", [_file(source, name, info)]
 
@@ -106,30 +107,35 @@ def _file(path: str, relative: str, info: os.stat_result) -> Found:
             f"cannot add {path}: it is not a regular file (a pipe, socket or device)",
             "remove it from the folder (or copy its content to a file), then add again",
         )
-    if not os.access(path, os.R_OK):
-        raise InvalidArgument(f"cannot add {path}: it is not readable",
-                              "check its permissions, then add again")
-    check_path(relative)
     return Found(relative, path, stat.S_IMODE(info.st_mode) & 0o777, info.st_size,
                  info.st_mtime_ns, info.st_ino, info.st_dev, info.st_ctime_ns)
 
 
 class StatCache:
-    """``relative -> [size, mtime_ns, ino, dev, ctime_ns, digest]`` for one source, in one
-    JSON file."""
+    """``relative -> [size, mtime_ns, ino, dev, ctime_ns, digest]`` for one source, and
+    the digest of the manifest they made, in one JSON file."""
 
     def __init__(self, folder: Path, source: str) -> None:
         key = digest_bytes(os.path.abspath(source).encode("utf-8"))[7:39]
         self.file = folder / f"{key}.json"
         self.entries: dict[str, list] = {}
+        self.manifest: str | None = None  # when every file then was remembered
 
     def load(self) -> StatCache:
         try:
             loaded = orjson.loads(self.file.read_bytes())
-            self.entries = loaded if isinstance(loaded, dict) else {}
-        except (OSError, orjson.JSONDecodeError):
-            self.entries = {}
+            self.entries = dict(loaded["files"])
+            self.manifest = loaded.get("manifest")
+        except (OSError, orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            self.entries, self.manifest = {}, None
         return self
+
+    def manifest_of(self, files: list[Found], known: dict[str, str]) -> str | None:
+        """The manifest digest of ``files`` without building it: when every file is known
+        unchanged and they are exactly the files remembered, it is the one remembered."""
+        if len(known) == len(files) == len(self.entries) and self.manifest is not None:
+            return self.manifest
+        return None
 
     def known(self, found: Found) -> str | None:
         entry = self.entries.get(found.relative)
@@ -137,15 +143,18 @@ class StatCache:
             return str(entry[5])
         return None
 
-    def save(self, files: list[Found], digests: dict[str, str], scanned_ns: int) -> None:
-        """Remember the files whose stat is not racy (see the module docstring)."""
+    def save(self, files: list[Found], digests: dict[str, str], scanned_ns: int,
+             manifest: str) -> None:
+        """Remember the files whose stat is not racy (see the module docstring), and the
+        manifest when all of them are remembered."""
         entries = {
             f.relative: [*f.key, digests[f.relative]]
             for f in files if f.mtime_ns < scanned_ns - RACY_NS and f.relative in digests
         }
+        whole = manifest if len(entries) == len(files) else None
         self.file.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.file.with_name(f".{self.file.name}.{uuid.uuid4().hex[:8]}.tmp")
-        tmp.write_bytes(orjson.dumps(entries))
+        tmp.write_bytes(orjson.dumps({"files": entries, "manifest": whole}))
         os.replace(tmp, self.file)
 
 
@@ -169,7 +178,11 @@ def store_files(
                 progress(done[0], total_files, done[1], total_bytes)
 
     def one(found: Found) -> BlobRef:
-        ref = blobs.put_path(found.path, lambda n: report(0, n))
+        try:
+            ref = blobs.put_path(found.path, lambda n: report(0, n))
+        except PermissionError:
+            raise InvalidArgument(f"cannot add {found.path}: it is not readable",
+                                  "check its permissions, then add again") from None
         _check_as_listed(found)
         report(1, 0)
         return ref

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,18 +44,26 @@ class DataService(VersionFiles, Catalogue, DatasetReferences):
         blobs: BlobStore,
         settings: Settings,
         *,
-        tracking: TrackingService,
-        registry: RegistryService,
+        tracking: Callable[[], TrackingService],
+        registry: Callable[[], RegistryService],
         lineage: LineageService,
     ) -> None:
         self.metadata = metadata
         self.blobs = blobs
         self.settings = settings
-        self.tracking = tracking
-        self.registry = registry
+        self._tracking = tracking  # made on first use: adding data needs neither
+        self._registry = registry
         self.lineage = lineage
         self.leases = BlobLeases(metadata)
         self.cache = settings.home / "cache" / "data"
+
+    @property
+    def tracking(self) -> TrackingService:
+        return self._tracking()
+
+    @property
+    def registry(self) -> RegistryService:
+        return self._registry()
 
     # -- adding ------------------------------------------------------------------------
 
@@ -82,27 +91,34 @@ class DataService(VersionFiles, Catalogue, DatasetReferences):
             cache.load()
         digests = {f.relative: d for f in files if (d := cache.known(f)) is not None}
         todo = [f for f in files if f.relative not in digests]
-        with self.leases.hold():
-            stored = scan.store_files(self.blobs, todo, self.settings.transfer_threads, progress)
-            digests.update({relative: ref.digest for relative, ref in stored.items()})
-            manifest = Manifest({
-                f.relative: ManifestEntry(digests[f.relative], f.size, f.mode) for f in files
-            })
-            body = manifest.to_bytes()
-            version = self._latest_if_same(name, digest_bytes(body))
-            if version is None:
-                self._restore_missing([f for f in files if f.relative not in stored], digests)
-                self.blobs.put_bytes(body)
-                version = self._insert(name, manifest, kind, message,
-                                       described_as or os.path.abspath(path), files)
-            if tags:
-                with self.metadata.write() as conn:
-                    for tag in tags:
-                        repository.set_tag(conn, name, tag, version.version)
-                version = replace(version, tags=tuple(sorted({*version.tags, *tags})))
-            created = version.manifest is not None
-        if stat_cache:
-            cache.save(files, digests, scanned_ns)
+        unchanged = cache.manifest_of(files, digests)
+        version = None if unchanged is None else self._latest_if_same(name, unchanged)
+        manifest = None
+        if version is None:  # something changed (or the stat cache cannot tell)
+            with self.leases.hold():
+                stored = scan.store_files(self.blobs, todo, self.settings.transfer_threads,
+                                          progress)
+                digests.update({relative: ref.digest for relative, ref in stored.items()})
+                manifest = Manifest({
+                    f.relative: ManifestEntry(digests[f.relative], f.size, f.mode)
+                    for f in files
+                })
+                body = manifest.to_bytes()
+                version = self._latest_if_same(name, digest_bytes(body))
+                if version is None:
+                    self._restore_missing([f for f in files if f.relative not in stored],
+                                          digests)
+                    self.blobs.put_bytes(body)
+                    version = self._insert(name, manifest, kind, message,
+                                           described_as or os.path.abspath(path), files)
+            if stat_cache:
+                cache.save(files, digests, scanned_ns, digest_bytes(body))
+        created = version.manifest is not None
+        if tags:
+            with self.metadata.write() as conn:
+                for tag in tags:
+                    repository.set_tag(conn, name, tag, version.version)
+            version = replace(version, tags=tuple(sorted({*version.tags, *tags})))
         return AddResult(replace(version, manifest=manifest), created, len(files), len(todo),
                          sum(f.size for f in todo), time.perf_counter() - started)
 
@@ -130,7 +146,7 @@ class DataService(VersionFiles, Catalogue, DatasetReferences):
 
     def _insert(self, name: str, manifest: Manifest, kind: str, message: str, source: str,
                 files: list[scan.Found]) -> DatasetVersion:
-        tables = [f.path for f in files if is_table(f.relative)][:COLUMN_FILES]
+        tables = sorted(f.path for f in files if is_table(f.relative))[:COLUMN_FILES]
         columns = tuple(dict.fromkeys(c for path in tables for c in columns_of(path)))
         now = now_ms()
 

@@ -83,6 +83,9 @@ def test_the_stat_cache_hashes_only_changed_files(data_json, tmp_path):
     age(src / "f3.txt")
     third = data_json("add", src, "--name", "c")
     assert (third["created"], third["hashed_files"], third["ref"]) == (True, 1, "c@2")
+    (src / "f4.txt").unlink()  # every file left is known, but one is gone
+    fourth = data_json("add", src, "--name", "c")
+    assert (fourth["created"], fourth["hashed_files"], fourth["file_count"]) == (True, 0, 19)
 
 
 def test_a_file_rewritten_with_the_same_size_and_mtime_but_a_new_inode_is_hashed(
