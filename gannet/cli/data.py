@@ -223,6 +223,13 @@ def checkout(
                  "present": result.present, "bytes_written": result.bytes_written})
 
 
+@app.command("pull")
+def pull(ctx: typer.Context, ref: Ref, as_json: output.AsJson = False) -> None:
+    """Fetch a version into the local cache (verified), to open it offline; print where."""
+    path = data_of(ctx).local_path(ref)
+    output.done(as_json, str(path), {"ref": ref, "path": str(path)})
+
+
 @app.command("tag")
 def tag(
     ctx: typer.Context,
