@@ -12,6 +12,7 @@ from gannet.data.tables import dataset_tags as t
 from gannet.data.tables import dataset_versions as v
 from gannet.data.tables import datasets as d
 from gannet.data.types import Dataset, DatasetVersion
+from gannet.store.metadata import dialect
 
 # -- datasets -------------------------------------------------------------------------------
 
@@ -26,7 +27,12 @@ def all_datasets(conn: Connection) -> list[Dataset]:
 
 
 def insert_dataset(conn: Connection, name: str, now: int) -> None:
-    conn.execute(d.insert().values(name=name, creation_time=now, last_update_time=now))
+    """Insert the dataset unless it exists, then lock its row until the transaction ends,
+    so concurrent adds get distinct, consecutive version numbers (PostgreSQL waits for
+    the first; SQLite's writers queue anyway)."""
+    stmt = dialect.insert(conn, d).values(name=name, creation_time=now, last_update_time=now)
+    conn.execute(stmt.on_conflict_do_nothing())
+    conn.execute(sa.select(d.c.name).where(d.c.name == name).with_for_update())
 
 
 def update_dataset(conn: Connection, name: str, now: int, **values: Any) -> None:

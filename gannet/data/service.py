@@ -151,8 +151,7 @@ class DataService(VersionFiles, Catalogue, DatasetReferences):
         now = now_ms()
 
         def work(conn: Connection) -> DatasetVersion:
-            if repository.get_dataset(conn, name) is None:
-                repository.insert_dataset(conn, name, now)
+            repository.insert_dataset(conn, name, now)
             version = DatasetVersion(
                 name=name, version=repository.next_version(conn, name),
                 manifest_digest=digest_bytes(manifest.to_bytes()), kind=kind,

@@ -114,3 +114,28 @@ def test_list_shows_every_dataset_with_its_latest_version_and_age(data_json, gan
     assert listed[0]["latest"]["ref"] == "a@1" and listed[0]["age_seconds"] >= 0
     table = gannet("data", "list")
     assert table.exit_code == 0 and "a@1" in table.output
+
+
+def test_concurrent_adds_to_one_dataset_get_distinct_consecutive_numbers(services, tmp_path):
+    import threading
+
+    sources = []
+    for i in range(4):
+        path = tmp_path / f"v{i}.txt"
+        path.write_text(f"version {i}")
+        sources.append(path)
+    errors = []
+
+    def add(path):
+        try:
+            services.data.add(path, "raced")
+        except Exception as exc:  # collected: the assertion below names it
+            errors.append(exc)
+
+    threads = [threading.Thread(target=add, args=(p,)) for p in sources]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(v.version for v in services.data.log("raced")) == [1, 2, 3, 4]
