@@ -68,13 +68,16 @@ class VersionFiles:
 
     def local_path(self, ref: str) -> Path:
         """A verified local copy of the version (its folder, or its one file) in the cache
-        under the home, made once (reflinked where the filesystem can): do not edit it."""
+        under the home, made once (reflinked where the filesystem can) and read-only: every
+        ``open`` of the version shares it."""
         version = self.resolve(ref)
         hex_digest = version.manifest_digest.split(":", 1)[1]
         root = self.cache / "versions" / hex_digest
         done = root.with_name(hex_digest + ".complete")
         if not done.exists():
             checkout.materialise(self.blobs, _manifest(version), str(root), self._threads)
+            for relative, entry in _manifest(version).entries.items():  # shared: read-only
+                os.chmod(root.joinpath(*relative.split("/")), entry.mode & ~0o222)
             done.touch()
         if version.kind == FILE:
             return root / next(iter(_manifest(version).entries))

@@ -64,6 +64,14 @@ class RemoteServices:
                           lambda: RemoteInferenceLog(self.transport, self.settings))
 
     @property
+    def data(self) -> Any:
+        raise NotSupported(
+            f"datasets are not served by the team server at {self.settings.uri} yet",
+            "version and open datasets against the stores directly (unset GANNET_URI, and "
+            "give the metadata_url and artifacts_url the server uses)",
+        )
+
+    @property
     def metadata(self) -> Any:
         raise self._server_side("the metadata store")
 

@@ -90,3 +90,19 @@ def test_log_input_of_a_missing_version_fails_clearly(sdk):
     sdk.data.add(pd.DataFrame({"x": [1]}), name="d")
     with sdk.start_run(), pytest.raises(sdk.GannetError, match="d@9"):
         sdk.log_input("d@9")
+
+
+def test_the_cached_copy_is_read_only(sdk, tmp_path):
+    (tmp_path / "f.txt").write_text("shared")
+    sdk.data.add(tmp_path / "f.txt", name="ro")
+    path = sdk.data.open("ro")
+    assert path.read_text() == "shared" and path.stat().st_mode & 0o222 == 0
+
+
+def test_a_remote_client_is_told_datasets_are_not_served_yet(settings):
+    from gannet.bootstrap import build
+    from gannet.core.errors import NotSupported
+
+    remote = build(settings.replace(uri="http://127.0.0.1:9"))
+    with pytest.raises(NotSupported, match="not served by the team server"):
+        remote.data.add(".", "x")

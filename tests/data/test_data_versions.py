@@ -1,6 +1,8 @@
 """Versions: add a file or a folder, no version for unchanged data, references, log,
 tags, delete; identical bytes stored once across versions and datasets."""
 
+import itertools
+
 from conftest import age, make_tree
 
 
@@ -139,3 +141,12 @@ def test_concurrent_adds_to_one_dataset_get_distinct_consecutive_numbers(service
         t.join()
     assert errors == []
     assert sorted(v.version for v in services.data.log("raced")) == [1, 2, 3, 4]
+
+
+def test_add_reports_files_and_bytes_as_it_goes(services, tmp_path):
+    src = make_tree(tmp_path / "src", {f"{i}.bin": b"x" * (100 + i) for i in range(30)})
+    seen = []
+    services.data.add(src, "progress", progress=lambda *counts: seen.append(counts))
+    total = sum(100 + i for i in range(30))
+    assert seen[-1] == (30, 30, total, total)
+    assert all(a[0] <= b[0] and a[2] <= b[2] for a, b in itertools.pairwise(seen))
