@@ -8,20 +8,21 @@ its row stays, so its number is never given again, but it keeps no blob.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from typing import TYPE_CHECKING
 
-from gannet.core.errors import GannetError
 from gannet.data import repository
+from gannet.registry.gc import CLOCK_SLACK_MS, PackageReferences
 
 if TYPE_CHECKING:
     from gannet.store.blobs import BlobStore
     from gannet.store.metadata import MetadataStore
 
-CLOCK_SLACK_MS = 60_000  # versions made this long before a collection started: re-checked
 
+class DatasetReferences(PackageReferences):
+    """The registry's references, read from dataset versions: a manifest and its files
+    (``_with_files``) are what a package is, too."""
 
-class DatasetReferences:
     metadata: MetadataStore
     blobs: BlobStore
 
@@ -42,14 +43,3 @@ class DatasetReferences:
         with self.metadata.read() as conn:
             fresh = repository.manifests_since(conn, since_ms - CLOCK_SLACK_MS)
         return self._with_files(fresh) & set(digests)
-
-    def _with_files(self, manifests: Iterable[str]) -> set[str]:
-        found: set[str] = set()
-        for digest in manifests:
-            found.add(digest)
-            try:
-                manifest = self.blobs.read_manifest(digest)
-            except GannetError:
-                continue  # the collector reports it missing
-            found.update(entry.digest for entry in manifest.entries.values())
-        return found
