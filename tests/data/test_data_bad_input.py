@@ -5,7 +5,7 @@ import os
 import threading
 
 import pytest
-from conftest import make_tree
+from data_files import make_tree
 
 from gannet.core.errors import InvalidArgument
 

@@ -3,7 +3,7 @@ unless asked, completed by a rerun; an edit of the checkout never reaches the st
 
 import os
 
-from conftest import make_tree
+from data_files import make_tree
 
 from gannet.data import checkout as checkout_module
 

@@ -2,7 +2,7 @@
 key, by rows added, removed and changed (DuckDB)."""
 
 import pandas as pd
-from conftest import make_tree
+from data_files import make_tree
 
 
 def test_files_added_removed_and_changed(data_json, tmp_path):

@@ -3,7 +3,7 @@ blobs, live versions and versions deleted within the grace period keep theirs.""
 
 import json
 
-from conftest import make_tree
+from data_files import make_tree
 
 
 def gc(gannet, *args):

@@ -5,7 +5,7 @@ import json
 
 import pandas as pd
 import pytest
-from conftest import make_tree
+from data_files import make_tree
 
 
 @pytest.fixture

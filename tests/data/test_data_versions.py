@@ -3,7 +3,7 @@ tags, delete; identical bytes stored once across versions and datasets."""
 
 import itertools
 
-from conftest import age, make_tree
+from data_files import age, make_tree
 
 
 def test_adding_a_folder_makes_versions_only_when_something_changed(data_json, tmp_path):
