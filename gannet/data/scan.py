@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, BinaryIO, cast
 
 import orjson
 
@@ -29,6 +30,7 @@ from gannet.store.blobs import BlobRef, BlobStore
 from gannet.store.blobs.transfer import run_parallel
 
 RACY_NS = 2_000_000_000
+ONE_PASS = 64 << 20  # files larger than this are copied while hashed, in one read
 Progress = Callable[[int, int, int, int], None]  # files done, of, bytes done, of
 
 
@@ -179,7 +181,10 @@ def store_files(
 
     def one(found: Found) -> BlobRef:
         try:
-            ref = blobs.put_path(found.path, lambda n: report(0, n))
+            if found.size > ONE_PASS:
+                ref = _put_one_pass(blobs, found, lambda n: report(0, n))
+            else:
+                ref = blobs.put_path(found.path, lambda n: report(0, n))
         except PermissionError:
             raise InvalidArgument(f"cannot add {found.path}: it is not readable",
                                   "check its permissions, then add again") from None
@@ -204,3 +209,37 @@ def _check_as_listed(found: Found) -> None:
             f"file {found.path} changed while it was being added; no version was made",
             "wait until whatever writes it has finished (or add a copy), then add again",
         )
+
+
+def _put_one_pass(blobs: BlobStore, found: Found, advance: Callable[[int], None]) -> BlobRef:
+    """Copy a large file into the store while hashing it: one read instead of the two of a
+    hash-then-copy (which saves the write of a blob already stored; a large file that was
+    not known to the stat cache is seldom stored already). Its stat is compared before
+    and after: bytes of a file being written get no version (the blob is a consistent
+    copy of what was read, and ``gannet gc`` removes it)."""
+    with open(found.path, "rb", buffering=0) as source:
+        before = os.fstat(source.fileno())
+        ref = blobs.put_stream(cast(BinaryIO, _Counted(source, advance)))
+        after = os.fstat(source.fileno())
+    same = [after.st_size, after.st_mtime_ns, after.st_ino, after.st_dev, after.st_ctime_ns]
+    if same != [before.st_size, before.st_mtime_ns, before.st_ino, before.st_dev,
+                before.st_ctime_ns] or ref.size != before.st_size:
+        raise InvalidArgument(
+            f"file {found.path} changed while it was being added; no version was made",
+            "wait until whatever writes it has finished (or add a copy), then add again",
+        )
+    return ref
+
+
+class _Counted:
+    """A binary reader that tells ``advance`` how many bytes each read returned."""
+
+    def __init__(self, source: Any, advance: Callable[[int], None]) -> None:
+        self._source = source
+        self._advance = advance
+        self.name = source.name
+
+    def read(self, size: int = -1) -> bytes:
+        data: bytes = self._source.read(size)
+        self._advance(len(data))
+        return data

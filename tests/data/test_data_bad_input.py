@@ -82,3 +82,41 @@ def test_a_file_that_changes_while_it_is_read_is_reported_and_makes_no_version(
         writer.join()
     with services.metadata.read() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM dataset_versions").scalar() <= 1
+
+
+def test_a_large_file_that_changes_while_it_is_copied_makes_no_version(services, tmp_path):
+    from gannet.data import scan
+
+    big = tmp_path / "big.bin"
+    big.write_bytes(b"0" * (scan.ONE_PASS + (1 << 20)))
+    stop = threading.Event()
+
+    def keep_writing():
+        while not stop.is_set():
+            with open(big, "r+b") as f:
+                f.seek(scan.ONE_PASS // 2)
+                f.write(os.urandom(16))
+
+    writer = threading.Thread(target=keep_writing)
+    writer.start()
+    try:
+        with pytest.raises(InvalidArgument, match="changed while it was being"):
+            for _ in range(10):
+                services.data.add(big, "big")
+    finally:
+        stop.set()
+        writer.join()
+
+
+def test_a_large_file_is_stored_in_one_pass_and_checks_out_whole(services, tmp_path):
+    from gannet.data import scan
+
+    big = tmp_path / "big.bin"
+    with open(big, "wb") as f:
+        for i in range(scan.ONE_PASS // (1 << 20) + 3):
+            f.write(bytes([i % 251]) * (1 << 20))
+    added = services.data.add(big, "big")
+    assert added.created and added.version.size == big.stat().st_size
+    out = tmp_path / "out.bin"
+    services.data.checkout("big@1", out)
+    assert out.read_bytes() == big.read_bytes()
