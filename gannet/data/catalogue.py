@@ -51,13 +51,7 @@ class Catalogue:
     def list_datasets(self) -> list[Dataset]:
         """Every dataset with its newest live version, by name."""
         with self.metadata.read() as conn:
-            found = repository.all_datasets(conn)
-            latest = repository.latest_of_all(conn)
-        return [
-            replace(d, latest=latest[d.name][0], version_count=latest[d.name][1])
-            if d.name in latest else d
-            for d in found
-        ]
+            return repository.find_datasets(conn)
 
     def describe(
         self,
@@ -96,23 +90,8 @@ class Catalogue:
         """Datasets whose name, keyword, owner or column name contains ``text`` (any case),
         narrowed by an exact ``owner``, a ``tag`` (a keyword or a version tag) and a
         ``column`` name of the latest version."""
-        found = []
-        for d in self.list_datasets():
-            columns = {c.lower() for c in (d.latest.columns if d.latest else ())}
-            if text is not None and not _mentions(d, columns, text.lower()):
-                continue
-            if owner is not None and d.owner != owner:
-                continue
-            if tag is not None and tag not in d.keywords and tag not in self._tags(d.name):
-                continue
-            if column is not None and column.lower() not in columns:
-                continue
-            found.append(d)
-        return found
-
-    def _tags(self, name: str) -> set[str]:
         with self.metadata.read() as conn:
-            return {tag for tags in repository.tags_of(conn, name).values() for tag in tags}
+            return repository.find_datasets(conn, text, owner=owner, tag=tag, column=column)
 
     # -- lineage -----------------------------------------------------------------------
 
@@ -158,8 +137,3 @@ class Catalogue:
             versions = self.registry.search_model_versions(filter_string=f"run_id = '{run_id}'")
             found.extend(v.ref for v in versions)
         return found
-
-
-def _mentions(d: Dataset, columns: set[str], text: str) -> bool:
-    return (text in d.name.lower() or text in d.owner.lower()
-            or any(text in k.lower() for k in d.keywords) or any(text in c for c in columns))

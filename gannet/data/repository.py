@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,8 +24,58 @@ def get_dataset(conn: Connection, name: str) -> Dataset | None:
     return None if row is None else _dataset(row)
 
 
-def all_datasets(conn: Connection) -> list[Dataset]:
-    return [_dataset(row) for row in conn.execute(sa.select(d).order_by(d.c.name))]
+def find_datasets(
+    conn: Connection,
+    text: str | None = None,
+    *,
+    owner: str | None = None,
+    tag: str | None = None,
+    column: str | None = None,
+) -> list[Dataset]:
+    """Datasets (by name) with their newest live version and live version count, filtered
+    in the database: ``text`` in the name, owner, a keyword or a column name (any case),
+    an exact ``owner``, a ``tag`` (a keyword or a version tag), a ``column`` name."""
+    top = (
+        sa.select(v.c.name, sa.func.max(v.c.version).label("top"), sa.func.count().label("n"))
+        .where(v.c.deleted_time.is_(None)).group_by(v.c.name).subquery()
+    )
+    latest = v.alias("latest")
+    query = (
+        sa.select(d, top.c.n, *(c.label(f"v_{c.name}") for c in latest.c))
+        .select_from(d.outerjoin(top, top.c.name == d.c.name).outerjoin(
+            latest, sa.and_(latest.c.name == d.c.name, latest.c.version == top.c.top)))
+        .order_by(d.c.name)
+    )
+    if text:
+        pattern = f"%{_escaped(text.lower())}%"
+        query = query.where(sa.or_(*(
+            sa.func.lower(c).like(pattern, escape="\\")
+            for c in (d.c.name, d.c.owner, d.c.keywords, latest.c.columns))))
+    if owner is not None:
+        query = query.where(d.c.owner == owner)
+    if tag is not None:
+        tagged = sa.select(t.c.name).where(t.c.tag == tag)
+        query = query.where(sa.or_(
+            d.c.keywords.like(f"%{_escaped(json.dumps(tag))}%", escape="\\"),
+            d.c.name.in_(tagged)))
+    if column is not None:
+        quoted = _escaped(json.dumps(column.lower()))
+        query = query.where(sa.func.lower(latest.c.columns).like(f"%{quoted}%", escape="\\"))
+    return [_listed(row) for row in conn.execute(query)]
+
+
+def _listed(row: sa.Row) -> Dataset:
+    found = _dataset(row)
+    values = {key[2:]: value for key, value in row._mapping.items()
+              if isinstance(key, str) and key.startswith("v_")}
+    if values["version"] is None:
+        return found
+    return replace(found, latest=_version(SimpleNamespace(**values), ()),
+                   version_count=int(row.n))
+
+
+def _escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def insert_dataset(conn: Connection, name: str, now: int) -> None:
@@ -94,28 +146,13 @@ def versions(conn: Connection, name: str, *, deleted: bool = False) -> list[Data
     return [_version(row, tags.get(row.version, ())) for row in rows]
 
 
-def latest_of_all(conn: Connection) -> dict[str, tuple[DatasetVersion, int]]:
-    """Each dataset's newest live version and its number of live versions."""
-    live = v.c.deleted_time.is_(None)
-    top = (
-        sa.select(v.c.name, sa.func.max(v.c.version).label("top"),
-                  sa.func.count().label("n"))
-        .where(live).group_by(v.c.name).subquery()
-    )
-    rows = conn.execute(
-        sa.select(v, top.c.n).join(top, sa.and_(v.c.name == top.c.name,
-                                                v.c.version == top.c.top))
-    )
-    return {row.name: (_version(row, ()), int(row.n)) for row in rows}
-
-
 def mark_deleted(conn: Connection, name: str, number: int, now: int) -> None:
     conn.execute(v.update().where(v.c.name == name, v.c.version == number)
                  .values(deleted_time=now))
     conn.execute(t.delete().where(t.c.name == name, t.c.version == number))
 
 
-def _version(row: sa.Row, tags: tuple[str, ...]) -> DatasetVersion:
+def _version(row: Any, tags: tuple[str, ...]) -> DatasetVersion:
     return DatasetVersion(
         name=row.name, version=row.version, manifest_digest=row.manifest_digest,
         kind=row.kind, file_count=row.file_count, size=row.size, message=row.message,

@@ -37,3 +37,11 @@ def test_describing_a_dataset_that_does_not_exist_is_not_found(gannet):
     assert result.exit_code == 4 and "ghost" in result.output
     bad = gannet("data", "describe", "ghost", "--column", "no-equals")
     assert bad.exit_code == 2
+
+
+def test_search_takes_like_wildcards_literally(data_json, tmp_path):
+    (tmp_path / "f.txt").write_text("x")
+    for name in ("a_b", "axb"):
+        data_json("add", tmp_path / "f.txt", "--name", name)
+    assert [d["name"] for d in data_json("search", "_")] == ["a_b"]
+    assert [d["name"] for d in data_json("search", "%")] == []

@@ -52,6 +52,7 @@ def test_open_refuses_an_unknown_form_and_a_folder_without_tables(sdk, tmp_path)
         sdk.data.add({"a": 1}, name="dict")
 
 
+@pytest.mark.slow
 def test_log_input_links_dataset_versions_runs_and_model_versions_both_ways(sdk, gannet):
     sklearn = pytest.importorskip("sklearn.linear_model")
     sdk.data.add(pd.DataFrame({"x": [0.0, 1.0], "y": [0, 1]}), name="churn")
