@@ -4,6 +4,7 @@ the lineage edges between dataset versions, runs and model versions."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -101,6 +102,23 @@ class Catalogue:
         self.tracking.get_run(run_id)
         self.lineage.record(DATASET_VERSION, version.ref, RUN, run_id, context)
         return version
+
+    def log_inputs(
+        self, run_id: str, tags: dict[str, str], inputs: Sequence[tuple[str, str]]
+    ) -> list[str]:
+        """MLflow's ``runs/log-inputs``: the run's dataset ``tags``, and a lineage edge for
+        each input (name, context) whose name is a live Gannet dataset version (others,
+        MLflow's own datasets, stay tags only); returns the versions linked."""
+        self.tracking.log_batch(run_id, tags=tags)
+        linked = []
+        for name, context in inputs:
+            try:
+                version = self._find(name)
+            except (InvalidArgument, NotFound):
+                continue
+            self.lineage.record(DATASET_VERSION, version.ref, RUN, run_id, context[:100])
+            linked.append(version.ref)
+        return linked
 
     def usage(self, ref: str) -> Usage:
         """Lineage both ways: the runs and model versions that used a dataset version; the
