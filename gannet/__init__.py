@@ -5,8 +5,9 @@ see them through the ``TYPE_CHECKING`` imports).
 
 Tracking: ``set_experiment``, ``start_run``, ``end_run``, ``active_run``, ``log_param(s)``,
 ``log_metric(s)``, ``set_tag(s)``, ``log_artifact(s)``, ``log_text``, ``log_dict``,
-``log_figure``, ``search_runs``, ``get_run``, ``get_metric_history``, ``list_artifacts``,
-``download_artifacts``, ``autolog``, ``flush``. ``configure(**settings)`` points them at
+``log_figure``, ``log_input`` (a dataset version the run used), ``search_runs``,
+``get_run``, ``get_metric_history``, ``list_artifacts``, ``download_artifacts``,
+``autolog``, ``flush``. ``configure(**settings)`` points them at
 other stores and ``get_client()`` returns the client they use. ``GannetClient`` is the
 explicit client; ``Settings`` the settings object; ``GannetError`` the root of every error.
 
@@ -24,10 +25,11 @@ Features: ``gannet.features`` (``Entity``, ``FeatureView``, ``apply``, ``trainin
 ``materialize``, ``online``): point-in-time training sets and online feature values.
 
 The package map (see ARCHITECTURE.md), low to high: ``core`` (settings, ids, errors),
-``store`` (metadata and blob stores, garbage collection), ``lineage`` and ``stats``
-(not built yet), ``tracking``, ``auth``, ``models``, ``registry``, ``features`` (the
-feature store), ``data`` (dataset versions not built yet), ``serving`` (deployments,
-the inference server, the inference log), ``interop``
+``store`` (metadata and blob stores, garbage collection), ``lineage`` (what used what)
+and ``stats`` (profiles, drift tests), ``tracking``, ``auth``, ``models``, ``registry``,
+``features`` (the feature store), ``data`` (versioned datasets: ``gannet.data.add/open``;
+validation suites), ``serving`` (deployments, the inference server, the inference log),
+``interop``
 (``gannet import mlflow``: another tool's history copied in), ``pipelines``,
 ``monitoring`` and ``training`` (not built yet), ``remote`` (the same services over a
 team server's REST API), ``bootstrap`` (the composition root), and the faces
@@ -63,6 +65,7 @@ if TYPE_CHECKING:
         log_artifacts,
         log_dict,
         log_figure,
+        log_input,
         log_metric,
         log_metrics,
         log_model,
@@ -107,6 +110,7 @@ __all__ = [
     "log_artifacts",
     "log_dict",
     "log_figure",
+    "log_input",
     "log_metric",
     "log_metrics",
     "log_model",

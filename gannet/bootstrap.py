@@ -26,9 +26,11 @@ from gannet.store.metadata import MetadataStore
 if TYPE_CHECKING:
     from gannet.auth.oidc import OidcService
     from gannet.auth.service import AuthService
+    from gannet.data.service import DataService
     from gannet.data.validation.service import ValidationService
     from gannet.features.service import FeatureStore
     from gannet.interop.service import MlflowImportService
+    from gannet.lineage.service import LineageService
     from gannet.models.package import LoadedModel
     from gannet.pipelines.service import PipelineService
     from gannet.registry.service import RegistryService
@@ -172,13 +174,32 @@ class Services:
         )
 
     @property
+    def lineage(self) -> LineageService:
+        from gannet.lineage.service import LineageService
+
+        return self._part("lineage", lambda: LineageService(self.metadata))
+
+    @property
+    def data(self) -> DataService:
+        from gannet.data.service import DataService
+
+        return self._part(
+            "data",
+            lambda: DataService(
+                self.metadata, self.blobs, self.settings, tracking=lambda: self.tracking,
+                registry=lambda: self.registry, lineage=self.lineage,
+            ),
+        )
+
+    @property
     def gc(self) -> GarbageCollector:
         from gannet.store.gc.service import GarbageCollector
 
         return self._part(
             "gc",
             lambda: GarbageCollector(
-                self.metadata, self.blobs, [self.tracking, self.registry, self.pipelines],
+                self.metadata, self.blobs,
+                [self.tracking, self.registry, self.pipelines, self.data],
                 self.settings,
             ),
         )
@@ -263,3 +284,8 @@ def feature_store() -> FeatureStore:
 def load_model(ref: str, **options: Any) -> LoadedModel:
     """The ``gannet.model_resolvers`` entry point: a registry reference, loaded verified."""
     return default_services().registry.load_model(ref, **options)
+
+
+def data_service() -> DataService:
+    """The ``gannet.data_services`` entry point: ``gannet.data.add/open`` use this one."""
+    return default_services().data

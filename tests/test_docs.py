@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import gannet
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,7 +23,8 @@ def _run_examples(page: str, tmp_path: Path) -> str:
     assert blocks, f"docs/{page} has no python examples"
     script = tmp_path / "examples.py"
     script.write_text("\n\n".join(blocks))
-    env = {**os.environ, "GANNET_HOME": str(tmp_path / "home"), "MPLBACKEND": "Agg"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GANNET_")}
+    env.update(GANNET_HOME=str(tmp_path / "home"), MPLBACKEND="Agg")
     done = subprocess.run(
         [sys.executable, str(script)],
         cwd=tmp_path,
@@ -46,7 +49,8 @@ def test_every_sdk_function_is_documented_with_an_example():
     text = (ROOT / "docs" / "tracking.md").read_text()
     code = "\n".join(
         block
-        for page in ("tracking.md", "models.md", "data-validation.md", "pipelines.md")
+        for page in ("tracking.md", "models.md", "data-validation.md", "pipelines.md",
+                     "data.md")
         for block in _python_blocks(ROOT / "docs" / page)
     )
     undocumented = [
@@ -144,3 +148,29 @@ def test_every_data_validation_example_runs_in_order(tmp_path: Path):
     assert lines[6] == "[True, False]"
     assert lines[7].startswith("5000 0 18.0 89.0 ")
     assert lines[8:] == ["21 5000", "['free', 'pro', 'team']", "True"]
+
+
+@pytest.mark.slow
+def test_every_data_example_runs_in_order(tmp_path: Path):
+    lines = _run_examples("data.md", tmp_path).splitlines()
+    assert lines[:3] == ["churn@1 True ('customer_id', 'tenure', 'left')", "churn@1 False",
+                         "churn@2"]
+    assert lines[3:] == ["['customers.csv'] 1 1 1", "3 ['customer_id', 'left', 'tenure']",
+                         "['README.txt', 'customers.csv'] 2", "churn-table@1 file",
+                         "['training'] ['churn-model/1']", "['churn@1']"]
+
+
+@pytest.mark.slow
+def test_every_features_example_runs_in_order(tmp_path: Path):
+    stdout = _run_examples("features.md", tmp_path)
+    assert stdout.splitlines() == [
+        "entity customer 1 created",
+        "feature_view churn_stats 1 created",
+        "updated 2 ['feature spend_30d dropped']",
+        "[10.0, 30.0, nan]",
+        "churn_stats 2",
+        "(2, 2)",
+        "{'customer_id': [1, 7], 'orders_30d': [30, None]}",
+        "True",
+        "[30, 0]",
+    ]

@@ -11,6 +11,7 @@ import gannet
 from gannet.auth.service import AuthService
 from gannet.cli.app import app
 from gannet.client.client import GannetClient
+from gannet.data.service import DataService
 from gannet.data.validation.service import ValidationService
 from gannet.features.service import FeatureStore
 from gannet.interop.service import MlflowImportService
@@ -31,6 +32,7 @@ SERVICES = {
     "ValidationService": ValidationService,
     "PipelineService": PipelineService,
     "FeatureStore": FeatureStore,
+    "DataService": DataService,
 }
 CLIENT_ONLY = {"close", "flush"}  # the client's own lifecycle, no service operation
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from gannet.cli import output
-from gannet.core.errors import ExitCode, NotFound
+from gannet.core.errors import ExitCode, InvalidArgument, NotFound
 
 if TYPE_CHECKING:
     from gannet.stats.profile import ColumnProfile, Profile
@@ -23,15 +23,19 @@ RefOrPath = Annotated[
 
 
 def _table_source(ctx: typer.Context, ref_or_path: str) -> str:
-    """The local path of the table ``ref_or_path`` names (a path, for now; dataset
-    references such as ``churn@3`` resolve here once dataset versions exist)."""
+    """The local path of the table ``ref_or_path`` names: a file or folder, else a dataset
+    version (``churn``, ``churn@3``, ``churn@prod``) from the verified local cache."""
     path = Path(ref_or_path).expanduser()
-    if not path.exists():
+    if path.exists():
+        return str(path)
+    try:
+        return str(ctx.obj.services.data.local_path(ref_or_path))
+    except (NotFound, InvalidArgument):
         raise NotFound(
-            f"no file or folder at {ref_or_path}",
-            "give the path of a Parquet file, a folder of Parquet files or a CSV file",
-        )
-    return str(path)
+            f"no file or folder at {ref_or_path}, and no dataset version {ref_or_path!r}",
+            "give the path of a Parquet file, a folder of Parquet files or a CSV file, or "
+            "a dataset version (gannet data list)",
+        ) from None
 
 
 def validate(

@@ -342,6 +342,12 @@ def log_model(
     )
 
 
+def log_input(ref: str, context: str = "", *, run_id: str | None = None) -> Any:
+    """Record that the active run (or ``run_id``) used the dataset version ``ref``
+    (``churn@3``, ``churn@latest``): ``gannet lineage churn@3`` then names the run."""
+    return get_client().services.data.log_input(run_id or _current_run_id(), ref, context)
+
+
 def register_model(source: str | os.PathLike, name: str, description: str = "") -> Any:
     """A new, signed version of ``name`` from a run's model or a package folder."""
     return get_client().register_model(source, name, description)
@@ -371,14 +377,8 @@ def load_model(
     return get_client().load_model(ref, allow_unsigned=allow_unsigned, trust=trust)
 
 
-def run_pipeline(
-    pipeline: Any,
-    *,
-    executor: Any = "processes",
-    address: str | None = None,
-    no_cache: bool = False,
-    **params: Any,
-) -> Any:
+def run_pipeline(pipeline: Any, *, executor: Any = "processes", address: str | None = None,
+                 no_cache: bool = False, **params: Any) -> Any:
     """Run a ``@gannet.pipeline`` with ``params``: a ``PipelineRun`` (``run_id``, ``status``,
     ``steps``; ``to_dict()`` is what ``gannet pipeline run --json`` prints)."""
     return get_client().run_pipeline(

@@ -1,23 +1,71 @@
-"""data: profiles and validation of tables (dataset versions come with their own part).
+"""data: versioned datasets, their files, the catalogue, and what used them.
 
-- ``validation/``  suites of checks (YAML or Python), the engine that runs them in one
-                   DuckDB pass, reports, stored results (``ValidationService``)
-- ``profile(table_or_path)``   a table's profile (``gannet.stats.profile``)
-- ``validate(table_or_path, suite)``   a ``ValidationReport`` (nothing stored)
+- ``types``: ``DatasetVersion`` (name, version, manifest), ``Dataset`` (a catalogue
+  entry), ``AddResult``, ``CheckoutResult``, ``VersionDiff``, ``Usage``
+- ``refs``: names and references (``churn``, ``churn@3``, ``churn@latest``, ``churn@prod``)
+- ``tables`` / ``repository``: the ``datasets``, ``dataset_versions`` and ``dataset_tags``
+  tables and all their SQL
+- ``scan``: listing a file or folder to add, the stat cache, hashing and storing in parallel
+- ``checkout``: putting a manifest's files in a folder (reflink or copy, always verified)
+- ``table_repository``: the SQL over table files (DuckDB): column names, schema and
+  row diffs
+- ``files``: ``checkout``, ``local_path``, ``open`` and ``diff`` of versions
+- ``catalogue``: descriptions, owners, keywords, search; lineage (``log_input``, ``usage``)
+- ``gc``: the versions' side of garbage collection (``BlobReferences``)
+- ``service``: ``DataService``, the one entry point of all of the above
+- ``validation/``: suites of checks (YAML or Python), the engine that runs them in one
+  DuckDB pass, reports, stored results (``ValidationService``)
 
-Both take a Parquet file or folder, a CSV file, an Arrow table or a pandas or polars
-DataFrame, and load their heavy libraries (pyarrow, DuckDB) on first use.
+The fluent functions below use the process's default services without importing the
+composition root (a layer above this one): they ask the ``gannet.data_services`` entry
+point, as ``gannet.models.load_model`` asks ``gannet.model_resolvers``. ``profile`` and
+``validate`` compute over a table (a Parquet file or folder, a CSV file, an Arrow table or
+a pandas or polars DataFrame) and store nothing.
 """
 
 from __future__ import annotations
 
+import os
+from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
+from gannet.core.errors import GannetError
+
 if TYPE_CHECKING:
+    from gannet.data.service import DataService
+    from gannet.data.types import AddResult, DatasetVersion
     from gannet.data.validation.report import ValidationReport
     from gannet.stats.profile import Profile
 
-__all__ = ["profile", "validate"]
+SERVICES_GROUP = "gannet.data_services"
+
+__all__ = ["SERVICES_GROUP", "add", "log_input", "open", "profile", "resolve", "validate"]
+
+
+def add(
+    data: Any, name: str, *, message: str = "", tags: tuple[str, ...] | list[str] = ()
+) -> AddResult:
+    """Version a file or folder (a path), or a pandas/polars DataFrame or Arrow table
+    (stored as one Parquet file), as a new version of ``name`` (none when unchanged)."""
+    service = _service()
+    if isinstance(data, str | os.PathLike):
+        return service.add(data, name, message=message, tags=tags)
+    return service.add_table(data, name, message=message, tags=tags)
+
+
+def open(ref: str, as_: str = "path") -> Any:
+    """The version ``ref`` as a ``path``, a ``pandas`` or ``polars`` DataFrame, or an
+    ``arrow`` dataset."""
+    return _service().open(ref, as_=as_)
+
+
+def resolve(ref: str) -> DatasetVersion:
+    return _service().resolve(ref)
+
+
+def log_input(ref: str, context: str = "", *, run_id: str | None = None) -> DatasetVersion:
+    """Record that a run (the active one unless ``run_id``) used the version ``ref``."""
+    return _entry("log_input")(ref, context, run_id=run_id)
 
 
 def profile(table_or_path: Any) -> Profile:
@@ -33,3 +81,18 @@ def validate(table_or_path: Any, suite: Any) -> ValidationReport:
     from gannet.data.validation.engine import validate as run
 
     return run(table_or_path, suite)
+
+
+def _service() -> DataService:
+    return _entry("default")()
+
+
+def _entry(name: str) -> Any:
+    for entry in metadata.entry_points(group=SERVICES_GROUP):
+        if entry.name == name:
+            return entry.load()
+    raise GannetError(
+        f"no {SERVICES_GROUP!r} entry point named {name!r} is installed",
+        "install Gannet (pip install gannet-mlops, or pip install -e . in a checkout) so "
+        "its entry points are registered",
+    )

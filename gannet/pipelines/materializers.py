@@ -207,7 +207,7 @@ def _save_polars(value: Any, path: Path) -> None:
 
 
 def _load_polars(path: Path) -> Any:
-    import polars as pl  # type: ignore[import-not-found]
+    import polars as pl
 
     return pl.read_parquet(path)
 

@@ -75,6 +75,10 @@ class RemoteServices:
         raise self._server_side("the feature store")
 
     @property
+    def data(self) -> Any:
+        raise self._server_side("datasets")
+
+    @property
     def metadata(self) -> Any:
         raise self._server_side("the metadata store")
 

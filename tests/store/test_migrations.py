@@ -9,8 +9,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 import gannet.auth.tables
+import gannet.data.tables
 import gannet.data.validation.tables
 import gannet.features.tables
+import gannet.lineage.tables
 import gannet.pipelines.tables
 import gannet.registry.tables
 import gannet.serving.deployments.tables

@@ -194,7 +194,11 @@ def log_batch(body: LogBatch, services: ServicesDep) -> Response:
 
 @router.post("/runs/log-inputs", summary="Record a run's datasets (kept as tags)")
 def log_inputs(body: LogInputs, services: ServicesDep) -> Response:
-    services.tracking.log_batch(body.run, tags=_dataset_tags(body.datasets or []))
+    """A dataset named as a Gannet dataset version (``churn@3``) is linked in the lineage
+    graph too (``gannet lineage churn@3`` names the run)."""
+    tags = _dataset_tags(body.datasets or [])
+    inputs = [(value["name"], value["context"]) for value in map(json.loads, tags.values())]
+    services.data.log_inputs(body.run, tags, inputs)
     return ok()
 
 

@@ -16,7 +16,7 @@ import os
 import stat
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, BinaryIO
 
 import fsspec.core
@@ -29,7 +29,7 @@ from gannet.store.blobs.backend import Backend, is_storage_failure, storage_erro
 from gannet.store.blobs.local import LocalBackend
 from gannet.store.blobs.reader import VerifyingReader, Window
 from gannet.store.blobs.remote import RemoteBackend
-from gannet.store.blobs.transfer import Tracker, run_parallel
+from gannet.store.blobs.transfer import Counter, Tracker, run_parallel
 from gannet.store.blobs.types import BlobRef, Manifest, ManifestEntry, StoredObject
 
 PathLike = str | os.PathLike[str]
@@ -180,6 +180,11 @@ class BlobStore:
                 writer.abort()
                 raise
         return BlobRef(digest, copied_size)
+
+    def put_path(self, path: PathLike, advance: Callable[[int], None] | None = None) -> BlobRef:
+        """Store one file without a progress bar of its own, telling ``advance`` the bytes
+        as they pass (for callers that show their own progress over many files)."""
+        return self._put_path(os.fspath(path), Counter(advance))
 
     def put_tree(self, folder: PathLike) -> tuple[BlobRef, Manifest]:
         root = os.path.abspath(os.fspath(folder))

@@ -91,6 +91,18 @@ class Tracker:
             self._progress.start()
 
 
+class Counter(Tracker):
+    """A tracker with no bar of its own: it passes the bytes moved to ``advance``."""
+
+    def __init__(self, advance: Callable[[int], None] | None) -> None:
+        super().__init__("", enabled=False)
+        self._callback = advance
+
+    def advance(self, nbytes: int) -> None:
+        if self._callback is not None:
+            self._callback(nbytes)
+
+
 def _new_bar() -> Any:
     from rich.console import Console
     from rich.progress import (

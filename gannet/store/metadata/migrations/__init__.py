@@ -6,5 +6,5 @@ A test checks these agree with the files in ``versions/``.
 """
 
 REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010",
-             "0011", "0012", "0013")
+             "0011", "0012", "0013", "0014")
 HEAD = REVISIONS[-1]

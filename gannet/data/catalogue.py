@@ -1,0 +1,157 @@
+"""The catalogue (what each dataset is, who owns it, how fresh it is, who used it) and
+the lineage edges between dataset versions, runs and model versions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from gannet.core.clock import now_ms
+from gannet.core.errors import InvalidArgument, NotFound
+from gannet.data import repository
+from gannet.data.refs import check_name
+from gannet.data.types import Dataset, DatasetVersion, Usage
+from gannet.lineage import DATASET_VERSION, MODEL_VERSION, RUN
+
+if TYPE_CHECKING:
+    from gannet.lineage.service import LineageService
+    from gannet.registry.service import RegistryService
+    from gannet.store.metadata import MetadataStore
+    from gannet.tracking.service import TrackingService
+
+_MODEL_VERSION = re.compile(r"^(?:models:/)?([^/@]+)/(\d+)$")
+
+
+class Catalogue:
+    metadata: MetadataStore
+    lineage: LineageService
+
+    @property
+    def tracking(self) -> TrackingService:
+        raise NotImplementedError
+
+    @property
+    def registry(self) -> RegistryService:
+        raise NotImplementedError
+
+    def _find(self, ref: str) -> DatasetVersion:
+        raise NotImplementedError
+
+    def get_dataset(self, name: str) -> Dataset:
+        check_name(name)
+        with self.metadata.read() as conn:
+            found = repository.get_dataset(conn, name)
+            latest = repository.latest_version(conn, name)
+            count = len(repository.versions(conn, name))
+        if found is None:
+            raise NotFound(f"no dataset named {name!r}", "see the datasets with: gannet data list")
+        return replace(found, latest=latest, version_count=count)
+
+    def list_datasets(self) -> list[Dataset]:
+        """Every dataset with its newest live version, by name."""
+        with self.metadata.read() as conn:
+            return repository.find_datasets(conn)
+
+    def describe(
+        self,
+        name: str,
+        *,
+        description: str | None = None,
+        owner: str | None = None,
+        keywords: list[str] | None = None,
+        columns: dict[str, str] | None = None,
+    ) -> Dataset:
+        """Set what is given of the dataset's catalogue entry (column descriptions are
+        merged; an empty description removes one)."""
+        current = self.get_dataset(name)
+        values: dict[str, Any] = {}
+        if description is not None:
+            values["description"] = description
+        if owner is not None:
+            values["owner"] = owner
+        if keywords is not None:
+            values["keywords"] = sorted({k.strip() for k in keywords if k.strip()})
+        if columns:
+            merged = {**current.column_descriptions, **columns}
+            values["column_descriptions"] = {k: v for k, v in merged.items() if v}
+        with self.metadata.write() as conn:
+            repository.update_dataset(conn, name, now_ms(), **values)
+        return self.get_dataset(name)
+
+    def search(
+        self,
+        text: str | None = None,
+        *,
+        owner: str | None = None,
+        tag: str | None = None,
+        column: str | None = None,
+    ) -> list[Dataset]:
+        """Datasets whose name, keyword, owner or column name contains ``text`` (any case),
+        narrowed by an exact ``owner``, a ``tag`` (a keyword or a version tag) and a
+        ``column`` name of the latest version."""
+        with self.metadata.read() as conn:
+            return repository.find_datasets(conn, text, owner=owner, tag=tag, column=column)
+
+    # -- lineage -----------------------------------------------------------------------
+
+    def log_input(self, run_id: str, ref: str, context: str = "") -> DatasetVersion:
+        """Record that run ``run_id`` used the dataset version ``ref`` (as ``context``)."""
+        version = self._find(ref)
+        self.tracking.get_run(run_id)
+        self.lineage.record(DATASET_VERSION, version.ref, RUN, run_id, context)
+        return version
+
+    def log_inputs(
+        self, run_id: str, tags: dict[str, str], inputs: Sequence[tuple[str, str]]
+    ) -> list[str]:
+        """MLflow's ``runs/log-inputs``: the run's dataset ``tags``, and a lineage edge for
+        each input (name, context) whose name is a live Gannet dataset version (others,
+        MLflow's own datasets, stay tags only); returns the versions linked."""
+        self.tracking.log_batch(run_id, tags=tags)
+        linked = []
+        for name, context in inputs:
+            try:
+                version = self._find(name)
+            except (InvalidArgument, NotFound):
+                continue
+            self.lineage.record(DATASET_VERSION, version.ref, RUN, run_id, context[:100])
+            linked.append(version.ref)
+        return linked
+
+    def usage(self, ref: str) -> Usage:
+        """Lineage both ways: the runs and model versions that used a dataset version; the
+        dataset versions a run (``runs:/ID``) or a model version (``churn-model/4``) used."""
+        if ref.startswith(("runs:/", "run:")):
+            run_id = ref.split(":", 1)[1].lstrip("/")
+            self.tracking.get_run(run_id)
+            return Usage(ref, RUN, self._inputs([run_id]), [{"run_id": run_id}],
+                         self._models_of([run_id]))
+        model = _MODEL_VERSION.match(ref)
+        if model is not None:
+            mv = self.registry.get_model_version(model.group(1), int(model.group(2)))
+            made_by = [mv.run_id] if mv.run_id else []
+            return Usage(ref, MODEL_VERSION, self._inputs(made_by),
+                         [{"run_id": r} for r in made_by], [mv.ref])
+        version = self._find(ref)
+        edges = self.lineage.users_of(DATASET_VERSION, [version.ref])
+        runs = [{"run_id": e.to_id, "context": e.context, "at": e.at}
+                for e in edges if e.to_kind == RUN]
+        run_ids = list(dict.fromkeys(e.to_id for e in edges if e.to_kind == RUN))
+        return Usage(version.ref, DATASET_VERSION, [], runs, self._models_of(run_ids))
+
+    def _inputs(self, run_ids: list[str]) -> list[dict[str, Any]]:
+        return [{"dataset_version": e.from_id, "context": e.context, "at": e.at,
+                 "run_id": e.to_id}
+                for e in self.lineage.inputs_of(RUN, run_ids) if e.from_kind == DATASET_VERSION]
+
+    def _models_of(self, run_ids: list[str]) -> list[str]:
+        """Model versions made from these runs: a model version inherits its run's inputs."""
+        found: list[str] = []
+        for run_id in run_ids:
+            if "'" in run_id:
+                raise InvalidArgument(f"{run_id!r} is not a run id", "copy it from the run")
+            versions = self.registry.search_model_versions(filter_string=f"run_id = '{run_id}'")
+            found.extend(v.ref for v in versions)
+        return found
