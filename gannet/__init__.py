@@ -14,6 +14,9 @@ Models: ``log_model``, ``register_model``, ``set_registered_model_alias``,
 ``delete_registered_model_alias``, ``promote``, ``load_model`` (a registered model such as
 ``churn@champion``, or a package folder); ``gannet.models`` is the package format.
 
+Monitoring: ``gannet.monitor.drift(reference, current)`` and ``gannet.monitor.quality``
+on plain DataFrames (``gannet monitor`` watches deployments).
+
 The package map (see ARCHITECTURE.md), low to high: ``core`` (settings, ids, errors),
 ``store`` (metadata and blob stores, garbage collection), ``lineage`` and ``stats``
 (not built yet), ``tracking``, ``auth``, ``models``, ``registry``, ``data`` (not built
@@ -34,6 +37,7 @@ from gannet.core.version import VERSION as __version__
 
 if TYPE_CHECKING:
     from gannet import models
+    from gannet.client import monitor
     from gannet.client.client import GannetClient
     from gannet.client.fluent import (
         active_run,
@@ -98,6 +102,7 @@ __all__ = [
     "log_params",
     "log_text",
     "models",
+    "monitor",
     "promote",
     "register_model",
     "search_runs",
@@ -112,7 +117,7 @@ _ELSEWHERE = {
     "Settings": "gannet.core.settings",
     "GannetError": "gannet.core.errors",
 }
-_SUBMODULES = ("models",)
+_SUBMODULES = {"models": "gannet.models", "monitor": "gannet.client.monitor"}
 _FLUENT = frozenset(__all__) - set(_ELSEWHERE) - {*_SUBMODULES, "__version__"}
 
 
@@ -122,7 +127,7 @@ def __getattr__(name: str) -> Any:
     elif name in _ELSEWHERE:
         value = getattr(import_module(_ELSEWHERE[name]), name)
     elif name in _SUBMODULES:
-        value = import_module(f"gannet.{name}")
+        value = import_module(_SUBMODULES[name])
     else:
         raise AttributeError(f"module 'gannet' has no attribute {name!r}")
     globals()[name] = value

@@ -1,1 +1,12 @@
-"""stats: not built yet (see ARCHITECTURE.md)."""
+"""stats: numeric building blocks over numpy/scipy/pyarrow for monitoring and data.
+
+- ``drift``: the drift tests, one function each (KS, Wasserstein, chi-square, PSI,
+  Jensen-Shannon), ``TESTS`` with their default thresholds, Benjamini-Hochberg
+- ``columns``: DataFrames (pandas, polars, Arrow) read into prepared columns: numeric
+  ones sorted once, categorical ones counted
+- ``dataset_drift``: ``drift(reference, current)`` -> ``DriftReport`` (a test per column
+  by its type, Evidently's defaults, the share of drifted columns)
+- ``quality``: ``quality(reference, current)`` -> ``QualityReport`` (nulls, out of range,
+  unseen categories, schema violations, too few rows)
+- ``html``: reports as HTML tables for Jupyter
+"""

@@ -1,0 +1,77 @@
+"""The monitor's SQL over the inference log: DuckDB over the log's views (``predictions``,
+``feedback``, ``joined``; see ``gannet.serving.log.repository``). Rows come back as Arrow
+tables, timestamps as milliseconds since the epoch; shadow answers are left out (nobody
+received them)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import duckdb
+    import pyarrow as pa
+
+__all__ = ["columns", "labelled_rows", "last_rows", "rows_between", "unknown_labels"]
+
+_MS = "epoch_ms(timestamp) AS ts"
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _select(names: Sequence[str]) -> str:
+    return ", ".join([_MS, *(_quote(n) for n in names)])
+
+
+def _served(names: Sequence[str]) -> str:
+    return "coalesce(NOT shadow, true)" if "shadow" in names else "true"
+
+
+def columns(conn: duckdb.DuckDBPyConnection) -> list[str]:
+    """The columns of the ``predictions`` view."""
+    return [row[0] for row in conn.execute("DESCRIBE predictions").fetchall()]
+
+
+def rows_between(conn: duckdb.DuckDBPyConnection, names: Sequence[str], available: Sequence[str],
+                 start: int | None, end: int | None = None) -> pa.Table:
+    """Rows logged at or after ``start`` and before ``end`` (ms; None: no bound), oldest
+    first, with ``ts`` and the columns ``names``."""
+    where = [_served(available)]
+    params: list[int] = []
+    if start is not None:
+        where.append("timestamp >= make_timestamp(?::BIGINT * 1000)")
+        params.append(start)
+    if end is not None:
+        where.append("timestamp < make_timestamp(?::BIGINT * 1000)")
+        params.append(end)
+    sql = (f"SELECT {_select(names)} FROM predictions WHERE {' AND '.join(where)} "
+           f"ORDER BY timestamp")
+    return conn.execute(sql, params).fetch_arrow_table()
+
+
+def last_rows(conn: duckdb.DuckDBPyConnection, names: Sequence[str], available: Sequence[str],
+              count: int) -> pa.Table:
+    """The ``count`` latest rows, oldest first."""
+    sql = (f"SELECT * FROM (SELECT {_select(names)} FROM predictions WHERE "
+           f"{_served(available)} ORDER BY timestamp DESC LIMIT {int(count):d}) ORDER BY ts")
+    return conn.execute(sql).fetch_arrow_table()
+
+
+def labelled_rows(conn: duckdb.DuckDBPyConnection, names: Sequence[str],
+                  available: Sequence[str], start: int) -> pa.Table:
+    """Rows logged at or after ``start`` whose label arrived, with ``label`` and
+    ``label_ts`` (when it arrived, ms)."""
+    sql = (f"SELECT {_select(names)}, label, epoch_ms(feedback_timestamp) AS label_ts "
+           f"FROM joined WHERE label IS NOT NULL AND {_served(available)} "
+           f"AND timestamp >= make_timestamp(?::BIGINT * 1000)")
+    return conn.execute(sql, [start]).fetch_arrow_table()
+
+
+def unknown_labels(conn: duckdb.DuckDBPyConnection, start: int) -> int:
+    """Labels given at or after ``start`` for request ids the log never answered."""
+    sql = ("SELECT count(*) FROM feedback f WHERE f.timestamp >= make_timestamp(?::BIGINT * 1000) "
+           "AND NOT EXISTS (SELECT 1 FROM predictions p WHERE p.request_id = f.request_id)")
+    row = conn.execute(sql, [start]).fetchone()
+    return int(row[0]) if row else 0
