@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from gannet.auth.service import AuthService
     from gannet.interop.service import MlflowImportService
     from gannet.models.package import LoadedModel
+    from gannet.monitoring.alerts.service import AlertService
+    from gannet.monitoring.service import MonitorService
     from gannet.registry.service import RegistryService
     from gannet.serving.deployments.service import DeploymentService
     from gannet.serving.log.reader import InferenceLog
@@ -131,6 +133,22 @@ class Services:
         )
 
     @property
+    def alerts(self) -> AlertService:
+        from gannet.monitoring.alerts.service import AlertService
+
+        return self._part("alerts", lambda: AlertService(self.metadata))
+
+    @property
+    def monitoring(self) -> MonitorService:
+        from gannet.monitoring.service import MonitorService
+
+        return self._part(
+            "monitoring",
+            lambda: MonitorService(self.metadata, self.blobs, self.inference_log,
+                                   self.settings, alerts=self.alerts),
+        )
+
+    @property
     def interop(self) -> MlflowImportService:
         from gannet.interop.service import MlflowImportService
 
@@ -143,7 +161,8 @@ class Services:
         return self._part(
             "gc",
             lambda: GarbageCollector(
-                self.metadata, self.blobs, [self.tracking, self.registry], self.settings
+                self.metadata, self.blobs, [self.tracking, self.registry, self.monitoring],
+                self.settings,
             ),
         )
 

@@ -22,6 +22,7 @@ import typer
 from typer.core import TyperGroup
 
 from gannet.cli import (
+    alerts,
     artifacts,
     db,
     deployments,
@@ -31,6 +32,7 @@ from gannet.cli import (
     inference,
     login,
     models,
+    monitor,
     output,
     people,
     runs,
@@ -190,6 +192,8 @@ app.command("logout")(login.logout)
 app.add_typer(deployments.app, name="deployments")
 app.add_typer(inference.logs, name="logs")
 app.add_typer(imports.app, name="import")
+app.add_typer(monitor.app, name="monitor")
+app.add_typer(alerts.app, name="alerts")
 if hasattr(serve, "serve"):
     app.command("serve")(serve.serve)
 if hasattr(inference, "predict"):

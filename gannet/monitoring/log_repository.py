@@ -29,6 +29,14 @@ def _served(names: Sequence[str]) -> str:
     return "coalesce(NOT shadow, true)" if "shadow" in names else "true"
 
 
+def _arrow(conn: duckdb.DuckDBPyConnection, sql: str, params: list[int] | None = None
+           ) -> pa.Table:
+    """A query's result as an Arrow table, without the copy of a DB-API result."""
+    relation = conn.sql(sql, params=params or None)
+    fetch = getattr(relation, "to_arrow_table", None) or relation.fetch_arrow_table
+    return fetch()
+
+
 def columns(conn: duckdb.DuckDBPyConnection) -> list[str]:
     """The columns of the ``predictions`` view."""
     return [row[0] for row in conn.execute("DESCRIBE predictions").fetchall()]
@@ -48,7 +56,7 @@ def rows_between(conn: duckdb.DuckDBPyConnection, names: Sequence[str], availabl
         params.append(end)
     sql = (f"SELECT {_select(names)} FROM predictions WHERE {' AND '.join(where)} "
            f"ORDER BY timestamp")
-    return conn.execute(sql, params).fetch_arrow_table()
+    return _arrow(conn, sql, params)
 
 
 def last_rows(conn: duckdb.DuckDBPyConnection, names: Sequence[str], available: Sequence[str],
@@ -56,7 +64,7 @@ def last_rows(conn: duckdb.DuckDBPyConnection, names: Sequence[str], available: 
     """The ``count`` latest rows, oldest first."""
     sql = (f"SELECT * FROM (SELECT {_select(names)} FROM predictions WHERE "
            f"{_served(available)} ORDER BY timestamp DESC LIMIT {int(count):d}) ORDER BY ts")
-    return conn.execute(sql).fetch_arrow_table()
+    return _arrow(conn, sql)
 
 
 def labelled_rows(conn: duckdb.DuckDBPyConnection, names: Sequence[str],
@@ -66,7 +74,7 @@ def labelled_rows(conn: duckdb.DuckDBPyConnection, names: Sequence[str],
     sql = (f"SELECT {_select(names)}, label, epoch_ms(feedback_timestamp) AS label_ts "
            f"FROM joined WHERE label IS NOT NULL AND {_served(available)} "
            f"AND timestamp >= make_timestamp(?::BIGINT * 1000)")
-    return conn.execute(sql, [start]).fetch_arrow_table()
+    return _arrow(conn, sql, [start])
 
 
 def unknown_labels(conn: duckdb.DuckDBPyConnection, start: int) -> int:

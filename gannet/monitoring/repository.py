@@ -21,7 +21,7 @@ from gannet.monitoring.types import Monitor, MonitorOptions, MonitorReport
 __all__ = [
     "add_event", "delete_monitor", "get_monitor", "insert_monitor", "list_events",
     "list_monitors", "list_reports", "list_rules", "put_report", "put_rules", "put_state",
-    "referenced_digests", "reports_since", "set_watermark", "states",
+    "referenced_digests", "reports_since", "set_delivery", "set_watermark", "states",
 ]
 
 
@@ -139,6 +139,16 @@ def put_state(conn: Connection, state: dict[str, Any]) -> None:
 def add_event(conn: Connection, event: dict[str, Any]) -> None:
     conn.execute(alert_events.insert().values(
         **{**event, "delivery": json.dumps(event.get("delivery", {}))}))
+
+
+def set_delivery(conn: Connection, event_id: str, notifier: str, result: str) -> None:
+    """Record how one notifier's delivery of an event ended."""
+    row = conn.execute(sa.select(alert_events.c.delivery)
+                       .where(alert_events.c.id == event_id)).first()
+    if row is not None:
+        delivery = {**json.loads(row.delivery), notifier: result}
+        conn.execute(alert_events.update().where(alert_events.c.id == event_id)
+                     .values(delivery=json.dumps(delivery)))
 
 
 def list_events(conn: Connection, rule: str | None = None, limit: int = 100

@@ -67,6 +67,7 @@ alert_states = Table(
     Column("monitor", String(256), primary_key=True),
     Column("state", String(20), nullable=False),  # "ok", "pending", "firing"
     Column("breaches", Integer, nullable=False),  # windows in a row the condition held
+    Column("last_window", BigInteger),  # the window last judged (an open one is re-judged)
     Column("since", BigInteger, nullable=False),
     Column("value", Float),
     Column("last_notified", BigInteger),

@@ -5,5 +5,6 @@ A database at a revision not in the list was written by a newer Gannet and is re
 A test checks these agree with the files in ``versions/``.
 """
 
-REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009")
+REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009",
+             "0010_monitoring")
 HEAD = REVISIONS[-1]

@@ -55,6 +55,7 @@ def upgrade() -> None:
         sa.Column("monitor", sa.String(256), nullable=False),
         sa.Column("state", sa.String(20), nullable=False),
         sa.Column("breaches", sa.Integer, nullable=False),
+        sa.Column("last_window", sa.BigInteger),
         sa.Column("since", sa.BigInteger, nullable=False),
         sa.Column("value", sa.Float),
         sa.Column("last_notified", sa.BigInteger),
