@@ -6,12 +6,13 @@ windows than the rule's ``for N windows``) or ``firing``. Going to ``firing`` an
 unless the rule is silenced or it paged for this monitor less than ``repeat`` ago (a
 flapping metric pages once per ``repeat``, 1 h by default); a resolution pages only when
 its firing did. A window still open is judged again at each run but counts once.
-Deliveries run in background threads (``wait_for_deliveries``): a slow webhook never holds
+Deliveries run in background threads, one per notifier, in order (``wait_for_deliveries``): a slow webhook never holds
 a monitor run up; each delivery's outcome is written to its event.
 """
 
 from __future__ import annotations
 
+import queue
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +33,7 @@ __all__ = ["AlertService"]
 class AlertService:
     def __init__(self, metadata: MetadataStore) -> None:
         self.metadata = metadata
-        self._threads: list[threading.Thread] = []
+        self._queues: dict[str, queue.Queue[tuple[Rule, AlertNotice, str]]] = {}
         self._lock = threading.Lock()
 
     def apply_alert_rules(self, text: str, where: str = "the rules") -> list[Rule]:
@@ -99,25 +100,38 @@ class AlertService:
         import time
 
         deadline = time.monotonic() + timeout
-        with self._lock:
-            threads = list(self._threads)
-        for thread in threads:
-            thread.join(max(deadline - time.monotonic(), 0))
-        with self._lock:
-            self._threads = [t for t in self._threads if t.is_alive()]
-            return not self._threads
+        while time.monotonic() < deadline:
+            with self._lock:
+                busy = any(q.unfinished_tasks for q in self._queues.values())
+            if not busy:
+                return True
+            time.sleep(0.01)
+        return False
 
     def _dispatch(self, rule: Rule, event: dict[str, Any]) -> None:
+        """Queue the event's pages: one worker per notifier sends them in order."""
         notice = AlertNotice(event["rule"], event["monitor"], event["state"], event["severity"],
                              rule.when, event["value"], event["message"], event["time"])
         for name, result in event["delivery"].items():
-            if result != "pending":
-                continue
-            thread = threading.Thread(target=self._send, args=(rule, name, notice, event["id"]),
-                                      name=f"gannet-alert-{name}", daemon=True)
-            with self._lock:
-                self._threads.append(thread)
-            thread.start()
+            if result == "pending":
+                self._queue(name).put((rule, notice, event["id"]))
+
+    def _queue(self, name: str) -> queue.Queue[tuple[Rule, AlertNotice, str]]:
+        with self._lock:
+            found = self._queues.get(name)
+            if found is None:
+                found = self._queues[name] = queue.Queue()
+                threading.Thread(target=self._work, args=(name, found), daemon=True,
+                                 name=f"gannet-alerts-{name}").start()
+            return found
+
+    def _work(self, name: str, jobs: queue.Queue[tuple[Rule, AlertNotice, str]]) -> None:
+        while True:
+            rule, notice, event_id = jobs.get()
+            try:
+                self._send(rule, name, notice, event_id)
+            finally:
+                jobs.task_done()
 
     def _send(self, rule: Rule, name: str, notice: AlertNotice, event_id: str) -> None:
         settings = rule.notifiers.get(name) or {"type": "log"}
