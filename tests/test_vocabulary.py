@@ -12,6 +12,8 @@ from gannet.auth.service import AuthService
 from gannet.cli.app import app
 from gannet.client.client import GannetClient
 from gannet.interop.service import MlflowImportService
+from gannet.monitoring.alerts.service import AlertService
+from gannet.monitoring.service import MonitorService
 from gannet.registry.service import RegistryService
 from gannet.serving.deployments.service import DeploymentService
 from gannet.store.gc.service import GarbageCollector
@@ -25,6 +27,8 @@ SERVICES = {
     "DeploymentService": DeploymentService,
     "GarbageCollector": GarbageCollector,
     "MlflowImportService": MlflowImportService,
+    "MonitorService": MonitorService,
+    "AlertService": AlertService,
 }
 CLIENT_ONLY = {"close", "flush"}  # the client's own lifecycle, no service operation
 

@@ -11,5 +11,7 @@ service call of the same name (docs/vocabulary.md).
 - ``server``: ``gannet server``, the team server
 - ``login``: ``gannet login`` (a token, or single sign-on) and ``gannet logout``; the
   sign-in's token comes back to ``loopback``, a listener on 127.0.0.1
+- ``monitor``: monitors of deployments (drift, quality, performance), their reports,
+  metrics and Grafana dashboard; ``alerts``: alert rules, their state and history
 - ``gc``: garbage collection of the stores; ``db``: the metadata store's schema
 """

@@ -119,7 +119,7 @@ def _report_line(report: MonitorReport) -> None:
 def show(
     ctx: typer.Context,
     name: NameArg,
-    last: Annotated[int, typer.Option("--last", help="How many windows.")] = 24,
+    limit: Annotated[int, typer.Option("--limit", help="How many windows, newest first.")] = 24,
     html: Annotated[Path | None, typer.Option(
         "--html", help="Write the reports as a self-contained HTML page with plots.")] = None,
     as_json: JsonOption = False,
@@ -127,7 +127,7 @@ def show(
     """A monitor and its latest reports."""
     service = _service(ctx)
     monitor = service.get_monitor(name)
-    reports = service.list_monitor_reports(name, limit=last)
+    reports = service.list_monitor_reports(name, limit=limit)
     if html is not None:
         from gannet.monitoring.page import render_page
 
@@ -200,9 +200,8 @@ def grafana(
                                              "(default: stdout).")] = None,
 ) -> None:
     """A Grafana dashboard (JSON) of DEPLOYMENT's serving and monitor metrics."""
-    from gannet.monitoring.grafana import dashboard
-
     from gannet.core.errors import NotFound
+    from gannet.monitoring.grafana import dashboard
 
     try:
         model = ctx.obj.services.deployments.get_deployment(deployment).state.model

@@ -12,11 +12,15 @@ from typing import Any
 
 __all__ = ["dashboard"]
 
+_M = '{{model="{model}"}}'
 _SERVING = [
-    ("Requests per second", 'sum by (version, code) (rate(gannet_requests_total{{model="{model}"}}[5m]))'),
-    ("Errors per second", 'sum by (version, code) (rate(gannet_request_errors_total{{model="{model}"}}[5m]))'),
-    ("Latency p95 (s)", 'histogram_quantile(0.95, sum by (le, version) (rate(gannet_request_latency_seconds_bucket{{model="{model}"}}[5m])))'),
-    ("Rows per batch (mean)", 'sum(rate(gannet_batch_rows_sum{{model="{model}"}}[5m])) / sum(rate(gannet_batch_rows_count{{model="{model}"}}[5m]))'),
+    ("Requests per second", f"sum by (version, code) (rate(gannet_requests_total{_M}[5m]))"),
+    ("Errors per second",
+     f"sum by (version, code) (rate(gannet_request_errors_total{_M}[5m]))"),
+    ("Latency p95 (s)", "histogram_quantile(0.95, sum by (le, version) "
+     f"(rate(gannet_request_latency_seconds_bucket{_M}[5m])))"),
+    ("Rows per batch (mean)", f"sum(rate(gannet_batch_rows_sum{_M}[5m])) / "
+     f"sum(rate(gannet_batch_rows_count{_M}[5m]))"),
 ]
 _MONITORS = [
     ("Share of drifted features", "gannet_monitor_drift_share"),

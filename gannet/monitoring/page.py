@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from html import escape
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gannet.core.errors import NotSupported
 from gannet.stats.dataset_drift import ColumnDrift, DriftReport
@@ -25,7 +25,7 @@ _SERIES = ("drift.share", "prediction_drift.score", "performance.accuracy",
            "performance.roc_auc", "performance.f1", "performance.rmse", "labels.coverage")
 
 
-def _plotly() -> object:
+def _plotly() -> Any:
     try:
         import plotly.graph_objects as go
     except ImportError:
@@ -45,18 +45,18 @@ def render_page(monitor: Monitor, reports: list[MonitorReport]) -> str:
     go = _plotly()
     ordered = sorted(reports, key=lambda r: r.window_start)
     times = [dt.datetime.fromtimestamp(r.window_start / 1000, dt.UTC) for r in ordered]
-    series = go.Figure()  # type: ignore[attr-defined]
+    series = go.Figure()
     for name in _SERIES:
         values = [r.metrics.get(name) for r in ordered]
         if any(v is not None for v in values):
-            series.add_trace(go.Scatter(x=times, y=values, mode="lines+markers", name=name))  # type: ignore[attr-defined]
+            series.add_trace(go.Scatter(x=times, y=values, mode="lines+markers", name=name))
     series.update_layout(title="Over time", height=380, margin={"t": 40})
     parts = [pio.to_html(series, include_plotlyjs=True, full_html=False)]
     latest = ordered[-1] if ordered else None
     if latest is not None:
         columns = latest.body["drift"]["columns"]
         scored = {n: c for n, c in columns.items() if c.get("score") is not None}
-        bars = go.Figure(go.Bar(  # type: ignore[attr-defined]
+        bars = go.Figure(go.Bar(
             x=list(scored), y=[c["score"] for c in scored.values()],
             marker_color=["#b00020" if c["drifted"] else "#4a7" for c in scored.values()]))
         bars.update_layout(title="Latest window: drift score per feature (p-value or "

@@ -78,5 +78,5 @@ def exposition(monitoring: MonitorService) -> str:
     from prometheus_client import CollectorRegistry, generate_latest
 
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(MonitorCollector(monitoring))  # type: ignore[arg-type]
+    registry.register(MonitorCollector(monitoring))
     return generate_latest(registry).decode()

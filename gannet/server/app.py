@@ -48,7 +48,7 @@ def create_app(
         redoc_url=None,
     )
     api.state.services = services
-    api.state.metrics = ServerMetrics()
+    api.state.metrics = ServerMetrics(extra=_monitor_metrics(services))
     api.state.auth_required = auth
     install_error_handlers(api)
     for router in _routers():
@@ -112,3 +112,10 @@ def _install_docs(api: FastAPI) -> None:
     def static(request: Request, name: str) -> Response:
         body, content_type = docs.static(STATIC + name)
         return Response(body, media_type=content_type.decode())
+
+
+def _monitor_metrics(services: Services) -> list[Any]:
+    """The monitors' outputs as a Prometheus collector (read at each scrape)."""
+    from gannet.monitoring.prometheus import MonitorCollector
+
+    return [MonitorCollector(services.monitoring)]

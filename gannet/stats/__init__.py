@@ -8,5 +8,6 @@
   by its type, Evidently's defaults, the share of drifted columns)
 - ``quality``: ``quality(reference, current)`` -> ``QualityReport`` (nulls, out of range,
   unseen categories, schema violations, too few rows)
+- ``performance``: accuracy, precision/recall/F1, ROC AUC, log loss, RMSE, MAE in numpy
 - ``html``: reports as HTML tables for Jupyter
 """

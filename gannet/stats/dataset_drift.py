@@ -100,10 +100,9 @@ def drift(reference: Any, current: Any, *, columns: Sequence[str] | None = None,
     names = list(columns) if columns is not None else list(ref.column_names)
     missing = [n for n in names if n not in ref.column_names or n not in cur.column_names]
     if missing:
-        raise InvalidArgument(
-            f"columns missing from the {'reference' if missing[0] not in ref.column_names else 'current data'}: "
-            f"{', '.join(missing)}",
-            hint="pass columns=[...] naming columns both tables have")
+        side = "reference" if missing[0] not in ref.column_names else "current data"
+        raise InvalidArgument(f"columns missing from the {side}: {', '.join(missing)}",
+                              hint="pass columns=[...] naming columns both tables have")
     pairs = {n: (prepare(n, ref.column(n)), prepare(n, cur.column(n))) for n in names}
     return compare(pairs, method=method, threshold=threshold, drift_share=drift_share,
                    correction=correction, min_rows=min_rows)

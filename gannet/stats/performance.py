@@ -52,7 +52,6 @@ def classification(labels: Any, predictions: Any, probabilities: Any = None
 
 def _same_kind(y: Any, p: Any) -> tuple[Any, Any]:
     """Labels and predictions comparable: numbers as numbers, else both as text."""
-    import numpy as np
 
     if y.dtype.kind in "biuf" and p.dtype.kind in "biuf":
         return y.astype(float), p.astype(float)
@@ -93,7 +92,6 @@ def _probabilistic(y: Any, proba: Any) -> dict[str, float]:
 
 def _roc_auc(positive: Any, score: Any) -> float:
     """The Mann-Whitney form of the area under the ROC curve (ties count half)."""
-    import numpy as np
     from scipy import stats
 
     ranks = stats.rankdata(score)

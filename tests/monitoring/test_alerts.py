@@ -134,7 +134,7 @@ def test_a_slow_webhook_never_holds_a_monitor_run_up(services, gannet, tmp_path)
 notifiers: {{hook: {{type: webhook, url: "{slow.url}", timeout: 0.2, retries: 1}}}}
 rules: [{{name: drift, when: drift.share > 0.3, notify: [hook, log]}}]
 """)
-        inputs, predictions, _, _ = churn_rows(500, seed=8)
+        inputs, _predictions, _, _ = churn_rows(500, seed=8)
         services.monitoring.create_monitor("churn", pd.DataFrame(inputs), window="hour",
                                            min_rows=10)
         gannet_module.monitor.drift(pd.DataFrame(inputs), pd.DataFrame(inputs))  # imports

@@ -116,3 +116,17 @@ def test_a_reference_from_the_log_and_last_n_rows(gannet, logged):
     assert report["rows"] == 100 and report["window_end"] > first + HOUR
     assert report["body"]["drift"]["drifted_columns"] == ["tenure", "plan"]
     assert _json(gannet("monitor", "run", "recent", "--json"))["reports"] == []
+
+
+def test_the_team_servers_metrics_export_the_monitors(services, logged):
+    import httpx
+
+    from gannet.testing.server import running_server
+
+    _, _, _, _, reference = logged
+    services.monitoring.create_monitor("churn", str(reference))
+    services.monitoring.run_monitor("churn")
+    with running_server(services) as url:
+        scraped = httpx.get(f"{url}/metrics", timeout=30).text
+    assert 'gannet_monitor_drift_share{deployment="churn",monitor="churn"} 1.0' in scraped
+    assert "gannet_server_requests_total" in scraped

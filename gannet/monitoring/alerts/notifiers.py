@@ -142,7 +142,7 @@ def check_notifier(name: str, settings: Any) -> None:
 
 def make_notifier(settings: Mapping[str, Any]) -> Notifier:
     options = {k: v for k, v in settings.items() if k != "type"}
-    return _classes()[settings.get("type", "log")](**options)  # type: ignore[no-any-return]
+    return _classes()[settings.get("type", "log")](**options)
 
 
 def deliver(notifier: Notifier, notice: AlertNotice, *, backoff: float = 0.5) -> str:

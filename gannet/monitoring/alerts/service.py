@@ -6,8 +6,9 @@ windows than the rule's ``for N windows``) or ``firing``. Going to ``firing`` an
 unless the rule is silenced or it paged for this monitor less than ``repeat`` ago (a
 flapping metric pages once per ``repeat``, 1 h by default); a resolution pages only when
 its firing did. A window still open is judged again at each run but counts once.
-Deliveries run in background threads, one per notifier, in order (``wait_for_deliveries``): a slow webhook never holds
-a monitor run up; each delivery's outcome is written to its event.
+Deliveries run in background threads, one per notifier, in order
+(``wait_for_deliveries``): a slow webhook never holds a monitor run up; each delivery's
+outcome is written to its event.
 """
 
 from __future__ import annotations
