@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from gannet.monitoring.reference import INPUT
-from gannet.stats.columns import Prepared, prepare
+from gannet.stats.columns import Prepared, in_threads, prepare
 from gannet.stats.dataset_drift import compare
 from gannet.stats.performance import classification, regression, task_of
 from gannet.stats.quality import assess
@@ -57,9 +57,10 @@ class Reference:
 def evaluate(reference: Reference, window: pa.Table, options: MonitorOptions) -> dict[str, Any]:
     """Drift, prediction drift and quality of ``window`` (see the module's docstring)."""
     present = set(window.column_names)
-    pairs = {name: (ref, prepare(name, window.column(INPUT + name))
-                    if INPUT + name in present else None)
-             for name, ref in reference.features.items()}
+    names = [n for n in reference.features if INPUT + n in present]
+    current = dict(zip(names, in_threads(lambda n: prepare(n, window.column(INPUT + n)),
+                                         names, window.num_rows), strict=True))
+    pairs = {name: (ref, current.get(name)) for name, ref in reference.features.items()}
     quality = assess(pairs, window.num_rows, new_columns=[
         c[len(INPUT):] for c in window.column_names
         if c.startswith(INPUT) and c[len(INPUT):] not in reference.features],

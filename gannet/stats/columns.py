@@ -4,15 +4,18 @@
 mapping of column -> values, into an Arrow table without copying numbers where it can.
 ``prepare`` turns one Arrow column into a ``Prepared`` column: numeric ones as one sorted
 float64 array without nulls (sorted once, shared by every test), categorical ones
-(strings, booleans, dictionaries) as counts per category. ``joint_counts`` puts two
+(strings, booleans, dictionaries) as counts per category. ``in_threads`` does such work for many
+columns at once. ``joint_counts`` puts two
 columns' counts over the union of their categories (a numeric column with few distinct
 values is counted as categories too, as Evidently does).
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from gannet.core.errors import InvalidArgument
 
@@ -20,9 +23,11 @@ if TYPE_CHECKING:
     import numpy as np
     import pyarrow as pa
 
-__all__ = ["FEW_VALUES", "Prepared", "as_table", "joint_counts", "prepare"]
+__all__ = ["FEW_VALUES", "Prepared", "as_table", "in_threads", "joint_counts", "prepare"]
 
 FEW_VALUES = 5  # a numeric column with at most this many distinct values is categorical
+PARALLEL_ROWS = 50_000  # columns of at least this many values are prepared in threads
+T = TypeVar("T")
 
 
 @dataclass
@@ -44,6 +49,17 @@ class Prepared:
         if self.kind == "numeric":
             return 0 if self.values is None else len(self.values)
         return sum(self.counts.values())
+
+
+def in_threads(work: Callable[[str], T], names: list[str], rows: int) -> list[T]:
+    """``work`` over ``names`` in threads when columns are big (``rows`` values each:
+    numpy's sorts and Arrow's conversions release the GIL), results in order."""
+    if rows < PARALLEL_ROWS or len(names) < 2:
+        return [work(n) for n in names]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(len(names), os.cpu_count() or 1, 8)) as pool:
+        return list(pool.map(work, names))
 
 
 def as_table(frame: Any, what: str = "data") -> pa.Table:

@@ -18,7 +18,14 @@ from typing import Any
 
 from gannet.core.errors import InvalidArgument
 from gannet.stats import drift as tests
-from gannet.stats.columns import FEW_VALUES, Prepared, as_table, joint_counts, prepare
+from gannet.stats.columns import (
+    FEW_VALUES,
+    Prepared,
+    as_table,
+    in_threads,
+    joint_counts,
+    prepare,
+)
 
 __all__ = ["ColumnDrift", "DriftReport", "choose_test", "compare", "drift"]
 
@@ -103,7 +110,9 @@ def drift(reference: Any, current: Any, *, columns: Sequence[str] | None = None,
         side = "reference" if missing[0] not in ref.column_names else "current data"
         raise InvalidArgument(f"columns missing from the {side}: {', '.join(missing)}",
                               hint="pass columns=[...] naming columns both tables have")
-    pairs = {n: (prepare(n, ref.column(n)), prepare(n, cur.column(n))) for n in names}
+    prepared = in_threads(lambda n: (prepare(n, ref.column(n)), prepare(n, cur.column(n))),
+                         names, ref.num_rows + cur.num_rows)
+    pairs = dict(zip(names, prepared, strict=True))
     return compare(pairs, method=method, threshold=threshold, drift_share=drift_share,
                    correction=correction, min_rows=min_rows)
 
@@ -117,9 +126,14 @@ def compare(pairs: Mapping[str, tuple[Prepared, Prepared]], *,
     if correction not in (None, "bh"):
         raise InvalidArgument(f"unknown correction {correction!r}",
                               hint="use correction='bh' (Benjamini-Hochberg) or None")
-    results = {name: _column(ref, cur, _pick(method, name, ref, cur),
-                             _pick_threshold(threshold, name, ref), min_rows)
-               for name, (ref, cur) in pairs.items()}
+    def judge(name: str) -> ColumnDrift:
+        ref, cur = pairs[name]
+        return _column(ref, cur, _pick(method, name, ref, cur),
+                       _pick_threshold(threshold, name, ref), min_rows)
+
+    names = list(pairs)
+    size = sum(ref.valid + cur.valid for ref, cur in pairs.values()) // max(len(names), 1)
+    results = dict(zip(names, in_threads(judge, names, size), strict=True))
     if correction == "bh":
         _adjust(results)
     return DriftReport(results, drift_share=drift_share, correction=correction)

@@ -80,17 +80,35 @@ def ks(reference: np.ndarray, current: np.ndarray) -> tuple[float, float]:
 
 
 def wasserstein(reference: np.ndarray, current: np.ndarray) -> tuple[float, float]:
-    """(W1, W1 / std(reference)) on sorted samples: the area between the two empirical
-    CDFs, and that area in units of the reference's spread (at least 0.001)."""
+    """(W1, W1 / std(reference)) on sorted samples: the area between the two quantile
+    functions, and that area in units of the reference's spread (at least 0.001).
+
+    The quantile functions step at i/n and j/m; in units of 1/(n*m) those steps are the
+    integers i*m and j*n, whose merged order is known without sorting (``_steps``), so
+    the whole distance is O(n + m) on sorted input."""
     import numpy as np
 
-    both = np.sort(np.concatenate([reference, current]), kind="stable")
-    deltas = np.diff(both)
-    cdf_ref = np.searchsorted(reference, both[:-1], side="right") / len(reference)
-    cdf_cur = np.searchsorted(current, both[:-1], side="right") / len(current)
-    distance = float(np.sum(np.abs(cdf_ref - cdf_cur) * deltas))
+    n, m = len(reference), len(current)
+    steps = _steps(n, m)
+    widths = np.diff(steps, prepend=0)
+    at_ref = (steps + m - 1) // m - 1
+    at_cur = (steps + n - 1) // n - 1
+    distance = float(np.dot(widths, np.abs(reference[at_ref] - current[at_cur]))) / (n * m)
     spread = max(float(np.std(reference)), 0.001)
     return distance, distance / spread
+
+
+def _steps(n: int, m: int) -> np.ndarray:
+    """The integers i*m (i = 1..n) and j*n (j = 1..m) in ascending order (ties: i*m first),
+    each placed where it belongs by counting, not sorting."""
+    import numpy as np
+
+    i = np.arange(1, n + 1, dtype=np.int64)
+    j = np.arange(1, m + 1, dtype=np.int64)
+    merged = np.empty(n + m, dtype=np.int64)
+    merged[(i - 1) + ((i * m + n - 1) // n - 1)] = i * m
+    merged[(j - 1) + (j * n) // m] = j * n
+    return merged
 
 
 def numeric_bins(reference: np.ndarray, current: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
