@@ -94,18 +94,12 @@ def _evidently_drifted(result: dict[str, Any], columns: list[str]) -> list[str]:
     drifted = []
     for metric in result["metrics"]:
         config = metric.get("config", {})
-        column = config.get("column")
-        if column not in columns or "ValueDrift" not in str(config.get("type", "")) + \
-                str(metric.get("metric_id", "")):
+        if "ValueDrift" not in str(config.get("type")) or config.get("column") not in columns:
             continue
-        method = str(config.get("method") or "")
-        threshold = float(config.get("threshold") if config.get("threshold") is not None
-                          else 0.05 if "p_value" in method or "test" in method else 0.1)
-        score = float(metric["value"])
-        p_value = "p_value" in method or method.endswith("test") or "K-S" in method or \
-            "chi" in method.lower() or "Z-test" in method
-        if (score < threshold) if p_value else (score >= threshold):
-            drifted.append(column)
+        method, score = str(config.get("method")), float(metric["value"])
+        threshold = float(config["threshold"])
+        if (score < threshold) if "p_value" in method else (score >= threshold):
+            drifted.append(config["column"])
     return drifted
 
 
