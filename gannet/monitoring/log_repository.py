@@ -12,7 +12,8 @@ if TYPE_CHECKING:
     import duckdb
     import pyarrow as pa
 
-__all__ = ["columns", "labelled_rows", "last_rows", "rows_between", "unknown_labels"]
+__all__ = ["columns", "count_between", "labelled_rows", "last_rows", "rows_between", "time_range",
+           "unknown_labels"]
 
 _MS = "epoch_ms(timestamp) AS ts"
 
@@ -42,10 +43,8 @@ def columns(conn: duckdb.DuckDBPyConnection) -> list[str]:
     return [row[0] for row in conn.execute("DESCRIBE predictions").fetchall()]
 
 
-def rows_between(conn: duckdb.DuckDBPyConnection, names: Sequence[str], available: Sequence[str],
-                 start: int | None, end: int | None = None) -> pa.Table:
-    """Rows logged at or after ``start`` and before ``end`` (ms; None: no bound), oldest
-    first, with ``ts`` and the columns ``names``."""
+def _between(available: Sequence[str], start: int | None, end: int | None
+             ) -> tuple[str, list[int]]:
     where = [_served(available)]
     params: list[int] = []
     if start is not None:
@@ -54,9 +53,40 @@ def rows_between(conn: duckdb.DuckDBPyConnection, names: Sequence[str], availabl
     if end is not None:
         where.append("timestamp < make_timestamp(?::BIGINT * 1000)")
         params.append(end)
-    sql = (f"SELECT {_select(names)} FROM predictions WHERE {' AND '.join(where)} "
-           f"ORDER BY timestamp")
+    return " AND ".join(where), params
+
+
+def rows_between(conn: duckdb.DuckDBPyConnection, names: Sequence[str], available: Sequence[str],
+                 start: int | None, end: int | None = None, sample: int | None = None
+                 ) -> pa.Table:
+    """Rows logged at or after ``start`` and before ``end`` (ms; None: no bound), in no
+    particular order, with ``ts`` and the columns ``names``; with ``sample``, a uniform
+    sample of at most that many of them (reservoir sampling, repeatable)."""
+    where, params = _between(available, start, end)
+    sql = f"SELECT {_select(names)} FROM predictions WHERE {where}"
+    if sample:
+        sql = f"SELECT * FROM ({sql}) USING SAMPLE reservoir({int(sample):d} ROWS) REPEATABLE (7)"
     return _arrow(conn, sql, params)
+
+
+def count_between(conn: duckdb.DuckDBPyConnection, available: Sequence[str], start: int | None,
+                  end: int | None) -> int:
+    """How many rows ``rows_between`` would give without a sample."""
+    where, params = _between(available, start, end)
+    (row,) = conn.execute(f"SELECT count(*) FROM predictions WHERE {where}", params).fetchall()
+    return int(row[0])
+
+
+def time_range(conn: duckdb.DuckDBPyConnection, available: Sequence[str], start: int | None
+               ) -> tuple[int, int] | None:
+    """(first, last) ms of the rows logged at or after ``start``; None when there are none."""
+    where, params = _served(available), []
+    if start is not None:
+        where += " AND timestamp >= make_timestamp(?::BIGINT * 1000)"
+        params.append(start)
+    (row,) = conn.execute(f"SELECT epoch_ms(min(timestamp)), epoch_ms(max(timestamp)) "
+                          f"FROM predictions WHERE {where}", params).fetchall()
+    return None if row[0] is None else (int(row[0]), int(row[1]))
 
 
 def last_rows(conn: duckdb.DuckDBPyConnection, names: Sequence[str], available: Sequence[str],
@@ -81,5 +111,5 @@ def unknown_labels(conn: duckdb.DuckDBPyConnection, start: int) -> int:
     """Labels given at or after ``start`` for request ids the log never answered."""
     sql = ("SELECT count(*) FROM feedback f WHERE f.timestamp >= make_timestamp(?::BIGINT * 1000) "
            "AND NOT EXISTS (SELECT 1 FROM predictions p WHERE p.request_id = f.request_id)")
-    row = conn.execute(sql, [start]).fetchone()
-    return int(row[0]) if row else 0
+    (row,) = conn.execute(sql, [start]).fetchall()
+    return int(row[0])

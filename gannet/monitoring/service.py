@@ -150,32 +150,36 @@ class MonitorService:
             start, end = _min_ts(table), _max_ts(table) + 1
             report = self._report(monitor, reference, table, start, end, False, now)
             return [report], end, table.num_rows
-        table = log_repository.rows_between(conn, wanted, available, monitor.watermark)
-        if table.num_rows == 0:
+        span = log_repository.time_range(conn, available, monitor.watermark)
+        if span is None:
             return [], monitor.watermark, 0
-        import numpy as np
-        import pyarrow as pa
-
-        ts = table.column("ts").to_numpy()
-        starts = ts - ts % window.size
-        reports = []
-        for start in np.unique(starts).tolist():
-            part = table.filter(pa.array(starts == start))
-            reports.append(self._report(monitor, reference, part, start, start + window.size,
-                                        start + window.size > now, now))
+        reports, read = [], 0
+        sample = monitor.options.sample_rows or None
+        for start in range(window.start_of(span[0]), span[1] + 1, window.size):
+            first, end = max(start, monitor.watermark or start), start + window.size
+            part = log_repository.rows_between(conn, wanted, available, first, end, sample)
+            if not part.num_rows:
+                continue
+            rows = part.num_rows if part.num_rows != sample else \
+                log_repository.count_between(conn, available, first, end)
+            read += rows  # one window at a time: memory stays one window's (or sample's)
+            reports.append(self._report(monitor, reference, part, start, end, end > now, now,
+                                        rows=rows))
         open_windows = [r.window_start for r in reports if r.partial]
         watermark = min(open_windows) if open_windows else reports[-1].window_end
-        return reports, watermark, table.num_rows
+        return reports, watermark, read
 
     def _report(self, monitor: Monitor, reference: Reference, table: pa.Table, start: int,
-                end: int, partial: bool, now: int) -> MonitorReport:
+                end: int, partial: bool, now: int, rows: int | None = None) -> MonitorReport:
         body = evaluate(reference, table, monitor.options)
-        body.update({"monitor": monitor.name, "deployment": monitor.deployment,
+        rows = table.num_rows if rows is None else rows
+        body.update({"rows": rows, "sampled": table.num_rows, "monitor": monitor.name,
+                     "deployment": monitor.deployment,
                      "window": {"kind": monitor.options.window, "start": start, "end": end,
                                 "partial": partial}})
-        status = "insufficient" if table.num_rows < monitor.options.min_rows else (
+        status = "insufficient" if rows < monitor.options.min_rows else (
             "drift" if body["drift"]["dataset_drift"] else body["quality"]["status"])
-        return MonitorReport(monitor.name, start, end, table.num_rows, partial, status,
+        return MonitorReport(monitor.name, start, end, rows, partial, status,
                              body["drift"]["share"], body, now)
 
     def _score(self, monitor: Monitor, reports: dict[int, MonitorReport], labelled: pa.Table,

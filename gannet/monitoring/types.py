@@ -23,6 +23,7 @@ class MonitorOptions:
     min_rows: int = 30
     task: str = "auto"  # "classification", "regression" or "auto"
     label_horizon_s: float = 7 * 86400.0  # windows this recent take late labels
+    sample_rows: int = 100_000  # a bigger window is tested on a uniform sample (0: never)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

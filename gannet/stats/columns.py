@@ -42,6 +42,16 @@ class Prepared:
     values: Any = None  # numeric: sorted float64 ndarray without nulls (or infinities)
     counts: dict[Any, int] = field(default_factory=dict)  # categorical: category -> count
     distinct: int = 0  # numeric: how many distinct values (up to FEW_VALUES + 1)
+    _spread: float | None = field(default=None, repr=False)
+
+    @property
+    def spread(self) -> float:
+        """The standard deviation of a numeric column's values (computed once)."""
+        if self._spread is None:
+            import numpy as np
+
+            self._spread = float(np.std(self.values)) if self.valid else 0.0
+        return self._spread
 
     @property
     def valid(self) -> int:

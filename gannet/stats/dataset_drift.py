@@ -220,7 +220,7 @@ def _run(test: str, ref: Prepared, cur: Prepared) -> tuple[float, float | None, 
             raise InvalidArgument(f"the Wasserstein distance needs a numeric column; "
                                   f"{ref.name!r} is categorical",
                                   hint="use chisquare, psi or jensenshannon")
-        _, normed = tests.wasserstein(ref.values, cur.values)
+        _, normed = tests.wasserstein(ref.values, cur.values, ref.spread)
         return normed, None, normed
     counts_ref, counts_cur = _binned(test, ref, cur)
     if test == "chisquare":

@@ -79,36 +79,34 @@ def ks(reference: np.ndarray, current: np.ndarray) -> tuple[float, float]:
     return d, min(max(p, 0.0), 1.0)
 
 
-def wasserstein(reference: np.ndarray, current: np.ndarray) -> tuple[float, float]:
+def wasserstein(reference: np.ndarray, current: np.ndarray, spread: float | None = None
+                ) -> tuple[float, float]:
     """(W1, W1 / std(reference)) on sorted samples: the area between the two quantile
-    functions, and that area in units of the reference's spread (at least 0.001).
+    functions, and that area in units of the reference's spread (at least 0.001;
+    ``spread`` when the caller knows it already).
 
-    The quantile functions step at i/n and j/m; in units of 1/(n*m) those steps are the
-    integers i*m and j*n, whose merged order is known without sorting (``_steps``), so
-    the whole distance is O(n + m) on sorted input."""
+    The quantile functions step at i/n and j/m, in units of 1/(n*m) at the integers i*m
+    and j*n. The interval that ends at a reference step i*m starts at the larger of the
+    previous reference step and the last current step below it, ceil(i*m/n) - 1 steps
+    of n; likewise for current steps. So the distance is two dot products over the
+    sorted arrays, O(n + m), without merging them."""
     import numpy as np
 
     n, m = len(reference), len(current)
-    steps = _steps(n, m)
-    widths = np.diff(steps, prepend=0)
-    at_ref = (steps + m - 1) // m - 1
-    at_cur = (steps + n - 1) // n - 1
-    distance = float(np.dot(widths, np.abs(reference[at_ref] - current[at_cur]))) / (n * m)
-    spread = max(float(np.std(reference)), 0.001)
-    return distance, distance / spread
-
-
-def _steps(n: int, m: int) -> np.ndarray:
-    """The integers i*m (i = 1..n) and j*n (j = 1..m) in ascending order (ties: i*m first),
-    each placed where it belongs by counting, not sorting."""
-    import numpy as np
-
-    i = np.arange(1, n + 1, dtype=np.int64)
-    j = np.arange(1, m + 1, dtype=np.int64)
-    merged = np.empty(n + m, dtype=np.int64)
-    merged[(i - 1) + ((i * m + n - 1) // n - 1)] = i * m
-    merged[(j - 1) + (j * n) // m] = j * n
-    return merged
+    i_m = np.arange(1, n + 1, dtype=np.float64) * m
+    j_n = np.arange(1, m + 1, dtype=np.float64) * n
+    below_i = np.ceil(i_m / n)  # current steps up to and including the one at i*m
+    below_j = np.floor(j_n / m)  # reference steps at or below j*n (ties: reference first)
+    widths_ref = i_m - np.maximum(i_m - m, (below_i - 1) * n)
+    widths_cur = j_n - np.maximum(j_n - n, below_j * m)
+    at_cur = below_i.astype(np.intp) - 1
+    at_ref = np.minimum(below_j.astype(np.intp), n - 1)
+    area = (np.dot(widths_ref, np.abs(reference - current[at_cur]))
+            + np.dot(widths_cur, np.abs(reference[at_ref] - current)))
+    distance = float(area) / (n * m)
+    if spread is None:
+        spread = float(np.std(reference))
+    return distance, distance / max(spread, 0.001)
 
 
 def numeric_bins(reference: np.ndarray, current: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
