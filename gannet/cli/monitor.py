@@ -60,6 +60,9 @@ def create(
                                           "window: insufficient, never drift.")] = 30,
     task: Annotated[str, typer.Option("--task", help="classification, regression or auto "
                                       "(from the labels).")] = "auto",
+    sample_rows: Annotated[int, typer.Option(
+        "--sample-rows", help="A window of more rows is tested on a uniform sample of this "
+        "many (0: every row); rows are still counted exactly.")] = 100_000,
     label_horizon: Annotated[str, typer.Option(
         "--label-horizon", help="How long labels may arrive late: windows this recent are "
         "scored again at each run.")] = "7d",
@@ -69,7 +72,7 @@ def create(
     monitor = _service(ctx).create_monitor(
         deployment, reference, name=name, window=window, features=_csv(features),
         slices=_csv(slices), method=method, threshold=threshold, correction=correction,
-        min_rows=min_rows, task=task, label_horizon=label_horizon)
+        min_rows=min_rows, task=task, label_horizon=label_horizon, sample_rows=sample_rows)
     output.done(as_json, f"Created monitor {monitor.name} of {deployment} (window {window}, "
                 f"reference {monitor.reference_source})", monitor.to_dict())
 

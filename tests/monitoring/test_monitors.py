@@ -130,3 +130,14 @@ def test_the_team_servers_metrics_export_the_monitors(services, logged):
         scraped = httpx.get(f"{url}/metrics", timeout=30).text
     assert 'gannet_monitor_drift_share{deployment="churn",monitor="churn"} 1.0' in scraped
     assert "gannet_server_requests_total" in scraped
+
+
+def test_big_windows_are_tested_on_a_sample_and_counted_exactly(gannet, logged):
+    _, first, _, _, reference = logged
+    _json(gannet("monitor", "create", "churn", "--reference", str(reference),
+                 "--sample-rows", "200", "--json"))
+    reports = {r["window_start"]: r for r in _json(gannet("monitor", "run", "churn",
+                                                          "--json"))["reports"]}
+    assert [reports[first]["rows"], reports[first]["body"]["sampled"]] == [600, 200]
+    assert reports[first]["body"]["quality"]["rows"] == 200
+    assert reports[first + HOUR]["body"]["drift"]["drifted_columns"] == ["tenure", "plan"]
