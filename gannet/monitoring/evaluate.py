@@ -72,8 +72,8 @@ def evaluate(reference: Reference, window: pa.Table, options: MonitorOptions) ->
     body: dict[str, Any] = {"rows": window.num_rows, "drift": drift.to_dict(),
                             "quality": quality.to_dict(), "prediction_drift": None}
     if reference.prediction is not None and "prediction" in present:
-        current = prepare("prediction", window.column("prediction"))
-        found = compare({"prediction": (reference.prediction, current)},
+        predicted = prepare("prediction", window.column("prediction"))
+        found = compare({"prediction": (reference.prediction, predicted)},
                         min_rows=options.min_rows)
         body["prediction_drift"] = found.to_dict()["columns"]["prediction"]
     return body

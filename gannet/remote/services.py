@@ -71,6 +71,14 @@ class RemoteServices:
     def blobs(self) -> Any:
         raise self._server_side("the artifact store")
 
+    @property
+    def monitoring(self) -> Any:
+        raise self._server_side("monitoring (monitors and their reports)")
+
+    @property
+    def alerts(self) -> Any:
+        raise self._server_side("alerting (rules, states and history)")
+
     def _server_side(self, what: str) -> NotSupported:
         return NotSupported(
             f"{what} belongs to the server at {self.settings.uri}: this command works on the "
