@@ -12,8 +12,8 @@ if TYPE_CHECKING:
     import duckdb
     import pyarrow as pa
 
-__all__ = ["columns", "count_between", "labelled_rows", "last_rows", "rows_between", "time_range",
-           "unknown_labels"]
+__all__ = ["columns", "count_between", "labelled_rows", "labels_since", "last_rows",
+           "rows_between", "time_range", "unknown_labels"]
 
 _MS = "epoch_ms(timestamp) AS ts"
 
@@ -105,6 +105,13 @@ def labelled_rows(conn: duckdb.DuckDBPyConnection, names: Sequence[str],
            f"FROM joined WHERE label IS NOT NULL AND {_served(available)} "
            f"AND timestamp >= make_timestamp(?::BIGINT * 1000)")
     return _arrow(conn, sql, [start])
+
+
+def labels_since(conn: duckdb.DuckDBPyConnection, start: int) -> int:
+    """How many labels were given at or after ``start`` (the feedback files only)."""
+    sql = "SELECT count(*) FROM feedback WHERE timestamp >= make_timestamp(?::BIGINT * 1000)"
+    (row,) = conn.execute(sql, [start]).fetchall()
+    return int(row[0])
 
 
 def unknown_labels(conn: duckdb.DuckDBPyConnection, start: int) -> int:

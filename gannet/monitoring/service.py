@@ -123,11 +123,8 @@ class MonitorService:
             stored = {r.window_start: r for r in repository.reports_since(db, monitor.name,
                                                                           horizon)}
         reports = {**stored, **{r.window_start: r for r in fresh}}
-        scored = [INPUT + f for f in monitor.options.slices if INPUT + f in available]
-        labelled = log_repository.labelled_rows(
-            conn, [*dict.fromkeys([*wanted, *scored, *_proba(available)])], available, horizon)
-        unknown = log_repository.unknown_labels(conn, horizon)
-        changed = self._score(monitor, reports, labelled, unknown, fresh, now)
+        changed = self._score(monitor, reports, self._labelled(monitor, conn, wanted, available,
+                                                               horizon), fresh, now)
         with self.metadata.write() as db:
             for report in changed:
                 repository.put_report(db, report)
@@ -182,20 +179,33 @@ class MonitorService:
         return MonitorReport(monitor.name, start, end, rows, partial, status,
                              body["drift"]["share"], body, now)
 
-    def _score(self, monitor: Monitor, reports: dict[int, MonitorReport], labelled: pa.Table,
-               unknown: int, fresh: list[MonitorReport], now: int) -> list[MonitorReport]:
+    def _labelled(self, monitor: Monitor, conn: Any, wanted: list[str], available: list[str],
+                  horizon: int) -> tuple[pa.Table | None, int]:
+        """(the rows of the horizon whose labels arrived, labels for unknown request ids);
+        (None, 0) when no label arrived in the horizon (the join is skipped)."""
+        if not log_repository.labels_since(conn, horizon):
+            return None, 0
+        scored = [INPUT + f for f in monitor.options.slices if INPUT + f in available]
+        labelled = log_repository.labelled_rows(
+            conn, [*dict.fromkeys([*wanted, *scored, *_proba(available)])], available, horizon)
+        return labelled, log_repository.unknown_labels(conn, horizon)
+
+    def _score(self, monitor: Monitor, reports: dict[int, MonitorReport],
+               found: tuple[pa.Table | None, int], fresh: list[MonitorReport], now: int
+               ) -> list[MonitorReport]:
         """Performance of each report in the horizon with the labels known now; the ones
         that changed (and the fresh ones) to write."""
         import pyarrow.compute as pc
 
+        labelled, unknown = found
         latest = max(reports) if reports else None
         changed = []
-        ts = labelled.column("ts")
         for start, report in sorted(reports.items()):
-            mask = pc.and_(pc.greater_equal(ts, start), pc.less(ts, report.window_end))
-            found = performance(labelled.filter(mask), report.rows, monitor.options)
             body = dict(report.body)
-            body["performance"] = found
+            body["performance"] = None if labelled is None else performance(
+                labelled.filter(pc.and_(pc.greater_equal(labelled.column("ts"), start),
+                                        pc.less(labelled.column("ts"), report.window_end))),
+                report.rows, monitor.options)
             if start == latest:
                 body["unknown_labels"] = unknown
             body["metrics"] = flat_metrics(body)
