@@ -141,3 +141,14 @@ def test_big_windows_are_tested_on_a_sample_and_counted_exactly(gannet, logged):
     assert [reports[first]["rows"], reports[first]["body"]["sampled"]] == [600, 200]
     assert reports[first]["body"]["quality"]["rows"] == 200
     assert reports[first + HOUR]["body"]["drift"]["drifted_columns"] == ["tenure", "plan"]
+
+
+def test_garbage_collection_keeps_a_monitors_reference_until_it_is_deleted(services, logged):
+    _, _, _, _, reference = logged
+    monitor = services.monitoring.create_monitor("churn", str(reference))
+    services.gc.collect(0)
+    assert services.blobs.exists(monitor.reference_digest)
+    assert services.monitoring.run_monitor("churn").reports
+    services.monitoring.delete_monitor("churn")
+    services.gc.collect(0)
+    assert not services.blobs.exists(monitor.reference_digest)
