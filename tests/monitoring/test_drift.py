@@ -76,6 +76,9 @@ def test_wasserstein_psi_js_and_chisquare_agree_with_scipy():
     distance, normed = tests.wasserstein(a, b)
     assert distance == pytest.approx(stats.wasserstein_distance(a, b), rel=1e-9)
     assert normed == pytest.approx(distance / np.std(a))
+    same_size = np.sort(rng.normal(0.3, 2, 3000))  # the equal-sizes shortcut
+    assert tests.wasserstein(a, same_size)[0] == pytest.approx(
+        stats.wasserstein_distance(a, same_size), rel=1e-9)
     ref_counts, cur_counts = tests.numeric_bins(a, b)
     edges = np.histogram_bin_edges(np.concatenate([a, b]), bins="sturges")
     assert ref_counts.tolist() == np.histogram(a, edges)[0].tolist()
