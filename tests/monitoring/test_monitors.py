@@ -152,3 +152,13 @@ def test_garbage_collection_keeps_a_monitors_reference_until_it_is_deleted(servi
     services.monitoring.delete_monitor("churn")
     services.gc.collect(0)
     assert not services.blobs.exists(monitor.reference_digest)
+
+
+def test_a_feature_the_log_lacks_is_a_schema_violation_not_drift(services, logged, tmp_path):
+    _, first, _, _, reference = logged
+    frame = pd.read_parquet(reference).assign(age=40.0)
+    services.monitoring.create_monitor("churn", frame)
+    report = services.monitoring.run_monitor("churn").reports[0]
+    assert report.body["quality"]["missing_columns"] == ["age"]
+    assert "age" not in report.body["drift"]["columns"]
+    assert report.metrics["quality.missing_columns"] == 1.0
