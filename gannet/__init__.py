@@ -18,13 +18,14 @@ Monitoring: ``gannet.monitor.drift(reference, current)`` and ``gannet.monitor.qu
 on plain DataFrames (``gannet monitor`` watches deployments).
 
 The package map (see ARCHITECTURE.md), low to high: ``core`` (settings, ids, errors),
-``store`` (metadata and blob stores, garbage collection), ``lineage`` and ``stats``
-(not built yet), ``tracking``, ``auth``, ``models``, ``registry``, ``data`` (not built
-yet), ``serving`` (deployments, the inference server, the inference log), ``interop``
-(``gannet import mlflow``: another tool's history copied in), ``pipelines``,
-``monitoring`` and ``training`` (not built yet), ``remote`` (the same services over a
-team server's REST API), ``bootstrap`` (the composition root), and the faces
-``client`` (this SDK), ``cli``, ``server`` and ``ui`` (not built yet);
+``store`` (metadata and blob stores, garbage collection), ``lineage`` (not built yet),
+``stats`` (drift tests, data quality, performance metrics), ``tracking``, ``auth``,
+``models``, ``registry``, ``data`` (not built yet), ``serving`` (deployments, the
+inference server, the inference log), ``interop`` (``gannet import mlflow``: another
+tool's history copied in), ``pipelines``, ``monitoring`` (monitors of deployments,
+alerts), ``training`` (not built yet), ``remote`` (the same services over a team
+server's REST API), ``bootstrap`` (the composition root), and the faces ``client`` (this
+SDK), ``cli``, ``server`` and ``ui`` (not built yet);
 ``testing`` holds fixtures for tests and plugin authors; ``__main__`` runs the CLI.
 """
 
