@@ -64,6 +64,7 @@ bench:
 	bench/.venv/bin/python bench/models.py
 	bench/.venv/bin/python bench/serving.py
 	bench/.venv/bin/python bench/inference_log.py
+	bench/.venv/bin/python bench/monitoring.py
 
 clean:
 	rm -rf .venv .venv-python3.* bench/.venv bench/.venv-mlserver .gannet
