@@ -132,7 +132,7 @@ class MonitorService:
         summary = RunSummary(monitor.name, read, sorted(changed, key=lambda r: r.window_start),
                              watermark)
         if self.alerts is not None:
-            summary.alerts = self.alerts.evaluate_reports(monitor.name, fresh, now=now)
+            summary.alerts = self.alerts.evaluate_reports(monitor.name, changed, now=now)
         return summary
 
     def _windows(self, monitor: Monitor, reference: Reference, window: Window, conn: Any,

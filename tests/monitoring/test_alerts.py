@@ -193,3 +193,21 @@ def test_alerts_cli_applies_lists_silences_and_shows_history(gannet, tmp_path):
     bad = gannet("alerts", "apply", str(rules))
     assert bad.exit_code == 3 and "cannot read the condition" in bad.output
     assert [r["name"] for r in json.loads(gannet("alerts", "list", "--json").output)] == ["drift"]
+
+
+def test_late_labels_fire_performance_rules_on_past_windows(services):
+    root = default_root(services.settings)
+    first = (int(time.time() * 1000) // HOUR - 4) * HOUR
+    ids, truth = write_log(root, "churn", first, 80, seed=9)
+    services.alerts.apply_alert_rules(
+        "rules: [{name: accuracy, when: performance.accuracy < 0.99, notify: [log]}]")
+    inputs, _, _, _ = churn_rows(500, seed=10)
+    services.monitoring.create_monitor("churn", pd.DataFrame(inputs), min_rows=10)
+    assert services.monitoring.run_monitor("churn").alerts == []  # no label yet
+    from gannet.serving.log import InferenceLog
+
+    InferenceLog(root).feedback_many("churn", [{"request_id": r, "label": 1 - int(t)}
+                                               for r, t in zip(ids, truth, strict=True)])
+    late = services.monitoring.run_monitor("churn")
+    assert [a["state"] for a in late.alerts] == ["firing"]
+    assert services.monitoring.run_monitor("churn").alerts == []  # judged once

@@ -5,7 +5,8 @@ windows than the rule's ``for N windows``) or ``firing``. Going to ``firing`` an
 ``ok`` are events (``gannet alerts history``). A firing event pages the rule's notifiers
 unless the rule is silenced or it paged for this monitor less than ``repeat`` ago (a
 flapping metric pages once per ``repeat``, 1 h by default); a resolution pages only when
-its firing did. A window still open is judged again at each run but counts once.
+its firing did. A window judged again (still open, or scored again with late labels)
+counts once; a window older than the last one judged is not judged again.
 Deliveries run in background threads, one per notifier, in order
 (``wait_for_deliveries``): a slow webhook never holds a monitor run up; each delivery's
 outcome is written to its event.
@@ -157,8 +158,9 @@ def _judge(rule: Rule, state: dict[str, Any], report: MonitorReport, now: int
     """Move ``state`` on by one report; the event it makes, if any."""
     condition = rule.condition
     holds = condition.holds(report.metrics)
-    if holds is None:
-        return None
+    last = state["last_window"]
+    if holds is None or (last is not None and report.window_start < last):
+        return None  # no such metric yet, or an older window than the one judged last
     value = report.metrics.get(condition.metric)
     state["value"] = value
     if holds:
