@@ -5,6 +5,7 @@ received them)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -12,10 +13,11 @@ if TYPE_CHECKING:
     import duckdb
     import pyarrow as pa
 
-__all__ = ["columns", "count_between", "labelled_rows", "labels_since", "last_rows",
+__all__ = ["columns", "labelled_rows", "labels_since", "last_rows",
            "rows_between", "time_range", "unknown_labels"]
 
 _MS = "epoch_ms(timestamp) AS ts"
+DAY = 86_400_000
 
 
 def _quote(name: str) -> str:
@@ -57,28 +59,30 @@ def _between(available: Sequence[str], start: int | None, end: int | None
 
 
 def rows_between(conn: duckdb.DuckDBPyConnection, names: Sequence[str], available: Sequence[str],
-                 start: int | None, end: int | None = None, sample: int | None = None
-                 ) -> pa.Table:
+                 start: int | None, end: int | None = None) -> pa.Table:
     """Rows logged at or after ``start`` and before ``end`` (ms; None: no bound), in no
-    particular order, with ``ts`` and the columns ``names``; with ``sample``, a uniform
-    sample of at most that many of them (reservoir sampling, repeatable)."""
+    particular order, with ``ts`` and the columns ``names``."""
     where, params = _between(available, start, end)
-    sql = f"SELECT {_select(names)} FROM predictions WHERE {where}"
-    if sample:
-        sql = f"SELECT * FROM ({sql}) USING SAMPLE reservoir({int(sample):d} ROWS) REPEATABLE (7)"
-    return _arrow(conn, sql, params)
-
-
-def count_between(conn: duckdb.DuckDBPyConnection, available: Sequence[str], start: int | None,
-                  end: int | None) -> int:
-    """How many rows ``rows_between`` would give without a sample."""
-    where, params = _between(available, start, end)
-    (row,) = conn.execute(f"SELECT count(*) FROM predictions WHERE {where}", params).fetchall()
-    return int(row[0])
+    return _arrow(conn, f"SELECT {_select(names)} FROM predictions WHERE {where}", params)
 
 
 def time_range(conn: duckdb.DuckDBPyConnection, available: Sequence[str], start: int | None
                ) -> tuple[int, int] | None:
+    """(first, last) ms bounding the rows logged at or after ``start`` (None: none). The
+    log's date partitions answer it without reading a row: the bounds are whole days."""
+    if "date" in available:
+        (row,) = conn.execute("SELECT min(date), max(date) FROM predictions").fetchall()
+        if row[0] is None:
+            return None
+        first = int(dt.datetime.combine(row[0], dt.time(), dt.UTC).timestamp() * 1000)
+        last = int(dt.datetime.combine(row[1], dt.time(), dt.UTC).timestamp() * 1000) + DAY - 1
+        first = first if start is None else max(first, start)
+        return None if first > last else (first, last)
+    return _exact_range(conn, available, start)
+
+
+def _exact_range(conn: duckdb.DuckDBPyConnection, available: Sequence[str], start: int | None
+                 ) -> tuple[int, int] | None:
     """(first, last) ms of the rows logged at or after ``start``; None when there are none."""
     where, params = _served(available), []
     if start is not None:

@@ -151,17 +151,16 @@ class MonitorService:
         if span is None:
             return [], monitor.watermark, 0
         reports, read = [], 0
-        sample = monitor.options.sample_rows or None
-        for start in range(window.start_of(span[0]), span[1] + 1, window.size):
+        for start in range(window.start_of(span[0]), min(span[1], now) + 1, window.size):
             first, end = max(start, monitor.watermark or start), start + window.size
-            part = log_repository.rows_between(conn, wanted, available, first, end, sample)
+            part = log_repository.rows_between(conn, wanted, available, first, end)
             if not part.num_rows:
                 continue
-            rows = part.num_rows if part.num_rows != sample else \
-                log_repository.count_between(conn, available, first, end)
-            read += rows  # one window at a time: memory stays one window's (or sample's)
-            reports.append(self._report(monitor, reference, part, start, end, end > now, now,
-                                        rows=rows))
+            read += part.num_rows  # one window at a time: memory stays one window's
+            reports.append(self._report(monitor, reference, _sample(part, monitor, start),
+                                        start, end, end > now, now, rows=part.num_rows))
+        if not reports:
+            return [], monitor.watermark, 0
         open_windows = [r.window_start for r in reports if r.partial]
         watermark = min(open_windows) if open_windows else reports[-1].window_end
         return reports, watermark, read
@@ -239,6 +238,18 @@ class MonitorService:
 
     def recheck_blobs(self, digests: Collection[str], since_ms: int) -> set[str]:
         return set(digests) & self.referenced_blobs(since_ms)
+
+
+def _sample(table: pa.Table, monitor: Monitor, seed: int) -> pa.Table:
+    """A uniform sample of about ``sample_rows`` rows of a bigger window (repeatable)."""
+    size = monitor.options.sample_rows
+    if not size or table.num_rows <= size:
+        return table
+    import numpy as np
+    import pyarrow as pa
+
+    keep = np.random.default_rng(seed).random(table.num_rows) < size / table.num_rows
+    return table.filter(pa.array(keep))
 
 
 def _proba(available: list[str]) -> list[str]:
