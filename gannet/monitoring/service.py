@@ -241,14 +241,15 @@ class MonitorService:
 
 
 def _sample(table: pa.Table, monitor: Monitor, seed: int) -> pa.Table:
-    """A uniform sample of about ``sample_rows`` rows of a bigger window (repeatable)."""
+    """A uniform sample of ``sample_rows`` rows of a bigger window (repeatable)."""
     size = monitor.options.sample_rows
     if not size or table.num_rows <= size:
         return table
     import numpy as np
     import pyarrow as pa
 
-    keep = np.random.default_rng(seed).random(table.num_rows) < size / table.num_rows
+    keep = np.zeros(table.num_rows, dtype=bool)
+    keep[np.random.default_rng(seed).choice(table.num_rows, size, replace=False)] = True
     return table.filter(pa.array(keep))
 
 
