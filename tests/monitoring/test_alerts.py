@@ -4,46 +4,18 @@ that never holds a run up), email to a real SMTP server, all on SQLite and Postg
 
 import json
 import socket
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pandas as pd
 import pytest
-from conftest import HOUR, churn_rows, write_log
+from logged_churn import HOUR, churn_rows, write_log
+from webhook_receiver import Hook
 
 import gannet as gannet_module
 from gannet.core.errors import InvalidArgument, NotFound
 from gannet.monitoring.alerts.rules import parse_condition, parse_rules
 from gannet.monitoring.types import MonitorReport
 from gannet.serving.log.schema import default_root
-
-
-class Hook:
-    """A webhook receiver on 127.0.0.1 that records JSON bodies (after ``delay`` s)."""
-
-    def __init__(self, delay=0.0, status=200):
-        received, self.received = [], []
-        received = self.received
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                time.sleep(delay)
-                received.append(json.loads(body))
-                self.send_response(status)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import re
 import httpx
 import pytest
 from server_fixtures import LiveServer, register_breast_cancer
-from test_alerts import Hook
+from webhook_receiver import Hook
 
 from gannet.monitoring.grafana import dashboard
 from gannet.monitoring.prometheus import KNOWN_METRICS, exposition, metric_name

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import HOUR, churn_rows, write_log
+from logged_churn import HOUR, churn_rows, write_log
 from scipy import stats
 
 from gannet.core.clock import now_ms
