@@ -27,6 +27,7 @@ __all__ = ["FEW_VALUES", "Prepared", "as_table", "in_threads", "joint_counts", "
 
 FEW_VALUES = 5  # a numeric column with at most this many distinct values is categorical
 PARALLEL_ROWS = 50_000  # columns of at least this many values are prepared in threads
+SKETCH_SIZE = 20_000  # order statistics kept of a big reference for a small window
 T = TypeVar("T")
 
 
@@ -43,6 +44,20 @@ class Prepared:
     counts: dict[Any, int] = field(default_factory=dict)  # categorical: category -> count
     distinct: int = 0  # numeric: how many distinct values (up to FEW_VALUES + 1)
     _spread: float | None = field(default=None, repr=False)
+    _sketch: Any = field(default=None, repr=False)
+
+    def sketch(self, size: int = SKETCH_SIZE) -> Any:
+        """``size`` evenly spaced order statistics of a numeric column's sorted values (a
+        systematic sample: the same distribution within 1/size in every quantile),
+        computed once; the values themselves when there are not more of them."""
+        if self.values is None or len(self.values) <= size:
+            return self.values
+        if self._sketch is None or len(self._sketch) != size:
+            import numpy as np
+
+            at = ((np.arange(size) + 0.5) * (len(self.values) / size)).astype(np.intp)
+            self._sketch = self.values[at]
+        return self._sketch
 
     @property
     def spread(self) -> float:

@@ -143,3 +143,17 @@ def test_a_column_missing_from_one_side_is_named():
         gannet.monitor.drift(reference, current.drop(columns=["plan"]))
     with pytest.raises(InvalidArgument, match="not a table"):
         gannet.monitor.drift([1, 2, 3], current)
+
+
+def test_a_big_reference_is_sketched_for_a_small_window_without_moving_the_verdict():
+    from gannet.stats.columns import prepare
+
+    rng = np.random.default_rng(7)
+    big = pa.chunked_array([rng.normal(0, 1, 200_000)])
+    reference = prepare("x", big)
+    for shift in (0.0, 0.05, 0.3):
+        window = rng.normal(shift, 1, 5_000)
+        exact = stats.wasserstein_distance(reference.values, window) / np.std(reference.values)
+        found = gannet.monitor.drift({"x": big}, {"x": window}).columns["x"]
+        assert found.score == pytest.approx(exact, abs=2e-3)
+        assert found.drifted == (exact > 0.1)
