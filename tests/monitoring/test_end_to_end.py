@@ -14,7 +14,6 @@ from webhook_receiver import Hook
 from gannet.monitoring.grafana import dashboard
 from gannet.monitoring.prometheus import KNOWN_METRICS, exposition, metric_name
 from gannet.serving.log import InferenceLogWriter
-from gannet.serving.log.schema import default_root
 
 
 @pytest.fixture(scope="module")
@@ -41,19 +40,25 @@ def _names(text):
 
 
 @pytest.mark.slow
-def test_served_traffic_and_feedback_are_monitored_alerted_and_dashboarded(registered):
-    services = registered.services
+def test_served_traffic_and_feedback_are_monitored_alerted_and_dashboarded(registered, settings,
+                                                                          tmp_path):
+    """The model is served from its registry (SQLite); monitors and alerts live in the
+    test's store, SQLite and PostgreSQL, over the log the server writes."""
+    from gannet.bootstrap import build
+
+    log_root = tmp_path / "inference-log"
+    services = build(settings.replace(inference_log_url=str(log_root)))
     X = registered.X  # held-out rows of the served model
     reference, live = X.iloc[:70], X.iloc[70:].copy()
     live["mean radius"] *= 1.6  # the world changed: radii are measured in other units
     hook = Hook()
-    writer = InferenceLogWriter(default_root(registered.settings), flush_interval=3600)
+    writer = InferenceLogWriter(log_root, flush_interval=3600)
     try:
         services.alerts.apply_alert_rules(f"""
 notifiers: {{team: {{type: webhook, url: "{hook.url}"}}}}
 rules: [{{name: radius, when: drift.columns >= 1, severity: critical, notify: [team]}}]
 """)
-        with LiveServer(services, "churn@champion", log=writer) as server, \
+        with LiveServer(registered.services, "churn@champion", log=writer) as server, \
                 httpx.Client(base_url=server.url, timeout=30) as client:
             ids = []
             for start in range(0, len(live), 5):
@@ -104,3 +109,4 @@ rules: [{{name: radius, when: drift.columns >= 1, severity: critical, notify: [t
     finally:
         writer.close()
         hook.close()
+        services.close()
