@@ -24,16 +24,19 @@ Pipelines: ``step`` and ``pipeline`` (decorators), ``run_pipeline``, ``load_outp
 Features: ``gannet.features`` (``Entity``, ``FeatureView``, ``apply``, ``training_set``,
 ``materialize``, ``online``): point-in-time training sets and online feature values.
 
+Monitoring: ``gannet.monitor.drift(reference, current)`` and ``gannet.monitor.quality``
+on plain DataFrames (``gannet monitor`` watches deployments).
+
 The package map (see ARCHITECTURE.md), low to high: ``core`` (settings, ids, errors),
 ``store`` (metadata and blob stores, garbage collection), ``lineage`` (what used what)
-and ``stats`` (profiles, drift tests), ``tracking``, ``auth``, ``models``, ``registry``,
-``features`` (the feature store), ``data`` (versioned datasets: ``gannet.data.add/open``;
-validation suites), ``serving`` (deployments, the inference server, the inference log),
-``interop``
-(``gannet import mlflow``: another tool's history copied in), ``pipelines``,
-``monitoring`` and ``training`` (not built yet), ``remote`` (the same services over a
-team server's REST API), ``bootstrap`` (the composition root), and the faces
-``client`` (this SDK), ``cli``, ``server`` and ``ui`` (not built yet);
+and ``stats`` (profiles, drift tests, data quality, performance metrics), ``tracking``,
+``auth``, ``models``, ``registry``, ``features`` (the feature store), ``data`` (versioned
+datasets: ``gannet.data.add/open``; validation suites), ``serving`` (deployments, the
+inference server, the inference log), ``interop`` (``gannet import mlflow``: another
+tool's history copied in), ``pipelines``, ``monitoring`` (monitors of deployments,
+alerts), ``training`` (not built yet), ``remote`` (the same services over a team server's
+REST API), ``bootstrap`` (the composition root), and the faces ``client`` (this SDK),
+``cli``, ``server`` and ``ui``;
 ``testing`` holds fixtures for tests and plugin authors; ``__main__`` runs the CLI.
 """
 
@@ -46,6 +49,7 @@ from gannet.core.version import VERSION as __version__
 
 if TYPE_CHECKING:
     from gannet import data, models
+    from gannet.client import monitor
     from gannet.client.client import GannetClient
     from gannet.client.fluent import (
         active_run,
@@ -118,6 +122,7 @@ __all__ = [
     "log_params",
     "log_text",
     "models",
+    "monitor",
     "pipeline",
     "promote",
     "register_model",
@@ -138,7 +143,7 @@ _ELSEWHERE = {
     "step": "gannet.pipelines.dsl",
     "pipeline": "gannet.pipelines.dsl",
 }
-_SUBMODULES = ("data", "models")
+_SUBMODULES = {"data": "gannet.data", "models": "gannet.models", "monitor": "gannet.client.monitor"}
 _FLUENT = frozenset(__all__) - set(_ELSEWHERE) - {*_SUBMODULES, "__version__"}
 
 
@@ -148,7 +153,7 @@ def __getattr__(name: str) -> Any:
     elif name in _ELSEWHERE:
         value = getattr(import_module(_ELSEWHERE[name]), name)
     elif name in _SUBMODULES:
-        value = import_module(f"gannet.{name}")
+        value = import_module(_SUBMODULES[name])
     else:
         raise AttributeError(f"module 'gannet' has no attribute {name!r}")
     globals()[name] = value

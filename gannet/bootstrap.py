@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from gannet.interop.service import MlflowImportService
     from gannet.lineage.service import LineageService
     from gannet.models.package import LoadedModel
+    from gannet.monitoring.alerts.service import AlertService
+    from gannet.monitoring.service import MonitorService
     from gannet.pipelines.service import PipelineService
     from gannet.registry.service import RegistryService
     from gannet.serving.deployments.service import DeploymentService
@@ -152,6 +154,22 @@ class Services:
         return self._part("features", lambda: FeatureStore(self.metadata, self.settings))
 
     @property
+    def alerts(self) -> AlertService:
+        from gannet.monitoring.alerts.service import AlertService
+
+        return self._part("alerts", lambda: AlertService(self.metadata))
+
+    @property
+    def monitoring(self) -> MonitorService:
+        from gannet.monitoring.service import MonitorService
+
+        return self._part(
+            "monitoring",
+            lambda: MonitorService(self.metadata, self.blobs, self.inference_log,
+                                   self.settings, alerts=self.alerts),
+        )
+
+    @property
     def interop(self) -> MlflowImportService:
         from gannet.interop.service import MlflowImportService
 
@@ -199,7 +217,7 @@ class Services:
             "gc",
             lambda: GarbageCollector(
                 self.metadata, self.blobs,
-                [self.tracking, self.registry, self.pipelines, self.data],
+                [self.tracking, self.registry, self.pipelines, self.data, self.monitoring],
                 self.settings,
             ),
         )

@@ -45,12 +45,17 @@ def test_every_tracking_example_runs_in_order(tmp_path: Path):
     assert "['environment', 'model', 'training_confusion_matrix.png']" in stdout
 
 
+def test_every_monitoring_example_runs_in_order(tmp_path: Path):
+    stdout = _run_examples("monitoring.md", tmp_path)
+    assert "['age', 'plan']" in stdout.splitlines()
+
+
 def test_every_sdk_function_is_documented_with_an_example():
     text = (ROOT / "docs" / "tracking.md").read_text()
     code = "\n".join(
         block
         for page in ("tracking.md", "models.md", "data-validation.md", "pipelines.md",
-                     "data.md")
+                     "data.md", "monitoring.md")
         for block in _python_blocks(ROOT / "docs" / page)
     )
     undocumented = [

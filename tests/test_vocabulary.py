@@ -15,6 +15,8 @@ from gannet.data.service import DataService
 from gannet.data.validation.service import ValidationService
 from gannet.features.service import FeatureStore
 from gannet.interop.service import MlflowImportService
+from gannet.monitoring.alerts.service import AlertService
+from gannet.monitoring.service import MonitorService
 from gannet.pipelines.service import PipelineService
 from gannet.registry.service import RegistryService
 from gannet.serving.deployments.service import DeploymentService
@@ -33,6 +35,8 @@ SERVICES = {
     "PipelineService": PipelineService,
     "FeatureStore": FeatureStore,
     "DataService": DataService,
+    "MonitorService": MonitorService,
+    "AlertService": AlertService,
 }
 CLIENT_ONLY = {"close", "flush"}  # the client's own lifecycle, no service operation
 

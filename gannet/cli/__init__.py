@@ -16,5 +16,7 @@ service call of the same name (docs/vocabulary.md).
   schedule create|list|runs|delete`` and ``gannet scheduler``
 - ``features``: ``gannet features`` (the feature store: apply, diff, list, show,
   materialize)
+- ``monitor``: monitors of deployments (drift, quality, performance), their reports,
+  metrics and Grafana dashboard; ``alerts``: alert rules, their state and history
 - ``gc``: garbage collection of the stores; ``db``: the metadata store's schema
 """

@@ -22,6 +22,7 @@ import typer
 from typer.core import TyperGroup
 
 from gannet.cli import (
+    alerts,
     artifacts,
     data,
     db,
@@ -33,6 +34,7 @@ from gannet.cli import (
     inference,
     login,
     models,
+    monitor,
     output,
     people,
     pipelines,
@@ -202,6 +204,8 @@ app.add_typer(inference.logs, name="logs")
 app.add_typer(imports.app, name="import")
 app.add_typer(pipelines.app, name="pipeline")
 app.add_typer(schedules.app, name="schedule")
+app.add_typer(monitor.app, name="monitor")
+app.add_typer(alerts.app, name="alerts")
 if hasattr(serve, "serve"):
     app.command("serve")(serve.serve)
 if hasattr(inference, "predict"):

@@ -8,6 +8,7 @@
   ``interop`` (``InteropMethods``: ``import_mlflow``) and ``pipelines``
   (``PipelineMethods``: ``run_pipeline``, ``resume_pipeline``, ...): each
   method one service call of the same name
+- ``monitor``: ``gannet.monitor.drift`` and ``gannet.monitor.quality`` on DataFrames
 - ``buffer``: the log buffer that makes ``log_metric`` cost microseconds
 - ``autolog_sink``: where ``gannet.autolog()`` logs (the active run, or one it starts)
 """

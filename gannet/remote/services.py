@@ -90,6 +90,14 @@ class RemoteServices:
     def pipelines(self) -> Any:  # steps read and write the stores themselves
         raise self._server_side("running pipelines")
 
+    @property
+    def monitoring(self) -> Any:
+        raise self._server_side("monitoring (monitors and their reports)")
+
+    @property
+    def alerts(self) -> Any:
+        raise self._server_side("alerting (rules, states and history)")
+
     def _server_side(self, what: str) -> NotSupported:
         return NotSupported(
             f"{what} belongs to the server at {self.settings.uri}: this command works on the "

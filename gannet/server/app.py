@@ -50,7 +50,7 @@ def create_app(
     """The ASGI app. ``auth=False`` (``gannet server --no-auth``) treats every caller as
     an administrator named by the ``user`` setting; ``authenticate`` replaces the store's
     own check of credentials (tests of the middleware)."""
-    metrics = ServerMetrics()
+    metrics = ServerMetrics(extra=_monitor_metrics(services))
     api = _fastapi(services, auth, metrics, _routers())
     _install_docs(api)
     routed = _by_prefix(api, [
@@ -157,3 +157,10 @@ def _install_docs(api: FastAPI) -> None:
     def static(request: Request, name: str) -> Response:
         body, content_type = docs.static(STATIC + name)
         return Response(body, media_type=content_type.decode())
+
+
+def _monitor_metrics(services: Services) -> list[Any]:
+    """The monitors' outputs as a Prometheus collector (read at each scrape)."""
+    from gannet.monitoring.prometheus import MonitorCollector
+
+    return [MonitorCollector(services.monitoring)]

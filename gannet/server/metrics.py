@@ -3,7 +3,8 @@
 - ``gannet_server_requests_total{method, route, code}``: every request, by route template
   (``/api/v1/runs/{run_id}``), so a scrape never grows a series per run id;
 - ``gannet_server_request_latency_seconds{method, route}`` (histogram);
-- prometheus-client's ``process_*`` and ``python_*`` collectors.
+- prometheus-client's ``process_*`` and ``python_*`` collectors;
+- the monitors' latest outputs (``gannet_monitor_*``, see gannet.monitoring.prometheus).
 
 With several workers they share prometheus-client's multiprocess directory (set by the
 supervisor, as for ``gannet serve``) and any worker's scrape answers the sum.
@@ -21,11 +22,13 @@ _LATENCY = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 
 
 class ServerMetrics:
-    def __init__(self) -> None:
+    def __init__(self, extra: list[Any] | None = None) -> None:
+        """``extra``: collectors exported beside the request metrics (the monitors')."""
         from prometheus_client import CollectorRegistry, Counter, Histogram
 
         self.registry = CollectorRegistry(auto_describe=True)
         self.multiprocess = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+        self.extra = list(extra or [])
         own = None if self.multiprocess else self.registry
         self.requests = Counter("gannet_server_requests_total", "Requests answered",
                                 ["method", "route", "code"], registry=own)
@@ -35,7 +38,7 @@ class ServerMetrics:
         if not self.multiprocess:
             from prometheus_client import GC_COLLECTOR, PLATFORM_COLLECTOR, PROCESS_COLLECTOR
 
-            for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
+            for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR, *self.extra):
                 self.registry.register(collector)
 
     def wrap(self, app: Any) -> Any:
@@ -73,5 +76,7 @@ class ServerMetrics:
 
             registry = CollectorRegistry()
             multiprocess.MultiProcessCollector(registry)
+            for collector in self.extra:
+                registry.register(collector)
             return generate_latest(registry), CONTENT_TYPE_LATEST
         return generate_latest(self.registry), CONTENT_TYPE_LATEST

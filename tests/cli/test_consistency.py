@@ -15,6 +15,8 @@ from gannet.cli.app import app
 NO_JSON = {
     "gannet serve": "a server that runs until stopped: it logs requests, it reports nothing",
     "gannet server": "the same: a server that runs until stopped",
+    "gannet monitor grafana": "its output is a JSON document already (a Grafana dashboard)",
+    "gannet monitor metrics": "its output is Prometheus text, for scrapers",
 }
 ODD_METAVAR = re.compile(r"\s<(bool|str|path|int[^>]*|float[^>]*|typer[^>]*)>\s")
 ROW_COUNT = re.compile(r"\b(how many|at most|most this many)\b", re.I)
