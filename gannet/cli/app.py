@@ -38,6 +38,7 @@ from gannet.cli import (
     security,
     serve,
     server,
+    ui,
 )
 from gannet.core.errors import GannetError
 
@@ -187,6 +188,7 @@ app.add_typer(people.tokens, name="tokens")
 app.add_typer(people.projects, name="projects")
 app.command("gc")(gc.gc)
 app.command("server")(server.server)
+app.command("ui")(ui.ui)
 app.command("login")(login.login)
 app.command("logout")(login.logout)
 app.add_typer(deployments.app, name="deployments")

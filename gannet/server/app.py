@@ -5,8 +5,9 @@ FastAPI for the routes (request bodies validated and documented in the OpenAPI a
 ids, the body limit, authentication), ``IdempotentPosts`` (a retried POST answered once),
 the request metrics and ``FastRoutes`` (MLflow's per-value writes, routed by a lookup).
 Routers come one per capability from ``gannet.server.routes``; the MLflow-compatible API
-mounts under ``/api/2.0/mlflow/``. No route holds state: every answer comes from the services'
-stores, so replicas over one database and one object store answer alike.
+mounts under ``/api/2.0/mlflow/``, the web UI (``gannet.ui``) at ``/`` and ``/ui/``. No
+route holds state: every answer comes from the services' stores, so replicas over one
+database and one object store answer alike.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from gannet.server.idempotency import IdempotentPosts
 from gannet.server.metrics import ServerMetrics
 from gannet.server.middleware import Authenticate, ServerMiddleware
 from gannet.serving.server.docs import STATIC, SwaggerDocs
+from gannet.ui.app import UI_PUBLIC_PATHS, UI_PUBLIC_PREFIXES, mount_ui, with_sessions
 
 if TYPE_CHECKING:
     from gannet.bootstrap import Services
@@ -57,6 +59,7 @@ def create_app(
     for router in _routers():
         api.include_router(router)
     _install_docs(api)
+    mount_ui(api)
     recall = None
     if authenticate is None:
         authenticate = services.auth.authenticate if auth else _anyone(services)
@@ -70,13 +73,12 @@ def create_app(
         once,
         authenticate=authenticate,
         max_body_bytes=services.settings.server_max_body,
-        public_paths=PUBLIC_PATHS,
-        public_prefixes=PUBLIC_PREFIXES,
+        public_paths=PUBLIC_PATHS + UI_PUBLIC_PATHS,
+        public_prefixes=PUBLIC_PREFIXES + UI_PUBLIC_PREFIXES,
         streaming_prefixes=STREAMING_PREFIXES,
         recall=recall,
     )
-    wrapped.api = api  # type: ignore[attr-defined]  # tests and the runner reach FastAPI's app
-    return wrapped
+    return with_sessions(wrapped, api)  # the web UI's pages (docs/ui.md); `.api`: FastAPI's app
 
 
 def _routers() -> list[APIRouter]:

@@ -15,6 +15,7 @@ from gannet.cli.app import app
 NO_JSON = {
     "gannet serve": "a server that runs until stopped: it logs requests, it reports nothing",
     "gannet server": "the same: a server that runs until stopped",
+    "gannet ui": "the same server, with the web UI for people",
 }
 ODD_METAVAR = re.compile(r"\s<(bool|str|path|int[^>]*|float[^>]*|typer[^>]*)>\s")
 ROW_COUNT = re.compile(r"\b(how many|at most|most this many)\b", re.I)
