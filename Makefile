@@ -67,6 +67,7 @@ bench:
 	bench/.venv/bin/python bench/serving.py
 	bench/.venv/bin/python bench/inference_log.py
 	bench/.venv/bin/python bench/validation.py
+	bench/.venv/bin/python bench/ui.py
 
 clean:
 	rm -rf .venv .venv-python3.* bench/.venv bench/.venv-mlserver .gannet

@@ -1,9 +1,10 @@
 """Experiments and their runs: the list of experiments, and one experiment's runs table.
 
-The runs table is one ``search_runs`` call per page: the filter (MLflow's language, its
-error shown beside the box), the order (a column header's link) and the page token all
-come from the URL, so a table is a link people can paste to each other. The column chooser
-offers the params, metrics and tags of the runs on the page, plus the columns chosen.
+The runs table is one ``search_runs`` call per page (and ``get_experiment`` for its name):
+the filter (MLflow's language, its error shown beside the box), the order (a column
+header's link) and the page token all come from the URL, so a table is a link people can
+paste to each other. The column chooser offers the params, metrics and tags of the runs on
+the page, plus the columns chosen.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ def runs_table(request: Request, experiment_id: str, filter: str = "", order: st
     size = min(max(size, 1), MAX_PAGE)
     order = order or DEFAULT_ORDER
     cols = [_column(c) for c in request.query_params.getlist("cols") if "." in c]
+    experiment = services.tracking.get_experiment(experiment_id)  # missing: the error page
     error: GannetError | None = None
     runs: list[Run] = []
     next_token = None
@@ -71,14 +73,12 @@ def runs_table(request: Request, experiment_id: str, filter: str = "", order: st
         found = services.tracking.search_runs([experiment_id], filter or None, [order], size,
                                               page_token or None)
         runs, next_token = found.items, found.next_page_token
-    except GannetError as exc:
-        if not (filter or page_token or order != DEFAULT_ORDER):
-            raise  # no such experiment, or not the caller's to see
+    except GannetError as exc:  # the filter, order or page token: shown beside the box
         error = exc
     available = _available(runs, cols)
     if not request.query_params.getlist("cols"):
         cols = _default_columns(available)
-    return page(request, "runs.html.j2", f"Runs of experiment {experiment_id}", "experiments",
+    return page(request, "runs.html.j2", f"Runs of {experiment.name}", "experiments",
                 experiment_id=experiment_id, runs=runs, cols=cols, available=available,
                 filter=filter, order=order, error=error, next_token=next_token,
                 size=size, sizes=sorted({*PAGE_SIZES, size}), attributes=ATTRIBUTES,
