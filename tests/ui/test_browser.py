@@ -53,6 +53,37 @@ def page(context):
     assert errors == []
 
 
+# what every page must have for people using a screen reader or a keyboard: one h1, the
+# landmarks, a name for every control, a text alternative for every image, and ids once
+ACCESSIBILITY = """() => {
+  const problems = [];
+  const named = (el) => (el.getAttribute("aria-label") || el.getAttribute("aria-labelledby")
+    || (el.id && document.querySelector(`label[for="${el.id}"]`)) || el.closest("label")
+    || el.getAttribute("title"));
+  if (document.querySelectorAll("h1").length !== 1) problems.push("not one h1");
+  if (!document.querySelector("main")) problems.push("no main landmark");
+  if (!document.querySelector("nav[aria-label]")) problems.push("no named nav landmark");
+  if (!document.documentElement.lang) problems.push("no lang");
+  document.querySelectorAll("input:not([type=hidden]), select, textarea").forEach((el) => {
+    if (!named(el)) problems.push("unlabelled " + el.outerHTML.slice(0, 80));
+  });
+  document.querySelectorAll("button, a").forEach((el) => {
+    if (!el.textContent.trim() && !el.getAttribute("aria-label"))
+      problems.push("nameless " + el.outerHTML.slice(0, 80));
+  });
+  document.querySelectorAll("img").forEach((el) => {
+    if (!el.hasAttribute("alt")) problems.push("no alt " + el.outerHTML.slice(0, 80));
+  });
+  document.querySelectorAll("iframe").forEach((el) => {
+    if (!el.title) problems.push("untitled iframe");
+  });
+  const ids = [...document.querySelectorAll("[id]")].map((el) => el.id)
+    .filter((id) => !id.startsWith("plotly") && !/^[a-f0-9]{6}$/.test(id));
+  ids.filter((id, i) => ids.indexOf(id) !== i).forEach((id) => problems.push("id twice " + id));
+  return problems;
+}"""
+
+
 def shoot(page, shots, name: str) -> None:
     page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
 
@@ -82,7 +113,27 @@ def test_every_page_renders(page, store, shots):
         if name in ("data", "pipelines", "monitoring", "features", "admin"):
             assert "not available yet" in page.locator("main").inner_text()
         page.wait_for_load_state("networkidle")
+        assert page.evaluate(ACCESSIBILITY) == [], name
         shoot(page, shots, name)
+
+
+def test_the_keyboard_reaches_the_content_and_every_control(page, store):
+    page.goto(f"/ui/experiments/{store.experiment_id}")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") in ("", "filter")
+    for _ in range(3):
+        if page.evaluate("document.activeElement.id") == "filter":
+            break
+        page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "filter"
+    page.keyboard.type("params.lr = '0.1'")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"filter=params\.lr"))
+    assert page.locator("table.runs tbody tr").count() == 8
 
 
 def test_filter_sort_columns_and_pages(page, store, shots):
