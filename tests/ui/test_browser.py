@@ -220,6 +220,10 @@ def test_run_charts_and_artifact_previews(page, store, shots):
     page.get_by_label("X axis").select_option("timestamp")
     page.wait_for_function(
         "document.querySelector('figure[data-key=loss] .plot').layout.xaxis.type === 'date'")
+    first = "document.querySelector('figure[data-key=loss] .plot').data[0].y[1]"
+    assert page.evaluate(first) == pytest.approx(1 / 2)
+    page.get_by_label("Smoothing").fill("0.5")
+    page.wait_for_function(f"Math.abs({first} - 0.75) < 1e-9")  # 0.5 * 1 + 0.5 * 1/2
     page.get_by_role("link", name="Artifacts").click()
     page.get_by_role("link", name="data/").click()
     page.get_by_role("link", name="data/sample.csv").click()

@@ -30,7 +30,20 @@
 
   function controls() {
     var x = document.getElementById("xaxis"), log = document.getElementById("logscale");
-    return {x: x ? x.value : "step", log: log ? log.checked : false};
+    var smoothing = document.getElementById("smoothing");
+    return {x: x ? x.value : "step", log: log ? log.checked : false,
+            smoothing: smoothing ? Number(smoothing.value) : 0};
+  }
+
+  // an exponential moving average (TensorBoard's smoothing): weight 0 leaves the values
+  function smooth(values, weight) {
+    if (!weight) { return values; }
+    var last = null;
+    return values.map(function (v) {
+      if (!isFinite(v)) { return v; }
+      last = last === null ? v : last * weight + (1 - weight) * v;
+      return last;
+    });
   }
 
   var config = {responsive: true, displaylogo: false};
@@ -40,7 +53,7 @@
     document.querySelectorAll("figure.chart").forEach(function (fig) {
       var plot = fig.querySelector(".plot");
       history(fig.dataset.run, fig.dataset.key).then(function (points) {
-        var trace = {x: axisOf(points, c.x), y: points.value, mode: points.value.length > 1 ? "lines" : "markers",
+        var trace = {x: axisOf(points, c.x), y: smooth(points.value, c.smoothing), mode: points.value.length > 1 ? "lines" : "markers",
                      name: fig.dataset.key};
         Plotly.react(plot, [trace], layout(c.x, c.log, fig.dataset.key), config);
         plot.dataset.drawn = "true";
@@ -62,7 +75,8 @@
       var traces = [];
       all.forEach(function (points, i) {
         if (points) {
-          traces.push({x: axisOf(points, c.x), y: points.value, name: data.runs[i].name,
+          traces.push({x: axisOf(points, c.x), y: smooth(points.value, c.smoothing),
+                       name: data.runs[i].name,
                        mode: points.value.length > 1 ? "lines" : "markers"});
         }
       });
@@ -102,9 +116,9 @@
     }
   }
 
-  ["xaxis", "logscale"].forEach(function (id) {
+  ["xaxis", "logscale", "smoothing"].forEach(function (id) {
     var node = document.getElementById(id);
-    if (node) { node.addEventListener("change", function () { var d = compareData(); if (d) { drawOverlay(d); } else { drawRunCharts(); } }); }
+    if (node) { node.addEventListener(id === "smoothing" ? "input" : "change", function () { var d = compareData(); if (d) { drawOverlay(d); } else { drawRunCharts(); } }); }
   });
   draw();
 })();
