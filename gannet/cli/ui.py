@@ -21,7 +21,8 @@ def ui(
 ) -> None:
     """Open the web UI: experiments, runs, models and deployments in the browser.
 
-    It is the team server's app over this home's stores. On a loopback address (the
+    It is the team server's app over this home's stores (never the team server that
+    GANNET_URI names: its own root page is its UI). On a loopback address (the
     default) nobody else can connect, so there is no login: you act as an administrator,
     as `gannet server --no-auth`. On any other address people log in.
     """
@@ -30,6 +31,11 @@ def ui(
 
     auth = not _loopback(host)
     options = ServerOptions(host=host, port=port, workers=1, auth=auth)
+    settings = ctx.obj.settings
+    if settings.uri:
+        output.note(f"gannet ui shows this home's stores, not the team server at "
+                    f"{settings.uri}: open {settings.uri.rstrip('/')}/ in the browser for its UI")
+        settings = settings.replace(uri="", token="")
 
     def listening(address: str, bound: int) -> None:
         shown = f"[{address}]" if ":" in address else address
@@ -46,7 +52,7 @@ def ui(
             if secret is not None:
                 announce_bootstrap(secret)
 
-    run_server(ctx.obj.settings, options, build=build, on_listening=listening, on_ready=ready)
+    run_server(settings, options, build=build, on_listening=listening, on_ready=ready)
 
 
 def _loopback(host: str) -> bool:

@@ -18,11 +18,20 @@ UI_PUBLIC_PREFIXES = tuple(p for p in PUBLIC_UI if p.endswith("/"))
 
 def mount_ui(api: Any) -> None:
     """Add the UI's routers (one per capability) to the FastAPI app ``api``."""
-    from gannet.ui.routes import compare, deployments, experiments, home, login, models, runs
+    from gannet.ui.routes import (
+        admin,
+        compare,
+        deployments,
+        experiments,
+        home,
+        login,
+        models,
+        runs,
+    )
 
     settings = api.state.services.settings
     api.state.ui_key = SessionKey(load_key(settings.ui_secret, settings.home))
-    for module in (home, login, experiments, runs, compare, models, deployments):
+    for module in (home, login, experiments, runs, compare, models, deployments, admin):
         api.include_router(module.router)
 
 

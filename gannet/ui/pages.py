@@ -45,7 +45,7 @@ NAV = (
     Section("pipelines", "Pipelines", "/ui/pipelines", built=False),
     Section("monitoring", "Monitoring", "/ui/monitoring", built=False),
     Section("features", "Features", "/ui/features", built=False),
-    Section("admin", "Admin", "/ui/admin", built=False),
+    Section("admin", "Admin", "/ui/admin"),
 )
 
 

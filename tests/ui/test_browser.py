@@ -103,14 +103,14 @@ def test_every_page_renders(page, store, shots):
         "deployments": "/ui/deployments",
         "deployment": "/ui/deployments/churn-api",
         "data": "/ui/data", "pipelines": "/ui/pipelines", "monitoring": "/ui/monitoring",
-        "features": "/ui/features", "admin": "/ui/admin",
+        "features": "/ui/features", "admin": "/ui/admin", "audit": "/ui/admin/audit",
     }
     for name, path in pages.items():
         answer = page.goto(path)
         assert answer.status == 200, (name, answer.status)
         assert page.locator("h1").count() == 1
         assert page.locator("nav[aria-label=Capabilities] a").count() == 8
-        if name in ("data", "pipelines", "monitoring", "features", "admin"):
+        if name in ("data", "pipelines", "monitoring", "features"):
             assert "not available yet" in page.locator("main").inner_text()
         page.wait_for_load_state("networkidle")
         assert page.evaluate(ACCESSIBILITY) == [], name
@@ -254,6 +254,9 @@ def test_promote_shows_the_gates_first(page, store, shots):
     page.get_by_role("button", name="Promote to staging").click()
     assert "now points at version 2" in page.get_by_role("status").inner_text()
     assert store.services.registry.get_registered_model("churn").aliases["staging"] == 2
+    page.goto("/ui/admin/audit?target=" + quote("model:churn@staging"))
+    row = page.locator("table tbody tr").first.inner_text()
+    assert "alias.promote" in row and "looks good" in row
 
 
 def test_roll_back_a_deployment(page, store, shots):
@@ -295,6 +298,9 @@ def test_log_in_and_out(team_page, store, shots):
     log_in(page, "alice", store.passwords["alice"])
     assert page.url == f"{store.team_url}/ui/experiments/{store.experiment_id}"
     assert "Signed in as alice" in page.locator("header").inner_text()
+    page.goto("/ui/admin")
+    assert "Not allowed" in page.locator("h1").inner_text()
+    page.goto(f"/ui/experiments/{store.experiment_id}")
     cookie = next(c for c in page.context.cookies() if c["name"] == "gannet_session")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
     page.get_by_role("button", name="Log out").click()
@@ -317,4 +323,6 @@ def test_a_reader_is_denied_an_action(team_page, store, shots):
     assert "Your role does not allow this" in alert.inner_text()
     assert page.locator("h1").inner_text() == "Not allowed"
     shoot(page, shots, "reader-denied")
+    page.goto("/ui/admin/audit")
+    assert page.locator("h1").inner_text() == "Not allowed"  # administrators only
     assert "reader-alias" not in store.services.registry.get_registered_model("churn").aliases

@@ -8,4 +8,5 @@ two things, such as a deployment and its history, two).
 - ``compare``: runs side by side (curves, parallel coordinates, params diff)
 - ``models``: registered models, versions, cards; promotion (gates first)
 - ``deployments``: traffic split, revisions; roll back
+- ``admin``: users with their projects and roles, the audit log (to read)
 """

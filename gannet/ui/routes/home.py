@@ -24,8 +24,6 @@ INSTEAD = {
     "monitoring": "Drift, data quality and alerts come to the UI when monitoring lands in "
                   "Gannet.",
     "features": "The feature store comes to the UI when it lands in Gannet.",
-    "admin": "Manage users, tokens, projects and roles with gannet users, gannet tokens, "
-             "gannet projects and gannet roles; read the audit log with gannet audit.",
 }
 
 
