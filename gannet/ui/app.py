@@ -20,6 +20,7 @@ def mount_ui(api: Any) -> None:
     """Add the UI's routers (one per capability) to the FastAPI app ``api``."""
     from gannet.ui.routes import (
         admin,
+        bulk,
         compare,
         deployments,
         experiments,
@@ -31,7 +32,8 @@ def mount_ui(api: Any) -> None:
 
     settings = api.state.services.settings
     api.state.ui_key = SessionKey(load_key(settings.ui_secret, settings.home))
-    for module in (home, login, experiments, runs, compare, models, deployments, admin):
+    for module in (home, login, experiments, bulk, runs, compare, models, deployments,
+                   admin):
         api.include_router(module.router)
 
 

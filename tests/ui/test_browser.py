@@ -271,6 +271,32 @@ def test_roll_back_a_deployment(page, store, shots):
     shoot(page, shots, "deployment-rolled-back")
 
 
+def test_tag_and_delete_the_selected_runs(page, store, shots):
+    """Last of the open server's tests: it deletes a run the others count."""
+    tracking = store.services.tracking
+    table = f"/ui/experiments/{store.experiment_id}?order=" + quote("attributes.run_name ASC")
+    page.goto(table)
+    for name in ("run-22", "run-23"):
+        page.get_by_label(f"Select run {name}").check()
+    page.locator("summary", has_text="Tag or delete").click()
+    page.get_by_label("Tag key").fill("reviewed")
+    page.get_by_label("Value").fill("yes")
+    page.get_by_role("button", name="Tag selected runs").click()
+    assert "tagged 2 run(s) reviewed=yes" in page.get_by_role("status").inner_text()
+    assert "order=attributes.run_name" in page.url  # back to the same table
+    tagged = [r.info.run_name for r in tracking.search_runs(
+        [store.experiment_id], "tags.reviewed = 'yes'").items]
+    assert sorted(tagged) == ["run-22", "run-23"]
+    page.get_by_label("Select run run-21").check()
+    page.locator("summary", has_text="Tag or delete").click()
+    page.get_by_role("button", name="Delete selected runs").click()
+    assert "deleted 1 run(s)" in page.get_by_role("status").inner_text()
+    names = page.locator("table.runs tbody td:nth-child(2)").all_inner_texts()
+    assert "run-21" not in names and len(names) == 23
+    assert tracking.get_run(store.run_ids[21]).info.lifecycle_stage == "deleted"
+    shoot(page, shots, "runs-bulk")
+
+
 @pytest.fixture
 def team_page(browser, store):
     context = browser.new_context(base_url=store.team_url)

@@ -146,3 +146,22 @@ def test_gannet_ui_serves_the_pages_without_a_login(settings):
             assert home.status_code == 200 and "<h1>Gannet</h1>" in home.text
             assert client.get("/ui/experiments").status_code == 200
             assert client.get("/api/v1/experiments").status_code == 200
+
+
+def test_a_reader_cannot_tag_or_delete_runs(store):
+    secret = store.services.auth.create_token("ui-reader", user="rita").secret
+    run_ids = ",".join(store.run_ids[:2])
+    with httpx.Client(base_url=store.team_url, timeout=30) as client:
+        token = csrf_of(client, "/ui/login")
+        assert client.post("/ui/login", data={"csrf": token, "token": secret}).status_code == 303
+        base = f"/ui/experiments/{store.experiment_id}/runs"
+        tagged = client.post(f"{base}/tag", data={"csrf": token, "runs": run_ids,
+                                                  "key": "stolen", "value": "1"})
+        deleted = client.post(f"{base}/delete", data={"csrf": token, "runs": run_ids})
+        empty = client.post(f"{base}/delete", data={"csrf": token, "runs": ""})
+    assert tagged.status_code == deleted.status_code == 403
+    assert "Your role does not allow this" in tagged.text
+    assert empty.status_code == 400 and "tick 1 to 1000 runs first" in empty.text
+    for run_id in store.run_ids[:2]:
+        run = store.services.tracking.get_run(run_id)
+        assert "stolen" not in run.data.tags and run.info.lifecycle_stage == "active"

@@ -60,7 +60,7 @@ def experiments(request: Request) -> Response:
 @router.get("/experiments/{experiment_id}")
 @shown("experiments")
 def runs_table(request: Request, experiment_id: str, filter: str = "", order: str = "",
-               page_token: str | None = None, size: int = 50) -> Response:
+               page_token: str | None = None, size: int = 50, done: str = "") -> Response:
     services = services_of(request)
     size = min(max(size, 1), MAX_PAGE)
     order = order or DEFAULT_ORDER
@@ -82,7 +82,7 @@ def runs_table(request: Request, experiment_id: str, filter: str = "", order: st
                 experiment_id=experiment_id, runs=runs, cols=cols, available=available,
                 filter=filter, order=order, error=error, next_token=next_token,
                 size=size, sizes=sorted({*PAGE_SIZES, size}), attributes=ATTRIBUTES,
-                first_page=not page_token)
+                first_page=not page_token, done=done)
 
 
 def _column(name: str) -> Column:

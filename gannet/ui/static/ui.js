@@ -1,6 +1,15 @@
 /* The little behaviour every page shares. */
 "use strict";
 (function () {
+  // bulk actions send the runs ticked in the table (boxes that belong to the compare form)
+  document.querySelectorAll("form.selection").forEach(function (form) {
+    form.addEventListener("submit", function () {
+      var ticked = document.querySelectorAll("input[form=compare]:checked");
+      form.elements.runs.value = Array.prototype.map.call(ticked, function (box) {
+        return box.value;
+      }).join(",");
+    });
+  });
   // a form button that asks first (promote, roll back) says what it will do
   document.querySelectorAll("form[data-confirm]").forEach(function (form) {
     form.addEventListener("submit", function (event) {
