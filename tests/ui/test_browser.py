@@ -257,18 +257,35 @@ def test_promote_shows_the_gates_first(page, store, shots):
     page.goto("/ui/admin/audit?target=" + quote("model:churn@staging"))
     row = page.locator("table tbody tr").first.inner_text()
     assert "alias.promote" in row and "looks good" in row
+    page.goto("/ui/models/churn")
+    page.get_by_role("button", name="Remove the alias staging").click()
+    assert page.url.endswith("/ui/models/churn")
+    assert "staging" not in store.services.registry.get_registered_model("churn").aliases
+    assert page.get_by_role("button", name="Remove the alias staging").count() == 0
 
 
 def test_roll_back_a_deployment(page, store, shots):
     before = store.services.deployments.get_deployment_state("churn-api").revision
     page.goto("/ui/deployments/churn-api")
     page.get_by_label("To revision").select_option(str(before - 1))
-    page.get_by_label("Reason (kept in the history)").fill("canary failed")
+    page.get_by_label("Why roll back").fill("canary failed")
     page.get_by_role("button", name="Roll back").click()
     assert "Rolled back" in page.get_by_role("status").inner_text()
     after = store.services.deployments.get_deployment_state("churn-api")
     assert after.revision == before + 1 and after.reason == "canary failed"
     shoot(page, shots, "deployment-rolled-back")
+    page.locator("summary", has_text="Change the traffic").click()
+    page.get_by_label("Routes").fill("churn/1 = 1\nchurn/2 = 3")
+    page.get_by_label("Why the traffic changes").fill("more to v2")
+    page.get_by_role("button", name="Change the traffic").click()
+    assert "Traffic changed" in page.get_by_role("status").inner_text()
+    state = store.services.deployments.get_deployment_state("churn-api")
+    assert {r.ref: r.weight for r in state.routes} == {"churn/1": 1.0, "churn/2": 3.0}
+    page.locator("summary", has_text="Change the traffic").click()
+    page.get_by_label("Routes").fill("churn/1 = lots")
+    page.get_by_role("button", name="Change the traffic").click()
+    assert "is not 'ref = weight'" in page.get_by_role("alert").inner_text()
+    assert store.services.deployments.get_deployment_state("churn-api") == state
 
 
 def test_tag_and_delete_the_selected_runs(page, store, shots):

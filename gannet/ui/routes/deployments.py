@@ -1,7 +1,9 @@
-"""Deployments: their traffic split and revisions; roll back (a POST form, CSRF-checked).
+"""Deployments: their traffic split and revisions; changing the traffic and rolling back
+(POST forms, CSRF-checked).
 
-A rollback is ``rollback_deployment``: the revision before the current one, or the one
-chosen, becomes current again as a new revision; the service decides who may.
+Changing the traffic is ``set_deployment_traffic`` (a new revision); a rollback is
+``rollback_deployment``: the revision before the current one, or the one chosen, becomes
+current again as a new revision. The service decides who may.
 """
 
 from __future__ import annotations
@@ -32,6 +34,34 @@ def deployment(request: Request, name: str, done: str = "") -> Response:
     history = service.get_deployment_history(name)
     return page(request, "deployment.html.j2", f"Deployment {name}", "deployments", info=info,
                 history=history, done=done)
+
+
+@router.post("/deployments/{name}/traffic")
+@shown("deployments")
+async def set_traffic(request: Request, name: str) -> Response:
+    """The weights as ``ref = weight`` lines (a ref: a version, an alias, ``@latest``)."""
+    form = await form_of(request)
+    routes = _routes(form.get("routes", ""))
+    service = services_of(request).deployments
+    state = await in_thread(lambda: service.set_deployment_traffic(
+        name, routes, form.get("reason", "")))
+    return see_other(f"/ui/deployments/{name}?done=traffic-{state.revision}")
+
+
+def _routes(text: str) -> dict[str | int, float]:
+    routes: dict[str | int, float] = {}
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        ref, sep, weight = line.rpartition("=")
+        try:
+            routes[ref.strip()] = float(weight)
+        except ValueError:
+            sep = ""
+        if not sep or not ref.strip():
+            raise InvalidArgument(f"traffic line {line.strip()!r} is not 'ref = weight'",
+                                  "write one route per line, e.g. 'churn/2 = 0.1'")
+    return routes
 
 
 @router.post("/deployments/{name}/rollback")

@@ -1,4 +1,5 @@
-"""Registered models: their versions, aliases, signature and model card; promotion.
+"""Registered models: their versions, aliases, signature and model card; promotion, and
+removing an alias (``delete_registered_model_alias``).
 
 Promoting is two steps, so that the gates' results are seen before anything moves: the
 check (``check_promotion_gates``, a GET that changes nothing) shows each gate, and its
@@ -8,11 +9,13 @@ again and moves the alias only if every one passes. The service decides who may.
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from gannet.ui.pages import form_of, in_thread, page, services_of, shown
+from gannet.ui.pages import form_of, in_thread, page, see_other, services_of, shown
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 
@@ -32,6 +35,14 @@ def model(request: Request, name: str) -> Response:
     versions = registry.search_model_versions(name)
     return page(request, "model.html.j2", f"Model {name}", "models", model=found,
                 versions=versions)
+
+
+@router.post("/models/{name}/aliases/{alias}/delete")
+@shown("models")
+async def remove_alias(request: Request, name: str, alias: str) -> Response:
+    await form_of(request)
+    await in_thread(services_of(request).registry.delete_registered_model_alias, name, alias)
+    return see_other(f"/ui/models/{quote(name, safe='')}")
 
 
 @router.get("/models/{name}/versions/{version}")
