@@ -71,6 +71,7 @@ bench:
 	bench/.venv/bin/python bench/pipelines.py
 	bench/.venv/bin/python bench/data.py
 	bench/.venv/bin/python bench/monitoring.py
+	bench/.venv/bin/python bench/ui.py
 
 clean:
 	rm -rf .venv .venv-python3.* bench/.venv bench/.venv-mlserver .gannet

@@ -1,7 +1,16 @@
 #!/usr/bin/env bash
 # Start what the tests need when it is not running: the local PostgreSQL server, Redis.
 # (Tests read GANNET_TEST_POSTGRES_URL; when it points elsewhere, we leave it alone.)
+# And install what they need when it is missing: Debian's Chromium, which the web UI's
+# browser tests drive with Playwright (Playwright's own browser download is never used).
 set -u
+if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null; then
+  echo "installing Debian's chromium for the web UI's browser tests"
+  sudo_=""; [ "$(id -u)" -eq 0 ] || sudo_="sudo -n"
+  $sudo_ apt-get install -y -q chromium >/dev/null \
+    || { $sudo_ apt-get update -q >/dev/null && $sudo_ apt-get install -y -q chromium >/dev/null; } \
+    || echo "could not install chromium: the web UI's browser tests will fail" >&2
+fi
 ensure_postgres() {
   url="${GANNET_TEST_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/test}"
   case "$url" in *127.0.0.1:5432*|*localhost:5432*) ;; *) return 0 ;; esac

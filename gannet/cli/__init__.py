@@ -9,6 +9,7 @@ service call of the same name (docs/vocabulary.md).
 - ``imports``: ``gannet import mlflow`` (another tool's history copied in)
 - ``people``: ``gannet users``, ``tokens`` and ``projects`` (who may use a team server)
 - ``server``: ``gannet server``, the team server
+- ``ui``: ``gannet ui``, the web UI (that server's app on loopback, no logins)
 - ``login``: ``gannet login`` (a token, or single sign-on) and ``gannet logout``; the
   sign-in's token comes back to ``loopback``, a listener on 127.0.0.1
 - ``data``: ``gannet data``; ``data_quality``: its ``validate`` and ``profile``

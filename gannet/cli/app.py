@@ -43,6 +43,7 @@ from gannet.cli import (
     security,
     serve,
     server,
+    ui,
 )
 from gannet.core.errors import GannetError
 
@@ -197,6 +198,7 @@ app.command("scheduler")(schedules.scheduler)
 app.command("init")(pipelines.init)
 app.command("sweep")(pipelines.sweep)
 app.command("server")(server.server)
+app.command("ui")(ui.ui)
 app.command("login")(login.login)
 app.command("logout")(login.logout)
 app.add_typer(deployments.app, name="deployments")

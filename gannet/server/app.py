@@ -5,8 +5,9 @@ FastAPI for the routes (request bodies validated and documented in the OpenAPI a
 ids, the body limit, authentication), ``IdempotentPosts`` (a retried POST answered once),
 the request metrics and ``FastRoutes`` (MLflow's per-value writes, routed by a lookup).
 Routers come one per capability from ``gannet.server.routes``; the MLflow-compatible API
-mounts under ``/api/2.0/mlflow/``. No route holds state: every answer comes from the services'
-stores, so replicas over one database and one object store answer alike.
+mounts under ``/api/2.0/mlflow/``, the web UI (``gannet.ui``) at ``/`` and ``/ui/``. No
+route holds state: every answer comes from the services' stores, so replicas over one
+database and one object store answer alike.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from gannet.server.mlflow import (
     tracking_router,
 )
 from gannet.serving.server.docs import STATIC, SwaggerDocs
+from gannet.ui.app import UI_PUBLIC_PATHS, UI_PUBLIC_PREFIXES, mount_ui, with_sessions
 
 if TYPE_CHECKING:
     from gannet.bootstrap import Services
@@ -53,6 +55,7 @@ def create_app(
     metrics = ServerMetrics(extra=_monitor_metrics(services))
     api = _fastapi(services, auth, metrics, _routers())
     _install_docs(api)
+    mount_ui(api)
     routed = _by_prefix(api, [
         (PROXY_PREFIXES, _fastapi(services, auth, metrics, [proxy_router()])),
         (TRACKING_PREFIXES, _fastapi(services, auth, metrics, [tracking_router()])),
@@ -68,13 +71,12 @@ def create_app(
         once,
         authenticate=authenticate,
         max_body_bytes=services.settings.server_max_body,
-        public_paths=PUBLIC_PATHS,
-        public_prefixes=PUBLIC_PREFIXES,
+        public_paths=PUBLIC_PATHS + UI_PUBLIC_PATHS,
+        public_prefixes=PUBLIC_PREFIXES + UI_PUBLIC_PREFIXES,
         streaming_prefixes=STREAMING_PREFIXES,
         recall=recall,
     )
-    wrapped.api = api  # type: ignore[attr-defined]  # tests and the runner reach FastAPI's app
-    return wrapped
+    return with_sessions(wrapped, api)  # the web UI's pages (docs/ui.md); `.api`: FastAPI's app
 
 
 def _fastapi(services: Services, auth: bool, metrics: ServerMetrics,

@@ -47,16 +47,18 @@ def running_server(services: Any, *, auth: bool = False, **app_options: Any) -> 
 
 
 class ServerProcess:
-    """``gannet server`` in a subprocess (its own process group) on a free port, as a user
-    runs it; ``lines`` keeps what it printed before listening (the first admin token)."""
+    """``gannet server`` (or ``command``: ``ui``) in a subprocess (its own process group) on
+    a free port, as a user runs it; ``lines`` keeps what it printed before listening (the
+    first admin token)."""
 
-    def __init__(self, settings: Any, *args: str, env: dict[str, str] | None = None) -> None:
+    def __init__(self, settings: Any, *args: str, env: dict[str, str] | None = None,
+                 command: str = "server") -> None:
         import sys
 
         self.command = [
             sys.executable, "-m", "gannet", "--home", str(settings.home), "--metadata-url",
             settings.metadata_url, "--artifacts-url", settings.artifacts_url,
-            "server", "--port", "0", *args,
+            command, "--port", "0", *args,
         ]
         self.extra_env = env or {}
         self.proc: Any = None

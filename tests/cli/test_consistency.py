@@ -17,6 +17,7 @@ NO_JSON = {
     "gannet server": "the same: a server that runs until stopped",
     "gannet monitor grafana": "its output is a JSON document already (a Grafana dashboard)",
     "gannet monitor metrics": "its output is Prometheus text, for scrapers",
+    "gannet ui": "the same server, with the web UI for people",
 }
 ODD_METAVAR = re.compile(r"\s<(bool|str|path|int[^>]*|float[^>]*|typer[^>]*)>\s")
 ROW_COUNT = re.compile(r"\b(how many|at most|most this many)\b", re.I)

@@ -1,0 +1,13 @@
+"""The UI's routers, one per capability; each route is one service call (a page showing
+two things, such as a deployment and its history, two).
+
+- ``home``: the root page, pages of capabilities not in the UI yet, static files
+- ``login``: logging in and out (team mode)
+- ``experiments``: experiments, and one experiment's runs table
+- ``bulk``: tagging and deleting the runs ticked in a runs table
+- ``runs``: a run (charts, params, tags, environment) and its artifacts
+- ``compare``: runs side by side (curves, parallel coordinates, params diff)
+- ``models``: registered models, versions, cards; promotion (gates first)
+- ``deployments``: traffic split, revisions; roll back
+- ``admin``: users with their projects and roles, the audit log (to read)
+"""
