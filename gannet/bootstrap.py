@@ -151,7 +151,9 @@ class Services:
         """Feature definitions, training sets and the online store (``features_online_url``)."""
         from gannet.features.service import FeatureStore
 
-        return self._part("features", lambda: FeatureStore(self.metadata, self.settings))
+        return self._part("features", lambda: FeatureStore(
+            self.metadata, self.settings,
+            resolve_dataset=lambda ref: str(self.data.local_path(ref))))
 
     @property
     def alerts(self) -> AlertService:
@@ -166,7 +168,8 @@ class Services:
         return self._part(
             "monitoring",
             lambda: MonitorService(self.metadata, self.blobs, self.inference_log,
-                                   self.settings, alerts=self.alerts),
+                                   self.settings, alerts=self.alerts,
+                                   resolve_dataset=lambda ref: str(self.data.local_path(ref))),
         )
 
     @property
@@ -186,10 +189,23 @@ class Services:
         # what a worker process opens the blob store with (pickled to it)
         opener = functools.partial(BlobStore, s.artifacts_url, threads=s.transfer_threads,
                                    progress=False)
-        return self._part(
-            "pipelines",
-            lambda: PipelineService(self.metadata, self.blobs, self.tracking, s, opener),
-        )
+        def make() -> PipelineService:
+            service = PipelineService(self.metadata, self.blobs, self.tracking, s, opener)
+            service.latest_dataset_version = self._latest_dataset_version
+            return service
+
+        return self._part("pipelines", make)
+
+    def _latest_dataset_version(self, name: str) -> tuple[int, int] | None:
+        """(version, made at) of dataset ``name``'s latest version; None when it has none
+        (the scheduler fires the pipelines scheduled on new versions with it)."""
+        from gannet.core.errors import NotFound
+
+        try:
+            latest = self.data.resolve(name)
+        except NotFound:
+            return None
+        return latest.version, latest.creation_time
 
     @property
     def lineage(self) -> LineageService:

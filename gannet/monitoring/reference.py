@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +29,8 @@ __all__ = ["dataset_reference", "from_log_table", "load_reference", "parquet_byt
 INPUT = "input."
 
 
-def load_reference(source: Any, *, log: InferenceLog, deployment: str
+def load_reference(source: Any, *, log: InferenceLog, deployment: str,
+                   resolve_dataset: Callable[[str], str] | None = None,
                    ) -> tuple[pa.Table, str]:
     """(the reference table, a description of where it came from)."""
     if source is None:
@@ -42,15 +44,26 @@ def load_reference(source: Any, *, log: InferenceLog, deployment: str
     if text.startswith("log:"):
         return _from_log(text[4:], log, deployment), text
     if text.startswith("dataset:"):
-        return dataset_reference(text[len("dataset:"):]), text
+        return dataset_reference(text[len("dataset:"):], resolve_dataset), text
     return _from_file(Path(text)), str(Path(text).resolve())
 
 
-def dataset_reference(ref: str) -> pa.Table:
-    """A dataset version as a reference: comes with the data capability."""
-    raise NotSupported(f"dataset references ({ref!r}) need the data capability, "
-                       "which this Gannet does not have yet",
-                       hint="export the dataset to Parquet and pass the file")
+def dataset_reference(ref: str, resolve: Callable[[str], str] | None) -> pa.Table:
+    """A dataset version (``churn@3``) as a reference: its table file, or the table files
+    of its folder (Parquet or CSV) read as one table."""
+    if resolve is None:
+        raise NotSupported(f"dataset references ({ref!r}) need the data capability's "
+                           "stores", hint="export the dataset to Parquet and pass the file")
+    path = Path(resolve(ref))
+    if path.is_file():
+        return _from_file(path)
+    files = sorted(p for p in path.rglob("*") if p.suffix.lower() in (".parquet", ".pq", ".csv"))
+    if not files:
+        raise InvalidArgument(f"dataset version {ref} holds no Parquet or CSV file",
+                              hint="add the table as a Parquet or CSV file, or pass a file")
+    import pyarrow as pa
+
+    return pa.concat_tables([_from_file(f) for f in files], promote_options="default")
 
 
 def _from_file(path: Path) -> pa.Table:

@@ -12,7 +12,7 @@ request ids the log never answered, and hands the reports to the alert rules.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any
 
 from gannet.core.clock import now_ms
@@ -40,7 +40,11 @@ __all__ = ["MonitorService"]
 
 class MonitorService:
     def __init__(self, metadata: MetadataStore, blobs: BlobStore, log: InferenceLog,
-                 settings: Settings, alerts: AlertService | None = None) -> None:
+                 settings: Settings, alerts: AlertService | None = None,
+                 resolve_dataset: Callable[[str], str] | None = None) -> None:
+        """``resolve_dataset``: a dataset version (``churn@3``) -> its local file or folder,
+        for references named ``dataset:churn@3`` (the data capability's, from bootstrap)."""
+        self.resolve_dataset = resolve_dataset
         self.metadata = metadata
         self.blobs = blobs
         self.log = log
@@ -60,7 +64,8 @@ class MonitorService:
         parse_window(window)
         opts = MonitorOptions(window=window, label_horizon_s=parse_duration(label_horizon),
                               **{k: v for k, v in options.items() if v is not None})
-        table, source = load_reference(reference, log=self.log, deployment=deployment)
+        table, source = load_reference(reference, log=self.log, deployment=deployment,
+                                       resolve_dataset=self.resolve_dataset)
         Reference.of(table, opts)  # refuses features the reference lacks
         with BlobLeases(self.metadata).hold():
             digest = self.blobs.put_bytes(parquet_bytes(table)).digest

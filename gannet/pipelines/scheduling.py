@@ -62,6 +62,9 @@ class Schedules:
 
     metadata: MetadataStore
     run_pipeline: Callable[..., PipelineRun]
+    # dataset name -> (its latest version, when it was made), or None: the composition
+    # root gives the data capability's answer, so the scheduler fires dataset schedules
+    latest_dataset_version: Callable[[str], tuple[int, int] | None] | None = None
 
     def create_schedule(self, target: str, cron: str | None = None,
                         params: dict[str, str] | None = None,
@@ -108,7 +111,8 @@ class Schedules:
         won = []
         for schedule in self.list_schedules():
             if schedule.cron is None:
-                continue  # fired by its dataset's versions
+                won += self._fire_new_version(schedule)
+                continue
             window = latest_window(schedule.cron, now)
             if window < schedule.created_time - 60_000:
                 continue  # no window since it was made
@@ -120,6 +124,21 @@ class Schedules:
             if firing is not None:
                 won.append(firing)
         return won
+
+    def _fire_new_version(self, schedule: Schedule) -> list[Firing]:
+        """A dataset schedule's firing for the dataset's latest version, when that is new
+        (made after the schedule, and not fired yet); versions made between two ticks run
+        once, for the latest."""
+        if schedule.dataset is None or self.latest_dataset_version is None:
+            return []
+        latest = self.latest_dataset_version(schedule.dataset)
+        if latest is None or latest[1] < schedule.created_time:
+            return []
+        with self.metadata.read() as conn:
+            last = repository.last_window(conn, schedule.schedule_id)
+        if last is not None and last >= latest[0]:
+            return []
+        return self.on_dataset_version(schedule.dataset, latest[0])
 
     def on_dataset_version(self, dataset: str, version: int) -> list[Firing]:
         """Fire the schedules of ``dataset`` for its new ``version`` (once each, whoever

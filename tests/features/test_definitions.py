@@ -75,12 +75,15 @@ def test_definitions_yaml_text(features, stats_parquet):
 
 
 def test_a_dataset_version_source_goes_through_the_resolver(settings, services, stats_parquet):
-    from gannet.core.errors import NotSupported
+    from gannet.core.errors import NotFound, NotSupported
     from gannet.features.service import FeatureStore
 
     view = FeatureView("churn_stats", ["customer"], "churn@3", ["orders_30d"])
-    with pytest.raises(NotSupported, match="churn@3"):
+    with pytest.raises(NotFound, match="no dataset named 'churn'"):  # bootstrap's resolver
         services.features.apply([Entity("customer", "customer_id"), view])
+    with pytest.raises(NotSupported, match="churn@3"):  # a store with no resolver
+        FeatureStore(services.metadata, settings).apply([Entity("customer", "customer_id"),
+                                                         view])
     asked = []
 
     def resolve(ref: str) -> str:
