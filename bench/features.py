@@ -53,9 +53,12 @@ def generate(work: Path, entities: int, feature_rows: int, entity_rows: int) -> 
     frame.to_parquet(work / "stats.parquet", index=False)
     # from the time every entity has its first value (an entity row before it is dropped
     # by Feast's file offline store, kept with nulls by Gannet)
+    # and never twice the same (entity, time): Feast keeps one row of such a pair; a row's
+    # own microseconds make every time distinct
     span = per_entity * 3600 + 86400
-    times = pd.Timestamp(T0) + pd.to_timedelta(entities + rng.integers(0, span, entity_rows),
-                                               unit="s")
+    times = (pd.Timestamp(T0)
+             + pd.to_timedelta(entities + rng.integers(0, span, entity_rows), unit="s")
+             + pd.to_timedelta(np.arange(entity_rows), unit="us"))
     pd.DataFrame({"row_id": np.arange(entity_rows), "entity_id":
                   rng.integers(0, entities, entity_rows), "event_timestamp": times,
                   "label": rng.integers(0, 2, entity_rows)}).to_parquet(
