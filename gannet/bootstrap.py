@@ -153,7 +153,7 @@ class Services:
 
         return self._part("features", lambda: FeatureStore(
             self.metadata, self.settings,
-            resolve_dataset=lambda ref: str(self.data.local_path(ref))))
+            resolve_dataset=self._dataset_path))
 
     @property
     def alerts(self) -> AlertService:
@@ -169,7 +169,7 @@ class Services:
             "monitoring",
             lambda: MonitorService(self.metadata, self.blobs, self.inference_log,
                                    self.settings, alerts=self.alerts,
-                                   resolve_dataset=lambda ref: str(self.data.local_path(ref))),
+                                   read_dataset=self._dataset_table),
         )
 
     @property
@@ -195,6 +195,15 @@ class Services:
             return service
 
         return self._part("pipelines", make)
+
+    def _dataset_path(self, ref: str) -> str:
+        """The verified local file or folder of dataset version ``ref`` (feature views'
+        sources)."""
+        return str(self.data.local_path(ref))
+
+    def _dataset_table(self, ref: str) -> Any:
+        """Dataset version ``ref`` as one Arrow table (monitors' references)."""
+        return self.data.open(ref, as_="arrow").to_table()
 
     def _latest_dataset_version(self, name: str) -> tuple[int, int] | None:
         """(version, made at) of dataset ``name``'s latest version; None when it has none

@@ -30,7 +30,7 @@ INPUT = "input."
 
 
 def load_reference(source: Any, *, log: InferenceLog, deployment: str,
-                   resolve_dataset: Callable[[str], str] | None = None,
+                   read_dataset: Callable[[str], pa.Table] | None = None,
                    ) -> tuple[pa.Table, str]:
     """(the reference table, a description of where it came from)."""
     if source is None:
@@ -44,26 +44,17 @@ def load_reference(source: Any, *, log: InferenceLog, deployment: str,
     if text.startswith("log:"):
         return _from_log(text[4:], log, deployment), text
     if text.startswith("dataset:"):
-        return dataset_reference(text[len("dataset:"):], resolve_dataset), text
+        return dataset_reference(text[len("dataset:"):], read_dataset), text
     return _from_file(Path(text)), str(Path(text).resolve())
 
 
-def dataset_reference(ref: str, resolve: Callable[[str], str] | None) -> pa.Table:
-    """A dataset version (``churn@3``) as a reference: its table file, or the table files
-    of its folder (Parquet or CSV) read as one table."""
-    if resolve is None:
+def dataset_reference(ref: str, read: Callable[[str], pa.Table] | None) -> pa.Table:
+    """A dataset version (``churn@3``) as a reference, read by the data capability (its
+    table files as one table)."""
+    if read is None:
         raise NotSupported(f"dataset references ({ref!r}) need the data capability's "
                            "stores", hint="export the dataset to Parquet and pass the file")
-    path = Path(resolve(ref))
-    if path.is_file():
-        return _from_file(path)
-    files = sorted(p for p in path.rglob("*") if p.suffix.lower() in (".parquet", ".pq", ".csv"))
-    if not files:
-        raise InvalidArgument(f"dataset version {ref} holds no Parquet or CSV file",
-                              hint="add the table as a Parquet or CSV file, or pass a file")
-    import pyarrow as pa
-
-    return pa.concat_tables([_from_file(f) for f in files], promote_options="default")
+    return read(ref)
 
 
 def _from_file(path: Path) -> pa.Table:

@@ -41,10 +41,10 @@ __all__ = ["MonitorService"]
 class MonitorService:
     def __init__(self, metadata: MetadataStore, blobs: BlobStore, log: InferenceLog,
                  settings: Settings, alerts: AlertService | None = None,
-                 resolve_dataset: Callable[[str], str] | None = None) -> None:
-        """``resolve_dataset``: a dataset version (``churn@3``) -> its local file or folder,
-        for references named ``dataset:churn@3`` (the data capability's, from bootstrap)."""
-        self.resolve_dataset = resolve_dataset
+                 read_dataset: Callable[[str], pa.Table] | None = None) -> None:
+        """``read_dataset``: a dataset version (``churn@3``) -> its table, for references
+        named ``dataset:churn@3`` (the data capability's, from bootstrap)."""
+        self.read_dataset = read_dataset
         self.metadata = metadata
         self.blobs = blobs
         self.log = log
@@ -65,7 +65,7 @@ class MonitorService:
         opts = MonitorOptions(window=window, label_horizon_s=parse_duration(label_horizon),
                               **{k: v for k, v in options.items() if v is not None})
         table, source = load_reference(reference, log=self.log, deployment=deployment,
-                                       resolve_dataset=self.resolve_dataset)
+                                       read_dataset=self.read_dataset)
         Reference.of(table, opts)  # refuses features the reference lacks
         with BlobLeases(self.metadata).hold():
             digest = self.blobs.put_bytes(parquet_bytes(table)).digest

@@ -9,6 +9,7 @@ import pytest
 
 from gannet.bootstrap import build
 from gannet.core.errors import NotFound
+from tests.pipelines.test_schedules import TRIGGERED
 
 T0 = datetime(2026, 1, 1)
 
@@ -51,17 +52,7 @@ def test_a_monitor_takes_a_dataset_version_as_its_reference(services):
 
 def test_the_scheduler_fires_a_dataset_schedule_once_per_new_version(services, tmp_path):
     flow = tmp_path / "flow.py"
-    flow.write_text(textwrap.dedent("""
-        import gannet
-
-        @gannet.step
-        def read(dataset: str) -> str:
-            return "read " + dataset
-
-        @gannet.pipeline
-        def retrain(dataset: str = "churn@1"):
-            read(dataset)
-    """))
+    flow.write_text(textwrap.dedent(TRIGGERED))
     pipelines = services.pipelines
     services.data.add_table(_stats([1, 2]), "churn")  # before the schedule: never fired
     schedule = pipelines.create_schedule(str(flow), dataset="churn", executor="local")
