@@ -36,14 +36,16 @@ def pipelines(settings):
 def test_windows_fire_once_and_missed_ones_run_once(pipelines, write_flow):
     flow = str(write_flow(QUICK))
     schedule = pipelines.create_schedule(flow, "*/5 * * * *", {"name": "gannet"}, "local")
-    start = schedule.created_time
-    fired = pipelines.run_due_schedules(start + 5 * MINUTE)
+    # the first window boundary after the schedule was made: times below are whole minutes
+    # past it, so none crosses into a window the test does not mean (UTC, epoch-aligned)
+    start = schedule.created_time - schedule.created_time % (5 * MINUTE) + 5 * MINUTE
+    fired = pipelines.run_due_schedules(start)
     assert len(fired) == 1 and fired[0].status == "FINISHED"
     assert pipelines.load_output(fired[0].run_id, "hello") == "hello gannet"
-    assert pipelines.run_due_schedules(start + 5 * MINUTE + 1000) == []  # the same window
-    late = pipelines.run_due_schedules(start + 60 * MINUTE)  # 11 windows missed: one run
+    assert pipelines.run_due_schedules(start + 1000) == []  # the same window
+    late = pipelines.run_due_schedules(start + 55 * MINUTE)  # 10 windows missed: one run
     assert len(late) == 1
-    assert pipelines.run_due_schedules(start + 61 * MINUTE) == []
+    assert pipelines.run_due_schedules(start + 56 * MINUTE) == []
     history = pipelines.list_schedule_runs(schedule.schedule_id)
     assert [f.status for f in history] == ["FINISHED", "FINISHED"]
     assert history[0].window_time > history[1].window_time
