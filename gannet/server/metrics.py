@@ -29,6 +29,7 @@ class ServerMetrics:
         self.registry = CollectorRegistry(auto_describe=True)
         self.multiprocess = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
         self.extra = list(extra or [])
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         own = None if self.multiprocess else self.registry
         self.requests = Counter("gannet_server_requests_total", "Requests answered",
                                 ["method", "route", "code"], registry=own)
@@ -62,11 +63,23 @@ class ServerMetrics:
             finally:
                 route = scope.get("route")
                 template = getattr(route, "path", None) or "unmatched"
-                method = scope.get("method", "")
-                self.requests.labels(method, template, str(code)).inc()
-                self.latency.labels(method, template).observe(time.perf_counter() - started)
+                counted, timed = self._series(scope.get("method", ""), template, code)
+                counted.inc()
+                timed.observe(time.perf_counter() - started)
 
         return measured
+
+    def _series(self, method: str, template: str, code: int) -> tuple[Any, Any]:
+        """The request's counter and histogram, kept per label set: ``labels()`` checks
+        and locks on every call, which costs more than the count itself on a hot path."""
+        key = (method, template, code)
+        found = self._children.get(key)
+        if found is None:
+            found = (self.requests.labels(method, template, str(code)),
+                     self.latency.labels(method, template))
+            if len(self._children) < 10_000:  # templates are few; a bound all the same
+                self._children[key] = found
+        return found
 
     def exposition(self) -> tuple[bytes, str]:
         from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
