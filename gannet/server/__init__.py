@@ -9,6 +9,8 @@
 - ``errors``: every failure as the one JSON envelope of ``gannet.core.errors`` (in MLflow's
   shape on the MLflow API's paths)
 - ``deps``: what routes are given (services, the caller) and ``answer`` (the one encoding)
+- ``shapes``: each JSON answer's shape, from the services' own types, for the OpenAPI
+  document (routes still answer through ``answer``)
 - ``metrics``: Prometheus counts and latency by route template
 - ``request_stream``: a request's body as a blocking stream, for uploads to the blob store
 - ``routes``: one router per capability under ``/api/v1``

@@ -26,6 +26,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 
+from gannet.server import shapes
 from gannet.server.deps import API_PREFIX, ServicesDep, answer
 from gannet.server.request_stream import RequestStream
 
@@ -58,7 +59,8 @@ class Staged(BaseModel):
 
 
 @router.post("/runs/{run_id}/artifacts/missing",
-             summary="Which of these blobs (to log to the run) the server lacks")
+             summary="Which of these blobs (to log to the run) the server lacks",
+             response_model=shapes.MISSING_UPLOADS)
 def missing_blobs(run_id: str, body: Digests, services: ServicesDep) -> Response:
     """``missing``: the digests to send; ``uploads`` (with ``server_presigned_urls`` on
     S3): for each, a signed URL to PUT the bytes to and the token to commit them with."""
@@ -69,14 +71,16 @@ def missing_blobs(run_id: str, body: Digests, services: ServicesDep) -> Response
 
 
 @router.post("/staged-blobs/{digest}", status_code=201,
-             summary="Make bytes put to a signed upload URL the blob (if they hash to it)")
+             summary="Make bytes put to a signed upload URL the blob (if they hash to it)",
+             response_model=shapes.BLOB)
 def put_staged(digest: str, body: Staged, services: ServicesDep) -> Response:
     ref = services.tracking.put_staged(digest, body.staged, body.size)
     return answer({"digest": ref.digest, "size": ref.size}, 201)
 
 
 @router.put("/blobs/{digest}", status_code=201,
-            summary="Send a blob's bytes (streamed; kept only if they hash to the digest)")
+            summary="Send a blob's bytes (streamed; kept only if they hash to the digest)",
+            response_model=shapes.BLOB)
 async def put_blob(digest: str, request: Request, services: ServicesDep) -> Response:
     length = request.headers.get("content-length")
     size = int(length) if length is not None and length.isdigit() else None
@@ -85,26 +89,30 @@ async def put_blob(digest: str, request: Request, services: ServicesDep) -> Resp
     return answer({"digest": ref.digest, "size": ref.size}, 201)
 
 
-@router.post("/runs/{run_id}/artifacts", summary="Log files (whose blobs are stored) to a run")
+@router.post("/runs/{run_id}/artifacts", summary="Log files (whose blobs are stored) to a run",
+             response_model=shapes.DONE)
 def log_artifact_files(run_id: str, body: ArtifactFiles, services: ServicesDep) -> Response:
     files = [(f.path, f.digest, f.size) for f in body.files]
     services.tracking.log_artifact_files(run_id, files)
     return answer({})
 
 
-@router.get("/runs/{run_id}/artifacts", summary="Files and folders directly under a folder")
+@router.get("/runs/{run_id}/artifacts", summary="Files and folders directly under a folder",
+            response_model=shapes.FILES)
 def list_artifacts(run_id: str, services: ServicesDep, path: Folder = "") -> Response:
     return answer({"files": services.tracking.list_artifacts(run_id, path or None)})
 
 
 @router.get("/runs/{run_id}/artifact-files",
-            summary="Every file at or below a path: path, digest and size")
+            summary="Every file at or below a path: path, digest and size",
+            response_model=shapes.ARTIFACT_FILES)
 def artifact_files(run_id: str, services: ServicesDep, path: Folder = "") -> Response:
     return answer({"files": services.tracking.artifact_files(run_id, path)})
 
 
 @router.get("/runs/{run_id}/artifacts/content",
-            summary="An artifact file's bytes, streamed (HTTP Range: a part of them)")
+            summary="An artifact file's bytes, streamed (HTTP Range: a part of them)",
+            **shapes.not_json("application/octet-stream", description="the file's bytes"))
 def read_artifact(run_id: str, request: Request, services: ServicesDep,
                   path: ArtifactPath) -> Response:
     url = services.tracking.artifact_url(run_id, path)

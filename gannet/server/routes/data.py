@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from gannet.data.validation.report import ValidationReport
+from gannet.server import shapes
 from gannet.server.deps import API_PREFIX, ServicesDep, answer
 
 router = APIRouter(prefix=API_PREFIX, tags=["data validation"])
@@ -24,14 +25,16 @@ class Recorded(BaseModel):
     run_id: str | None = Field(default=None, description="tag this run with the verdict")
 
 
-@router.post("/data/validations", summary="Store a validation report (and tag its run)")
+@router.post("/data/validations", summary="Store a validation report (and tag its run)",
+             response_model=shapes.VALIDATION_ID)
 def record(body: Recorded, services: ServicesDep) -> Response:
     report = ValidationReport.from_dict(body.report)
     validation_id = services.validation.record_data_validation(report, run_id=body.run_id)
     return answer({"id": validation_id})
 
 
-@router.get("/data/validations", summary="Stored validations, newest first")
+@router.get("/data/validations", summary="Stored validations, newest first",
+            response_model=shapes.VALIDATIONS)
 def search(
     services: ServicesDep,
     dataset: str | None = Query(default=None),

@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 from starlette.background import BackgroundTask
 from starlette.responses import Response, StreamingResponse
 
+from gannet.server import shapes
 from gannet.server.deps import API_PREFIX, ServicesDep, answer
 from gannet.serving.deployments.types import RouteSpec
 
@@ -70,7 +71,8 @@ class Rollback(BaseModel):
     to: int | None = Field(default=None, description="a revision; default: the previous one")
 
 
-@router.post("/deployments", status_code=201, summary="Create a deployment")
+@router.post("/deployments", status_code=201, summary="Create a deployment",
+             response_model=shapes.STATE)
 def create_deployment(body: NewDeployment, services: ServicesDep) -> Response:
     routes = _weights(body.routes) if body.routes is not None else None
     state = services.deployments.create_deployment(
@@ -79,64 +81,74 @@ def create_deployment(body: NewDeployment, services: ServicesDep) -> Response:
     return answer({"state": state}, 201)
 
 
-@router.get("/deployments", summary="Every deployment's current state (of one model)")
+@router.get("/deployments", summary="Every deployment's current state (of one model)",
+            response_model=shapes.STATES)
 def list_deployments(services: ServicesDep, model: str | None = None) -> Response:
     return answer({"deployments": services.deployments.list_deployments(model)})
 
 
-@router.get(ONE, summary="A deployment: state, creator, what each ref resolves to")
+@router.get(ONE, summary="A deployment: state, creator, what each ref resolves to",
+            response_model=shapes.DEPLOYMENT)
 def get_deployment(name: str, services: ServicesDep) -> Response:
     return answer({"deployment": services.deployments.get_deployment(name)})
 
 
-@router.get(ONE + "/state", summary="A deployment's current state (what servers poll)")
+@router.get(ONE + "/state", summary="A deployment's current state (what servers poll)",
+            response_model=shapes.STATE)
 def get_deployment_state(name: str, services: ServicesDep) -> Response:
     return answer({"state": services.deployments.get_deployment_state(name)})
 
 
-@router.get(ONE + "/history", summary="Every revision, newest first")
+@router.get(ONE + "/history", summary="Every revision, newest first",
+            response_model=shapes.HISTORY)
 def get_deployment_history(name: str, services: ServicesDep) -> Response:
     return answer({"history": services.deployments.get_deployment_history(name)})
 
 
-@router.put(ONE + "/traffic", summary="Route the traffic by relative weights")
+@router.put(ONE + "/traffic", summary="Route the traffic by relative weights",
+            response_model=shapes.STATE)
 def set_deployment_traffic(name: str, body: Traffic, services: ServicesDep) -> Response:
     state = services.deployments.set_deployment_traffic(name, _weights(body.routes), body.reason)
     return answer({"state": state})
 
 
-@router.put(ONE + "/shadows", summary="Copy the traffic to these refs too")
+@router.put(ONE + "/shadows", summary="Copy the traffic to these refs too",
+            response_model=shapes.STATE)
 def set_deployment_shadows(name: str, body: Shadows, services: ServicesDep) -> Response:
     state = services.deployments.set_deployment_shadows(name, body.refs, body.reason)
     return answer({"state": state})
 
 
-@router.put(ONE + "/sticky-key", summary="Pin callers to a route by a key")
+@router.put(ONE + "/sticky-key", summary="Pin callers to a route by a key",
+            response_model=shapes.STATE)
 def set_deployment_sticky_key(name: str, body: StickyKey, services: ServicesDep) -> Response:
     state = services.deployments.set_deployment_sticky_key(name, body.key, body.reason)
     return answer({"state": state})
 
 
-@router.put(ONE + "/log-fields", summary="Input columns the inference log masks or hashes")
+@router.put(ONE + "/log-fields", summary="Input columns the inference log masks or hashes",
+            response_model=shapes.STATE)
 def set_deployment_log_fields(name: str, body: LogFields, services: ServicesDep) -> Response:
     state = services.deployments.set_deployment_log_fields(
         name, body.masked, body.hashed, body.reason)
     return answer({"state": state})
 
 
-@router.post(ONE + "/rollback", summary="Make an earlier revision's state current again")
+@router.post(ONE + "/rollback", summary="Make an earlier revision's state current again",
+             response_model=shapes.STATE)
 def rollback_deployment(name: str, body: Rollback, services: ServicesDep) -> Response:
     state = services.deployments.rollback_deployment(name, body.reason, to=body.to)
     return answer({"state": state})
 
 
-@router.delete(ONE, summary="Delete a deployment and its history")
+@router.delete(ONE, summary="Delete a deployment and its history", response_model=shapes.DONE)
 def delete_deployment(name: str, services: ServicesDep) -> Response:
     services.deployments.delete_deployment(name)
     return answer({})
 
 
-@router.get(ONE + "/bundle", summary="The deployable bundle, as a gzipped tar")
+@router.get(ONE + "/bundle", summary="The deployable bundle, as a gzipped tar",
+            **shapes.not_json(BUNDLE_TYPE, description="a gzipped tar of the bundle"))
 def bundle_deployment(
     name: str,
     services: ServicesDep,

@@ -6,18 +6,20 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from gannet.core.errors import GannetError, NotReady
+from gannet.server import shapes
 from gannet.server.deps import ServicesDep, answer
 from gannet.server.errors import error_response, request_id_of
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health", summary="Liveness: the process answers")
+@router.get("/health", summary="Liveness: the process answers", response_model=shapes.STATUS)
 def health() -> Response:
     return answer({"status": "ok"})
 
 
-@router.get("/ready", summary="Readiness: the metadata store answers")
+@router.get("/ready", summary="Readiness: the metadata store answers",
+            response_model=shapes.STATUS)
 def ready(request: Request, services: ServicesDep) -> Response:
     try:
         services.metadata.ping()

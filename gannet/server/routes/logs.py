@@ -16,6 +16,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
+from gannet.server import shapes
 from gannet.server.deps import API_PREFIX, ServicesDep, answer
 
 if TYPE_CHECKING:
@@ -43,24 +44,28 @@ class Feedback(BaseModel):
     records: list[Label] = Field(max_length=100_000)
 
 
-@router.get("/logs", summary="Deployments with logged predictions")
+@router.get("/logs", summary="Deployments with logged predictions",
+            response_model=shapes.LOGGED_DEPLOYMENTS)
 def deployments(services: ServicesDep) -> Response:
     return answer({"deployments": services.inference_log.deployments()})
 
 
-@router.post("/logs/{deployment}/query", summary="SQL over a deployment's inference log")
+@router.post("/logs/{deployment}/query", summary="SQL over a deployment's inference log",
+             **shapes.not_json(ARROW_STREAM, description="the rows, as an Arrow stream"))
 def query(deployment: str, body: LogQuery, services: ServicesDep) -> Response:
     frame = services.inference_log.query(deployment, body.sql, limit=body.limit or MAX_ROWS)
     return _arrow(frame)
 
 
-@router.get("/logs/{deployment}/latest", summary="The latest logged rows, newest first")
+@router.get("/logs/{deployment}/latest", summary="The latest logged rows, newest first",
+            **shapes.not_json(ARROW_STREAM, description="the rows, as an Arrow stream"))
 def show(deployment: str, services: ServicesDep,
          last: int = Query(default=20, ge=1, le=MAX_ROWS)) -> Response:
     return _arrow(services.inference_log.show(deployment, last))
 
 
-@router.post("/logs/{deployment}/feedback", summary="Record the true labels of requests")
+@router.post("/logs/{deployment}/feedback", summary="Record the true labels of requests",
+             response_model=shapes.WRITTEN)
 def feedback(deployment: str, body: Feedback, services: ServicesDep) -> Response:
     written = services.inference_log.feedback_many(
         deployment, [record.model_dump() for record in body.records])

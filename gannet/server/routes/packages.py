@@ -25,6 +25,7 @@ from starlette.responses import Response, StreamingResponse
 
 from gannet.core.digests import CHUNK
 from gannet.registry.types import SigningKey
+from gannet.server import shapes
 from gannet.server.deps import API_PREFIX, ServicesDep, answer
 from gannet.server.routes.registry import VERSION
 
@@ -35,7 +36,8 @@ class Digests(BaseModel):
     digests: list[str] = Field(max_length=100_000)
 
 
-@router.get("/signing-keys", summary="The public keys the server trusts (PEM)")
+@router.get("/signing-keys", summary="The public keys the server trusts (PEM)",
+            response_model=shapes.SIGNING_KEYS)
 def list_signing_keys(services: ServicesDep) -> Response:
     keys = services.registry.list_signing_keys()
     return answer({"signing_keys": [_public(k) for k in keys]})
@@ -47,12 +49,14 @@ def _public(key: SigningKey) -> dict[str, object]:
             "public_key": key.public_key}
 
 
-@router.post("/model-packages/missing", summary="Which of these blobs the server lacks")
+@router.post("/model-packages/missing", summary="Which of these blobs the server lacks",
+             response_model=shapes.MISSING)
 def missing_blobs(body: Digests, services: ServicesDep) -> Response:
     return answer({"missing": services.registry.missing_blobs(body.digests)})
 
 
-@router.get(VERSION + "/package", summary="The files of a version's package")
+@router.get(VERSION + "/package", summary="The files of a version's package",
+            response_model=shapes.PACKAGE_FILES)
 def package_manifest(name: str, version: int, services: ServicesDep) -> Response:
     manifest = services.registry.package_manifest(name, version)
     files = [{"path": p, "digest": e.digest, "size": e.size, "mode": e.mode}
@@ -60,7 +64,8 @@ def package_manifest(name: str, version: int, services: ServicesDep) -> Response
     return answer({"files": files})
 
 
-@router.get(VERSION + "/package/{path:path}", summary="One file of a version's package")
+@router.get(VERSION + "/package/{path:path}", summary="One file of a version's package",
+            **shapes.not_json("application/octet-stream", description="the file's bytes"))
 def package_file(name: str, version: int, path: str, services: ServicesDep) -> Response:
     """Streamed; a file of up to 1 MiB is read (and checked against its digest) before the
     answer starts, so stored bytes that changed are answered as ``INTEGRITY_ERROR``."""

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
+from gannet.server import shapes
 from gannet.server.deps import API_PREFIX, ServicesDep, answer
 
 router = APIRouter(prefix=API_PREFIX, tags=["registry"])
@@ -84,7 +85,8 @@ class PromotionBody(BaseModel):
 # -- registered models ------------------------------------------------------------------
 
 
-@router.post("/registered-models", status_code=201, summary="Create a registered model")
+@router.post("/registered-models", status_code=201, summary="Create a registered model",
+             response_model=shapes.REGISTERED_MODEL)
 def create_registered_model(body: NewModel, services: ServicesDep) -> Response:
     model = services.registry.create_registered_model(
         body.name, body.description, body.tags, project=body.project)
@@ -92,7 +94,7 @@ def create_registered_model(body: NewModel, services: ServicesDep) -> Response:
 
 
 @router.get("/registered-models", summary="Registered models (name_like: a SQL LIKE pattern; "
-            "filter_string and order_by: MLflow's)")
+            "filter_string and order_by: MLflow's)", response_model=shapes.REGISTERED_MODELS)
 def search_registered_models(
     services: ServicesDep, name_like: str | None = None, filter_string: str | None = None,
     order_by: list[str] | None = Query(default=None),
@@ -102,25 +104,28 @@ def search_registered_models(
     return answer({"registered_models": models})
 
 
-@router.get(MODEL, summary="A registered model")
+@router.get(MODEL, summary="A registered model", response_model=shapes.REGISTERED_MODEL)
 def get_registered_model(name: str, services: ServicesDep) -> Response:
     return answer({"registered_model": services.registry.get_registered_model(name)})
 
 
-@router.patch(MODEL, summary="Change a registered model's description or tags")
+@router.patch(MODEL, summary="Change a registered model's description or tags",
+              response_model=shapes.REGISTERED_MODEL)
 def update_registered_model(name: str, body: ModelChange, services: ServicesDep) -> Response:
     model = services.registry.update_registered_model(
         name, description=body.description, tags=body.tags, delete_tags=body.delete_tags)
     return answer({"registered_model": model})
 
 
-@router.put(MODEL + "/policy", summary="Set (or, with null, remove) the promotion gates")
+@router.put(MODEL + "/policy", summary="Set (or, with null, remove) the promotion gates",
+            response_model=shapes.DONE)
 def set_model_policy(name: str, body: PolicyBody, services: ServicesDep) -> Response:
     services.registry.set_model_policy(name, body.policy)
     return answer({})
 
 
-@router.delete(MODEL, summary="Delete a registered model and all its versions")
+@router.delete(MODEL, summary="Delete a registered model and all its versions",
+               response_model=shapes.DONE)
 def delete_registered_model(name: str, services: ServicesDep) -> Response:
     services.registry.delete_registered_model(name)
     return answer({})
@@ -129,7 +134,8 @@ def delete_registered_model(name: str, services: ServicesDep) -> Response:
 # -- versions -----------------------------------------------------------------------------
 
 
-@router.post(MODEL + "/versions", status_code=201, summary="Register a new version")
+@router.post(MODEL + "/versions", status_code=201, summary="Register a new version",
+             response_model=shapes.MODEL_VERSION)
 def register_model(name: str, body: NewVersion, services: ServicesDep) -> Response:
     """From a run's logged model (``source``), or from package files uploaded before
     (``files``; see ``POST /model-packages/missing``)."""
@@ -150,7 +156,8 @@ def register_model(name: str, body: NewVersion, services: ServicesDep) -> Respon
     return answer({"model_version": version}, 201)
 
 
-@router.get(MODEL + "/versions", summary="A model's versions, newest first")
+@router.get(MODEL + "/versions", summary="A model's versions, newest first",
+            response_model=shapes.MODEL_VERSIONS)
 def search_model_versions(
     name: str, services: ServicesDep, filter_string: str | None = None,
     order_by: list[str] | None = Query(default=None),
@@ -160,7 +167,8 @@ def search_model_versions(
     return answer({"model_versions": versions})
 
 
-@router.get("/model-versions", summary="Versions of every model that filter_string matches")
+@router.get("/model-versions", summary="Versions of every model that filter_string matches",
+            response_model=shapes.MODEL_VERSIONS)
 def search_all_model_versions(
     services: ServicesDep, filter_string: str | None = None,
     order_by: list[str] | None = Query(default=None),
@@ -170,7 +178,8 @@ def search_all_model_versions(
     return answer({"model_versions": versions})
 
 
-@router.get("/model-versions/resolve", summary="The version a reference names")
+@router.get("/model-versions/resolve", summary="The version a reference names",
+            response_model=shapes.MODEL_VERSION)
 def resolve_model_version(
     services: ServicesDep,
     ref: str = Query(description="churn/3, churn@champion, churn@latest, models:/churn/3"),
@@ -178,12 +187,13 @@ def resolve_model_version(
     return answer({"model_version": services.registry.resolve_model_version(ref)})
 
 
-@router.get(VERSION, summary="A model version")
+@router.get(VERSION, summary="A model version", response_model=shapes.MODEL_VERSION)
 def get_model_version(name: str, version: int, services: ServicesDep) -> Response:
     return answer({"model_version": services.registry.get_model_version(name, version)})
 
 
-@router.patch(VERSION, summary="Change a version's description, tags or card fields")
+@router.patch(VERSION, summary="Change a version's description, tags or card fields",
+              response_model=shapes.MODEL_VERSION)
 def update_model_version(name: str, version: int, body: VersionChange,
                          services: ServicesDep) -> Response:
     changed = services.registry.update_model_version(
@@ -192,12 +202,14 @@ def update_model_version(name: str, version: int, body: VersionChange,
     return answer({"model_version": changed})
 
 
-@router.post(VERSION + "/archive", summary="Archive a version")
+@router.post(VERSION + "/archive", summary="Archive a version",
+             response_model=shapes.MODEL_VERSION)
 def archive_model_version(name: str, version: int, services: ServicesDep) -> Response:
     return answer({"model_version": services.registry.archive_model_version(name, version)})
 
 
-@router.delete(VERSION, summary="Delete a version (its number is never reused)")
+@router.delete(VERSION, summary="Delete a version (its number is never reused)",
+               response_model=shapes.DONE)
 def delete_model_version(name: str, version: int, services: ServicesDep) -> Response:
     services.registry.delete_model_version(name, version)
     return answer({})
@@ -206,39 +218,44 @@ def delete_model_version(name: str, version: int, services: ServicesDep) -> Resp
 # -- aliases, approvals, promotion --------------------------------------------------------
 
 
-@router.get(MODEL + "/aliases/{alias}", summary="The version an alias points at")
+@router.get(MODEL + "/aliases/{alias}", summary="The version an alias points at",
+            response_model=shapes.MODEL_VERSION)
 def get_model_version_by_alias(name: str, alias: str, services: ServicesDep) -> Response:
     found = services.registry.get_model_version_by_alias(name, alias)
     return answer({"model_version": found})
 
 
-@router.put(MODEL + "/aliases/{alias}", summary="Point an alias at a version (no gates)")
+@router.put(MODEL + "/aliases/{alias}", summary="Point an alias at a version (no gates)",
+            response_model=shapes.MODEL_VERSION)
 def set_registered_model_alias(name: str, alias: str, body: AliasTarget,
                                services: ServicesDep) -> Response:
     moved = services.registry.set_registered_model_alias(name, alias, body.version)
     return answer({"model_version": moved})
 
 
-@router.delete(MODEL + "/aliases/{alias}", summary="Remove an alias")
+@router.delete(MODEL + "/aliases/{alias}", summary="Remove an alias", response_model=shapes.DONE)
 def delete_registered_model_alias(name: str, alias: str, services: ServicesDep) -> Response:
     services.registry.delete_registered_model_alias(name, alias)
     return answer({})
 
 
-@router.post(VERSION + "/approvals", summary="Approve a version as the caller")
+@router.post(VERSION + "/approvals", summary="Approve a version as the caller",
+             response_model=shapes.APPROVED)
 def approve_model_version(name: str, version: int, body: ApprovalBody,
                           services: ServicesDep) -> Response:
     services.registry.approve_model_version(name, version, body.comment)
     return answer({"user": services.auth.current_user})
 
 
-@router.get(VERSION + "/gates", summary="Each promotion gate for an alias, evaluated now")
+@router.get(VERSION + "/gates", summary="Each promotion gate for an alias, evaluated now",
+            response_model=shapes.GATES)
 def check_promotion_gates(name: str, version: int, alias: str,
                           services: ServicesDep) -> Response:
     return answer({"results": services.registry.check_promotion_gates(name, version, alias)})
 
 
-@router.post(MODEL + "/promotions", summary="Move an alias to a version if every gate passes")
+@router.post(MODEL + "/promotions", summary="Move an alias to a version if every gate passes",
+             response_model=shapes.PROMOTION)
 def promote(name: str, body: PromotionBody, services: ServicesDep) -> Response:
     """Answers 200 whether or not the alias moved: ``promotion.promoted`` says which, and
     ``promotion.results`` why (a failed gate is an answer, not an error)."""
@@ -246,7 +263,8 @@ def promote(name: str, body: PromotionBody, services: ServicesDep) -> Response:
     return answer({"promotion": result})
 
 
-@router.get(VERSION + "/card", summary="The version's model card (Markdown or HTML)")
+@router.get(VERSION + "/card", summary="The version's model card (Markdown or HTML)",
+            **shapes.not_json("text/markdown", "text/html", description="the card"))
 def get_model_card(name: str, version: int, services: ServicesDep,
                    format: str = Query(default="markdown", description="markdown or html")
                    ) -> Response:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from gannet.core import wire
+from gannet.server import shapes
 from gannet.server.deps import API_PREFIX, ServicesDep, answer
 from gannet.tracking.environment import Environment
 from gannet.tracking.types import Metric, Pending, RunStatus, ViewType
@@ -119,7 +120,7 @@ class RunSearch(BaseModel):
     view: ViewType = ViewType.ACTIVE
 
 
-@router.post("/runs", status_code=201, summary="Create a run")
+@router.post("/runs", status_code=201, summary="Create a run", response_model=shapes.RUN)
 def create_run(body: NewRun, services: ServicesDep) -> Response:
     values: dict[str, Any] = body.model_dump(exclude={"experiment_id", "environment"})
     if body.environment is not None:
@@ -128,45 +129,50 @@ def create_run(body: NewRun, services: ServicesDep) -> Response:
     return answer({"run": run}, 201)
 
 
-@router.post("/runs/search", summary="Search runs (MLflow's filter language, order, pages)")
+@router.post("/runs/search", summary="Search runs (MLflow's filter language, order, pages)",
+             response_model=shapes.RUNS_PAGE)
 def search_runs(body: RunSearch, services: ServicesDep) -> Response:
     page = services.tracking.search_runs(body.experiment_ids, body.filter_string, body.order_by,
                                          body.max_results, body.page_token, body.view)
     return answer({"runs": page.items, "next_page_token": page.next_page_token})
 
 
-@router.post("/runs/write-pending", summary="Write an SDK log buffer's batch (many runs)")
+@router.post("/runs/write-pending", summary="Write an SDK log buffer's batch (many runs)",
+             response_model=shapes.WRITE_REPORT)
 def write_pending(body: PendingBatch, services: ServicesDep) -> Response:
     report = services.tracking.write_pending(body.to_pending(), batch_id=body.batch_id,
                                              validate=True)
     return answer({"report": report})
 
 
-@router.get("/runs/{run_id}", summary="A run: info, latest metrics, params, tags")
+@router.get("/runs/{run_id}", summary="A run: info, latest metrics, params, tags",
+            response_model=shapes.RUN)
 def get_run(run_id: str, services: ServicesDep) -> Response:
     return answer({"run": services.tracking.get_run(run_id)})
 
 
-@router.patch("/runs/{run_id}", summary="Change a run's status, end time or name")
+@router.patch("/runs/{run_id}", summary="Change a run's status, end time or name",
+              response_model=shapes.DONE)
 def update_run(run_id: str, body: RunChange, services: ServicesDep) -> Response:
     services.tracking.update_run(run_id, status=body.status, end_time=body.end_time,
                                  run_name=body.run_name)
     return answer({})
 
 
-@router.delete("/runs/{run_id}", summary="Delete a run (soft)")
+@router.delete("/runs/{run_id}", summary="Delete a run (soft)", response_model=shapes.DONE)
 def delete_run(run_id: str, services: ServicesDep) -> Response:
     services.tracking.delete_run(run_id)
     return answer({})
 
 
-@router.post("/runs/{run_id}/restore", summary="Restore a deleted run")
+@router.post("/runs/{run_id}/restore", summary="Restore a deleted run", response_model=shapes.DONE)
 def restore_run(run_id: str, services: ServicesDep) -> Response:
     services.tracking.restore_run(run_id)
     return answer({})
 
 
-@router.post("/runs/{run_id}/log-batch", summary="Log metrics, params and tags at once")
+@router.post("/runs/{run_id}/log-batch", summary="Log metrics, params and tags at once",
+             response_model=shapes.DONE)
 def log_batch(run_id: str, body: Batch, services: ServicesDep) -> Response:
     metrics = [Metric(m.key, m.value, m.timestamp, m.step) for m in body.metrics]
     services.tracking.log_batch(run_id, metrics=metrics, params=body.params, tags=body.tags,
@@ -175,12 +181,13 @@ def log_batch(run_id: str, body: Batch, services: ServicesDep) -> Response:
     return answer({})
 
 
-@router.get("/runs/{run_id}/params", summary="A run's params")
+@router.get("/runs/{run_id}/params", summary="A run's params", response_model=shapes.PARAMS)
 def get_params(run_id: str, services: ServicesDep) -> Response:
     return answer({"params": services.tracking.get_params(run_id)})
 
 
-@router.get("/runs/{run_id}/metric-history", summary="Every point of one metric of a run")
+@router.get("/runs/{run_id}/metric-history", summary="Every point of one metric of a run",
+            response_model=shapes.METRIC_HISTORY)
 def get_metric_history(run_id: str, services: ServicesDep,
                        key: Annotated[str, Query(description="the metric's key")],
                        offset: int = 0, limit: int | None = None) -> Response:
@@ -188,7 +195,8 @@ def get_metric_history(run_id: str, services: ServicesDep,
     return answer({"metrics": points})
 
 
-@router.delete("/runs/{run_id}/tags/{key:path}", summary="Delete a run's tag")
+@router.delete("/runs/{run_id}/tags/{key:path}", summary="Delete a run's tag",
+               response_model=shapes.DONE)
 def delete_tag(run_id: str, key: str, services: ServicesDep) -> Response:
     services.tracking.delete_tag(run_id, key)
     return answer({})
