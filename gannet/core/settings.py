@@ -63,7 +63,7 @@ class Settings:
     oidc_client_id: str = ""  # this server's client id at that provider
     oidc_client_secret: str = ""  # its secret (empty for a public client)
     oidc_scopes: str = "openid profile email groups"  # asked of the provider
-    oidc_groups_claim: str = "groups"  # the ID token's claim listing the user's groups
+    oidc_groups_claim: str = "groups"  # the claim listing the groups (ID token, else userinfo)
     oidc_group_roles: str = ""  # group -> roles: "ml-team=vision:editor,default:reader; ops=admin"
     oidc_username_claim: str = "preferred_username"  # then email, then sub
     oidc_token_ttl: str = "12h"  # how long the API token of an SSO login is valid

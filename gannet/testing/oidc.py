@@ -71,9 +71,14 @@ class OidcProvider:
         self.lifetime = 300  # seconds the ID token is valid
         self.foreign_key = False
         self.refuse: str | None = None  # an OAuth error code to answer instead of a code
+        # where the groups are: in the ID token, or only at the userinfo endpoint (as some
+        # providers do when a user has many)
+        self.groups_in = "id_token"
+        self.userinfo_sub: str | None = None  # a different sub at userinfo (a mix-up)
         self.hits: Counter[str] = Counter()
         self._key = _new_key()
         self._grants: dict[str, _Grant] = {}
+        self._access: dict[str, Person] = {}  # access token -> who it was issued for
         self._lock = threading.Lock()
 
     # -- the endpoints -----------------------------------------------------------------------
@@ -87,6 +92,7 @@ class OidcProvider:
             Route("/jwks", self._jwks),
             Route("/authorize", self._authorize),
             Route("/token", self._token, methods=["POST"]),
+            Route("/userinfo", self._userinfo),
         ])
 
     async def _discovery(self, request: Any) -> Any:
@@ -98,6 +104,7 @@ class OidcProvider:
             "authorization_endpoint": f"{self.issuer}/authorize",
             "token_endpoint": f"{self.issuer}/token",
             "jwks_uri": f"{self.issuer}/jwks",
+            "userinfo_endpoint": f"{self.issuer}/userinfo",
             "response_types_supported": ["code"],
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["RS256"],
@@ -150,9 +157,26 @@ class OidcProvider:
         if grant is None:
             return JSONResponse({"error": "invalid_grant", "error_description": problem},
                                 status_code=400)
-        return JSONResponse({"access_token": secrets.token_urlsafe(24), "token_type": "Bearer",
+        access = secrets.token_urlsafe(24)
+        with self._lock:
+            self._access[access] = grant.person
+        return JSONResponse({"access_token": access, "token_type": "Bearer",
                              "expires_in": 300, "id_token": self._id_token(grant)},
                             headers={"cache-control": "no-store"})
+
+    async def _userinfo(self, request: Any) -> Any:
+        from starlette.responses import JSONResponse
+
+        self.hits["userinfo"] += 1
+        scheme, _, access = request.headers.get("authorization", "").partition(" ")
+        person = self._access.get(access) if scheme.lower() == "bearer" else None
+        if person is None:
+            return JSONResponse({"error": "invalid_token"}, status_code=401)
+        claims: dict[str, Any] = {"sub": self.userinfo_sub or f"sub-{person.username}",
+                                  "preferred_username": person.username}
+        if person.groups is not None:
+            claims[self.groups_claim] = list(person.groups)
+        return JSONResponse(claims)
 
     # -- the checks --------------------------------------------------------------------------
 
@@ -197,7 +221,7 @@ class OidcProvider:
         }
         if person.email:
             claims["email"] = person.email
-        if person.groups is not None:
+        if person.groups is not None and self.groups_in == "id_token":
             claims[self.groups_claim] = list(person.groups)
         claims.update(person.claims)
         key = _new_key() if self.foreign_key else self._key

@@ -75,6 +75,16 @@ def test_a_login_makes_a_token_with_exactly_the_mapped_roles(sso_server, sso_ser
     assert idp.hits["discovery"] == 1  # cached
 
 
+def test_groups_listed_only_at_userinfo_give_their_roles(sso_server, idp):
+    """Providers that keep big group lists out of the ID token serve them at userinfo."""
+    idp.person = Person("cy", ["vision-editors"])
+    idp.groups_in = "userinfo"
+    done = sign_in(sso_server, **JSON)
+    assert done.status_code == 200, done.text
+    assert done.json()["projects"] == {"vision": "editor"}
+    assert idp.hits["userinfo"] == 1
+
+
 def test_the_browser_sees_the_token_once_on_a_page(sso_server, idp):
     idp.person = Person("ben", ["vision-editors"])
     page = sign_in(sso_server)
@@ -154,7 +164,10 @@ def _refused(response: httpx.Response, *words: str) -> None:
     ({"refuse": "access_denied"}, ("refused the login", "access_denied")),
     ({"person": Person("ana", None)}, ("no 'groups' claim",)),
     ({"person": Person("a/b", ["ml-team"])}, ("cannot be a Gannet user name",)),
-], ids=["tampered", "audience", "expired", "idp-error", "no-groups", "bad-name"])
+    ({"groups_in": "userinfo", "userinfo_sub": "sub-eve"}, ("userinfo is about another user",
+                                                            "sub-eve")),
+], ids=["tampered", "audience", "expired", "idp-error", "no-groups", "bad-name",
+        "userinfo-of-another"])
 def test_a_bad_id_token_or_provider_error_is_refused_and_nothing_is_stored(
         sso_server, sso_services, idp, mischief, words):
     idp.person = Person("ana", ["ml-team"])

@@ -126,6 +126,23 @@ class IdentityProvider:
             )
         return answer
 
+    def userinfo(self, access_token: str) -> dict[str, Any] | None:
+        """The claims of the provider's userinfo endpoint for ``access_token``; None when
+        the provider has none. Some providers list a user's groups only there."""
+        url = self.discovery().get("userinfo_endpoint")
+        if not isinstance(url, str) or not url:
+            return None
+        try:
+            response = httpx.get(url, timeout=TIMEOUT_SECONDS, headers={
+                "accept": "application/json", "authorization": f"Bearer {access_token}"})
+        except httpx.HTTPError as exc:
+            raise self._unreachable(url, exc) from exc
+        answer = _json_object(response)
+        if response.status_code >= 400:
+            raise Unauthenticated(f"the identity provider's userinfo endpoint refused the "
+                                  f"access token ({response.status_code})", _AGAIN)
+        return answer
+
     # -- the ID token ------------------------------------------------------------------------
 
     def verify_id_token(self, id_token: str, nonce: str) -> dict[str, Any]:

@@ -152,7 +152,7 @@ class OidcService:
         tokens = provider.exchange(code, login.code_verifier, login.redirect_uri)
         claims = provider.verify_id_token(tokens["id_token"], login.nonce)
         user = self._user_name(claims)
-        groups = self._groups(claims)
+        groups = self._groups(self._with_userinfo_groups(provider, claims, tokens))
         return self._sign_in(user, groups, self._group_roles().grant_for(groups), address)
 
     def _sign_in(self, user: str, groups: tuple[str, ...], grant: Grant,
@@ -208,6 +208,24 @@ class OidcService:
                         "(preferred_username, email)") from exc
         raise Unauthenticated("the ID token names the user in none of the claims "
                               f"{chosen}, email or sub", "set oidc_username_claim")
+
+    def _with_userinfo_groups(self, provider: IdentityProvider, claims: dict[str, Any],
+                              tokens: dict[str, Any]) -> dict[str, Any]:
+        """``claims``, with the groups claim read from the userinfo endpoint when the ID
+        token has none (providers that keep big group lists out of the token do so). The
+        userinfo's ``sub`` must be the ID token's, or its claims are somebody else's."""
+        name = self.settings.oidc_groups_claim
+        access = tokens.get("access_token")
+        if name in claims or not isinstance(access, str) or not self._group_roles().groups:
+            return claims
+        info = provider.userinfo(access)
+        if info is None or name not in info:
+            return claims
+        if info.get("sub") != claims.get("sub"):
+            raise Unauthenticated("the identity provider's userinfo is about another user "
+                                  f"(sub {info.get('sub')!r}, not {claims.get('sub')!r})",
+                                  _AGAIN)
+        return {**claims, name: info[name]}
 
     def _groups(self, claims: dict[str, Any]) -> tuple[str, ...]:
         """The user's groups (``oidc_groups_claim``); its absence is an error when the
