@@ -143,3 +143,36 @@ def test_two_controllers_one_acts(world):
 
     time.sleep(0.1)
     assert training.acquire_lease("first")
+
+
+def test_a_stage_without_traffic_waits_then_rolls_back_at_its_timeout(world):
+    stages = "- {weight: 10, min_requests: 1000, timeout: 1s}\n- {weight: 100}"
+    world.training.apply_policy(world.policy(stages=stages).read_text(), folder=world.folder)
+    world.new_data()
+    world.training.tick()
+    waiting = world.decisions()[0]
+    assert waiting.action == "wait" and "0 of 1000 requests" in waiting.reason
+    state = world.services.deployments.get_deployment_state("churn")
+    assert {r.ref: r.weight for r in state.routes} == {"churn@champion": 90.0, "churn/2": 10.0}
+    import time
+
+    time.sleep(1.1)
+    world.training.tick()
+    rollback = world.decisions()[0]
+    assert rollback.action == "rollback" and "timed out" in rollback.reason
+    state = world.services.deployments.get_deployment_state("churn")
+    assert {r.ref: r.weight for r in state.routes} == {"churn@champion": 1.0}
+    assert world.services.registry.get_registered_model("churn").aliases["champion"] == 1
+
+
+def test_the_sdk_applies_and_reads_policies(world):
+    from gannet.client.client import GannetClient
+
+    client = GannetClient(world.services.settings)
+    client._services = world.services  # the same stores as the world's
+    status = client.apply_policy(world.policy())
+    assert status.name == "ct" and [p.name for p in client.list_policies()] == ["ct"]
+    world.new_data()
+    assert client.tick().leader
+    assert client.list_decisions("ct")[0].action == "promote"
+    assert client.get_policy_status("ct").phase == "promoted"
