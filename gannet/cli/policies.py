@@ -53,7 +53,7 @@ def apply(ctx: typer.Context, path: PolicyFile, as_json: output.AsJson = False) 
 @app.command("dry-run")
 def dry_run(ctx: typer.Context, path: PolicyFile, as_json: output.AsJson = False) -> None:
     """What the policy would do now, and why; nothing is changed."""
-    found = ctx.obj.services.training.dry_run(_read(path), folder=path.parent)
+    found = ctx.obj.services.training.dry_run_policy(_read(path), folder=path.parent)
     if as_json:
         output.print_json(found)
         return

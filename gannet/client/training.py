@@ -61,7 +61,7 @@ class TrainingMethods:
         return self._training.approve_policy(name, comment)
 
     def dry_run_policy(self, text: str, folder: str | None = None) -> dict[str, Any]:
-        return self._training.dry_run(text, folder=folder)
+        return self._training.dry_run_policy(text, folder=folder)
 
     def tick(self) -> TickReport:
         """Advance every active policy once (as a controller would, under its lease)."""

@@ -175,7 +175,7 @@ class TrainingService:
         with self.metadata.read() as conn:
             return repository.decisions(conn, policy, limit)
 
-    def dry_run(self, text: str, *, folder: str | Path | None = None) -> dict[str, Any]:
+    def dry_run_policy(self, text: str, *, folder: str | Path | None = None) -> dict[str, Any]:
         """What applying the policy would lead to now, and why - nothing is changed."""
         from gannet.training.checks import dry_run
 

@@ -1,8 +1,10 @@
 """A world for continuous training: generated data as dataset versions, a weak champion,
-a deployment of it, and a policy file for the trivial pipeline ``ct_pipeline.py``."""
+a deployment of it, and a policy file for the trivial pipeline ``ct_pipeline.py``. The
+rollout tests take ``server_fixtures`` (live inference servers) from tests/serving/server."""
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,7 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).resolve().parent
+for folder in (HERE.parent / "serving", HERE.parent / "serving" / "server"):
+    sys.path.insert(0, str(folder))
 
 
 def frame(n: int, seed: int) -> pd.DataFrame:

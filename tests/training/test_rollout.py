@@ -5,16 +5,10 @@ an automatic rollback with its reason."""
 
 from __future__ import annotations
 
-import sys
 import time
-from pathlib import Path
 
 import httpx
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "serving" / "server"))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "serving"))
-
 from server_fixtures import LiveServer
 
 from gannet.serving.log import InferenceLogWriter
