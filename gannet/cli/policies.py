@@ -182,6 +182,5 @@ def controller(
             if once:
                 return
             time.sleep(interval)
-    finally:
-        if once:
-            training.release_lease(training.holder)
+    finally:  # stopping on purpose: another controller need not wait for the lease
+        training.release_lease(training.holder)

@@ -208,10 +208,15 @@ class Loop:
         reasons = []
         passed = True
         if evaluation.dataset is not None:
-            numbers.update(compare(evaluation, self.parts.data, self.parts.registry,
-                                   self.policy.model, challenger, champion))
+            try:
+                numbers.update(compare(evaluation, self.parts.data, self.parts.registry,
+                                       self.policy.model, challenger, champion))
+            except Exception as exc:  # the challenger cannot even score the rows
+                numbers.update(passed=False, error=f"{type(exc).__name__}: {exc}")
+                reasons.append(f"the evaluation failed: {numbers['error']}")
+            else:
+                reasons.append(_comparison(numbers, evaluation.metric))
             passed = bool(numbers["passed"])
-            reasons.append(_comparison(numbers, evaluation.metric))
         if evaluation.gates != "none":
             results = self.parts.registry.check_promotion_gates(self.policy.model, challenger,
                                                                 "champion")

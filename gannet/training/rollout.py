@@ -39,7 +39,7 @@ class Rollout:
         data = self.status.data
         if data.get("champion") is None:
             return self._promote({}, "there is no champion to compare with on live traffic")
-        index = self.status.stage
+        index = min(self.status.stage, len(self.policy.stages) - 1)  # the policy changed
         stage = self.policy.stages[index]
         if data.get("stage_started") is None:
             return self._start(index, stage)

@@ -205,8 +205,10 @@ class TrainingService:
                     continue
                 try:
                     report.decisions += Loop(self, status).advance()
-                except GannetError as exc:
+                except GannetError as exc:  # tried again at the next tick
                     report.errors[status.name] = str(exc)
+                except Exception as exc:  # a bug, or a library's: the others go on
+                    report.errors[status.name] = f"{type(exc).__name__}: {exc}"
         return report
 
     def acquire_lease(self, holder: str) -> bool:
