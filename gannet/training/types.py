@@ -90,7 +90,10 @@ class Guards:
     min_labels: int = 10  # fewer labels: the performance guard is not judged yet
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v is not None}
+        found = {k: v for k, v in asdict(self).items() if v is not None}
+        if self.performance_metric is None:
+            found.pop("min_labels")
+        return found
 
 
 @dataclass(frozen=True)
