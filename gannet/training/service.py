@@ -169,11 +169,12 @@ class TrainingService:
         return decision
 
     def list_decisions(self, policy: str | None = None, limit: int = 100) -> list[Decision]:
-        """Newest first."""
-        if policy is not None:
-            self.get_policy_status(policy)
+        """Newest first (a deleted policy's too; NotFound for a name never applied)."""
         with self.metadata.read() as conn:
-            return repository.decisions(conn, policy, limit)
+            found = repository.decisions(conn, policy, limit)
+        if policy is not None and not found:
+            self.get_policy_status(policy)
+        return found
 
     def dry_run_policy(self, text: str, *, folder: str | Path | None = None) -> dict[str, Any]:
         """What applying the policy would lead to now, and why - nothing is changed."""

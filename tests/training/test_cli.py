@@ -58,6 +58,10 @@ def test_policy_commands_apply_run_approve_and_show_history(world, cli):
     assert cli("policy", "pause", "ct").exit_code == 0
     assert json.loads(cli("policy", "status", "ct", "--json").output)["paused"] is True
     assert cli("policy", "resume", "ct").exit_code == 0
+    assert cli("policy", "delete", "ct").exit_code == 0
+    assert json.loads(cli("policy", "list", "--json").output) == []
+    kept = json.loads(cli("policy", "history", "--json").output)
+    assert [d["id"] for d in kept] == [d["id"] for d in history]  # the record stays
 
 
 def test_policy_commands_name_what_is_wrong(world, cli):
