@@ -133,7 +133,9 @@ class Rollout:
         model, name = self.policy.model, self.policy.name
         reason = f"policy {name}: {why}"
         previous = self.parts.registry.get_registered_model(model).aliases.get("champion")
-        if self.policy.evaluation.gates == "none":
+        if previous == self.version:  # promoted before a crash: its gates passed then
+            previous = self.status.data.get("champion")
+        elif self.policy.evaluation.gates == "none":
             self.parts.registry.set_registered_model_alias(model, "champion", self.version)
         else:
             promotion = self.parts.registry.promote(model, self.version, "champion", reason)
