@@ -31,6 +31,18 @@ def _read(path: Path) -> str:
     return path.read_text()
 
 
+def _training(ctx: typer.Context) -> Any:
+    """The stores' training service (a team server's REST API does not serve it yet)."""
+    from gannet.core.errors import NotSupported
+
+    training = getattr(ctx.obj.services, "training", None)
+    if training is None:
+        raise NotSupported("continuous-training policies are not served over REST yet",
+                           "run gannet policy / gannet controller with the team's stores "
+                           "(--metadata-url, --artifacts-url) instead of --uri")
+    return training
+
+
 def _when(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
@@ -45,7 +57,7 @@ def _status(status: Any) -> dict[str, Any]:
 def apply(ctx: typer.Context, path: PolicyFile, as_json: output.AsJson = False) -> None:
     """Store a policy (or replace the one of its name), after checking that what it names
     exists."""
-    status = ctx.obj.services.training.apply_policy(_read(path), folder=path.parent,
+    status = _training(ctx).apply_policy(_read(path), folder=path.parent,
                                                     where=str(path))
     output.done(as_json, f"policy {status.name} applied ({status.phase})", _status(status))
 
@@ -53,7 +65,7 @@ def apply(ctx: typer.Context, path: PolicyFile, as_json: output.AsJson = False) 
 @app.command("dry-run")
 def dry_run(ctx: typer.Context, path: PolicyFile, as_json: output.AsJson = False) -> None:
     """What the policy would do now, and why; nothing is changed."""
-    found = ctx.obj.services.training.dry_run_policy(_read(path), folder=path.parent)
+    found = _training(ctx).dry_run_policy(_read(path), folder=path.parent)
     if as_json:
         output.print_json(found)
         return
@@ -70,7 +82,7 @@ def dry_run(ctx: typer.Context, path: PolicyFile, as_json: output.AsJson = False
 @app.command("list")
 def list_policies(ctx: typer.Context, as_json: output.AsJson = False) -> None:
     """Every policy with where its loop is."""
-    found = ctx.obj.services.training.list_policies()
+    found = _training(ctx).list_policies()
     if as_json:
         output.print_json([_status(s) for s in found])
         return
@@ -85,7 +97,7 @@ def list_policies(ctx: typer.Context, as_json: output.AsJson = False) -> None:
 @app.command("status")
 def status(ctx: typer.Context, name: Name, as_json: output.AsJson = False) -> None:
     """Where a policy's loop is: its phase, stage, challenger, and its latest decision."""
-    training = ctx.obj.services.training
+    training = _training(ctx)
     found = training.get_policy_status(name)
     latest = training.list_decisions(name, limit=1)
     if as_json:
@@ -108,7 +120,7 @@ def history(
     as_json: output.AsJson = False,
 ) -> None:
     """The decisions, newest first: policy, action, reason, numbers, at."""
-    found = ctx.obj.services.training.list_decisions(name, limit=limit)
+    found = _training(ctx).list_decisions(name, limit=limit)
     if as_json:
         output.print_json([d.to_dict() for d in found])
         return
@@ -121,14 +133,14 @@ def history(
 @app.command("pause")
 def pause(ctx: typer.Context, name: Name, as_json: output.AsJson = False) -> None:
     """Leave the policy where it is: no trigger, no stage moves, until it is resumed."""
-    found = ctx.obj.services.training.pause_policy(name)
+    found = _training(ctx).pause_policy(name)
     output.done(as_json, f"policy {name} paused ({found.phase})", _status(found))
 
 
 @app.command("resume")
 def resume(ctx: typer.Context, name: Name, as_json: output.AsJson = False) -> None:
     """Let the controller act on the policy again."""
-    found = ctx.obj.services.training.resume_policy(name)
+    found = _training(ctx).resume_policy(name)
     output.done(as_json, f"policy {name} resumed ({found.phase})", _status(found))
 
 
@@ -140,14 +152,14 @@ def approve(
     as_json: output.AsJson = False,
 ) -> None:
     """Approve the stage a policy waits at: the controller moves its traffic next."""
-    decision = ctx.obj.services.training.approve_policy(name, comment)
+    decision = _training(ctx).approve_policy(name, comment)
     output.done(as_json, decision.reason, decision.to_dict())
 
 
 @app.command("delete")
 def delete(ctx: typer.Context, name: Name, as_json: output.AsJson = False) -> None:
     """Remove the policy (its decisions stay in the history)."""
-    ctx.obj.services.training.delete_policy(name)
+    _training(ctx).delete_policy(name)
     output.done(as_json, f"deleted policy {name}", {"name": name, "deleted": True})
 
 
@@ -165,9 +177,9 @@ def controller(
     """Advance every active policy's loop; with several controllers running, one acts."""
     from gannet import bootstrap
 
+    training = _training(ctx)
     services = ctx.obj.services
     bootstrap.use_default_services(lambda: services)  # what pipeline steps read and write
-    training = services.training
     training.lease_s = lease
     try:
         while True:
