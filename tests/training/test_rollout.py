@@ -18,7 +18,7 @@ GUARDS = ("{error_rate: 0.05, latency_p99_ms: 5000, prediction_drift: 0.95, "
 STAGES = (f"- {{weight: 50, min_requests: 15, timeout: 2m, guards: {GUARDS}}}\n"
           "- {weight: 100, min_requests: 5, timeout: 2m, guards: {error_rate: 0.05}}")
 
-def _drive(world, server, writer, rows, deadline=90.0, labels=True):
+def _drive(world, server, writer, rows, deadline=90.0, labels=True, truth=None):
     """Tick and send traffic (with its labels) until the loop rests; the phases seen."""
     phases = []
     started = time.monotonic()
@@ -37,8 +37,9 @@ def _drive(world, server, writer, rows, deadline=90.0, labels=True):
                 answer = client.post("/predict", json=record.drop(columns=["y"]).to_dict(
                     "records"))
                 if answer.status_code == 200:
+                    label = int(record["y"].iloc[0])
                     sent.append({"request_id": answer.json()["request_id"],
-                                 "label": int(record["y"].iloc[0])})
+                                 "label": truth(label) if truth else label})
             assert writer.flush(timeout=30)
             if labels and sent:
                 world.services.inference_log.feedback_many("churn", sent)
@@ -96,4 +97,18 @@ def test_a_challenger_that_raises_on_live_traffic_is_rolled_back(world, served):
     after = world.services.deployments.get_deployment_state("churn")
     assert [(r.ref, r.weight) for r in after.routes] == \
         [(r.ref, r.weight) for r in before.routes]
+    assert world.services.registry.get_registered_model("churn").aliases["champion"] == 1
+
+
+@pytest.mark.slow
+def test_a_challenger_below_its_live_performance_floor_is_rolled_back(world, served):
+    server, writer = served
+    extra = f"metrics: [{server.url}]"
+    world.training.apply_policy(world.policy(stages=STAGES, extra=extra).read_text(),
+                                folder=world.folder)
+    world.new_data()
+    phases = _drive(world, server, writer, world.holdout, truth=lambda y: 1 - y)
+    assert phases[-1][0] == "rolled_back", phases  # the world changed: labels disagree
+    rollback = world.decisions()[0]
+    assert "live accuracy" in rollback.reason and rollback.numbers["live_accuracy"] < 0.7
     assert world.services.registry.get_registered_model("churn").aliases["champion"] == 1
