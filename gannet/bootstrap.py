@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from gannet.store.gc.service import GarbageCollector
     from gannet.store.replies.service import ReplyStore
     from gannet.tracking.service import TrackingService
+    from gannet.training.service import TrainingService
 
 T = TypeVar("T")
 
@@ -246,6 +247,21 @@ class Services:
                 self.settings,
             ),
         )
+
+    @property
+    def training(self) -> TrainingService:
+        """Continuous-training policies and the controller's ``tick`` (every service the
+        loop calls, made now)."""
+        from gannet.training.service import Parts, TrainingService
+
+        def make() -> TrainingService:
+            parts = Parts(auth=self.auth, registry=self.registry, deployments=self.deployments,
+                          pipelines=self.pipelines, data=self.data, lineage=self.lineage,
+                          monitoring=self.monitoring, alerts=self.alerts,
+                          inference_log=self.inference_log)
+            return TrainingService(self.metadata, self.settings, parts)
+
+        return self._part("training", make)
 
     @property
     def replies(self) -> ReplyStore:

@@ -179,3 +179,11 @@ def test_every_features_example_runs_in_order(tmp_path: Path):
         "True",
         "[30, 0]",
     ]
+
+
+def test_the_continuous_training_example_runs(tmp_path: Path):
+    stdout = _run_examples("continuous-training.md", tmp_path)
+    lines = stdout.splitlines()
+    assert [line.split(" - ")[0] for line in lines[:-1]] == [
+        "trigger", "retrain", "gate", "canary", "promote"]
+    assert lines[-1] == "champion: 2"

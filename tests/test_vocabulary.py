@@ -22,6 +22,7 @@ from gannet.registry.service import RegistryService
 from gannet.serving.deployments.service import DeploymentService
 from gannet.store.gc.service import GarbageCollector
 from gannet.tracking.service import TrackingService
+from gannet.training.service import TrainingService
 
 PAGE = Path(__file__).parents[1] / "docs" / "vocabulary.md"
 SERVICES = {
@@ -37,6 +38,7 @@ SERVICES = {
     "DataService": DataService,
     "MonitorService": MonitorService,
     "AlertService": AlertService,
+    "TrainingService": TrainingService,
 }
 CLIENT_ONLY = {"close", "flush"}  # the client's own lifecycle, no service operation
 

@@ -19,5 +19,7 @@ service call of the same name (docs/vocabulary.md).
   materialize)
 - ``monitor``: monitors of deployments (drift, quality, performance), their reports,
   metrics and Grafana dashboard; ``alerts``: alert rules, their state and history
+- ``policies``: ``gannet policy`` (continuous-training policies: apply, dry-run, list,
+  status, history, pause, resume, approve, delete) and ``gannet controller``
 - ``gc``: garbage collection of the stores; ``db``: the metadata store's schema
 """

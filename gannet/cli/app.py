@@ -38,6 +38,7 @@ from gannet.cli import (
     output,
     people,
     pipelines,
+    policies,
     runs,
     schedules,
     security,
@@ -208,6 +209,8 @@ app.add_typer(pipelines.app, name="pipeline")
 app.add_typer(schedules.app, name="schedule")
 app.add_typer(monitor.app, name="monitor")
 app.add_typer(alerts.app, name="alerts")
+app.add_typer(policies.app, name="policy")
+app.command("controller")(policies.controller)
 if hasattr(serve, "serve"):
     app.command("serve")(serve.serve)
 if hasattr(inference, "predict"):

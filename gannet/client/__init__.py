@@ -7,7 +7,8 @@
   (``DataQualityMethods``: ``validate_data``, ``profile_data``): each
   ``interop`` (``InteropMethods``: ``import_mlflow``) and ``pipelines``
   (``PipelineMethods``: ``run_pipeline``, ``resume_pipeline``, ...): each
-  method one service call of the same name
+  method one service call of the same name; ``training`` (``TrainingMethods``:
+  ``apply_policy``, ``list_decisions``, ``approve_policy``, ``tick``, ...)
 - ``monitor``: ``gannet.monitor.drift`` and ``gannet.monitor.quality`` on DataFrames
 - ``buffer``: the log buffer that makes ``log_metric`` cost microseconds
 - ``autolog_sink``: where ``gannet.autolog()`` logs (the active run, or one it starts)

@@ -1,7 +1,8 @@
 """``GannetClient``: the explicit SDK object (the fluent ``gannet.*`` functions use one).
 
 Its methods come by capability (``TrackingMethods``, ``RegistryMethods``,
-``DeploymentMethods``, ``InteropMethods``, ``DataQualityMethods``, ``PipelineMethods``),
+``DeploymentMethods``, ``InteropMethods``, ``DataQualityMethods``, ``PipelineMethods``,
+``TrainingMethods``),
 each one service
 call of the same name; the client itself owns the services (built lazily from its
 settings) and the log buffer.
@@ -20,6 +21,7 @@ from gannet.client.interop import InteropMethods
 from gannet.client.pipelines import PipelineMethods
 from gannet.client.registry import RegistryMethods
 from gannet.client.tracking import RunPage, TrackingMethods
+from gannet.client.training import TrainingMethods
 from gannet.core.settings import Settings
 
 __all__ = ["GannetClient", "RunPage"]
@@ -27,7 +29,7 @@ __all__ = ["GannetClient", "RunPage"]
 
 class GannetClient(
     TrackingMethods, RegistryMethods, DeploymentMethods, InteropMethods, DataQualityMethods,
-    PipelineMethods,
+    PipelineMethods, TrainingMethods,
 ):
     """Talks to the stores named by ``settings`` (default: ``Settings.load()``)."""
 

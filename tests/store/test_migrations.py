@@ -18,7 +18,8 @@ import gannet.registry.tables
 import gannet.serving.deployments.tables
 import gannet.store.gc.tables
 import gannet.store.replies.tables
-import gannet.tracking.tables  # noqa: F401
+import gannet.tracking.tables
+import gannet.training.tables  # noqa: F401
 from gannet.store.metadata import METADATA, MetadataStore, migrations
 from gannet.store.metadata.engine import VERSION_TABLE
 
