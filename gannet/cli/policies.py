@@ -7,7 +7,7 @@ Each command is one ``TrainingService`` call; ``gannet controller`` calls ``tick
 
 from __future__ import annotations
 
-import time
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -32,15 +32,9 @@ def _read(path: Path) -> str:
 
 
 def _training(ctx: typer.Context) -> Any:
-    """The stores' training service (a team server's REST API does not serve it yet)."""
-    from gannet.core.errors import NotSupported
-
-    training = getattr(ctx.obj.services, "training", None)
-    if training is None:
-        raise NotSupported("continuous-training policies are not served over REST yet",
-                           "run gannet policy / gannet controller with the team's stores "
-                           "(--metadata-url, --artifacts-url) instead of --uri")
-    return training
+    """The training service: the stores', or a team server's (through its REST API; the
+    policy's paths must then be readable by the server, which runs the retrains)."""
+    return ctx.obj.services.training
 
 
 def _when(ms: int) -> str:
@@ -176,23 +170,28 @@ def controller(
 ) -> None:
     """Advance every active policy's loop; with several controllers running, one acts."""
     from gannet import bootstrap
+    from gannet.core.errors import NotSupported
 
+    if ctx.obj.settings.uri:
+        raise NotSupported("a team server's policies are advanced by a controller next to "
+                           "its stores, not through its API",
+                           "run gannet controller where the server's stores are (or let the "
+                           "server run it: the controller_interval setting)")
     training = _training(ctx)
     services = ctx.obj.services
     bootstrap.use_default_services(lambda: services)  # what pipeline steps read and write
     training.lease_s = lease
-    try:
-        while True:
-            report = training.tick()
-            for d in report.decisions:
-                if as_json:
-                    output.print_json(d.to_dict())
-                else:
-                    output.say(f"{_when(d.at)} {d.policy}: {d.action}: {d.reason}")
-            for policy, error in report.errors.items():
-                output.say(f"{policy}: {error}", style="red")
-            if once:
-                return
-            time.sleep(interval)
-    finally:  # stopping on purpose: another controller need not wait for the lease
-        training.release_lease(training.holder)
+
+    def show(report: Any) -> None:
+        for d in report.decisions:
+            if as_json:
+                output.print_json(d.to_dict())
+            else:
+                output.say(f"{_when(d.at)} {d.policy}: {d.action}: {d.reason}")
+        for policy, error in report.errors.items():
+            output.say(f"{policy}: {error}", style="red")
+
+    stop = threading.Event()
+    if once:
+        stop.set()
+    training.run_controller(interval, stop, show)

@@ -1,6 +1,7 @@
 """The continuous-training half of ``GannetClient``: policies and the controller's tick.
-Every method is one ``TrainingService`` call of the same name (embedded stores only: a
-team server runs its own controller)."""
+Every method is one ``TrainingService`` call of the same name, embedded or through a team
+server (whose own controller advances the loops: ``tick`` is refused there, and a
+policy's paths are the server's)."""
 
 from __future__ import annotations
 
@@ -23,13 +24,7 @@ class TrainingMethods:
 
     @property
     def _training(self) -> TrainingService:
-        from gannet.core.errors import NotSupported
-
-        training = getattr(self.services, "training", None)
-        if training is None:
-            raise NotSupported("continuous-training policies are not served over REST yet",
-                               "run the SDK or `gannet policy` on the team's stores")
-        return training
+        return self.services.training
 
     def apply_policy(self, policy: str | os.PathLike[str]) -> PolicyStatus:
         """Apply a policy from a YAML file (its pipeline path is relative to the file's
@@ -50,6 +45,10 @@ class TrainingMethods:
     def list_decisions(self, policy: str | None = None, limit: int = 100) -> list[Decision]:
         """The decisions, newest first."""
         return self._training.list_decisions(policy, limit)
+
+    def delete_policy(self, name: str) -> None:
+        """Delete a policy (its decisions stay in the history)."""
+        self._training.delete_policy(name)
 
     def pause_policy(self, name: str) -> PolicyStatus:
         return self._training.pause_policy(name)

@@ -57,6 +57,7 @@ class Settings:
     project: str = ""  # the project new experiments, models and deployments go to (default)
     server_max_body: int = 64 * 1024 * 1024  # gannet server: bytes of a JSON body (413 above)
     auth_cache_seconds: float = 2.0  # gannet server: how long a valid token is remembered
+    controller_interval: float = 10.0  # gannet server: seconds between its controller's ticks
     server_presigned_urls: bool = False  # gannet server: S3 artifacts go direct, by signed URLs
     credentials_file: str = ""  # default: ~/.config/gannet/credentials.json (gannet login)
     oidc_issuer: str = ""  # gannet server: the OpenID Connect provider's URL (empty: SSO off)

@@ -70,6 +70,12 @@ class RemoteServices:
         return self._part("validation", lambda: RemoteValidation(self.transport, self.settings))
 
     @property
+    def training(self) -> Any:
+        from gannet.remote.training import RemoteTraining
+
+        return self._part("training", lambda: RemoteTraining(self.transport, self.settings))
+
+    @property
     def features(self) -> Any:
         # no REST face yet: the feature store works on the stores directly
         raise self._server_side("the feature store")

@@ -130,11 +130,12 @@ def _routers() -> list[APIRouter]:
         registry,
         runs,
         tracking,
+        training,
     )
 
     return [health.router, tracking.router, runs.router, artifacts.router, auth.router,
             registry.router, packages.router, deployments.router, logs.router, oidc.router,
-            data.router, api_router()]
+            data.router, training.router, api_router()]
 
 
 def _anyone(services: Services) -> Authenticate:

@@ -12,10 +12,12 @@ variables) and runs uvicorn on the shared socket.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import math
 import shutil
 import socket
 import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -36,6 +38,8 @@ if TYPE_CHECKING:
     from gannet.bootstrap import Services
 
 __all__ = ["ServerOptions", "check_no_auth", "run_server"]
+
+_LOG = logging.getLogger("gannet.server")
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,14 @@ def _run_worker(sock: socket.socket, services: Services, options: ServerOptions)
 
     from gannet.server.app import create_app
 
+    stop = threading.Event()
+    controller = _start_controller(services, stop)
+
+    def stop_controller() -> None:
+        stop.set()
+        if controller is not None:
+            controller.join(options.graceful_timeout)
+
     try:
         app: Any = create_app(services, auth=options.auth)
         config = uvicorn.Config(
@@ -119,6 +131,52 @@ def _run_worker(sock: socket.socket, services: Services, options: ServerOptions)
             timeout_keep_alive=options.keep_alive_timeout,
             h11_max_incomplete_event_size=MAX_HEADER_BYTES,
         )
-        uvicorn.Server(config).run(sockets=[sock])
+        _stopping_too(uvicorn.Server, stop_controller)(config).run(sockets=[sock])
     finally:
+        stop_controller()
         services.close()
+
+
+def _stopping_too(server: type, also: Callable[[], None]) -> type:
+    """uvicorn's server, which runs ``also`` once it has shut down: after a signal it
+    raises the signal again, so nothing after ``run`` would run (and the controller's
+    lease would stay held until it expires)."""
+    import asyncio
+
+    class Stopping(server):
+        async def shutdown(self, sockets: Any = None) -> None:
+            await super().shutdown(sockets=sockets)
+            await asyncio.to_thread(also)
+
+    return Stopping
+
+
+def _start_controller(services: Services, stop: threading.Event) -> threading.Thread | None:
+    """The continuous-training controller, in a thread beside the API (``controller_interval``
+    seconds apart; 0: none). Every worker and replica runs one; the lease lets one act. A
+    failure (the database away for a moment) is logged and the loop starts again."""
+    interval = services.settings.controller_interval
+    if interval <= 0:
+        return None
+    from gannet import bootstrap
+
+    bootstrap.use_default_services(lambda: services)  # what pipeline steps read and write
+
+    def loop() -> None:
+        while not stop.is_set():
+            try:
+                services.training.run_controller(interval, stop, _log_report)
+            except Exception:
+                _LOG.exception("the continuous-training controller failed; it starts again")
+                stop.wait(interval)
+
+    thread = threading.Thread(target=loop, name="gannet-controller", daemon=True)
+    thread.start()
+    return thread
+
+
+def _log_report(report: Any) -> None:
+    for decision in report.decisions:
+        _LOG.info("policy %s: %s: %s", decision.policy, decision.action, decision.reason)
+    for policy, error in report.errors.items():
+        _LOG.warning("policy %s: %s", policy, error)

@@ -22,6 +22,7 @@ from gannet.auth.types import ApiToken, AuditEntry, Project, User
 from gannet.registry.types import GateResult, ModelVersion, Promotion, RegisteredModel
 from gannet.serving.deployments.types import DeploymentInfo, DeploymentState
 from gannet.tracking.types import Experiment, FileInfo, Metric, Run, WriteReport
+from gannet.training.types import Decision, PolicyStatus
 
 __all__ = ["not_json", "shaped"]
 
@@ -109,3 +110,9 @@ PROJECT = shaped("ProjectAnswer", project=Project)
 PROJECTS = shaped("Projects", projects=list[Project])
 ROLES = shaped("Roles", roles=dict[str, list[str]])
 AUDIT = shaped("AuditEntries", entries=list[AuditEntry])
+
+POLICY = shaped("PolicyAnswer", policy=PolicyStatus)
+POLICIES = shaped("Policies", policies=list[PolicyStatus])
+DRY_RUN = shaped("DryRun", dry_run=dict[str, Any])
+DECISION = shaped("DecisionAnswer", decision=Decision)
+DECISIONS = shaped("Decisions", decisions=list[Decision])

@@ -16,15 +16,16 @@ import contextlib
 import os
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gannet.core.actor import EDITOR, OWNER, READER, restricted
 from gannet.core.clock import now_ms
 from gannet.core.errors import Conflict, GannetError, InvalidState, NotFound
 from gannet.core.ids import new_id
-from gannet.training import repository, triggers
+from gannet.training import access, repository, triggers
 from gannet.training.policy import parse_policy, substitute
 from gannet.training.types import Decision, Phase, Policy, PolicyStatus, TickReport
 
@@ -87,6 +88,7 @@ class TrainingService:
         stays), after checking everything it names exists."""
         base = Path(folder or Path.cwd()).resolve()
         policy = parse_policy(text, where, base)
+        self._may(policy.model, EDITOR, f"apply the policy {policy.name!r}", policy.name)
         self.check_policy(policy)
         now = now_ms()
         seen = triggers.starting_watermarks(policy.triggers, self.sources(), now)
@@ -123,17 +125,21 @@ class TrainingService:
             found = repository.policy_source(conn, name)
         if status is None or found is None:
             raise _not_found(name)
+        self._may(status.model, READER, f"read the policy {name!r}", name)
         status.policy = parse_policy(found[0], f"policy {name!r}", Path(found[1]))
         return status
 
     def list_policies(self) -> list[PolicyStatus]:
+        """The policies of the models the caller may read."""
         with self.metadata.read() as conn:
             rows = repository.list_policies(conn)
         for status, source, folder in rows:
             status.policy = parse_policy(source, f"policy {status.name!r}", Path(folder))
-        return [status for status, _, _ in rows]
+        registry = self.parts.registry
+        return [status for status, _, _ in rows if access.visible(registry, status.model)]
 
     def delete_policy(self, name: str) -> None:
+        self._may_named(name, OWNER, "delete")
         with self.metadata.write() as conn:
             if not repository.delete_policy(conn, name):
                 raise _not_found(name)
@@ -147,6 +153,7 @@ class TrainingService:
         return self._pause(name, False)
 
     def _pause(self, name: str, paused: bool) -> PolicyStatus:
+        self._may_named(name, EDITOR, "pause or resume")
         with self.metadata.write() as conn:
             if not repository.set_paused(conn, name, paused, now_ms()):
                 raise _not_found(name)
@@ -157,6 +164,7 @@ class TrainingService:
     def approve_policy(self, name: str, comment: str = "") -> Decision:
         """Let a policy that waits for approval move its next stage's traffic."""
         status = self.get_policy_status(name)
+        self._may(status.model, EDITOR, f"approve a stage of the policy {name!r}", name)
         if status.phase != Phase.AWAITING_APPROVAL:
             raise InvalidState(f"policy {name!r} is {status.phase}, not awaiting approval",
                                f"see where it is: gannet policy status {name}")
@@ -169,11 +177,18 @@ class TrainingService:
         return decision
 
     def list_decisions(self, policy: str | None = None, limit: int = 100) -> list[Decision]:
-        """Newest first (a deleted policy's too; NotFound for a name never applied)."""
+        """Newest first (a deleted policy's too; NotFound for a name never applied). On a
+        team server, only those of policies whose model the caller may read (a deleted
+        policy's: administrators only)."""
+        if policy is not None and restricted() is not None:
+            self.get_policy_status(policy)  # NotFound unless the caller may read it
         with self.metadata.read() as conn:
             found = repository.decisions(conn, policy, limit)
         if policy is not None and not found:
             self.get_policy_status(policy)
+        if policy is None and restricted() is not None:
+            shown = {status.name for status in self.list_policies()}
+            found = [d for d in found if d.policy in shown]
         return found
 
     def dry_run_policy(self, text: str, *, folder: str | Path | None = None) -> dict[str, Any]:
@@ -182,12 +197,24 @@ class TrainingService:
 
         base = Path(folder or Path.cwd()).resolve()
         policy = parse_policy(text, "the policy", base)
+        self._may(policy.model, READER, f"try the policy {policy.name!r}", policy.name)
         self.check_policy(policy)
         try:
             seen = self.get_policy_status(policy.name).data.get("seen", {})
         except NotFound:
             seen = None
         return dry_run(policy, self.parts, self.sources(), seen, now_ms())
+
+    # -- who may ------------------------------------------------------------------------
+
+    def _may(self, model: str, role: str, what: str, policy: str) -> None:
+        access.may_model(self.parts.registry, model, role, what, _not_found(policy))
+
+    def _may_named(self, name: str, role: str, what: str) -> None:
+        if restricted() is None:
+            return
+        status = self.get_policy_status(name)
+        self._may(status.model, role, f"{what} the policy {name!r}", name)
 
     # -- the controller ------------------------------------------------------------------
 
@@ -211,6 +238,21 @@ class TrainingService:
                 except Exception as exc:  # a bug, or a library's: the others go on
                     report.errors[status.name] = f"{type(exc).__name__}: {exc}"
         return report
+
+    def run_controller(self, interval: float, stop: threading.Event,
+                       on_report: Callable[[TickReport], None] | None = None) -> None:
+        """``tick`` every ``interval`` seconds until ``stop`` is set (at least once). The
+        lease is let go at the end: stopping on purpose, another controller need not wait
+        for it to expire."""
+        try:
+            while True:
+                report = self.tick()
+                if on_report is not None:
+                    on_report(report)
+                if stop.wait(interval):
+                    return
+        finally:
+            self.release_lease(self.holder)
 
     def acquire_lease(self, holder: str) -> bool:
         """Take or renew the controller's lease; False when another controller holds it."""

@@ -11,5 +11,6 @@
 - ``deployments``: deployments, their revisions, rollback, the bundle
 - ``logs``: the inference log's queries and feedback
 - ``data``: validation reports stored (the run tagged) and listed
+- ``training``: continuous-training policies and the decisions of their loops
 - ``oidc``: single sign-on with OpenID Connect (the login redirect and its callback)
 """
