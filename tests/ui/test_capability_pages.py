@@ -232,10 +232,13 @@ def test_monitors_reports_and_alerts(page, world, shots):
     assert share[0]["y"][0] < 0.5 <= share[0]["y"][1]  # the second hour drifted
     assert share[1]["name"] == "threshold" and share[1]["y"] == [0.5, 0.5]
     features = page.evaluate("document.querySelector('#figure-feature-drift .plot').data")
-    assert sorted(t["name"] for t in features) == ["plan", "tenure"]
+    assert sorted(t["name"].split()[0] for t in features) == ["plan", "tenure"]
     windows = cells(page, "table.reports")
     assert [w[2] for w in windows] == ["drift", "ok"] and [w[1] for w in windows] == ["200"] * 2
     assert page.locator("iframe.report").get_attribute("sandbox") == "allow-scripts"
+    report = page.frame_locator("iframe.report")
+    report.locator(".plotly-graph-div .main-svg").first.wait_for()  # its scripts ran
+    page.locator("iframe.report").screenshot(path=str(shots / "monitor-report.png"))
     check(page, shots, "monitor")
     with httpx.Client(base_url=world.open_url, timeout=60) as client:
         report = client.get("/ui/monitoring/churn-api/report")

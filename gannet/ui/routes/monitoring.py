@@ -107,10 +107,14 @@ def _figures(monitor: Monitor, reports: list[MonitorReport]) -> dict[str, Any]:
     columns: dict[str, list[float | None]] = {}
     for i, r in enumerate(ordered):
         for feature, result in (r.body.get("drift") or {}).get("columns", {}).items():
-            columns.setdefault(feature, [None] * len(ordered))[i] = result.get("score")
+            test = result.get("test") or "score"
+            # a test's p-value (low: drift) or a distance (high: drift), named in the legend
+            label = f"{feature} ({test}{' p-value' if result.get('p_value') is not None else ''})"
+            columns.setdefault(label, [None] * len(ordered))[i] = result.get("score")
     if columns:
         charted = dict(sorted(columns.items())[:FEATURES_CHARTED])
-        figures["feature-drift"] = series_figure(times, charted, y_title="drift score")
+        figures["feature-drift"] = series_figure(
+            times, charted, y_title="score (p-value: low is drift; distance: high)")
     performance = {k.split(".", 1)[1]: [r.metrics.get(k) for r in ordered]
                    for k in PERFORMANCE if any(k in r.metrics for r in ordered)}
     if performance:
