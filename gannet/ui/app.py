@@ -27,6 +27,7 @@ def mount_ui(api: Any) -> None:
         experiments,
         features,
         home,
+        launch,
         login,
         models,
         monitoring,
@@ -37,7 +38,7 @@ def mount_ui(api: Any) -> None:
     settings = api.state.services.settings
     api.state.ui_key = SessionKey(load_key(settings.ui_secret, settings.home))
     for module in (home, login, experiments, bulk, runs, compare, models, deployments,
-                   data, pipelines, monitoring, features, admin):
+                   data, launch, pipelines, monitoring, features, admin):
         api.include_router(module.router)
 
 

@@ -28,8 +28,8 @@ FLOW = """
     import gannet
 
     @gannet.step
-    def load(n: int) -> list:
-        print(f"loaded {n} rows")
+    def load(n: int, data: str) -> list:
+        print(f"loaded {n} rows of {data}")
         return list(range(n))
 
     @gannet.step
@@ -42,8 +42,8 @@ FLOW = """
         return f"score {score}"
 
     @gannet.pipeline
-    def train(n: int = 3, lr: float = 0.5):
-        report(fit(load(n), lr))
+    def train(n: int = 3, lr: float = 0.5, data: str = "customers@1"):
+        report(fit(load(n, data), lr))
 """
 
 SLOW_FLOW = """

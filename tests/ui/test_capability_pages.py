@@ -30,6 +30,7 @@ class World:
     team_url: str
     slow_flow: str
     flag: object
+    flow: str
 
 
 @pytest.fixture(scope="module")
@@ -46,13 +47,18 @@ def world(tmp_path_factory) -> Iterator[World]:
     services = build(settings)
     services.auth.bootstrap_admin()
     services.auth.create_user("bob", password="bob-password-1")  # a member of no project
+    services.auth.create_user("rita", password="rita-password-1")
+    if "default" not in {p.name for p in services.auth.list_projects()}:
+        services.auth.create_project("default")
+    services.auth.add_member("default", "rita", "reader")  # where the pipelines ran
     run = services.tracking.create_run(services.tracking.create_experiment("churn"),
                                        run_name="train-on-february")
     services.data.log_input(run.info.run_id, "customers@2", "training")
     try:
         with running_server(services) as open_url, \
                 running_server(services, auth=True) as team_url:
-            yield World(services, cli, open_url, team_url, str(slow), root / "go")
+            yield World(services, cli, open_url, team_url, str(slow), root / "go",
+                        str(root / "flow.py"))
     finally:
         services.close()
 
@@ -156,7 +162,8 @@ def test_pipeline_runs_steps_cache_and_logs(page, world, shots):
     assert page.locator("svg.dag g.step[data-status=FINISHED]").count() == 3
     assert page.locator("svg.dag line").count() == 2
     page.locator("summary", has_text="load:").click()
-    assert "loaded 4 rows" in page.locator("pre[data-log='load/stdout.txt']").inner_text()
+    assert "loaded 4 rows of customers@1" in page.locator(
+        "pre[data-log='load/stdout.txt']").inner_text()
     assert "n=4" in page.locator("main dl").inner_text()
     check(page, shots, "pipeline-run")
 
@@ -190,6 +197,39 @@ def test_a_running_pipeline_is_followed_live(page, world, shots):
         runner.wait()
         if runner.stderr:
             runner.stderr.close()
+
+
+def test_launch_a_pipeline_and_watch_it(page, world, shots):
+    page.goto("/ui/pipelines")
+    page.get_by_role("link", name="Launch a pipeline").click()
+    page.get_by_label("Pipeline file").select_option(label=f"{world.flow}")
+    page.get_by_role("button", name="Choose").click()
+    assert page.get_by_label("n (int)").input_value() == "3"
+    assert page.locator("#dataset-versions option").evaluate_all(
+        "options => options.map(o => o.value)") == ["customers@2", "customers@1",
+                                                    "prices@1"]
+    page.get_by_label("n (int)").fill("6")
+    page.get_by_label("data (str)").fill("customers@2")
+    page.get_by_label("Executor").select_option("local")
+    check(page, shots, "pipeline-launch")
+    page.get_by_role("button", name="Run it").click()
+    assert "/ui/pipelines/runs/" in page.url
+    page.wait_for_function(
+        "document.getElementById('run-status').textContent === 'FINISHED'", timeout=60_000)
+    assert "data=customers@2, lr=0.5, n=6" in page.locator("main dl").inner_text()
+    page.locator("summary", has_text="load:").click()
+    assert "loaded 6 rows of customers@2" in page.locator(
+        "pre[data-log='load/stdout.txt']").inner_text()
+
+    page.goto("/ui/pipelines/launch?target=" + world.flow)
+    page.get_by_label("n (int)").fill("many")
+    page.get_by_role("button", name="Run it").click()
+    assert page.locator("h1").inner_text() == "Something is wrong"
+    assert "parameter 'n' of pipeline 'train' is int; 'many' is not one" in \
+        page.get_by_role("alert").inner_text()
+    answer = page.goto("/ui/pipelines/launch?target=/etc/passwd")
+    assert answer.status == 404 and "has run on this server" in page.get_by_role(
+        "alert").inner_text()
 
 
 def test_feature_views_and_entities(page, shots):
@@ -262,11 +302,39 @@ def test_someone_outside_the_project_sees_no_runs_or_monitors(browser, world, sh
         ).items[0].info.run_id
         answer = page.goto(f"/ui/pipelines/runs/{run_id}")
         assert answer.status == 404 and page.get_by_role("alert").is_visible()
+        page.goto("/ui/pipelines/launch?target=" + world.flow)  # offered: it is scheduled
+        page.get_by_role("button", name="Run it").click()
+        refused = page.get_by_role("alert").inner_text()  # tracking's refusal, as for the API
+        assert "no project named 'default'" in refused
         page.goto("/ui/monitoring")
         assert "No monitors yet" in page.locator("main").inner_text()
         assert page.goto("/ui/monitoring/churn-api").status == 404
         page.goto("/ui/data")  # datasets belong to no project: every user may read them
         assert page.get_by_role("link", name="customers", exact=True).count() == 1
+    finally:
+        context.close()
+    assert console.errors == []
+
+
+def test_a_reader_may_watch_but_not_launch(browser, world):
+    context = browser.new_context(base_url=world.team_url)
+    page = context.new_page()
+    console = Console(page)
+    try:
+        page.goto("/ui/pipelines/launch")
+        page.get_by_label("User").fill("rita")
+        page.get_by_label("Password").fill("rita-password-1")
+        page.get_by_role("button", name="Log in").click()
+        page.get_by_label("Pipeline file").select_option(label=world.flow)
+        page.get_by_role("button", name="Choose").click()
+        runs = world.services.tracking.search_runs(
+            [world.services.tracking.get_experiment_by_name("train").experiment_id])
+        page.get_by_role("button", name="Run it").click()
+        assert page.locator("h1").inner_text() == "Not allowed"
+        assert "Your role does not allow this" in page.get_by_role("alert").inner_text()
+        after = world.services.tracking.search_runs(
+            [world.services.tracking.get_experiment_by_name("train").experiment_id])
+        assert len(after.items) == len(runs.items)  # nothing ran
     finally:
         context.close()
     assert console.errors == []
