@@ -232,6 +232,22 @@ def test_launch_a_pipeline_and_watch_it(page, world, shots):
         "alert").inner_text()
 
 
+def test_a_tag_cannot_make_a_file_launchable(page, world, tmp_path):
+    """Anyone who may log to a run may tag it as a pipeline run of any file: the file is
+    still neither offered nor loaded (it would run its code on the server)."""
+    marker = tmp_path / "imported"
+    evil = tmp_path / "evil.py"
+    evil.write_text(f"import pathlib\npathlib.Path({str(marker)!r}).write_text('ran')\n")
+    tracking = world.services.tracking
+    tracking.create_run(tracking.create_experiment("forged"), run_name="forged", tags={
+        "gannet.pipeline": "evil", "gannet.pipeline.target": str(evil)})
+    page.goto("/ui/pipelines/launch")
+    offered = page.get_by_label("Pipeline file").locator("option").all_inner_texts()
+    assert world.flow in offered and str(evil) not in offered
+    assert page.goto(f"/ui/pipelines/launch?target={evil}").status == 404
+    assert not marker.exists()
+
+
 def test_feature_views_and_entities(page, shots):
     page.goto("/ui/features")
     views = cells(page, "table.feature-views")

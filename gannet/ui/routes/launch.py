@@ -3,7 +3,8 @@ server has run, give its parameters (a dataset version among the suggestions), r
 then watch it on its run's page.
 
 Only a pipeline file this server already knows is offered and accepted: one a run the
-caller may see ran, or a schedule names. A launch never runs a path typed in a form. The
+caller may see ran (as the pipeline store recorded it, not as a tag says), or a schedule
+names. A launch never runs a path typed in a form. The
 run is ``run_pipeline`` (what ``gannet pipeline run`` calls) in a thread of the server,
 acting for the caller, so the services decide who may (a run is made in the pipeline's
 experiment: an editor's right). The run's id is chosen first, so the browser is sent to
@@ -32,6 +33,7 @@ EXECUTORS = ("processes", "local")
 STARTED_WITHIN = 20.0  # seconds for a launched run to be stored before the page is shown
 RUNS_SEARCHED = 1000
 VERSIONS_OFFERED = 200
+CHECKED_PER_FILE = 5  # runs of one file whose pipeline record is read, newest first
 
 
 @router.get("/pipelines/launch")
@@ -66,16 +68,34 @@ async def launch(request: Request) -> Response:
 
 
 def _targets(request: Request) -> list[str]:
-    """Pipeline files of the runs the caller may see, and of the schedules."""
+    """Pipeline files of the runs the caller may see, and of the schedules. A run's tag
+    names its file, but anyone who may log to a run can set tags: a file is offered only
+    when the pipeline store's own record of that run (which only ``run_pipeline`` writes)
+    names it too."""
     services = services_of(request)
     tracking = services.tracking
     experiments = [e.experiment_id for e in tracking.search_experiments()]
     runs = tracking.search_runs(experiments, f"tags.`{PIPELINE_TAG}` IS NOT NULL",
                                 ["attributes.start_time DESC"],
                                 max_results=RUNS_SEARCHED).items if experiments else []
-    found = [r.data.tags.get(f"{PIPELINE_TAG}.target", "") for r in runs]
-    found += [s.target for s in services.pipelines.list_schedules()]
-    return sorted({t for t in found if t})
+    tagged: dict[str, list[str]] = {}
+    for run in runs:
+        target = run.data.tags.get(f"{PIPELINE_TAG}.target", "")
+        if target:
+            tagged.setdefault(target, []).append(run.info.run_id)
+    found = {s.target for s in services.pipelines.list_schedules()}
+    for target, run_ids in tagged.items():
+        if target not in found and any(_recorded(request, r) == target
+                                       for r in run_ids[:CHECKED_PER_FILE]):
+            found.add(target)
+    return sorted(found)
+
+
+def _recorded(request: Request, run_id: str) -> str | None:
+    try:
+        return services_of(request).pipelines.get_pipeline_run(run_id).target
+    except NotFound:  # a tracking run that only claims to be a pipeline run
+        return None
 
 
 def _known(target: str, targets: list[str]) -> None:
