@@ -170,6 +170,9 @@ def test_pipeline_runs_steps_cache_and_logs(page, world, shots):
     page.goto("/ui/pipelines?pipeline=train")
     page.locator("table.pipeline-runs tbody tr").first.get_by_role("link").first.click()
     assert [s[1:3] for s in cells(page, "table.steps")] == [["FINISHED (cached)", "hit"]] * 3
+    page.get_by_role("link", name="Its tracking run").click()
+    page.get_by_role("link", name="Its pipeline run").click()  # and back
+    assert page.locator("h1").inner_text() == "Pipeline run train"
 
 
 def test_a_running_pipeline_is_followed_live(page, world, shots):
