@@ -68,16 +68,19 @@ class PipelineService(Schedules):
         schedule_id: str | None = None,
         parent_run_id: str | None = None,
         source: tuple[str, str] | None = None,
+        run_id: str | None = None,
     ) -> PipelineRun:
         """Build ``pipeline`` with ``params`` and run it; the run's outcome (FAILED when a
         step failed: its error and traceback are on the step). ``parent_run_id``: the run
         it is nested under (a sweep's); ``source``: the (repository, commit) its file
-        comes from (``checkout``), recorded on the run."""
+        comes from (``checkout``), recorded on the run; ``run_id``: the id the run gets
+        (``gannet.core.ids.new_id()``), for a caller that shows the run while it runs."""
         graph = pipeline.build(**(params or {}))
         chosen = make_executor(executor, address=address) if isinstance(executor, str) \
             else executor  # an Executor of one's own
         run_id, experiment_id = self.recorder.start_pipeline(
-            graph, target, chosen.name, parent_run_id=parent_run_id, source=source)
+            graph, target, chosen.name, run_id=run_id, parent_run_id=parent_run_id,
+            source=source)
         run = PipelineRun(run_id, graph.name, StepStatus.RUNNING, [], dict(graph.params),
                           target or _target_of(pipeline), chosen.name, now_ms(),
                           schedule_id=schedule_id)

@@ -22,18 +22,23 @@ def mount_ui(api: Any) -> None:
         admin,
         bulk,
         compare,
+        data,
         deployments,
         experiments,
+        features,
         home,
+        launch,
         login,
         models,
+        monitoring,
+        pipelines,
         runs,
     )
 
     settings = api.state.services.settings
     api.state.ui_key = SessionKey(load_key(settings.ui_secret, settings.home))
     for module in (home, login, experiments, bulk, runs, compare, models, deployments,
-                   admin):
+                   data, launch, pipelines, monitoring, features, admin):
         api.include_router(module.router)
 
 

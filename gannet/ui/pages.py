@@ -41,10 +41,10 @@ NAV = (
     Section("experiments", "Experiments", "/ui/experiments"),
     Section("models", "Models", "/ui/models"),
     Section("deployments", "Deployments", "/ui/deployments"),
-    Section("data", "Datasets", "/ui/data", built=False),
-    Section("pipelines", "Pipelines", "/ui/pipelines", built=False),
-    Section("monitoring", "Monitoring", "/ui/monitoring", built=False),
-    Section("features", "Features", "/ui/features", built=False),
+    Section("data", "Datasets", "/ui/data"),
+    Section("pipelines", "Pipelines", "/ui/pipelines"),
+    Section("monitoring", "Monitoring", "/ui/monitoring"),
+    Section("features", "Features", "/ui/features"),
     Section("admin", "Admin", "/ui/admin"),
 )
 
@@ -89,6 +89,9 @@ def _environment() -> jinja2.Environment:
     )
     env.filters["when"] = when
     env.filters["number"] = number
+    env.filters["size"] = size
+    env.filters["seconds"] = seconds
+    env.policies["json.dumps_kwargs"] = {"sort_keys": True, "default": str}
     env.globals["url_with"] = url_with
     return env
 
@@ -175,3 +178,28 @@ def number(value: object) -> str:
     if isinstance(value, float):
         return f"{value:.6g}"
     return "" if value is None else str(value)
+
+
+def size(nbytes: int | None) -> str:
+    """Bytes for people: 1.5 MB."""
+    if nbytes is None:
+        return ""
+    value = float(nbytes)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if value < 1024 or unit == "TB":
+            return f"{int(value)} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return ""
+
+
+def seconds(value: float | None) -> str:
+    """A duration or an age for people: 0.42 s, 3 min, 2.5 h, 4 d."""
+    if value is None:
+        return ""
+    if value < 60:
+        return f"{value:.2f} s" if value < 10 else f"{value:.0f} s"
+    if value < 3600:
+        return f"{value / 60:.0f} min"
+    if value < 86400:
+        return f"{value / 3600:.1f} h"
+    return f"{value / 86400:.1f} d"

@@ -9,6 +9,7 @@ import re
 from urllib.parse import quote
 
 import pytest
+from browsing import ACCESSIBILITY, Console, shoot
 
 pytestmark = pytest.mark.slow  # a browser: seconds per module
 
@@ -21,27 +22,6 @@ def context(browser, store):
     context.close()
 
 
-class Console:
-    """The page's console errors, uncaught exceptions and failed loads of scripts, styles,
-    images and data (none may happen). A page answered with 401 or 403 on purpose (a wrong
-    password, a reader denied) is a document, not a failed resource: the browser's own
-    "Failed to load resource" line for it is left out."""
-
-    def __init__(self, page) -> None:
-        self.errors: list[str] = []
-        page.on("console", self._console)
-        page.on("pageerror", lambda e: self.errors.append(str(e)))
-        page.on("response", self._response)
-
-    def _console(self, message) -> None:
-        if message.type == "error" and not message.text.startswith("Failed to load resource"):
-            self.errors.append(message.text)
-
-    def _response(self, response) -> None:
-        if response.status >= 400 and response.request.resource_type != "document":
-            self.errors.append(f"{response.status} {response.url}")
-
-
 @pytest.fixture
 def page(context):
     page = context.new_page()
@@ -51,41 +31,6 @@ def page(context):
     errors = page.console.errors
     page.close()
     assert errors == []
-
-
-# what every page must have for people using a screen reader or a keyboard: one h1, the
-# landmarks, a name for every control, a text alternative for every image, and ids once
-ACCESSIBILITY = """() => {
-  const problems = [];
-  const named = (el) => (el.getAttribute("aria-label") || el.getAttribute("aria-labelledby")
-    || (el.id && document.querySelector(`label[for="${el.id}"]`)) || el.closest("label")
-    || el.getAttribute("title"));
-  if (document.querySelectorAll("h1").length !== 1) problems.push("not one h1");
-  if (!document.querySelector("main")) problems.push("no main landmark");
-  if (!document.querySelector("nav[aria-label]")) problems.push("no named nav landmark");
-  if (!document.documentElement.lang) problems.push("no lang");
-  document.querySelectorAll("input:not([type=hidden]), select, textarea").forEach((el) => {
-    if (!named(el)) problems.push("unlabelled " + el.outerHTML.slice(0, 80));
-  });
-  document.querySelectorAll("button, a").forEach((el) => {
-    if (!el.textContent.trim() && !el.getAttribute("aria-label"))
-      problems.push("nameless " + el.outerHTML.slice(0, 80));
-  });
-  document.querySelectorAll("img").forEach((el) => {
-    if (!el.hasAttribute("alt")) problems.push("no alt " + el.outerHTML.slice(0, 80));
-  });
-  document.querySelectorAll("iframe").forEach((el) => {
-    if (!el.title) problems.push("untitled iframe");
-  });
-  const ids = [...document.querySelectorAll("[id]")].map((el) => el.id)
-    .filter((id) => !id.startsWith("plotly") && !/^[a-f0-9]{6}$/.test(id));
-  ids.filter((id, i) => ids.indexOf(id) !== i).forEach((id) => problems.push("id twice " + id));
-  return problems;
-}"""
-
-
-def shoot(page, shots, name: str) -> None:
-    page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
 
 
 def test_every_page_renders(page, store, shots):
@@ -110,8 +55,9 @@ def test_every_page_renders(page, store, shots):
         assert answer.status == 200, (name, answer.status)
         assert page.locator("h1").count() == 1
         assert page.locator("nav[aria-label=Capabilities] a").count() == 8
-        if name in ("data", "pipelines", "monitoring", "features"):
-            assert "not available yet" in page.locator("main").inner_text()
+        if name in ("data", "pipelines", "monitoring", "features"):  # empty here: they say
+            text = page.locator("main").inner_text()  # how to make the first one
+            assert "yet" in text and "not available" not in text, name
         page.wait_for_load_state("networkidle")
         assert page.evaluate(ACCESSIBILITY) == [], name
         shoot(page, shots, name)

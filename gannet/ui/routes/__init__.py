@@ -9,5 +9,12 @@ two things, such as a deployment and its history, two).
 - ``compare``: runs side by side (curves, parallel coordinates, params diff)
 - ``models``: registered models, versions, cards; promotion (gates first)
 - ``deployments``: traffic split, revisions; roll back
+- ``data``: the dataset catalogue, versions (files, schema, profile charts, validations,
+  usage) and diffs of two versions
+- ``pipelines``: pipeline runs, a run's DAG with step status and logs (live while it
+  runs), schedules
+- ``launch``: running a pipeline this server knows, with parameters, from a form
+- ``monitoring``: monitors per deployment, their reports over time, the HTML report, alerts
+- ``features``: entities and feature views (schema, source, ttl, owner, freshness)
 - ``admin``: users with their projects and roles, the audit log (to read)
 """

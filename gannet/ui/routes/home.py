@@ -1,4 +1,4 @@
-"""The root page, the pages of capabilities not in the UI yet, and the static files
+"""The root page, the page of any capability not in the UI yet, and the static files
 (the UI's own CSS and JS, and Plotly.js from the installed ``plotly`` package: no CDN)."""
 
 from __future__ import annotations
@@ -17,14 +17,7 @@ from gannet.ui.pages import NAV, page, see_other
 router = APIRouter(include_in_schema=False)
 
 STATIC_TYPES = {".css": "text/css", ".js": "text/javascript"}
-INSTEAD = {
-    "data": "Dataset versions, profiles and validation results come to the UI later; "
-            "meanwhile use gannet data validate and gannet data profile.",
-    "pipelines": "Pipelines come to the UI when they land in Gannet.",
-    "monitoring": "Drift, data quality and alerts come to the UI when monitoring lands in "
-                  "Gannet.",
-    "features": "The feature store comes to the UI when it lands in Gannet.",
-}
+INSTEAD: dict[str, str] = {}  # what to use meanwhile, for a section not built yet
 
 
 @router.get("/")
