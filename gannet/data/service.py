@@ -96,8 +96,9 @@ class DataService(VersionFiles, Catalogue, DatasetReferences):
         manifest = None
         if version is None:  # something changed (or the stat cache cannot tell)
             with self.leases.hold():
-                stored = scan.store_files(self.blobs, todo, self.settings.transfer_threads,
-                                          progress)
+                with self.blobs.batched() as blobs:  # durable all at once, at the end
+                    stored = scan.store_files(blobs, todo, self.settings.transfer_threads,
+                                              progress)
                 digests.update({relative: ref.digest for relative, ref in stored.items()})
                 manifest = Manifest({
                     f.relative: ManifestEntry(digests[f.relative], f.size, f.mode)

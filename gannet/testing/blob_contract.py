@@ -332,6 +332,16 @@ class BlobStoreContract:
             assert (tmp_path / "out" / path.name).read_bytes() == path.read_bytes()
         assert temporaries(store) == []
 
+    def test_a_batch_holds_every_blob_once_it_ends(self, store: BlobStore,
+                                                   tmp_path: Path) -> None:
+        paths = [write(tmp_path / "in" / f"{i:03}.txt", f"batched {i % 40}".encode())
+                 for i in range(60)]  # 20 repeat an earlier file: one blob each
+        with store.batched() as batch:
+            refs = batch.put_files(paths)
+        assert store.missing([ref.digest for ref in refs]) == []
+        assert len(list(store.iter_digests())) == 40
+        assert temporaries(store) == []
+
     # -- sources that move -------------------------------------------------------------
 
     @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs /proc")

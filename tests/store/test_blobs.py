@@ -133,3 +133,47 @@ def test_importing_the_blob_store_stays_light():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_a_batch_makes_its_blobs_visible_at_its_end(tmp_path: Path):
+    store = BlobStore(str(tmp_path / "store"), progress=False).open()
+    files = []
+    for i in range(50):
+        files.append(tmp_path / f"f{i}.txt")
+        files[-1].write_text(f"small file {i}")
+    with store.batched() as batch:
+        refs = batch.put_files(files)
+        inside = batch.put_bytes(b"bytes in the batch")
+        assert not any(store.exists(ref.digest) for ref in [*refs, inside])  # not yet
+        assert len(list(store.iter_temporary())) == 51  # written, waiting
+    assert all(store.exists(ref.digest) for ref in [*refs, inside])
+    assert [store.get_bytes(ref.digest) for ref in refs] == [f.read_bytes() for f in files]
+    assert list(store.iter_temporary()) == []
+
+
+def test_a_failed_batch_leaves_nothing(tmp_path: Path):
+    store = BlobStore(str(tmp_path / "store"), progress=False).open()
+    with pytest.raises(RuntimeError), store.batched() as batch:
+        ref = batch.put_bytes(b"never kept")
+        raise RuntimeError("the caller failed half-way")
+    assert not store.exists(ref.digest)
+    assert list(store.iter_temporary()) == [] and list(store.iter_blobs()) == []
+
+
+def test_a_batch_cut_off_by_a_crash_names_no_blob(tmp_path: Path):
+    """A process killed inside a batch leaves only temporary files (which gc removes),
+    never a blob name over bytes that were not made durable."""
+    root = tmp_path / "store"
+    code = (
+        "import os, sys\n"
+        "from gannet.store.blobs import BlobStore\n"
+        f"store = BlobStore({str(root)!r}, progress=False).open()\n"
+        "with store.batched() as batch:\n"
+        "    print(batch.put_bytes(b'cut off').digest, flush=True)\n"
+        "    os._exit(9)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 9, done.stderr
+    store = BlobStore(str(root), progress=False).open()
+    assert not store.exists(done.stdout.strip())
+    assert list(store.iter_blobs()) == [] and len(list(store.iter_temporary())) == 1
