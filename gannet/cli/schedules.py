@@ -112,9 +112,13 @@ def scheduler(
     once: Annotated[bool, typer.Option("--once", help="Fire what is due now, then exit.")] = False,
     interval: Annotated[float, typer.Option("--interval", metavar="SECONDS",
                                             help="How often to look for due windows.")] = 30.0,
+    monitors: Annotated[bool, typer.Option("--monitors/--no-monitors",
+                                           help="Run the monitors too (their new windows, "
+                                                "late labels and alerts).")] = True,
     as_json: output.AsJson = False,
 ) -> None:
-    """Fire scheduled pipelines, each window once even with several schedulers running."""
+    """Fire scheduled pipelines, each window once even with several schedulers running;
+    run the monitors over what the inference log gained."""
     service = ctx.obj.services.pipelines
     while True:
         fired = service.run_due_schedules()
@@ -123,6 +127,21 @@ def scheduler(
                 output.print_json(f)
             else:
                 output.say(f"{_when(f.window_time)} {f.schedule_id}: run {f.run_id} {f.status}")
+        if monitors:
+            _run_monitors(ctx, as_json)
         if once:
             return
         time.sleep(interval)
+
+
+def _run_monitors(ctx: typer.Context, as_json: bool) -> None:
+    summaries, errors = ctx.obj.services.monitoring.run_monitors()
+    for summary in summaries:
+        if as_json:
+            output.print_json(summary.to_dict())
+        else:
+            firing = [a for a in summary.alerts if a.get("state") == "firing"]
+            output.say(f"monitor {summary.monitor}: {summary.rows_read} rows, "
+                       f"{len(summary.reports)} reports, {len(firing)} alerts firing")
+    for name, error in errors.items():
+        output.say(f"monitor {name}: {error}", style="red")

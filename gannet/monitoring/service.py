@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from gannet.core.clock import now_ms
 from gannet.core.durations import parse_duration
-from gannet.core.errors import AlreadyExists, NotFound
+from gannet.core.errors import AlreadyExists, GannetError, NotFound
 from gannet.monitoring import log_repository, repository
 from gannet.monitoring.evaluate import Reference, evaluate, flat_metrics, performance
 from gannet.monitoring.reference import INPUT, load_reference, parquet_bytes
@@ -114,6 +114,22 @@ class MonitorService:
             return self._run(monitor, conn, now)
         finally:
             conn.close()
+
+    def run_monitors(self, *, now: int | None = None) -> tuple[list[RunSummary], dict[str, str]]:
+        """Run every monitor (what ``gannet scheduler`` does each time it looks): the
+        summaries of those that read or reported something, and the errors of those that
+        failed (one monitor's failure does not stop the others). Two schedulers running
+        one monitor at once write the same reports: a window's report is keyed by it."""
+        done, errors = [], {}
+        for monitor in self.list_monitors():
+            try:
+                summary = self.run_monitor(monitor.name, now=now)
+            except GannetError as exc:
+                errors[monitor.name] = str(exc)
+                continue
+            if summary.rows_read or summary.reports or summary.alerts:
+                done.append(summary)
+        return done, errors
 
     def _run(self, monitor: Monitor, conn: Any, now: int) -> RunSummary:
         reference = self._reference(monitor)

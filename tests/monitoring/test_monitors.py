@@ -162,3 +162,24 @@ def test_a_feature_the_log_lacks_is_a_schema_violation_not_drift(services, logge
     assert report.body["quality"]["missing_columns"] == ["age"]
     assert "age" not in report.body["drift"]["columns"]
     assert report.metrics["quality.missing_columns"] == 1.0
+
+
+def test_the_scheduler_runs_the_monitors_and_fires_their_alerts(gannet, logged, tmp_path):
+    """``gannet scheduler`` runs every monitor over what the log gained (no cron needed):
+    the shifted hour is reported and the drift rule fires; the next look finds nothing."""
+    root, first, _, _, reference = logged
+    assert gannet("monitor", "create", "churn", "--reference", str(reference)).exit_code == 0
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("rules: [{name: drift, when: drift.share > 0.3}]\n")
+    assert gannet("alerts", "apply", str(rules)).exit_code == 0
+
+    result = gannet("scheduler", "--once", "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)  # one monitor made reports: one summary
+    assert summary["monitor"] == "churn" and summary["rows_read"] == 1200
+    assert sorted(r["window_start"] for r in summary["reports"]) == [first, first + HOUR]
+    assert [(a["rule"], a["state"]) for a in summary["alerts"]] == [("drift", "firing")]
+    again = gannet("scheduler", "--once", "--json")
+    assert again.exit_code == 0 and again.output.strip() == ""  # nothing new
+    quiet = gannet("scheduler", "--once", "--no-monitors", "--json")
+    assert quiet.exit_code == 0 and quiet.output.strip() == ""
