@@ -1,8 +1,8 @@
 """``/api/v1`` feature store routes: definitions (list, show, apply), materialization, and
 online retrieval. Each route is one ``FeatureStore`` call of the same name.
 
-``POST /features/online`` takes feature references (``churn_stats:orders_30d`` or a whole
-view, ``churn_stats``) and entity rows (a list of objects, or an object of columns) and
+``POST /features/online`` takes feature references (``churn_stats:orders_30d``) and entity
+rows (a list of objects, or an object of columns) and
 answers the newest values as columns: the join keys, then each feature (null where the
 online store has none, or only one older than the view's ttl). Definitions applied
 through the server may read dataset versions only (``source: churn@3``): the server reads
@@ -37,7 +37,7 @@ class Materialize(BaseModel):
 
 
 class OnlineRequest(BaseModel):
-    features: list[str] = Field(min_length=1, description="view:feature, or a view's name")
+    features: list[str] = Field(min_length=1, description="view:feature each")
     entity_rows: list[dict[str, Any]] | dict[str, list[Any]] = Field(
         description="the join keys of each row: a list of objects or an object of columns")
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from starlette.responses import Response
 
 from gannet.server.deps import API_PREFIX, ServicesDep, answer
@@ -23,13 +23,13 @@ from gannet.server.deps import API_PREFIX, ServicesDep, answer
 router = APIRouter(prefix=API_PREFIX, tags=["monitoring"])
 
 MONITOR = "/monitors/{name}"
+SERVER_SIDE = ("log:", "dataset:", "blob:")
 
 
 class NewMonitor(BaseModel):
     deployment: str
-    reference: str = Field(
-        pattern=r"^(log|dataset|blob):.+", description="log:first:N, log:FROM/TO, "
-        "dataset:NAME@VERSION, or blob:<digest> of an uploaded Parquet table")
+    reference: str = Field(description="log:first:N, log:FROM/TO, dataset:NAME@VERSION, or "
+                           "blob:<digest> of an uploaded Parquet table (never a path)")
     reference_source: str | None = Field(
         default=None, description="what the monitor shows as its reference's source")
     name: str | None = Field(default=None, description="default: the deployment's name")
@@ -44,6 +44,17 @@ class NewMonitor(BaseModel):
     task: str | None = Field(default=None, description="classification, regression, auto")
     label_horizon: str | float = "7d"
     sample_rows: int | None = Field(default=None, ge=0)
+
+
+    @field_validator("reference")
+    @classmethod
+    def _server_side(cls, value: str) -> str:
+        if not value.startswith(SERVER_SIDE):
+            raise ValueError(
+                "the server reads no file a caller names: give log:..., dataset:NAME@V, or "
+                "upload the table (PUT /api/v1/blobs/<digest>) and give blob:<digest> (the "
+                "SDK and gannet monitor create do this with a local file)")
+        return value
 
 
 class RunBody(BaseModel):
