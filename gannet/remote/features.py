@@ -3,18 +3,20 @@
 Definitions are read here (a YAML file, YAML text, or ``Entity``/``FeatureView`` objects)
 and sent as data; the server registers them, reading only dataset versions as sources.
 Online values come from the server's online store (``POST /api/v1/features/online``), one
-request per call, as the same DataFrame (or columns) the embedded call returns.
+request per call, as the same DataFrame (or columns) the embedded call returns; training
+sets are built on the server from entity rows sent as Parquet.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from gannet.core.errors import InvalidArgument, NotFound, NotSupported
+from gannet.core.errors import InvalidArgument, NotFound
 from gannet.core.settings import Settings
 from gannet.features.definitions import Change
 from gannet.features.online_store import OUTPUTS, entity_columns
@@ -23,6 +25,7 @@ from gannet.remote.transport import Transport
 __all__ = ["RemoteFeatures"]
 
 PREFIX = "/api/v1/features"
+PARQUET = "application/vnd.apache.parquet"
 
 
 @dataclass(frozen=True)
@@ -90,12 +93,27 @@ class RemoteFeatures:
 
     def training_set(self, entity_df: Any, features: Sequence[str] | str, *,
                      output: str = "pandas") -> Any:
-        raise NotSupported(
-            f"training sets are built next to the offline data, not through the server at "
-            f"{self.settings.uri}",
-            "build them where the stores are (unset GANNET_URI, with the server's "
-            "metadata_url and artifacts_url), or read online values through the server",
-        )
+        """As ``FeatureStore.training_set``, built on the server: the entity rows go as
+        Parquet (times and their zones exactly), the training set comes back as Parquet."""
+        from gannet.features.offline import OUTPUTS as TABLE_OUTPUTS
+        from gannet.features.offline import parquet_table, table_parquet, to_arrow
+
+        if output not in TABLE_OUTPUTS:
+            raise InvalidArgument(f"output {output!r} is not known",
+                                  f"use one of {', '.join(TABLE_OUTPUTS)}")
+        wanted = [features] if isinstance(features, str) else list(features)
+        response = self.transport.send(
+            "POST", f"{PREFIX}/training-set", params={"features": wanted},
+            content=table_parquet(to_arrow(entity_df)),
+            headers={"content-type": PARQUET, "idempotency-key": uuid.uuid4().hex})
+        table = parquet_table(response.content, "the server's answer")
+        if output == "arrow":
+            return table
+        if output == "polars":
+            from importlib import import_module
+
+            return import_module("polars").from_arrow(table)
+        return table.to_pandas()
 
     def close(self) -> None:
         return None

@@ -1,7 +1,8 @@
 """The feature store through the team server: definitions whose source is a dataset version
 are applied, listed and shown, materialized on the server, and read online (``POST
 /api/v1/features/online`` and ``gannet.features.online`` with ``GANNET_URI``) with the
-values an embedded read gives; a source naming a path on the server is refused; readers
+values an embedded read gives, and training sets are built there from entity rows sent as
+Parquet; a source naming a path on the server is refused; readers
 read, editors apply and materialize."""
 
 import contextlib
@@ -15,7 +16,7 @@ from test_auth import team  # noqa: F401  (the fixture: users, projects, a serve
 from typer.testing import CliRunner
 
 from gannet.cli.app import app
-from gannet.core.errors import InvalidArgument, NotFound, NotSupported, PermissionDenied
+from gannet.core.errors import InvalidArgument, NotFound, PermissionDenied
 from gannet.remote import RemoteServices
 
 T0 = datetime(2026, 1, 1)
@@ -78,8 +79,15 @@ def test_definitions_materialization_and_online_values_through_the_server(
                                       output="dict") == {"customer_id": [3], "spend_30d": [70.0]}
         with pytest.raises(NotFound, match="orders_3d"):
             remote.features.online(["churn_stats:orders_3d"], rows)
-        with pytest.raises(NotSupported, match="training sets"):
-            remote.features.training_set(rows, FEATURES)
+        entity_df = pd.DataFrame({"customer_id": [1, 1, 2],
+                                  "event_timestamp": [T0 + DAY, T0 + 4 * DAY, T0]})
+        built = remote.features.training_set(entity_df, FEATURES)
+        assert built["orders_30d"].tolist()[:2] == [10, 30]  # as it was then: no leak
+        assert pd.isna(built["orders_30d"][2])  # customer 2's value came a day later
+        pd.testing.assert_frame_equal(built, services.features.training_set(entity_df,
+                                                                            FEATURES))
+        with pytest.raises(InvalidArgument, match="event_timestamp"):
+            remote.features.training_set(entity_df.drop(columns="event_timestamp"), FEATURES)
 
     monkeypatch.chdir(tmp_path)
     env = {k: None for k in os.environ if k.startswith("GANNET_")}
@@ -117,8 +125,15 @@ def test_online_requests_and_errors_in_the_envelope(http, services, stats):
         services.features.list_definitions())
     missing = http.get("/api/v1/features/churn_stat").json()
     assert missing["code"] == "RESOURCE_DOES_NOT_EXIST" and "churn_stats" in missing["hint"]
-    schema = http.get("/openapi.json").json()["paths"]["/api/v1/features/online"]["post"]
-    assert "OnlineRequest" in json.dumps(schema["requestBody"])
+    garbled = http.post("/api/v1/features/training-set", params={"features": "churn_stats:x"},
+                        content=b"not parquet",
+                        headers={"content-type": "application/vnd.apache.parquet"}).json()
+    assert garbled["code"] == "INVALID_PARAMETER_VALUE" and "not a Parquet table" in garbled[
+        "error"]
+    paths = http.get("/openapi.json").json()["paths"]
+    assert "OnlineRequest" in json.dumps(paths["/api/v1/features/online"]["post"]["requestBody"])
+    assert "application/vnd.apache.parquet" in json.dumps(
+        paths["/api/v1/features/training-set"]["post"]["requestBody"])
 
 
 def test_readers_read_features_editors_apply_them(team, settings, services, stats,  # noqa: F811

@@ -4,21 +4,29 @@ online retrieval. Each route is one ``FeatureStore`` call of the same name.
 ``POST /features/online`` takes feature references (``churn_stats:orders_30d``) and entity
 rows (a list of objects, or an object of columns) and
 answers the newest values as columns: the join keys, then each feature (null where the
-online store has none, or only one older than the view's ttl). Definitions applied
-through the server may read dataset versions only (``source: churn@3``): the server reads
-no path and runs no query a caller names. Readers read; editors apply and materialize.
+online store has none, or only one older than the view's ttl). ``POST
+/features/training-set`` takes the entity rows as a Parquet body (join keys and
+``event_timestamp``; time zones kept exactly) and answers the training set as Parquet.
+Definitions applied through the server may read dataset versions only (``source:
+churn@3``): the server reads no path and runs no query a caller names. Readers read;
+editors apply and materialize.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter
+import anyio.to_thread
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from gannet.server.deps import API_PREFIX, ServicesDep, answer
 
+if TYPE_CHECKING:
+    from gannet.bootstrap import Services
+
+PARQUET = "application/vnd.apache.parquet"
 router = APIRouter(prefix=API_PREFIX, tags=["features"])
 
 
@@ -72,6 +80,30 @@ def apply(body: Definitions, services: ServicesDep) -> Response:
 def materialize(body: Materialize, services: ServicesDep) -> Response:
     results = services.features.materialize(body.start, body.end, body.views)
     return answer({"materializations": [r.to_dict() for r in results]})
+
+
+@router.post(
+    "/features/training-set", response_class=Response,
+    summary="A point-in-time correct training set: the entity rows (a Parquet body) with "
+    "the features as they were at each row's time (a Parquet answer)",
+    openapi_extra={"requestBody": {"required": True, "content": {PARQUET: {"schema": {
+        "type": "string", "format": "binary"}}}}},
+    responses={200: {"content": {PARQUET: {"schema": {"type": "string", "format": "binary"}}}}})
+async def training_set(request: Request, services: ServicesDep,
+                       features: list[str] = Query(description="view:feature each")) -> Response:
+    """The body is held to the server's limit (``server_max_body``): a larger entity frame
+    is sent in parts, or built where the stores are."""
+    body = await request.body()
+    table = await anyio.to_thread.run_sync(_training_set, services, body, features)
+    return Response(table, media_type=PARQUET)
+
+
+def _training_set(services: Services, body: bytes, features: list[str]) -> bytes:
+    from gannet.features.offline import parquet_table, table_parquet
+
+    entity_table = parquet_table(body, "the request body")
+    return table_parquet(services.features.training_set(entity_table, features,
+                                                        output="arrow"))
 
 
 @router.post("/features/online", summary="The newest values of features for entity rows")
