@@ -51,6 +51,16 @@ def test_a_frame_goes_in_and_comes_out_the_same_both_ways(sdk, backend):
     assert type(data).__name__ == ("RemoteData" if backend == "remote" else "DataService")
 
 
+def test_a_run_records_the_versions_it_used_both_ways(sdk):
+    sdk.data.add(pd.DataFrame({"x": [0.0, 1.0]}), name="train")
+    with sdk.start_run() as run:
+        assert sdk.log_input("train@1", context="training").ref == "train@1"
+    usage = _data(sdk).usage("train@1")
+    assert [(r["run_id"], r["context"]) for r in usage.runs] == [(run.info.run_id, "training")]
+    assert [d["dataset_version"] for d in _data(sdk).usage(f"runs:/{run.info.run_id}").datasets
+            ] == ["train@1"]
+
+
 def test_versions_tags_diff_search_and_delete_both_ways(sdk, tmp_path):
     data = _data(sdk)
     src = _folder(tmp_path / "src", {"a.csv": b"id,v\n1,1\n2,2\n", "notes/readme.txt": b"hi"})
@@ -205,3 +215,8 @@ def test_the_cli_works_remotely_and_push_copies_an_offline_version(open_server, 
     assert (Path(pulled["path"]) / "a.csv").read_bytes() == b"id\n1\n"
     assert [d["name"] for d in gannet("data", "search", "--column", "id", "--json")] == [
         "field", "other"]
+    (tmp_path / "suite.yaml").write_text("checks:\n  - {check: row_count, min: 1}\n")
+    gannet("data", "add", str(src / "a.csv"), "--name", "table", "--json")
+    checked = gannet("data", "validate", "table@1", "--suite", "suite.yaml", "--json")
+    assert checked["passed"] is True
+    assert [r.report.passed for r in services.validation.search_data_validations()] == [True]
