@@ -13,6 +13,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -80,7 +81,8 @@ class RemoteData(VersionFiles):
         sources = data_files.sources_of(files, digests)
         done = self._commit(name, body, lambda: data_files.upload(self.transport, sources,
                                                                    self._threads))
-        version = DatasetVersion.from_dict(done["version"])
+        version = replace(DatasetVersion.from_dict(done["version"]), manifest=Manifest({
+            f.relative: ManifestEntry(digests[f.relative], f.size, f.mode) for f in files}))
         if stat_cache:
             cache.save(files, digests, scanned_ns, version.manifest_digest)
         return AddResult(version, bool(done["created"]), len(files), len(todo),

@@ -47,6 +47,7 @@ def test_a_frame_goes_in_and_comes_out_the_same_both_ways(sdk, backend):
     assert not sdk.data.add(frame.copy(), name="frame").created
     pd.testing.assert_frame_equal(sdk.data.open("frame@prod", as_="pandas"), frame)
     assert sdk.data.resolve("frame").manifest.total_size == first.version.size
+    assert first.version.manifest == sdk.data.resolve("frame@1").manifest
     data = _data(sdk)
     assert type(data).__name__ == ("RemoteData" if backend == "remote" else "DataService")
 
