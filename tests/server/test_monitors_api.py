@@ -51,6 +51,7 @@ def logged(settings, tmp_path):
     return first, reference
 
 
+@pytest.mark.slow
 def test_monitor_and_alert_commands_work_through_the_server(open_server, services, logged,
                                                             tmp_path, monkeypatch):
     first, reference = logged
