@@ -1,7 +1,8 @@
 """Datasets through the team server: ``gannet.data`` and ``gannet data`` with ``GANNET_URI``
 behave as embedded (each SDK test runs both ways), only missing blobs are uploaded, files
-come down verified, roles hold (a reader cannot add), errors come in the one envelope, and
-``gannet data push`` copies an offline version to the server."""
+come down verified (from a local or an S3 artifact store), roles hold (a reader cannot
+add), errors come in the one envelope, and ``gannet data push`` copies an offline version
+to the server."""
 
 import contextlib
 import json
@@ -221,3 +222,25 @@ def test_the_cli_works_remotely_and_push_copies_an_offline_version(open_server, 
     checked = gannet("data", "validate", "table@1", "--suite", "suite.yaml", "--json")
     assert checked["passed"] is True
     assert [r.report.passed for r in services.validation.search_data_validations()] == [True]
+
+
+def test_a_server_over_s3_takes_and_serves_versions(settings, s3_endpoint, monkeypatch,
+                                                    tmp_path):
+    for name, value in (("AWS_ENDPOINT_URL", s3_endpoint.endpoint_url),
+                        ("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
+                        ("AWS_DEFAULT_REGION", "us-east-1")):
+        monkeypatch.setenv(name, value)
+    from gannet.testing.server import running_server
+
+    server = build(settings.replace(artifacts_url=s3_endpoint.url()))
+    src = _folder(tmp_path / "src", {"a.txt": b"alpha", "sub/b.bin": b"\x00" * 70_000})
+    try:
+        with running_server(server) as url, _remote(settings.replace(
+                uri=url, home=tmp_path / "client")) as remote:
+            assert remote.data.add(src, "on-s3").created
+            out = remote.data.checkout("on-s3@1", tmp_path / "out")
+            assert out.written == 2 and (tmp_path / "out" / "sub" / "b.bin").read_bytes() == (
+                b"\x00" * 70_000)
+        assert server.data.resolve("on-s3").file_count == 2
+    finally:
+        server.close()
