@@ -232,6 +232,41 @@ def pull(ctx: typer.Context, ref: Ref, as_json: output.AsJson = False) -> None:
     output.done(as_json, str(path), {"ref": ref, "path": str(path)})
 
 
+@app.command("push")
+def push(
+    ctx: typer.Context,
+    ref: Ref,
+    to: Annotated[str | None, typer.Option(
+        "--to", metavar="URI", help="The team server (default: the uri setting, "
+        "GANNET_URI).")] = None,
+    name: Annotated[str | None, typer.Option(
+        "--name", "-n", help="The dataset's name there (default: the same).")] = None,
+    as_json: output.AsJson = False,
+) -> None:
+    """Copy a version made offline (in this machine's own store) to the team server; only
+    the files it lacks are sent."""
+    from gannet.bootstrap import build
+    from gannet.core.errors import InvalidArgument
+    from gannet.remote import RemoteServices
+
+    settings = ctx.obj.settings
+    uri = to or settings.uri
+    if not uri:
+        raise InvalidArgument("gannet data push needs a team server to push to",
+                              "pass --to http://host:5005, or set GANNET_URI")
+    local = build(settings.replace(uri=""))
+    remote = RemoteServices(settings.replace(uri=uri))
+    try:
+        result = remote.data.push(local.data, ref, name=name)
+    finally:
+        remote.close()
+        local.close()
+    v = result.version
+    output.done(as_json, f"Pushed {ref} to {uri} as {v.ref} ({result.hashed} files sent)"
+                if result.created else f"Unchanged: {uri} holds these files as {v.ref}",
+                {**_version_json(v), "created": result.created, "sent_files": result.hashed})
+
+
 @app.command("tag")
 def tag(
     ctx: typer.Context,

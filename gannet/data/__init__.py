@@ -12,6 +12,9 @@
 - ``files``: ``checkout``, ``local_path``, ``open`` and ``diff`` of versions
 - ``catalogue``: descriptions, owners, keywords, search; lineage (``log_input``, ``usage``)
 - ``gc``: the versions' side of garbage collection (``BlobReferences``)
+- ``transfer``: versions made and read by clients of a team server (which blobs are
+  missing, a version committed from uploaded files, one file read), and the roles
+  that reading and writing datasets need there
 - ``service``: ``DataService``, the one entry point of all of the above
 - ``validation/``: suites of checks (YAML or Python), the engine that runs them in one
   DuckDB pass, reports, stored results (``ValidationService``)

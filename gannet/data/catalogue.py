@@ -12,6 +12,7 @@ from gannet.core.clock import now_ms
 from gannet.core.errors import InvalidArgument, NotFound
 from gannet.data import repository
 from gannet.data.refs import check_name
+from gannet.data.transfer import may_read, may_write
 from gannet.data.types import Dataset, DatasetVersion, Usage
 from gannet.lineage import DATASET_VERSION, MODEL_VERSION, RUN
 
@@ -40,6 +41,7 @@ class Catalogue:
         raise NotImplementedError
 
     def get_dataset(self, name: str) -> Dataset:
+        may_read()
         check_name(name)
         with self.metadata.read() as conn:
             found = repository.get_dataset(conn, name)
@@ -51,6 +53,7 @@ class Catalogue:
 
     def list_datasets(self) -> list[Dataset]:
         """Every dataset with its newest live version, by name."""
+        may_read()
         with self.metadata.read() as conn:
             return repository.find_datasets(conn)
 
@@ -65,6 +68,7 @@ class Catalogue:
     ) -> Dataset:
         """Set what is given of the dataset's catalogue entry (column descriptions are
         merged; an empty description removes one)."""
+        may_write(f"describe dataset {name!r}")
         current = self.get_dataset(name)
         values: dict[str, Any] = {}
         if description is not None:
@@ -91,6 +95,7 @@ class Catalogue:
         """Datasets whose name, keyword, owner or column name contains ``text`` (any case),
         narrowed by an exact ``owner``, a ``tag`` (a keyword or a version tag) and a
         ``column`` name of the latest version."""
+        may_read()
         with self.metadata.read() as conn:
             return repository.find_datasets(conn, text, owner=owner, tag=tag, column=column)
 
@@ -99,7 +104,7 @@ class Catalogue:
     def log_input(self, run_id: str, ref: str, context: str = "") -> DatasetVersion:
         """Record that run ``run_id`` used the dataset version ``ref`` (as ``context``)."""
         version = self._find(ref)
-        self.tracking.get_run(run_id)
+        self.tracking.check_run_active(run_id)  # the caller may log to it
         self.lineage.record(DATASET_VERSION, version.ref, RUN, run_id, context)
         return version
 

@@ -188,7 +188,7 @@ def store_files(
         except PermissionError:
             raise InvalidArgument(f"cannot add {found.path}: it is not readable",
                                   "check its permissions, then add again") from None
-        _check_as_listed(found)
+        check_as_listed(found)
         report(1, 0)
         return ref
 
@@ -196,7 +196,7 @@ def store_files(
     return {found.relative: ref for found, ref in zip(files, refs, strict=True)}
 
 
-def _check_as_listed(found: Found) -> None:
+def check_as_listed(found: Found) -> None:
     """The file read is the one listed: one that changed between the listing and the read
     was stored consistently, but the version would not be the folder as it was listed."""
     try:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +22,7 @@ from gannet.data.files import VersionFiles
 from gannet.data.gc import DatasetReferences
 from gannet.data.refs import LATEST, check_name, check_tag, parse_ref
 from gannet.data.table_repository import columns_of, is_table
+from gannet.data.transfer import VersionTransfers, may_read, may_write, set_tags
 from gannet.data.types import FILE, AddResult, DatasetVersion
 from gannet.store.blobs import BlobStore, Manifest, ManifestEntry
 from gannet.store.gc.leases import BlobLeases
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 COLUMN_FILES = 20  # table files whose columns a version records (for search)
 
 
-class DataService(VersionFiles, Catalogue, DatasetReferences):
+class DataService(VersionFiles, Catalogue, DatasetReferences, VersionTransfers):
     def __init__(
         self,
         metadata: MetadataStore,
@@ -81,6 +82,7 @@ class DataService(VersionFiles, Catalogue, DatasetReferences):
         """A new version of ``name`` holding the file or folder ``source``; when its files
         are those of the latest version, no version is made (``created`` is False) and the
         tags are set on the latest one."""
+        may_write(f"add versions of dataset {name!r}")
         check_name(name)
         tags = [check_tag(tag) for tag in tags]
         started, scanned_ns = time.perf_counter(), time.time_ns()
@@ -111,15 +113,12 @@ class DataService(VersionFiles, Catalogue, DatasetReferences):
                                           digests)
                     self.blobs.put_bytes(body)
                     version = self._insert(name, manifest, kind, message,
-                                           described_as or os.path.abspath(path), files)
+                                           described_as or os.path.abspath(path),
+                                           table_columns(f.path for f in files))
             if stat_cache:
                 cache.save(files, digests, scanned_ns, digest_bytes(body))
         created = version.manifest is not None
-        if tags:
-            with self.metadata.write() as conn:
-                for tag in tags:
-                    repository.set_tag(conn, name, tag, version.version)
-            version = replace(version, tags=tuple(sorted({*version.tags, *tags})))
+        version = self._with_tags(version, tags)
         return AddResult(replace(version, manifest=manifest), created, len(files), len(todo),
                          sum(f.size for f in todo), time.perf_counter() - started)
 
@@ -130,6 +129,9 @@ class DataService(VersionFiles, Catalogue, DatasetReferences):
             target = Path(folder) / "data.parquet"
             kind = _write_parquet(table, target)
             return self.add(target, name, stat_cache=False, described_as=f"a {kind}", **options)
+
+    def _with_tags(self, version: DatasetVersion, tags: list[str]) -> DatasetVersion:
+        return set_tags(self.metadata, version, tags)
 
     def _latest_if_same(self, name: str, manifest_digest: str) -> DatasetVersion | None:
         with self.metadata.read() as conn:
@@ -146,9 +148,7 @@ class DataService(VersionFiles, Catalogue, DatasetReferences):
             scan.store_files(self.blobs, again, self.settings.transfer_threads, None)
 
     def _insert(self, name: str, manifest: Manifest, kind: str, message: str, source: str,
-                files: list[scan.Found]) -> DatasetVersion:
-        tables = sorted(f.path for f in files if is_table(f.relative))[:COLUMN_FILES]
-        columns = tuple(dict.fromkeys(c for path in tables for c in columns_of(path)))
+                columns: tuple[str, ...]) -> DatasetVersion:
         now = now_ms()
 
         def work(conn: Connection) -> DatasetVersion:
@@ -173,6 +173,7 @@ class DataService(VersionFiles, Catalogue, DatasetReferences):
         return replace(version, manifest=self.blobs.read_manifest(version.manifest_digest))
 
     def _find(self, ref: str) -> DatasetVersion:
+        may_read()
         parsed = parse_ref(ref)
         with self.metadata.read() as conn:
             if repository.get_dataset(conn, parsed.name) is None:
@@ -198,6 +199,7 @@ class DataService(VersionFiles, Catalogue, DatasetReferences):
 
     def log(self, name: str, *, deleted: bool = False) -> list[DatasetVersion]:
         """The versions of ``name``, newest first."""
+        may_read()
         check_name(name)
         with self.metadata.read() as conn:
             if repository.get_dataset(conn, name) is None:
@@ -207,6 +209,7 @@ class DataService(VersionFiles, Catalogue, DatasetReferences):
 
     def tag(self, ref: str, tag: str) -> DatasetVersion:
         """Point ``NAME@tag`` at the version ``ref`` (moving it from where it was)."""
+        may_write(f"tag versions of {ref!r}")
         check_tag(tag)
         version = self._find(ref)
         with self.metadata.write() as conn:
@@ -214,6 +217,7 @@ class DataService(VersionFiles, Catalogue, DatasetReferences):
         return self._find(version.ref)
 
     def delete_tag(self, name: str, tag: str) -> None:
+        may_write(f"remove tags of dataset {name!r}")
         check_name(name)
         with self.metadata.write() as conn:
             if not repository.delete_tag(conn, name, tag):
@@ -223,6 +227,7 @@ class DataService(VersionFiles, Catalogue, DatasetReferences):
     def delete(self, ref: str) -> DatasetVersion:
         """Delete a version (its tags go with it); ``gannet gc`` may then free the blobs
         only it used, once the grace period has passed."""
+        may_write(f"delete dataset version {ref!r}")
         if "@" not in ref:
             raise InvalidArgument(f"{ref!r} names a whole dataset, not a version",
                                   f"delete one version at a time: {ref}@3 or {ref}@latest")
@@ -230,6 +235,13 @@ class DataService(VersionFiles, Catalogue, DatasetReferences):
         with self.metadata.write() as conn:
             repository.mark_deleted(conn, version.name, version.version, now_ms())
         return version
+
+
+def table_columns(paths: Iterable[str]) -> tuple[str, ...]:
+    """The column names of the first ``COLUMN_FILES`` table files among ``paths`` (what a
+    version records, for search by column)."""
+    tables = sorted(p for p in paths if is_table(p))[:COLUMN_FILES]
+    return tuple(dict.fromkeys(c for path in tables for c in columns_of(path)))
 
 
 def _numbers(numbers: list[int]) -> str:
@@ -256,4 +268,4 @@ def _write_parquet(table: Any, target: Path) -> str:
     )
 
 
-__all__ = ["FILE", "DataService"]
+__all__ = ["FILE", "DataService", "table_columns"]

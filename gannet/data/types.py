@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from gannet.store.blobs import Manifest
+from gannet.store.blobs import Manifest, ManifestEntry
 
 FILE = "file"  # a version of one file: its manifest has one entry, the file's name
 FOLDER = "folder"
@@ -38,6 +38,34 @@ class DatasetVersion:
     def deleted(self) -> bool:
         return self.deleted_time is not None
 
+    def to_dict(self, *, files: bool = False) -> dict[str, Any]:
+        """The version as JSON (the REST API's and ``--json``'s), its files if asked."""
+        out: dict[str, Any] = {
+            "name": self.name, "version": self.version, "ref": self.ref, "kind": self.kind,
+            "manifest_digest": self.manifest_digest, "file_count": self.file_count,
+            "size": self.size, "message": self.message, "tags": list(self.tags),
+            "columns": list(self.columns), "source": self.source,
+            "creation_time": self.creation_time, "deleted_time": self.deleted_time}
+        if files and self.manifest is not None:
+            out["files"] = [{"path": p, "digest": e.digest, "size": e.size, "mode": e.mode}
+                            for p, e in self.manifest.entries.items()]
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DatasetVersion:
+        """What ``to_dict`` wrote (with ``files``: the manifest, checked as any is)."""
+        files = data.get("files")
+        manifest = None if files is None else Manifest({
+            f["path"]: ManifestEntry(f["digest"], int(f["size"]), int(f["mode"]))
+            for f in files})
+        return cls(
+            name=data["name"], version=int(data["version"]),
+            manifest_digest=data["manifest_digest"], kind=data["kind"],
+            file_count=int(data["file_count"]), size=int(data["size"]),
+            message=data["message"], columns=tuple(data["columns"]), source=data["source"],
+            creation_time=int(data["creation_time"]), deleted_time=data["deleted_time"],
+            tags=tuple(data["tags"]), manifest=manifest)
+
 
 @dataclass(frozen=True)
 class Dataset:
@@ -52,6 +80,26 @@ class Dataset:
     last_update_time: int
     latest: DatasetVersion | None = None
     version_count: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "description": self.description, "owner": self.owner,
+                "keywords": list(self.keywords),
+                "column_descriptions": self.column_descriptions,
+                "creation_time": self.creation_time, "last_update_time": self.last_update_time,
+                "version_count": self.version_count,
+                "latest": self.latest.to_dict() if self.latest else None}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Dataset:
+        latest = data.get("latest")
+        return cls(
+            name=data["name"], description=data["description"], owner=data["owner"],
+            keywords=tuple(data["keywords"]),
+            column_descriptions=dict(data["column_descriptions"]),
+            creation_time=int(data["creation_time"]),
+            last_update_time=int(data["last_update_time"]),
+            latest=DatasetVersion.from_dict(latest) if latest else None,
+            version_count=int(data["version_count"]))
 
 
 @dataclass(frozen=True)

@@ -136,3 +136,27 @@ def check_timestamps(view: FeatureView, schema: Mapping[str, str], entity_type: 
             "make both naive UTC or both time-zone aware (tz_localize('UTC') or "
             "tz_convert(None))",
         )
+
+
+def parquet_table(data: bytes, what: str) -> Any:
+    """A Parquet document's table (an entity frame sent to a team server)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.read_table(pa.BufferReader(data))
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InvalidArgument(f"{what} is not a Parquet table: {exc}",
+                              "send the entity rows as Parquet "
+                              "(content-type: application/vnd.apache.parquet)") from None
+
+
+def table_parquet(table: Any) -> bytes:
+    """An Arrow table as one Parquet document."""
+    import io
+
+    import pyarrow.parquet as pq
+
+    sink = io.BytesIO()
+    pq.write_table(table, sink)
+    return sink.getvalue()

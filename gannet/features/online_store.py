@@ -58,7 +58,7 @@ def entity_key(values: Sequence[Any]) -> str:
     return "|".join(str(v) for v in values)
 
 
-def _columns(entity_rows: Any) -> dict[str, list[Any]]:
+def entity_columns(entity_rows: Any) -> dict[str, list[Any]]:
     if isinstance(entity_rows, Mapping):
         return {k: list(v) if isinstance(v, (list, tuple)) else [v]
                 for k, v in entity_rows.items()}
@@ -83,7 +83,7 @@ def read_online(store: OnlineStore, wanted: Mapping[str, list[str]],
     store has no value, or the value is older than the view's ttl)."""
     if output not in OUTPUTS:
         raise InvalidArgument(f"output {output!r} is not known", f"use one of {', '.join(OUTPUTS)}")
-    columns = _columns(entity_rows)
+    columns = entity_columns(entity_rows)
     n = len(next(iter(columns.values()))) if columns else 0
     result: dict[str, list[Any]] = dict(columns)
     from gannet.core.clock import now_ms

@@ -10,13 +10,14 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from gannet.core.actor import EDITOR, READER, require_anywhere
 from gannet.core.clock import now_ms
 from gannet.core.errors import InvalidArgument, NotFound
 from gannet.core.settings import Settings
 from gannet.features import repository
 from gannet.features.definitions import Change, Definition, compare, load_definitions
 from gannet.features.refs import resolve_refs
-from gannet.features.sources import DatasetResolver, relation_sql
+from gannet.features.sources import DatasetResolver, check_dataset_sources, relation_sql
 from gannet.features.types import Entity, FeatureView, definition_from_dict
 from gannet.store.metadata import MetadataStore
 
@@ -43,14 +44,22 @@ class FeatureStore:
 
     # -- definitions ---------------------------------------------------------------------
 
-    def apply(self, definitions: Any, *, dry_run: bool = False) -> list[Change]:
+    def apply(self, definitions: Any, *, dry_run: bool = False,
+              dataset_sources_only: bool = False) -> list[Change]:
         """Register entities and feature views (a list of objects, a YAML file or text): a
         changed definition gets a new version; each change is reported, breaking ones
-        (a feature dropped or retyped, other join keys) named."""
+        (a feature dropped or retyped, other join keys) named. ``dataset_sources_only``
+        (definitions a team server's caller sends): views may read dataset versions
+        only, never a path or a query on the server's machine."""
         from gannet.features.schema_check import typed_view
 
+        require_anywhere(READER if dry_run else EDITOR, "register feature definitions")
+        if dataset_sources_only and isinstance(definitions, str):
+            definitions += "\n"  # YAML text, never the name of a file on this machine
         items = load_definitions(definitions)
         _no_duplicates(items)
+        if dataset_sources_only:
+            check_dataset_sources(items)
         with self.metadata.read() as conn:
             latest = {(r["kind"], r["name"]): r for r in repository.latest_definitions(conn)}
         entities = {e.name: e for e in self._decode_all(latest.values(), Entity)}
@@ -87,12 +96,14 @@ class FeatureStore:
 
     def list_definitions(self) -> list[dict[str, Any]]:
         """The newest version of every entity and feature view."""
+        require_anywhere(READER, "read feature definitions")
         with self.metadata.read() as conn:
             rows = repository.latest_definitions(conn)
         return [_record(r) for r in rows]
 
     def get_definition(self, name: str) -> dict[str, Any]:
         """A feature view (or else an entity) by name: its newest definition and versions."""
+        require_anywhere(READER, "read feature definitions")
         with self.metadata.read() as conn:
             for kind in ("feature_view", "entity"):
                 rows = repository.definition_versions(conn, kind, name)
@@ -144,6 +155,7 @@ class FeatureStore:
         it was at each row's time."""
         from gannet.features.offline import training_set
 
+        require_anywhere(READER, "read features")
         views, entities = self.registered()
         wanted = resolve_refs(features, views)
         relations = {v: self._relation(views[v]) for v in wanted}
@@ -168,6 +180,7 @@ class FeatureStore:
         store; without ``start``, from where the last materialization of that view ended."""
         from gannet.features.materialization import materialize
 
+        require_anywhere(EDITOR, "materialize features")
         registered, entities = self.registered()
         chosen = _choose(registered, views)
         with self.metadata.read() as conn:
@@ -187,6 +200,7 @@ class FeatureStore:
         missing values are None), with one read of the online store per view."""
         from gannet.features.online_store import read_online
 
+        require_anywhere(READER, "read features")
         views, entities = self.registered()
         wanted = self._resolve(features, views)
         return read_online(self.online_store, wanted, views, entities, entity_rows, output)

@@ -9,7 +9,7 @@ provides it). ``relation_sql`` is the DuckDB relation (a table function or a sub
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from gannet.core.errors import InvalidArgument, NotFound, NotSupported
@@ -22,6 +22,21 @@ DatasetResolver = Callable[[str], str]  # "churn@3" -> the path of its Parquet/C
 
 def is_query(spec: str) -> bool:
     return bool(_QUERY.match(spec))
+
+
+def check_dataset_sources(items: Iterable[object]) -> None:
+    """Refuse a feature view whose source is not a dataset version (``churn@3``): what a
+    team server's caller registers must not read a path, or run a query, on the server's
+    machine."""
+    for item in items:
+        source = getattr(item, "source", None)
+        if source is not None and not _DATASET_REF.match(str(source)):
+            raise InvalidArgument(
+                f"feature view {getattr(item, 'name', '?')!r} reads {str(source)[:80]!r}: "
+                "through a team server a source must be a dataset version (NAME@VERSION)",
+                "version the source with gannet data add (then name it, e.g. churn@3), or "
+                "register the view on the server's machine",
+            )
 
 
 def resolve_source(spec: str, resolve_dataset: DatasetResolver | None = None) -> str:

@@ -15,9 +15,11 @@ import json
 from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any
 
+from gannet.core.actor import EDITOR, READER, require_anywhere
 from gannet.core.clock import now_ms
+from gannet.core.digests import is_digest
 from gannet.core.durations import parse_duration
-from gannet.core.errors import AlreadyExists, GannetError, NotFound
+from gannet.core.errors import AlreadyExists, GannetError, InvalidArgument, NotFound
 from gannet.monitoring import log_repository, repository
 from gannet.monitoring.evaluate import Reference, evaluate, flat_metrics, performance
 from gannet.monitoring.reference import INPUT, load_reference, parquet_bytes
@@ -56,16 +58,21 @@ class MonitorService:
 
     def create_monitor(self, deployment: str, reference: Any, *, name: str | None = None,
                        window: str = "hour", label_horizon: str | float = "7d",
-                       **options: Any) -> Monitor:
+                       described_as: str | None = None, **options: Any) -> Monitor:
         """A monitor of ``deployment``'s log against ``reference`` (a DataFrame, a Parquet or
-        CSV path, or ``log:...``); ``options`` as ``MonitorOptions``' fields."""
+        CSV path, ``log:...``, ``dataset:NAME@V``, or ``blob:<digest>``: a Parquet table a
+        remote client uploaded); ``options`` as ``MonitorOptions``' fields."""
+        require_anywhere(EDITOR, "create monitors")
         check_deployment_name(deployment)
         name = check_deployment_name(name or deployment)
         parse_window(window)
         opts = MonitorOptions(window=window, label_horizon_s=parse_duration(label_horizon),
                               **{k: v for k, v in options.items() if v is not None})
+        if isinstance(reference, str) and reference.startswith("blob:"):
+            reference = self._uploaded(reference[len("blob:"):])
         table, source = load_reference(reference, log=self.log, deployment=deployment,
                                        read_dataset=self.read_dataset)
+        source = described_as[:1000] if described_as else source
         Reference.of(table, opts)  # refuses features the reference lacks
         with BlobLeases(self.metadata).hold():
             digest = self.blobs.put_bytes(parquet_bytes(table)).digest
@@ -77,7 +84,22 @@ class MonitorService:
                 repository.insert_monitor(conn, monitor)
         return monitor
 
+    def _uploaded(self, digest: str) -> pa.Table:
+        """The Parquet table stored as blob ``digest`` (verified as it is read)."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        if not is_digest(digest) or not self.blobs.exists(digest):
+            raise NotFound(f"no uploaded reference table {digest!r}",
+                           hint="upload the table first (PUT /api/v1/blobs/<digest>)")
+        try:
+            return pq.read_table(pa.BufferReader(self.blobs.get_bytes(digest)))
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise InvalidArgument(f"the uploaded reference {digest} is not a Parquet table: "
+                                  f"{exc}", hint="upload the reference as Parquet") from None
+
     def get_monitor(self, name: str) -> Monitor:
+        require_anywhere(READER, "read monitors")
         with self.metadata.read() as conn:
             found = repository.get_monitor(conn, name)
         if found is None:
@@ -86,10 +108,12 @@ class MonitorService:
         return found
 
     def list_monitors(self, deployment: str | None = None) -> list[Monitor]:
+        require_anywhere(READER, "read monitors")
         with self.metadata.read() as conn:
             return repository.list_monitors(conn, deployment)
 
     def delete_monitor(self, name: str) -> None:
+        require_anywhere(EDITOR, "delete monitors")
         self.get_monitor(name)
         with self.metadata.write() as conn:
             repository.delete_monitor(conn, name)
@@ -104,6 +128,7 @@ class MonitorService:
 
     def run_monitor(self, name: str, *, now: int | None = None) -> RunSummary:
         """Read the log from the watermark on, report the windows, score late labels."""
+        require_anywhere(EDITOR, "run monitors")
         monitor = self.get_monitor(name)
         now = now_ms() if now is None else now
         try:

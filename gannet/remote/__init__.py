@@ -17,6 +17,9 @@ unchanged against a server.
 - ``deployments``: ``RemoteDeployments``
 - ``logs``: ``RemoteInferenceLog``, the inference log's queries and feedback
 - ``validation``: ``RemoteValidation`` (tables validated here, reports stored there)
+- ``data``: ``RemoteData`` (datasets; their files up and down in ``data_files``)
+- ``monitoring``: ``RemoteMonitors`` and ``RemoteAlerts``
+- ``features``: ``RemoteFeatures`` (definitions, materialization, online values)
 """
 
 from gannet.remote.services import RemoteServices

@@ -45,7 +45,7 @@ from gannet.store.blobs.sources import scan_tree
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-__all__ = ["FileBody", "ServerTrust", "fetch", "missing_folder", "upload_folder"]
+__all__ = ["FileBody", "ServerTrust", "download_file", "fetch", "missing_folder", "upload_folder"]
 
 PREFIX = "/api/v1"
 
@@ -101,7 +101,7 @@ def fetch(transport: Transport, version: ModelVersion, cache_root: Path) -> Path
         for path, entry in manifest.entries.items():
             target = root.joinpath(*path.split("/"))
             target.parent.mkdir(parents=True, exist_ok=True)
-            _download(transport, f"{base}/{quote(path)}", target, entry)
+            download_file(transport, f"{base}/{quote(path)}", target, entry)
             os.chmod(target, entry.mode & 0o777)
         try:
             os.rename(root, dest)
@@ -133,7 +133,7 @@ def _manifest(files: list[dict[str, Any]], version: ModelVersion) -> Manifest:
     return manifest
 
 
-def _download(transport: Transport, path: str, target: Path, entry: ManifestEntry) -> None:
+def download_file(transport: Transport, path: str, target: Path, entry: ManifestEntry) -> None:
     """One file to ``target``, retried while the server cannot be reached; refused unless
     its bytes have the entry's digest and size."""
     attempt = 0

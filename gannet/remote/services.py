@@ -77,12 +77,15 @@ class RemoteServices:
 
     @property
     def features(self) -> Any:
-        # no REST face yet: the feature store works on the stores directly
-        raise self._server_side("the feature store")
+        from gannet.remote.features import RemoteFeatures
+
+        return self._part("features", lambda: RemoteFeatures(self.transport, self.settings))
 
     @property
     def data(self) -> Any:
-        raise self._server_side("datasets")
+        from gannet.remote.data import RemoteData
+
+        return self._part("data", lambda: RemoteData(self.transport, self.settings))
 
     @property
     def metadata(self) -> Any:
@@ -98,11 +101,15 @@ class RemoteServices:
 
     @property
     def monitoring(self) -> Any:
-        raise self._server_side("monitoring (monitors and their reports)")
+        from gannet.remote.monitoring import RemoteMonitors
+
+        return self._part("monitoring", lambda: RemoteMonitors(self.transport, self.settings))
 
     @property
     def alerts(self) -> Any:
-        raise self._server_side("alerting (rules, states and history)")
+        from gannet.remote.monitoring import RemoteAlerts
+
+        return self._part("alerts", lambda: RemoteAlerts(self.transport, self.settings))
 
     def _server_side(self, what: str) -> NotSupported:
         return NotSupported(

@@ -84,7 +84,8 @@ def _fastapi(services: Services, auth: bool, metrics: ServerMetrics,
     api = FastAPI(
         title="Gannet",
         version=VERSION,
-        summary="The Gannet control plane: tracking, registry, deployments, audit",
+        summary="The Gannet control plane: tracking, registry, deployments, datasets, "
+                "monitoring, features, audit",
         docs_url=None,
         redoc_url=None,
     )
@@ -122,9 +123,12 @@ def _routers() -> list[APIRouter]:
         artifacts,
         auth,
         data,
+        datasets,
         deployments,
+        features,
         health,
         logs,
+        monitors,
         oidc,
         packages,
         registry,
@@ -135,7 +139,8 @@ def _routers() -> list[APIRouter]:
 
     return [health.router, tracking.router, runs.router, artifacts.router, auth.router,
             registry.router, packages.router, deployments.router, logs.router, oidc.router,
-            data.router, training.router, api_router()]
+            data.router, datasets.router, monitors.router, features.router, training.router,
+            api_router()]
 
 
 def _anyone(services: Services) -> Authenticate:

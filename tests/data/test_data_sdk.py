@@ -98,12 +98,3 @@ def test_the_cached_copy_is_read_only(sdk, tmp_path):
     sdk.data.add(tmp_path / "f.txt", name="ro")
     path = sdk.data.open("ro")
     assert path.read_text() == "shared" and path.stat().st_mode & 0o222 == 0
-
-
-def test_a_remote_client_is_told_datasets_are_not_served_yet(settings):
-    from gannet.bootstrap import build
-    from gannet.core.errors import NotSupported
-
-    remote = build(settings.replace(uri="http://127.0.0.1:9"))
-    with pytest.raises(NotSupported, match="works on the stores directly"):
-        remote.data.add(".", "x")

@@ -45,9 +45,3 @@ def test_cli_errors_name_the_problem(gannet, definitions_file, tmp_path):
     assert bad.exit_code != 0 and "yesterday" in bad.output
     unknown = gannet("features", "materialize", "--view", "churn_stat")
     assert unknown.exit_code != 0 and "churn_stat" in unknown.output
-
-
-def test_through_a_team_server_it_says_where_to_run(gannet):
-    done = gannet("features", "list", env={"GANNET_URI": "http://127.0.0.1:9"})
-    assert done.exit_code != 0
-    assert "feature store belongs to the server" in done.output

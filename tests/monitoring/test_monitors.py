@@ -167,7 +167,7 @@ def test_a_feature_the_log_lacks_is_a_schema_violation_not_drift(services, logge
 def test_the_scheduler_runs_the_monitors_and_fires_their_alerts(gannet, logged, tmp_path):
     """``gannet scheduler`` runs every monitor over what the log gained (no cron needed):
     the shifted hour is reported and the drift rule fires; the next look finds nothing."""
-    root, first, _, _, reference = logged
+    _, first, _, _, reference = logged
     assert gannet("monitor", "create", "churn", "--reference", str(reference)).exit_code == 0
     rules = tmp_path / "rules.yaml"
     rules.write_text("rules: [{name: drift, when: drift.share > 0.3}]\n")

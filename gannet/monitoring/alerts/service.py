@@ -18,8 +18,9 @@ import queue
 import threading
 from typing import TYPE_CHECKING, Any
 
+from gannet.core.actor import EDITOR, READER, require_anywhere, restricted
 from gannet.core.clock import now_ms
-from gannet.core.errors import NotFound
+from gannet.core.errors import NotFound, PermissionDenied
 from gannet.core.ids import new_id
 from gannet.monitoring import repository
 from gannet.monitoring.alerts.notifiers import AlertNotice, deliver, make_notifier
@@ -39,7 +40,14 @@ class AlertService:
         self._lock = threading.Lock()
 
     def apply_alert_rules(self, text: str, where: str = "the rules") -> list[Rule]:
-        """Replace the stored rules with those of a YAML document (checked first)."""
+        """Replace the stored rules with those of a YAML document (checked first). Only
+        an administrator may, on a team server: rules name the webhooks and mail servers
+        the server will send to."""
+        if (actor := restricted()) is not None:
+            raise PermissionDenied(
+                f"{actor.user} may not replace the alert rules: only an administrator may "
+                "(rules name where the server sends alerts)",
+                hint="ask an administrator to apply them (gannet alerts apply)")
         rules = parse_rules(text, where).rules
         with self.metadata.write() as conn:
             repository.put_rules(conn, {n: r.to_dict() for n, r in rules.items()}, now_ms())
@@ -47,6 +55,7 @@ class AlertService:
 
     def list_alert_rules(self) -> list[dict[str, Any]]:
         """Each rule with its states (per monitor)."""
+        require_anywhere(READER, "read alert rules")
         with self.metadata.read() as conn:
             rules = repository.list_rules(conn)
             states = repository.states(conn)
@@ -55,12 +64,14 @@ class AlertService:
 
     def get_alert_history(self, rule: str | None = None, limit: int = 100
                           ) -> list[dict[str, Any]]:
+        require_anywhere(READER, "read alert history")
         with self.metadata.read() as conn:
             return repository.list_events(conn, rule, limit)
 
     def silence_alert(self, rule: str, seconds: float, monitor: str | None = None,
                       *, now: int | None = None) -> int:
         """No page from ``rule`` (for one monitor, or all) for ``seconds``; until when (ms)."""
+        require_anywhere(EDITOR, "silence alerts")
         now = now_ms() if now is None else now
         until = now + int(seconds * 1000)
         with self.metadata.write() as conn:

@@ -12,5 +12,10 @@
 - ``logs``: the inference log's queries and feedback
 - ``data``: validation reports stored (the run tagged) and listed
 - ``training``: continuous-training policies and the decisions of their loops
+- ``datasets``: the dataset catalogue, versions (added from uploaded blobs, read file by
+  file), tags, diffs and lineage
+- ``monitors``: monitors, their runs and reports (JSON, the HTML page); alert rules,
+  history and silences
+- ``features``: feature definitions (list, show, apply), materialization, online values
 - ``oidc``: single sign-on with OpenID Connect (the login redirect and its callback)
 """
