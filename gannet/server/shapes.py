@@ -116,3 +116,27 @@ POLICIES = shaped("Policies", policies=list[PolicyStatus])
 DRY_RUN = shaped("DryRun", dry_run=dict[str, Any])
 DECISION = shaped("DecisionAnswer", decision=Decision)
 DECISIONS = shaped("Decisions", decisions=list[Decision])
+
+# Datasets, monitors and features answer their objects' ``to_dict()``: documented by keys
+OBJECT = dict[str, Any]
+DATASETS = shaped("Datasets", datasets=list[OBJECT])
+DATASET = shaped("DatasetAnswer", dataset=OBJECT)
+DATASET_VERSION = shaped("DatasetVersionAnswer", version=OBJECT)
+DATASET_VERSIONS = shaped("DatasetVersions", versions=list[OBJECT])
+COMMITTED_VERSION = shaped("CommittedVersion", version=OBJECT, created=bool)
+DATASET_DIFF = shaped("DatasetDiff", diff=OBJECT)
+DATASET_USAGE = shaped("DatasetUsage", usage=OBJECT)
+
+MONITOR = shaped("MonitorAnswer", monitor=OBJECT)
+MONITORS = shaped("Monitors", monitors=list[OBJECT])
+MONITOR_RUN = shaped("MonitorRun", run=OBJECT)
+MONITOR_REPORTS = shaped("MonitorReports", reports=list[OBJECT])
+ALERT_RULES = shaped("AlertRules", rules=list[OBJECT])
+ALERT_EVENTS = shaped("AlertEvents", events=list[OBJECT])
+SILENCED = shaped("Silenced", rule=str, monitor=str | None, silenced_until=int | None)
+
+DEFINITIONS = shaped("FeatureDefinitions", definitions=list[OBJECT])
+DEFINITION = shaped("FeatureDefinition", definition=OBJECT)
+DEFINITION_CHANGES = shaped("FeatureChanges", changes=list[OBJECT])
+MATERIALIZATIONS = shaped("Materializations", materializations=list[OBJECT])
+ONLINE_COLUMNS = shaped("OnlineFeatures", columns=dict[str, list[Any]])

@@ -17,6 +17,9 @@ NOT_JSON = {
     ("get", "/api/v1/registered-models/{name}/versions/{version}/card"),
     ("post", "/api/v1/logs/{deployment}/query"),
     ("get", "/api/v1/logs/{deployment}/latest"),
+    ("get", "/api/v1/datasets/{name}/versions/{selector}/files/{path}"),
+    ("get", "/api/v1/monitors/{name}/page"),
+    ("post", "/api/v1/features/training-set"),
 }
 
 

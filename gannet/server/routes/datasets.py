@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response, StreamingResponse
 
 from gannet.core.digests import CHUNK
+from gannet.server import shapes
 from gannet.server.deps import API_PREFIX, ServicesDep, answer
 
 router = APIRouter(prefix=API_PREFIX, tags=["datasets"])
@@ -71,7 +72,8 @@ class Input(BaseModel):
 # -- the catalogue -------------------------------------------------------------------------
 
 
-@router.get("/datasets", summary="Datasets with their newest version (filtered when asked)")
+@router.get("/datasets", summary="Datasets with their newest version (filtered when asked)",
+            response_model=shapes.DATASETS)
 def search_datasets(
     services: ServicesDep,
     text: str | None = Query(default=None, description="part of a name, keyword, owner or "
@@ -87,12 +89,14 @@ def search_datasets(
     return answer({"datasets": [d.to_dict() for d in found]})
 
 
-@router.get(DATASET, summary="A dataset's catalogue entry and newest version")
+@router.get(DATASET, summary="A dataset's catalogue entry and newest version",
+            response_model=shapes.DATASET)
 def get_dataset(name: str, services: ServicesDep) -> Response:
     return answer({"dataset": services.data.get_dataset(name).to_dict()})
 
 
-@router.patch(DATASET, summary="Set a dataset's description, owner, keywords, columns")
+@router.patch(DATASET, summary="Set a dataset's description, owner, keywords, columns",
+              response_model=shapes.DATASET)
 def describe(name: str, body: Description, services: ServicesDep) -> Response:
     found = services.data.describe(name, description=body.description, owner=body.owner,
                                    keywords=body.keywords, columns=body.columns)
@@ -102,13 +106,15 @@ def describe(name: str, body: Description, services: ServicesDep) -> Response:
 # -- versions --------------------------------------------------------------------------------
 
 
-@router.post("/dataset-files/missing", summary="Which of these blobs the server lacks")
+@router.post("/dataset-files/missing", summary="Which of these blobs the server lacks",
+             response_model=shapes.MISSING)
 def missing_blobs(body: Digests, services: ServicesDep) -> Response:
     return answer({"missing": services.data.missing_blobs(body.digests)})
 
 
 @router.post(DATASET + "/versions", status_code=201,
-             summary="A new version from uploaded files (none when they are the latest's)")
+             summary="A new version from uploaded files (none when they are the latest's)",
+             response_model=shapes.COMMITTED_VERSION)
 def commit_version(name: str, body: NewVersion, services: ServicesDep) -> Response:
     files = [(f.path, f.digest, f.size, f.mode) for f in body.files]
     result = services.data.commit_version(
@@ -118,24 +124,28 @@ def commit_version(name: str, body: NewVersion, services: ServicesDep) -> Respon
                   201 if result.created else 200)
 
 
-@router.get(DATASET + "/versions", summary="A dataset's versions, newest first")
+@router.get(DATASET + "/versions", summary="A dataset's versions, newest first",
+            response_model=shapes.DATASET_VERSIONS)
 def log(name: str, services: ServicesDep, deleted: bool = False) -> Response:
     versions = services.data.log(name, deleted=deleted)
     return answer({"versions": [v.to_dict() for v in versions]})
 
 
-@router.get(VERSION, summary="One version with its files (path, digest, size, mode)")
+@router.get(VERSION, summary="One version with its files (path, digest, size, mode)",
+            response_model=shapes.DATASET_VERSION)
 def resolve(name: str, selector: str, services: ServicesDep) -> Response:
     version = services.data.resolve(f"{name}@{selector}")
     return answer({"version": version.to_dict(files=True)})
 
 
-@router.delete(VERSION, summary="Delete a version (its tags go with it)")
+@router.delete(VERSION, summary="Delete a version (its tags go with it)",
+               response_model=shapes.DATASET_VERSION)
 def delete(name: str, selector: str, services: ServicesDep) -> Response:
     return answer({"version": services.data.delete(f"{name}@{selector}").to_dict()})
 
 
-@router.get(VERSION + "/files/{path:path}", summary="One file of a version, streamed")
+@router.get(VERSION + "/files/{path:path}", summary="One file of a version, streamed",
+            **shapes.not_json("application/octet-stream", description="the file's bytes"))
 def version_file(name: str, selector: str, path: str, services: ServicesDep) -> Response:
     """A file of up to 1 MiB is read (and checked against its digest) before the answer
     starts, so damaged stored bytes answer ``INTEGRITY_ERROR``; a larger one is cut
@@ -161,19 +171,22 @@ def _chunks(first: bytes, reader: BinaryIO) -> Iterator[bytes]:
 # -- tags, diffs, lineage --------------------------------------------------------------------
 
 
-@router.put(DATASET + "/tags/{tag}", summary="Point NAME@TAG at a version (moving it)")
+@router.put(DATASET + "/tags/{tag}", summary="Point NAME@TAG at a version (moving it)",
+            response_model=shapes.DATASET_VERSION)
 def tag(name: str, tag: str, body: TagTarget, services: ServicesDep) -> Response:
     version = services.data.tag(f"{name}@{body.version}", tag)
     return answer({"version": version.to_dict()})
 
 
-@router.delete(DATASET + "/tags/{tag}", summary="Remove a tag from a dataset")
+@router.delete(DATASET + "/tags/{tag}", summary="Remove a tag from a dataset",
+               response_model=shapes.DONE)
 def delete_tag(name: str, tag: str, services: ServicesDep) -> Response:
     services.data.delete_tag(name, tag)
     return answer({})
 
 
-@router.get("/dataset-diff", summary="Files, schemas and rows changed between two versions")
+@router.get("/dataset-diff", summary="Files, schemas and rows changed between two versions",
+            response_model=shapes.DATASET_DIFF)
 def diff(
     services: ServicesDep,
     old: str = Query(description="the older version, e.g. churn@2"),
@@ -184,13 +197,14 @@ def diff(
 
 
 @router.get("/dataset-lineage", summary="Runs and model versions that used a version, or "
-            "the versions a run or model version used")
+            "the versions a run or model version used", response_model=shapes.DATASET_USAGE)
 def usage(services: ServicesDep,
           ref: str = Query(description="churn@3, runs:/<run id> or churn-model/4")) -> Response:
     return answer({"usage": services.data.usage(ref)})
 
 
-@router.post("/dataset-inputs", summary="Record that a run used a dataset version")
+@router.post("/dataset-inputs", summary="Record that a run used a dataset version",
+             response_model=shapes.DATASET_VERSION)
 def log_input(body: Input, services: ServicesDep) -> Response:
     version = services.data.log_input(body.run_id, body.ref, body.context)
     return answer({"version": version.to_dict()})

@@ -21,6 +21,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
+from gannet.server import shapes
 from gannet.server.deps import API_PREFIX, ServicesDep, answer
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ class OnlineRequest(BaseModel):
 
 
 @router.get("/features", summary="Registered entities and feature views (newest versions), "
-            "each view with its staleness")
+            "each view with its staleness", response_model=shapes.DEFINITIONS)
 def list_definitions(services: ServicesDep) -> Response:
     store = services.features
     records = store.list_definitions()
@@ -62,13 +63,13 @@ def list_definitions(services: ServicesDep) -> Response:
 
 
 @router.get("/features/{name}", summary="A feature view's (or entity's) definition and "
-            "versions")
+            "versions", response_model=shapes.DEFINITION)
 def get_definition(name: str, services: ServicesDep) -> Response:
     return answer({"definition": services.features.get_definition(name)})
 
 
 @router.post("/features/apply", summary="Register definitions (a changed one gets a new "
-             "version; breaking changes are named)")
+             "version; breaking changes are named)", response_model=shapes.DEFINITION_CHANGES)
 def apply(body: Definitions, services: ServicesDep) -> Response:
     changes = services.features.apply(body.definitions, dry_run=body.dry_run,
                                       dataset_sources_only=True)
@@ -76,7 +77,7 @@ def apply(body: Definitions, services: ServicesDep) -> Response:
 
 
 @router.post("/features/materialize", summary="Load the views' newest values into the "
-             "online store (incremental)")
+             "online store (incremental)", response_model=shapes.MATERIALIZATIONS)
 def materialize(body: Materialize, services: ServicesDep) -> Response:
     results = services.features.materialize(body.start, body.end, body.views)
     return answer({"materializations": [r.to_dict() for r in results]})
@@ -106,7 +107,8 @@ def _training_set(services: Services, body: bytes, features: list[str]) -> bytes
                                                         output="arrow"))
 
 
-@router.post("/features/online", summary="The newest values of features for entity rows")
+@router.post("/features/online", summary="The newest values of features for entity rows",
+             response_model=shapes.ONLINE_COLUMNS)
 def online(body: OnlineRequest, services: ServicesDep) -> Response:
     columns = services.features.online(body.features, body.entity_rows, output="dict")
     return answer({"columns": columns})

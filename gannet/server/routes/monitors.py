@@ -18,6 +18,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field, field_validator
 from starlette.responses import Response
 
+from gannet.server import shapes
 from gannet.server.deps import API_PREFIX, ServicesDep, answer
 
 router = APIRouter(prefix=API_PREFIX, tags=["monitoring"])
@@ -71,7 +72,8 @@ class Silence(BaseModel):
     monitor: str | None = Field(default=None, description="default: every monitor")
 
 
-@router.post("/monitors", status_code=201, summary="Create a monitor of a deployment's log")
+@router.post("/monitors", status_code=201, summary="Create a monitor of a deployment's log",
+             response_model=shapes.MONITOR)
 def create_monitor(body: NewMonitor, services: ServicesDep) -> Response:
     options: dict[str, Any] = body.model_dump(exclude={"deployment", "reference",
                                                        "reference_source", "name", "window",
@@ -82,31 +84,33 @@ def create_monitor(body: NewMonitor, services: ServicesDep) -> Response:
     return answer({"monitor": monitor.to_dict()}, 201)
 
 
-@router.get("/monitors", summary="The monitors (of one deployment)")
+@router.get("/monitors", summary="The monitors (of one deployment)",
+            response_model=shapes.MONITORS)
 def list_monitors(services: ServicesDep, deployment: str | None = None) -> Response:
     monitors = services.monitoring.list_monitors(deployment)
     return answer({"monitors": [m.to_dict() for m in monitors]})
 
 
-@router.get(MONITOR, summary="A monitor")
+@router.get(MONITOR, summary="A monitor", response_model=shapes.MONITOR)
 def get_monitor(name: str, services: ServicesDep) -> Response:
     return answer({"monitor": services.monitoring.get_monitor(name).to_dict()})
 
 
-@router.delete(MONITOR, summary="Delete a monitor and its reports")
+@router.delete(MONITOR, summary="Delete a monitor and its reports", response_model=shapes.DONE)
 def delete_monitor(name: str, services: ServicesDep) -> Response:
     services.monitoring.delete_monitor(name)
     return answer({})
 
 
 @router.post(MONITOR + "/runs", summary="Run a monitor over the log rows new since its "
-             "last run")
+             "last run", response_model=shapes.MONITOR_RUN)
 def run_monitor(name: str, body: RunBody, services: ServicesDep) -> Response:
     summary = services.monitoring.run_monitor(name, now=body.now)
     return answer({"run": summary.to_dict()})
 
 
-@router.get(MONITOR + "/reports", summary="A monitor's reports, newest window first")
+@router.get(MONITOR + "/reports", summary="A monitor's reports, newest window first",
+            response_model=shapes.MONITOR_REPORTS)
 def list_monitor_reports(name: str, services: ServicesDep,
                          limit: int = Query(default=24, ge=1, le=10_000)) -> Response:
     reports = services.monitoring.list_monitor_reports(name, limit=limit)
@@ -127,24 +131,28 @@ def monitor_page(name: str, services: ServicesDep,
 # -- alerts -----------------------------------------------------------------------------------
 
 
-@router.put("/alert-rules", summary="Replace the alert rules (administrators only)")
+@router.put("/alert-rules", summary="Replace the alert rules (administrators only)",
+            response_model=shapes.ALERT_RULES)
 def apply_alert_rules(body: Rules, services: ServicesDep) -> Response:
     rules = services.alerts.apply_alert_rules(body.text, body.where)
     return answer({"rules": [r.to_dict() for r in rules]})
 
 
-@router.get("/alert-rules", summary="The alert rules, each with its state per monitor")
+@router.get("/alert-rules", summary="The alert rules, each with its state per monitor",
+            response_model=shapes.ALERT_RULES)
 def list_alert_rules(services: ServicesDep) -> Response:
     return answer({"rules": services.alerts.list_alert_rules()})
 
 
-@router.get("/alert-history", summary="Alerts that fired and resolved, newest first")
+@router.get("/alert-history", summary="Alerts that fired and resolved, newest first",
+            response_model=shapes.ALERT_EVENTS)
 def get_alert_history(services: ServicesDep, rule: str | None = None,
                       limit: int = Query(default=100, ge=1, le=10_000)) -> Response:
     return answer({"events": services.alerts.get_alert_history(rule, limit)})
 
 
-@router.post("/alert-rules/{rule}/silence", summary="No pages from a rule for a while")
+@router.post("/alert-rules/{rule}/silence", summary="No pages from a rule for a while",
+             response_model=shapes.SILENCED)
 def silence_alert(rule: str, body: Silence, services: ServicesDep) -> Response:
     until = services.alerts.silence_alert(rule, body.seconds, body.monitor)
     return answer({"rule": rule, "monitor": body.monitor, "silenced_until": until})
