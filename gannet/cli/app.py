@@ -38,6 +38,7 @@ from gannet.cli import (
     output,
     people,
     pipelines,
+    responsible,  # noqa: F401  (adds explain, fairness, sensitive to gannet models)
     runs,
     schedules,
     security,
