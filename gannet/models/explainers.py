@@ -114,7 +114,7 @@ def local_explainer(model: Any, background: Any = None, *, max_evals: int | None
     raw = getattr(model, "raw", model)
     name = f"{type(raw).__module__}.{type(raw).__name__}"
     try:
-        import shap
+        shap = _import_shap()
     except ImportError as exc:
         raise _unsupported(name, "the shap package is not installed "
                                  "(pip install 'gannet-mlops[rai]')") from exc
@@ -178,6 +178,17 @@ def permutation_summary(model: Any, frame: Any, target: Any, *, n_repeats: int =
     return {"scoring": scoring or default, "n_repeats": n_repeats,
             "baseline_score": float(raw.score(frame, target)) if scoring is None else None,
             "features": features}
+
+
+def _import_shap() -> Any:
+    """``shap``, whose import warns about matplotlib and numba APIs it uses (its own
+    business: not the caller's, whose warnings may be errors)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import shap
+    return shap
 
 
 def _unsupported(name: str, why: str) -> NotSupported:
