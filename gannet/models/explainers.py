@@ -26,6 +26,7 @@ from gannet.core.errors import InvalidArgument, NotSupported
 
 __all__ = [
     "FALLBACK",
+    "SAMPLED",
     "LocalExplainer",
     "LocalExplanation",
     "feature_frame",
@@ -38,6 +39,7 @@ TREE, LINEAR, SAMPLED = "tree", "linear", "sampled"
 FALLBACK = "permutation importance"
 _TREE_MODULES = ("sklearn.ensemble", "sklearn.tree", "xgboost", "lightgbm", "catboost")
 _LINEAR_MODULE = "sklearn.linear_model"
+_CHUNK = 8  # rows a sampled explainer explains between looks at the clock
 
 
 @dataclass(frozen=True)
@@ -65,15 +67,16 @@ class LocalExplainer:
         self.output = output
 
     def explain(self, frame: Any, *, budget_s: float | None = None) -> LocalExplanation:
-        """Contributions for the rows of ``frame``. A sampled explainer stops between rows
-        once ``budget_s`` is spent (``TimeoutError``), so a slow model cannot hold a worker."""
+        """Contributions for the rows of ``frame``. A sampled explainer stops between chunks
+        of rows once ``budget_s`` is spent (``TimeoutError``): a slow model cannot hold a
+        worker."""
         started = time.perf_counter()
         if self.method == SAMPLED and budget_s is not None and len(frame) > 1:
             parts = []
-            for i in range(len(frame)):
+            for i in range(0, len(frame), _CHUNK):
                 if time.perf_counter() - started > budget_s:
                     raise TimeoutError(f"explained {i} of {len(frame)} rows in {budget_s:g} s")
-                parts.append(self.explainer(frame.iloc[i:i + 1], silent=True))
+                parts.append(self.explainer(frame.iloc[i:i + _CHUNK], silent=True))
             values = np.concatenate([p.values for p in parts])
             base = np.concatenate([np.atleast_1d(p.base_values) for p in parts])
         else:
@@ -135,6 +138,7 @@ def local_explainer(model: Any, background: Any = None, *, max_evals: int | None
             return LocalExplainer(raw, LINEAR, shap.LinearExplainer(raw, masker), _output(raw))
         evals = max_evals or 2 * background.shape[1] + 1
         explainer = shap.PermutationExplainer(function, background, max_evals=evals, seed=0)
+        explainer(background.iloc[:1], silent=True)  # shap compiles its numba code here, once
     except Exception as exc:
         raise _unsupported(name, f"{type(exc).__name__}: {exc}") from exc
     return LocalExplainer(raw, SAMPLED, explainer, _output(raw))

@@ -38,6 +38,7 @@ __all__ = ["SENSITIVE_TAG", "ResponsibleAIService"]
 SENSITIVE_TAG = "gannet.sensitive_attributes"  # a registered model's tag: JSON list
 EXPLANATION, FAIRNESS = "explanation", "fairness"
 _BACKGROUND_ROWS = 100
+_SAMPLED_ROWS = 200  # rows a sampled (model-agnostic) SHAP explainer summarises
 
 
 class ResponsibleAIService:
@@ -80,7 +81,10 @@ class ResponsibleAIService:
         report["shap"], report["local"] = None, None
         try:
             explainer = explainers.local_explainer(loaded, background)
-            report["shap"] = explainers.summarise(explainer.explain(features))
+            sample = features
+            if explainer.method == explainers.SAMPLED and len(features) > _SAMPLED_ROWS:
+                sample = features.sample(_SAMPLED_ROWS, random_state=0)  # costly per row
+            report["shap"] = explainers.summarise(explainer.explain(sample))
             local = explainer.explain(features.iloc[:local_rows])
             report["local"] = {"base_value": local.base_value, "output": local.output,
                                "rows": local.rows()}
