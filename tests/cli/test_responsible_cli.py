@@ -76,7 +76,7 @@ def test_a_biased_model_is_caught_by_every_gate(gannet, tmp_path):
     assert "PASS explanation" in " ".join(refused.stdout.split())
 
 
-def test_a_fair_model_passes_and_the_audit_log_keeps_each_gate(gannet, tmp_path):
+def test_a_fair_model_passes_and_the_audit_log_keeps_each_gate(gannet, settings, tmp_path):
     model = save_credit_model(tmp_path / "fair", biased=False)
     holdout = str(tmp_path / "fair" / "holdout.csv")
     _register(gannet, model)
@@ -92,6 +92,17 @@ def test_a_fair_model_passes_and_the_audit_log_keeps_each_gate(gannet, tmp_path)
     done = gannet("models", "fairness", "credit/1", "--data", holdout, "--target", "approved")
     assert done.exit_code == 0, done.output
     assert "small groups (not in the disparities): 90+" in " ".join(done.output.split())
+
+    collected = gannet("gc", "--older-than", "0s", "--json")  # the plots are kept
+    assert collected.exit_code == 0, collected.output
+    from gannet.bootstrap import build
+
+    services = build(settings)
+    try:
+        assert services.rai.get_report_plot("credit/1", "fairness", "png")[:4] == b"\x89PNG"
+        assert b"<svg" in services.rai.get_report_plot("credit/1", "explanation", "html")
+    finally:
+        services.close()
 
     promoted = gannet("models", "promote", "credit", "1", "champion", "-r", "fair enough")
     assert promoted.exit_code == 0, promoted.output
