@@ -124,6 +124,7 @@ def test_every_responsible_ai_example_runs_in_order(tmp_path: Path):
     assert "['zip_code', 'income', 'tenure']" in lines
     assert "tree raw margin (log-odds) of class 1" in lines
     assert "['90+']" in lines and "True True" in lines
+    assert "['explanation', 'fairness']" in lines
     gates = [line for line in lines if line.startswith(("PASS", "FAIL"))]
     assert gates == ["FAIL fairness(equalized_odds_difference)", "PASS explanation",
                      "FAIL feature_importance(forbid zip_code)"]

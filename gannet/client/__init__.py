@@ -8,6 +8,8 @@
   ``interop`` (``InteropMethods``: ``import_mlflow``) and ``pipelines``
   (``PipelineMethods``: ``run_pipeline``, ``resume_pipeline``, ...): each
   method one service call of the same name
+- ``responsible``: ``ResponsibleMethods`` of the client: ``explain_model_version``,
+  ``compute_fairness``, ``set_sensitive_attributes``, ``get_version_reports``
 - ``monitor``: ``gannet.monitor.drift`` and ``gannet.monitor.quality`` on DataFrames
 - ``buffer``: the log buffer that makes ``log_metric`` cost microseconds
 - ``autolog_sink``: where ``gannet.autolog()`` logs (the active run, or one it starts)

@@ -19,6 +19,7 @@ from gannet.client.deployments import DeploymentMethods
 from gannet.client.interop import InteropMethods
 from gannet.client.pipelines import PipelineMethods
 from gannet.client.registry import RegistryMethods
+from gannet.client.responsible import ResponsibleMethods
 from gannet.client.tracking import RunPage, TrackingMethods
 from gannet.core.settings import Settings
 
@@ -27,7 +28,7 @@ __all__ = ["GannetClient", "RunPage"]
 
 class GannetClient(
     TrackingMethods, RegistryMethods, DeploymentMethods, InteropMethods, DataQualityMethods,
-    PipelineMethods,
+    PipelineMethods, ResponsibleMethods,
 ):
     """Talks to the stores named by ``settings`` (default: ``Settings.load()``)."""
 
