@@ -95,6 +95,10 @@ class RemoteServices:
         raise self._server_side("monitoring (monitors and their reports)")
 
     @property
+    def rai(self) -> Any:  # explanations read held-out data and the stores themselves
+        raise self._server_side("computing explanations and fairness results")
+
+    @property
     def alerts(self) -> Any:
         raise self._server_side("alerting (rules, states and history)")
 

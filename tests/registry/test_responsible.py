@@ -110,3 +110,18 @@ def test_reports_and_plots_of_an_unknown_kind_or_version_are_not_found(services,
         services.rai.get_version_reports("prices/9")
     with pytest.raises(NotFound, match="neither a file nor a dataset version"):
         services.rai.explain_model_version("prices/1", "missing.parquet", "price")
+
+
+def test_a_team_server_client_is_told_where_explanations_are_computed(services, settings):
+    from gannet.client.client import GannetClient
+    from gannet.core.errors import NotSupported
+    from gannet.testing.server import running_server
+
+    with running_server(services) as url:
+        client = GannetClient(settings.replace(uri=url))
+        try:
+            with pytest.raises(NotSupported, match="computing explanations and fairness results "
+                                                   "belongs to the server at"):
+                client.explain_model_version("prices/1", "prices.csv", "price")
+        finally:
+            client.close()
