@@ -4,8 +4,9 @@
 SHAP summary on held-out data, a few rows explained locally, a background sample for the
 inference server's ``/explain``) and its fairness results (per-group metrics and
 disparities over declared sensitive attributes), and stores each with the version: the
-numbers as JSON in ``model_version_reports``, the plots (HTML, PNG) as blobs. The
-promotion gates (``rai_gates``) and the model card read them back.
+numbers as JSON in ``model_version_reports``, the plot as an HTML blob (a PNG is drawn
+from the numbers when asked). The promotion gates (``rai_gates``) and the model card read
+them back.
 
 Held-out data is a Parquet or CSV file, or a dataset version (``churn@3``, optionally
 ``dataset:churn@3``) read through the data capability: bootstrap hands ``read_dataset``
@@ -149,9 +150,16 @@ class ResponsibleAIService:
             raise NotFound(f"{ref} has no {kind} report",
                            f"make it: gannet models {'explain' if kind == EXPLANATION else kind}"
                            f" {ref} --data ...")
+        if fmt == "png":  # drawn when asked: matplotlib costs a second per explanation
+            title, bars = _bars(found.report, kind)
+            image = rai_plots.png(f"{found.name} v{found.version} - {kind}", title, bars)
+            if image is None:
+                raise NotSupported("a PNG plot needs matplotlib",
+                                   "pip install 'gannet-mlops[plots]', or ask for html")
+            return image
         if fmt not in found.plots:
             raise NotFound(f"the {kind} report of {ref} has no {fmt} plot",
-                           f"available: {', '.join(found.plots) or 'none'}")
+                           f"available: png, {', '.join(found.plots) or 'none'}")
         return self.registry.blobs.get_bytes(found.plots[fmt])
 
     # -- parts ---------------------------------------------------------------------------
@@ -190,9 +198,6 @@ class ResponsibleAIService:
         report.update(model=version.name, version=version.version)
         heading = f"{version.name} v{version.version} - {kind}"
         plots = {"html": rai_plots.html_page(heading, title, bars)}
-        image = rai_plots.png(heading, title, bars)
-        if image is not None:
-            plots["png"] = image
         registry = self.registry
         with registry.leases.hold():  # the plots are referenced before the lease ends
             digests = {fmt: registry.blobs.put_bytes(body).digest for fmt, body in plots.items()}
@@ -205,6 +210,12 @@ class ResponsibleAIService:
                 registry.auth.record(conn, f"version.{kind}", f"model:{version.ref}",
                                      {"data": data, "plots": digests})
         return self.get_version_reports(version.ref)[kind]
+
+
+def _bars(report: dict[str, Any], kind: str) -> tuple[str, list[tuple[str, float]]]:
+    if kind == EXPLANATION:
+        return rai_plots.importance_bars(report)
+    return rai_plots.group_bars(report)
 
 
 def _outcomes(loaded: Any, features: Any, target: Any, positive: str | None

@@ -108,7 +108,7 @@ deleted_packages = Table(
 )
 
 # Responsible-AI reports of a version (its explanation, its fairness results): the numbers
-# as JSON, plots as blobs (``plot_digests``: JSON name -> blob digest). The latest of each
+# as JSON, plots as blobs (``plot_digests``: JSON format -> blob digest). The latest of each
 # kind is kept; computing one again replaces it.
 model_version_reports = Table(
     "model_version_reports",
@@ -117,7 +117,7 @@ model_version_reports = Table(
     Column("version", Integer, primary_key=True),
     Column("kind", String(20), primary_key=True),  # explanation | fairness
     Column("report", Text, nullable=False),  # JSON
-    Column("plot_digests", Text, nullable=False),  # JSON: {"png": digest, "html": digest}
+    Column("plot_digests", Text, nullable=False),  # JSON: {"html": digest} (PNG: drawn when asked)
     Column("data_source", Text, nullable=False),  # the dataset reference or file it used
     Column("user_id", String(256), nullable=False),
     Column("creation_time", BigInteger, nullable=False),
