@@ -93,12 +93,11 @@ def create_app(
 ) -> InferenceApp:
     """The ASGI app over ``host``; ``feedback`` defaults to ``log.feedback`` when it has one
     (``InferenceLogWriter``'s queues labels and writes them in batches)."""
-    app = InferenceApp(host, log=log, feedback=feedback, max_body_bytes=max_body_bytes,
-                       max_feedback_bytes=max_feedback_bytes, metrics=metrics,
-                       shadow_limit=shadow_limit, cors_origins=cors_origins,
-                       access_log=access_log)
-    app.explainer.max_rows, app.explainer.timeout_s = explain_max_rows, explain_timeout
-    return app
+    return InferenceApp(host, log=log, feedback=feedback, max_body_bytes=max_body_bytes,
+                        max_feedback_bytes=max_feedback_bytes, metrics=metrics,
+                        shadow_limit=shadow_limit, cors_origins=cors_origins,
+                        access_log=access_log, explain_max_rows=explain_max_rows,
+                        explain_timeout=explain_timeout)
 
 
 class InferenceApp:
@@ -114,6 +113,8 @@ class InferenceApp:
         shadow_limit: int,
         cors_origins: tuple[str, ...] = (),
         access_log: bool = False,
+        explain_max_rows: int = DEFAULT_EXPLAIN_ROWS,
+        explain_timeout: float = DEFAULT_EXPLAIN_TIMEOUT,
     ) -> None:
         self.host = host
         self.log = log
@@ -127,7 +128,8 @@ class InferenceApp:
         self.inference = InferenceEndpoints(host, log, self.metrics, self.shadows,
                                             max_body_bytes)
         self.scoring = MlflowScoring(self.inference, max_body_bytes)
-        self.explainer = ExplainEndpoints(host, max_body_bytes)
+        self.explainer = ExplainEndpoints(host, max_body_bytes, max_rows=explain_max_rows,
+                                          timeout_s=explain_timeout)
         self.docs = SwaggerDocs()
         self.cors = Cors(cors_origins)
         self.access_log = use_access_log() if access_log else None
