@@ -74,7 +74,8 @@ class ResponsibleAIService:
         rows = max_rows or self.settings.explain_max_rows
         if len(frame) > rows:
             frame = frame.sample(rows, random_state=0)
-        features = explainers.feature_frame(loaded, frame, exclude=(target,))
+        declared = tuple(self.sensitive_attributes(version.name))  # not guessed as inputs
+        features = explainers.feature_frame(loaded, frame, exclude=(target, *declared))
         report: dict[str, Any] = {"target": target, "rows": len(frame), "notes": []}
         report["permutation"] = explainers.permutation_summary(
             loaded, features, frame[target], n_repeats=n_repeats)
