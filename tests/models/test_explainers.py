@@ -35,6 +35,7 @@ def test_tree_contributions_add_up_to_the_margin(data):
     assert summary["features"][-1]["feature"] == "noise"
 
 
+@pytest.mark.slow  # shap compiles its sampling code (numba) on first use: seconds
 def test_a_regressor_by_sampling_adds_up_to_its_prediction(data):
     from sklearn.neighbors import KNeighborsRegressor
 
@@ -49,6 +50,7 @@ def test_a_regressor_by_sampling_adds_up_to_its_prediction(data):
     np.testing.assert_allclose(total, model.predict(X.iloc[:5]), atol=1e-6)
 
 
+@pytest.mark.slow
 def test_a_sampled_explainer_stops_when_its_budget_is_spent(data):
     from sklearn.neighbors import KNeighborsClassifier
 

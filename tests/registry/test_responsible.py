@@ -37,6 +37,7 @@ def _regressor(services, tmp_path):
     return str(tmp_path / "prices.csv")
 
 
+@pytest.mark.slow
 def test_a_regressor_gets_errors_per_group_and_linear_contributions(services, tmp_path):
     data = _regressor(services, tmp_path)
     explained = services.rai.explain_model_version("prices/1", data, "price", n_repeats=2)
