@@ -45,13 +45,15 @@ _CHUNK = 8  # rows a sampled explainer explains between looks at the clock
 @dataclass(frozen=True)
 class LocalExplanation:
     """Per-row contributions: ``values[i, j]`` is feature ``j``'s push on row ``i``'s output
-    away from ``base_value`` (the output's expectation over the background)."""
+    away from ``base_values[i]`` (the output's expectation over the background; the same
+    for every row but for a multiclass model, whose rows explain different classes)."""
 
     method: str  # tree | linear | sampled
     output: str  # what is explained, in words
     features: list[str]
-    base_value: float
+    base_value: float  # the mean of base_values
     values: np.ndarray  # rows x features
+    base_values: np.ndarray  # one per row
 
     def rows(self) -> list[dict[str, float]]:
         return [dict(zip(self.features, map(float, row), strict=True)) for row in self.values]
@@ -84,8 +86,9 @@ class LocalExplainer:
                 frame, silent=True)
             values, base = result.values, np.atleast_1d(result.base_values)
         values, base = _one_output(self.model, frame, np.asarray(values), np.asarray(base))
+        bases = np.broadcast_to(np.asarray(base, dtype=float), (len(values),))
         return LocalExplanation(self.method, self.output, list(frame.columns),
-                                float(np.mean(base)), values)
+                                float(np.mean(bases)), values, bases)
 
 
 def feature_frame(model: Any, data: Any, exclude: tuple[str, ...] = ()) -> Any:

@@ -89,6 +89,7 @@ class ResponsibleAIService:
             report["shap"] = explainers.summarise(explainer.explain(sample))
             local = explainer.explain(features.iloc[:local_rows])
             report["local"] = {"base_value": local.base_value, "output": local.output,
+                               "base_values": local.base_values.tolist(),
                                "rows": local.rows()}
         except NotSupported as exc:
             report["notes"].append(f"{exc.message}; {exc.hint}")

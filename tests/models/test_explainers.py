@@ -85,3 +85,19 @@ def test_a_model_shap_cannot_explain_names_the_fallback(data):
     assert "LinearSVC" in caught.value.message
     with pytest.raises(NotSupported, match="background sample"):
         explainers.local_explainer(model)  # not a tree, and nothing to sample from
+
+
+def test_a_multiclass_forest_explains_each_row_s_predicted_class():
+    from sklearn.datasets import load_iris
+    from sklearn.ensemble import RandomForestClassifier
+
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    model = RandomForestClassifier(n_estimators=10, random_state=0).fit(X, y)
+    rows = X.iloc[[0, 60, 120]]  # one of each class
+    explained = explainers.local_explainer(model).explain(rows)
+    proba = model.predict_proba(rows)
+    chosen = proba.argmax(axis=1)
+    assert list(chosen) == [0, 1, 2]
+    np.testing.assert_allclose(explained.values.sum(axis=1) + explained.base_values,
+                               proba[np.arange(3), chosen], atol=1e-6)
+    assert "the predicted class" in explained.output

@@ -127,8 +127,8 @@ class ExplainEndpoints:
             raise Unavailable(f"the explanation ran out of its {self.timeout_s:g} s: {exc}",
                               "send fewer rows or raise serving_explain_timeout") from exc
         return {"method": found.method, "output": found.output,
-                "base_value": found.base_value, "features": found.features,
-                "contributions": found.rows()}
+                "base_value": found.base_value, "base_values": found.base_values.tolist(),
+                "features": found.features, "contributions": found.rows()}
 
     def _explainer(self, served: Served) -> Any:
         from gannet.models.explainers import local_explainer
