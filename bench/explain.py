@@ -4,10 +4,11 @@ One model, the serving benchmark's: a 100-tree GradientBoostingClassifier on
 scikit-learn's breast-cancer data (fixed seed), registered through the SDK. Held-out
 rows: ``--rows`` (default 10,000) drawn from the data with a little noise, as Parquet.
 
-1. Global explanation: ``gannet models explain``'s call (``explain_model_version``: read
-   the Parquet, load the verified model, permutation importance with 5 repeats, SHAP
-   TreeExplainer over every row, 5 local rows, plots, store) against the libraries called
-   directly on the same rows: ``shap.TreeExplainer(model)(X)`` plus
+1. Global explanation (the best of ``--rounds``, interleaved): ``gannet models explain``'s
+   call (``explain_model_version``: read the Parquet, load the verified model, permutation
+   importance with 5 repeats, SHAP TreeExplainer over every row, 5 local rows, the HTML
+   plot, store) against the libraries called directly on the same rows:
+   ``shap.TreeExplainer(model)(X)`` plus
    ``sklearn.inspection.permutation_importance(model, X, y, n_repeats=5)``. Printed:
    each time and Gannet's overhead over the libraries (goal: under 10%).
 2. The explain endpoint: ``gannet serve`` on 127.0.0.1, ``POST /explain`` with 1 and 100
@@ -32,6 +33,7 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -62,8 +64,14 @@ def _register(model: object, held: pd.DataFrame) -> None:
     gannet.register_model(run.info.run_id, "bc")
 
 
+def _timed(work: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    work()
+    return time.perf_counter() - started
+
+
 def global_explanation(model: object, held: pd.DataFrame, target: pd.Series,
-                       folder: Path) -> None:
+                       folder: Path, rounds: int) -> None:
     import shap
     from sklearn.inspection import permutation_importance
 
@@ -71,19 +79,17 @@ def global_explanation(model: object, held: pd.DataFrame, target: pd.Series,
 
     data = folder / "held.parquet"
     held.assign(target=target.to_numpy()).to_parquet(data, index=False)
-    started = time.perf_counter()
-    shap.TreeExplainer(model)(held)
-    shap_s = time.perf_counter() - started
-    started = time.perf_counter()
-    permutation_importance(model, held, target, n_repeats=REPEATS, random_state=0)
-    perm_s = time.perf_counter() - started
     rai = gannet.get_client().services.rai
-    started = time.perf_counter()
-    rai.explain_model_version("bc/1", str(data), "target", n_repeats=REPEATS,
-                              max_rows=len(held))
-    gannet_s = time.perf_counter() - started
+    shap_s = perm_s = gannet_s = float("inf")
+    for _ in range(rounds):  # interleaved, the best of each: a shared machine's noise only adds
+        shap_s = min(shap_s, _timed(lambda: shap.TreeExplainer(model)(held)))
+        perm_s = min(perm_s, _timed(lambda: permutation_importance(
+            model, held, target, n_repeats=REPEATS, random_state=0)))
+        gannet_s = min(gannet_s, _timed(lambda: rai.explain_model_version(
+            "bc/1", str(data), "target", n_repeats=REPEATS, max_rows=len(held))))
     library = shap_s + perm_s
-    print(f"global explanation of {len(held):,} rows ({TREES} trees, {held.shape[1]} features)")
+    print(f"global explanation of {len(held):,} rows ({TREES} trees, {held.shape[1]} "
+          f"features; best of {rounds})")
     print(f"  shap TreeExplainer           {shap_s:8.3f} s")
     print(f"  sklearn permutation (x{REPEATS})    {perm_s:8.3f} s")
     print(f"  libraries together           {library:8.3f} s")
@@ -162,6 +168,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--fairness-rows", type=int, default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=3, help="Best of this many runs.")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     with tempfile.TemporaryDirectory(prefix="gannet-bench-explain-") as tmp:
@@ -169,7 +176,7 @@ def main() -> None:
         os.environ["GANNET_PROGRESS"] = "false"
         model, held, target = _model_and_rows(args.rows)
         _register(model, held)
-        global_explanation(model, held, target, Path(tmp))
+        global_explanation(model, held, target, Path(tmp), args.rounds)
         endpoint_latency(held, args.requests)
     fairness(args.fairness_rows)
 
