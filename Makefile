@@ -66,6 +66,7 @@ bench:
 	bench/.venv/bin/python bench/models.py
 	bench/.venv/bin/python bench/serving.py
 	bench/.venv/bin/python bench/inference_log.py
+	bench/.venv/bin/python bench/explain.py
 	bench/.venv/bin/python bench/validation.py
 	bench/.venv/bin/python bench/features.py
 	bench/.venv/bin/python bench/pipelines.py

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from gannet.monitoring.alerts.service import AlertService
     from gannet.monitoring.service import MonitorService
     from gannet.pipelines.service import PipelineService
+    from gannet.registry.responsible import ResponsibleAIService
     from gannet.registry.service import RegistryService
     from gannet.serving.deployments.service import DeploymentService
     from gannet.serving.log.reader import InferenceLog
@@ -115,6 +116,15 @@ class Services:
                 self.metadata, self.blobs, self.tracking, self.auth, self.settings
             ),
         )
+
+    @property
+    def rai(self) -> ResponsibleAIService:
+        """Explanations and fairness results of model versions (held-out data may be a
+        dataset version, read through the data capability)."""
+        from gannet.registry.responsible import ResponsibleAIService
+
+        return self._part("rai", lambda: ResponsibleAIService(
+            self.registry, self.settings, read_dataset=self._dataset_table))
 
     @property
     def deployments(self) -> DeploymentService:

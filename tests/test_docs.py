@@ -117,6 +117,20 @@ def test_every_serving_example_runs_in_order(tmp_path: Path):
     assert "prediction" in stdout
 
 
+@pytest.mark.slow
+def test_every_responsible_ai_example_runs_in_order(tmp_path: Path):
+    stdout = _run_examples("responsible-ai.md", tmp_path)
+    lines = stdout.splitlines()
+    assert "['zip_code', 'income', 'tenure']" in lines
+    assert "tree raw margin (log-odds) of class 1" in lines
+    assert "['90+']" in lines and "True True" in lines
+    assert "['explanation', 'fairness']" in lines
+    gates = [line for line in lines if line.startswith(("PASS", "FAIL"))]
+    assert gates == ["FAIL fairness(equalized_odds_difference)", "PASS explanation",
+                     "FAIL feature_importance(forbid zip_code)"]
+    assert "tree ['income', 'tenure', 'zip_code']" in lines and "413" in lines
+
+
 def test_every_setting_is_documented():
     from dataclasses import fields
 

@@ -18,6 +18,7 @@ from gannet.interop.service import MlflowImportService
 from gannet.monitoring.alerts.service import AlertService
 from gannet.monitoring.service import MonitorService
 from gannet.pipelines.service import PipelineService
+from gannet.registry.responsible import ResponsibleAIService
 from gannet.registry.service import RegistryService
 from gannet.serving.deployments.service import DeploymentService
 from gannet.store.gc.service import GarbageCollector
@@ -39,6 +40,7 @@ SERVICES = {
     "MonitorService": MonitorService,
     "AlertService": AlertService,
     "TrainingService": TrainingService,
+    "ResponsibleAIService": ResponsibleAIService,
 }
 CLIENT_ONLY = {"close", "flush"}  # the client's own lifecycle, no service operation
 

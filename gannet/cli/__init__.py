@@ -4,7 +4,8 @@ service call of the same name (docs/vocabulary.md).
 - ``app``: the ``gannet`` command, global options, error handling and exit codes
 - ``output``: tables, ``--json`` documents, errors and progress bars
 - ``experiments``, ``runs``, ``artifacts``: tracking
-- ``models``: the registry; ``security``: signing keys, roles, the audit log
+- ``models``: the registry; ``responsible``: its ``explain``, ``fairness``, ``sensitive``;
+  ``security``: signing keys, roles, the audit log
 - ``deployments``, ``serve``, ``inference`` (``predict``, ``logs``): serving
 - ``imports``: ``gannet import mlflow`` (another tool's history copied in)
 - ``people``: ``gannet users``, ``tokens`` and ``projects`` (who may use a team server)

@@ -39,6 +39,7 @@ from gannet.cli import (
     people,
     pipelines,
     policies,
+    responsible,  # noqa: F401  (adds explain, fairness, sensitive to gannet models)
     runs,
     schedules,
     security,

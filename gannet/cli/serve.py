@@ -75,8 +75,7 @@ def serve(
     settings: Settings = ctx.obj.settings
     workers = _workers(workers)
     options = ServeOptions(
-        batch_max_rows=batch_max_rows,
-        batch_max_wait_ms=batch_max_wait_ms,
+        batch_max_rows=batch_max_rows, batch_max_wait_ms=batch_max_wait_ms,
         poll_interval=poll_interval,
         log_factory=None if no_log else _inference_log(settings),
         housekeeping=None if no_log else _log_compactor(settings),
@@ -85,7 +84,8 @@ def serve(
         keep_alive_timeout=keep_alive_timeout,
         cors_origins=parse_origins(_or(cors_origins, settings.serving_cors_origins)),
         access_log=_or(access_log, settings.serving_access_log),
-    )
+        explain_max_rows=settings.serving_explain_max_rows,
+        explain_timeout=settings.serving_explain_timeout)
     run(settings, target, build=build, host=host, port=port, workers=workers,
         options=options, on_listening=_listening(target, workers))
 

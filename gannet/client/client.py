@@ -2,10 +2,8 @@
 
 Its methods come by capability (``TrackingMethods``, ``RegistryMethods``,
 ``DeploymentMethods``, ``InteropMethods``, ``DataQualityMethods``, ``PipelineMethods``,
-``TrainingMethods``),
-each one service
-call of the same name; the client itself owns the services (built lazily from its
-settings) and the log buffer.
+``TrainingMethods``, ``ResponsibleMethods``), each one service call of the same name;
+the client itself owns the services (built lazily from its settings) and the log buffer.
 """
 
 from __future__ import annotations
@@ -20,6 +18,7 @@ from gannet.client.deployments import DeploymentMethods
 from gannet.client.interop import InteropMethods
 from gannet.client.pipelines import PipelineMethods
 from gannet.client.registry import RegistryMethods
+from gannet.client.responsible import ResponsibleMethods
 from gannet.client.tracking import RunPage, TrackingMethods
 from gannet.client.training import TrainingMethods
 from gannet.core.settings import Settings
@@ -29,7 +28,7 @@ __all__ = ["GannetClient", "RunPage"]
 
 class GannetClient(
     TrackingMethods, RegistryMethods, DeploymentMethods, InteropMethods, DataQualityMethods,
-    PipelineMethods, TrainingMethods,
+    PipelineMethods, TrainingMethods, ResponsibleMethods,
 ):
     """Talks to the stores named by ``settings`` (default: ``Settings.load()``)."""
 

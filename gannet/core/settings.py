@@ -52,6 +52,10 @@ class Settings:
     features_online_url: str = ""  # redis://host:6379/0 (default: a SQLite file in <home>)
     serving_access_log: bool = False  # gannet serve: one line per request on stderr
     serving_cors_origins: str = ""  # gannet serve: origins (comma-separated; *: any) for CORS
+    serving_explain_max_rows: int = 100  # gannet serve: rows per /explain request (413 above)
+    serving_explain_timeout: float = 5.0  # gannet serve: seconds an /explain may take (503)
+    explain_max_rows: int = 10_000  # gannet models explain: held-out rows used (sampled above)
+    fairness_min_group_size: int = 30  # gannet models fairness: smaller groups are "small"
     uri: str = ""  # a team server (http://host:5005): the SDK and CLI talk to it, not the stores
     token: str = ""  # the API token sent to that server (Authorization: Bearer)
     project: str = ""  # the project new experiments, models and deployments go to (default)

@@ -18,6 +18,8 @@ A map of the folder:
 - ``mlflow_import.py``: ``import_mlflow_model`` turns an MLflow model folder into a package.
 - ``mlmodel.py``: the ``MLmodel`` (with ``requirements.txt``, ``python_env.yaml``) every
   package carries, so MLflow's tools can load and serve it.
+- ``explainers.py``: why a model decides: permutation importance, SHAP values (trees
+  exactly, linear models, others by sampling) summarised per feature and per row.
 - ``mlflow_pyfunc.py``: MLflow's ``python_function`` both ways: ``_load_pyfunc`` (MLflow
   loads a Gannet package) and ``MlflowPythonModel`` (an imported MLflow pyfunc model).
 - ``load_model(ref_or_path, trust=False)`` here: a package folder, or a reference that an

@@ -10,6 +10,9 @@ label delay. ``flat_metrics`` gives the numbers alert rules and Prometheus read:
     prediction_drift.drifted, quality.null_share, quality.out_of_range_share,
     quality.unseen_share, quality.missing_columns, quality.issues,
     performance.<metric> (accuracy, precision, recall, f1, roc_auc, log_loss, rmse, mae),
+    fairness.<slice>.<disparity> (live fairness over each slice feature: a binary
+    classifier's demographic_parity_difference/ratio, equalized_odds_difference; a
+    regressor's rmse_difference, mae_difference; ``gannet.stats.fairness``),
     labels.count, labels.coverage, labels.delay_p50_s, labels.delay_p90_s, labels.unknown
 """
 
@@ -109,7 +112,36 @@ def performance(labelled: pa.Table, rows: int, options: MonitorOptions) -> dict[
             value: {"labelled": int((texts == value).sum()),
                     **_scores(labelled.filter(texts == value), task)}
             for value in top}
+    found["fairness"] = _fairness(labelled, task, options.slices)
     return found
+
+
+def _fairness(labelled: pa.Table, task: str, slices: list[str]) -> dict[str, Any]:
+    """Disparities between the groups of each slice feature (groups under 30 labelled
+    rows left out), for alert rules to watch fairness live as they watch drift."""
+    import numpy as np
+
+    from gannet.stats.fairness import fairness_report
+
+    columns = [INPUT + f for f in slices if INPUT + f in labelled.column_names]
+    if not columns or "prediction" not in labelled.column_names:
+        return {}
+    labels = labelled.column("label").to_numpy(zero_copy_only=False)
+    predictions = labelled.column("prediction").to_numpy(zero_copy_only=False)
+    if task != "regression":
+        classes = np.unique(labels.astype(str))
+        if len(classes) != 2:
+            return {}  # fairness compares one favourable outcome: a binary label
+        favourable = sorted(classes)[-1]
+        labels = (labels.astype(str) == favourable).astype(float)
+        predictions = (predictions.astype(str) == favourable).astype(float)
+    frame = labelled.select(columns).to_pandas()
+    frame.columns = [c[len(INPUT):] for c in columns]
+    report = fairness_report(frame, y_true=labels, y_pred=predictions,
+                             sensitive=list(frame.columns),
+                             task="regression" if task == "regression" else "classification")
+    return {name: found["disparities"] for name, found in report["attributes"].items()
+            if "+" not in name}
 
 
 def _scores(labelled: pa.Table, task: str) -> dict[str, float]:
@@ -152,6 +184,9 @@ def flat_metrics(body: dict[str, Any]) -> dict[str, float]:
             metrics["labels.coverage"] = float(found["coverage"])
         metrics["labels.delay_p50_s"] = found["delay_seconds"]["p50"]
         metrics["labels.delay_p90_s"] = found["delay_seconds"]["p90"]
+        for feature, disparities in (found.get("fairness") or {}).items():
+            metrics.update({f"fairness.{feature}.{k}": float(v)
+                            for k, v in disparities.items() if v is not None})
     if "unknown_labels" in body:
         metrics["labels.unknown"] = float(body["unknown_labels"])
     return metrics

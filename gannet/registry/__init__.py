@@ -15,6 +15,10 @@
   its SQL)
 - ``transfer``: a package's upload and download for remote clients (inherited by the
   service)
+- ``responsible``: ``ResponsibleAIService``: a version's explanation and fairness
+  results, computed on held-out data and stored with it (``report_repository``: their SQL;
+  ``rai_plots``: their plots; ``rai_gates``: the fairness, explanation and
+  feature_importance gates)
 - ``browsing``: searching models and versions in MLflow's registry search languages, and a
   version's files one by one (inherited by the service)
 """

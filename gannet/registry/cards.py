@@ -55,4 +55,21 @@ def _context(inputs: CardInputs) -> dict[str, Any]:
             "%Y-%m-%d %H:%M UTC"
         ),
         "fmt": lambda x: "-" if x is None else f"{x:.6g}",
+        "explanation": inputs.reports.get("explanation"),
+        "fairness": inputs.reports.get("fairness"),
+        "shap_of": _shap_of,
+        "group_metrics": _group_metrics,
     }
+
+
+def _shap_of(report: dict[str, Any], feature: str) -> float | None:
+    for item in (report.get("shap") or {}).get("features", []):
+        if item["feature"] == feature:
+            return float(item["mean_abs"])
+    return None
+
+
+def _group_metrics(report: dict[str, Any]) -> tuple[str, ...]:
+    if report.get("task") == "regression":
+        return ("rmse", "mae")
+    return ("selection_rate", "tpr", "fpr", "precision", "error_rate")

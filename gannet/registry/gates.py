@@ -16,6 +16,11 @@ A policy is YAML, one list of gates per alias::
         - data_validation: passed     # the run's tag gannet.validation is "passed"
         - approval:                   # someone holding this role approved the version
             role: ml-lead
+        - fairness: {metric: equalized_odds_difference, max: 0.1, groups: [sex]}
+        - explanation: {required: true}
+        - feature_importance: {forbid: [zip_code]}
+
+(the last three read the version's responsible-AI reports: ``rai_gates``)
 
 Gates only read; ``promote`` runs them all, reports each, and moves the alias only when
 every one passed.
@@ -28,9 +33,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from gannet.core.errors import InvalidArgument
+from gannet.registry import rai_gates
 from gannet.registry.types import Evidence, GateResult, ModelVersion
 
-_KINDS = ("metric", "better_than_current", "slices", "data_validation", "approval")
+_KINDS = ("metric", "better_than_current", "slices", "data_validation", "approval",
+          *rai_gates.KINDS)
 
 
 @dataclass(frozen=True)
@@ -79,6 +86,8 @@ def _check_spec(alias: str, spec: object) -> dict[str, Any]:
         raise InvalidArgument(f"gate {kind} needs 'metric'", "see docs/models.md")
     if kind == "approval" and not (isinstance(spec[kind], dict) and spec[kind].get("role")):
         raise InvalidArgument("an approval gate needs a role", "e.g. {approval: {role: ml-lead}}")
+    if kind in rai_gates.KINDS:
+        rai_gates.check_spec(kind, spec)
     return spec
 
 
@@ -101,6 +110,9 @@ def _evaluate_one(spec: dict[str, Any], ev: Evidence) -> GateResult:
         ok = state == str(spec["data_validation"])
         why = "no data validation result (tag gannet.validation)" if state is None else state
         return GateResult("data_validation", ok, f"validation: {why}")
+    kind = next((k for k in rai_gates.KINDS if k in spec), None)
+    if kind is not None:
+        return rai_gates.evaluate(kind, spec[kind], ev)
     role = spec["approval"]["role"]
     approvers = [a.user_id for a in ev.approvals if role in a.roles]
     detail = f"approved by {', '.join(approvers)}" if approvers else f"no approval by a {role}"

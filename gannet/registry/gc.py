@@ -3,7 +3,8 @@
 A version's package is a manifest blob plus the blobs of its files, so the blobs a
 package keeps alive are found by reading its manifest. A deleted version is a tombstone
 (``DELETED``) for the grace period, then ``PURGED``: its row stays, so its number is
-never given again, but its package no longer keeps blobs. ``RegistryService`` inherits this.
+never given again, but its package no longer keeps blobs. The plots of versions'
+responsible-AI reports are kept while their reports are. ``RegistryService`` inherits this.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING
 
 from gannet.core.errors import GannetError
-from gannet.registry import repository
+from gannet.registry import report_repository, repository
 
 if TYPE_CHECKING:
     from gannet.store.blobs import BlobStore
@@ -38,12 +39,14 @@ class PackageReferences:
     def referenced_blobs(self, deleted_since_ms: int) -> set[str]:
         with self.metadata.read() as conn:
             packages = repository.kept_packages(conn, deleted_since_ms)
-        return self._with_files(packages)
+            plots = report_repository.plot_digests(conn)
+        return self._with_files(packages) | plots
 
     def recheck_blobs(self, digests: Collection[str], since_ms: int) -> set[str]:
         with self.metadata.read() as conn:
             fresh = repository.packages_since(conn, since_ms - CLOCK_SLACK_MS)
-        return self._with_files(fresh) & set(digests)
+            plots = report_repository.plot_digests(conn, since_ms - CLOCK_SLACK_MS)
+        return (self._with_files(fresh) | plots) & set(digests)
 
     def _with_files(self, packages: Iterable[str]) -> set[str]:
         """The package manifests and every file blob they list (a manifest that cannot be

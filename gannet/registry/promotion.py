@@ -13,7 +13,7 @@ from gannet.core.actor import EDITOR
 from gannet.core.clock import now_ms
 from gannet.core.errors import InvalidArgument, InvalidState, NotFound
 from gannet.models.reference import ModelRef, check_alias, parse_ref
-from gannet.registry import gates, repository
+from gannet.registry import gates, report_repository, repository
 from gannet.registry.access import ModelAccess
 from gannet.registry.types import (
     Evidence,
@@ -104,7 +104,8 @@ class PromotionUseCases(ModelAccess):
         run_tags = self.tracking.get_run(candidate.run_id).data.tags if candidate.run_id else {}
         with self.metadata.read() as conn:
             approvals = repository.approvals(conn, name, version)
-        evidence = Evidence(candidate, current, run_tags, approvals)
+            reports = report_repository.version_reports(conn, name, version)
+        evidence = Evidence(candidate, current, run_tags, approvals, reports)
         return gates.evaluate(policy.for_alias(alias), evidence)
 
     def promote(self, name: str, version: int | str, alias: str, reason: str = "") -> Promotion:

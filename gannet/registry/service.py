@@ -33,7 +33,14 @@ from gannet.core.ids import is_id
 from gannet.core.settings import Settings
 from gannet.models.manifest import ModelMeta
 from gannet.models.reference import ModelRef, check_model_name, parse_ref
-from gannet.registry import cards, gates, packages, project_repository, repository
+from gannet.registry import (
+    cards,
+    gates,
+    packages,
+    project_repository,
+    report_repository,
+    repository,
+)
 from gannet.registry.access import model_not_found
 from gannet.registry.browsing import BrowsingUseCases
 from gannet.registry.gc import PackageReferences
@@ -401,12 +408,15 @@ class RegistryService(PromotionUseCases, PackageReferences, LoadingUseCases, Pac
             for e in self.auth.entries_for(f"model:{name}@", limit=1000)
             if e.action == "alias.promote" and e.detail.get("to") == v.version
         ]
+        with self.metadata.read() as conn:
+            reports = report_repository.version_reports(conn, name, v.version)
         inputs = CardInputs(
             model=self.get_registered_model(name),
             version=v,
             params=run.data.params if run else {},
             validation=run.data.tags.get("gannet.validation") if run else None,
             promotions=promotions,
+            reports=reports,
         )
         return cards.render_markdown(inputs) if fmt == "markdown" else cards.render_html(inputs)
 

@@ -106,3 +106,22 @@ deleted_packages = Table(
     Column("package_digest", String(80), primary_key=True),
     Column("deleted_time", BigInteger, primary_key=True),
 )
+
+# Responsible-AI reports of a version (its explanation, its fairness results): the numbers
+# as JSON, plots as blobs (``plot_digests``: JSON format -> blob digest). The latest of each
+# kind is kept; computing one again replaces it.
+model_version_reports = Table(
+    "model_version_reports",
+    METADATA,
+    Column("name", String(256), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("kind", String(20), primary_key=True),  # explanation | fairness
+    Column("report", Text, nullable=False),  # JSON
+    Column("plot_digests", Text, nullable=False),  # JSON: {"html": digest} (PNG: drawn when asked)
+    Column("data_source", Text, nullable=False),  # the dataset reference or file it used
+    Column("user_id", String(256), nullable=False),
+    Column("creation_time", BigInteger, nullable=False),
+    ForeignKeyConstraint(
+        ["name", "version"], ["model_versions.name", "model_versions.version"], ondelete="CASCADE"
+    ),
+)

@@ -93,6 +93,20 @@ class Promotion:
 
 
 @dataclass(frozen=True)
+class VersionReport:
+    """A responsible-AI report of a version: its explanation or its fairness results."""
+
+    name: str
+    version: int
+    kind: str  # explanation | fairness
+    report: dict[str, Any]  # the numbers (JSON)
+    plots: dict[str, str]  # format (png, html) -> blob digest
+    data_source: str  # the dataset reference or file it was computed on
+    user_id: str
+    creation_time: int
+
+
+@dataclass(frozen=True)
 class Evidence:
     """What the promotion gates look at."""
 
@@ -100,6 +114,7 @@ class Evidence:
     current: ModelVersion | None  # the version the alias points at now
     run_tags: dict[str, str]  # tags of the candidate's run ({} without a run)
     approvals: list[Approval]
+    reports: dict[str, VersionReport] = field(default_factory=dict)  # the candidate's, by kind
 
 
 @dataclass(frozen=True)
@@ -137,3 +152,4 @@ class CardInputs:
     params: dict[str, str]
     validation: str | None
     promotions: list[AuditEntry]
+    reports: dict[str, VersionReport] = field(default_factory=dict)  # by kind

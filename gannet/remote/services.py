@@ -106,6 +106,10 @@ class RemoteServices:
         return self._part("monitoring", lambda: RemoteMonitors(self.transport, self.settings))
 
     @property
+    def rai(self) -> Any:  # explanations read held-out data and the stores themselves
+        raise self._server_side("computing explanations and fairness results")
+
+    @property
     def alerts(self) -> Any:
         from gannet.remote.monitoring import RemoteAlerts
 

@@ -15,4 +15,6 @@ monitoring.
   unseen categories, schema violations, too few rows)
 - ``performance``: accuracy, precision/recall/F1, ROC AUC, log loss, RMSE, MAE in numpy
 - ``html``: reports as HTML tables for Jupyter
+- ``fairness``: ``fairness_report``: per-group metrics (selection rate, TPR/FPR,
+  precision, error rate, calibration; RMSE/MAE) and disparities, intersections, small groups
 """

@@ -68,6 +68,18 @@ def test_a_monitor_reports_windows_incrementally_and_scores_late_labels(gannet, 
         float(np.mean(rows["prediction"] == rows["label"])))
     assert performance["overall"]["roc_auc"] == pytest.approx(expected_auc)
     assert set(performance["slices"]["plan"]) == {"basic", "plus", "pro"}
+    by_plan = log.query("churn", "SELECT \"input.plan\" AS plan, prediction, label FROM "
+                        "joined WHERE label IS NOT NULL")  # live fairness, as Fairlearn says
+    from fairlearn.metrics import demographic_parity_difference, equalized_odds_difference
+
+    live = performance["fairness"]["plan"]
+    assert live["equalized_odds_difference"] == pytest.approx(equalized_odds_difference(
+        by_plan["label"], by_plan["prediction"], sensitive_features=by_plan["plan"]))
+    assert live["demographic_parity_difference"] == pytest.approx(
+        demographic_parity_difference(by_plan["label"], by_plan["prediction"],
+                                      sensitive_features=by_plan["plan"]))
+    assert scored[first]["body"]["metrics"]["fairness.plan.equalized_odds_difference"] == \
+        pytest.approx(live["equalized_odds_difference"])
     assert performance["delay_seconds"]["p50"] > 3600  # labels came hours later
     assert scored[first + HOUR]["body"]["metrics"]["labels.unknown"] == 3
 

@@ -9,6 +9,8 @@
 - ``scoring``: MLflow's scoring protocol - ``/invocations``, its errors, ``/ping``
 - ``docs``: ``/docs`` - Swagger UI from the installed ``swagger-ui-bundle``, no CDN
 - ``cors``: CORS preflights and headers (``--cors-origins``), the access log's lines
+- ``explain``: ``POST /explain`` and V2 ``.../explain``: per-feature contributions, bounded
+  in rows and time, in their own threads (never on the predict path)
 - ``feedback``: a ``POST /feedback`` body checked and bounded (request id, label, row)
 - ``envelope``: the one JSON shape of every error answer
 - ``protocol``: Open Inference Protocol (KServe V2) tensors as JSON

@@ -7,9 +7,11 @@ Routes: ``/v2/health/live``, ``/v2/health/ready`` (503 until the models are load
 ``GET /v2``, ``GET /v2/models/{name}[/versions/{v}]`` (+ ``/ready``, ``POST .../infer``),
 ``POST /predict``, MLflow's ``POST /invocations`` and ``GET /ping`` / ``GET /health``
 (``scoring``), ``GET /openapi.json``, ``GET /docs`` (``docs``), ``GET /metrics``
-(Prometheus), ``POST /feedback``. The inference routes are ``inference``'s; the others
-are answered here. A request using Triton's binary tensor extension (its
-``Inference-Header-Content-Length`` header) is 400 on every route, before its body is read.
+(Prometheus), ``POST /feedback``, ``POST /explain`` and ``POST /v2/models/{name}/explain``
+(``explain``: per-feature contributions, bounded, off the predict path). The inference
+routes are ``inference``'s; the others are answered here. A request using Triton's binary
+tensor extension (its ``Inference-Header-Content-Length`` header) is 400 on every route,
+before its body is read.
 
 Every response carries ``x-request-id`` (the caller's, or a new one; also in the body),
 ``x-model-name`` and ``x-model-version``. Every error is ``envelope``'s one shape,
@@ -48,6 +50,11 @@ from gannet.serving.log.types import PredictionLog
 from gannet.serving.server.cors import Cors, access_line, use_access_log
 from gannet.serving.server.docs import STATIC, SwaggerDocs
 from gannet.serving.server.envelope import error_envelope
+from gannet.serving.server.explain import (
+    DEFAULT_EXPLAIN_ROWS,
+    DEFAULT_EXPLAIN_TIMEOUT,
+    ExplainEndpoints,
+)
 from gannet.serving.server.feedback import DEFAULT_MAX_FEEDBACK_BYTES, feedback_fields
 from gannet.serving.server.host import ModelHost
 from gannet.serving.server.inference import JSON, Answer, InferenceEndpoints
@@ -81,13 +88,16 @@ def create_app(
     shadow_limit: int = 256,
     cors_origins: tuple[str, ...] = (),
     access_log: bool = False,
+    explain_max_rows: int = DEFAULT_EXPLAIN_ROWS,
+    explain_timeout: float = DEFAULT_EXPLAIN_TIMEOUT,
 ) -> InferenceApp:
     """The ASGI app over ``host``; ``feedback`` defaults to ``log.feedback`` when it has one
     (``InferenceLogWriter``'s queues labels and writes them in batches)."""
     return InferenceApp(host, log=log, feedback=feedback, max_body_bytes=max_body_bytes,
                         max_feedback_bytes=max_feedback_bytes, metrics=metrics,
                         shadow_limit=shadow_limit, cors_origins=cors_origins,
-                        access_log=access_log)
+                        access_log=access_log, explain_max_rows=explain_max_rows,
+                        explain_timeout=explain_timeout)
 
 
 class InferenceApp:
@@ -103,6 +113,8 @@ class InferenceApp:
         shadow_limit: int,
         cors_origins: tuple[str, ...] = (),
         access_log: bool = False,
+        explain_max_rows: int = DEFAULT_EXPLAIN_ROWS,
+        explain_timeout: float = DEFAULT_EXPLAIN_TIMEOUT,
     ) -> None:
         self.host = host
         self.log = log
@@ -116,6 +128,8 @@ class InferenceApp:
         self.inference = InferenceEndpoints(host, log, self.metrics, self.shadows,
                                             max_body_bytes)
         self.scoring = MlflowScoring(self.inference, max_body_bytes)
+        self.explainer = ExplainEndpoints(host, max_body_bytes, max_rows=explain_max_rows,
+                                          timeout_s=explain_timeout)
         self.docs = SwaggerDocs()
         self.cors = Cors(cors_origins)
         self.access_log = use_access_log() if access_log else None
@@ -131,11 +145,13 @@ class InferenceApp:
             ("GET", "/docs"): ("/docs", self._docs),
             ("GET", "/metrics"): ("/metrics", self._metrics),
             ("POST", "/feedback"): ("/feedback", self._feedback),
+            ("POST", "/explain"): ("/explain", self.explainer.explain),
         }
         self._model_routes: dict[tuple[str, str], tuple[str, Handler]] = {
             ("GET", ""): ("/v2/models/{name}", self._model_metadata),
             ("GET", "ready"): ("/v2/models/{name}/ready", self._model_ready),
             ("POST", "infer"): ("/v2/models/{name}/infer", self.inference.infer),
+            ("POST", "explain"): ("/v2/models/{name}/explain", self.explainer.explain_named),
         }
 
     # -- ASGI ----------------------------------------------------------------------------
@@ -164,6 +180,7 @@ class InferenceApp:
     async def shutdown(self) -> None:
         """After the server stopped taking requests: shadows, batches, then the log."""
         await self.shadows.drain()
+        await self.explainer.close()
         await self.host.stop()
         if self.log is not None:
             await asyncio.to_thread(self.log.close)

@@ -194,7 +194,18 @@ def _model_paths() -> dict[str, Any]:
             "requestBody": _body("InferenceRequest"),
             "responses": {"200": _json("InferenceResponse", "outputs"),
                           **_errors("400", "404", "413", "415", "422", "500", "503")}}}
+        paths[f"{prefix}/explain"] = {"parameters": parameters, "post": _EXPLAIN}
     return paths
+
+
+_EXPLAIN = {
+    "summary": "Per-feature contributions (SHAP values) for the rows sent",
+    "description": "Any /predict body, or V2 inputs; at most serving_explain_max_rows rows "
+                   "(413 beyond) within serving_explain_timeout seconds (503 beyond); 501 "
+                   "for a model SHAP cannot explain.",
+    "requestBody": _body("PredictRequest", csv=True),
+    "responses": {"200": {"description": "base_value, features, contributions per row"},
+                  **_errors("400", "404", "413", "415", "422", "500", "501", "503")}}
 
 
 def _paths(model: str) -> dict[str, Any]:
@@ -226,6 +237,7 @@ def _paths(model: str) -> dict[str, Any]:
                     "content": {"text/html": {"schema": {"type": "string"}}}}}}},
         "/metrics": {"get": {"responses": {"200": {"description": "Prometheus text",
                                                    "content": text}}}},
+        "/explain": {"post": _EXPLAIN},
         "/feedback": {"post": {"requestBody": _body("Feedback"), "responses": {
             "200": {"description": "recorded"}, **_errors("400", "413", "422", "501", "503")}}},
     }

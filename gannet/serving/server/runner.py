@@ -64,6 +64,8 @@ class ServeOptions:
     keep_alive_timeout: int = 30  # seconds: an idle keep-alive connection is closed then
     cors_origins: tuple[str, ...] = ()  # origins whose web pages may call (CORS); "*": any
     access_log: bool = False  # one line per request on stderr
+    explain_max_rows: int = 100  # rows per /explain request (413 above)
+    explain_timeout: float = 5.0  # seconds an /explain may take (503 beyond)
 
 
 def resolve_target(services: Any, target: str) -> tuple[StateSource, str]:
@@ -95,7 +97,9 @@ def build_app(services: Any, target: str, options: ServeOptions) -> InferenceApp
     feedback = options.feedback_factory() if options.feedback_factory else None
     return create_app(host, log=log, feedback=feedback, max_body_bytes=options.max_body_bytes,
                       max_feedback_bytes=options.max_feedback_bytes,
-                      cors_origins=options.cors_origins, access_log=options.access_log)
+                      cors_origins=options.cors_origins, access_log=options.access_log,
+                      explain_max_rows=options.explain_max_rows,
+                      explain_timeout=options.explain_timeout)
 
 
 def usable_workers(workers: int) -> tuple[int, str | None]:
