@@ -112,6 +112,10 @@ class InferenceApp:
         self.metrics = metrics or ServerMetrics(log)
         if host.observe_batch is None:
             host.observe_batch = self.metrics.batch_observer
+        if host.on_feature_failure is None:
+            host.on_feature_failure = self.metrics.feature_failure
+        if host.features is not None:
+            self.metrics.watch_features(host.feature_views, host.features.staleness)
         self.shadows = ShadowSender(shadow_limit, on_drop=self.metrics.shadow_dropped)
         self.inference = InferenceEndpoints(host, log, self.metrics, self.shadows,
                                             max_body_bytes)

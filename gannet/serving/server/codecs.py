@@ -111,6 +111,10 @@ class Codec:
     def from_v2(self, inputs: list[Mapping[str, Any]]) -> Payload:
         raise NotImplementedError
 
+    def prepare(self, payloads: Sequence[Payload]) -> None:
+        """Once per micro-batch, before ``merge``: what the batch needs from elsewhere
+        (a deployment's features); a failure here fails every request of the batch."""
+
     def merge(self, payloads: Sequence[Payload]) -> Any:
         """The model's input for a whole batch (built once)."""
         raise NotImplementedError
