@@ -3,6 +3,7 @@ requests carry only entity keys (and the one column the features do not give), t
 looks the features up in the online store (SQLite, then Redis), the inference log keeps
 what the model saw, and a store that is down is a 503 or, where allowed, the defaults."""
 
+import json
 import sys
 from pathlib import Path
 
@@ -157,3 +158,63 @@ def test_a_deployment_names_features_that_exist(served):
     assert state.features == () and state.revision == 2
     assert services.deployments.get_deployment_history("churn-api")[1].features == \
         tuple(FEATURES)
+
+
+def test_on_demand_features_are_served_from_request_fields(served):
+    """A deployment with an on-demand feature: the request gives the entity key and the
+    request field it reads; the server computes it from the stored features."""
+    from sklearn.tree import DecisionTreeClassifier
+
+    import gannet
+    from gannet.client import fluent
+    from gannet.features import OnDemandFeatureView
+    from tests.features.on_demand_functions import spend_per_order
+
+    services, _ = served
+    services.features.apply([OnDemandFeatureView(
+        "order_value", ["churn_stats:orders_30d", "churn_stats:spend_30d", "amount"],
+        spend_per_order, {"spend_per_order": "float", "amount_ratio": "float"})])
+    wanted = ["churn_stats:orders_30d", "order_value:amount_ratio"]
+    rows = pd.DataFrame({"customer_id": [1, 1, 2, 3], "amount": [5.0, 40.0, 5.0, 30.0],
+                         "event_timestamp": [T0 + pd.Timedelta(hours=h) for h in (80, 90, 30, 2)],
+                         "left": [0, 1, 0, 1]})
+    frame = services.features.training_set(rows, wanted)
+    X = frame[["orders_30d", "amount_ratio"]]
+    model = DecisionTreeClassifier(random_state=0).fit(X, frame["left"])
+    gannet.configure(services.settings)
+    try:
+        with gannet.start_run(log_environment=False) as run:
+            gannet.log_model(model, "model", input_example=X.head(2))
+        gannet.register_model(run.info.run_id, "ratio")
+    finally:
+        fluent.get_client().close()
+        fluent._client = None
+        fluent._experiment_id = None
+    services.deployments.create_deployment("ratio-api", "ratio", {"ratio/1": 1},
+                                           features=wanted)
+    with LiveServer(services, "ratio-api") as server, \
+            httpx.Client(base_url=server.url, timeout=30) as client:
+        answer = client.post("/predict", json=[{"customer_id": 1, "amount": 40.0},
+                                               {"customer_id": 3, "amount": 30.0}])
+        assert answer.status_code == 200, answer.text
+        expected = model.predict(pd.DataFrame({"orders_30d": [30, 7],
+                                               "amount_ratio": [4.0, 3.0]}))
+        assert answer.json()["predictions"] == expected.tolist()
+        lacking = client.post("/predict", json=[{"customer_id": 1}])
+        assert lacking.status_code == 422 and "amount" in lacking.json()["error"]
+
+
+def test_deployment_features_on_the_command_line(served, gannet):
+    created = gannet("deployments", "create", "cli-api", "--model", "churn", "--route",
+                     "churn/1", "--features", "churn_stats:orders_30d,churn_stats:spend_30d",
+                     "--on-unavailable", "defaults", "--default", "orders_30d=0", "--json")
+    assert created.exit_code == 0, created.output
+    state = json.loads(created.output)
+    assert state["features"] == FEATURES and state["features_on_unavailable"] == "defaults"
+    assert state["feature_defaults"] == [["orders_30d", 0]]
+    shown = gannet("deployments", "show", "cli-api")
+    assert "churn_stats:orders_30d" in shown.output and "store down: defaults" in shown.output
+    cleared = gannet("deployments", "set-features", "cli-api")
+    assert cleared.exit_code == 0 and "features -" in cleared.output
+    wrong = gannet("deployments", "set-features", "cli-api", "--features", "churn_stats:order")
+    assert wrong.exit_code != 0 and "churn_stats:orders_30d" in wrong.output
