@@ -93,6 +93,10 @@ def test_a_request_with_entity_keys_gets_its_features(served, tmp_path):
         assert lacking.status_code == 422 and "customer_id" in lacking.json()["error"]
         metrics = client.get("/metrics").text
         assert 'gannet_feature_staleness_seconds{view="churn_stats"}' in metrics
+        record = client.get("/openapi.json").json()["components"]["schemas"]["Record"]
+        assert record["required"] == ["customer_id", "tenure"]  # what a request sends
+        inputs = client.get("/v2/models/churn").json()["inputs"]
+        assert [i["name"] for i in inputs] == ["customer_id", "tenure"]
         assert writer.flush(timeout=60)
     logged = InferenceLog(root).query(
         "churn-api", "SELECT * FROM predictions ORDER BY timestamp, row")

@@ -288,7 +288,8 @@ class InferenceApp:
 
     async def _openapi(self, call: Call) -> Answer:
         served = self.host.serving_table().router.targets[0]
-        return 200, orjson.dumps(openapi_document(served.codec.signature, served.model)), JSON
+        return 200, orjson.dumps(openapi_document(served.codec.request_signature,
+                                                       served.model)), JSON
 
     async def _docs(self, call: Call) -> Answer:
         body, ctype = self.docs.page()

@@ -124,6 +124,11 @@ class Codec:
         names the columns (never a DataFrame per request: the log stacks them later)."""
         return self.merge([payload])
 
+    @property
+    def request_signature(self) -> Signature | None:
+        """What a request sends, for the OpenAPI document (the model's signature here)."""
+        return self.signature
+
     def metadata_inputs(self) -> list[dict[str, Any]]:
         if self.signature is None:
             return []

@@ -165,6 +165,17 @@ class FeatureCodec(Codec):
     def logged(self, payload: Payload) -> Any:
         return payload.data.columns  # with the features it was given
 
+    @property
+    def request_signature(self) -> Signature | None:
+        """The columns a request sends: entity keys (any type), request fields and the
+        model inputs no feature gives."""
+        if self.signature is None:
+            return None
+        from gannet.models.signature import ColumnSpec, Schema
+
+        columns = [ColumnSpec(n, self.dtypes.get(n, "any")) for n in self.request_columns]
+        return Signature(Schema(tuple(columns), "dataframe"), self.signature.outputs)
+
     def metadata_inputs(self) -> list[dict[str, Any]]:
         inputs = [{"name": k, "datatype": "BYTES", "shape": [-1]} for k in self.keys
                   if k not in self.dtypes]
