@@ -159,6 +159,18 @@ class FeatureStore:
             found[view.name] = view.feature_names
         return found
 
+    def definitions_digest(self, features: Sequence[str] | str) -> str:
+        """A digest of the definitions ``features`` are read with (their views, entities
+        and on-demand views): it changes when one of them gets a new version."""
+        views, entities = self.registered()
+        stored, on_demand, _ = expand_refs(features, self.on_demand_views())
+        names = {r.partition(":")[0] for r in stored}
+        parts = [views[n].digest_bytes() for n in sorted(names) if n in views]
+        used = sorted({e for n in names if n in views for e in views[n].entities})
+        parts += [orjson.dumps(entities[e].to_dict()) for e in used if e in entities]
+        parts += [v.digest_bytes() for v in on_demand]
+        return hashlib.sha256(b"\n".join(parts)).hexdigest()
+
     @staticmethod
     def _decode_all(rows: Any, kind: type) -> list[Any]:
         out = []

@@ -222,3 +222,24 @@ def test_deployment_features_on_the_command_line(served, gannet):
     assert cleared.exit_code == 0 and "features -" in cleared.output
     wrong = gannet("deployments", "set-features", "cli-api", "--features", "churn_stats:order")
     assert wrong.exit_code != 0 and "churn_stats:orders_30d" in wrong.output
+
+
+def test_a_view_applied_again_reaches_a_running_server(served, definitions_file):
+    """A new version of a feature view the deployment reads (here a 1-day ttl, which
+    makes January's values too old) is picked up without restarting: the defaults."""
+    import time
+
+    services, model = served
+    with LiveServer(services, "churn-api") as server, \
+            httpx.Client(base_url=server.url, timeout=30) as client:
+        before = server.host.switches
+        services.features.apply(definitions_file.read_text().replace("ttl: 2d", "ttl: 1d"))
+        deadline = time.monotonic() + 30
+        while server.host.switches == before and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert server.host.switches > before, "the server kept the old definitions"
+        answer = client.post("/predict", json=[{"customer_id": 1, "tenure": 2.0}])
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["predictions"] == _expected(model, [(99, 2.0)])
+        served_now = server.host.table.served[("churn", 1)]
+        assert served_now.codec.lookup.views["churn_stats"].ttl == 86400

@@ -15,8 +15,9 @@ single model reference made into a one-route state) and keeps that true:
   longer used once their in-flight requests are answered. A version that fails to load
   leaves the old table serving; it is retried at most every ``retry_interval`` seconds.
 - A deployment that names features is served through ``enriched.FeatureCodec``, its lookup
-  made from ``features`` (the feature store); a change of its features reloads every
-  version with the new lookup, switched the same way.
+  made from ``features`` (the feature store); a change of its features, or a new version
+  of a feature view they come from, reloads every version with a new lookup, switched the
+  same way.
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ class FeatureSource(Protocol):
 
     def staleness(self) -> dict[str, float | None]: ...
 
+    def definitions_digest(self, features: Sequence[str]) -> str: ...
+
 
 def single_model_state(ref: str) -> DeploymentState:
     """A one-route deployment state serving model reference ``ref`` (``churn@champion``)."""
@@ -72,6 +75,7 @@ class Plan:
     state: DeploymentState
     routes: tuple[tuple[str, str, int, float], ...]  # (ref, model, version, weight)
     shadows: tuple[tuple[str, str, int], ...]  # (ref, model, version)
+    definitions: str = ""  # digest of the feature definitions the features are read with
 
     @property
     def key(self) -> tuple:
@@ -81,7 +85,7 @@ class Plan:
     @property
     def features(self) -> tuple:
         s = self.state
-        return (s.features, s.features_on_unavailable, s.feature_defaults)
+        return (s.features, s.features_on_unavailable, s.feature_defaults, self.definitions)
 
     def needed(self) -> set[tuple[str, int]]:
         return {(m, v) for _, m, v, _ in self.routes} | {(m, v) for _, m, v in self.shadows}
@@ -252,7 +256,10 @@ class ModelHost:
         state = self.source()
         routes = tuple((r.ref, *self._resolve(r.ref), float(r.weight)) for r in state.routes)
         shadows = tuple((ref, *self._resolve(ref)) for ref in state.shadows)
-        return Plan(state, routes, shadows)
+        definitions = ""
+        if state.features and self.features is not None:  # a view applied again: reload
+            definitions = self.features.definitions_digest(state.features)
+        return Plan(state, routes, shadows, definitions)
 
     def _resolve(self, ref: str) -> tuple[str, int]:
         version = self.registry.resolve_model_version(ref)
