@@ -132,7 +132,8 @@ class Services:
 
         return self._part(
             "deployments",
-            lambda: DeploymentService(self.metadata, self.registry, self.auth, self.settings),
+            lambda: DeploymentService(self.metadata, self.registry, self.auth, self.settings,
+                                      check_feature_refs=self._check_feature_refs),
         )
 
     @property
@@ -203,9 +204,18 @@ class Services:
         def make() -> PipelineService:
             service = PipelineService(self.metadata, self.blobs, self.tracking, s, opener)
             service.latest_dataset_version = self._latest_dataset_version
+            service.materialize_features = self._materialize_features
             return service
 
         return self._part("pipelines", make)
+
+    def _materialize_features(self, views: Any) -> object:
+        """An incremental materialization (what ``features.materialize`` schedules fire)."""
+        return self.features.materialize(views=views)
+
+    def _check_feature_refs(self, refs: Any) -> object:
+        """Feature references a deployment names, checked against the registered views."""
+        return self.features.check_refs(refs)
 
     def _dataset_path(self, ref: str) -> str:
         """The verified local file or folder of dataset version ``ref`` (feature views'

@@ -191,6 +191,11 @@ def test_every_features_example_runs_in_order(tmp_path: Path):
         "(2, 2)",
         "{'customer_id': [1, 7], 'orders_30d': [30, None]}",
         "True",
+        "[2.0, 6.0, nan]",
+        "{'customer_id': [1], 'amount': [20.0], 'amount_ratio': [2.0]}",
+        "True",
+        "422",
+        "True",
         "[30, 0]",
     ]
 

@@ -1,5 +1,5 @@
 """``gannet deployments``: create, show, list, history, set-traffic, set-shadows,
-set-sticky-key, set-log-fields, rollback, delete, bundle — each a thin face over one
+set-sticky-key, set-log-fields, set-features, rollback, delete, bundle — each a thin face over one
 DeploymentService call, named after it (``set_deployment_traffic`` is ``set-traffic``)."""
 
 from __future__ import annotations
@@ -32,6 +32,53 @@ RoutesArgument = Annotated[
         show_default=False,
     ),
 ]
+
+
+FeaturesOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--features",
+        metavar="VIEW:FEATURE,...",
+        help="Features the server looks up by each request's entity keys (comma-separated "
+        "or repeated).",
+    ),
+]
+OnUnavailableOption = Annotated[
+    str,
+    typer.Option(
+        "--on-unavailable",
+        metavar="error|defaults",
+        help="When the online store is down: answer 503 (error) or use the defaults.",
+    ),
+]
+DefaultOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--default",
+        metavar="FEATURE=VALUE",
+        help="A feature's value when the store has none or is down (repeat it).",
+    ),
+]
+
+
+def _feature_refs(items: list[str] | None) -> list[str]:
+    return [ref.strip() for item in items or () for ref in item.split(",") if ref.strip()]
+
+
+def _defaults(items: list[str] | None) -> dict[str, object]:
+    """``["orders_30d=0", "segment=new"]`` -> ``{"orders_30d": 0, "segment": "new"}``."""
+    import json
+
+    found: dict[str, object] = {}
+    for item in items or ():
+        name, sep, text = item.partition("=")
+        if not sep or not name.strip():
+            raise typer.BadParameter(f"{item!r}: write FEATURE=VALUE, e.g. orders_30d=0")
+        try:
+            found[name.strip()] = json.loads(text)
+        except ValueError:
+            found[name.strip()] = text
+    return found
 
 
 def _deployments(ctx: typer.Context) -> DeploymentService:
@@ -98,10 +145,13 @@ def create(
         typer.Option("--sticky", metavar="KEY", help="Header or JSON field that pins callers."),
     ] = None,
     description: Annotated[str, typer.Option("--description", "-d")] = "",
+    features: FeaturesOption = None,
+    on_unavailable: OnUnavailableOption = "error",
+    default: DefaultOption = None,
     reason: ReasonOption = "",
     as_json: JsonOption = False,
 ) -> None:
-    """Create deployment NAME of a model, with its first routes."""
+    """Create deployment NAME of a model, with its first routes (and features)."""
     state = _deployments(ctx).create_deployment(
         name,
         model,
@@ -109,6 +159,9 @@ def create(
         description=description,
         sticky_key=sticky,
         reason=reason,
+        features=_feature_refs(features),
+        on_unavailable=on_unavailable,
+        feature_defaults=_defaults(default),
     )
     if as_json:
         output.print_json(state)
@@ -151,6 +204,7 @@ def show(
                 ("Sticky key", state.sticky_key or "- (each request routed afresh)"),
                 ("Log: masked", ", ".join(state.log_masked) or "-"),
                 ("Log: hashed", ", ".join(state.log_hashed) or "-"),
+                ("Features", _features_text(state)),
             ]
         )
     )
@@ -339,6 +393,32 @@ def set_log_fields(
         f"hashed {', '.join(state.log_hashed) or '-'}",
         state,
     )
+
+
+@app.command("set-features")
+def set_features(
+    ctx: typer.Context,
+    name: str,
+    features: FeaturesOption = None,
+    on_unavailable: OnUnavailableOption = "error",
+    default: DefaultOption = None,
+    reason: ReasonOption = "",
+    as_json: JsonOption = False,
+) -> None:
+    """Features NAME's server adds to each request before predict; none given: none."""
+    state = _deployments(ctx).set_deployment_features(
+        name, _feature_refs(features), on_unavailable=on_unavailable,
+        defaults=_defaults(default), reason=reason)
+    output.done(as_json, f"{state.name} revision {state.revision}: features "
+                f"{_features_text(state)}", state)
+
+
+def _features_text(state: DeploymentState) -> str:
+    if not state.features:
+        return "-"
+    defaults = ", ".join(f"{k}={v!r}" for k, v in state.feature_defaults)
+    return (f"{', '.join(state.features)} (store down: {state.features_on_unavailable}"
+            f"{'; defaults ' + defaults if defaults else ''})")
 
 
 @app.command("delete")

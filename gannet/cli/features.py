@@ -58,7 +58,8 @@ def diff(ctx: typer.Context, file: DefinitionsFile, as_json: output.AsJson = Fal
 
 @app.command("list")
 def list_(ctx: typer.Context, as_json: output.AsJson = False) -> None:
-    """Registered entities and feature views (newest versions), with each view's staleness."""
+    """Registered entities, feature views and on-demand views (newest versions), with each
+    view's staleness."""
     store = ctx.obj.services.features
     records = store.list_definitions()
     stale = store.staleness()
@@ -73,6 +74,11 @@ def list_(ctx: typer.Context, as_json: output.AsJson = False) -> None:
         if r["kind"] == "entity":
             grid.add_row("entity", r["name"], str(r["version"]), ", ".join(d["join_keys"]),
                          "", "", "")
+            continue
+        if r["kind"] == "on_demand_view":  # computed when asked: never stale
+            grid.add_row("on_demand_view", r["name"], str(r["version"]),
+                         "from " + ", ".join(d["sources"]), ", ".join(d["features"]),
+                         "", "computed")
             continue
         age = stale.get(r["name"])
         grid.add_row("feature_view", r["name"], str(r["version"]), ", ".join(d["entities"]),

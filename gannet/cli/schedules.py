@@ -28,8 +28,9 @@ def _when(window: int) -> str:
 @app.command("create")
 def create(
     ctx: typer.Context,
-    target: Annotated[str, typer.Argument(metavar="PIPELINE",
-                                          help="The pipeline's FILE[:NAME].")],
+    target: Annotated[str, typer.Argument(
+        metavar="PIPELINE", help="The pipeline's FILE[:NAME], or features.materialize (an "
+        "incremental materialization; -p views=VIEW,... to name views).")],
     cron: Annotated[str | None, typer.Option("--cron", help='When, in UTC: "0 3 * * *" is '
                                              "03:00 every day.")] = None,
     dataset: Annotated[str | None, typer.Option("--on-dataset", metavar="NAME",
@@ -46,9 +47,10 @@ def create(
     from pathlib import Path
 
     from gannet.pipelines.parameters import parse_assignments
+    from gannet.pipelines.scheduling import MATERIALIZE
 
     path, sep, name = target.rpartition(":") if not Path(target).is_file() else (target, "", "")
-    absolute = f"{Path(path).resolve()}{sep}{name}"
+    absolute = target if target == MATERIALIZE else f"{Path(path).resolve()}{sep}{name}"
     schedule = ctx.obj.services.pipelines.create_schedule(
         absolute, cron, parse_assignments(params or []), executor, dataset=dataset)
     when = f"at {cron!r} (UTC)" if cron else f"on each new version of dataset {dataset}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from gannet.bootstrap import Services
@@ -33,9 +33,14 @@ class DeploymentMethods:
         description: str = "",
         sticky_key: str | None = None,
         reason: str = "",
+        features: Sequence[str] | None = None,
+        on_unavailable: str = "error",
+        feature_defaults: Mapping[str, Any] | None = None,
     ) -> DeploymentState:
         return self._deployments.create_deployment(
-            name, model, routes, description=description, sticky_key=sticky_key, reason=reason
+            name, model, routes, description=description, sticky_key=sticky_key, reason=reason,
+            features=features, on_unavailable=on_unavailable,
+            feature_defaults=feature_defaults,
         )
 
     def get_deployment(self, name: str) -> DeploymentInfo:
@@ -73,6 +78,19 @@ class DeploymentMethods:
         reason: str = "",
     ) -> DeploymentState:
         return self._deployments.set_deployment_log_fields(name, masked, hashed, reason)
+
+    def set_deployment_features(
+        self,
+        name: str,
+        features: Sequence[str] | None,
+        *,
+        on_unavailable: str = "error",
+        defaults: Mapping[str, Any] | None = None,
+        reason: str = "",
+    ) -> DeploymentState:
+        return self._deployments.set_deployment_features(
+            name, features, on_unavailable=on_unavailable, defaults=defaults, reason=reason
+        )
 
     def rollback_deployment(
         self, name: str, reason: str = "", *, to: int | None = None

@@ -6,6 +6,9 @@
                     is the seam for dataset versions (``churn@3``)
 - ``schema_check``  a view checked against its source's schema, types read from it
 - ``refs``          ``view:feature`` references resolved, close matches on a typo
+- ``on_demand``     ``OnDemandFeatureView``: features a Python function computes from
+                    request fields and other features; ``on_demand_frames`` adds them to
+                    training sets and online reads
 - ``offline``       ``training_set``: DuckDB ASOF joins, point-in-time correct, ttl honoured
 - ``offline_repository``  the DuckDB SQL
 - ``materialization``  newest values per entity into the online store (incremental)
@@ -24,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from gannet.features.on_demand import OnDemandFeatureView
 from gannet.features.types import Entity, Feature, FeatureView
 
 if TYPE_CHECKING:
@@ -31,8 +35,8 @@ if TYPE_CHECKING:
     from gannet.features.materialization import Materialization
     from gannet.features.service import FeatureStore
 
-__all__ = ["Entity", "Feature", "FeatureView", "apply", "feature_store", "materialize",
-           "online", "staleness", "training_set"]
+__all__ = ["Entity", "Feature", "FeatureView", "OnDemandFeatureView", "apply",
+           "feature_store", "materialize", "online", "staleness", "training_set"]
 
 STORE_GROUP = "gannet.feature_stores"
 

@@ -1,7 +1,8 @@
 """Definitions from YAML, and what changes between two versions of one.
 
-YAML: a mapping with ``entities:`` and ``feature_views:`` lists (each item the keyword
-arguments of ``Entity`` / ``FeatureView``), or a list of items each with ``kind``.
+YAML: a mapping with ``entities:``, ``feature_views:`` and ``on_demand_views:`` lists (each
+item the keyword arguments of ``Entity`` / ``FeatureView`` / ``OnDemandFeatureView``, the
+function as ``module:function``), or a list of items each with ``kind``.
 """
 
 from __future__ import annotations
@@ -12,14 +13,29 @@ from pathlib import Path
 from typing import Any
 
 from gannet.core.errors import InvalidArgument, NotFound
+from gannet.features.on_demand import KIND as ON_DEMAND
+from gannet.features.on_demand import OnDemandFeatureView
 from gannet.features.types import Entity, FeatureView, definition_from_dict
 
-Definition = Entity | FeatureView
+Definition = Entity | FeatureView | OnDemandFeatureView
+
+
+def definition_from_mapping(data: Mapping[str, Any]) -> Definition:
+    """Any definition from its mapping (YAML or stored JSON)."""
+    if data.get("kind") != ON_DEMAND:
+        return definition_from_dict(data)
+    body = {k: v for k, v in data.items() if k != "kind"}
+    try:
+        return OnDemandFeatureView(**{"func": body.pop("function", None),
+                                      "schema": body.pop("features", None), **body})
+    except TypeError as exc:
+        raise InvalidArgument(f"definition {data.get('name')!r}: {exc}",
+                              "see docs/features.md for the fields") from exc
 
 
 def load_definitions(source: Any) -> list[Definition]:
     """Definitions from a YAML file path, YAML text, mappings or definition objects."""
-    if isinstance(source, (Entity, FeatureView)):
+    if isinstance(source, (Entity, FeatureView, OnDemandFeatureView)):
         return [source]
     if isinstance(source, Path) or (isinstance(source, str) and "\n" not in source
                                     and source.endswith((".yaml", ".yml"))):
@@ -42,18 +58,20 @@ def load_definitions(source: Any) -> list[Definition]:
             out += load_definitions(item) if not isinstance(item, Mapping) else _from_data([item])
         return out
     raise InvalidArgument(f"definitions of type {type(source).__name__} are not understood",
-                          "give Entity/FeatureView objects, a YAML file or YAML text")
+                          "give Entity/FeatureView/OnDemandFeatureView objects, a YAML file "
+                          "or YAML text")
 
 
 def _from_data(data: Any) -> list[Definition]:
-    if isinstance(data, Mapping) and ("entities" in data or "feature_views" in data):
+    if isinstance(data, Mapping) and {"entities", "feature_views", "on_demand_views"} & set(data):
         items = [{"kind": "entity", **e} for e in data.get("entities") or []]
         items += [{"kind": "feature_view", **v} for v in data.get("feature_views") or []]
+        items += [{"kind": ON_DEMAND, **v} for v in data.get("on_demand_views") or []]
         data = items
     if not isinstance(data, list) or not all(isinstance(i, Mapping) for i in data):
         raise InvalidArgument("the definitions are neither a list nor a mapping with "
                               "entities/feature_views", "see docs/features.md for the layout")
-    return [definition_from_dict(item) for item in data]
+    return [definition_from_mapping(item) for item in data]
 
 
 @dataclass(frozen=True)
@@ -78,7 +96,7 @@ def compare(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[list[str], 
     """(changes, breaking changes) from one stored definition to the next."""
     changes: list[str] = []
     breaking: list[str] = []
-    if new.get("kind") == "feature_view":
+    if new.get("kind") in ("feature_view", ON_DEMAND):
         old_f, new_f = old.get("features", {}), new.get("features", {})
         for name in old_f:
             if name not in new_f:

@@ -65,13 +65,18 @@ class SqliteOnlineStore:
         conn = self._conn()
         found: dict[str, bytes] = {}
         unique = list(dict.fromkeys(keys))
-        for start in range(0, len(unique), _CHUNK):
-            chunk = unique[start:start + _CHUNK]
-            marks = ",".join("?" * len(chunk))
-            rows = conn.execute(
-                "SELECT entity_key, payload FROM online_values WHERE view = ? "
-                f"AND entity_key IN ({marks})", [view, *chunk]).fetchall()
-            found.update(rows)
+        try:
+            for start in range(0, len(unique), _CHUNK):
+                chunk = unique[start:start + _CHUNK]
+                marks = ",".join("?" * len(chunk))
+                rows = conn.execute(
+                    "SELECT entity_key, payload FROM online_values WHERE view = ? "
+                    f"AND entity_key IN ({marks})", [view, *chunk]).fetchall()
+                found.update(rows)
+        except sqlite3.Error as exc:  # a damaged, locked or vanished file
+            raise Unavailable(f"the online store {self.path} cannot be read: {exc}",
+                              "materialize again (gannet features materialize), or check "
+                              "the file") from exc
         return found
 
     def clear(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -15,10 +15,18 @@ from gannet.core.clock import now_ms
 from gannet.core.errors import InvalidArgument, NotFound
 from gannet.core.settings import Settings
 from gannet.features import repository
-from gannet.features.definitions import Change, Definition, compare, load_definitions
+from gannet.features.definitions import (
+    Change,
+    Definition,
+    compare,
+    definition_from_mapping,
+    load_definitions,
+)
+from gannet.features.on_demand import KIND as ON_DEMAND
+from gannet.features.on_demand import OnDemandFeatureView, expand_refs
 from gannet.features.refs import resolve_refs
 from gannet.features.sources import DatasetResolver, check_dataset_sources, relation_sql
-from gannet.features.types import Entity, FeatureView, definition_from_dict
+from gannet.features.types import Entity, FeatureView
 from gannet.store.metadata import MetadataStore
 
 if TYPE_CHECKING:
@@ -26,7 +34,7 @@ if TYPE_CHECKING:
     from gannet.features.materialization import Materialization
     from gannet.features.online_store import OnlineStore
 
-KINDS = {"entity": Entity, "feature_view": FeatureView}
+KINDS = {"entity": Entity, "feature_view": FeatureView, ON_DEMAND: OnDemandFeatureView}
 # how long registered definitions are reused before they are read again (another process
 # may have applied new ones); this process's own ``apply`` refreshes them at once
 DEFINITIONS_TTL = 5.0
@@ -39,7 +47,8 @@ class FeatureStore:
         self.settings = settings
         self.resolve_dataset = resolve_dataset  # dataset versions as sources (churn@3)
         self._online: OnlineStore | None = None
-        self._cached: tuple[float, dict[str, FeatureView], dict[str, Entity]] | None = None
+        self._cached: tuple[float, dict[str, FeatureView], dict[str, Entity],
+                            dict[str, OnDemandFeatureView]] | None = None
         self._wanted: dict[tuple[str, ...], dict[str, list[str]]] = {}
 
     # -- definitions ---------------------------------------------------------------------
@@ -64,11 +73,15 @@ class FeatureStore:
             latest = {(r["kind"], r["name"]): r for r in repository.latest_definitions(conn)}
         entities = {e.name: e for e in self._decode_all(latest.values(), Entity)}
         entities.update({i.name: i for i in items if isinstance(i, Entity)})
+        views = {v.name: v for v in self._decode_all(latest.values(), FeatureView)}
+        views.update({i.name: i for i in items if isinstance(i, FeatureView)})
         plan: list[tuple[Change, str, str]] = []
         for item in items:
             if isinstance(item, FeatureView):
                 item = typed_view(item, entities, self._relation(item))
-            kind = "entity" if isinstance(item, Entity) else "feature_view"
+            elif isinstance(item, OnDemandFeatureView) and item.feature_refs:
+                resolve_refs(item.feature_refs, views)  # its sources exist, or NotFound
+            kind = next(k for k, t in KINDS.items() if isinstance(item, t))
             body = orjson.dumps(item.to_dict(), option=orjson.OPT_SORT_KEYS).decode()
             digest = hashlib.sha256(body.encode()).hexdigest()
             old = latest.get((kind, item.name))
@@ -102,10 +115,11 @@ class FeatureStore:
         return [_record(r) for r in rows]
 
     def get_definition(self, name: str) -> dict[str, Any]:
-        """A feature view (or else an entity) by name: its newest definition and versions."""
+        """A feature view (or else an on-demand view, or an entity) by name: its newest
+        definition and versions."""
         require_anywhere(READER, "read feature definitions")
         with self.metadata.read() as conn:
-            for kind in ("feature_view", "entity"):
+            for kind in ("feature_view", ON_DEMAND, "entity"):
                 rows = repository.definition_versions(conn, kind, name)
                 if rows:
                     return {**_record(rows[0]),
@@ -128,8 +142,15 @@ class FeatureStore:
             rows = repository.latest_definitions(conn)
         views = {v.name: v for v in self._decode_all(rows, FeatureView)}
         entities = {e.name: e for e in self._decode_all(rows, Entity)}
-        self._cached, self._wanted = (time.monotonic(), views, entities), {}
+        on_demand = {v.name: v for v in self._decode_all(rows, OnDemandFeatureView)}
+        self._cached, self._wanted = (time.monotonic(), views, entities, on_demand), {}
         return views, entities
+
+    def on_demand_views(self) -> dict[str, OnDemandFeatureView]:
+        """The newest on-demand feature views (read with ``registered``)."""
+        self.registered()
+        assert self._cached is not None
+        return self._cached[3]
 
     def _resolve(self, features: Sequence[str] | str,
                  views: dict[str, FeatureView]) -> dict[str, list[str]]:
@@ -139,12 +160,34 @@ class FeatureStore:
             wanted = self._wanted[key] = resolve_refs(features, views)
         return wanted
 
+    def check_refs(self, features: Sequence[str] | str) -> dict[str, list[str]]:
+        """View name -> its features asked for; an unknown one is ``NotFound`` naming it
+        and close matches."""
+        views, _ = self.registered()
+        stored, on_demand, _ = expand_refs(features, self.on_demand_views())
+        found = resolve_refs(stored, views) if stored or not on_demand else {}
+        for view in on_demand:
+            found[view.name] = view.feature_names
+        return found
+
+    def definitions_digest(self, features: Sequence[str] | str) -> str:
+        """A digest of the definitions ``features`` are read with (their views, entities
+        and on-demand views): it changes when one of them gets a new version."""
+        views, entities = self.registered()
+        stored, on_demand, _ = expand_refs(features, self.on_demand_views())
+        names = {r.partition(":")[0] for r in stored}
+        parts = [views[n].digest_bytes() for n in sorted(names) if n in views]
+        used = sorted({e for n in names if n in views for e in views[n].entities})
+        parts += [orjson.dumps(entities[e].to_dict()) for e in used if e in entities]
+        parts += [v.digest_bytes() for v in on_demand]
+        return hashlib.sha256(b"\n".join(parts)).hexdigest()
+
     @staticmethod
     def _decode_all(rows: Any, kind: type) -> list[Any]:
         out = []
         for row in rows:
             if KINDS[row["kind"]] is kind:
-                out.append(definition_from_dict(orjson.loads(row["definition"])))
+                out.append(definition_from_mapping(orjson.loads(row["definition"])))
         return out
 
     # -- offline ---------------------------------------------------------------------------
@@ -154,12 +197,20 @@ class FeatureStore:
         """``entity_df`` (join keys and ``event_timestamp``) with each feature's value as
         it was at each row's time."""
         from gannet.features.offline import training_set
+        from gannet.features.on_demand_frames import with_on_demand
 
         require_anywhere(READER, "read features")
         views, entities = self.registered()
-        wanted = resolve_refs(features, views)
+        stored, on_demand, _ = expand_refs(features, self.on_demand_views())
+        if not on_demand:
+            wanted = resolve_refs(features, views)
+            relations = {v: self._relation(views[v]) for v in wanted}
+            return training_set(entity_df, wanted, views, entities, relations, output=output)
+        wanted = resolve_refs(stored, views) if stored else {}
         relations = {v: self._relation(views[v]) for v in wanted}
-        return training_set(entity_df, wanted, views, entities, relations, output=output)
+        frame = training_set(entity_df, wanted, views, entities, relations) if wanted else \
+            _as_pandas(entity_df)
+        return with_on_demand(frame, features, wanted, on_demand, output)
 
     def _relation(self, view: FeatureView) -> str:
         return relation_sql(view.source, self.resolve_dataset)
@@ -202,17 +253,27 @@ class FeatureStore:
 
         require_anywhere(READER, "read features")
         views, entities = self.registered()
-        wanted = self._resolve(features, views)
-        return read_online(self.online_store, wanted, views, entities, entity_rows, output)
+        stored, on_demand, _ = expand_refs(features, self.on_demand_views())
+        if not on_demand:
+            wanted = self._resolve(features, views)
+            return read_online(self.online_store, wanted, views, entities, entity_rows, output)
+        from gannet.features.on_demand_frames import online_on_demand
+
+        wanted = self._resolve(stored, views) if stored else {}
+        found = read_online(self.online_store, wanted, views, entities, entity_rows, "dict")
+        return online_on_demand(found, features, wanted, on_demand, output)
 
     def lookup(self, features: Sequence[str], *, on_unavailable: str = "error",
-               defaults: dict[str, Any] | None = None) -> FeatureLookup:
-        """What the inference server calls per micro-batch to add ``features``."""
+               defaults: Mapping[str, Any] | None = None,
+               on_defaults: Callable[[int], None] | None = None) -> FeatureLookup:
+        """What the inference server calls per micro-batch to add ``features``
+        (``on_defaults``: told the rows answered with defaults, the store being down)."""
         from gannet.features.lookup import FeatureLookup
 
         views, entities = self.registered()
         return FeatureLookup(self.online_store, features, views, entities,
-                             on_unavailable=on_unavailable, defaults=defaults)
+                             on_unavailable=on_unavailable, defaults=defaults,
+                             on_defaults=on_defaults, on_demand=self.on_demand_views())
 
     def staleness(self) -> dict[str, float | None]:
         """Seconds since the newest value loaded into the online store, per feature view
@@ -240,6 +301,14 @@ def _choose(views: dict[str, FeatureView], names: Sequence[str] | None) -> list[
         raise NotFound(f"feature view {', '.join(missing)} is not registered",
                        f"registered: {', '.join(views) or 'none'}")
     return [views[n] for n in names]
+
+
+def _as_pandas(frame: Any) -> Any:
+    from gannet.features.offline import to_arrow
+
+    if hasattr(frame, "iloc"):
+        return frame.reset_index(drop=True)
+    return to_arrow(frame).to_pandas()
 
 
 def _no_duplicates(items: list[Definition]) -> None:

@@ -10,10 +10,17 @@ A schedule may instead name a dataset: ``on_dataset_version(name, version)`` (th
 data capability calls when it stores a version) fires it with the version as its window,
 so each version runs it once however many processes report it, with the parameter
 ``dataset`` set to ``name@version`` when the pipeline has one.
+
+The target ``features.materialize`` is not a pipeline: each firing runs an incremental
+materialization of the feature store (its ``views`` parameter: comma-separated feature
+views, default all), through ``materialize_features`` (given by the composition root; the
+feature store sits below this capability). Its firings have no run; their outcome is
+FINISHED or FAILED.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from datetime import UTC, datetime
@@ -26,10 +33,16 @@ from gannet.pipelines import repository
 from gannet.pipelines.types import Firing, Schedule
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from gannet.pipelines.types import PipelineRun
     from gannet.store.metadata import MetadataStore
+
+
+logger = logging.getLogger("gannet.pipelines")
+
+MATERIALIZE = "features.materialize"  # the schedule target that materializes features
+MATERIALIZE_PARAMS = frozenset({"views"})
 
 
 def check_cron(cron: str) -> str:
@@ -65,18 +78,18 @@ class Schedules:
     # dataset name -> (its latest version, when it was made), or None: the composition
     # root gives the data capability's answer, so the scheduler fires dataset schedules
     latest_dataset_version: Callable[[str], tuple[int, int] | None] | None = None
+    # feature views (None: all) -> materialized incrementally; given by the composition root
+    materialize_features: Callable[[Sequence[str] | None], object] | None = None
 
     def create_schedule(self, target: str, cron: str | None = None,
                         params: dict[str, str] | None = None,
                         executor: str = "processes", *, dataset: str | None = None) -> Schedule:
-        """Schedule the pipeline at ``target`` (FILE[:NAME]) on ``cron`` or on each new
-        version of ``dataset``; its parameters are checked now."""
-        from gannet.pipelines.loading import load_pipeline
-
+        """Schedule the pipeline at ``target`` (FILE[:NAME]), or ``features.materialize``,
+        on ``cron`` or on each new version of ``dataset``; its parameters are checked now."""
         if (cron is None) == (dataset is None):
             raise InvalidArgument("a schedule needs a cron expression or a dataset, not both",
                                   'e.g. --cron "0 3 * * *", or --on-dataset churn')
-        load_pipeline(target).build(**(params or {}))  # a wrong parameter fails here
+        _check_target(target, params or {})
         schedule = Schedule(new_id(), target, None if cron is None else check_cron(cron),
                             dict(params or {}), executor, now_ms(), dataset)
         with self.metadata.write() as conn:
@@ -166,6 +179,8 @@ class Schedules:
     def _run_for(self, schedule: Schedule, extra: dict[str, str]) -> tuple[str | None, str]:
         from gannet.pipelines.loading import load_pipeline
 
+        if schedule.target == MATERIALIZE:
+            return None, self._materialize(schedule)
         try:
             pipeline = load_pipeline(schedule.target)
             takes = {p.name for p in pipeline.parameters}
@@ -176,6 +191,35 @@ class Schedules:
         except Exception:  # the pipeline could not even start (its file is gone, say)
             return None, "FAILED"
         return run.run_id, run.status
+
+
+    def _materialize(self, schedule: Schedule) -> str:
+        """One incremental materialization of the schedule's views: its outcome."""
+        if self.materialize_features is None:
+            logger.error("schedule %s materializes features, but no feature store is wired",
+                         schedule.schedule_id)
+            return "FAILED"
+        views = [v.strip() for v in schedule.params.get("views", "").split(",") if v.strip()]
+        try:
+            self.materialize_features(views or None)
+        except Exception as exc:  # the source or the online store failed: the next window
+            logger.error("schedule %s could not materialize features: %s",
+                         schedule.schedule_id, exc)
+            return "FAILED"
+        return "FINISHED"
+
+
+def _check_target(target: str, params: dict[str, str]) -> None:
+    """A pipeline that builds with ``params``, or ``features.materialize`` with ``views``."""
+    if target == MATERIALIZE:
+        unknown = sorted(set(params) - MATERIALIZE_PARAMS)
+        if unknown:
+            raise InvalidArgument(f"{MATERIALIZE} takes no parameter {', '.join(unknown)}",
+                                  "give views=VIEW[,VIEW...] or nothing (every view)")
+        return
+    from gannet.pipelines.loading import load_pipeline
+
+    load_pipeline(target).build(**params)  # a wrong parameter fails here
 
 
 def _croniter() -> Any:

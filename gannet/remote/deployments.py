@@ -63,11 +63,17 @@ class RemoteDeployments:
         sticky_key: str | None = None,
         reason: str = "",
         project: str | None = None,
+        features: Sequence[str] | None = None,
+        on_unavailable: str = "error",
+        feature_defaults: Mapping[str, Any] | None = None,
     ) -> DeploymentState:
         body = {"name": name, "model": model,
                 "routes": _routes(routes) if routes is not None else None,
                 "description": description, "sticky_key": sticky_key, "reason": reason,
-                "project": project if project is not None else (self.settings.project or None)}
+                "project": project if project is not None else (self.settings.project or None),
+                "features": list(features) if features else None,
+                "on_unavailable": on_unavailable,
+                "feature_defaults": dict(feature_defaults) if feature_defaults else None}
         return _state(self.transport.call("POST", BASE, json=body))
 
     def set_deployment_traffic(
@@ -97,6 +103,20 @@ class RemoteDeployments:
     ) -> DeploymentState:
         body = {"masked": _strings(masked), "hashed": _strings(hashed), "reason": reason}
         return _state(self.transport.call("PUT", _d(name) + "/log-fields", json=body))
+
+    def set_deployment_features(
+        self,
+        name: str,
+        features: Sequence[str] | None,
+        *,
+        on_unavailable: str = "error",
+        defaults: Mapping[str, Any] | None = None,
+        reason: str = "",
+    ) -> DeploymentState:
+        body = {"features": list(features) if features else None,
+                "on_unavailable": on_unavailable,
+                "defaults": dict(defaults) if defaults else None, "reason": reason}
+        return _state(self.transport.call("PUT", _d(name) + "/features", json=body))
 
     def rollback_deployment(
         self, name: str, reason: str = "", *, to: int | None = None

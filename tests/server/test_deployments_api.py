@@ -131,3 +131,31 @@ def test_the_cli_with_gannet_uri_talks_to_the_server(iris, open_server, tmp_path
     failed = runner.invoke(app, ["models", "show", "nope", "--json"], env=env)
     assert failed.exit_code == 4
     assert json.loads(failed.output)["error"]["code"] == NotFound.code
+
+
+def test_a_deployments_features_through_the_server(iris, services, tmp_path):
+    """Features set over REST reach the state the inference servers read; a feature the
+    server's feature store does not know is refused there, naming close matches."""
+    import pandas as pd
+
+    from gannet.features import Entity, FeatureView
+
+    source = tmp_path / "stats.parquet"
+    pd.DataFrame({"flower_id": [1], "event_timestamp": [pd.Timestamp("2026-01-01")],
+                  "petals": [3.0]}).to_parquet(source)
+    flower = Entity("flower", ["flower_id"])
+    services.features.apply([flower, FeatureView("stats", [flower], str(source), ["petals"])])
+    deployments = iris.deployments
+    deployments.create_deployment("iris-features", "iris", {"1": 1},
+                                  features=["stats:petals"], feature_defaults={"petals": 0.0})
+    changed = deployments.set_deployment_features(
+        "iris-features", ["stats:petals"], on_unavailable="defaults", reason="lenient")
+    assert (changed.revision, changed.features_on_unavailable) == (2, "defaults")
+    assert changed.feature_defaults == ()
+    assert services.deployments.get_deployment_state("iris-features") == changed
+    with pytest.raises(NotFound, match="stats:petal") as caught:
+        deployments.set_deployment_features("iris-features", ["stats:petal"])
+    assert "stats:petals" in caught.value.hint
+    with pytest.raises(InvalidArgument, match="on_unavailable"):
+        deployments.set_deployment_features("iris-features", ["stats:petals"],
+                                            on_unavailable="maybe")

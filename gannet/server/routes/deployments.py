@@ -43,6 +43,11 @@ class NewDeployment(BaseModel):
     sticky_key: str | None = None
     reason: str = ""
     project: str | None = Field(default=None, description="default: the model's project")
+    features: list[str] | None = Field(default=None, description="view:feature refs the "
+                                       "server looks up by each request's entity keys")
+    on_unavailable: str = Field(default="error", description="online store down: error "
+                                "(503) or defaults")
+    feature_defaults: dict[str, Any] | None = None
 
 
 class Traffic(BaseModel):
@@ -66,6 +71,13 @@ class LogFields(BaseModel):
     reason: str = ""
 
 
+class Features(BaseModel):
+    features: list[str] | None = Field(description="view:feature refs; null or []: none")
+    on_unavailable: str = Field(default="error", description="error (503) or defaults")
+    defaults: dict[str, Any] | None = Field(default=None, description="feature -> value")
+    reason: str = ""
+
+
 class Rollback(BaseModel):
     reason: str = ""
     to: int | None = Field(default=None, description="a revision; default: the previous one")
@@ -77,7 +89,9 @@ def create_deployment(body: NewDeployment, services: ServicesDep) -> Response:
     routes = _weights(body.routes) if body.routes is not None else None
     state = services.deployments.create_deployment(
         body.name, body.model, routes, description=body.description,
-        sticky_key=body.sticky_key, reason=body.reason, project=body.project)
+        sticky_key=body.sticky_key, reason=body.reason, project=body.project,
+        features=body.features, on_unavailable=body.on_unavailable,
+        feature_defaults=body.feature_defaults)
     return answer({"state": state}, 201)
 
 
@@ -131,6 +145,15 @@ def set_deployment_sticky_key(name: str, body: StickyKey, services: ServicesDep)
 def set_deployment_log_fields(name: str, body: LogFields, services: ServicesDep) -> Response:
     state = services.deployments.set_deployment_log_fields(
         name, body.masked, body.hashed, body.reason)
+    return answer({"state": state})
+
+
+@router.put(ONE + "/features", summary="Features the server adds to each request",
+            response_model=shapes.STATE)
+def set_deployment_features(name: str, body: Features, services: ServicesDep) -> Response:
+    state = services.deployments.set_deployment_features(
+        name, body.features, on_unavailable=body.on_unavailable, defaults=body.defaults,
+        reason=body.reason)
     return answer({"state": state})
 
 

@@ -7,7 +7,8 @@
 - ``repository``: all of their SQL, rows in and plain types out
 - ``validation``: checks that need no store (names, refs, weights, sticky keys, columns)
 - ``service``: ``DeploymentService`` - create, get, list, history, set traffic / shadows /
-  sticky key / log fields, rollback, delete, bundle
+  sticky key / log fields / features, rollback, delete, bundle
+- ``audit``: what a revision holds (``CONTENT``) and what the audit log keeps of a change
 - ``bundle``: the deployable bundle - Dockerfile, requirements, Kubernetes manifests
 - ``wheel``: the Gannet a bundle installs (a wheel of the checkout, or the release pinned)
 

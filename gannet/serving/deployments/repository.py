@@ -215,6 +215,9 @@ def _state(row: Any) -> DeploymentState:
         log_masked=tuple(doc.get("log_masked", ())),
         log_hashed=tuple(doc.get("log_hashed", ())),
         project=project,
+        features=tuple(doc.get("features", ())),
+        features_on_unavailable=doc.get("features_on_unavailable", "error"),
+        feature_defaults=tuple((k, v) for k, v in doc.get("feature_defaults", {}).items()),
     )
 
 
@@ -227,6 +230,9 @@ def _state_json(state: DeploymentState) -> str:
             "sticky_key": state.sticky_key,
             "log_masked": list(state.log_masked),
             "log_hashed": list(state.log_hashed),
+            "features": list(state.features),
+            "features_on_unavailable": state.features_on_unavailable,
+            "feature_defaults": dict(state.feature_defaults),
         },
         sort_keys=True,
     )

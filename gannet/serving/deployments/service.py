@@ -43,6 +43,10 @@ from gannet.core.settings import Settings
 from gannet.registry.service import RegistryService
 from gannet.registry.types import VersionStatus
 from gannet.serving.deployments import repository
+from gannet.serving.deployments.audit import CONTENT as _CONTENT
+from gannet.serving.deployments.audit import change_detail as _change_detail
+from gannet.serving.deployments.audit import content as _content
+from gannet.serving.deployments.audit import summary as _summary
 from gannet.serving.deployments.types import (
     DeploymentInfo,
     DeploymentState,
@@ -51,6 +55,7 @@ from gannet.serving.deployments.types import (
 )
 from gannet.serving.deployments.validation import (
     check_columns,
+    check_features,
     check_name,
     check_sticky_key,
     check_weight,
@@ -63,7 +68,9 @@ if TYPE_CHECKING:
 
 __all__ = ["DeploymentService"]
 
-_CONTENT = ("routes", "shadows", "sticky_key", "log_masked", "log_hashed")
+# checks feature references against the registered feature views (NotFound naming the
+# feature and close matches); given by the composition root
+FeatureCheck = Callable[[Sequence[str]], object]
 
 
 class DeploymentService:
@@ -73,11 +80,13 @@ class DeploymentService:
         registry: RegistryService,
         auth: AuthService,
         settings: Settings,
+        check_feature_refs: FeatureCheck | None = None,
     ) -> None:
         self.metadata = metadata
         self.registry = registry
         self.auth = auth
         self.settings = settings
+        self.check_feature_refs = check_feature_refs
 
     # -- reading -------------------------------------------------------------------------
 
@@ -137,12 +146,16 @@ class DeploymentService:
         sticky_key: str | None = None,
         reason: str = "",
         project: str | None = None,
+        features: Sequence[str] | None = None,
+        on_unavailable: str = "error",
+        feature_defaults: Mapping[str, Any] | None = None,
     ) -> DeploymentState:
         """A new deployment of ``model`` in ``project`` (else the ``project`` setting, else
         ``default``; needs the editor role there); ``routes`` default to
         ``model@champion`` (when that alias exists, else ``model@latest``) with all the
-        traffic."""
+        traffic. ``features``: see ``set_deployment_features``."""
         check_name(name)
+        wanted = self._features(features, on_unavailable, feature_defaults)
         owner = choose_project(project, self.settings.project)
         require(owner, EDITOR, f"create a deployment in project {owner!r}",
                 NotFound(f"no project named {owner!r}", "list yours: gannet projects list"))
@@ -164,6 +177,9 @@ class DeploymentService:
             updated_by=self.auth.current_user,
             reason=reason,
             project=owner,
+            features=wanted[0],
+            features_on_unavailable=wanted[1],
+            feature_defaults=wanted[2],
         )
         try:
             with self.metadata.write() as conn:
@@ -247,6 +263,37 @@ class DeploymentService:
             reason,
             lambda s: replace(s, log_masked=masked_t, log_hashed=hashed_t),
         )
+
+    def set_deployment_features(
+        self,
+        name: str,
+        features: Sequence[str] | None,
+        *,
+        on_unavailable: str = "error",
+        defaults: Mapping[str, Any] | None = None,
+        reason: str = "",
+    ) -> DeploymentState:
+        """Features (``view:feature``) the inference server looks up by each request's
+        entity keys and adds to its input before predict; replaces the previous ones (None
+        or empty: none). When the online store is down a request is answered 503, or with
+        ``defaults`` (feature name -> value) where ``on_unavailable`` is ``defaults``."""
+        refs, mode, values = self._features(features, on_unavailable, defaults)
+        return self._change(
+            name,
+            "deployment.features",
+            reason,
+            lambda s: replace(s, features=refs, features_on_unavailable=mode,
+                              feature_defaults=values),
+        )
+
+    def _features(
+        self, features: Sequence[str] | None, on_unavailable: str,
+        defaults: Mapping[str, Any] | None,
+    ) -> tuple[tuple[str, ...], str, tuple[tuple[str, Any], ...]]:
+        checked = check_features(features, on_unavailable, defaults)
+        if checked[0] and self.check_feature_refs is not None:
+            self.check_feature_refs(checked[0])
+        return checked
 
     def rollback_deployment(
         self, name: str, reason: str = "", *, to: int | None = None
@@ -405,43 +452,6 @@ class DeploymentService:
                 )
             refs.append(ref)
         return tuple(refs)
-
-
-# -- what the audit log keeps ---------------------------------------------------------------
-
-
-def _content(state: DeploymentState) -> tuple:
-    return tuple(getattr(state, k) for k in _CONTENT)
-
-
-def _summary(state: DeploymentState) -> dict[str, Any]:
-    """The state as the audit log keeps it."""
-    return {
-        "routes": {r.ref: r.weight for r in state.routes},
-        "shadows": list(state.shadows),
-        "sticky_key": state.sticky_key,
-        "log_masked": list(state.log_masked),
-        "log_hashed": list(state.log_hashed),
-    }
-
-
-def _change_detail(
-    current: DeploymentState,
-    new: DeploymentState,
-    reason: str,
-    extra: Mapping[str, Any] | None,
-) -> dict[str, Any]:
-    """What changed from and to, between which revisions, and why."""
-    before, after = _summary(current), _summary(new)
-    changed = [k for k in after if after[k] != before[k]]
-    return {
-        "from": {k: before[k] for k in changed},
-        "to": {k: after[k] for k in changed},
-        "from_revision": current.revision,
-        "revision": new.revision,
-        "reason": reason,
-        **(extra or {}),
-    }
 
 
 def _target(name: str) -> str:

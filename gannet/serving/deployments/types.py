@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 __all__ = [
     "STATE_FORMAT",
@@ -52,6 +52,12 @@ class DeploymentState:
     log_masked: tuple[str, ...] = ()  # input columns stored as "***" in the inference log
     log_hashed: tuple[str, ...] = ()  # input columns stored as a salted blake3 hash
     project: str = "default"  # the project that owns the deployment (not part of a revision)
+    # features the inference server adds to each request before predict (``view:feature``,
+    # looked up by the request's entity keys), what it does when the online store is down
+    # ("error": 503; "defaults": the defaults, counted) and each feature's default
+    features: tuple[str, ...] = ()
+    features_on_unavailable: str = "error"
+    feature_defaults: tuple[tuple[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)

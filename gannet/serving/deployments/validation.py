@@ -10,12 +10,16 @@ from __future__ import annotations
 import math
 import numbers
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from gannet.core.errors import InvalidArgument
 from gannet.models.reference import parse_ref
 
-__all__ = ["check_columns", "check_name", "check_sticky_key", "check_weight", "normalise_ref"]
+__all__ = ["check_columns", "check_features", "check_name", "check_sticky_key", "check_weight",
+           "normalise_ref"]
+
+ON_UNAVAILABLE = ("error", "defaults")  # what the server does when the online store is down
 
 _NAME = re.compile(r"^[A-Za-z0-9][\w\-.]{0,255}$")  # as model names
 _STICKY = re.compile(r"^[A-Za-z0-9_][\w.\-]{0,99}$")  # a header name or a JSON field
@@ -93,3 +97,32 @@ def check_columns(values: Iterable[str], what: str) -> tuple[str, ...]:
         if value not in found:
             found.append(value)
     return tuple(found)
+
+
+def check_features(
+    features: Iterable[str] | None, on_unavailable: str, defaults: Mapping[str, Any] | None
+) -> tuple[tuple[str, ...], str, tuple[tuple[str, Any], ...]]:
+    """A deployment's features (``view:feature``, each once), what to do when the online
+    store is down, and defaults keyed by feature name (only features it names)."""
+    from gannet.features.refs import parse_refs
+
+    refs = tuple(dict.fromkeys(features or ()))
+    if refs:
+        parse_refs(list(refs))  # each is view:feature, or a clear error
+    if on_unavailable not in ON_UNAVAILABLE:
+        raise InvalidArgument(
+            f"on_unavailable {on_unavailable!r} is not known",
+            "use error (answer 503) or defaults (answer with the features' defaults)",
+        )
+    names = {ref.partition(":")[2] for ref in refs}
+    unknown = sorted(set(defaults or {}) - names)
+    if unknown:
+        raise InvalidArgument(
+            f"default(s) for {', '.join(unknown)}, which the deployment does not use",
+            f"give defaults for its features only ({', '.join(sorted(names)) or 'none'})",
+        )
+    for name, value in (defaults or {}).items():
+        if value is not None and not isinstance(value, str | int | float | bool):
+            raise InvalidArgument(f"the default of {name} is {value!r}",
+                                  "give a number, a string or a boolean")
+    return refs, on_unavailable, tuple(sorted((defaults or {}).items()))

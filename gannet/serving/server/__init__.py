@@ -16,6 +16,8 @@
 - ``protocol``: Open Inference Protocol (KServe V2) tensors as JSON
 - ``openapi``: the OpenAPI 3 document (valid), request bodies typed by the signature
 - ``codecs``: a request's JSON to a model's input, per signature; batches merged
+- ``enriched``: ``FeatureCodec`` - requests carrying entity keys, a deployment's features
+  looked up once per micro-batch and logged with the request
 - ``served``: ``Served`` (a loaded, warmed-up version) and the batch function through it
 - ``host``: ``ModelHost`` - the loaded versions, the routing table, hot swap on change
 - ``batching``: ``MicroBatcher`` - concurrent requests, one vectorised predict

@@ -124,6 +124,10 @@ class InferenceApp:
         self.metrics = metrics or ServerMetrics(log)
         if host.observe_batch is None:
             host.observe_batch = self.metrics.batch_observer
+        if host.on_feature_failure is None:
+            host.on_feature_failure = self.metrics.feature_failure
+        if host.features is not None:
+            self.metrics.watch_features(host.feature_views, host.features.staleness)
         self.shadows = ShadowSender(shadow_limit, on_drop=self.metrics.shadow_dropped)
         self.inference = InferenceEndpoints(host, log, self.metrics, self.shadows,
                                             max_body_bytes)
@@ -301,7 +305,8 @@ class InferenceApp:
 
     async def _openapi(self, call: Call) -> Answer:
         served = self.host.serving_table().router.targets[0]
-        return 200, orjson.dumps(openapi_document(served.codec.signature, served.model)), JSON
+        return 200, orjson.dumps(openapi_document(served.codec.request_signature,
+                                                       served.model)), JSON
 
     async def _docs(self, call: Call) -> Answer:
         body, ctype = self.docs.page()

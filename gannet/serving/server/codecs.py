@@ -111,6 +111,10 @@ class Codec:
     def from_v2(self, inputs: list[Mapping[str, Any]]) -> Payload:
         raise NotImplementedError
 
+    def prepare(self, payloads: Sequence[Payload]) -> None:
+        """Once per micro-batch, before ``merge``: what the batch needs from elsewhere
+        (a deployment's features); a failure here fails every request of the batch."""
+
     def merge(self, payloads: Sequence[Payload]) -> Any:
         """The model's input for a whole batch (built once)."""
         raise NotImplementedError
@@ -119,6 +123,11 @@ class Codec:
         """One request's rows as the inference log takes them, in the cheapest form that
         names the columns (never a DataFrame per request: the log stacks them later)."""
         return self.merge([payload])
+
+    @property
+    def request_signature(self) -> Signature | None:
+        """What a request sends, for the OpenAPI document (the model's signature here)."""
+        return self.signature
 
     def metadata_inputs(self) -> list[dict[str, Any]]:
         if self.signature is None:

@@ -14,6 +14,10 @@ single model reference made into a one-route state) and keeps that true:
   once, so each sees the old or the new one, never a mix), then unloads the versions no
   longer used once their in-flight requests are answered. A version that fails to load
   leaves the old table serving; it is retried at most every ``retry_interval`` seconds.
+- A deployment that names features is served through ``enriched.FeatureCodec``, its lookup
+  made from ``features`` (the feature store); a change of its features, or a new version
+  of a feature view they come from, reloads every version with a new lookup, switched the
+  same way.
 """
 
 from __future__ import annotations
@@ -22,9 +26,10 @@ import asyncio
 import gc
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import orjson
 
@@ -45,6 +50,18 @@ logger = logging.getLogger("gannet.serving")
 StateSource = Callable[[], DeploymentState]
 
 
+class FeatureSource(Protocol):
+    """What the host makes a deployment's feature lookup with (``FeatureStore``)."""
+
+    def lookup(self, features: Sequence[str], *, on_unavailable: str = "error",
+               defaults: Mapping[str, Any] | None = None,
+               on_defaults: Callable[[int], None] | None = None) -> Any: ...
+
+    def staleness(self) -> dict[str, float | None]: ...
+
+    def definitions_digest(self, features: Sequence[str]) -> str: ...
+
+
 def single_model_state(ref: str) -> DeploymentState:
     """A one-route deployment state serving model reference ``ref`` (``churn@champion``)."""
     name = parse_ref(ref).name
@@ -58,11 +75,17 @@ class Plan:
     state: DeploymentState
     routes: tuple[tuple[str, str, int, float], ...]  # (ref, model, version, weight)
     shadows: tuple[tuple[str, str, int], ...]  # (ref, model, version)
+    definitions: str = ""  # digest of the feature definitions the features are read with
 
     @property
     def key(self) -> tuple:
         s = self.state
-        return (s.name, s.model, s.sticky_key, self.routes, self.shadows)
+        return (s.name, s.model, s.sticky_key, self.routes, self.shadows, self.features)
+
+    @property
+    def features(self) -> tuple:
+        s = self.state
+        return (s.features, s.features_on_unavailable, s.feature_defaults, self.definitions)
 
     def needed(self) -> set[tuple[str, int]]:
         return {(m, v) for _, m, v, _ in self.routes} | {(m, v) for _, m, v in self.shadows}
@@ -130,6 +153,7 @@ class ModelHost:
         executor: Executor | None = None,
         observe_batch: Callable[[str, int], BatchObserver] | None = None,
         retry_interval: float = 30.0,
+        features: FeatureSource | None = None,
     ) -> None:
         self.registry = registry
         self.source = source
@@ -139,6 +163,9 @@ class ModelHost:
         self.executor = executor or ThreadPoolExecutor(4, thread_name_prefix="gannet-predict")
         self.observe_batch = observe_batch
         self.retry_interval = retry_interval
+        self.features = features
+        # told (outcome, rows) when the online store fails a batch: the metrics count it
+        self.on_feature_failure: Callable[[str, int], None] | None = None
         self.table: RoutingTable | None = None
         self.error: str | None = None
         self._failed: tuple[tuple, float] | None = None
@@ -229,7 +256,10 @@ class ModelHost:
         state = self.source()
         routes = tuple((r.ref, *self._resolve(r.ref), float(r.weight)) for r in state.routes)
         shadows = tuple((ref, *self._resolve(ref)) for ref in state.shadows)
-        return Plan(state, routes, shadows)
+        definitions = ""
+        if state.features and self.features is not None:  # a view applied again: reload
+            definitions = self.features.definitions_digest(state.features)
+        return Plan(state, routes, shadows, definitions)
 
     def _resolve(self, ref: str) -> tuple[str, int]:
         version = self.registry.resolve_model_version(ref)
@@ -237,16 +267,18 @@ class ModelHost:
 
     async def _apply(self, plan: Plan) -> None:
         current = self.table.served if self.table is not None else {}
+        same = self.table is not None and self.table.plan.features == plan.features
+        reuse = current if same else {}  # other features: every version with a new lookup
         fresh: dict[tuple[str, int], Served] = {}
-        for key in sorted(plan.needed() - current.keys()):
-            fresh[key] = await asyncio.to_thread(self._load, *key)
-        served = {key: current.get(key) or fresh[key] for key in plan.needed()}
+        for key in sorted(plan.needed() - reuse.keys()):
+            fresh[key] = await asyncio.to_thread(self._load, *key, plan.state)
+        served = {key: reuse.get(key) or fresh[key] for key in plan.needed()}
         table = RoutingTable.build(plan, served)
         self.table = table  # the switch: one assignment, seen whole by every later request
         self.switches += 1
         logger.info("serving %s: %s", plan.state.name, ", ".join(
             f"{m}/{v} ({w:g})" for _, m, v, w in plan.routes))
-        for key in current.keys() - served.keys():
+        for key in [k for k, old in current.items() if served.get(k) is not old]:
             task = asyncio.get_running_loop().create_task(self._retire(current[key]))
             self._retiring.add(task)
             task.add_done_callback(self._retiring.discard)
@@ -261,12 +293,13 @@ class ModelHost:
 
     # -- loading ------------------------------------------------------------------------
 
-    def _load(self, model: str, version: int) -> Served:
+    def _load(self, model: str, version: int, state: DeploymentState | None = None) -> Served:
         """Load (verified), wrap and warm up one version - in a worker thread."""
         loaded = self.registry.load_model(f"{model}/{version}")
-        codec = codec_for(loaded.meta.signature)
+        codec = self._codec(loaded.meta.signature, state)
         run = batch_runner(loaded, codec, f"{model}/{version}")
-        example = self._example(model, version, codec)
+        example = codec.example() if state is not None and state.features else \
+            self._example(model, version, codec)
         outcome = run([example], loaded.has_predict_proba)[0]
         if isinstance(outcome, BaseException):
             raise ModelFailed(f"{model}/{version} failed its warm-up predict: "
@@ -275,6 +308,31 @@ class ModelHost:
         batcher = MicroBatcher(run, executor=self.executor, max_rows=self.batch_max_rows,
                                max_wait=self.batch_max_wait, observe=observe)
         return Served(model, version, loaded, codec, batcher, outputs_metadata(outcome))
+
+    def _codec(self, signature: Any, state: DeploymentState | None) -> Codec:
+        """The codec of ``signature``; with the deployment's features, a ``FeatureCodec``."""
+        if state is None or not state.features:
+            return codec_for(signature)
+        from gannet.serving.server.enriched import FeatureCodec
+
+        if self.features is None:
+            raise NotReady(f"deployment {state.name!r} names features but this server has "
+                           "no feature store", "serve it with `gannet serve`")
+        report = self._feature_failure
+        lookup = self.features.lookup(
+            list(state.features), on_unavailable=state.features_on_unavailable,
+            defaults=dict(state.feature_defaults), on_defaults=lambda n: report("defaults", n))
+        return FeatureCodec(signature, lookup, report)
+
+    def _feature_failure(self, outcome: str, rows: int) -> None:
+        if self.on_feature_failure is not None:
+            self.on_feature_failure(outcome, rows)
+
+    def feature_views(self) -> list[str]:
+        """The feature views the deployment served now uses."""
+        table = self.table
+        refs = table.state.features if table is not None else ()
+        return list(dict.fromkeys(ref.partition(":")[0] for ref in refs))
 
     def _example(self, model: str, version: int, codec: Codec) -> Payload:
         folder = self.registry.local_path(self.registry.get_model_version(model, version))

@@ -11,6 +11,10 @@
   batcher to the start of its batch;
 - ``gannet_requests_in_flight``; ``gannet_shadow_requests_total{model, version, outcome}``;
 - ``gannet_inference_log_dropped_total``: predictions the inference log dropped;
+- ``gannet_feature_lookup_failures_total{outcome}``: rows of a deployment with features
+  whose online-store lookup failed, by how they were answered (``unavailable``: 503;
+  ``defaults``); ``gannet_feature_staleness_seconds{view}``: the age of the newest value
+  materialized into the online store, per feature view the deployment uses;
 - prometheus-client's standard ``process_*`` (CPU, memory, file descriptors, start time)
   and ``python_*`` (``python_info``, garbage collections) collectors.
 
@@ -27,7 +31,8 @@ tells the same whichever worker answers it. ``python_*`` are the answering worke
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -79,8 +84,12 @@ class ServerMetrics:
         self.other = Counter("gannet_other_requests", "Requests that are not predictions "
                              "(health, metadata, metrics, docs, feedback), by status code",
                              ["route", "code"], registry=registry)
+        self.feature_failures = Counter(
+            "gannet_feature_lookup_failures", "Rows whose online-store lookup failed, by how "
+            "they were answered (unavailable: 503; defaults)", ["outcome"], registry=registry)
         self.refused = 0  # predictions the log raised on (counted with its own drops)
         self._log = log
+        self._staleness: FeatureStaleness | None = None
         registry.register(_LogDropped(self))
         ProcessCollector(registry=registry)
         registry.register(PLATFORM_COLLECTOR)  # (these two read this process: one each,
@@ -122,6 +131,15 @@ class ServerMetrics:
     def shadow_dropped(self) -> None:
         self.shadows.labels("", "", "dropped").inc()
 
+    def feature_failure(self, outcome: str, rows: int) -> None:
+        self.feature_failures.labels(outcome).inc(rows)
+
+    def watch_features(self, views: Callable[[], Iterable[str]],
+                       staleness: Callable[[], Mapping[str, float | None]]) -> None:
+        """Answer ``gannet_feature_staleness_seconds`` for ``views()`` from ``staleness()``."""
+        self._staleness = FeatureStaleness(views, staleness)
+        self.registry.register(self._staleness)
+
     def log_dropped(self) -> None:
         self.refused += 1
 
@@ -141,6 +159,8 @@ class ServerMetrics:
             self._shared = every_worker = CollectorRegistry()
             MultiProcessCollector(every_worker, path=shared)
             every_worker.register(_LogDropped(self))  # this worker's log: not shared
+            if self._staleness is not None:
+                every_worker.register(self._staleness)
             every_worker.register(ServerProcesses(shared))
             every_worker.register(PLATFORM_COLLECTOR)
             every_worker.register(GC_COLLECTOR)
@@ -224,4 +244,40 @@ class _LogDropped:
                                      "Predictions the inference log dropped (queue full, "
                                      "closed, or refused)")
         family.add_metric([], self.metrics.dropped())
+        yield family
+
+
+class FeatureStaleness:
+    """``gannet_feature_staleness_seconds{view}``: seconds since the newest value loaded into
+    the online store, per feature view served (asked at most every ``every`` seconds: the
+    answer comes from the metadata store)."""
+
+    def __init__(self, views: Callable[[], Iterable[str]],
+                 staleness: Callable[[], Mapping[str, float | None]], every: float = 5.0) -> None:
+        self.views = views
+        self.staleness = staleness
+        self.every = every
+        self._known: tuple[float, Mapping[str, float | None]] | None = None
+
+    def _ages(self) -> Mapping[str, float | None]:
+        now = time.monotonic()
+        if self._known is None or now - self._known[0] >= self.every:
+            try:
+                self._known = (now, self.staleness())
+            except Exception:  # the metadata store is away: the last answer, or none
+                return self._known[1] if self._known is not None else {}
+        return self._known[1]
+
+    def collect(self) -> Any:
+        from prometheus_client.core import GaugeMetricFamily
+
+        family = GaugeMetricFamily("gannet_feature_staleness_seconds",
+                                   "Age of the newest value in the online store, per feature "
+                                   "view served", labels=["view"])
+        views = list(self.views())
+        ages = self._ages() if views else {}
+        for view in views:
+            age = ages.get(view)
+            if age is not None:
+                family.add_metric([view], age)
         yield family

@@ -92,7 +92,8 @@ def build_app(services: Any, target: str, options: ServeOptions) -> InferenceApp
     source, _ = resolve_target(services, target)
     host = ModelHost(services.registry, source, poll_interval=options.poll_interval,
                      batch_max_rows=options.batch_max_rows,
-                     batch_max_wait=options.batch_max_wait_ms / 1000.0)
+                     batch_max_wait=options.batch_max_wait_ms / 1000.0,
+                     features=getattr(services, "features", None))
     log = options.log_factory() if options.log_factory else None
     feedback = options.feedback_factory() if options.feedback_factory else None
     return create_app(host, log=log, feedback=feedback, max_body_bytes=options.max_body_bytes,

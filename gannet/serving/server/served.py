@@ -1,11 +1,12 @@
 """A loaded model version as the server holds it, and how a batch runs through it.
 
 ``Served`` is one loaded, warmed-up version with its codec and micro-batcher.
-``batch_runner`` is what its batcher calls in a worker thread: merge the requests' rows,
-ONE ``predict`` (and ``predict_proba``), split the answers back per request. What the model
-raises becomes that request's ``ModelFailed`` (input the signature refuses stays its
-``InvalidInput``); when a merged batch fails, each request is retried alone, so one bad
-request fails only itself.
+``batch_runner`` is what its batcher calls in a worker thread: prepare the batch (a
+deployment's features: one online-store lookup, whose failure fails the whole batch),
+merge the requests' rows, ONE ``predict`` (and ``predict_proba``), split the answers back
+per request. What the model raises becomes that request's ``ModelFailed`` (input the
+signature refuses stays its ``InvalidInput``); when a merged batch fails, each request is
+retried alone, so one bad request fails only itself.
 """
 
 from __future__ import annotations
@@ -73,6 +74,10 @@ def batch_runner(
 
     def run(payloads: Sequence[Payload], proba: bool) -> list:
         rows = [p.rows for p in payloads]
+        try:
+            codec.prepare(payloads)  # once for the batch (its features: one lookup)
+        except Exception as exc:
+            return [_failure(exc, label)] * len(payloads)
         try:
             data = codec.merge(payloads)
             outputs = _as_array(loaded.predict(data))
