@@ -20,6 +20,7 @@ unchanged against a server.
 - ``data``: ``RemoteData`` (datasets; their files up and down in ``data_files``)
 - ``monitoring``: ``RemoteMonitors`` and ``RemoteAlerts``
 - ``features``: ``RemoteFeatures`` (definitions, materialization, online values)
+- ``training``: ``RemoteTraining`` (policies and decisions; the server's controller acts)
 """
 
 from gannet.remote.services import RemoteServices

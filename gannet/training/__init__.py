@@ -13,6 +13,8 @@ back a registered model on their own, recording why at every step.
 - ``evaluation``: challenger against champion on the same held-out rows
 - ``signals``: guard metrics from the servers' Prometheus counters and the inference log
 - ``controller``: one policy's loop (``Loop``); ``rollout``: its canary stages
+- ``access``: who may read, apply, change, approve or delete a policy on a team server
+  (the roles of its model's project)
 - ``service``: ``TrainingService`` - apply, list, status, history, pause, resume,
-  approve, dry run, and ``tick`` under the lease
+  approve, dry run, ``tick`` under the lease, and ``run_controller`` (ticks until stopped)
 """
