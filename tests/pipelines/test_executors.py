@@ -1,6 +1,8 @@
 """The processes and Dask executors run the same pipelines with the same results."""
 
 import os
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 
 import pytest
 
@@ -40,6 +42,18 @@ WIDE = """
 """
 
 
+def bounded(call, *args, **kwargs):
+    """``call(...)``, failing the test after 120 s instead of waiting for ever (a cluster
+    started on a machine loaded enough can lose its worker, and the run its steps)."""
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        return pool.submit(call, *args, **kwargs).result(timeout=120)
+    except FutureTimeout:
+        pytest.fail("the run on the Dask cluster did not end within 120 s")
+    finally:
+        pool.shutdown(wait=False)
+
+
 @pytest.fixture
 def wide(write_flow):
     return load_pipeline(str(write_flow(WIDE)))
@@ -68,7 +82,7 @@ def test_a_worker_that_dies_is_retried_then_fails_with_the_reason(sdk, wide):
 def test_dask_runs_steps_on_a_cluster_artifacts_through_the_store(sdk, wide):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, processes=False, dashboard_address=None) as c:
-        run = sdk.run_pipeline(wide, executor="dask", address=c.scheduler_address)
+        run = bounded(sdk.run_pipeline, wide, executor="dask", address=c.scheduler_address)
     assert run.status == "FINISHED"
     assert sdk.load_output(run.run_id, "gather") == 14
     again = sdk.run_pipeline(wide, executor="local")
@@ -79,8 +93,8 @@ def test_dask_runs_steps_on_a_cluster_artifacts_through_the_store(sdk, wide):
 def test_the_coordinator_gives_up_on_a_dask_step_past_its_timeout(sdk, wide):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=1, processes=False, dashboard_address=None) as c:
-        stalled = sdk.run_pipeline(wide, executor="dask", address=c.scheduler_address, n=1,
-                                   stall=True)
+        stalled = bounded(sdk.run_pipeline, wide, executor="dask",
+                          address=c.scheduler_address, n=1, stall=True)
     assert stalled.status == "FAILED"
     assert stalled.step("stuck").error == ("StepTimeout: step 'stuck' ran longer than its "
                                            "timeout of 0.2 s")
