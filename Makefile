@@ -23,7 +23,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e ".[sklearn,plots,serving]"
+	$(BIN)/pip install -q -e ".[sklearn,plots,serving,data,pipelines,monitoring]"
 	touch $@
 
 $(VENV)/.test-installed: pyproject.toml constraints/test.txt | $(BIN)/python
