@@ -29,7 +29,7 @@ from rich.table import Table
 import gannet
 import gannet.data
 
-STARTED = time.monotonic()
+STARTED = time.monotonic()  # when quickstart.py imports this: the demo's clock
 MODEL = DEPLOYMENT = MONITOR = "breast-cancer"
 POLICY = "breast-cancer-ct"
 PIPELINE = Path(__file__).resolve().parent / "demo_pipeline.py"

@@ -163,7 +163,22 @@ def ask(url: str, rows: pd.DataFrame) -> None:
          f"gannet serve {MODEL} --port 8080 --workers 2")
 
 
+def fresh_home() -> None:
+    """The demo tells a story from an empty home; a second run in the same one stops here."""
+    from gannet.core.errors import NotFound
+
+    try:
+        gannet.get_client().get_registered_model(MODEL)
+    except NotFound:
+        return
+    home = gannet.get_client().settings.home
+    console.print(f"[red]{home} already holds the demo's model {MODEL}.[/] Run the demo in "
+                  f"an empty home: remove that folder, or set GANNET_HOME to a new one.")
+    sys.exit(2)
+
+
 def main() -> None:
+    fresh_home()
     parts = split(cases())
     version_data(parts)
     recipe, _ = experiments()
@@ -205,7 +220,7 @@ def finish(first, second) -> None:  # noqa: ANN001 - two Decisions
         console.print(f"  [dim]$[/] {command}", soft_wrap=True)
     took = time.monotonic() - demo_loop.STARTED
     ok = first.action == "promote" and second.action == "rollback"
-    console.print(f"\n[bold {'green' if ok else 'red'}]The loop closed in {took:.0f} s:[/] "
+    console.print(f"\n[bold {'green' if ok else 'red'}]Done in {took:.0f} s.[/] The loop: "
                   f"{first.action} ({first.reason}); then {second.action} "
                   f"({second.reason})", soft_wrap=True)
     if not ok:
