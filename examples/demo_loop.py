@@ -166,8 +166,10 @@ def show_report(console: Console, summary: Any) -> None:
 
 
 def look(console: Console, *commands: str) -> None:
-    console.print("  [dim]look:[/] " + "  ".join(f"[cyan]{c}[/]" for c in commands),
-                  soft_wrap=True)
+    """Where to see what the step did: one command a line."""
+    for i, command in enumerate(commands):
+        console.print(f"  [dim]{'look:' if i == 0 else '':5} $[/] [cyan]{command}[/]",
+                      soft_wrap=True, highlight=False)
 
 
 def history_table(decisions: list[Any]) -> Table:

@@ -18,6 +18,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import json
 import sys
 import time
 
@@ -152,7 +153,8 @@ def ask(url: str, rows: pd.DataFrame) -> None:
     """Ask the server (plain JSON and Open Inference Protocol V2)."""
     heading(console, "4. Serving: a deployment, a real server")
     answer = httpx.post(f"{url}/predict", json=rows.to_dict(orient="records")).json()
-    console.print(f"  [bold]Served[/] at {url}: POST /predict -> {answer}", soft_wrap=True)
+    console.print(f"  [bold]Served[/] at {url}: POST /predict -> {json.dumps(answer)}",
+                  soft_wrap=True)
     types = {"int64": "INT64", "float64": "FP64"}
     v2 = {"inputs": [{"name": c, "shape": [len(rows)], "datatype": types[str(rows[c].dtype)],
                       "data": rows[c].tolist()} for c in rows.columns]}
