@@ -22,7 +22,7 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-$(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
+$(VENV)/.demo-installed: pyproject.toml Makefile | $(BIN)/python  # Makefile: the extras
 	$(BIN)/pip install -q -e ".[sklearn,plots,serving,data,pipelines,monitoring]"
 	touch $@
 
