@@ -22,8 +22,8 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-$(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e ".[sklearn,plots,serving]"
+$(VENV)/.demo-installed: pyproject.toml Makefile | $(BIN)/python  # Makefile: the extras
+	$(BIN)/pip install -q -e ".[sklearn,plots,serving,data,pipelines,monitoring]"
 	touch $@
 
 $(VENV)/.test-installed: pyproject.toml constraints/test.txt | $(BIN)/python

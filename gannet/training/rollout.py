@@ -13,6 +13,7 @@ deployment routes all traffic to ``model@champion``.
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING, Any
 
 from gannet.core.clock import now_ms
@@ -160,6 +161,7 @@ class Rollout:
         if state.revision != base:
             state = self.parts.deployments.rollback_deployment(
                 deployment, reason=f"policy {self.policy.name}: {why}", to=base)
+        self._drop_challenger_alias()
         self.loop._save(Phase.ROLLED_BACK, self.status.stage,
                         {**self.status.data, "outcome": "rolled back"}, "rollback",
                         f"rolled {deployment} back to revision {base}'s traffic: {why}",
@@ -167,3 +169,14 @@ class Rollout:
                          "restored_revision": base})
         self._revision_edge(state.revision, "rollback")
         return False
+
+    def _drop_challenger_alias(self) -> None:
+        """A rolled-back version keeps no ``@challenger``: nobody should serve or load it
+        by that name (done again after a crash, it finds the alias gone or moved)."""
+        from gannet.core.errors import NotFound
+
+        model = self.policy.model
+        if self.parts.registry.get_registered_model(model).aliases.get("challenger") == \
+                self.version:
+            with contextlib.suppress(NotFound):  # another writer removed it first
+                self.parts.registry.delete_registered_model_alias(model, "challenger")

@@ -162,7 +162,9 @@ def test_a_stage_without_traffic_waits_then_rolls_back_at_its_timeout(world):
     assert rollback.action == "rollback" and "timed out" in rollback.reason
     state = world.services.deployments.get_deployment_state("churn")
     assert {r.ref: r.weight for r in state.routes} == {"churn@champion": 1.0}
-    assert world.services.registry.get_registered_model("churn").aliases["champion"] == 1
+    aliases = world.services.registry.get_registered_model("churn").aliases
+    assert aliases["champion"] == 1
+    assert "challenger" not in aliases  # the rolled-back version is nobody's challenger
 
 
 def test_the_sdk_applies_and_reads_policies(world):
