@@ -137,8 +137,11 @@ class Catalogue:
         if model is not None:
             mv = self.registry.get_model_version(model.group(1), int(model.group(2)))
             made_by = [mv.run_id] if mv.run_id else []
-            return Usage(ref, MODEL_VERSION, self._inputs(made_by),
-                         [{"run_id": r} for r in made_by], [mv.ref])
+            used = self._inputs(made_by)
+            listed = {u["dataset_version"] for u in used}
+            used += [u for u in self._upstream(MODEL_VERSION, [mv.ref])
+                     if u["dataset_version"] not in listed]
+            return Usage(ref, MODEL_VERSION, used, [{"run_id": r} for r in made_by], [mv.ref])
         version = self._find(ref)
         edges = self.lineage.users_of(DATASET_VERSION, [version.ref])
         runs = [{"run_id": e.to_id, "context": e.context, "at": e.at}
@@ -150,6 +153,31 @@ class Catalogue:
         return [{"dataset_version": e.from_id, "context": e.context, "at": e.at,
                  "run_id": e.to_id}
                 for e in self.lineage.inputs_of(RUN, run_ids) if e.from_kind == DATASET_VERSION]
+
+    def _upstream(self, kind: str, ids: list[str], hops: int = 4) -> list[dict[str, Any]]:
+        """Dataset versions found by walking lineage edges upstream from ``ids``: a model
+        version a training policy made descends from its dataset through the policy's
+        trigger and pipeline run (dataset -> trigger -> run -> model version)."""
+        found: list[dict[str, Any]] = []
+        seen: set[tuple[str, str]] = set()
+        frontier: dict[str, list[str]] = {kind: ids}
+        for _ in range(hops):
+            upstream: dict[str, list[str]] = {}
+            for node_kind, node_ids in frontier.items():
+                for e in self.lineage.inputs_of(node_kind, node_ids):
+                    if (e.from_kind, e.from_id) in seen:
+                        continue
+                    seen.add((e.from_kind, e.from_id))
+                    if e.from_kind == DATASET_VERSION:
+                        found.append({"dataset_version": e.from_id, "context": e.context,
+                                      "at": e.at,
+                                      "run_id": e.to_id if e.to_kind == RUN else None})
+                    else:
+                        upstream.setdefault(e.from_kind, []).append(e.from_id)
+            if not upstream:
+                break
+            frontier = upstream
+        return found
 
     def _models_of(self, run_ids: list[str]) -> list[str]:
         """Model versions made from these runs: a model version inherits its run's inputs."""

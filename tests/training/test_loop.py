@@ -39,6 +39,9 @@ def test_a_new_dataset_version_retrains_gates_and_promotes(world):
     assert [e.to_id for e in lineage.users_of("run", [run.run_id])] == ["churn/2"]
     revisions = {e.to_id for e in lineage.users_of("model_version", ["churn/2"])}
     assert f"churn/{state.revision}" in revisions
+    # and `gannet lineage churn/2` names the dataset version it was trained on
+    used = services.data.usage("churn/2").datasets
+    assert "ct-train@2" in {u["dataset_version"] for u in used}
 
 
 def test_a_bad_challenger_fails_its_gate_and_the_champion_is_untouched(world):
