@@ -33,12 +33,13 @@ def mount_ui(api: Any) -> None:
         monitoring,
         pipelines,
         runs,
+        training,
     )
 
     settings = api.state.services.settings
     api.state.ui_key = SessionKey(load_key(settings.ui_secret, settings.home))
     for module in (home, login, experiments, bulk, runs, compare, models, deployments,
-                   data, launch, pipelines, monitoring, features, admin):
+                   data, launch, pipelines, monitoring, training, features, admin):
         api.include_router(module.router)
 
 
