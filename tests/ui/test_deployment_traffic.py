@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import httpx
 import numpy as np
 import pytest
-from browsing import ACCESSIBILITY, Console, shoot
+from browsing import Console, accessibility_problems, shoot
 from capability_world import Cli
 
 from gannet.bootstrap import build
@@ -110,7 +110,7 @@ def test_live_traffic_and_shadow_agreement(page, world, shots):
     assert set(latency["version 2 (shadow) p99"]) == {10.0}
     rows = page.locator("table.shadows tbody tr td").all_inner_texts()
     assert rows == ["2", "1", "40", "30", "75.0%"]
-    assert page.evaluate(ACCESSIBILITY) == []
+    assert accessibility_problems(page) == []
     shoot(page, shots, "deployment-live")
 
     log_requests(world.services, 6, minutes_ago=1, latency_ms=20.0)  # new traffic

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from browsing import ACCESSIBILITY, Console, shoot
+from browsing import Console, accessibility_problems, shoot
 from capability_world import Cli, write
 
 from gannet.bootstrap import build
@@ -131,7 +131,7 @@ def team_page(browser, world):
 
 
 def check(page, shots, name: str) -> None:
-    assert page.evaluate(ACCESSIBILITY) == [], name
+    assert accessibility_problems(page) == [], name
     shoot(page, shots, name)
 
 
