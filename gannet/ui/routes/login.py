@@ -62,8 +62,9 @@ def sso_begin(request: Request, next: str = "/") -> Response:
     state = parse_qs(urlsplit(url).query).get("state", [""])[0]
     response = see_other(url)
     signed = request.app.state.ui_key.sign({"state": state, "next": _safe(next)})
-    response.raw_headers.append((b"set-cookie", cookie_header(SSO_COOKIE, signed,
-                                                              max_age=SSO_SECONDS)))
+    header = cookie_header(SSO_COOKIE, signed, max_age=SSO_SECONDS)
+    secure = request.url.scheme == "https"
+    response.raw_headers.append((b"set-cookie", header + (b"; Secure" if secure else b"")))
     return response
 
 
