@@ -17,6 +17,12 @@ fi
 ensure_axe() {
   cache="$(cd "$(dirname "$0")/.." && pwd)/.cache/axe-core"
   [ -s "$cache/axe.min.js" ] && return 0
+  if ! command -v npm >/dev/null && command -v apt-get >/dev/null; then
+    echo "installing Debian's npm to fetch axe-core"
+    sudo_=""; [ "$(id -u)" -eq 0 ] || sudo_="sudo -n"
+    $sudo_ apt-get install -y -q npm >/dev/null \
+      || { $sudo_ apt-get update -q >/dev/null && $sudo_ apt-get install -y -q npm >/dev/null; } || true
+  fi
   if ! command -v npm >/dev/null; then
     echo "npm is missing: the web UI's accessibility check will skip (or fail under CI)" >&2
     return 0

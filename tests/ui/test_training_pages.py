@@ -50,7 +50,7 @@ POLICY = """
         - {weight: 50, approval: required}
         - {weight: 100}
 """
-PASSWORDS = {"alice": "alice-password-1", "rita": "rita-password-1"}
+PASSWORDS = {"alice": "alice-password-1", "rita": "rita-password-1", "bob": "bob-password-1"}
 
 
 @dataclass
@@ -95,6 +95,7 @@ def world(tmp_path_factory) -> Iterator[World]:
     for name, role in (("alice", "editor"), ("rita", "reader")):
         auth.create_user(name, password=PASSWORDS[name])
         auth.add_member("a", name, role)
+    auth.create_user("bob", password=PASSWORDS["bob"])  # a member of no project
     _champion(services, root / "package")
     _rows(2).to_csv(root / "train.csv", index=False)
     cli("data", "add", root / "train.csv", "--name", "churn-train")
@@ -230,3 +231,14 @@ def test_pause_and_resume_with_roles(team_page, world, shots):
     page.get_by_role("button", name="Resume").click()
     assert "Resumed" in page.get_by_role("status").inner_text()
     assert world.services.training.get_policy_status("churn-ct").paused is False
+
+
+def test_someone_outside_the_project_does_not_see_the_policy(team_page):
+    page = team_page
+    log_in(page, "bob")
+    page.goto("/ui/policies")
+    assert page.locator("table.policies").count() == 0
+    assert "No continuous-training policy" in page.get_by_role("status").inner_text()
+    answer = page.goto("/ui/policies/churn-ct")
+    assert answer.status == 404
+    assert "churn-ct" in page.get_by_role("alert").inner_text()
