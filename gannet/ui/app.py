@@ -12,7 +12,8 @@ from gannet.ui.session import PUBLIC_UI, SessionKey, UiSessions, load_key
 
 __all__ = ["UI_PUBLIC_PATHS", "UI_PUBLIC_PREFIXES", "mount_ui", "with_sessions"]
 
-UI_PUBLIC_PATHS = ("/ui/login",)  # the server's middleware asks no credentials of these
+# the server's middleware asks no credentials of these (the login page, and single sign-on)
+UI_PUBLIC_PATHS = ("/ui/login", "/ui/login/sso", "/ui/login/sso/callback")
 UI_PUBLIC_PREFIXES = tuple(p for p in PUBLIC_UI if p.endswith("/"))
 
 
@@ -33,12 +34,13 @@ def mount_ui(api: Any) -> None:
         monitoring,
         pipelines,
         runs,
+        training,
     )
 
     settings = api.state.services.settings
     api.state.ui_key = SessionKey(load_key(settings.ui_secret, settings.home))
     for module in (home, login, experiments, bulk, runs, compare, models, deployments,
-                   data, launch, pipelines, monitoring, features, admin):
+                   data, launch, pipelines, monitoring, training, features, admin):
         api.include_router(module.router)
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from gannet.stats.profile import ColumnProfile
 
-__all__ = ["column_figure", "iso", "series_figure"]
+__all__ = ["column_figure", "iso", "series_figure", "traffic_figures"]
 
 
 def iso(millis: int) -> str:
@@ -61,3 +61,34 @@ def series_figure(times: list[int], series: dict[str, list[float | None]], *,
                      "y": [threshold, threshold], "name": "threshold",
                      "line": {"dash": "dash", "color": "#a40e26"}})
     return {"data": data, "layout": layout}
+
+
+def traffic_figures(buckets: list[dict[str, Any]], bucket_ms: int) -> dict[str, Any]:
+    """A deployment's live charts from the inference log's buckets (``InferenceLog.traffic``):
+    requests per minute, and latency p50 (solid) and p99 (dotted), one line per version (a
+    shadow version's apart). A bucket without a version's requests counts zero for it."""
+    per_minute = 60_000 / bucket_ms
+    starts = sorted({b["bucket"] for b in buckets})
+    series: dict[str, dict[int, dict[str, Any]]] = {}
+    for b in buckets:
+        name = f"version {b['version']}" + (" (shadow)" if b["shadow"] else "")
+        series.setdefault(name, {})[b["bucket"]] = b
+    x = [iso(t) for t in starts]
+    rate = [{"type": "scatter", "mode": "lines+markers", "name": name, "x": x,
+             "y": [round(found[t]["requests"] * per_minute, 3) if t in found else 0
+                   for t in starts]} for name, found in sorted(series.items())]
+    latency = []
+    for name, found in sorted(series.items()):
+        times = sorted(found)
+        for key, dash in (("p50", "solid"), ("p99", "dot")):
+            latency.append({"type": "scatter", "mode": "lines+markers", "x": [
+                iso(t) for t in times], "y": [found[t][key] for t in times],
+                "name": f"{name} {key}", "line": {"dash": dash}})
+    axis = {"type": "date", "title": {"text": "minute (UTC)"}}
+    return {
+        "requests_figure": {"data": rate, "layout": {
+            "height": 260, "showlegend": True, "xaxis": axis,
+            "yaxis": {"title": {"text": "requests per minute"}, "rangemode": "tozero"}}},
+        "latency_figure": {"data": latency, "layout": {
+            "height": 260, "showlegend": True, "xaxis": axis,
+            "yaxis": {"title": {"text": "latency (ms)"}, "rangemode": "tozero"}}}}

@@ -1,7 +1,21 @@
-"""What the browser tests share: the console watcher, the accessibility check and the
-screenshots."""
+"""What the browser tests share: the console watcher, the accessibility checks (ours, and
+axe-core's) and the screenshots.
+
+axe-core comes from the npm registry, fetched once by tools/ensure-services.sh into the
+git-ignored .cache/axe-core (never from a CDN); each page gets it injected from there. When
+it is missing the check fails under CI (CI set) and skips elsewhere.
+"""
 
 from __future__ import annotations
+
+import os
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+AXE = Path(__file__).resolve().parents[2] / ".cache" / "axe-core" / "axe.min.js"
+SERIOUS = ("serious", "critical")  # what fails a page; minor and moderate are left to review
 
 
 class Console:
@@ -58,3 +72,34 @@ ACCESSIBILITY = """() => {
 
 def shoot(page, shots, name: str) -> None:
     page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+
+
+@cache
+def axe_source() -> str:
+    if not AXE.is_file():
+        message = (f"axe-core is missing ({AXE}): run bash tools/ensure-services.sh (it "
+                   "fetches it from the npm registry)")
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return AXE.read_text()
+
+
+# axe's findings that fail a page, one line each: the rule, its impact, where
+AXE_RUN = """async () => {
+  const result = await axe.run(document, {resultTypes: ["violations"]});
+  return result.violations.filter((v) => SERIOUS.includes(v.impact)).flatMap((v) =>
+    v.nodes.map((n) => `${v.id} (${v.impact}): ${n.target.join(" ")}: ${v.help}`));
+}""".replace("SERIOUS", repr(list(SERIOUS)))
+
+
+def axe_violations(page) -> list[str]:
+    """axe-core's serious and critical violations on the page as it is now."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(content=axe_source())
+    return page.evaluate(AXE_RUN)
+
+
+def accessibility_problems(page) -> list[str]:
+    """Our own checks (one h1, named landmarks and controls, ids once), then axe-core's."""
+    return [*page.evaluate(ACCESSIBILITY), *axe_violations(page)]

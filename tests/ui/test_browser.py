@@ -9,7 +9,7 @@ import re
 from urllib.parse import quote
 
 import pytest
-from browsing import ACCESSIBILITY, Console, shoot
+from browsing import Console, accessibility_problems, axe_violations, shoot
 
 pytestmark = pytest.mark.slow  # a browser: seconds per module
 
@@ -49,17 +49,18 @@ def test_every_page_renders(page, store, shots):
         "deployment": "/ui/deployments/churn-api",
         "data": "/ui/data", "pipelines": "/ui/pipelines", "monitoring": "/ui/monitoring",
         "features": "/ui/features", "admin": "/ui/admin", "audit": "/ui/admin/audit",
+        "policies": "/ui/policies",
     }
     for name, path in pages.items():
         answer = page.goto(path)
         assert answer.status == 200, (name, answer.status)
         assert page.locator("h1").count() == 1
         assert page.locator("nav[aria-label=Capabilities] a").count() == 8
-        if name in ("data", "pipelines", "monitoring", "features"):  # empty here: they say
+        if name in ("data", "pipelines", "monitoring", "features", "policies"):  # empty here: they say
             text = page.locator("main").inner_text()  # how to make the first one
             assert "yet" in text and "not available" not in text, name
         page.wait_for_load_state("networkidle")
-        assert page.evaluate(ACCESSIBILITY) == [], name
+        assert accessibility_problems(page) == [], name
         shoot(page, shots, name)
 
 
@@ -315,3 +316,16 @@ def test_a_reader_is_denied_an_action(team_page, store, shots):
     page.goto("/ui/admin/audit")
     assert page.locator("h1").inner_text() == "Not allowed"  # administrators only
     assert "reader-alias" not in store.services.registry.get_registered_model("churn").aliases
+
+
+def test_the_axe_check_finds_what_is_wrong(page, store):
+    """axe-core itself runs on each page: a page with an unlabelled field and an image
+    without a text alternative fails it."""
+    page.goto("/ui/models")
+    assert axe_violations(page) == []
+    page.evaluate("""() => {
+      document.querySelector("main").insertAdjacentHTML("beforeend",
+        '<input type="text"><img src="data:,">');
+    }""")
+    found = " ".join(axe_violations(page))
+    assert "image-alt (critical)" in found and "label (critical)" in found

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from browsing import ACCESSIBILITY, Console, shoot
+from browsing import Console, accessibility_problems, shoot
 from capability_world import Cli, make_datasets, make_features, make_monitor, make_pipelines
 
 from gannet.bootstrap import build
@@ -83,7 +83,7 @@ def page(context):
 def check(page, shots, name: str) -> None:
     """The page's markup is accessible, and its screenshot is saved."""
     assert page.locator("h1").count() == 1
-    assert page.evaluate(ACCESSIBILITY) == [], name
+    assert accessibility_problems(page) == [], name
     shoot(page, shots, name)
 
 

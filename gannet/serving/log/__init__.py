@@ -14,7 +14,10 @@
 - ``feedback``: ground truth by request id, checked and written as Parquet
 - ``repository``: the log's SQL - DuckDB views (``predictions``, ``feedback``, ``joined``)
   over its files, and running queries on them
-- ``reader``: ``InferenceLog`` - ``query``, ``show`` and ``feedback``, as ``gannet logs``
+- ``traffic_repository``: the SQL of live traffic - requests and latency per minute by
+  version, shadow versions' agreement with the primary
+- ``reader``: ``InferenceLog`` - ``query``, ``show`` and ``feedback``, as ``gannet logs``;
+  ``traffic`` for the web UI's deployment page
 
 The names below load on first use (pyarrow and duckdb load with the modules that need
 them).

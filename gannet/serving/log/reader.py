@@ -149,6 +149,30 @@ class InferenceLog:
                     raise
         raise AssertionError("unreachable")
 
+    def traffic(self, deployment: str, since_ms: int, bucket_ms: int = 60_000
+                ) -> dict[str, list[dict[str, Any]]]:
+        """``deployment``'s answered requests since ``since_ms``: per ``bucket_ms`` bucket
+        and version (shadow copies apart) the request count and latency p50/p95/p99
+        (``buckets``), and per shadow version how many of its predictions agreed with the
+        primary's on the same request rows (``shadows``). Failed requests are not logged:
+        errors are the inference servers' ``/metrics`` counters."""
+        from gannet.serving.log import traffic_repository
+
+        if bucket_ms < 1000:
+            raise InvalidArgument(f"a bucket of {bucket_ms} ms is too short",
+                                  "count per second at the finest (bucket_ms=1000)")
+        for attempt in range(RETRIES):
+            conn = self.connect(deployment)
+            try:
+                return {"buckets": traffic_repository.per_bucket(conn, since_ms, bucket_ms),
+                        "shadows": traffic_repository.shadow_agreement(conn, since_ms)}
+            except repository.FileGone:  # a compaction deleted a file it had merged: relist
+                if attempt == RETRIES - 1:
+                    raise
+            finally:
+                conn.close()
+        raise AssertionError("unreachable")
+
     def show(self, deployment: str, last: int = 20) -> pd.DataFrame:
         """The ``last`` logged rows, newest first."""
         if last < 1:

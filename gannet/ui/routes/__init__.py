@@ -15,6 +15,8 @@ two things, such as a deployment and its history, two).
   runs), schedules
 - ``launch``: running a pipeline this server knows, with parameters, from a form
 - ``monitoring``: monitors per deployment, their reports over time, the HTML report, alerts
+- ``training``: continuous-training policies (stages, where the loop is, decisions and
+  the challenger's traffic over time); approve a stage, pause, resume
 - ``features``: entities and feature views (schema, source, ttl, owner, freshness)
 - ``admin``: users with their projects and roles, the audit log (to read)
 """

@@ -1,5 +1,7 @@
 """Deployments: their traffic split and revisions; changing the traffic and rolling back
-(POST forms, CSRF-checked).
+(POST forms, CSRF-checked); live traffic from the inference log (requests per minute and
+latency percentiles by version, shadow versions' agreement with the primary), as charts
+the page redraws from ``traffic.json`` every few seconds.
 
 Changing the traffic is ``set_deployment_traffic`` (a new revision); a rollback is
 ``rollback_deployment``: the revision before the current one, or the one chosen, becomes
@@ -8,14 +10,21 @@ current again as a new revision. The service decides who may.
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
-from gannet.core.errors import InvalidArgument
+from gannet.core.clock import now_ms
+from gannet.core.errors import GannetError, InvalidArgument, NotFound
 from gannet.ui.pages import form_of, in_thread, page, see_other, services_of, shown
+from gannet.ui.plots import traffic_figures
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
+
+MINUTES = (15, 60, 360, 1440)  # the windows the live charts offer
+POLL_S = 10  # how often the page asks traffic.json again
 
 
 @router.get("/deployments")
@@ -28,12 +37,43 @@ def deployments(request: Request, model: str | None = None) -> Response:
 
 @router.get("/deployments/{name}")
 @shown("deployments")
-def deployment(request: Request, name: str, done: str = "") -> Response:
+def deployment(request: Request, name: str, done: str = "", poll: int = POLL_S) -> Response:
     service = services_of(request).deployments
     info = service.get_deployment(name)
     history = service.get_deployment_history(name)
     return page(request, "deployment.html.j2", f"Deployment {name}", "deployments", info=info,
-                history=history, done=done)
+                history=history, done=done, minutes=MINUTES, poll_s=max(1, min(poll, 300)))
+
+
+@router.get("/deployments/{name}/traffic.json")
+def traffic(request: Request, name: str, minutes: int = 60) -> Response:
+    """The live charts' data: the last ``minutes`` of the inference log, per minute (per
+    five minutes beyond six hours). Who may not read the deployment gets its error."""
+    services = services_of(request)
+    try:
+        services.deployments.get_deployment(name)  # the service decides who may read it
+        if minutes not in MINUTES:
+            raise InvalidArgument(f"minutes={minutes} is not offered",
+                                  f"ask for one of {', '.join(map(str, MINUTES))}")
+        found = _logged(services, name, minutes)
+    except GannetError as exc:
+        return JSONResponse({"error": exc.message, "hint": exc.hint},
+                            status_code=exc.http_status)
+    return JSONResponse(found)
+
+
+def _logged(services: Any, name: str, minutes: int) -> dict[str, Any]:
+    bucket_ms = 60_000 if minutes <= 360 else 300_000
+    since = now_ms() - minutes * 60_000
+    try:
+        found = services.inference_log.traffic(name, (since // bucket_ms) * bucket_ms,
+                                               bucket_ms)
+    except NotFound:
+        found = {"buckets": [], "shadows": []}
+    requests = sum(b["requests"] for b in found["buckets"] if not b["shadow"])
+    return {**traffic_figures(found["buckets"], bucket_ms), "shadows": found["shadows"],
+            "requests": requests, "minutes": minutes, "bucket_s": bucket_ms // 1000,
+            "at": now_ms()}
 
 
 @router.post("/deployments/{name}/traffic")

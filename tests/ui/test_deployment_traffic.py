@@ -1,0 +1,129 @@
+"""A deployment's live traffic in a real browser (Chromium driven by Playwright) over a
+real server on 127.0.0.1: requests answered by version 1 and copied to shadow version 2,
+written to the inference log the way the inference server writes them, are charted per
+minute with their latency; the shadow's agreement with the primary is counted; the charts
+follow new requests by polling ``traffic.json``, and the window can be narrowed."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import numpy as np
+import pytest
+from browsing import Console, accessibility_problems, shoot
+from capability_world import Cli
+
+from gannet.bootstrap import build
+from gannet.core.settings import Settings
+from gannet.serving.log import LoggedPrediction
+from gannet.testing.server import running_server
+
+pytestmark = pytest.mark.slow  # a browser
+
+MINUTE = 60_000
+
+
+@dataclass
+class World:
+    services: object
+    url: str
+
+
+def log_requests(services, count: int, *, minutes_ago: float, latency_ms: float) -> None:
+    """``count`` requests answered by churn/1, each copied to shadow churn/2, which agrees
+    on three of every four; one request a second from ``minutes_ago``."""
+    writer = services.inference_log.writer(flush_interval=3600)
+    start = int(time.time() * 1000 - minutes_ago * MINUTE)
+    for i in range(count):
+        at = start + i * 1000
+        for version, shadow in ((1, False), (2, True)):
+            answer = i % 2 if not shadow or i % 4 else 1 - i % 2
+            writer.log(LoggedPrediction(
+                deployment="churn-api", model="churn", version=version,
+                request_id=f"r{start}-{i}", timestamp_ms=at,
+                latency_ms=latency_ms * (2 if shadow else 1),
+                inputs={"a": [float(i)], "b": [1.0]}, outputs=np.array([answer]),
+                shadow=shadow))
+    assert writer.flush(timeout=60)
+    writer.close()
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory) -> Iterator[World]:
+    from sklearn.dummy import DummyClassifier
+
+    from gannet.models.package import save_model
+
+    root = tmp_path_factory.mktemp("traffic")
+    settings = Settings.load(environ={}, cwd=root, home=root / ".gannet", progress=False,
+                             metadata_url=f"sqlite:///{root / 'gannet.db'}",
+                             capture_environment=False)
+    services = build(settings)
+    X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 2.0]])
+    save_model(DummyClassifier().fit(X, [0, 1, 1]), root / "package", input_example=X)
+    for _ in range(2):
+        services.registry.register_model(root / "package", "churn")
+    cli = Cli(settings)
+    cli("deployments", "create", "churn-api", "--model", "churn", "--route", "1=100")
+    cli("deployments", "set-shadows", "churn-api", "2")
+    log_requests(services, 40, minutes_ago=24, latency_ms=5.0)
+    try:
+        with running_server(services) as url:
+            yield World(services, url)
+    finally:
+        services.close()
+
+
+@pytest.fixture
+def page(browser, world):
+    context = browser.new_context(base_url=world.url, viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    console = Console(page)
+    yield page
+    context.close()
+    assert console.errors == []
+
+
+def polled(page, requests: int) -> None:
+    page.wait_for_function(
+        f"document.getElementById('live').dataset.requests === '{requests}'", timeout=20_000)
+    page.wait_for_selector("#live-requests .plot[data-drawn='true']")
+
+
+def traces(page, figure: str) -> dict[str, list[float]]:
+    return page.evaluate(f"""Object.fromEntries(document.querySelector('#{figure} .plot')
+        .data.map((t) => [t.name, t.y]))""")
+
+
+def test_live_traffic_and_shadow_agreement(page, world, shots):
+    page.goto("/ui/deployments/churn-api?poll=1")
+    polled(page, 40)
+    assert "40 requests answered" in page.locator(".live-status").inner_text()
+    rates = traces(page, "live-requests")
+    assert sorted(rates) == ["version 1", "version 2 (shadow)"]
+    assert sum(rates["version 1"]) == 40 and sum(rates["version 2 (shadow)"]) == 40
+    latency = traces(page, "live-latency")
+    assert set(latency["version 1 p50"]) == {5.0}
+    assert set(latency["version 2 (shadow) p99"]) == {10.0}
+    rows = page.locator("table.shadows tbody tr td").all_inner_texts()
+    assert rows == ["2", "1", "40", "30", "75.0%"]
+    assert accessibility_problems(page) == []
+    shoot(page, shots, "deployment-live")
+
+    log_requests(world.services, 6, minutes_ago=1, latency_ms=20.0)  # new traffic
+    polled(page, 46)  # the page asked again and redrew
+    assert max(traces(page, "live-latency")["version 1 p99"]) == 20.0
+    page.get_by_label("Window").select_option("15")
+    polled(page, 6)  # only the new requests are that recent
+    assert sum(traces(page, "live-requests")["version 1"]) == 6
+
+
+def test_traffic_json_refuses_what_it_cannot_answer(world):
+    answer = httpx.get(f"{world.url}/ui/deployments/churn-api/traffic.json?minutes=7")
+    assert answer.status_code == 400
+    assert "minutes=7 is not offered" in answer.json()["error"]
+    answer = httpx.get(f"{world.url}/ui/deployments/nothing/traffic.json")
+    assert answer.status_code == 404 and "nothing" in answer.json()["error"]
