@@ -56,7 +56,7 @@ def test_every_page_renders(page, store, shots):
         assert answer.status == 200, (name, answer.status)
         assert page.locator("h1").count() == 1
         assert page.locator("nav[aria-label=Capabilities] a").count() == 8
-        if name in ("data", "pipelines", "monitoring", "features", "policies"):  # empty here: they say
+        if name in ("data", "pipelines", "monitoring", "features", "policies"):  # empty: they say
             text = page.locator("main").inner_text()  # how to make the first one
             assert "yet" in text and "not available" not in text, name
         page.wait_for_load_state("networkidle")
