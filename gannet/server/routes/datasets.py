@@ -13,16 +13,14 @@ Readers (in any project) read datasets, editors write them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Annotated, BinaryIO
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
-from gannet.core.digests import CHUNK
 from gannet.server import shapes
-from gannet.server.deps import API_PREFIX, ServicesDep, answer
+from gannet.server.deps import API_PREFIX, ServicesDep, answer, streamed
 
 router = APIRouter(prefix=API_PREFIX, tags=["datasets"])
 
@@ -147,25 +145,8 @@ def delete(name: str, selector: str, services: ServicesDep) -> Response:
 @router.get(VERSION + "/files/{path:path}", summary="One file of a version, streamed",
             **shapes.not_json("application/octet-stream", description="the file's bytes"))
 def version_file(name: str, selector: str, path: str, services: ServicesDep) -> Response:
-    """A file of up to 1 MiB is read (and checked against its digest) before the answer
-    starts, so damaged stored bytes answer ``INTEGRITY_ERROR``; a larger one is cut
-    short at its end instead, and the client's check of the digest refuses it."""
     reader, size, digest = services.data.open_version_file(f"{name}@{selector}", path)
-    try:
-        first = reader.read(CHUNK)
-    except BaseException:
-        reader.close()
-        raise
-    return StreamingResponse(_chunks(first, reader), media_type="application/octet-stream",
-                             headers={"content-length": str(size), "etag": f'"{digest}"'})
-
-
-def _chunks(first: bytes, reader: BinaryIO) -> Iterator[bytes]:
-    with reader:
-        chunk = first
-        while chunk:
-            yield chunk
-            chunk = reader.read(CHUNK)
+    return streamed(reader, size, etag=f'"{digest}"')
 
 
 # -- tags, diffs, lineage --------------------------------------------------------------------

@@ -16,17 +16,13 @@ upload (to register a folder a client holds) and download (to load a version the
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import BinaryIO
-
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
-from gannet.core.digests import CHUNK
 from gannet.registry.types import SigningKey
 from gannet.server import shapes
-from gannet.server.deps import API_PREFIX, ServicesDep, answer
+from gannet.server.deps import API_PREFIX, ServicesDep, answer, streamed
 from gannet.server.routes.registry import VERSION
 
 router = APIRouter(prefix=API_PREFIX, tags=["registry"])
@@ -67,24 +63,5 @@ def package_manifest(name: str, version: int, services: ServicesDep) -> Response
 @router.get(VERSION + "/package/{path:path}", summary="One file of a version's package",
             **shapes.not_json("application/octet-stream", description="the file's bytes"))
 def package_file(name: str, version: int, path: str, services: ServicesDep) -> Response:
-    """Streamed; a file of up to 1 MiB is read (and checked against its digest) before the
-    answer starts, so stored bytes that changed are answered as ``INTEGRITY_ERROR``."""
     reader, size = services.registry.open_package_file(name, version, path)
-    try:
-        first = reader.read(CHUNK)
-    except BaseException:
-        reader.close()
-        raise
-    return StreamingResponse(_chunks(first, reader), media_type="application/octet-stream",
-                             headers={"content-length": str(size)})
-
-
-def _chunks(first: bytes, reader: BinaryIO) -> Iterator[bytes]:
-    """The file in 1 MiB chunks (Starlette runs this in a thread). A larger file whose
-    bytes turn out not to match at its end is cut short, so the client sees an incomplete
-    file, never bad bytes as good ones (and checks every digest itself anyway)."""
-    with reader:
-        chunk = first
-        while chunk:
-            yield chunk
-            chunk = reader.read(CHUNK)
+    return streamed(reader, size)
