@@ -22,7 +22,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gannet.core.errors import GannetError, InvalidArgument, NotFound
+from gannet.core.errors import GannetError, InvalidArgument, NotFound, PermissionDenied
 from gannet.core.ids import new_id
 from gannet.ui.pages import form_of, in_thread, page, see_other, services_of, shown
 from gannet.ui.routes.pipelines import PIPELINE_TAG
@@ -106,10 +106,15 @@ def _known(target: str, targets: list[str]) -> None:
 
 
 def _versions(request: Request) -> list[str]:
-    """Dataset versions to suggest for a parameter (the newest first)."""
+    """Dataset versions to suggest for a parameter (the newest first); none for someone
+    who may not read datasets (no role in any project)."""
     data = services_of(request).data
     refs: list[str] = []
-    for dataset in data.list_datasets():
+    try:
+        datasets = data.list_datasets()
+    except PermissionDenied:
+        return []
+    for dataset in datasets:
         refs += [v.ref for v in data.log(dataset.name)]
         if len(refs) >= VERSIONS_OFFERED:
             break
