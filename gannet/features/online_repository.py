@@ -25,11 +25,15 @@ _CHUNK = 900  # below SQLite's limit on bound parameters
 
 
 class SqliteOnlineStore:
-    """The online store in a SQLite file (embedded mode); one connection per thread."""
+    """The online store in a SQLite file (embedded mode); one connection per thread, each
+    kept in ``_opened`` too so that ``close`` closes them all (those of the server's
+    threads included), not only the calling thread's."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._local = threading.local()
+        self._opened: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
 
     def describe(self) -> str:
         return f"sqlite:{self.path}"
@@ -39,7 +43,11 @@ class SqliteOnlineStore:
         if conn is None:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+                # used by this thread only; closed by whichever thread closes the store
+                conn = sqlite3.connect(self.path, timeout=30, isolation_level=None,
+                                       check_same_thread=False)
+                with self._lock:
+                    self._opened.append(conn)
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
                 conn.execute(_SCHEMA)
@@ -84,7 +92,8 @@ class SqliteOnlineStore:
         self._conn().execute("DELETE FROM online_values")
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
+        with self._lock:
+            opened, self._opened = self._opened, []
+        for conn in opened:
             conn.close()
-            self._local.conn = None
+        self._local = threading.local()
