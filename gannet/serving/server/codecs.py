@@ -339,12 +339,7 @@ class FrameCodec(Codec):
         return self._columns(values, rows)
 
     def from_v2(self, inputs: list[Mapping[str, Any]]) -> Payload:
-        columns = {item["name"]: _column(v2_array(item), item["name"]).tolist()
-                   for item in inputs}
-        lengths = {len(v) for v in columns.values()}
-        if len(lengths) > 1:
-            raise InvalidInput("the inputs have different numbers of rows")
-        return self._columns(columns, lengths.pop())
+        return self._columns(*v2_columns(inputs))
 
     def merge(self, payloads: Sequence[Payload]) -> Any:
         if len(payloads) == 1:
@@ -461,3 +456,12 @@ def codec_for(signature: Signature | None) -> Codec:
         if dtype not in TEXT and numpy_dtype(dtype).kind in "biuf":
             return MatrixCodec(signature)
     return FrameCodec(signature)
+
+
+def v2_columns(inputs: list[Mapping[str, Any]]) -> tuple[dict[str, list[Any]], int]:
+    """V2 named inputs as columns of a table (name -> values), and its number of rows."""
+    columns = {item["name"]: _column(v2_array(item), item["name"]).tolist() for item in inputs}
+    lengths = {len(v) for v in columns.values()}
+    if len(lengths) > 1:
+        raise InvalidInput("the inputs have different numbers of rows")
+    return columns, lengths.pop()

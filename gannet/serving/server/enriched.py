@@ -31,13 +31,12 @@ from gannet.models.signature import Signature, numpy_dtype, refuse_nulls_and_boo
 from gannet.serving.server.codecs import (
     Codec,
     Payload,
-    _column,
     _column_lists,
     _is_number,
     _record_columns,
     _zero,
+    v2_columns,
 )
-from gannet.serving.server.protocol import v2_array
 
 __all__ = ["FeatureCodec", "Rows"]
 
@@ -115,12 +114,7 @@ class FeatureCodec(Codec):
         return self._payload(values, rows)
 
     def from_v2(self, inputs: list[Mapping[str, Any]]) -> Payload:
-        columns = {item["name"]: _column(v2_array(item), item["name"]).tolist()
-                   for item in inputs}
-        lengths = {len(v) for v in columns.values()}
-        if len(lengths) > 1:
-            raise InvalidInput("the inputs have different numbers of rows")
-        return self._payload(columns, lengths.pop())
+        return self._payload(*v2_columns(inputs))
 
     # -- a micro-batch ---------------------------------------------------------------------
 
