@@ -160,6 +160,32 @@ class StatCache:
         os.replace(tmp, self.file)
 
 
+@dataclass
+class Scanned:
+    """A source as listed now: its files, and the digests its stat cache already knows;
+    ``todo`` are the files to read (new or changed since the cache was saved)."""
+
+    kind: str
+    files: list[Found]
+    cache: StatCache
+    digests: dict[str, str]
+    todo: list[Found]
+    scanned_ns: int
+
+
+def scan_known(source: str, cache_folder: Path, *, use_cache: bool) -> Scanned:
+    """``scan`` the source, then ask its stat cache (under ``cache_folder``) which files it
+    can vouch for: what an add, embedded or through a server, starts from."""
+    scanned_ns = time.time_ns()
+    kind, files = scan(source)
+    cache = StatCache(cache_folder, source)
+    if use_cache:
+        cache.load()
+    digests = {f.relative: d for f in files if (d := cache.known(f)) is not None}
+    return Scanned(kind, files, cache, digests,
+                   [f for f in files if f.relative not in digests], scanned_ns)
+
+
 def store_files(
     blobs: BlobStore, files: list[Found], threads: int, progress: Progress | None
 ) -> dict[str, BlobRef]:

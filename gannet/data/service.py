@@ -85,14 +85,10 @@ class DataService(VersionFiles, Catalogue, DatasetReferences, VersionTransfers):
         may_write(f"add versions of dataset {name!r}")
         check_name(name)
         tags = [check_tag(tag) for tag in tags]
-        started, scanned_ns = time.perf_counter(), time.time_ns()
-        path = os.fspath(source)
-        kind, files = scan.scan(path)
-        cache = scan.StatCache(self.cache / "stat", path)
-        if stat_cache:
-            cache.load()
-        digests = {f.relative: d for f in files if (d := cache.known(f)) is not None}
-        todo = [f for f in files if f.relative not in digests]
+        started, path = time.perf_counter(), os.fspath(source)
+        found = scan.scan_known(path, self.cache / "stat", use_cache=stat_cache)
+        kind, files, cache, digests, todo = (found.kind, found.files, found.cache,
+                                             found.digests, found.todo)
         unchanged = cache.manifest_of(files, digests)
         version = None if unchanged is None else self._latest_if_same(name, unchanged)
         manifest = None
@@ -116,7 +112,7 @@ class DataService(VersionFiles, Catalogue, DatasetReferences, VersionTransfers):
                                            described_as or os.path.abspath(path),
                                            table_columns(f.path for f in files))
             if stat_cache:
-                cache.save(files, digests, scanned_ns, digest_bytes(body))
+                cache.save(files, digests, found.scanned_ns, digest_bytes(body))
         created = version.manifest is not None
         version = self._with_tags(version, tags)
         return AddResult(replace(version, manifest=manifest), created, len(files), len(todo),

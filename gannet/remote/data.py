@@ -62,14 +62,10 @@ class RemoteData(VersionFiles):
         """As ``DataService.add``: the files hashed here, the ones the server lacks sent."""
         check_name(name)
         checked_tags = [check_tag(tag) for tag in tags]
-        started, scanned_ns = time.perf_counter(), time.time_ns()
-        path = os.fspath(source)
-        kind, files = scan.scan(path)
-        cache = scan.StatCache(self.cache / "stat-remote", path)
-        if stat_cache:
-            cache.load()
-        digests = {f.relative: d for f in files if (d := cache.known(f)) is not None}
-        todo = [f for f in files if f.relative not in digests]
+        started, path = time.perf_counter(), os.fspath(source)
+        found = scan.scan_known(path, self.cache / "stat-remote", use_cache=stat_cache)
+        kind, files, cache, digests, todo = (found.kind, found.files, found.cache,
+                                             found.digests, found.todo)
         digests.update(data_files.hash_files(todo, self._threads, progress))
         body = {
             "kind": kind, "message": message, "tags": checked_tags,
@@ -84,7 +80,7 @@ class RemoteData(VersionFiles):
         version = replace(DatasetVersion.from_dict(done["version"]), manifest=Manifest({
             f.relative: ManifestEntry(digests[f.relative], f.size, f.mode) for f in files}))
         if stat_cache:
-            cache.save(files, digests, scanned_ns, version.manifest_digest)
+            cache.save(files, digests, found.scanned_ns, version.manifest_digest)
         return AddResult(version, bool(done["created"]), len(files), len(todo),
                          sum(f.size for f in todo), time.perf_counter() - started)
 
