@@ -155,7 +155,9 @@ class Services:
         from gannet.data.validation.service import ValidationService
 
         return self._part(
-            "validation", lambda: ValidationService(self.metadata, self.tracking, self.settings)
+            "validation", lambda: ValidationService(
+                self.metadata, self.tracking, self.settings,
+                read_feature_view=lambda name: self.features.view_table(name)),
         )
 
     @property
@@ -165,7 +167,7 @@ class Services:
 
         return self._part("features", lambda: FeatureStore(
             self.metadata, self.settings,
-            resolve_dataset=self._dataset_path))
+            resolve_dataset=self._dataset_path, write_dataset=self._write_dataset))
 
     @property
     def alerts(self) -> AlertService:
@@ -222,6 +224,17 @@ class Services:
         sources)."""
         return str(self.data.local_path(ref))
 
+    def _write_dataset(self, table: Any, name: str, message: str,
+                       inputs: list[tuple[str, str, str]], run_id: str | None) -> str:
+        """A training set stored as a dataset version with its lineage (its ref)."""
+        return self.data.add_derived(table, name, message=message, inputs=inputs,
+                                     run_id=run_id).version.ref
+
+    def _deployed_features(self) -> list[tuple[str, list[str], list[str]]]:
+        """(deployment, model refs, feature refs) of each deployment that looks features up."""
+        return [(d.name, [r.ref for r in d.routes], list(d.features))
+                for d in self.deployments.list_deployments() if d.features]
+
     def _dataset_table(self, ref: str) -> Any:
         """Dataset version ``ref`` as one Arrow table (monitors' references)."""
         return self.data.open(ref, as_="arrow").to_table()
@@ -252,6 +265,7 @@ class Services:
             lambda: DataService(
                 self.metadata, self.blobs, self.settings, tracking=lambda: self.tracking,
                 registry=lambda: self.registry, lineage=self.lineage,
+                features=lambda: self.features, deployed_features=self._deployed_features,
             ),
         )
 

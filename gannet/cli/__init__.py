@@ -13,7 +13,8 @@ service call of the same name (docs/vocabulary.md).
 - ``ui``: ``gannet ui``, the web UI (that server's app on loopback, no logins)
 - ``login``: ``gannet login`` (a token, or single sign-on) and ``gannet logout``; the
   sign-in's token comes back to ``loopback``, a listener on 127.0.0.1
-- ``data``: ``gannet data``; ``data_quality``: its ``validate`` and ``profile``
+- ``data``: ``gannet data``; ``data_quality``: its ``validate`` and ``profile``;
+  ``catalogue``: its ``catalogue`` (datasets and feature views)
 - ``pipelines``: ``gannet pipeline show|run|resume|inspect``; ``schedules``: ``gannet
   schedule create|list|runs|delete`` and ``gannet scheduler``
 - ``features``: ``gannet features`` (the feature store: apply, diff, list, show,

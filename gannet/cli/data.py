@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from gannet.cli import data_quality, output
+from gannet.cli import catalogue, data_quality, output
 
 if TYPE_CHECKING:
     from gannet.data.service import DataService
@@ -21,6 +21,7 @@ app = typer.Typer(help="Datasets: versions of files and folders, their catalogue
                   "profiles and validation.", no_args_is_help=True)
 app.command("validate")(data_quality.validate)
 app.command("profile")(data_quality.profile)
+app.command("catalogue")(catalogue.catalogue)
 
 Ref = Annotated[str, typer.Argument(help="A dataset version: NAME, NAME@3, NAME@latest, "
                                          "NAME@TAG.", show_default=False)]
@@ -358,6 +359,9 @@ def lineage(
         output.print_json(usage)
         return
     if usage.kind == "dataset_version":
+        for made in usage.derived_from:
+            output.say(f"{usage.ref} was made from {made['kind'].replace('_', ' ')} "
+                       f"{made['id']} ({made['context'] or 'no context'})")
         output.say(f"{usage.ref} was used by {len(usage.runs)} runs")
         for run in usage.runs:
             output.say(f"  run {run['run_id']} ({run['context'] or 'no context'})")

@@ -11,6 +11,7 @@ import typer
 
 from gannet.cli import output
 from gannet.core.errors import ExitCode, InvalidArgument, NotFound
+from gannet.features.sources import feature_view_named
 
 if TYPE_CHECKING:
     from gannet.stats.profile import ColumnProfile, Profile
@@ -18,7 +19,8 @@ if TYPE_CHECKING:
 RefOrPath = Annotated[
     str,
     typer.Argument(metavar="REF_OR_PATH",
-                   help="A Parquet file or folder of Parquet files, or a CSV file."),
+                   help="A Parquet file or folder of Parquet files, a CSV file, a dataset "
+                   "version (churn@3) or a feature view's rows (feature_view:NAME)."),
 ]
 
 
@@ -26,8 +28,8 @@ def _table_source(ctx: typer.Context, ref_or_path: str) -> str:
     """The local path of the table ``ref_or_path`` names: a file or folder, else a dataset
     version (``churn``, ``churn@3``, ``churn@prod``) from the verified local cache."""
     path = Path(ref_or_path).expanduser()
-    if path.exists():
-        return str(path)
+    if path.exists() or feature_view_named(ref_or_path) is not None:
+        return str(path) if path.exists() else ref_or_path
     try:
         return str(ctx.obj.services.data.local_path(ref_or_path))
     except (NotFound, InvalidArgument):

@@ -10,7 +10,9 @@
 - ``table_repository``: the SQL over table files (DuckDB): column names, schema and
   row diffs
 - ``files``: ``checkout``, ``local_path``, ``open`` and ``diff`` of versions
-- ``catalogue``: descriptions, owners, keywords, search; lineage (``log_input``, ``usage``)
+- ``catalogue``: descriptions, owners, keywords, search; lineage (``log_input``, ``usage``,
+  ``add_derived``: a table made from other things, with their edges)
+- ``feature_catalogue``: feature views in the catalogue (freshness, who uses them)
 - ``gc``: the versions' side of garbage collection (``BlobReferences``)
 - ``transfer``: versions made and read by clients of a team server (which blobs are
   missing, a version committed from uploaded files, one file read), and the roles
@@ -72,18 +74,28 @@ def log_input(ref: str, context: str = "", *, run_id: str | None = None) -> Data
 
 
 def profile(table_or_path: Any) -> Profile:
-    """Schema, row count and per-column statistics of a table (see ``gannet.stats.profile``)."""
+    """Schema, row count and per-column statistics of a table (see ``gannet.stats.profile``);
+    ``feature_view:NAME`` profiles a feature view's rows."""
     from gannet.stats.profile import profile as compute
 
-    return compute(table_or_path)
+    return compute(_table(table_or_path))
 
 
 def validate(table_or_path: Any, suite: Any) -> ValidationReport:
     """Run ``suite`` (a path, YAML text, a list of check mappings or ``Check`` objects) over
-    a table; the report says which checks failed and shows a few offending rows."""
+    a table (or ``feature_view:NAME``: a feature view's rows); the report says which checks
+    failed and shows a few offending rows."""
     from gannet.data.validation.engine import validate as run
 
-    return run(table_or_path, suite)
+    label = table_or_path if isinstance(table_or_path, str) else None
+    return run(_table(table_or_path), suite, label=label)
+
+
+def _table(table_or_path: Any) -> Any:
+    from gannet.features import feature_store
+    from gannet.features.sources import table_of
+
+    return table_of(table_or_path, lambda name: feature_store().view_table(name))
 
 
 def _service() -> DataService:

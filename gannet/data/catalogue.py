@@ -13,7 +13,7 @@ from gannet.core.errors import InvalidArgument, NotFound
 from gannet.data import repository
 from gannet.data.refs import check_name
 from gannet.data.transfer import may_read, may_write
-from gannet.data.types import Dataset, DatasetVersion, Usage
+from gannet.data.types import AddResult, Dataset, DatasetVersion, Usage
 from gannet.lineage import DATASET_VERSION, MODEL_VERSION, RUN
 
 if TYPE_CHECKING:
@@ -38,6 +38,9 @@ class Catalogue:
         raise NotImplementedError
 
     def _find(self, ref: str) -> DatasetVersion:
+        raise NotImplementedError
+
+    def add_table(self, table: Any, name: str, **options: Any) -> AddResult:
         raise NotImplementedError
 
     def get_dataset(self, name: str) -> Dataset:
@@ -125,6 +128,25 @@ class Catalogue:
             linked.append(version.ref)
         return linked
 
+    def add_derived(
+        self, table: Any, name: str, *, message: str = "",
+        inputs: Sequence[tuple[str, str, str]] = (), run_id: str | None = None,
+    ) -> AddResult:
+        """Add a table made from other things (a training set from feature views) with a
+        lineage edge from each input (kind, id, context; dataset versions by any ref) and,
+        with ``run_id``, as an input of that run ("training")."""
+        if run_id is not None:
+            self.tracking.check_run_active(run_id)  # before the work, not after it
+        found = [(kind, self._find(node).ref if kind == DATASET_VERSION else node, context)
+                 for kind, node, context in inputs]
+        result = self.add_table(table, name, message=message)
+        ref = result.version.ref
+        for kind, node, context in found:
+            self.lineage.record(kind, node, DATASET_VERSION, ref, context)
+        if run_id is not None:
+            self.lineage.record(DATASET_VERSION, ref, RUN, run_id, "training")
+        return result
+
     def usage(self, ref: str) -> Usage:
         """Lineage both ways: the runs and model versions that used a dataset version; the
         dataset versions a run (``runs:/ID``) or a model version (``churn-model/4``) used."""
@@ -147,7 +169,10 @@ class Catalogue:
         runs = [{"run_id": e.to_id, "context": e.context, "at": e.at}
                 for e in edges if e.to_kind == RUN]
         run_ids = list(dict.fromkeys(e.to_id for e in edges if e.to_kind == RUN))
-        return Usage(version.ref, DATASET_VERSION, [], runs, self._models_of(run_ids))
+        made_from = [{"kind": e.from_kind, "id": e.from_id, "context": e.context, "at": e.at}
+                     for e in self.lineage.inputs_of(DATASET_VERSION, [version.ref])]
+        return Usage(version.ref, DATASET_VERSION, [], runs, self._models_of(run_ids),
+                     made_from)
 
     def _inputs(self, run_ids: list[str]) -> list[dict[str, Any]]:
         return [{"dataset_version": e.from_id, "context": e.context, "at": e.at,

@@ -18,6 +18,7 @@ from gannet.core.errors import InvalidArgument, NotFound
 from gannet.core.settings import Settings
 from gannet.data import repository, scan
 from gannet.data.catalogue import Catalogue
+from gannet.data.feature_catalogue import DeployedFeatures, FeatureViewCatalogue
 from gannet.data.files import VersionFiles
 from gannet.data.gc import DatasetReferences
 from gannet.data.refs import LATEST, check_name, check_tag, parse_ref
@@ -31,6 +32,7 @@ from gannet.store.metadata import MetadataStore
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
+    from gannet.features.service import FeatureStore
     from gannet.lineage.service import LineageService
     from gannet.registry.service import RegistryService
     from gannet.tracking.service import TrackingService
@@ -38,7 +40,8 @@ if TYPE_CHECKING:
 COLUMN_FILES = 20  # table files whose columns a version records (for search)
 
 
-class DataService(VersionFiles, Catalogue, DatasetReferences, VersionTransfers):
+class DataService(VersionFiles, Catalogue, FeatureViewCatalogue, DatasetReferences,
+                  VersionTransfers):
     def __init__(
         self,
         metadata: MetadataStore,
@@ -48,6 +51,8 @@ class DataService(VersionFiles, Catalogue, DatasetReferences, VersionTransfers):
         tracking: Callable[[], TrackingService],
         registry: Callable[[], RegistryService],
         lineage: LineageService,
+        features: Callable[[], FeatureStore] | None = None,
+        deployed_features: DeployedFeatures | None = None,
     ) -> None:
         self.metadata = metadata
         self.blobs = blobs
@@ -55,6 +60,8 @@ class DataService(VersionFiles, Catalogue, DatasetReferences, VersionTransfers):
         self._tracking = tracking  # made on first use: adding data needs neither
         self._registry = registry
         self.lineage = lineage
+        self._features = features  # feature views in the catalogue
+        self._deployed_features = deployed_features
         self.leases = BlobLeases(metadata)
         self.cache = settings.home / "cache" / "data"
 

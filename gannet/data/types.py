@@ -3,7 +3,7 @@ diffing report."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from gannet.store.blobs import Manifest, ManifestEntry
@@ -156,3 +156,29 @@ class Usage:
     datasets: list[dict[str, Any]]  # dataset versions it used (run, model version)
     runs: list[dict[str, Any]]  # runs that used it (dataset version) or its run
     model_versions: list[str]  # model versions trained on it, or made by the run
+    # what a dataset version was made from (a training set: its feature views at their
+    # versions and their source dataset versions): {"kind", "id", "context", "at"}
+    derived_from: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class FeatureViewEntry:
+    """A feature view as the data catalogue shows it: what it is, who owns it, how fresh
+    its online values are, and which model versions and deployments use it."""
+
+    name: str
+    version: int
+    description: str
+    owner: str
+    tags: dict[str, str]
+    entities: list[str]
+    features: list[str]
+    source: str
+    updated_time: int  # when its newest version was registered (ms)
+    staleness_s: float | None  # age of its newest online value (None: never materialized)
+    model_versions: list[str]  # trained on a training set read from it, or deployed with it
+    deployments: list[str]  # deployments that look its features up when serving
+    training_sets: list[str]  # dataset versions saved from it
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

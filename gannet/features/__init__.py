@@ -9,7 +9,9 @@
 - ``on_demand``     ``OnDemandFeatureView``: features a Python function computes from
                     request fields and other features; ``on_demand_frames`` adds them to
                     training sets and online reads
-- ``offline``       ``training_set``: DuckDB ASOF joins, point-in-time correct, ttl honoured
+- ``offline``       ``training_set``: DuckDB ASOF joins, point-in-time correct, ttl honoured;
+                    ``view_rows``: a view's rows (what validation and profiles read)
+- ``provenance``    a saved training set's lineage inputs (views at versions, sources)
 - ``offline_repository``  the DuckDB SQL
 - ``materialization``  newest values per entity into the online store (incremental)
 - ``online_store``  ``OnlineStore`` protocol, ``open_online_store``, ``read_online``
@@ -65,9 +67,13 @@ def apply(definitions: Any, *, dry_run: bool = False) -> list[Change]:
 
 
 def training_set(entity_df: Any, features: Sequence[str] | str, *,
-                 output: str = "pandas") -> Any:
-    """Point-in-time correct feature values for each row of ``entity_df``."""
-    return feature_store().training_set(entity_df, features, output=output)
+                 output: str = "pandas", save_as: str | None = None, message: str = "") -> Any:
+    """Point-in-time correct feature values for each row of ``entity_df``; ``save_as``
+    also stores them as a version of that dataset, with lineage to the feature views and
+    their sources, recorded as an input of the active run when there is one."""
+    run_id = _active_run_id() if save_as is not None else None
+    return feature_store().training_set(entity_df, features, output=output, save_as=save_as,
+                                        message=message, run_id=run_id)
 
 
 def materialize(start: Any = None, end: Any = None,
@@ -84,3 +90,14 @@ def online(features: Sequence[str] | str, entity_rows: Any, *, output: str = "pa
 def staleness() -> dict[str, float | None]:
     """Seconds since the newest value in the online store, per feature view."""
     return feature_store().staleness()
+
+
+def _active_run_id() -> str | None:
+    """The fluent SDK's active run (a layer above: found through its entry point)."""
+    from importlib import metadata
+
+    for entry in metadata.entry_points(group="gannet.data_services"):
+        if entry.name == "active_run":
+            run = entry.load()()
+            return None if run is None else str(run.run_id)
+    return None

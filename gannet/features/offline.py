@@ -81,13 +81,33 @@ def _joined(entity_df: Any, table: Any, found: Any, output: str) -> Any:
         return result
     for name in found.column_names:
         table = table.append_column(name, found.column(name))
+    return from_arrow(table, output)
+
+
+def from_arrow(table: Any, output: str) -> Any:
+    """An Arrow table as ``output``: itself, a polars or a pandas DataFrame."""
     if output == "arrow":
         return table
     if output == "polars":
         from importlib import import_module
 
         return import_module("polars").from_arrow(table)  # an optional library
-    return table.to_pandas()
+    if output == "pandas":
+        return table.to_pandas()
+    raise InvalidArgument(f"output {output!r} is not known", f"use one of {', '.join(OUTPUTS)}")
+
+
+def view_rows(view: FeatureView, keys: list[str], relation: str) -> Any:
+    """A view's rows from its source: join keys, time column and features (Arrow), after
+    checking the source still has them with their registered types."""
+    con = repo.connect()
+    try:
+        schema = source_schema(con, view, relation)
+        check_unchanged(view, keys, schema)
+        return repo.columns_of(con, relation,
+                               [*keys, view.timestamp_field, *view.feature_names])
+    finally:
+        con.close()
 
 
 def _check_columns(columns: list[str], timestamp: str, keys: Mapping[str, list[str]]) -> None:

@@ -82,6 +82,11 @@ def latest_rows(con: Any, relation: str, join_keys: Sequence[str], timestamp_fie
     return _arrow(con.sql(sql))
 
 
+def columns_of(con: Any, relation: str, columns: Sequence[str]) -> Any:
+    """Every row of ``relation``, only ``columns``, as an Arrow table."""
+    return _arrow(con.sql(f"SELECT {', '.join(q(c) for c in columns)} FROM {relation}"))
+
+
 def _arrow(result: Any) -> Any:
     """The whole result as one Arrow table (``to_arrow_table`` in DuckDB 1.4+)."""
     read = getattr(result, "to_arrow_table", None) or result.arrow

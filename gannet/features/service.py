@@ -12,7 +12,7 @@ import orjson
 
 from gannet.core.actor import EDITOR, READER, require_anywhere
 from gannet.core.clock import now_ms
-from gannet.core.errors import InvalidArgument, NotFound
+from gannet.core.errors import InvalidArgument, NotFound, NotSupported
 from gannet.core.settings import Settings
 from gannet.features import repository
 from gannet.features.definitions import (
@@ -24,7 +24,8 @@ from gannet.features.definitions import (
 )
 from gannet.features.on_demand import KIND as ON_DEMAND
 from gannet.features.on_demand import OnDemandFeatureView, expand_refs
-from gannet.features.refs import resolve_refs
+from gannet.features.provenance import DatasetWriter
+from gannet.features.refs import join_keys, resolve_refs
 from gannet.features.sources import DatasetResolver, check_dataset_sources, relation_sql
 from gannet.features.types import Entity, FeatureView
 from gannet.store.metadata import MetadataStore
@@ -42,13 +43,16 @@ DEFINITIONS_TTL = 5.0
 
 class FeatureStore:
     def __init__(self, metadata: MetadataStore, settings: Settings,
-                 resolve_dataset: DatasetResolver | None = None) -> None:
+                 resolve_dataset: DatasetResolver | None = None,
+                 write_dataset: DatasetWriter | None = None) -> None:
         self.metadata = metadata
         self.settings = settings
         self.resolve_dataset = resolve_dataset  # dataset versions as sources (churn@3)
+        self.write_dataset = write_dataset  # training sets saved as dataset versions
         self._online: OnlineStore | None = None
         self._cached: tuple[float, dict[str, FeatureView], dict[str, Entity],
                             dict[str, OnDemandFeatureView]] | None = None
+        self._versions: dict[str, int] = {}  # definition name -> newest version
         self._wanted: dict[tuple[str, ...], dict[str, list[str]]] = {}
 
     # -- definitions ---------------------------------------------------------------------
@@ -144,6 +148,7 @@ class FeatureStore:
         entities = {e.name: e for e in self._decode_all(rows, Entity)}
         on_demand = {v.name: v for v in self._decode_all(rows, OnDemandFeatureView)}
         self._cached, self._wanted = (time.monotonic(), views, entities, on_demand), {}
+        self._versions = {row["name"]: row["version"] for row in rows}
         return views, entities
 
     def on_demand_views(self) -> dict[str, OnDemandFeatureView]:
@@ -193,24 +198,66 @@ class FeatureStore:
     # -- offline ---------------------------------------------------------------------------
 
     def training_set(self, entity_df: Any, features: Sequence[str] | str, *,
-                     output: str = "pandas") -> Any:
+                     output: str = "pandas", save_as: str | None = None, message: str = "",
+                     run_id: str | None = None) -> Any:
         """``entity_df`` (join keys and ``event_timestamp``) with each feature's value as
-        it was at each row's time."""
-        from gannet.features.offline import training_set
+        it was at each row's time. ``save_as``: also store it as a version of that dataset,
+        with lineage to the views (at their versions) and their source dataset versions,
+        and as an input of run ``run_id`` when given (pandas answers carry the version's
+        ref in ``attrs["gannet.dataset_version"]``, Arrow ones in their schema metadata)."""
+        from gannet.features.offline import OUTPUTS, training_set
         from gannet.features.on_demand_frames import with_on_demand
 
         require_anywhere(READER, "read features")
+        if output not in OUTPUTS:
+            raise InvalidArgument(f"output {output!r} is not known",
+                                  f"use one of {', '.join(OUTPUTS)}")
+        if save_as is not None and self.write_dataset is None:
+            raise NotSupported("this feature store cannot save training sets",
+                               "build it through gannet's services (gannet.configure)")
         views, entities = self.registered()
         stored, on_demand, _ = expand_refs(features, self.on_demand_views())
+        asked = "arrow" if save_as is not None else output
         if not on_demand:
             wanted = resolve_refs(features, views)
             relations = {v: self._relation(views[v]) for v in wanted}
-            return training_set(entity_df, wanted, views, entities, relations, output=output)
-        wanted = resolve_refs(stored, views) if stored else {}
-        relations = {v: self._relation(views[v]) for v in wanted}
-        frame = training_set(entity_df, wanted, views, entities, relations) if wanted else \
-            _as_pandas(entity_df)
-        return with_on_demand(frame, features, wanted, on_demand, output)
+            result = training_set(entity_df, wanted, views, entities, relations, output=asked)
+        else:
+            wanted = resolve_refs(stored, views) if stored else {}
+            relations = {v: self._relation(views[v]) for v in wanted}
+            frame = training_set(entity_df, wanted, views, entities, relations) if wanted \
+                else _as_pandas(entity_df)
+            result = with_on_demand(frame, features, wanted, on_demand, asked)
+        if save_as is None:
+            return result
+        used = [*wanted, *(v.name for v in on_demand)]
+        return self._save(result, used, save_as, message, run_id, output)
+
+    def _save(self, table: Any, used: list[str], name: str, message: str,
+              run_id: str | None, output: str) -> Any:
+        from gannet.features.offline import from_arrow
+        from gannet.features.provenance import training_set_inputs
+
+        views, _ = self.registered()
+        inputs = training_set_inputs(used, views, self._versions)
+        assert self.write_dataset is not None
+        ref = self.write_dataset(table, name, message, inputs, run_id)
+        table = table.replace_schema_metadata(
+            {**(table.schema.metadata or {}), b"gannet.dataset_version": ref.encode()})
+        result = from_arrow(table, output)
+        if output == "pandas":
+            result.attrs["gannet.dataset_version"] = ref
+        return result
+
+    def view_table(self, name: str) -> Any:
+        """The rows of feature view ``name`` as its source holds them (join keys, event
+        time and features) as an Arrow table: what validation suites and profiles run on."""
+        from gannet.features.offline import view_rows
+
+        require_anywhere(READER, "read features")
+        views, entities = self.registered()
+        view = _choose(views, [name])[0]
+        return view_rows(view, join_keys(view, entities), self._relation(view))
 
     def _relation(self, view: FeatureView) -> str:
         return relation_sql(view.source, self.resolve_dataset)

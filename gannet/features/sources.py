@@ -18,10 +18,36 @@ _QUERY = re.compile(r"^\s*(select|with|from)\b", re.IGNORECASE)
 _DATASET_REF = re.compile(r"^[A-Za-z0-9_.\-/]+@[A-Za-z0-9_.\-]+$")
 
 DatasetResolver = Callable[[str], str]  # "churn@3" -> the path of its Parquet/CSV files
+VIEW_PREFIX = "feature_view:"  # a table source that names a feature view's rows
+
+
+def feature_view_named(source: object) -> str | None:
+    """The feature view a table source names (``feature_view:churn_stats``), else None:
+    validation suites and profiles take one where they take a path."""
+    if isinstance(source, str) and source.startswith(VIEW_PREFIX):
+        return source[len(VIEW_PREFIX):]
+    return None
 
 
 def is_query(spec: str) -> bool:
     return bool(_QUERY.match(spec))
+
+
+def table_of(source: object, read_feature_view: Callable[[str], object] | None) -> object:
+    """The table a source names: a feature view's rows for ``feature_view:NAME``, else the
+    source itself (a path or a table)."""
+    view = feature_view_named(source)
+    if view is None:
+        return source
+    if read_feature_view is None:
+        raise NotSupported(f"{source!r} names a feature view, which cannot be read here",
+                           "validate the view's source instead")
+    return read_feature_view(view)
+
+
+def is_dataset_ref(spec: str) -> bool:
+    """Whether ``spec`` reads like a dataset version (``churn@3``) rather than a path."""
+    return bool(_DATASET_REF.match(spec)) and not Path(spec).expanduser().exists()
 
 
 def check_dataset_sources(items: Iterable[object]) -> None:
@@ -44,7 +70,7 @@ def resolve_source(spec: str, resolve_dataset: DatasetResolver | None = None) ->
     the data capability's to resolve: without ``resolve_dataset`` they are refused clearly."""
     if is_query(spec):
         return spec
-    if _DATASET_REF.match(spec) and not Path(spec).expanduser().exists():
+    if is_dataset_ref(spec):
         if resolve_dataset is not None:
             return resolve_source(resolve_dataset(spec))
         raise NotSupported(

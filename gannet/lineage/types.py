@@ -8,6 +8,7 @@ from dataclasses import dataclass
 DATASET_VERSION = "dataset_version"
 RUN = "run"
 MODEL_VERSION = "model_version"
+FEATURE_VIEW = "feature_view"  # a feature view at one version: ``churn_stats@2``
 
 
 @dataclass(frozen=True, slots=True)

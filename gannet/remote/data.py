@@ -33,6 +33,7 @@ from gannet.data.types import (
     CheckoutResult,
     Dataset,
     DatasetVersion,
+    FeatureViewEntry,
     Usage,
     VersionDiff,
 )
@@ -186,6 +187,15 @@ class RemoteData(VersionFiles):
                                     ("column", column)) if v is not None}
         found = self.transport.call("GET", f"{PREFIX}/datasets", params=params)
         return [Dataset.from_dict(d) for d in found["datasets"]]
+
+    def catalogue(self, text: str | None = None) -> tuple[list[Dataset], list[FeatureViewEntry]]:
+        params = {"text": text} if text is not None else {}
+        found = self.transport.call("GET", f"{PREFIX}/catalogue", params=params)
+        return ([Dataset.from_dict(d) for d in found["datasets"]],
+                [FeatureViewEntry(**v) for v in found["feature_views"]])
+
+    def feature_views(self, text: str | None = None) -> list[FeatureViewEntry]:
+        return self.catalogue(text)[1]
 
     def log_input(self, run_id: str, ref: str, context: str = "") -> DatasetVersion:
         done = self.transport.call("POST", f"{PREFIX}/dataset-inputs",

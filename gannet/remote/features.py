@@ -92,28 +92,38 @@ class RemoteFeatures:
         return pd.DataFrame(result, index=range(rows))
 
     def training_set(self, entity_df: Any, features: Sequence[str] | str, *,
-                     output: str = "pandas") -> Any:
+                     output: str = "pandas", save_as: str | None = None, message: str = "",
+                     run_id: str | None = None) -> Any:
         """As ``FeatureStore.training_set``, built on the server: the entity rows go as
         Parquet (times and their zones exactly), the training set comes back as Parquet."""
         from gannet.features.offline import OUTPUTS as TABLE_OUTPUTS
-        from gannet.features.offline import parquet_table, table_parquet, to_arrow
+        from gannet.features.offline import from_arrow, parquet_table, table_parquet, to_arrow
 
         if output not in TABLE_OUTPUTS:
             raise InvalidArgument(f"output {output!r} is not known",
                                   f"use one of {', '.join(TABLE_OUTPUTS)}")
         wanted = [features] if isinstance(features, str) else list(features)
+        params: dict[str, Any] = {"features": wanted}
+        if save_as is not None:
+            params.update(save_as=save_as, message=message)
+            if run_id is not None:
+                params["run_id"] = run_id
         response = self.transport.send(
-            "POST", f"{PREFIX}/training-set", params={"features": wanted},
+            "POST", f"{PREFIX}/training-set", params=params,
             content=table_parquet(to_arrow(entity_df)),
             headers={"content-type": PARQUET, "idempotency-key": uuid.uuid4().hex})
-        table = parquet_table(response.content, "the server's answer")
-        if output == "arrow":
-            return table
-        if output == "polars":
-            from importlib import import_module
+        result = from_arrow(parquet_table(response.content, "the server's answer"), output)
+        saved = response.headers.get("gannet-dataset-version")
+        if saved and output == "pandas":
+            result.attrs["gannet.dataset_version"] = saved
+        return result
 
-            return import_module("polars").from_arrow(table)
-        return table.to_pandas()
+    def view_table(self, name: str) -> Any:
+        """A feature view's rows (Arrow), read on the server from its source."""
+        from gannet.features.offline import parquet_table
+
+        response = self.transport.send("GET", f"{PREFIX}/{quote(name, safe='')}/rows")
+        return parquet_table(response.content, "the server's answer")
 
     def close(self) -> None:
         return None

@@ -67,7 +67,8 @@ class RemoteServices:
     def validation(self) -> Any:
         from gannet.remote.validation import RemoteValidation
 
-        return self._part("validation", lambda: RemoteValidation(self.transport, self.settings))
+        return self._part("validation", lambda: RemoteValidation(
+            self.transport, self.settings, read_feature_view=self.features.view_table))
 
     @property
     def training(self) -> Any:

@@ -7,11 +7,13 @@ run, under the caller's roles.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from gannet.core.settings import Settings
 from gannet.data.validation.report import ValidationReport
 from gannet.data.validation.types import ValidationRecord
+from gannet.features.sources import table_of
 from gannet.remote.transport import Transport
 from gannet.stats.profile import Profile
 
@@ -21,15 +23,17 @@ BASE = "/api/v1/data/validations"
 
 
 class RemoteValidation:
-    def __init__(self, transport: Transport, settings: Settings) -> None:
+    def __init__(self, transport: Transport, settings: Settings,
+                 read_feature_view: Callable[[str], Any] | None = None) -> None:
         self.transport = transport
         self.settings = settings
+        self.read_feature_view = read_feature_view  # a view's rows come from the server
 
     def profile_data(self, table_or_path: Any) -> Profile:
         """A table's profile, computed here."""
         from gannet.stats.profile import profile
 
-        return profile(table_or_path)
+        return profile(table_of(table_or_path, self.read_feature_view))
 
     def validate_data(
         self,
@@ -43,7 +47,9 @@ class RemoteValidation:
         """Run ``suite`` here; the server stores the report and tags ``run_id``."""
         from gannet.data.validation.engine import validate
 
-        report = validate(table_or_path, suite, label=dataset)
+        table = table_of(table_or_path, self.read_feature_view)
+        label = dataset or (table_or_path if isinstance(table_or_path, str) else None)
+        report = validate(table, suite, label=label)
         if store or run_id is not None:
             self.record_data_validation(report, run_id=run_id)
         return report

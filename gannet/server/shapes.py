@@ -126,6 +126,7 @@ DATASET_VERSIONS = shaped("DatasetVersions", versions=list[OBJECT])
 COMMITTED_VERSION = shaped("CommittedVersion", version=OBJECT, created=bool)
 DATASET_DIFF = shaped("DatasetDiff", diff=OBJECT)
 DATASET_USAGE = shaped("DatasetUsage", usage=OBJECT)
+CATALOGUE = shaped("Catalogue", datasets=list[OBJECT], feature_views=list[OBJECT])
 
 MONITOR = shaped("MonitorAnswer", monitor=OBJECT)
 MONITORS = shaped("Monitors", monitors=list[OBJECT])

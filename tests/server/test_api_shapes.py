@@ -20,6 +20,7 @@ NOT_JSON = {
     ("get", "/api/v1/datasets/{name}/versions/{selector}/files/{path}"),
     ("get", "/api/v1/monitors/{name}/page"),
     ("post", "/api/v1/features/training-set"),
+    ("get", "/api/v1/features/{name}/rows"),
 }
 
 

@@ -97,6 +97,9 @@ def test_datasets_search_versions_and_diff(page, shots):
     rows = cells(page, "table.datasets")
     assert [r[0] for r in rows] == ["customers", "prices"]
     assert rows[0][1:4] == ["Customers and their plans", "growth", "customers@2"]
+    (view,) = cells(page, "table.catalogue-views")  # feature views are in the catalogue
+    assert view[0] == "churn_stats (v1)" and view[2:4] == ["growth", "orders_30d, spend_30d"]
+    assert view[5] == "none recorded"
     check(page, shots, "datasets")
     page.get_by_label("Column", exact=True).fill("region")
     page.get_by_role("button", name="Search").click()
@@ -266,7 +269,7 @@ def test_feature_views_and_entities(page, shots):
     page.get_by_role("link", name="churn_stats").click()
     schema = {r[0]: r[1] for r in cells(page, "table.feature-schema")}
     assert schema == {"orders_30d": "BIGINT", "spend_30d": "DOUBLE"}
-    assert "not record yet which models use a feature view" in page.locator("main").inner_text()
+    assert "None recorded. A model version uses a view" in page.locator("main").inner_text()
     check(page, shots, "feature-view")
     page.locator("main dl").get_by_role("link", name="customer").click()
     assert page.locator("h1").inner_text() == "Entity customer"

@@ -8,6 +8,7 @@ verdict, the report's JSON, when, and the run it was for). With a run, the run's
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -18,6 +19,7 @@ from gannet.core.settings import Settings
 from gannet.data.validation import repository
 from gannet.data.validation.report import ValidationReport
 from gannet.data.validation.types import ValidationRecord
+from gannet.features.sources import table_of
 from gannet.store.metadata import MetadataStore
 
 if TYPE_CHECKING:
@@ -30,17 +32,20 @@ MAX_RESULTS = 1000
 
 class ValidationService:
     def __init__(
-        self, metadata: MetadataStore, tracking: TrackingService, settings: Settings
+        self, metadata: MetadataStore, tracking: TrackingService, settings: Settings,
+        read_feature_view: Callable[[str], Any] | None = None,
     ) -> None:
         self.metadata = metadata
         self.tracking = tracking
         self.settings = settings
+        self.read_feature_view = read_feature_view  # feature_view:NAME -> its rows (Arrow)
 
     def profile_data(self, table_or_path: Any) -> Profile:
-        """The profile of a table (Parquet file or folder, CSV, Arrow table, DataFrame)."""
+        """The profile of a table (Parquet file or folder, CSV, Arrow table, DataFrame, or
+        ``feature_view:NAME``: a feature view's rows)."""
         from gannet.stats.profile import profile
 
-        return profile(table_or_path)
+        return profile(table_of(table_or_path, self.read_feature_view))
 
     def validate_data(
         self,
@@ -57,7 +62,8 @@ class ValidationService:
 
         if run_id is not None:
             self.tracking.check_run_active(run_id)  # before the work, not after it
-        report = validate(table_or_path, suite, label=dataset)
+        table = table_of(table_or_path, self.read_feature_view)
+        report = validate(table, suite, label=dataset or _label(table_or_path))
         if store:
             self._store(report, run_id)
         if run_id is not None:
@@ -109,3 +115,6 @@ class ValidationService:
             for r in rows
         ]
 
+
+def _label(table_or_path: Any) -> str | None:
+    return table_or_path if isinstance(table_or_path, str) else None

@@ -87,6 +87,19 @@ def search_datasets(
     return answer({"datasets": [d.to_dict() for d in found]})
 
 
+@router.get("/catalogue", summary="The datasets and the feature views, each feature view "
+            "with its freshness and the model versions and deployments that use it",
+            response_model=shapes.CATALOGUE)
+def catalogue(
+    services: ServicesDep,
+    text: str | None = Query(default=None, description="part of a name, description, owner, "
+                             "keyword, tag, column or feature"),
+) -> Response:
+    datasets, views = services.data.catalogue(text)
+    return answer({"datasets": [d.to_dict() for d in datasets],
+                   "feature_views": [v.to_dict() for v in views]})
+
+
 @router.get(DATASET, summary="A dataset's catalogue entry and newest version",
             response_model=shapes.DATASET)
 def get_dataset(name: str, services: ServicesDep) -> Response:

@@ -6,7 +6,9 @@ rows (a list of objects, or an object of columns) and
 answers the newest values as columns: the join keys, then each feature (null where the
 online store has none, or only one older than the view's ttl). ``POST
 /features/training-set`` takes the entity rows as a Parquet body (join keys and
-``event_timestamp``; time zones kept exactly) and answers the training set as Parquet.
+``event_timestamp``; time zones kept exactly) and answers the training set as Parquet
+(with ``save_as``, also stored as a dataset version, named in ``Gannet-Dataset-Version``);
+``GET /features/{name}/rows`` answers a view's rows as Parquet.
 Definitions applied through the server may read dataset versions only (``source:
 churn@3``): the server reads no path and runs no query a caller names. Readers read;
 editors apply and materialize.
@@ -68,6 +70,20 @@ def get_definition(name: str, services: ServicesDep) -> Response:
     return answer({"definition": services.features.get_definition(name)})
 
 
+@router.get(
+    "/features/{name}/rows", response_class=Response,
+    summary="A feature view's rows as its source holds them (join keys, event time, "
+    "features) as Parquet: what validation suites and profiles run on",
+    responses={200: {"content": {PARQUET: {"schema": {"type": "string", "format": "binary"}}}}})
+async def view_rows(name: str, services: ServicesDep) -> Response:
+    from gannet.features.offline import table_parquet
+
+    def read() -> bytes:
+        return table_parquet(services.features.view_table(name))
+
+    return Response(await anyio.to_thread.run_sync(read), media_type=PARQUET)
+
+
 @router.post("/features/apply", summary="Register definitions (a changed one gets a new "
              "version; breaking changes are named)", response_model=shapes.DEFINITION_CHANGES)
 def apply(body: Definitions, services: ServicesDep) -> Response:
@@ -83,6 +99,9 @@ def materialize(body: Materialize, services: ServicesDep) -> Response:
     return answer({"materializations": [r.to_dict() for r in results]})
 
 
+DATASET_VERSION_HEADER = "Gannet-Dataset-Version"
+
+
 @router.post(
     "/features/training-set", response_class=Response,
     summary="A point-in-time correct training set: the entity rows (a Parquet body) with "
@@ -90,21 +109,33 @@ def materialize(body: Materialize, services: ServicesDep) -> Response:
     openapi_extra={"requestBody": {"required": True, "content": {PARQUET: {"schema": {
         "type": "string", "format": "binary"}}}}},
     responses={200: {"content": {PARQUET: {"schema": {"type": "string", "format": "binary"}}}}})
-async def training_set(request: Request, services: ServicesDep,
-                       features: list[str] = Query(description="view:feature each")) -> Response:
+async def training_set(
+    request: Request, services: ServicesDep,
+    features: list[str] = Query(description="view:feature each"),
+    save_as: str | None = Query(None, description="also store it as a version of this "
+                                "dataset (its ref answers in the Gannet-Dataset-Version header)"),
+    message: str = Query("", description="the stored version's message"),
+    run_id: str | None = Query(None, description="record the stored version as an input of "
+                               "this run"),
+) -> Response:
     """The body is held to the server's limit (``server_max_body``): a larger entity frame
     is sent in parts, or built where the stores are."""
     body = await request.body()
-    table = await anyio.to_thread.run_sync(_training_set, services, body, features)
-    return Response(table, media_type=PARQUET)
+    table, ref = await anyio.to_thread.run_sync(
+        _training_set, services, body, features, save_as, message, run_id)
+    headers = {DATASET_VERSION_HEADER: ref} if ref else None
+    return Response(table, media_type=PARQUET, headers=headers)
 
 
-def _training_set(services: Services, body: bytes, features: list[str]) -> bytes:
+def _training_set(services: Services, body: bytes, features: list[str], save_as: str | None,
+                  message: str, run_id: str | None) -> tuple[bytes, str | None]:
     from gannet.features.offline import parquet_table, table_parquet
 
     entity_table = parquet_table(body, "the request body")
-    return table_parquet(services.features.training_set(entity_table, features,
-                                                        output="arrow"))
+    table = services.features.training_set(entity_table, features, output="arrow",
+                                           save_as=save_as, message=message, run_id=run_id)
+    ref = (table.schema.metadata or {}).get(b"gannet.dataset_version")
+    return table_parquet(table), ref.decode() if ref else None
 
 
 @router.post("/features/online", summary="The newest values of features for entity rows",

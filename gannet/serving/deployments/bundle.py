@@ -45,7 +45,9 @@ HEALTH_LIVE = "/v2/health/live"
 GANNET_EXTRAS = ("postgres", "s3", "serving")  # the team stores, and the server itself
 WORKDIR = "/srv/gannet"
 UID = 10001
-STORES_SECRET = "gannet-stores"  # keys: metadata-url, artifacts-url, inference-log-url
+# keys: metadata-url, artifacts-url, inference-log-url (and features-online-url when the
+# deployment looks features up)
+STORES_SECRET = "gannet-stores"
 RESOURCES = {
     "requests": {"cpu": "500m", "memory": "512Mi"},
     "limits": {"cpu": "2", "memory": "2Gi"},
@@ -249,7 +251,7 @@ def _requirements(state: DeploymentState, requirements: Sequence[str]) -> str:
                 "serve versions saved with the same libraries, or give each its own deployment",
             )
         pins[dist] = line
-    extras = ",".join(GANNET_EXTRAS)
+    extras = ",".join([*GANNET_EXTRAS, *(["features"] if state.features else [])])
     return "\n".join(
         [
             f"# Pinned by `gannet deployments bundle` for {state.name} at revision "
@@ -310,12 +312,7 @@ def _container(state: DeploymentState, name: str, port: int) -> dict[str, Any]:
             "name": variable,
             "valueFrom": {"secretKeyRef": {"name": STORES_SECRET, "key": key}},
         }
-        for variable, key in (
-            ("GANNET_METADATA_URL", "metadata-url"),
-            ("GANNET_ARTIFACTS_URL", "artifacts-url"),
-            # shared by every replica and readable from a laptop; never the pod's disk
-            ("GANNET_INFERENCE_LOG_URL", "inference-log-url"),
-        )
+        for variable, key in _secret_keys(state)
     ]
     return {
         "name": "server",
@@ -329,6 +326,20 @@ def _container(state: DeploymentState, name: str, port: int) -> dict[str, Any]:
         "securityContext": {"allowPrivilegeEscalation": False, "runAsNonRoot": True},
         "volumeMounts": [{"name": "model-cache", "mountPath": f"{WORKDIR}/.gannet"}],
     }
+
+
+def _secret_keys(state: DeploymentState) -> list[tuple[str, str]]:
+    """(environment variable, key of the stores secret) the server reads its stores from;
+    a deployment that looks features up also needs the team's online store (Redis)."""
+    keys = [
+        ("GANNET_METADATA_URL", "metadata-url"),
+        ("GANNET_ARTIFACTS_URL", "artifacts-url"),
+        # shared by every replica and readable from a laptop; never the pod's disk
+        ("GANNET_INFERENCE_LOG_URL", "inference-log-url"),
+    ]
+    if state.features:
+        keys.append(("GANNET_FEATURES_ONLINE_URL", "features-online-url"))
+    return keys
 
 
 def _deployment(state: DeploymentState, name: str, port: int, replicas: int) -> dict[str, Any]:
@@ -416,6 +427,8 @@ def _readme(
     replicas: int,
     max_replicas: int,
 ) -> str:
+    online = (" \\\n    --from-literal=features-online-url=redis://HOST:6379/0"
+              if state.features else "")
     total = sum(r.weight for r in state.routes) or 1.0
     routes = "\n".join(f"| `{r.ref}` | {100 * r.weight / total:.4g}% |" for r in state.routes)
     served = ", ".join(f"`{v.ref}` ({v.flavor})" for v in versions) or "none"
@@ -454,7 +467,7 @@ $ docker push REGISTRY/{name}:r{state.revision}
 $ kubectl create secret generic {STORES_SECRET} \\
     --from-literal=metadata-url=postgresql://USER:PASSWORD@HOST/gannet \\
     --from-literal=artifacts-url=s3://BUCKET/gannet \\
-    --from-literal=inference-log-url=s3://BUCKET/gannet/inference-log
+    --from-literal=inference-log-url=s3://BUCKET/gannet/inference-log{online}
 $ kubectl apply -f k8s/
 ```
 

@@ -46,9 +46,12 @@ class Usage:
 @router.get("/data")
 @shown("data")
 def datasets(request: Request, q: str = "", owner: str = "", column: str = "") -> Response:
-    found = services_of(request).data.search(q.strip() or None, owner=owner.strip() or None,
-                                             column=column.strip() or None)
-    return page(request, "datasets.html.j2", "Datasets", "data", datasets=found, q=q,
+    data = services_of(request).data
+    found = data.search(q.strip() or None, owner=owner.strip() or None,
+                        column=column.strip() or None)
+    views = [] if owner.strip() or column.strip() else data.feature_views(q.strip() or None)
+    return page(request, "datasets.html.j2", "Datasets", "data", datasets=found, views=views,
+                q=q,
                 owner=owner, column=column, searched=bool(q or owner or column))
 
 

@@ -3,8 +3,8 @@ and one definition with its versions.
 
 Each page is what ``gannet features list`` and ``show`` call: ``list_definitions`` and
 ``staleness`` (seconds since the newest value loaded into the online store, per view),
-``get_definition``. Which models use a view is not recorded by Gannet yet (deployments do
-not name feature views so far): the page says so rather than guessing.
+``get_definition``; which model versions, deployments and saved training sets use a view
+is the data catalogue's ``feature_views``.
 """
 
 from __future__ import annotations
@@ -43,8 +43,9 @@ def definition(request: Request, name: str) -> Response:
                  and name in d["definition"]["entities"]]
         return page(request, "feature_entity.html.j2", f"Entity {name}", "features",
                     entity=found, views=views)
+    usage = [v for v in services_of(request).data.feature_views(name) if v.name == name]
     return page(request, "feature_view.html.j2", f"Feature view {name}", "features",
-                view=_view(found, store.staleness().get(name)))
+                view=_view(found, store.staleness().get(name)), usage=usage[0] if usage else None)
 
 
 def _view(record: dict[str, Any], age: float | None) -> dict[str, Any]:

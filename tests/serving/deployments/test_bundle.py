@@ -162,6 +162,19 @@ def test_bundle_options_and_name_rules(tmp_path):
     assert len(k8s_name("x" * 300)) <= 63
 
 
+def test_a_bundle_that_looks_features_up_reads_the_online_store_from_the_secret(tmp_path):
+    state = DeploymentState("churn-api", "churn", (Route("churn/3", 1.0),),
+                            features=("churn_stats:orders_30d",))
+    write_bundle(state, [], [], tmp_path / "out")
+    [deployment] = load(tmp_path / "out" / "k8s" / "deployment.yaml")
+    [container] = deployment["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e["valueFrom"]["secretKeyRef"]["key"] for e in container["env"]}
+    assert env["GANNET_FEATURES_ONLINE_URL"] == "features-online-url"
+    assert "features" in (tmp_path / "out" / "requirements.txt").read_text().split("[")[1]
+    readme = (tmp_path / "out" / "README.md").read_text()
+    assert "inference-log \\\n    --from-literal=features-online-url=redis://" in readme
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
