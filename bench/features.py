@@ -14,7 +14,8 @@ sequential, in one process (p50, p99; Gannet's ``output="dict"``, Feast's ``to_d
 Gannet from Redis too when 127.0.0.1:6379 answers). The training sets must hold the same
 values (the script exits 1 if not). Ratios are Feast over Gannet (goals: training set
 >= 20x faster in < 1/5 of the memory; online no slower for 1 entity, >= 10x for 100).
-``--quick`` is 500 entities, 50,000 feature rows, 5,000 entity rows.
+``--quick`` is 500 entities, 50,000 feature rows, 5,000 entity rows. Then Gannet alone at
+``--scale`` (10) times every size: the same steps, its own numbers.
 
 Then Gannet alone: the inference server with feature lookup. A logistic regression on the
 ten features (trained on a training set) is deployed with them; ``gannet serve`` (one
@@ -224,6 +225,8 @@ def main() -> None:
     parser.add_argument("--feature-rows", type=int, default=1_000_000)
     parser.add_argument("--entity-rows", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=1000, help="online reads of 1 entity")
+    parser.add_argument("--scale", type=int, default=10,
+                        help="then Gannet alone at this many times the sizes (1: skip)")
     parser.add_argument("--quick", action="store_true", help="a tiny size, to check the script")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--serve-seconds", type=float, default=20.0,
@@ -248,12 +251,33 @@ def main() -> None:
             ours, theirs = _child("gannet", work, args.repeat), _child("feast", work, args.repeat)
             agree = same_values(work)
             _report(args, ours, theirs, agree)
+            if args.scale > 1:
+                _alone_at_scale(args, work / f"x{args.scale}")
         from features_serving import serve_with_features
 
         served = serve_with_features(work, args.entities, args.serve_seconds)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(json.dumps({"serving": served}) if args.json else served["line"])
+
+
+def _alone_at_scale(args: argparse.Namespace, work: Path) -> None:
+    """Gannet alone on ``--scale`` times the entities, feature rows and entity rows."""
+    sizes = [n * args.scale for n in (args.entities, args.feature_rows, args.entity_rows)]
+    work.mkdir()
+    generate(work, *sizes)
+    os.environ["BENCH_ENTITIES"] = str(sizes[0])
+    alone = _child("gannet", work, args.repeat)
+    os.environ["BENCH_ENTITIES"] = str(args.entities)
+    if args.json:
+        print(json.dumps({"scale": args.scale, "gannet": alone}))
+        return
+    print(f"Gannet alone at {args.scale}x: {sizes[0]:,} entities, {sizes[1]:,} feature rows, "
+          f"{sizes[2]:,} entity rows: training set {alone['train_s']:.3f} s "
+          f"(+{alone['train_peak_mib']:.0f} MiB), materialize {alone['materialize_s']:.3f} s, "
+          f"online 1 p50/p99 {alone['online_1']['p50_ms']:.3f}/"
+          f"{alone['online_1']['p99_ms']:.3f} ms, 100 p50/p99 "
+          f"{alone['online_100']['p50_ms']:.3f}/{alone['online_100']['p99_ms']:.3f} ms")
 
 
 def _report(args: argparse.Namespace, ours: dict, theirs: dict, agree: bool) -> None:

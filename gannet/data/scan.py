@@ -24,7 +24,7 @@ from typing import Any, BinaryIO, cast
 
 import orjson
 
-from gannet.core.digests import digest_bytes
+from gannet.core.digests import digest_bytes, digest_file
 from gannet.core.errors import InvalidArgument, NotFound
 from gannet.store.blobs import BlobRef, BlobStore
 from gannet.store.blobs.transfer import run_parallel
@@ -145,15 +145,25 @@ class StatCache:
             return str(entry[5])
         return None
 
+    def hint(self, found: Found) -> str | None:
+        """The digest a file had when it was stored racily fresh, if its size is the same:
+        never trusted to skip hashing, only to skip the copy when the hash agrees."""
+        entry = self.entries.get(found.relative)
+        if entry and len(entry) == 7 and entry[0] == found.size:
+            return str(entry[5])
+        return None
+
     def save(self, files: list[Found], digests: dict[str, str], scanned_ns: int,
              manifest: str) -> None:
         """Remember the files whose stat is not racy (see the module docstring), and the
-        manifest when all of them are remembered."""
+        manifest when all of them are remembered; racy ones are kept as hints only."""
         entries = {
-            f.relative: [*f.key, digests[f.relative]]
-            for f in files if f.mtime_ns < scanned_ns - RACY_NS and f.relative in digests
+            f.relative: [*f.key, digests[f.relative], *([] if settled else [1])]
+            for f in files if f.relative in digests
+            for settled in [f.mtime_ns < scanned_ns - RACY_NS]
         }
-        whole = manifest if len(entries) == len(files) else None
+        settled_count = sum(1 for entry in entries.values() if len(entry) == 6)
+        whole = manifest if settled_count == len(files) else None
         self.file.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.file.with_name(f".{self.file.name}.{uuid.uuid4().hex[:8]}.tmp")
         tmp.write_bytes(orjson.dumps({"files": entries, "manifest": whole}))
@@ -171,6 +181,7 @@ class Scanned:
     digests: dict[str, str]
     todo: list[Found]
     scanned_ns: int
+    hints: dict[str, str]  # todo files' digests when they were last stored (racy: unsure)
 
 
 def scan_known(source: str, cache_folder: Path, *, use_cache: bool) -> Scanned:
@@ -182,15 +193,20 @@ def scan_known(source: str, cache_folder: Path, *, use_cache: bool) -> Scanned:
     if use_cache:
         cache.load()
     digests = {f.relative: d for f in files if (d := cache.known(f)) is not None}
-    return Scanned(kind, files, cache, digests,
-                   [f for f in files if f.relative not in digests], scanned_ns)
+    todo = [f for f in files if f.relative not in digests]
+    hints = {f.relative: h for f in todo if (h := cache.hint(f)) is not None}
+    return Scanned(kind, files, cache, digests, todo, scanned_ns, hints)
 
 
 def store_files(
-    blobs: BlobStore, files: list[Found], threads: int, progress: Progress | None
+    blobs: BlobStore, files: list[Found], threads: int, progress: Progress | None,
+    hints: dict[str, str] | None = None,
 ) -> dict[str, BlobRef]:
     """Hash and store ``files`` on ``threads`` threads; each file is checked unchanged
-    while it was read (the store compares its stat before and after)."""
+    while it was read (the store compares its stat before and after). A large file with a
+    ``hints`` digest is hashed first: when the hash agrees and the blob is stored, nothing
+    is copied (a file re-added just after it was written)."""
+    hints = hints or {}
     total_files, total_bytes = len(files), sum(f.size for f in files)
     lock = threading.Lock()
     done = [0, 0]
@@ -207,7 +223,13 @@ def store_files(
 
     def one(found: Found) -> BlobRef:
         try:
-            if found.size > ONE_PASS:
+            hint = hints.get(found.relative)
+            ref = None
+            if hint is not None and found.size > ONE_PASS:
+                ref = _stored_already(blobs, found, hint)
+            if ref is not None:
+                report(0, found.size)
+            elif found.size > ONE_PASS:
                 ref = _put_one_pass(blobs, found, lambda n: report(0, n))
             else:
                 ref = blobs.put_path(found.path, lambda n: report(0, n))
@@ -235,6 +257,15 @@ def check_as_listed(found: Found) -> None:
             f"file {found.path} changed while it was being added; no version was made",
             "wait until whatever writes it has finished (or add a copy), then add again",
         )
+
+
+def _stored_already(blobs: BlobStore, found: Found, hint: str) -> BlobRef | None:
+    """The stored blob of ``found`` when its bytes hash to ``hint`` and that blob is in the
+    store (``check_as_listed`` afterwards catches a file changed while it was hashed)."""
+    digest, size = digest_file(found.path)
+    if digest == hint and size == found.size and blobs.exists(digest):
+        return BlobRef(digest, size)
+    return None
 
 
 def _put_one_pass(blobs: BlobStore, found: Found, advance: Callable[[int], None]) -> BlobRef:

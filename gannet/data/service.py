@@ -103,7 +103,7 @@ class DataService(VersionFiles, Catalogue, FeatureViewCatalogue, DatasetReferenc
             with self.leases.hold():
                 with self.blobs.batched() as blobs:  # durable all at once, at the end
                     stored = scan.store_files(blobs, todo, self.settings.transfer_threads,
-                                              progress)
+                                              progress, found.hints)
                 digests.update({relative: ref.digest for relative, ref in stored.items()})
                 manifest = Manifest({
                     f.relative: ManifestEntry(digests[f.relative], f.size, f.mode)

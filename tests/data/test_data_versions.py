@@ -150,3 +150,36 @@ def test_add_reports_files_and_bytes_as_it_goes(services, tmp_path):
     total = sum(100 + i for i in range(30))
     assert seen[-1] == (30, 30, total, total)
     assert all(a[0] <= b[0] and a[2] <= b[2] for a, b in itertools.pairwise(seen))
+
+
+def test_a_large_file_re_added_just_after_it_was_written(data_json, tmp_path, monkeypatch):
+    """A file stored racily fresh is never trusted by its stat: re-added, it is hashed
+    again (and, its hash agreeing, not copied); changed in place at the same size in the
+    same instant, it makes a new version with the new bytes."""
+    monkeypatch.setattr("gannet.data.scan.ONE_PASS", 1024)  # "large": hashed, then copied
+    src = tmp_path / "big.bin"
+    src.write_bytes(b"a" * 4096)
+    fresh(src)
+    first = data_json("add", src, "--name", "big")
+    again = data_json("add", src, "--name", "big")
+    assert (again["created"], again["ref"], again["hashed_files"]) == (False, "big@1", 1)
+    src.write_bytes(b"b" * 4096)
+    fresh(src)
+    changed = data_json("add", src, "--name", "big")
+    assert (first["created"], changed["created"], changed["ref"]) == (True, True, "big@2")
+    digests = [data_json("show", ref)["files"][0]["digest"] for ref in ("big@1", "big@2")]
+    assert digests[0] != digests[1]
+    age(src, 120)
+    data_json("add", src, "--name", "big")  # settled now: its stat is remembered
+    settled = data_json("add", src, "--name", "big")
+    assert (settled["created"], settled["hashed_files"]) == (False, 0)
+
+
+def fresh(path) -> None:
+    """Give ``path`` an mtime a minute ahead: however slow the test, the add that follows
+    sees a racily fresh file."""
+    import os
+    import time
+
+    ahead = time.time_ns() + 60 * 10**9
+    os.utime(path, ns=(ahead, ahead))
