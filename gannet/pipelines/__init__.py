@@ -10,8 +10,9 @@ A map of the folder:
   connection checks.
 - ``parameters.py``: pipeline parameters from the function's signature; ``--param k=v``
   text converted by declared type.
-- ``materializers.py``: outputs to the blob store by type (Parquet tables, numpy arrays,
-  JSON values, model packages) and ``register_materializer`` for anything else.
+- ``materializers.py``: outputs to the blob store by type (dataset versions by reference,
+  Parquet tables, numpy arrays, JSON values, model packages) and ``register_materializer``
+  for anything else.
 - ``cache.py``: cache keys (code, parameters, input digests, declared environment).
 - ``tasks.py``: one step's execution on a worker (``execute``), ``log_metric`` inside a step.
 - ``executors.py``: the ``Executor`` interface and ``local``, ``processes``, ``dask``.
@@ -19,6 +20,8 @@ A map of the folder:
 - ``recording.py``: the tracking runs of a pipeline run and its steps (nested runs).
 - ``loading.py``: ``FILE[:NAME]`` to a pipeline; a step found again by workers.
 - ``export.py``: a pipeline as an Argo Workflows YAML (each step: ``gannet pipeline step``).
+- ``datasets.py``: dataset versions as step inputs (references resolved) and the lineage
+  edges of step runs.
 - ``sweeps.py``: parameter searches with Optuna, trials as nested pipeline runs.
 - ``scaffold.py`` and ``templates/``: project templates (``gannet init --template``).
 - ``scheduling.py``: cron schedules fired once per window by any number of schedulers.

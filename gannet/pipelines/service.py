@@ -20,6 +20,8 @@ from gannet.store.gc.leases import BlobLeases
 
 if TYPE_CHECKING:
     from gannet.core.settings import Settings
+    from gannet.data.types import DatasetVersion
+    from gannet.lineage.service import LineageService
     from gannet.pipelines.dsl import Pipeline
     from gannet.pipelines.sweeps import Sweep
     from gannet.store.blobs import BlobStore
@@ -35,7 +37,13 @@ class PipelineService(Schedules):
     """Pipeline runs over the metadata store, the blob store (outputs) and tracking (runs);
     schedules come from ``Schedules``.
 
-    ``open_blobs`` opens the blob store in a worker process (it is pickled to them)."""
+    ``open_blobs`` opens the blob store in a worker process (it is pickled to them).
+    The composition root hands it the data capability's ``resolve_dataset`` (a reference
+    to its ``DatasetVersion``) and the ``lineage`` service, which step runs leave edges in
+    (``gannet.pipelines.datasets``)."""
+
+    resolve_dataset: Callable[[str], DatasetVersion] | None = None
+    lineage: LineageService | None = None
 
     def __init__(
         self,
@@ -50,7 +58,7 @@ class PipelineService(Schedules):
         self.tracking = tracking
         self.settings = settings
         self.open_blobs = open_blobs
-        self.recorder = Recorder(tracking)
+        self.recorder = Recorder(tracking, blobs)
         self.leases = BlobLeases(metadata)
 
     # -- running ---------------------------------------------------------------------------
