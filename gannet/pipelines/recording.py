@@ -14,7 +14,7 @@ from gannet.core.errors import AlreadyExists
 from gannet.models.manifest import MANIFEST as META_FILE
 from gannet.models.manifest import ModelMeta
 from gannet.pipelines.cache import digests_of
-from gannet.pipelines.types import StepResult
+from gannet.pipelines.types import StepResult, StepStatus
 from gannet.tracking.types import Metric
 
 if TYPE_CHECKING:
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 PARENT_TAG = "mlflow.parentRunId"
 MODEL = "model"  # the materializer of model packages
+PRUNED_TAG = "gannet.pruned"  # on the runs of a trial a sweep's pruner stopped (KILLED)
 TAG_TEXT_LIMIT = 5000
 
 
@@ -104,9 +105,12 @@ class Recorder:
             tags["gannet.step.cache_key"] = step.cache_key
         if step.error:
             tags["gannet.step.error"] = _limited(step.error)
+        if step.status == StepStatus.PRUNED:
+            tags[PRUNED_TAG] = "true"
+        history = [Metric(k, v, at, n) for k, v, at, n in (outcome.history if outcome else [])]
         self.tracking.log_batch(
             step.step_run_id, tags=tags,
-            metrics=[Metric(k, float(v), 0, 0) for k, v in metrics.items()],
+            metrics=[Metric(k, float(v), 0, 0) for k, v in metrics.items()] + history,
         )
         files = {"stdout.txt": outcome.stdout if outcome else "",
                  "stderr.txt": outcome.stderr if outcome else "",
@@ -133,11 +137,13 @@ class Recorder:
                                     tags={f"gannet.model.{name}": meta.flavor})
 
     def end(self, run_id: str, status: str) -> None:
+        if status == StepStatus.PRUNED:  # a sweep's pruner stopped it: KILLED, and why
+            self.tracking.log_batch(run_id, tags={PRUNED_TAG: "true"})
         self.tracking.update_run(run_id, status=_run_status(status))
 
 
 def _run_status(status: str) -> str:
-    return {"SKIPPED": "FINISHED", "PENDING": "KILLED"}.get(status, status)
+    return {"SKIPPED": "FINISHED", "PENDING": "KILLED", "PRUNED": "KILLED"}.get(status, status)
 
 
 def _text(value: Any) -> str:

@@ -23,6 +23,7 @@ from gannet.pipelines import cache, repository
 from gannet.pipelines.datasets import DatasetLineage, resolve_inputs
 from gannet.pipelines.graph import Node, Output
 from gannet.pipelines.materializers import StoredValue
+from gannet.pipelines.pruning import TrialRef
 from gannet.pipelines.tasks import StepOutcome, StepTask
 from gannet.pipelines.types import PipelineRun, StepResult, StepStatus
 
@@ -62,10 +63,12 @@ class Runner:
     reuse: dict[str, StepResult] = field(default_factory=dict)  # resume: kept results
     on_step: Callable[[StepResult], None] | None = None
     only: set[str] | None = None  # run just these steps (the others: kept or left alone)
+    trial: TrialRef | None = None  # the sweep's trial this run is (its steps may be pruned)
     results: dict[str, StepResult] = field(default_factory=dict)
     _running: dict[Future[StepOutcome], _Running] = field(default_factory=dict)
     _retry_at: list[tuple[float, _Running]] = field(default_factory=list)
     _failed: bool = False
+    _pruned: bool = False
     _interrupted: bool = False
 
     def __post_init__(self) -> None:
@@ -127,6 +130,8 @@ class Runner:
             signal.signal(signal.SIGINT, previous)
 
     def _status(self, order: list[Node]) -> str:
+        if self._pruned:
+            return StepStatus.PRUNED
         if self._failed:
             return StepStatus.FAILED
         settled = all(n.name in self.results and self.results[n.name].status in DONE
@@ -211,7 +216,7 @@ class Runner:
     def _submit(self, running: _Running) -> None:
         step = running.node.step
         task = StepTask(running.node.name, step, running.inputs, self.service.open_blobs,
-                        step.timeout, running.attempt)
+                        step.timeout, running.attempt, self.trial)
         running.started = time.perf_counter()
         self._notify(running.step)
         try:
@@ -273,6 +278,11 @@ class Runner:
             step.status, step.outputs = StepStatus.FINISHED, outcome.outputs or {}
             self._finish(node, step, running.inputs, outcome,
                          cache=bool(step.cache_key) and node.step.cache)
+            return
+        if outcome.pruned:  # not a failure to retry: the trial stops here
+            step.status, step.error = StepStatus.PRUNED, outcome.error
+            self._failed = self._pruned = True
+            self._finish(node, step, running.inputs, outcome)
             return
         if running.attempt <= node.step.retries:
             pause = node.step.backoff * 2 ** (running.attempt - 1)
