@@ -121,3 +121,16 @@ def test_a_returned_dataset_version_is_stored_by_reference(
     contexts = {r["run_id"]: r["context"] for r in _lineage(gannet_cli, "churn@1")["runs"]}
     assert contexts[use_run.info.run_id] == "pipeline step use"
     assert contexts[run.step("choose").step_run_id] == "pipeline step choose"
+
+
+def test_dataset_versions_reach_steps_on_a_dask_cluster(sdk, write_flow, gannet_cli):
+    distributed = pytest.importorskip("distributed")
+    _add_churn(sdk, 4)
+    handover = load_pipeline(str(write_flow(PASS_ON)))
+    with distributed.LocalCluster(n_workers=1, processes=False, dashboard_address=None) as c:
+        run = sdk.run_pipeline(handover, executor="dask", address=c.scheduler_address,
+                               dataset="churn@1")
+    assert run.status == "FINISHED", [s.error for s in run.steps]
+    assert sdk.load_output(run.run_id, "use") == "churn@1 2"
+    used = {r["run_id"] for r in _lineage(gannet_cli, "churn@1")["runs"]}
+    assert {run.step("choose").step_run_id, run.step("use").step_run_id} <= used
