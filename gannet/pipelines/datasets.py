@@ -100,6 +100,7 @@ class DatasetLineage:
     run_id: str
     pipeline: str
     used: dict[str, dict[str, bool]] = field(default_factory=dict)  # step -> ref -> direct
+    linked: set[str] = field(default_factory=set)  # refs with an edge to the pipeline run
 
     def note(self, node: Node, inputs: dict[str, Any]) -> dict[str, bool]:
         """What ``node`` used: the versions in its inputs, then those of its upstream steps."""
@@ -119,8 +120,10 @@ class DatasetLineage:
             context = f"pipeline step {node.name}" + ("" if direct else " (upstream)")
             self.lineage.record(DATASET_VERSION, ref, RUN, step_run_id,
                                 _short(context))
-            self.lineage.record(DATASET_VERSION, ref, RUN, self.run_id,
-                                _short(f"pipeline {self.pipeline}"))
+            if ref not in self.linked:
+                self.lineage.record(DATASET_VERSION, ref, RUN, self.run_id,
+                                    _short(f"pipeline {self.pipeline}"))
+                self.linked.add(ref)
 
 
 def _short(text: str) -> str:
