@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from gannet.auth.oidc import OidcService
     from gannet.auth.service import AuthService
     from gannet.data.service import DataService
+    from gannet.data.types import DatasetVersion
     from gannet.data.validation.service import ValidationService
     from gannet.features.service import FeatureStore
     from gannet.interop.service import MlflowImportService
@@ -206,6 +207,8 @@ class Services:
         def make() -> PipelineService:
             service = PipelineService(self.metadata, self.blobs, self.tracking, s, opener)
             service.latest_dataset_version = self._latest_dataset_version
+            service.resolve_dataset = self._resolve_dataset
+            service.lineage = self.lineage
             service.materialize_features = self._materialize_features
             return service
 
@@ -238,6 +241,10 @@ class Services:
     def _dataset_table(self, ref: str) -> Any:
         """Dataset version ``ref`` as one Arrow table (monitors' references)."""
         return self.data.open(ref, as_="arrow").to_table()
+
+    def _resolve_dataset(self, ref: str) -> DatasetVersion:
+        """The dataset version ``ref`` names (what a pipeline step taking one receives)."""
+        return self.data.resolve(ref)
 
     def _latest_dataset_version(self, name: str) -> tuple[int, int] | None:
         """(version, made at) of dataset ``name``'s latest version; None when it has none

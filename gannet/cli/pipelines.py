@@ -39,7 +39,8 @@ AddressOption = Annotated[
 Target = Annotated[str, typer.Argument(metavar="FILE[:NAME]",
                                        help="A Python file and, when it has several, which "
                                             "pipeline of it.")]
-MARKS = {"FINISHED": "✓", "FAILED": "✗", "KILLED": "✗", "SKIPPED": "-", "PENDING": "·"}
+MARKS = {"FINISHED": "✓", "FAILED": "✗", "KILLED": "✗", "SKIPPED": "-", "PENDING": "·",
+         "PRUNED": "✂"}
 
 
 @app.command("show")
@@ -220,10 +221,14 @@ def sweep(
                                          "grid.")] = "tpe",
     executor: ExecutorOption = None,
     parallel: Annotated[int, typer.Option("--parallel", help="Trials run at once.")] = 1,
+    pruner: Annotated[str, typer.Option("--pruner", help="median (stop a trial whose "
+                                        "reported values are worse than the median of "
+                                        "finished trials) or none.")] = "median",
     as_json: output.AsJson = False,
 ) -> None:
     """Search a pipeline's parameters with Optuna: --param "lr=loguniform(1e-4,1e-1)",
-    uniform(a,b), int(a,b), choice(a,b,...); each trial a pipeline run nested in the sweep."""
+    uniform(a,b), int(a,b), choice(a,b,...); each trial a pipeline run nested in the sweep;
+    trials a step reports badly for (gannet.pipelines.report) are pruned."""
     from gannet.core.errors import InvalidArgument
     from gannet.pipelines.loading import load_pipeline
     from gannet.pipelines.parameters import parse_assignments
@@ -233,7 +238,7 @@ def sweep(
     found = ctx.obj.services.pipelines.run_sweep(
         load_pipeline(target), parse_assignments(params or []), trials=trials, metric=metric,
         direction=direction, sampler=sampler, executor=executor or "processes",
-        parallel=parallel, target=_absolute(target))
+        parallel=parallel, target=_absolute(target), pruner=pruner)
     if as_json:
         output.print_json(found.to_dict())
         return

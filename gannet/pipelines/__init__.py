@@ -10,16 +10,21 @@ A map of the folder:
   connection checks.
 - ``parameters.py``: pipeline parameters from the function's signature; ``--param k=v``
   text converted by declared type.
-- ``materializers.py``: outputs to the blob store by type (Parquet tables, numpy arrays,
-  JSON values, model packages) and ``register_materializer`` for anything else.
+- ``materializers.py``: outputs to the blob store by type (dataset versions by reference,
+  Parquet tables, numpy arrays, JSON values, model packages) and ``register_materializer``
+  for anything else.
 - ``cache.py``: cache keys (code, parameters, input digests, declared environment).
-- ``tasks.py``: one step's execution on a worker (``execute``), ``log_metric`` inside a step.
+- ``tasks.py``: one step's execution on a worker (``execute``), ``log_metric`` and
+  ``report`` inside a step.
 - ``executors.py``: the ``Executor`` interface and ``local``, ``processes``, ``dask``.
 - ``runner.py``: the coordinator of one run (ready steps, cache hits, retries, Ctrl-C).
 - ``recording.py``: the tracking runs of a pipeline run and its steps (nested runs).
 - ``loading.py``: ``FILE[:NAME]`` to a pipeline; a step found again by workers.
 - ``export.py``: a pipeline as an Argo Workflows YAML (each step: ``gannet pipeline step``).
+- ``datasets.py``: dataset versions as step inputs (references resolved) and the lineage
+  edges of step runs.
 - ``sweeps.py``: parameter searches with Optuna, trials as nested pipeline runs.
+- ``pruning.py``: ``report`` inside a step, and a sweep's pruner stopping bad trials.
 - ``scaffold.py`` and ``templates/``: project templates (``gannet init --template``).
 - ``scheduling.py``: cron schedules fired once per window by any number of schedulers.
 - ``service.py``: ``PipelineService`` (run, resume, read outputs, the cache, gc references).
@@ -38,7 +43,8 @@ from gannet.pipelines.graph import Graph, Node, Output
 from gannet.pipelines.loading import load_pipeline
 from gannet.pipelines.materializers import Materializer, StoredValue, register_materializer
 from gannet.pipelines.parameters import Parameter
-from gannet.pipelines.tasks import log_metric
+from gannet.pipelines.pruning import TrialPruned
+from gannet.pipelines.tasks import log_metric, report
 from gannet.pipelines.types import PipelineRun, StepResult, StepStatus
 
 __all__ = [
@@ -58,11 +64,13 @@ __all__ = [
     "StepResult",
     "StepStatus",
     "StoredValue",
+    "TrialPruned",
     "load_pipeline",
     "log_metric",
     "make_executor",
     "pipeline",
     "register_materializer",
+    "report",
     "step",
     "when",
 ]

@@ -2,8 +2,8 @@
 
 The key is a digest of the step's source code and that of the functions of its own module
 it calls (directly or not), its constant inputs (the parameters), the digests of its
-input values, and its declared environment (the Python version and the installed
-versions of the step's ``requirements``).
+input values (a dataset version's: its manifest's), and its declared environment (the
+Python version and the installed versions of the step's ``requirements``).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from collections.abc import Callable
 from importlib import metadata
 from typing import Any
 
+from gannet.data.types import DatasetVersion
 from gannet.pipelines.materializers import StoredValue
 
 _code_digests: dict[Any, str] = {}
@@ -99,9 +100,12 @@ def cache_key(
 
 
 def digests_of(value: Any) -> Any:
-    """An input with every stored value replaced by its digest."""
+    """An input with every stored value replaced by its digest (a dataset version: its
+    manifest's)."""
     if isinstance(value, StoredValue):
         return value.digest
+    if isinstance(value, DatasetVersion):
+        return value.manifest_digest
     if isinstance(value, list | tuple):
         return [digests_of(v) for v in value]
     if isinstance(value, dict):

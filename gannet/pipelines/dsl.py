@@ -23,6 +23,7 @@ from typing import Any, Generic, ParamSpec, TypeVar, overload
 from gannet.core.errors import InvalidArgument
 from gannet.pipelines.graph import Graph, Node, Output
 from gannet.pipelines.loading import find_step
+from gannet.pipelines.materializers import stores_whole
 from gannet.pipelines.parameters import Parameter, bind_parameters
 
 P = ParamSpec("P")
@@ -250,7 +251,9 @@ def _outputs_of(
                 "give one name per value of the returned tuple",
             )
         return "tuple", tuple(names or (f"output_{i}" for i in range(len(members))))
-    if isinstance(returned, type) and dataclasses.is_dataclass(returned):
+    if isinstance(returned, type) and dataclasses.is_dataclass(returned) and not (
+        stores_whole(returned)  # a DatasetVersion, say: one output, stored by reference
+    ):
         return "dataclass", tuple(f.name for f in dataclasses.fields(returned))
     if names is not None and len(names) != 1:
         raise InvalidArgument(

@@ -1,10 +1,12 @@
 """Materializers: how a step's output becomes bytes in the blob store, chosen by type.
 
-Built in, in the order they are tried: pandas, polars and Arrow tables (Parquet), numpy
-arrays (``.npy``), JSON-able values (``None``, bool, numbers, text, lists and dicts of
-them), and model objects (the model package format of ``gannet.models``, stored as a
-folder). ``register_materializer`` adds another, tried before the built-in ones: Gannet's
-own are registered the same way. A value no materializer takes is refused with its type.
+Built in, in the order they are tried: dataset versions (``gannet.data.DatasetVersion``,
+by reference: the version's record, never its files), pandas, polars and Arrow tables
+(Parquet), numpy arrays (``.npy``), JSON-able values (``None``, bool, numbers, text, lists
+and dicts of them), and model objects (the model package format of ``gannet.models``,
+stored as a folder). ``register_materializer`` adds another, tried before the built-in
+ones: Gannet's own are registered the same way. A value no materializer takes is refused
+with its type.
 """
 
 from __future__ import annotations
@@ -58,7 +60,9 @@ class StoredValue:
 
 
 _registered: list[Materializer] = []
+_registered_types: list[type] = []  # stored whole even when they are dataclasses
 _lock = threading.Lock()
+DATASET_VERSION = "dataset-version"
 
 
 def register_materializer(
@@ -75,6 +79,8 @@ def register_materializer(
     if isinstance(kind, type):
         matches = _instance_of(kind)
         label = name or f"{kind.__module__}.{kind.__qualname__}"
+        with _lock:
+            _registered_types.append(kind)
     else:
         matches, label = kind, name or str(getattr(kind, "__name__", "custom"))
     made = Materializer(label, matches, save, load, folder)
@@ -86,6 +92,18 @@ def register_materializer(
 
 def _instance_of(kind: type) -> Callable[[Any], bool]:
     return lambda value: isinstance(value, kind)
+
+
+def stores_whole(kind: Any) -> bool:
+    """Whether a step returning ``kind`` (a dataclass, say) has one output of that type
+    rather than one per field: a dataset version, or a type given a materializer."""
+    from gannet.data.types import DatasetVersion
+
+    if not isinstance(kind, type):
+        return False
+    with _lock:
+        registered = list(_registered_types)
+    return any(issubclass(kind, t) for t in [DatasetVersion, *registered])
 
 
 def materializer_for(value: Any, step: str) -> Materializer:
@@ -250,7 +268,19 @@ def _load_model(path: Path) -> Any:
     return load_package(path, trust=True).raw
 
 
+def _save_dataset_version(value: Any, path: Path) -> None:
+    path.write_bytes(json.dumps(value.to_dict(), sort_keys=True).encode())
+
+
+def _load_dataset_version(path: Path) -> Any:
+    from gannet.data.types import DatasetVersion
+
+    return DatasetVersion.from_dict(json.loads(path.read_bytes()))
+
+
 _BUILT_IN = [
+    Materializer(DATASET_VERSION, _of("gannet", "DatasetVersion"), _save_dataset_version,
+                 _load_dataset_version),
     Materializer("parquet-pandas", _of("pandas", "DataFrame"), _save_pandas, _load_pandas),
     Materializer("parquet-polars", _of("polars", "DataFrame"), _save_polars, _load_polars),
     Materializer("parquet-arrow", _of("pyarrow", "Table"), _save_arrow, _load_arrow),

@@ -1,7 +1,9 @@
 """What a pipeline run leaves in tracking: the pipeline run is a run, each step a nested run
 (``mlflow.parentRunId``) with its parameters, metrics (its duration among them), captured
 stdout and stderr as artifacts, its traceback when it failed, and its inputs and outputs
-by digest as tags."""
+by digest as tags. A model a step returned is also the step run's artifact folder of the
+output's name (``runs:/STEP_RUN/output``), the files shared with the stored output, so
+a model version registered from it has the step run as its run (and that run's lineage)."""
 
 from __future__ import annotations
 
@@ -9,24 +11,30 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from gannet.core.errors import AlreadyExists
+from gannet.models.manifest import MANIFEST as META_FILE
+from gannet.models.manifest import ModelMeta
 from gannet.pipelines.cache import digests_of
-from gannet.pipelines.types import StepResult
+from gannet.pipelines.types import StepResult, StepStatus
 from gannet.tracking.types import Metric
 
 if TYPE_CHECKING:
     from gannet.pipelines.graph import Graph, Node
     from gannet.pipelines.tasks import StepOutcome
+    from gannet.store.blobs import BlobStore
     from gannet.tracking.service import TrackingService
 
 PARENT_TAG = "mlflow.parentRunId"
+MODEL = "model"  # the materializer of model packages
+PRUNED_TAG = "gannet.pruned"  # on the runs of a trial a sweep's pruner stopped (KILLED)
 TAG_TEXT_LIMIT = 5000
 
 
 class Recorder:
     """Writes a pipeline run's tracking runs (one write per call, so a crash loses little)."""
 
-    def __init__(self, tracking: TrackingService) -> None:
+    def __init__(self, tracking: TrackingService, blobs: BlobStore | None = None) -> None:
         self.tracking = tracking
+        self.blobs = blobs
 
     def experiment_for(self, name: str) -> str:
         """The experiment named after the pipeline (made on first use)."""
@@ -97,9 +105,12 @@ class Recorder:
             tags["gannet.step.cache_key"] = step.cache_key
         if step.error:
             tags["gannet.step.error"] = _limited(step.error)
+        if step.status == StepStatus.PRUNED:
+            tags[PRUNED_TAG] = "true"
+        history = [Metric(k, v, at, n) for k, v, at, n in (outcome.history if outcome else [])]
         self.tracking.log_batch(
             step.step_run_id, tags=tags,
-            metrics=[Metric(k, float(v), 0, 0) for k, v in metrics.items()],
+            metrics=[Metric(k, float(v), 0, 0) for k, v in metrics.items()] + history,
         )
         files = {"stdout.txt": outcome.stdout if outcome else "",
                  "stderr.txt": outcome.stderr if outcome else "",
@@ -107,14 +118,32 @@ class Recorder:
         for name, text in files.items():
             if text:
                 self.tracking.log_bytes(step.step_run_id, text.encode(), name)
+        self._log_models(step)
         self.tracking.update_run(step.step_run_id, status=_run_status(step.status))
 
+    def _log_models(self, step: StepResult) -> None:
+        """Each model output as the step run's artifacts under the output's name (indexed:
+        its files are in the store already)."""
+        assert step.step_run_id is not None
+        for name, stored in step.outputs.items():
+            if stored.materializer != MODEL or self.blobs is None:
+                continue
+            manifest = self.blobs.read_manifest(stored.digest)
+            self.tracking.log_artifact_files(step.step_run_id, [
+                (f"{name}/{path}", e.digest, e.size) for path, e in manifest.entries.items()])
+            meta = ModelMeta.from_yaml(
+                self.blobs.get_bytes(manifest.entries[META_FILE].digest).decode())
+            self.tracking.log_batch(step.step_run_id,
+                                    tags={f"gannet.model.{name}": meta.flavor})
+
     def end(self, run_id: str, status: str) -> None:
+        if status == StepStatus.PRUNED:  # a sweep's pruner stopped it: KILLED, and why
+            self.tracking.log_batch(run_id, tags={PRUNED_TAG: "true"})
         self.tracking.update_run(run_id, status=_run_status(status))
 
 
 def _run_status(status: str) -> str:
-    return {"SKIPPED": "FINISHED", "PENDING": "KILLED"}.get(status, status)
+    return {"SKIPPED": "FINISHED", "PENDING": "KILLED", "PRUNED": "KILLED"}.get(status, status)
 
 
 def _text(value: Any) -> str:

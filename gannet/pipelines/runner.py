@@ -18,9 +18,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from gannet.core.clock import now_ms
+from gannet.core.errors import GannetError
 from gannet.pipelines import cache, repository
+from gannet.pipelines.datasets import DatasetLineage, resolve_inputs
 from gannet.pipelines.graph import Node, Output
 from gannet.pipelines.materializers import StoredValue
+from gannet.pipelines.pruning import TrialRef
 from gannet.pipelines.tasks import StepOutcome, StepTask
 from gannet.pipelines.types import PipelineRun, StepResult, StepStatus
 
@@ -60,11 +63,16 @@ class Runner:
     reuse: dict[str, StepResult] = field(default_factory=dict)  # resume: kept results
     on_step: Callable[[StepResult], None] | None = None
     only: set[str] | None = None  # run just these steps (the others: kept or left alone)
+    trial: TrialRef | None = None  # the sweep's trial this run is (its steps may be pruned)
     results: dict[str, StepResult] = field(default_factory=dict)
     _running: dict[Future[StepOutcome], _Running] = field(default_factory=dict)
     _retry_at: list[tuple[float, _Running]] = field(default_factory=list)
     _failed: bool = False
+    _pruned: bool = False
     _interrupted: bool = False
+
+    def __post_init__(self) -> None:
+        self.datasets = DatasetLineage(self.service.lineage, self.run.run_id, self.graph.name)
 
     def go(self) -> PipelineRun:
         order = self.graph.ordered()
@@ -122,6 +130,8 @@ class Runner:
             signal.signal(signal.SIGINT, previous)
 
     def _status(self, order: list[Node]) -> str:
+        if self._pruned:
+            return StepStatus.PRUNED
         if self._failed:
             return StepStatus.FAILED
         settled = all(n.name in self.results and self.results[n.name].status in DONE
@@ -145,15 +155,24 @@ class Runner:
             return True
         if node.name in self.reuse:
             self.results[node.name] = self.reuse[node.name]
+            self._note_kept(node)
             self._notify(self.reuse[node.name])
             return True
-        inputs = {k: self._bind(v) for k, v in node.inputs.items()}
-        key = cache.cache_key(cache.code_digest(node.step.fn), node.constants, inputs,
-                              cache.environment_of(node.step.requirements))
-        step = StepResult(node.name, StepStatus.RUNNING, cache_key=key)
-        hit = self.service.cached(key) if self.use_cache and node.step.cache else None
+        step = StepResult(node.name, StepStatus.RUNNING)
         step.step_run_id = self.service.recorder.start_step(
             self.run.run_id, self.experiment_id, node)
+        try:  # dataset references resolved here: a wrong one fails the step, named
+            inputs = self._inputs(node)
+        except GannetError as exc:
+            step.status, step.error = StepStatus.FAILED, f"{type(exc).__name__}: {exc}"
+            self._failed = True
+            self._finish(node, step, {}, None)
+            return True
+        self.datasets.record(node, step.step_run_id, inputs)
+        step.cache_key = key = cache.cache_key(
+            cache.code_digest(node.step.fn), node.constants, inputs,
+            cache.environment_of(node.step.requirements))
+        hit = self.service.cached(key) if self.use_cache and node.step.cache else None
         if hit is not None:
             step.status, step.cached, step.outputs = StepStatus.FINISHED, True, hit
             self._finish(node, step, inputs, None)
@@ -167,6 +186,19 @@ class Runner:
         if node.condition is None:
             return False
         return not self.service.load_stored(self._stored(node.condition))
+
+    def _inputs(self, node: Node) -> dict[str, Any]:
+        """The step's inputs: outputs as stored values, dataset versions resolved."""
+        bound = {k: self._bind(v) for k, v in node.inputs.items()}
+        return resolve_inputs(node, bound, self.service.resolve_dataset,
+                              self.service.load_stored)
+
+    def _note_kept(self, node: Node) -> None:
+        """A kept step (resume): what it used, for the steps after it."""
+        try:
+            self.datasets.note(node, self._inputs(node))
+        except GannetError:  # its reference names nothing now: it ran with it before
+            self.datasets.note(node, {})
 
     def _bind(self, value: Any) -> Any:
         """An input with every step output replaced by its stored value."""
@@ -184,7 +216,7 @@ class Runner:
     def _submit(self, running: _Running) -> None:
         step = running.node.step
         task = StepTask(running.node.name, step, running.inputs, self.service.open_blobs,
-                        step.timeout, running.attempt)
+                        step.timeout, running.attempt, self.trial)
         running.started = time.perf_counter()
         self._notify(running.step)
         try:
@@ -246,6 +278,11 @@ class Runner:
             step.status, step.outputs = StepStatus.FINISHED, outcome.outputs or {}
             self._finish(node, step, running.inputs, outcome,
                          cache=bool(step.cache_key) and node.step.cache)
+            return
+        if outcome.pruned:  # not a failure to retry: the trial stops here
+            step.status, step.error = StepStatus.PRUNED, outcome.error
+            self._failed = self._pruned = True
+            self._finish(node, step, running.inputs, outcome)
             return
         if running.attempt <= node.step.retries:
             pause = node.step.backoff * 2 ** (running.attempt - 1)

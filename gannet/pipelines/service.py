@@ -20,7 +20,10 @@ from gannet.store.gc.leases import BlobLeases
 
 if TYPE_CHECKING:
     from gannet.core.settings import Settings
+    from gannet.data.types import DatasetVersion
+    from gannet.lineage.service import LineageService
     from gannet.pipelines.dsl import Pipeline
+    from gannet.pipelines.pruning import TrialRef
     from gannet.pipelines.sweeps import Sweep
     from gannet.store.blobs import BlobStore
     from gannet.store.metadata import MetadataStore
@@ -35,7 +38,13 @@ class PipelineService(Schedules):
     """Pipeline runs over the metadata store, the blob store (outputs) and tracking (runs);
     schedules come from ``Schedules``.
 
-    ``open_blobs`` opens the blob store in a worker process (it is pickled to them)."""
+    ``open_blobs`` opens the blob store in a worker process (it is pickled to them).
+    The composition root hands it the data capability's ``resolve_dataset`` (a reference
+    to its ``DatasetVersion``) and the ``lineage`` service, which step runs leave edges in
+    (``gannet.pipelines.datasets``)."""
+
+    resolve_dataset: Callable[[str], DatasetVersion] | None = None
+    lineage: LineageService | None = None
 
     def __init__(
         self,
@@ -50,7 +59,7 @@ class PipelineService(Schedules):
         self.tracking = tracking
         self.settings = settings
         self.open_blobs = open_blobs
-        self.recorder = Recorder(tracking)
+        self.recorder = Recorder(tracking, blobs)
         self.leases = BlobLeases(metadata)
 
     # -- running ---------------------------------------------------------------------------
@@ -69,12 +78,14 @@ class PipelineService(Schedules):
         parent_run_id: str | None = None,
         source: tuple[str, str] | None = None,
         run_id: str | None = None,
+        trial: TrialRef | None = None,
     ) -> PipelineRun:
         """Build ``pipeline`` with ``params`` and run it; the run's outcome (FAILED when a
         step failed: its error and traceback are on the step). ``parent_run_id``: the run
         it is nested under (a sweep's); ``source``: the (repository, commit) its file
         comes from (``checkout``), recorded on the run; ``run_id``: the id the run gets
-        (``gannet.core.ids.new_id()``), for a caller that shows the run while it runs."""
+        (``gannet.core.ids.new_id()``), for a caller that shows the run while it runs;
+        ``trial``: the sweep trial it is, whose steps may be pruned (``pruning``)."""
         graph = pipeline.build(**(params or {}))
         chosen = make_executor(executor, address=address) if isinstance(executor, str) \
             else executor  # an Executor of one's own
@@ -87,7 +98,7 @@ class PipelineService(Schedules):
         with self.metadata.write() as conn:
             repository.insert_run(conn, run)
         runner = Runner(self, graph, run, experiment_id, chosen, use_cache=not no_cache,
-                        on_step=on_step)
+                        on_step=on_step, trial=trial)
         return self._drive(runner)
 
     def resume_pipeline(

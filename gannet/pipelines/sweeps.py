@@ -5,7 +5,9 @@ A parameter's search space is written as text: ``loguniform(1e-4,1e-1)``,
 Each trial is a pipeline run nested under the sweep's run (``mlflow.parentRunId``), so
 the steps' cache serves what trials share; its value is the metric of that name that a
 step logged (``log_metric``), or the output of a step of that name. The best trial's
-parameters and value are logged on the sweep's run.
+parameters and value are logged on the sweep's run. With a pruner (``median``, the
+default), a trial whose step reports intermediate values (``report``) worse than the
+finished trials' is stopped: its pipeline run ends PRUNED (``pruning``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from gannet.core.errors import GannetError, InvalidArgument, Unavailable
+from gannet.pipelines.pruning import TrialRef, journal_storage, pruner_named
 
 if TYPE_CHECKING:
     from gannet.pipelines.dsl import Pipeline
@@ -94,36 +97,48 @@ def run_sweep(
     executor: str = "processes",
     parallel: int = 1,
     target: str = "",
+    pruner: str = "median",
 ) -> Sweep:
-    """Run ``trials`` trials of ``pipeline``; the sweep with its best trial."""
+    """Run ``trials`` trials of ``pipeline``; the sweep with its best trial. ``pruner``:
+    ``median`` stops trials whose reported values are worse than the median, ``none``."""
     optuna = _optuna()
     space, fixed = parse_space(values)
     if direction not in ("max", "min"):
         raise InvalidArgument(f"direction {direction!r}", "use max or min")
+    chosen_pruner = pruner_named(optuna, pruner)
     # the parameters are checked (names, types) before the first trial
     pipeline.build(**fixed, **{k: _probe(kind, args) for k, (kind, args) in space.items()})
     parent = service.recorder.start_sweep(pipeline.name, target, values)
     sweep = Sweep(parent, metric, direction)
+    journal = service.settings.home / "cache" / "sweeps" / f"{parent}.journal"
 
     def objective(trial: Any) -> float:
         params = {**fixed, **{k: _suggest(trial, k, kind, args)
                               for k, (kind, args) in space.items()}}
+        ref = None if pruner == "none" else TrialRef(
+            str(journal), parent, trial._trial_id, trial.number, pruner)
         run = service.run_pipeline(pipeline, params, target=target, executor=executor,
-                                   parent_run_id=parent)
+                                   parent_run_id=parent, trial=ref)
         trial.set_user_attr("run_id", run.run_id)
+        if run.status == "PRUNED":
+            raise optuna.TrialPruned(f"trial {trial.number}: its run {run.run_id} was pruned")
         value = metric_of(service, run, metric)
         if value is None or math.isnan(value):
             raise InvalidArgument(f"trial {trial.number}: run {run.run_id} ({run.status}) has "
                                   f"no metric {metric!r}", "log it in a step with log_metric")
         return value
 
-    study = optuna.create_study(direction="maximize" if direction == "max" else "minimize",
-                                sampler=_sampler(optuna, sampler, space))
+    study = optuna.create_study(
+        direction="maximize" if direction == "max" else "minimize", study_name=parent,
+        sampler=_sampler(optuna, sampler, space), pruner=chosen_pruner,
+        storage=None if pruner == "none" else journal_storage(optuna, journal))
     try:
         study.optimize(objective, n_trials=trials, n_jobs=parallel, catch=(GannetError,))
     finally:
         _collect(sweep, study)
         _finish(service, sweep)
+        for left in journal.parent.glob(f"{journal.name}*"):  # and its lock files
+            left.unlink(missing_ok=True)
     return sweep
 
 
@@ -178,7 +193,8 @@ def _collect(sweep: Sweep, study: Any) -> None:
         value = t.value if t.value is not None else None
         sweep.trials.append(Trial(t.number, dict(t.params), value, t.user_attrs.get("run_id"),
                                   t.state.name))
-    finished = [t for t in sweep.trials if t.value is not None]
+    # a pruned trial's value is its last reported one: never the best
+    finished = [t for t in sweep.trials if t.value is not None and t.status == "COMPLETE"]
     if finished:
         pick = max if sweep.direction == "max" else min
         sweep.best = pick(finished, key=lambda t: t.value or 0.0)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gannet.pipelines.materializers import StoredValue, load_value, store_value
+from gannet.pipelines.pruning import INTERMEDIATE, TrialPruned, TrialRef, should_stop
 from gannet.store.blobs import BlobStore
 
 _context = threading.local()
@@ -40,6 +41,7 @@ class StepTask:
     open_blobs: Callable[[], BlobStore]
     timeout: float | None = None
     attempt: int = 1
+    trial: TrialRef | None = None  # a sweep's trial with a pruner: ``report`` asks it
 
 
 @dataclass
@@ -53,6 +55,9 @@ class StepOutcome:
     started_ms: int = 0
     duration_s: float = 0.0
     metrics: dict[str, float] = field(default_factory=dict)
+    history: list[tuple[str, float, int, int]] = field(default_factory=list)  # key, value,
+    # time, step: what ``report`` recorded
+    pruned: bool = False
 
     @property
     def ok(self) -> bool:
@@ -70,12 +75,29 @@ def log_metric(key: str, value: float) -> None:
     metrics[str(key)] = float(value)
 
 
+def report(step: int, value: float) -> None:
+    """Inside a step: an intermediate value of the step's work at ``step`` (an epoch, say),
+    recorded as the metric ``intermediate_value``; in a trial of a sweep with a pruner,
+    raises ``TrialPruned`` when the pruner stops the trial (``gannet.pipelines.report``)."""
+    history = getattr(_context, "history", None)
+    if history is None:
+        from gannet.core.errors import InvalidState
+
+        raise InvalidState("report is called inside a running pipeline step",
+                           "use gannet.log_metric(key, value, step=...) in a script")
+    history.append((INTERMEDIATE, float(value), int(time.time() * 1000), int(step)))
+    trial = getattr(_context, "trial", None)
+    if trial is not None and should_stop(trial, int(step), float(value)):
+        raise TrialPruned(f"trial {trial.number} pruned at step {step} ({value:g})")
+
+
 def execute(task: StepTask) -> StepOutcome:
     """Run ``task``'s step; every error of the step is in the outcome, none is raised."""
     outcome = StepOutcome(task.node, started_ms=int(time.time() * 1000))
     began = time.perf_counter()
     out, err = io.StringIO(), io.StringIO()
-    _context.metrics = outcome.metrics
+    _context.metrics, _context.history = outcome.metrics, outcome.history
+    _context.trial = task.trial
     try:
         blobs = _blobs(task.open_blobs)
         arguments = {k: _resolve(blobs, v) for k, v in task.inputs.items()}
@@ -88,8 +110,9 @@ def execute(task: StepTask) -> StepOutcome:
     except Exception as exc:  # the step's own failure: reported, never raised here
         outcome.error = f"{type(exc).__name__}: {exc}"
         outcome.traceback = "".join(traceback.format_exception(exc))
+        outcome.pruned = isinstance(exc, TrialPruned)
     finally:
-        _context.metrics = None
+        _context.metrics = _context.history = _context.trial = None
         outcome.stdout, outcome.stderr = out.getvalue(), err.getvalue()
         outcome.duration_s = time.perf_counter() - began
     return outcome

@@ -16,6 +16,7 @@ class StepStatus(StrEnum):
     FAILED = "FAILED"
     KILLED = "KILLED"
     SKIPPED = "SKIPPED"  # a condition (``when``) was false, or an input's step was skipped
+    PRUNED = "PRUNED"  # a sweep's pruner stopped the trial (``gannet.pipelines.report``)
 
 
 @dataclass

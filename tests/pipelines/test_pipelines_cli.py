@@ -174,6 +174,18 @@ def test_a_project_from_the_template_runs_and_registers_only_a_better_model(tmp_
     assert states["register"] == ("SKIPPED", False)  # not better than the champion
     shown = CliRunner().invoke(app, ["models", "show", "classifier@champion", "--json"], env=env)
     assert json.loads(shown.stdout)["version"] == "1"
+    table = tmp_path / "proj" / "churn.csv"
+    table.write_text("x,churned\n" + "".join(f"{i % 10},{int(i % 10 >= 5)}\n"
+                                              for i in range(80)))
+    added = CliRunner().invoke(app, ["data", "add", str(table), "--name", "churn"], env=env)
+    assert added.exit_code == 0, added.output
+    versioned = CliRunner().invoke(app, ["pipeline", "run", "pipeline.py", "-p",
+                                         "dataset=churn@1", "-p", "target=churned", "-p",
+                                         "registered_name=churner", "--json"], env=env)
+    assert json.loads(versioned.stdout)["status"] == "FINISHED", versioned.output
+    used = CliRunner().invoke(app, ["lineage", "churn@1", "--json"], env=env)
+    contexts = {r["context"] for r in json.loads(used.stdout)["runs"]}
+    assert {"pipeline step load_version", "pipeline step train (upstream)"} <= contexts
     tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                             "tests"], capture_output=True, text=True, timeout=300)
     assert tests.returncode == 0, tests.stdout

@@ -65,3 +65,68 @@ def test_bad_sweeps_are_refused(gannet_cli, write_flow):
     grid = gannet_cli("sweep", flow, "-p", "lr=uniform(0,1)", "--metric", "x", "--sampler",
                       "grid")
     assert grid.exit_code == 3 and "grid sampler needs choice" in grid.stderr
+    pruner = gannet_cli("sweep", flow, "-p", "lr=uniform(0,1)", "--metric", "val_auc",
+                        "--pruner", "hyperband")
+    assert pruner.exit_code == 3 and "no pruner 'hyperband'" in pruner.stderr
+
+
+EPOCHS = """
+    import gannet
+    from gannet.pipelines import log_metric, report
+
+    @gannet.step
+    def fit(x: int, epochs: int) -> float:
+        score = 0.0
+        for epoch in range(1, epochs + 1):
+            score = -100.0 * epoch if x <= 4 else float(epoch)  # x 1 to 4: clearly bad
+            report(epoch, score)
+        log_metric("val", score)
+        return score
+
+    @gannet.pipeline
+    def epochs(x: int = 5, epochs: int = 4):
+        fit(x, epochs)
+"""
+
+
+def test_the_median_pruner_stops_clearly_bad_trials(gannet_cli, write_flow, sdk, settings):
+    pytest.importorskip("optuna")
+    flow = str(write_flow(EPOCHS))
+    done = gannet_cli("sweep", flow, "-p", "x=int(1,20)", "--trials", "20", "--metric",
+                      "val", "--sampler", "grid", "--executor", "processes", "--json")
+    assert done.exit_code == 0, done.output
+    trials = json.loads(done.stdout)["trials"]
+    pruned = [t for t in trials if t["status"] == "PRUNED"]
+    assert pruned and all(t["params"]["x"] <= 4 for t in pruned)  # only bad ones, some
+    assert all(t["status"] == "COMPLETE" for t in trials if t["params"]["x"] > 4)
+    trial = pruned[0]
+    assert trial["value"] == -100.0  # Optuna keeps a pruned trial's last reported value
+    best = json.loads(done.stdout)["best"]
+    assert best["status"] == "COMPLETE" and best["value"] == 4.0
+    run = sdk.get_run(trial["run_id"])
+    assert run.info.status == "KILLED" and run.data.tags["gannet.pruned"] == "true"
+    pipeline_run = sdk.get_client().get_pipeline_run(trial["run_id"])
+    assert pipeline_run.status == "PRUNED"
+    fit = pipeline_run.step("fit")
+    assert fit.status == "PRUNED" and "pruned at step 1" in fit.error
+    step_run = sdk.get_run(fit.step_run_id)
+    assert step_run.info.status == "KILLED" and step_run.data.tags["gannet.pruned"] == "true"
+    history = sdk.get_metric_history(fit.step_run_id, "intermediate_value")
+    assert [(m.step, m.value) for m in history] == [(1, -100.0)]  # stopped at its first report
+    assert not list((settings.home / "cache" / "sweeps").iterdir())  # the journal is gone
+
+    kept = gannet_cli("sweep", flow, "-p", "x=int(1,8)", "-p", "epochs=3", "--trials", "8",
+                      "--metric", "val", "--sampler", "grid", "--executor", "local",
+                      "--pruner", "none", "--json")
+    assert kept.exit_code == 0, kept.output
+    assert all(t["status"] == "COMPLETE" for t in json.loads(kept.stdout)["trials"])
+
+
+def test_report_outside_a_sweep_records_the_values_and_never_prunes(sdk, write_flow):
+    from gannet.pipelines import load_pipeline
+
+    epochs = load_pipeline(str(write_flow(EPOCHS)))
+    run = sdk.run_pipeline(epochs, executor="local", x=1, epochs=3)
+    assert run.status == "FINISHED", [s.error for s in run.steps]
+    history = sdk.get_metric_history(run.step("fit").step_run_id, "intermediate_value")
+    assert [(m.step, m.value) for m in history] == [(1, -100.0), (2, -200.0), (3, -300.0)]
