@@ -62,6 +62,7 @@ class Settings:
     server_max_body: int = 64 * 1024 * 1024  # gannet server: bytes of a JSON body (413 above)
     auth_cache_seconds: float = 2.0  # gannet server: how long a valid token is remembered
     controller_interval: float = 10.0  # gannet server: seconds between its controller's ticks
+    scheduler_interval: float = 30.0  # gannet server: seconds between its scheduler's looks
     server_presigned_urls: bool = False  # gannet server: S3 artifacts go direct, by signed URLs
     credentials_file: str = ""  # default: ~/.config/gannet/credentials.json (gannet login)
     oidc_issuer: str = ""  # gannet server: the OpenID Connect provider's URL (empty: SSO off)

@@ -115,12 +115,13 @@ def _run_worker(sock: socket.socket, services: Services, options: ServerOptions)
     from gannet.server.app import create_app
 
     stop = threading.Event()
-    controller = _start_controller(services, stop)
+    background = [t for t in (_start_controller(services, stop),
+                              _start_scheduler(services, stop)) if t is not None]
 
     def stop_controller() -> None:
         stop.set()
-        if controller is not None:
-            controller.join(options.graceful_timeout)
+        for thread in background:
+            thread.join(options.graceful_timeout)
 
     try:
         app: Any = create_app(services, auth=options.auth)
@@ -171,6 +172,36 @@ def _start_controller(services: Services, stop: threading.Event) -> threading.Th
                 stop.wait(interval)
 
     thread = threading.Thread(target=loop, name="gannet-controller", daemon=True)
+    thread.start()
+    return thread
+
+
+def _start_scheduler(services: Services, stop: threading.Event) -> threading.Thread | None:
+    """What ``gannet scheduler`` does, in a thread beside the API (``scheduler_interval``
+    seconds apart; 0: none): fire the pipelines' due windows (a lease per window lets one
+    worker or replica fire each, once) and run the monitors (a window's report is keyed
+    by it, so two runs write the same one)."""
+    interval = services.settings.scheduler_interval
+    if interval <= 0:
+        return None
+    from gannet import bootstrap
+
+    bootstrap.use_default_services(lambda: services)  # what pipeline steps read and write
+
+    def loop() -> None:
+        while not stop.is_set():
+            try:
+                for fired in services.pipelines.run_due_schedules():
+                    _LOG.info("schedule %s: run %s %s", fired.schedule_id, fired.run_id,
+                              fired.status)
+                _, errors = services.monitoring.run_monitors()
+                for name, error in errors.items():
+                    _LOG.warning("monitor %s: %s", name, error)
+            except Exception:
+                _LOG.exception("the scheduler failed; it looks again in %s s", interval)
+            stop.wait(interval)
+
+    thread = threading.Thread(target=loop, name="gannet-scheduler", daemon=True)
     thread.start()
     return thread
 

@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -84,6 +85,28 @@ def test_two_scheduler_processes_fire_a_window_exactly_once(settings, write_flow
     assert schedule_id in listed.stdout and "FINISHED" in listed.stdout
     assert gannet_cli("schedule", "delete", schedule_id).exit_code == 0
     assert gannet_cli("schedule", "delete", schedule_id).exit_code == 4
+
+
+@pytest.mark.slow  # a team server with two workers in a subprocess: ~10 s
+def test_the_team_server_fires_each_window_once(settings, pipelines, write_flow):
+    from gannet.testing.server import ServerProcess
+
+    flow = str(write_flow(QUICK))
+    schedule = pipelines.create_schedule(flow, "* * * * *", {"name": "server"}, "local")
+    with ServerProcess(settings, "--no-auth", "--workers", "2",
+                       env={"GANNET_SCHEDULER_INTERVAL": "0.3"}):
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            runs = pipelines.list_schedule_runs(schedule.schedule_id)
+            if runs and all(r.status == "FINISHED" for r in runs):
+                break
+            time.sleep(0.3)
+        time.sleep(1.5)  # both workers have looked again since
+    runs = pipelines.list_schedule_runs(schedule.schedule_id)
+    assert runs and all(r.status == "FINISHED" for r in runs), runs
+    windows = [r.window_time for r in runs]
+    assert len(windows) == len(set(windows))  # no window twice (a minute may turn meanwhile)
+    assert pipelines.load_output(runs[-1].run_id, "hello") == "hello server"
 
 
 TRIGGERED = """
