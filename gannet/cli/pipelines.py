@@ -220,6 +220,7 @@ def sweep(
     sampler: Annotated[str, typer.Option("--sampler", help="Optuna's tpe, random or "
                                          "grid.")] = "tpe",
     executor: ExecutorOption = None,
+    address: AddressOption = None,
     parallel: Annotated[int, typer.Option("--parallel", help="Trials run at once.")] = 1,
     pruner: Annotated[str, typer.Option("--pruner", help="median (stop a trial whose "
                                         "reported values are worse than the median of "
@@ -238,7 +239,7 @@ def sweep(
     found = ctx.obj.services.pipelines.run_sweep(
         load_pipeline(target), parse_assignments(params or []), trials=trials, metric=metric,
         direction=direction, sampler=sampler, executor=executor or "processes",
-        parallel=parallel, target=_absolute(target), pruner=pruner)
+        address=address, parallel=parallel, target=_absolute(target), pruner=pruner)
     if as_json:
         output.print_json(found.to_dict())
         return

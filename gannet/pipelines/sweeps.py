@@ -95,12 +95,14 @@ def run_sweep(
     direction: str = "max",
     sampler: str = "tpe",
     executor: str = "processes",
+    address: str | None = None,
     parallel: int = 1,
     target: str = "",
     pruner: str = "median",
 ) -> Sweep:
     """Run ``trials`` trials of ``pipeline``; the sweep with its best trial. ``pruner``:
-    ``median`` stops trials whose reported values are worse than the median, ``none``."""
+    ``median`` stops trials whose reported values are worse than the median, ``none``.
+    ``address``: the Dask scheduler the ``dask`` executor ships the trials' steps to."""
     optuna = _optuna()
     space, fixed = parse_space(values)
     if direction not in ("max", "min"):
@@ -118,7 +120,7 @@ def run_sweep(
         ref = None if pruner == "none" else TrialRef(
             str(journal), parent, trial._trial_id, trial.number, pruner)
         run = service.run_pipeline(pipeline, params, target=target, executor=executor,
-                                   parent_run_id=parent, trial=ref)
+                                   address=address, parent_run_id=parent, trial=ref)
         trial.set_user_attr("run_id", run.run_id)
         if run.status == "PRUNED":
             raise optuna.TrialPruned(f"trial {trial.number}: its run {run.run_id} was pruned")

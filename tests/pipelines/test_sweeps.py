@@ -54,6 +54,21 @@ def test_a_sweep_runs_trials_as_nested_runs_and_reports_the_best(gannet_cli, wri
     assert found["best"]["params"]["model"] == "logreg"  # the step's output as the value
 
 
+def test_a_sweep_on_a_dask_cluster(gannet_cli, write_flow):
+    pytest.importorskip("optuna")
+    distributed = pytest.importorskip("distributed")
+    flow = write_flow(FLOW)
+    with distributed.LocalCluster(n_workers=2, processes=False, dashboard_address=None) as c:
+        done = gannet_cli("sweep", str(flow), "-p", "model=choice(logreg,gbm)", "-p", "n=3",
+                          "--trials", "2", "--metric", "val_auc", "--sampler", "grid",
+                          "--executor", "dask", "--address", c.scheduler_address,
+                          "--parallel", "2", "--json")
+    assert done.exit_code == 0, done.output
+    found = json.loads(done.stdout)
+    assert sorted(t["params"]["model"] for t in found["trials"]) == ["gbm", "logreg"]
+    assert found["best"]["params"]["model"] == "gbm"
+
+
 def test_bad_sweeps_are_refused(gannet_cli, write_flow):
     pytest.importorskip("optuna")
     flow = str(write_flow(FLOW))
