@@ -3,7 +3,8 @@
 Every command is a thin face over a service call. The services are built on first use,
 once per invocation, by ``CliState`` (``ctx.obj``) from the global options; a command
 that needs no store (``--help``, ``info``) never opens one. Heavy imports (SQLAlchemy
-through ``gannet.bootstrap``) happen inside commands, so ``gannet --help`` stays fast.
+through ``gannet.bootstrap``) happen inside commands, so ``gannet --help`` stays fast; and
+``main`` builds only the command a line runs (``COMMANDS``), importing its module alone.
 
 A failing command prints ``Error: <message>`` and ``  hint: <hint>`` on stderr (with
 ``--json``: ``{"error": {"code", "message", "hint"}}`` on stdout) and exits with its
@@ -21,32 +22,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 from typer.core import TyperGroup
 
-from gannet.cli import (
-    alerts,
-    artifacts,
-    data,
-    db,
-    deployments,
-    experiments,
-    features,
-    gc,
-    imports,
-    inference,
-    login,
-    models,
-    monitor,
-    output,
-    people,
-    pipelines,
-    policies,
-    responsible,  # noqa: F401  (adds explain, fairness, sensitive to gannet models)
-    runs,
-    schedules,
-    security,
-    serve,
-    server,
-    ui,
-)
+from gannet.cli import output
 from gannet.core.errors import GannetError
 
 if TYPE_CHECKING:
@@ -172,52 +148,6 @@ def _internal(exc: Exception) -> GannetError:
     )
 
 
-app = typer.Typer(
-    name="gannet",
-    cls=GannetGroup,
-    help="Gannet: track, register, serve and monitor models. Stores come from --home, "
-    "GANNET_* variables or gannet.toml.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_show_locals=False,
-)
-app.add_typer(experiments.app, name="experiments")
-app.add_typer(runs.app, name="runs")
-app.add_typer(artifacts.app, name="artifacts")
-app.add_typer(db.app, name="db")
-app.add_typer(data.app, name="data")
-app.add_typer(features.app, name="features")
-app.command("lineage")(data.lineage)
-app.add_typer(models.app, name="models")
-app.add_typer(security.keys, name="keys")
-app.add_typer(security.roles, name="roles")
-app.command("audit")(security.audit)
-app.add_typer(people.users, name="users")
-app.add_typer(people.tokens, name="tokens")
-app.add_typer(people.projects, name="projects")
-app.command("gc")(gc.gc)
-app.command("scheduler")(schedules.scheduler)
-app.command("init")(pipelines.init)
-app.command("sweep")(pipelines.sweep)
-app.command("server")(server.server)
-app.command("ui")(ui.ui)
-app.command("login")(login.login)
-app.command("logout")(login.logout)
-app.add_typer(deployments.app, name="deployments")
-app.add_typer(inference.logs, name="logs")
-app.add_typer(imports.app, name="import")
-app.add_typer(pipelines.app, name="pipeline")
-app.add_typer(schedules.app, name="schedule")
-app.add_typer(monitor.app, name="monitor")
-app.add_typer(alerts.app, name="alerts")
-app.add_typer(policies.app, name="policy")
-app.command("controller")(policies.controller)
-if hasattr(serve, "serve"):
-    app.command("serve")(serve.serve)
-if hasattr(inference, "predict"):
-    app.command("predict")(inference.predict)
-
-
 def _version(value: bool) -> None:
     if value:
         from gannet.core.version import VERSION as __version__
@@ -226,7 +156,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def _global_options(
     ctx: typer.Context,
     home: Annotated[
@@ -271,7 +200,6 @@ def _global_options(
     ctx.call_on_close(state.close)
 
 
-@app.command("info")
 def info(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
@@ -321,10 +249,109 @@ def _hide_password(url: str) -> str:
     return f"{scheme}://{user}:***@{host}"
 
 
+# (kind, name, module under gannet.cli, attribute): each command group and command, in the
+# order ``gannet --help`` lists them. A module is imported only when its command is built.
+COMMANDS: list[tuple[str, str, str, str]] = [
+    ("group", "experiments", "experiments", "app"),
+    ("group", "runs", "runs", "app"),
+    ("group", "artifacts", "artifacts", "app"),
+    ("group", "db", "db", "app"),
+    ("group", "data", "data", "app"),
+    ("group", "features", "features", "app"),
+    ("command", "lineage", "data", "lineage"),
+    ("group", "models", "models", "app"),
+    ("group", "keys", "security", "keys"),
+    ("group", "roles", "security", "roles"),
+    ("command", "audit", "security", "audit"),
+    ("group", "users", "people", "users"),
+    ("group", "tokens", "people", "tokens"),
+    ("group", "projects", "people", "projects"),
+    ("command", "gc", "gc", "gc"),
+    ("command", "scheduler", "schedules", "scheduler"),
+    ("command", "init", "pipelines", "init"),
+    ("command", "sweep", "pipelines", "sweep"),
+    ("command", "server", "server", "server"),
+    ("command", "ui", "ui", "ui"),
+    ("command", "login", "login", "login"),
+    ("command", "logout", "login", "logout"),
+    ("group", "deployments", "deployments", "app"),
+    ("group", "logs", "inference", "logs"),
+    ("group", "import", "imports", "app"),
+    ("group", "pipeline", "pipelines", "app"),
+    ("group", "schedule", "schedules", "app"),
+    ("group", "monitor", "monitor", "app"),
+    ("group", "alerts", "alerts", "app"),
+    ("group", "policy", "policies", "app"),
+    ("command", "controller", "policies", "controller"),
+    ("command", "serve", "serve", "serve"),
+    ("command", "predict", "inference", "predict"),
+]
+# modules that add commands to another's group when imported
+EXTENDS = {"models": ["responsible"]}
+# global options that take a value (what comes before the command's name)
+_VALUED = ("--home", "--metadata-url", "--artifacts-url")
+
+
+def build(only: str | None = None) -> typer.Typer:
+    """The ``gannet`` command with every group and command, or with ``only`` the one
+    named (all a single invocation needs: its modules alone are imported)."""
+    from importlib import import_module
+
+    built = typer.Typer(
+        name="gannet",
+        cls=GannetGroup,
+        help="Gannet: track, register, serve and monitor models. Stores come from --home, "
+        "GANNET_* variables or gannet.toml.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_show_locals=False,
+    )
+    built.callback()(_global_options)
+    built.command("info")(info)
+    for kind, name, module_name, attribute in COMMANDS:
+        if only is not None and name != only:
+            continue
+        module = import_module(f"gannet.cli.{module_name}")
+        for extra in EXTENDS.get(name, []):
+            import_module(f"gannet.cli.{extra}")
+        found = getattr(module, attribute, None)
+        if found is None:  # serve, predict: only with the serving extra
+            continue
+        if kind == "group":
+            built.add_typer(found, name=name)
+        else:
+            built.command(name)(found)
+    return built
+
+
+def __getattr__(name: str) -> Any:
+    """``app``: the whole command, built on first use (``main`` builds only what it runs)."""
+    if name == "app":
+        globals()["app"] = built = build()
+        return built
+    raise AttributeError(name)
+
+
+def command_named(args: list[str]) -> str | None:
+    """The command ``args`` run (the first word after the global options), if it is one
+    of ``COMMANDS``: ``gannet --home h data add x`` -> ``data``."""
+    known = {name for _, name, _, _ in COMMANDS}
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg in _VALUED:
+            skip = True
+        elif not arg.startswith("-"):
+            return arg if arg in known else None
+    return None
+
+
 def main() -> None:
     """The console script ``gannet`` (and ``python -m gannet``)."""
+    only = command_named(sys.argv[1:])
     try:
-        app(prog_name="gannet")
+        build(only)(prog_name="gannet")
     except GannetError as error:  # raised outside a command, e.g. while closing stores
         output.print_error(error)
         sys.exit(int(error.exit_code))

@@ -1,7 +1,8 @@
 """``gannet models explain | fairness | sensitive``: a version's explanations and fairness
 results, computed on held-out data and stored with it (``ResponsibleAIService``).
 
-The commands join ``gannet models`` (``models.app``); ``gannet.cli.app`` imports this module.
+The commands join ``gannet models`` (``models.app``); ``gannet.cli.app`` imports this
+module with ``models`` (``EXTENDS``).
 """
 
 from __future__ import annotations

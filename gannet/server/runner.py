@@ -157,23 +157,11 @@ def _start_controller(services: Services, stop: threading.Event) -> threading.Th
     seconds apart; 0: none). Every worker and replica runs one; the lease lets one act. A
     failure (the database away for a moment) is logged and the loop starts again."""
     interval = services.settings.controller_interval
-    if interval <= 0:
-        return None
-    from gannet import bootstrap
 
-    bootstrap.use_default_services(lambda: services)  # what pipeline steps read and write
+    def tick() -> None:
+        services.training.run_controller(interval, stop, _log_report)  # returns when stopped
 
-    def loop() -> None:
-        while not stop.is_set():
-            try:
-                services.training.run_controller(interval, stop, _log_report)
-            except Exception:
-                _LOG.exception("the continuous-training controller failed; it starts again")
-                stop.wait(interval)
-
-    thread = threading.Thread(target=loop, name="gannet-controller", daemon=True)
-    thread.start()
-    return thread
+    return _in_background("the continuous-training controller", services, interval, stop, tick)
 
 
 def _start_scheduler(services: Services, stop: threading.Event) -> threading.Thread | None:
@@ -181,7 +169,22 @@ def _start_scheduler(services: Services, stop: threading.Event) -> threading.Thr
     seconds apart; 0: none): fire the pipelines' due windows (a lease per window lets one
     worker or replica fire each, once) and run the monitors (a window's report is keyed
     by it, so two runs write the same one)."""
-    interval = services.settings.scheduler_interval
+
+    def tick() -> None:
+        for fired in services.pipelines.run_due_schedules():
+            _LOG.info("schedule %s: run %s %s", fired.schedule_id, fired.run_id, fired.status)
+        _, errors = services.monitoring.run_monitors()
+        for name, error in errors.items():
+            _LOG.warning("monitor %s: %s", name, error)
+
+    return _in_background("the scheduler", services, services.settings.scheduler_interval,
+                          stop, tick)
+
+
+def _in_background(what: str, services: Services, interval: float, stop: threading.Event,
+                   tick: Callable[[], None]) -> threading.Thread | None:
+    """``tick`` every ``interval`` seconds in a daemon thread until ``stop`` (none when the
+    interval is 0); a failure is logged and the loop goes on."""
     if interval <= 0:
         return None
     from gannet import bootstrap
@@ -191,17 +194,12 @@ def _start_scheduler(services: Services, stop: threading.Event) -> threading.Thr
     def loop() -> None:
         while not stop.is_set():
             try:
-                for fired in services.pipelines.run_due_schedules():
-                    _LOG.info("schedule %s: run %s %s", fired.schedule_id, fired.run_id,
-                              fired.status)
-                _, errors = services.monitoring.run_monitors()
-                for name, error in errors.items():
-                    _LOG.warning("monitor %s: %s", name, error)
+                tick()
             except Exception:
-                _LOG.exception("the scheduler failed; it looks again in %s s", interval)
+                _LOG.exception("%s failed; it starts again", what)
             stop.wait(interval)
 
-    thread = threading.Thread(target=loop, name="gannet-scheduler", daemon=True)
+    thread = threading.Thread(target=loop, name=f"gannet-{what.split()[-1]}", daemon=True)
     thread.start()
     return thread
 

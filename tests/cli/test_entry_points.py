@@ -50,13 +50,44 @@ def test_console_script_reports_errors_without_a_traceback(tmp_path):
 
 def test_the_cli_modules_import_no_heavy_libraries(tmp_path):
     code = (
-        "import sys, gannet.cli.app; "
+        "import sys, gannet.cli.app; gannet.cli.app.app; "  # every command module, built
         "heavy = {'sqlalchemy', 'pandas', 'alembic', 'fsspec', 'numpy'} & set(sys.modules); "
         "print(sorted(heavy))"
     )
     result = run(sys.executable, "-c", code, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_a_command_imports_its_own_modules_only(tmp_path):
+    """``gannet data list`` builds and imports ``gannet data`` alone: what a short command
+    costs is mostly starting Python and importing."""
+    code = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print(sorted(m for m in sys.modules\n"
+        "                                      if m.startswith('gannet.cli.'))))\n"
+        "from gannet.cli.app import main\n"
+        f"sys.argv = ['gannet', '--home', {str(tmp_path / 'home')!r}, 'data', 'list']\n"
+        "main()\n"
+    )
+    result = run(sys.executable, "-c", code, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    loaded = result.stdout.strip().splitlines()[-1]
+    assert "'gannet.cli.data'" in loaded
+    assert "'gannet.cli.runs'" not in loaded and "'gannet.cli.server'" not in loaded
+
+
+@pytest.mark.parametrize(("args", "named"), [
+    (["--home", "h", "data", "add", "x"], "data"),
+    (["--debug", "--metadata-url", "sqlite:///m.db", "lineage", "churn@1"], "lineage"),
+    (["--help"], None),
+    (["info"], None),  # not in the table: the whole command is built
+    (["nope"], None),
+])
+def test_the_command_a_line_runs_is_found_past_the_global_options(args, named):
+    from gannet.cli.app import command_named
+
+    assert command_named(args) == named
 
 
 def command_paths() -> dict[str, list[str]]:
