@@ -230,6 +230,8 @@ def test_every_features_example_runs_in_order(tmp_path: Path):
         "422",
         "True",
         "[30, 0]",
+        "churn-train@1",
+        "True",
     ]
 
 

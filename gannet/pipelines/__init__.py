@@ -44,7 +44,7 @@ from gannet.pipelines.loading import load_pipeline
 from gannet.pipelines.materializers import Materializer, StoredValue, register_materializer
 from gannet.pipelines.parameters import Parameter
 from gannet.pipelines.pruning import TrialPruned
-from gannet.pipelines.tasks import log_metric, report
+from gannet.pipelines.tasks import current_run_id, log_metric, report
 from gannet.pipelines.types import PipelineRun, StepResult, StepStatus
 
 __all__ = [
@@ -65,6 +65,7 @@ __all__ = [
     "StepStatus",
     "StoredValue",
     "TrialPruned",
+    "current_run_id",
     "load_pipeline",
     "log_metric",
     "make_executor",

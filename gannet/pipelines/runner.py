@@ -216,7 +216,7 @@ class Runner:
     def _submit(self, running: _Running) -> None:
         step = running.node.step
         task = StepTask(running.node.name, step, running.inputs, self.service.open_blobs,
-                        step.timeout, running.attempt, self.trial)
+                        step.timeout, running.attempt, self.trial, running.step.step_run_id)
         running.started = time.perf_counter()
         self._notify(running.step)
         try:

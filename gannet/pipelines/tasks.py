@@ -42,6 +42,7 @@ class StepTask:
     timeout: float | None = None
     attempt: int = 1
     trial: TrialRef | None = None  # a sweep's trial with a pruner: ``report`` asks it
+    run_id: str | None = None  # the step's run (``current_run_id``)
 
 
 @dataclass
@@ -75,6 +76,18 @@ def log_metric(key: str, value: float) -> None:
     metrics[str(key)] = float(value)
 
 
+def current_run_id() -> str:
+    """Inside a step: the id of the step's own run, to log artifacts or a model to it (a
+    model version registered from ``runs:/ID/model`` then has the step's lineage)."""
+    run_id = getattr(_context, "run_id", None)
+    if run_id is None:
+        from gannet.core.errors import InvalidState
+
+        raise InvalidState("current_run_id is called inside a running pipeline step",
+                           "use gannet.active_run() in a script")
+    return str(run_id)
+
+
 def report(step: int, value: float) -> None:
     """Inside a step: an intermediate value of the step's work at ``step`` (an epoch, say),
     recorded as the metric ``intermediate_value``; in a trial of a sweep with a pruner,
@@ -97,7 +110,7 @@ def execute(task: StepTask) -> StepOutcome:
     began = time.perf_counter()
     out, err = io.StringIO(), io.StringIO()
     _context.metrics, _context.history = outcome.metrics, outcome.history
-    _context.trial = task.trial
+    _context.trial, _context.run_id = task.trial, task.run_id
     try:
         blobs = _blobs(task.open_blobs)
         arguments = {k: _resolve(blobs, v) for k, v in task.inputs.items()}
@@ -112,7 +125,7 @@ def execute(task: StepTask) -> StepOutcome:
         outcome.traceback = "".join(traceback.format_exception(exc))
         outcome.pruned = isinstance(exc, TrialPruned)
     finally:
-        _context.metrics = _context.history = _context.trial = None
+        _context.metrics = _context.history = _context.trial = _context.run_id = None
         outcome.stdout, outcome.stderr = out.getvalue(), err.getvalue()
         outcome.duration_s = time.perf_counter() - began
     return outcome

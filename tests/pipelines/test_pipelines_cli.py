@@ -186,6 +186,8 @@ def test_a_project_from_the_template_runs_and_registers_only_a_better_model(tmp_
     used = CliRunner().invoke(app, ["lineage", "churn@1", "--json"], env=env)
     contexts = {r["context"] for r in json.loads(used.stdout)["runs"]}
     assert {"pipeline step load_version", "pipeline step train (upstream)"} <= contexts
+    model = CliRunner().invoke(app, ["lineage", "churner/1", "--json"], env=env)
+    assert [d["dataset_version"] for d in json.loads(model.stdout)["datasets"]] == ["churn@1"]
     tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                             "tests"], capture_output=True, text=True, timeout=300)
     assert tests.returncode == 0, tests.stdout
