@@ -1,13 +1,15 @@
 """DataFrames (pandas, polars, Arrow) turned into prepared columns for drift and quality.
 
 ``as_table`` reads a pandas or polars DataFrame, an Arrow table or record batch, or a
-mapping of column -> values, into an Arrow table without copying numbers where it can.
+mapping of column -> values, into an Arrow table without copying numbers where it can;
+``as_columns`` does the same lazily, one column when asked for it (a pandas column is
+turned into Arrow only then, so work column by column holds one column at a time).
 ``prepare`` turns one Arrow column into a ``Prepared`` column: numeric ones as one sorted
 float64 array without nulls (sorted once, shared by every test), categorical ones
-(strings, booleans, dictionaries) as counts per category. ``in_threads`` does such work for many
-columns at once. ``joint_counts`` puts two
-columns' counts over the union of their categories (a numeric column with few distinct
-values is counted as categories too, as Evidently does).
+(strings, booleans, dictionaries) as counts per category. ``in_threads`` does such work for
+many columns at once, with as many columns in flight as memory allows. ``joint_counts``
+puts two columns' counts over the union of their categories (a numeric column with few
+distinct values is counted as categories too, as Evidently does).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from gannet.core.errors import InvalidArgument
 
@@ -23,11 +25,14 @@ if TYPE_CHECKING:
     import numpy as np
     import pyarrow as pa
 
-__all__ = ["FEW_VALUES", "Prepared", "as_table", "in_threads", "joint_counts", "prepare"]
+__all__ = ["FEW_VALUES", "Columns", "Prepared", "as_columns", "as_table", "in_threads",
+           "joint_counts", "prepare"]
 
 FEW_VALUES = 5  # a numeric column with at most this many distinct values is categorical
 PARALLEL_ROWS = 50_000  # columns of at least this many values are prepared in threads
 SKETCH_SIZE = 20_000  # order statistics kept of a big reference for a small window
+IN_FLIGHT_BYTES = 512 * 2**20  # what the columns worked on at once may take
+BYTES_PER_VALUE = 64  # a numeric value in flight: its sorted copy and the tests' temporaries
 T = TypeVar("T")
 
 
@@ -78,12 +83,16 @@ class Prepared:
 
 def in_threads(work: Callable[[str], T], names: list[str], rows: int) -> list[T]:
     """``work`` over ``names`` in threads when columns are big (``rows`` values each:
-    numpy's sorts and Arrow's conversions release the GIL), results in order."""
-    if rows < PARALLEL_ROWS or len(names) < 2:
+    numpy's sorts and Arrow's conversions release the GIL), results in order. As many
+    columns are in flight as there are threads: one per core, up to 8, and fewer when
+    their values would take more than ``IN_FLIGHT_BYTES``."""
+    fit = max(IN_FLIGHT_BYTES // max(rows * BYTES_PER_VALUE, 1), 1)
+    workers = min(len(names), os.cpu_count() or 1, 8, fit)
+    if rows < PARALLEL_ROWS or workers < 2:
         return [work(n) for n in names]
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(max_workers=min(len(names), os.cpu_count() or 1, 8)) as pool:
+    with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(work, names))
 
 
@@ -98,7 +107,7 @@ def as_table(frame: Any, what: str = "data") -> pa.Table:
     module = type(frame).__module__.split(".", 1)[0]
     if module == "polars" and hasattr(frame, "to_arrow"):
         return frame.to_arrow()
-    if module == "pandas" and hasattr(frame, "columns"):
+    if _is_pandas(frame):
         frame = frame.copy(deep=False)
         frame.columns = [str(c) for c in frame.columns]
         return pa.Table.from_pandas(frame, preserve_index=False)
@@ -108,6 +117,46 @@ def as_table(frame: Any, what: str = "data") -> pa.Table:
         f"the {what} is a {type(frame).__name__}, not a table",
         hint="pass a pandas or polars DataFrame, a pyarrow Table, or a dict of columns",
     )
+
+
+class Columns(Protocol):
+    """What ``as_columns`` gives (an Arrow table is one): names, rows, a column by name."""
+
+    @property
+    def column_names(self) -> list[str]: ...
+
+    @property
+    def num_rows(self) -> int: ...
+
+    def column(self, name: str) -> Any: ...
+
+
+def as_columns(frame: Any, what: str = "data") -> Columns:
+    """``frame``'s columns, each read as Arrow when asked for: a pandas DataFrame's one by
+    one (as ``as_table`` would turn it, without the whole table at once), any other
+    table through ``as_table``."""
+    return _PandasColumns(frame, what) if _is_pandas(frame) else as_table(frame, what)
+
+
+def _is_pandas(frame: Any) -> bool:
+    return type(frame).__module__.split(".", 1)[0] == "pandas" and hasattr(frame, "columns")
+
+
+class _PandasColumns:
+    def __init__(self, frame: Any, what: str) -> None:
+        self._frame, self._what = frame, what
+        self.column_names = [str(c) for c in frame.columns]
+        self.num_rows = len(frame)
+
+    def column(self, name: str) -> pa.Array:
+        import pyarrow as pa
+
+        at = [i for i, n in enumerate(self.column_names) if n == name]
+        if len(at) != 1:
+            raise InvalidArgument(f"the {self._what} has {len(at)} columns named {name!r}",
+                                  hint="give each column its own name")
+        # what pa.Table.from_pandas does with each column
+        return pa.array(self._frame.iloc[:, at[0]], from_pandas=True)
 
 
 def prepare(name: str, column: pa.ChunkedArray | pa.Array) -> Prepared:

@@ -8,6 +8,10 @@ values counts as categorical. The dataset drifts when the share of drifted colum
 ``drift_share`` (0.5). ``correction="bh"`` adjusts the p-values of p-value tests for the
 number of columns tested (Benjamini-Hochberg). A column with fewer than ``min_rows``
 values on either side is ``insufficient``, never drift.
+
+``drift`` prepares and judges one column at a time (a few in threads), so it holds only
+the columns in flight, never every column's prepared values at once; ``compare`` judges
+columns prepared already (a monitor's reference, prepared once).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from gannet.stats import drift as tests
 from gannet.stats.columns import (
     FEW_VALUES,
     Prepared,
-    as_table,
+    as_columns,
     in_threads,
     joint_counts,
     prepare,
@@ -104,18 +108,22 @@ def drift(reference: Any, current: Any, *, columns: Sequence[str] | None = None,
     """Per column drift between two tables (see the module's docstring). ``method``: "auto",
     a test name for every column, or a mapping from column name or kind ("numeric",
     "categorical") to a test name; ``threshold`` likewise overrides the test's default."""
-    ref, cur = as_table(reference, "reference"), as_table(current, "current data")
+    _check_correction(correction)
+    ref, cur = as_columns(reference, "reference"), as_columns(current, "current data")
     names = list(columns) if columns is not None else list(ref.column_names)
     missing = [n for n in names if n not in ref.column_names or n not in cur.column_names]
     if missing:
         side = "reference" if missing[0] not in ref.column_names else "current data"
         raise InvalidArgument(f"columns missing from the {side}: {', '.join(missing)}",
                               hint="pass columns=[...] naming columns both tables have")
-    prepared = in_threads(lambda n: (prepare(n, ref.column(n)), prepare(n, cur.column(n))),
-                         names, ref.num_rows + cur.num_rows)
-    pairs = dict(zip(names, prepared, strict=True))
-    return compare(pairs, method=method, threshold=threshold, drift_share=drift_share,
-                   correction=correction, min_rows=min_rows)
+
+    def judge(name: str) -> ColumnDrift:
+        # one column at a time: its prepared values are released once it is judged
+        return _judge(name, prepare(name, ref.column(name)), prepare(name, cur.column(name)),
+                      method, threshold, min_rows)
+
+    results = in_threads(judge, names, ref.num_rows + cur.num_rows)
+    return _report(dict(zip(names, results, strict=True)), drift_share, correction)
 
 
 def compare(pairs: Mapping[str, tuple[Prepared, Prepared]], *,
@@ -124,17 +132,32 @@ def compare(pairs: Mapping[str, tuple[Prepared, Prepared]], *,
             drift_share: float = DRIFT_SHARE, correction: str | None = None,
             min_rows: int = MIN_ROWS) -> DriftReport:
     """``drift`` over columns already prepared (reference, current) by name."""
-    if correction not in (None, "bh"):
-        raise InvalidArgument(f"unknown correction {correction!r}",
-                              hint="use correction='bh' (Benjamini-Hochberg) or None")
+    _check_correction(correction)
+
     def judge(name: str) -> ColumnDrift:
         ref, cur = pairs[name]
-        return _column(ref, cur, _pick(method, name, ref, cur),
-                       _pick_threshold(threshold, name, ref), min_rows)
+        return _judge(name, ref, cur, method, threshold, min_rows)
 
     names = list(pairs)
     size = sum(ref.valid + cur.valid for ref, cur in pairs.values()) // max(len(names), 1)
     results = dict(zip(names, in_threads(judge, names, size), strict=True))
+    return _report(results, drift_share, correction)
+
+
+def _check_correction(correction: str | None) -> None:
+    if correction not in (None, "bh"):
+        raise InvalidArgument(f"unknown correction {correction!r}",
+                              hint="use correction='bh' (Benjamini-Hochberg) or None")
+
+
+def _judge(name: str, ref: Prepared, cur: Prepared, method: str | Mapping[str, str],
+           threshold: float | Mapping[str, float] | None, min_rows: int) -> ColumnDrift:
+    return _column(ref, cur, _pick(method, name, ref, cur),
+                   _pick_threshold(threshold, name, ref), min_rows)
+
+
+def _report(results: dict[str, ColumnDrift], drift_share: float,
+            correction: str | None) -> DriftReport:
     if correction == "bh":
         _adjust(results)
     return DriftReport(results, drift_share=drift_share, correction=correction)

@@ -157,3 +157,64 @@ def test_a_big_reference_is_sketched_for_a_small_window_without_moving_the_verdi
         found = gannet.monitor.drift({"x": big}, {"x": window}).columns["x"]
         assert found.score == pytest.approx(exact, abs=2e-3)
         assert found.drifted == (exact > 0.1)
+
+
+def _typed_frame(n, shift, seed):
+    rng = np.random.default_rng(seed)
+    values = rng.normal(shift, 1, n)
+    values[::17] = np.nan
+    counts = pd.array(rng.integers(0, 50 + int(shift * 20), n), dtype="Int64")
+    counts[::13] = pd.NA
+    text = rng.choice(["red", "green", "blue"], n, p=[0.5, 0.3, 0.2] if shift else None)
+    return pd.DataFrame({
+        "float": values, "int": rng.integers(0, 100, n) + int(shift * 40), "count": counts,
+        "flag": rng.random(n) < 0.3 + shift * 0.6,
+        "plan": pd.Categorical(rng.choice(["basic", "plus", "pro"], n)),
+        "text": pd.Series(text, dtype=object).where(rng.random(n) > 0.1, None),
+        "when": pd.to_datetime(1_700_000_000 + rng.integers(0, 86_400, n) * (1 + shift),
+                               unit="s", utc=True),
+        7: rng.normal(0, 1, n),  # a name that is not a string
+    })
+
+
+@pytest.mark.parametrize("rows", [400, 30_000])  # in one thread, then in threads
+def test_pandas_columns_read_one_by_one_give_what_the_whole_table_gives(rows):
+    reference, current = _typed_frame(rows, 0.0, 9), _typed_frame(rows, 0.5, 10)
+
+    def table(frame):
+        return pa.Table.from_pandas(frame.rename(columns=str), preserve_index=False)
+
+    for options in ({}, {"correction": "bh"}, {"columns": ["text", "7", "when"]}):
+        by_pandas = gannet.monitor.drift(reference, current, **options).to_dict()
+        assert by_pandas == gannet.monitor.drift(table(reference), table(current),
+                                                 **options).to_dict()
+    assert set(by_pandas["columns"]) == {"text", "7", "when"}
+    report = gannet.monitor.drift(reference, current)
+    shifted = {"float", "int", "count", "flag", "text", "when"}
+    assert shifted <= set(report.drifted_columns) and "plan" not in report.drifted_columns
+    assert report.columns["count"].current_rows < rows  # its nulls left out
+
+
+def test_drift_holds_a_few_columns_at_a_time_not_every_prepared_column():
+    import tracemalloc
+
+    rng = np.random.default_rng(11)
+    rows, columns = 40_000, 40
+    reference = pd.DataFrame({f"x{i}": rng.normal(0, 1, rows) for i in range(columns)})
+    current = pd.DataFrame({f"x{i}": rng.normal(0.2, 1, rows) for i in range(columns)})
+    every_column = 2 * columns * rows * 8  # every column's sorted values, both sides
+    tracemalloc.start()
+    try:
+        report = gannet.monitor.drift(reference, current)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(report.drifted_columns) == columns
+    assert peak < every_column / 5, f"{peak / 2**20:.1f} MiB at the peak"
+
+
+def test_a_pandas_column_name_twice_is_named():
+    reference, current = _frames(100, 100)
+    twice = pd.concat([reference, reference[["age"]]], axis=1)
+    with pytest.raises(InvalidArgument, match="reference has 2 columns named 'age'"):
+        gannet.monitor.drift(twice, current)
