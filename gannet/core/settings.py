@@ -74,6 +74,8 @@ class Settings:
     oidc_username_claim: str = "preferred_username"  # then email, then sub
     oidc_token_ttl: str = "12h"  # how long the API token of an SSO login is valid
     oidc_redirect_uri: str = ""  # default: <the URL the login came to>/api/v1/oidc/callback
+    ui_launch_repositories: str = ""  # web UI: git repositories (URLs, prefixes/, *) to launch
+    ui_inference_servers: str = ""  # web UI: "deployment=http://host:port,...; ..." (errors)
     ui_secret: str = ""  # signs web UI sessions (default: a key in <home>/keys/ui-session.key)
     config_file: Path | None = None  # the gannet.toml that was read, if any
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)

@@ -139,6 +139,20 @@ class PipelineService(Schedules):
 
         return checkout(repo, rev, self.settings.home / "cache" / "pipelines")
 
+    def list_templates(self) -> list[str]:
+        """The project templates (``gannet init --template``) by name."""
+        from gannet.pipelines.scaffold import template_folders
+
+        return sorted(template_folders())
+
+    def template_pipeline(self, template: str) -> Path:
+        """The pipeline file of project template ``template``, copied once into the home's
+        cache: what the web UI launches."""
+        from gannet.pipelines.scaffold import template_pipeline
+
+        return template_pipeline(template, self.settings.home / "cache" / "pipelines" /
+                                 "templates")
+
     def run_step(
         self, pipeline: Pipeline, params: dict[str, Any], run_id: str, step: str, *,
         target: str = "",

@@ -29,6 +29,8 @@ SERVER_SIDE = {  # what only the server's own services do: collection, package t
     "log_logged_model_params", "log_logged_model_stream", "logged_model_files",
     "open_logged_model_artifact", "search_logged_models", "set_logged_model_tags",
     "log_artifact_stream", "delete_artifacts",
+    # the web UI's: the inference servers the server's own settings list
+    "get_deployment_errors",
 }
 LOG_CALLS = ("deployments", "query", "show", "feedback", "feedback_many")
 

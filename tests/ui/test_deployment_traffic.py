@@ -2,13 +2,19 @@
 real server on 127.0.0.1: requests answered by version 1 and copied to shadow version 2,
 written to the inference log the way the inference server writes them, are charted per
 minute with their latency; the shadow's agreement with the primary is counted; the charts
-follow new requests by polling ``traffic.json``, and the window can be narrowed."""
+follow new requests by polling ``traffic.json``, and the window can be narrowed. Requests
+a real ``gannet serve`` of the deployment refused are counted per version from its
+``/metrics`` (the ``ui_inference_servers`` setting names it)."""
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import httpx
 import numpy as np
@@ -30,6 +36,7 @@ MINUTE = 60_000
 class World:
     services: object
     url: str
+    settings: Settings
 
 
 def log_requests(services, count: int, *, minutes_ago: float, latency_ms: float) -> None:
@@ -72,7 +79,7 @@ def world(tmp_path_factory) -> Iterator[World]:
     log_requests(services, 40, minutes_ago=24, latency_ms=5.0)
     try:
         with running_server(services) as url:
-            yield World(services, url)
+            yield World(services, url, settings)
     finally:
         services.close()
 
@@ -127,3 +134,83 @@ def test_traffic_json_refuses_what_it_cannot_answer(world):
     assert "minutes=7 is not offered" in answer.json()["error"]
     answer = httpx.get(f"{world.url}/ui/deployments/nothing/traffic.json")
     assert answer.status_code == 404 and "nothing" in answer.json()["error"]
+
+
+@pytest.fixture
+def inference_server(world) -> Iterator[str]:
+    """``gannet serve churn-api`` in a subprocess on a free port (its log off: the traffic
+    charts above count only what ``log_requests`` wrote); its URL."""
+    s = world.settings
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GANNET_")}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gannet", "--home", str(s.home), "--metadata-url",
+         s.metadata_url, "--artifacts-url", s.artifacts_url, "serve", "churn-api",
+         "--port", "0", "--no-log"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        start_new_session=True)
+    try:
+        found = re.search(r"http://127\.0\.0\.1:\d+", server.stdout.readline())
+        assert found, server.stderr.read()
+        url = found.group(0)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/v2/health/ready", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(30)
+        server.stdout.close()
+        server.stderr.close()
+
+
+def test_failed_requests_are_counted_per_version(browser, world, inference_server, shots):
+    for rows in ([[0.0, 1.0]], [[2.0, 2.0], [1.0, 0.0]], [[1.0, 1.0]]):
+        assert httpx.post(f"{inference_server}/predict", json=rows).status_code == 200
+    for rows in ([[0.0]], [[1.0, 2.0, 3.0]]):  # the signature wants two columns
+        assert httpx.post(f"{inference_server}/predict", json=rows).status_code == 422
+    assert httpx.post(f"{inference_server}/predict", content=b"{not json",
+                      headers={"content-type": "application/json"}).status_code == 400
+    settings = replace(world.settings, ui_inference_servers=(
+        f"churn-api={inference_server},http://127.0.0.1:9; other=http://127.0.0.1:9"))
+    services = build(settings)
+    try:
+        with running_server(services) as url:
+            context = browser.new_context(base_url=url, viewport={"width": 1280,
+                                                                  "height": 1000})
+            page = context.new_page()
+            console = Console(page)
+            page.goto("/ui/deployments/churn-api?poll=1")
+            page.wait_for_selector("table.errors tbody tr[data-version='1']")
+            cells = page.locator("table.errors tbody tr[data-version='1'] td")
+            assert cells.all_inner_texts() == ["1", "6", "3", "50.0%", "400: 1, 422: 2"]
+            assert page.locator(".errors-servers").inner_text() == (
+                "Read from 1 of 2 inference servers (not answering: http://127.0.0.1:9).")
+            assert accessibility_problems(page) == []
+            shoot(page, shots, "deployment-errors")
+            context.close()
+            assert console.errors == []
+    finally:
+        services.close()
+
+
+def test_without_its_servers_the_page_says_how_to_name_them(page):
+    page.goto("/ui/deployments/churn-api?poll=1")
+    page.wait_for_function("document.getElementById('live').dataset.polls === '1'")
+    assert "list them in the ui_inference_servers setting" in page.locator(
+        "table.errors").inner_text()
+
+
+def test_a_malformed_server_list_is_named(world):
+    from gannet.core.errors import SettingsError
+
+    services = build(replace(world.settings, ui_inference_servers="churn-api"))
+    try:
+        with pytest.raises(SettingsError, match="'churn-api' is not 'deployment=http"):
+            services.deployments.get_deployment_errors("churn-api")
+    finally:
+        services.close()

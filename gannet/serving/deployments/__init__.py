@@ -8,6 +8,8 @@
 - ``validation``: checks that need no store (names, refs, weights, sticky keys, columns)
 - ``service``: ``DeploymentService`` - create, get, list, history, set traffic / shadows /
   sticky key / log fields / features, rollback, delete, bundle
+- ``errors``: ``error_counts`` - the requests a deployment's inference servers answered with
+  a 4xx or 5xx, per version, from their ``/metrics`` (``ui_inference_servers``)
 - ``audit``: what a revision holds (``CONTENT``) and what the audit log keeps of a change
 - ``bundle``: the deployable bundle - Dockerfile, requirements, Kubernetes manifests
 - ``wheel``: the Gannet a bundle installs (a wheel of the checkout, or the release pinned)

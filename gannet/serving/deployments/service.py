@@ -47,6 +47,7 @@ from gannet.serving.deployments.audit import CONTENT as _CONTENT
 from gannet.serving.deployments.audit import change_detail as _change_detail
 from gannet.serving.deployments.audit import content as _content
 from gannet.serving.deployments.audit import summary as _summary
+from gannet.serving.deployments.errors import ErrorCounts
 from gannet.serving.deployments.types import (
     DeploymentInfo,
     DeploymentState,
@@ -113,6 +114,15 @@ class DeploymentService:
             except GannetError:
                 resolved[ref] = None
         return replace(info, resolved=resolved)
+
+    def get_deployment_errors(self, name: str) -> ErrorCounts | None:
+        """The requests its inference servers answered with a 4xx or 5xx, per version (the
+        ``ui_inference_servers`` setting lists them; None when it lists none)."""
+        from gannet.serving.deployments.errors import error_counts, servers_of
+
+        state = self.get_deployment_state(name)
+        urls = servers_of(self.settings.ui_inference_servers).get(name)
+        return error_counts(urls, state.model) if urls else None
 
     def list_deployments(self, model: str | None = None) -> list[DeploymentState]:
         """Every deployment's current state by name (only ``model``'s when given; only

@@ -1,7 +1,9 @@
 """Deployments: their traffic split and revisions; changing the traffic and rolling back
 (POST forms, CSRF-checked); live traffic from the inference log (requests per minute and
 latency percentiles by version, shadow versions' agreement with the primary), as charts
-the page redraws from ``traffic.json`` every few seconds.
+the page redraws from ``traffic.json`` every few seconds, with the failed requests (4xx
+and 5xx) per version that the deployment's inference servers count on their ``/metrics``
+(the servers the ``ui_inference_servers`` setting lists; failures are not logged).
 
 Changing the traffic is ``set_deployment_traffic`` (a new revision); a rollback is
 ``rollback_deployment``: the revision before the current one, or the one chosen, becomes
@@ -56,6 +58,7 @@ def traffic(request: Request, name: str, minutes: int = 60) -> Response:
             raise InvalidArgument(f"minutes={minutes} is not offered",
                                   f"ask for one of {', '.join(map(str, MINUTES))}")
         found = _logged(services, name, minutes)
+        found["errors"] = _errors(services.deployments.get_deployment_errors(name))
     except GannetError as exc:
         return JSONResponse({"error": exc.message, "hint": exc.hint},
                             status_code=exc.http_status)
@@ -74,6 +77,17 @@ def _logged(services: Any, name: str, minutes: int) -> dict[str, Any]:
     return {**traffic_figures(found["buckets"], bucket_ms), "shadows": found["shadows"],
             "requests": requests, "minutes": minutes, "bucket_s": bucket_ms // 1000,
             "at": now_ms()}
+
+
+def _errors(counts: Any) -> dict[str, Any] | None:
+    """The failed requests its inference servers counted, per version (None: the
+    ``ui_inference_servers`` setting names no server of the deployment)."""
+    if counts is None:
+        return None
+    return {"servers": list(counts.servers), "answered": list(counts.answered),
+            "versions": [{"version": v.version, "requests": v.requests, "errors": v.errors,
+                          "error_rate": v.error_rate, "codes": v.codes}
+                         for v in counts.versions]}
 
 
 @router.post("/deployments/{name}/traffic")

@@ -1,6 +1,6 @@
 /* A deployment's live traffic: asks traffic.json (the inference log's last minutes) now
    and every data-poll seconds, redraws the request-rate and latency charts and fills the
-   shadow comparison table. Stops asking while the tab is hidden. */
+   shadow comparison and error tables. Stops asking while the tab is hidden. */
 "use strict";
 (function () {
   var section = document.getElementById("live");
@@ -40,6 +40,43 @@
     });
   }
 
+  function errors(found) {
+    var body = section.querySelector("table.errors tbody");
+    var note = section.querySelector(".errors-servers");
+    body.replaceChildren();
+    if (!found) {
+      var tr = document.createElement("tr");
+      cell(tr, "No inference server of this deployment is known: list them in the " +
+        "ui_inference_servers setting to see its errors here.");
+      tr.firstChild.colSpan = 5;
+      body.appendChild(tr);
+      note.textContent = "";
+      return;
+    }
+    found.versions.forEach(function (v) {
+      var tr = document.createElement("tr");
+      tr.dataset.version = v.version;
+      cell(tr, v.version);
+      cell(tr, String(v.requests));
+      cell(tr, String(v.errors));
+      cell(tr, (100 * v.error_rate).toFixed(1) + "%");
+      cell(tr, Object.keys(v.codes).sort().map(function (c) {
+        return c + ": " + v.codes[c];
+      }).join(", "));
+      body.appendChild(tr);
+    });
+    if (!found.versions.length) {
+      var none = document.createElement("tr");
+      cell(none, "No prediction request counted yet.");
+      none.firstChild.colSpan = 5;
+      body.appendChild(none);
+    }
+    var missing = found.servers.filter(function (u) { return found.answered.indexOf(u) < 0; });
+    note.textContent = "Read from " + found.answered.length + " of " + found.servers.length +
+      " inference servers" + (missing.length ? " (not answering: " + missing.join(", ") + ")" : "") +
+      ".";
+  }
+
   function load() {
     var url = section.dataset.url + "?minutes=" + encodeURIComponent(window_.value);
     return fetch(url, {credentials: "same-origin"}).then(function (response) {
@@ -55,6 +92,7 @@
         new Date(body.at).toISOString().slice(11, 19) + " UTC, every " +
         section.dataset.poll + " s)";
       shadows(body.shadows);
+      errors(body.errors);
       return Promise.all([draw("live-requests", body.requests_figure),
                           draw("live-latency", body.latency_figure)]);
     }).catch(function (error) {
