@@ -19,14 +19,16 @@ __all__ = ["ServerProcess", "running_server"]
 
 
 @contextmanager
-def running_server(services: Any, *, auth: bool = False, **app_options: Any) -> Iterator[str]:
-    """``services`` served on a free port of 127.0.0.1 until the block ends; yields the URL."""
+def running_server(services: Any, *, auth: bool = False, port: int = 0,
+                   **app_options: Any) -> Iterator[str]:
+    """``services`` served on ``port`` (default: a free one) of 127.0.0.1 until the block
+    ends; yields the URL."""
     import uvicorn
 
     from gannet.server.app import create_app
 
     app = create_app(services, auth=auth, **app_options)
-    sock = bind_socket("127.0.0.1", 0)
+    sock = bind_socket("127.0.0.1", port)
     config = uvicorn.Config(app, http=nodelay_protocol(), lifespan="off", access_log=False,
                             log_level="warning")
     server = uvicorn.Server(config)

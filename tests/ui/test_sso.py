@@ -91,3 +91,36 @@ def test_a_refused_or_foreign_sign_on_ends_on_the_login_page(page, server, idp):
     assert "was not started in this browser" in page.get_by_role("alert").inner_text()
     page.goto("/ui/models")
     assert "/ui/login" in page.url  # no session came of either
+
+
+def test_behind_a_proxy_name_the_sign_on_still_ends_in_a_ui_session(browser, tmp_path, idp):
+    """With ``oidc_redirect_uri`` naming the server as the provider reaches it (here
+    ``localhost``, where the server sees ``127.0.0.1``), the UI's login comes back to
+    ``/ui/login/sso/callback`` beside it, not to the API's token page."""
+    import socket
+
+    with socket.socket() as probe:  # a free port, to name in the setting before the start
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = Settings.load(environ={}, cwd=tmp_path, home=tmp_path / ".gannet",
+                             progress=False, capture_environment=False,
+                             metadata_url=f"sqlite:///{tmp_path / 'gannet.db'}",
+                             oidc_issuer=idp.issuer, oidc_client_id=idp.client_id,
+                             oidc_client_secret=idp.client_secret,
+                             oidc_group_roles="ml-team = vision:reader",
+                             oidc_redirect_uri=f"http://localhost:{port}/api/v1/oidc/callback")
+    services = build(settings)
+    services.auth.bootstrap_admin()
+    services.auth.create_project("vision")
+    idp.person = Person("bea", ["ml-team"])
+    try:
+        with running_server(services, auth=True, port=port):
+            context = browser.new_context(base_url=f"http://localhost:{port}")
+            page = context.new_page()
+            page.goto("/ui/login?next=/ui/experiments")
+            page.get_by_role("button", name="Sign in with single sign-on").click()
+            page.wait_for_url(f"http://localhost:{port}/ui/experiments")
+            assert "Signed in as bea" in page.locator("header").inner_text()
+            context.close()
+    finally:
+        services.close()

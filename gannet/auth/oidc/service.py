@@ -57,6 +57,10 @@ _AGAIN = "log in again: GET /api/v1/oidc/login (or gannet login --sso)"
 _FALLBACK_CLAIMS = ("email", "sub")
 
 
+API_CALLBACK = "/api/v1/oidc/callback"
+UI_CALLBACK = "/ui/login/sso/callback"
+
+
 class OidcService:
     def __init__(self, metadata: MetadataStore, auth: AuthService, settings: Settings) -> None:
         self.metadata = metadata
@@ -99,11 +103,13 @@ class OidcService:
 
     # -- 1. to the identity provider ---------------------------------------------------------
 
-    def begin_login(self, callback_url: str, client_redirect: str | None = None) -> str:
+    def begin_login(self, callback_url: str, client_redirect: str | None = None, *,
+                    ui: bool = False) -> str:
         """The provider's authorization URL for a new login. ``callback_url`` is this
         server's ``/api/v1/oidc/callback`` as the request reached it (``oidc_redirect_uri``
         overrides it); ``client_redirect`` a loopback URL (``gannet login``) that the
-        token goes to instead of a page."""
+        token goes to instead of a page. ``ui``: the web UI's login, whose callback is
+        ``/ui/login/sso/callback`` beside the one ``oidc_redirect_uri`` names."""
         provider = self._provider_or_refuse()
         if client_redirect:
             _check_loopback(client_redirect)
@@ -111,7 +117,7 @@ class OidcService:
         state, nonce, now = secrets.token_urlsafe(32), secrets.token_urlsafe(32), now_ms()
         login = LoginState(
             state_sha256=_digest(state), nonce=nonce, code_verifier=verifier,
-            redirect_uri=self.settings.oidc_redirect_uri or callback_url,
+            redirect_uri=self._redirect_uri(callback_url, ui),
             client_redirect=client_redirect or None, created=now,
             expires=now + LOGIN_SECONDS * 1000)
         url = provider.authorization_url(
@@ -121,6 +127,16 @@ class OidcService:
             repository.delete_expired_logins(conn, now)
             repository.insert_login(conn, login)
         return url
+
+    def _redirect_uri(self, callback_url: str, ui: bool) -> str:
+        """Where the provider sends the browser back: ``oidc_redirect_uri`` (the server as
+        the provider reaches it, behind a proxy) or its UI sibling, else ``callback_url``."""
+        configured = self.settings.oidc_redirect_uri
+        if not configured:
+            return callback_url
+        if ui and configured.endswith(API_CALLBACK):
+            return configured[: -len(API_CALLBACK)] + UI_CALLBACK
+        return callback_url if ui else configured
 
     # -- 2. back from it ---------------------------------------------------------------------
 

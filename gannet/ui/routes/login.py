@@ -56,7 +56,8 @@ def sso_begin(request: Request, next: str = "/") -> Response:
     from urllib.parse import parse_qs, urlsplit
 
     try:
-        url = services_of(request).oidc.begin_login(str(request.url_for("ui_sso_callback")))
+        url = services_of(request).oidc.begin_login(str(request.url_for("ui_sso_callback")),
+                                                    ui=True)
     except GannetError as exc:
         return _login_page(request, _safe(next), error=exc, status_code=exc.http_status)
     state = parse_qs(urlsplit(url).query).get("state", [""])[0]
