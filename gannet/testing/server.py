@@ -88,7 +88,7 @@ class ServerProcess:
             self.stop()
             raise RuntimeError(f"gannet server did not start: {''.join(self.lines)}"
                                f"{self.proc.stderr.read()}")
-        _wait_ready(self.url, self.proc)
+        wait_ready(self.url, self.proc)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -121,7 +121,9 @@ class ServerProcess:
         return int(self.proc.returncode)
 
 
-def _wait_ready(url: str, proc: Any, timeout: float = 30.0) -> None:
+def wait_ready(url: str, proc: Any, timeout: float = 30.0, path: str = "/ready") -> None:
+    """Until ``url + path`` answers 200 (a server in the subprocess ``proc``); a process
+    that exits first, or a server not ready within ``timeout`` s, is a ``RuntimeError``."""
     import httpx
 
     deadline = time.monotonic() + timeout
@@ -130,7 +132,7 @@ def _wait_ready(url: str, proc: Any, timeout: float = 30.0) -> None:
             raise RuntimeError(f"gannet server exited ({proc.returncode}): "
                                f"{proc.stderr.read()}")
         try:
-            if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
+            if httpx.get(f"{url}{path}", timeout=2).status_code == 200:
                 return
         except httpx.TransportError:
             pass

@@ -70,6 +70,17 @@ ACCESSIBILITY = """() => {
 }"""
 
 
+def watched_page(browser, url: str, height: int = 1000):
+    """A page in a new browser context at ``url`` (a generator for a fixture to ``yield
+    from``): closed after the test, which then fails on any console error it saw."""
+    context = browser.new_context(base_url=url, viewport={"width": 1280, "height": height})
+    page = context.new_page()
+    console = Console(page)
+    yield page
+    context.close()
+    assert console.errors == []
+
+
 def shoot(page, shots, name: str) -> None:
     page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
 

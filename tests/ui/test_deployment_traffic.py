@@ -19,13 +19,13 @@ from dataclasses import dataclass, replace
 import httpx
 import numpy as np
 import pytest
-from browsing import Console, accessibility_problems, shoot
+from browsing import Console, accessibility_problems, shoot, watched_page
 from capability_world import Cli
 
 from gannet.bootstrap import build
 from gannet.core.settings import Settings
 from gannet.serving.log import LoggedPrediction
-from gannet.testing.server import running_server
+from gannet.testing.server import running_server, wait_ready
 
 pytestmark = pytest.mark.slow  # a browser
 
@@ -86,12 +86,7 @@ def world(tmp_path_factory) -> Iterator[World]:
 
 @pytest.fixture
 def page(browser, world):
-    context = browser.new_context(base_url=world.url, viewport={"width": 1280, "height": 1000})
-    page = context.new_page()
-    console = Console(page)
-    yield page
-    context.close()
-    assert console.errors == []
+    yield from watched_page(browser, world.url)
 
 
 def polled(page, requests: int) -> None:
@@ -152,14 +147,7 @@ def inference_server(world) -> Iterator[str]:
         found = re.search(r"http://127\.0\.0\.1:\d+", server.stdout.readline())
         assert found, server.stderr.read()
         url = found.group(0)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/v2/health/ready", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
+        wait_ready(url, server, timeout=60, path="/v2/health/ready")
         yield url
     finally:
         server.terminate()

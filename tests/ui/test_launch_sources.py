@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from browsing import Console, accessibility_problems, shoot
+from browsing import accessibility_problems, shoot, watched_page
 
 from gannet.bootstrap import build
 from gannet.core.settings import Settings
@@ -87,12 +87,7 @@ def world(tmp_path_factory) -> Iterator[World]:
 
 @pytest.fixture
 def page(browser, world):
-    context = browser.new_context(base_url=world.url, viewport={"width": 1280, "height": 1000})
-    page = context.new_page()
-    console = Console(page)
-    yield page
-    context.close()
-    assert console.errors == []
+    yield from watched_page(browser, world.url)
 
 
 def finished(page) -> str:

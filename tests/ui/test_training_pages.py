@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from browsing import Console, accessibility_problems, shoot
+from browsing import accessibility_problems, shoot, watched_page
 from capability_world import Cli, write
 
 from gannet.bootstrap import build
@@ -112,23 +112,14 @@ def world(tmp_path_factory) -> Iterator[World]:
         services.close()
 
 
-def _page(browser, url: str) -> Iterator:
-    context = browser.new_context(base_url=url, viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    console = Console(page)
-    yield page
-    context.close()
-    assert console.errors == []
-
-
 @pytest.fixture
 def page(browser, world):
-    yield from _page(browser, world.open_url)
+    yield from watched_page(browser, world.open_url, height=900)
 
 
 @pytest.fixture
 def team_page(browser, world):
-    yield from _page(browser, world.team_url)
+    yield from watched_page(browser, world.team_url, height=900)
 
 
 def check(page, shots, name: str) -> None:
