@@ -312,6 +312,9 @@ class Services:
         return self._part("replies", lambda: ReplyStore(self.metadata))
 
     def close(self) -> None:
+        alerts = self._built.get("alerts")
+        if alerts is not None:  # pages under way record their delivery in the store
+            alerts.wait_for_deliveries(CLOSE_WAIT_SECONDS)
         features = self._built.get("features")
         if features is not None:
             features.close()
@@ -355,6 +358,8 @@ def open_metadata(settings: Settings) -> MetadataStore:
 
 _default_lock = threading.Lock()
 _default: tuple[int, Services] | None = None
+# how long closing waits for alert pages under way (a webhook's retries are bounded)
+CLOSE_WAIT_SECONDS = 30.0
 _default_source: Callable[[], Services] | None = None
 
 

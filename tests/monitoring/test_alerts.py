@@ -122,6 +122,34 @@ rules: [{{name: drift, when: drift.share > 0.3, notify: [hook, log]}}]
         slow.close()
 
 
+def test_closing_the_services_waits_for_the_pages_under_way(settings):
+    """A command that fires an alert and ends (``gannet scheduler --once``) closes its
+    services: closing waits for the page and records its delivery, never drops it."""
+    from gannet.bootstrap import build
+
+    slow = Hook(delay=1.0)
+    services = build(settings)
+    try:
+        first = (int(time.time() * 1000) // HOUR - 3) * HOUR
+        write_log(default_root(services.settings), "churn", first, 60, shift=10.0, seed=7)
+        services.alerts.apply_alert_rules(f"""
+notifiers: {{hook: {{type: webhook, url: "{slow.url}", timeout: 5}}}}
+rules: [{{name: drift, when: drift.share > 0.3, notify: [hook]}}]
+""")
+        inputs, _predictions, _, _ = churn_rows(500, seed=8)
+        services.monitoring.create_monitor("churn", pd.DataFrame(inputs), window="hour",
+                                           min_rows=10)
+        assert [a["state"] for a in services.monitoring.run_monitor("churn").alerts] == [
+            "firing"]
+        services.close()  # the page is still on its way (the receiver takes 1 s)
+        services = build(settings)
+        (event,) = services.alerts.get_alert_history()
+        assert event["delivery"] == {"hook": "sent"} and len(slow.received) == 1
+    finally:
+        services.close()
+        slow.close()
+
+
 def test_email_goes_over_smtp(services):
     controller_module = pytest.importorskip("aiosmtpd.controller")
     from aiosmtpd.handlers import Message

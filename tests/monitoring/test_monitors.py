@@ -191,6 +191,8 @@ def test_the_scheduler_runs_the_monitors_and_fires_their_alerts(gannet, logged, 
     assert summary["monitor"] == "churn" and summary["rows_read"] == 1200
     assert sorted(r["window_start"] for r in summary["reports"]) == [first, first + HOUR]
     assert [(a["rule"], a["state"]) for a in summary["alerts"]] == [("drift", "firing")]
+    history = json.loads(gannet("alerts", "history", "--json").output)
+    assert [e["delivery"] for e in history] == [{"log": "sent"}]  # paged before it exited
     again = gannet("scheduler", "--once", "--json")
     assert again.exit_code == 0 and again.output.strip() == ""  # nothing new
     quiet = gannet("scheduler", "--once", "--no-monitors", "--json")
