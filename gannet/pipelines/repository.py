@@ -18,6 +18,7 @@ from gannet.pipelines.tables import (
     pipeline_steps,
 )
 from gannet.pipelines.types import Firing, PipelineRun, Schedule, StepResult
+from gannet.store.metadata import dialect
 
 
 def _outputs_json(outputs: dict[str, StoredValue]) -> str:
@@ -95,9 +96,13 @@ def cached_outputs(conn: Connection, keys: Iterable[str]) -> dict[str, dict[str,
 
 def put_cached(conn: Connection, key: str, outputs: dict[str, StoredValue], step_run_id: str,
                now: int) -> None:
-    conn.execute(pipeline_cache.delete().where(pipeline_cache.c.cache_key == key))
-    conn.execute(pipeline_cache.insert().values(
-        cache_key=key, outputs=_outputs_json(outputs), step_run_id=step_run_id, created_time=now))
+    """Upsert: two runs that compute the same step at once (a sweep's trials) both store it,
+    and the later one's entry stands."""
+    stmt = dialect.insert(conn, pipeline_cache).values(
+        cache_key=key, outputs=_outputs_json(outputs), step_run_id=step_run_id, created_time=now)
+    conn.execute(stmt.on_conflict_do_update(
+        index_elements=["cache_key"],
+        set_={c: stmt.excluded[c] for c in ("outputs", "step_run_id", "created_time")}))
 
 
 def referenced_outputs(conn: Connection, since_ms: int | None = None) -> dict[str, str]:

@@ -102,6 +102,53 @@ def test_a_rerun_is_answered_from_the_cache_unless_told_not_to(sdk, flow, counte
     assert counter("load") == 2
 
 
+def test_a_step_stored_by_two_runs_at_once_is_stored_by_both(sdk, flow, settings):
+    """A sweep's trials compute the same steps at the same moment: the second writer of a
+    cache entry waits for the first and replaces it, rather than failing on its key."""
+    if not settings.metadata_url.startswith("postgresql"):
+        pytest.skip("SQLite lets one writer in at a time: the race needs PostgreSQL")
+    import threading
+
+    import sqlalchemy as sa
+
+    first = sdk.run_pipeline(flow, executor="local")
+    engine = sa.create_engine(settings.metadata_url)
+    holder = engine.connect()
+    try:
+        writing = holder.begin()  # another run, mid-way through storing the same entry
+        row = holder.execute(sa.text("SELECT * FROM pipeline_cache WHERE step_run_id = :r"),
+                             {"r": first.step("load").step_run_id}).mappings().one()
+        holder.execute(sa.text("DELETE FROM pipeline_cache WHERE cache_key = :cache_key"), row)
+        holder.execute(sa.text("INSERT INTO pipeline_cache VALUES (:cache_key, :outputs, "
+                               ":step_run_id, :created_time)"), row)
+        done = []
+        second = threading.Thread(
+            target=lambda: done.append(sdk.run_pipeline(flow, executor="local", no_cache=True)))
+        second.start()
+        _wait_for_a_lock_wait(engine)
+        writing.commit()
+        second.join(60)
+    finally:
+        holder.close()
+        engine.dispose()
+    assert done and done[0].status == "FINISHED"
+    assert sdk.run_pipeline(flow, executor="local").steps[0].cached
+
+
+def _wait_for_a_lock_wait(engine) -> None:
+    import time
+
+    import sqlalchemy as sa
+
+    waiting = sa.text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                      " AND wait_event_type = 'Lock'")
+    deadline = time.monotonic() + 30
+    with engine.connect() as conn:
+        while not conn.execute(waiting).scalar():
+            assert time.monotonic() < deadline, "the second run never reached the cache write"
+            time.sleep(0.05)
+
+
 def test_a_change_in_a_function_the_step_calls_invalidates_its_cache(sdk, write_flow, counter):
     source = FLOW.format(ran=str(counter.folder))
     first = sdk.run_pipeline(load_pipeline(str(write_flow(source))), executor="local")
