@@ -9,6 +9,7 @@
 - ``on_demand``     ``OnDemandFeatureView``: features a Python function computes from
                     request fields and other features; ``on_demand_frames`` adds them to
                     training sets and online reads
+- ``outputs``       what a read can be returned as (``check_output``), for every face
 - ``offline``       ``training_set``: DuckDB ASOF joins, point-in-time correct, ttl honoured;
                     ``view_rows``: a view's rows (what validation and profiles read)
 - ``provenance``    a saved training set's lineage inputs (views at versions, sources)

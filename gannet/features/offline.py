@@ -12,11 +12,11 @@ from typing import Any
 
 from gannet.core.errors import InvalidArgument
 from gannet.features import offline_repository as repo
+from gannet.features.outputs import check_output
 from gannet.features.refs import join_keys, output_names
 from gannet.features.schema_check import check_unchanged, source_schema
 from gannet.features.types import Entity, FeatureView
 
-OUTPUTS = ("pandas", "polars", "arrow")
 ENTITIES = "__gannet_entities"
 
 
@@ -43,8 +43,7 @@ def training_set(entity_df: Any, wanted: Mapping[str, list[str]],
     """The entity frame with the wanted features joined point-in-time."""
     import pyarrow as pa
 
-    if output not in OUTPUTS:
-        raise InvalidArgument(f"output {output!r} is not known", f"use one of {', '.join(OUTPUTS)}")
+    check_output(output)
     table = to_arrow(entity_df)
     keys = {v: join_keys(views[v], entities) for v in wanted}
     _check_columns(table.column_names, timestamp, keys)
@@ -94,7 +93,8 @@ def from_arrow(table: Any, output: str) -> Any:
         return import_module("polars").from_arrow(table)  # an optional library
     if output == "pandas":
         return table.to_pandas()
-    raise InvalidArgument(f"output {output!r} is not known", f"use one of {', '.join(OUTPUTS)}")
+    check_output(output)
+    raise AssertionError(output)
 
 
 def view_rows(view: FeatureView, keys: list[str], relation: str) -> Any:

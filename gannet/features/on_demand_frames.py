@@ -9,8 +9,7 @@ from typing import Any
 
 from gannet.core.errors import InvalidArgument
 from gannet.features.on_demand import OnDemandFeatureView, asked_on_demand, compute_on_demand
-
-OUTPUTS = ("pandas", "polars", "arrow")
+from gannet.features.outputs import check_output
 
 
 def _stored_columns(columns: Sequence[str], wanted: Mapping[str, list[str]]
@@ -51,8 +50,7 @@ def _hidden(features: Sequence[str] | str, stored: Mapping[tuple[str, str], str]
 def with_on_demand(frame: Any, features: Sequence[str] | str, wanted: Mapping[str, list[str]],
                    on_demand: Sequence[OnDemandFeatureView], output: str) -> Any:
     """A training set (pandas) with the on-demand features, as ``output``."""
-    if output not in OUTPUTS:
-        raise InvalidArgument(f"output {output!r} is not known", f"use one of {', '.join(OUTPUTS)}")
+    check_output(output)
     stored = _stored_columns(list(frame.columns), wanted)
     columns = {str(c): frame[c].tolist() for c in frame.columns}
     computed = compute_on_demand(on_demand, _inputs(columns, on_demand, stored, "entity_df"),

@@ -14,10 +14,9 @@ import orjson
 
 from gannet.core.errors import InvalidArgument
 from gannet.core.settings import Settings
+from gannet.features.outputs import ROWS, check_output
 from gannet.features.refs import join_keys
 from gannet.features.types import Entity, FeatureView
-
-OUTPUTS = ("pandas", "dict")
 
 
 class OnlineStore(Protocol):
@@ -81,8 +80,7 @@ def read_online(store: OnlineStore, wanted: Mapping[str, list[str]],
                 entity_rows: Any, output: str = "pandas") -> Any:
     """One row per entity row: its join keys, then each wanted feature (None when the
     store has no value, or the value is older than the view's ttl)."""
-    if output not in OUTPUTS:
-        raise InvalidArgument(f"output {output!r} is not known", f"use one of {', '.join(OUTPUTS)}")
+    check_output(output, ROWS)
     columns = entity_columns(entity_rows)
     n = len(next(iter(columns.values()))) if columns else 0
     result: dict[str, list[Any]] = dict(columns)

@@ -24,6 +24,7 @@ from gannet.features.definitions import (
 )
 from gannet.features.on_demand import KIND as ON_DEMAND
 from gannet.features.on_demand import OnDemandFeatureView, expand_refs
+from gannet.features.outputs import check_output
 from gannet.features.provenance import DatasetWriter
 from gannet.features.refs import join_keys, resolve_refs
 from gannet.features.sources import DatasetResolver, check_dataset_sources, relation_sql
@@ -205,13 +206,11 @@ class FeatureStore:
         with lineage to the views (at their versions) and their source dataset versions,
         and as an input of run ``run_id`` when given (pandas answers carry the version's
         ref in ``attrs["gannet.dataset_version"]``, Arrow ones in their schema metadata)."""
-        from gannet.features.offline import OUTPUTS, training_set
+        from gannet.features.offline import training_set
         from gannet.features.on_demand_frames import with_on_demand
 
         require_anywhere(READER, "read features")
-        if output not in OUTPUTS:
-            raise InvalidArgument(f"output {output!r} is not known",
-                                  f"use one of {', '.join(OUTPUTS)}")
+        check_output(output)
         if save_as is not None and self.write_dataset is None:
             raise NotSupported("this feature store cannot save training sets",
                                "build it through gannet's services (gannet.configure)")
@@ -231,14 +230,13 @@ class FeatureStore:
         if save_as is None:
             return result
         used = [*wanted, *(v.name for v in on_demand)]
-        return self._save(result, used, save_as, message, run_id, output)
+        return self._save(result, used, views, save_as, message, run_id, output)
 
-    def _save(self, table: Any, used: list[str], name: str, message: str,
-              run_id: str | None, output: str) -> Any:
+    def _save(self, table: Any, used: list[str], views: Mapping[str, FeatureView], name: str,
+              message: str, run_id: str | None, output: str) -> Any:
         from gannet.features.offline import from_arrow
         from gannet.features.provenance import training_set_inputs
 
-        views, _ = self.registered()
         inputs = training_set_inputs(used, views, self._versions)
         assert self.write_dataset is not None
         ref = self.write_dataset(table, name, message, inputs, run_id)

@@ -19,7 +19,8 @@ from urllib.parse import quote
 from gannet.core.errors import InvalidArgument, NotFound
 from gannet.core.settings import Settings
 from gannet.features.definitions import Change
-from gannet.features.online_store import OUTPUTS, entity_columns
+from gannet.features.online_store import entity_columns
+from gannet.features.outputs import ROWS, check_output
 from gannet.remote.transport import Transport
 
 __all__ = ["RemoteFeatures"]
@@ -75,9 +76,7 @@ class RemoteFeatures:
     def online(self, features: Sequence[str] | str, entity_rows: Any, *,
                output: str = "pandas") -> Any:
         """As ``FeatureStore.online``: one row out per entity row."""
-        if output not in OUTPUTS:
-            raise InvalidArgument(f"output {output!r} is not known",
-                                  f"use one of {', '.join(OUTPUTS)}")
+        check_output(output, ROWS)
         columns = {k: [_plain(v) for v in values]
                    for k, values in entity_columns(entity_rows).items()}
         wanted = [features] if isinstance(features, str) else list(features)
@@ -96,12 +95,9 @@ class RemoteFeatures:
                      run_id: str | None = None) -> Any:
         """As ``FeatureStore.training_set``, built on the server: the entity rows go as
         Parquet (times and their zones exactly), the training set comes back as Parquet."""
-        from gannet.features.offline import OUTPUTS as TABLE_OUTPUTS
         from gannet.features.offline import from_arrow, parquet_table, table_parquet, to_arrow
 
-        if output not in TABLE_OUTPUTS:
-            raise InvalidArgument(f"output {output!r} is not known",
-                                  f"use one of {', '.join(TABLE_OUTPUTS)}")
+        check_output(output)
         wanted = [features] if isinstance(features, str) else list(features)
         params: dict[str, Any] = {"features": wanted}
         if save_as is not None:
