@@ -4,7 +4,7 @@ the lineage edges between dataset versions, runs and model versions."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -206,10 +206,16 @@ class Catalogue:
 
     def _models_of(self, run_ids: list[str]) -> list[str]:
         """Model versions made from these runs: a model version inherits its run's inputs."""
-        found: list[str] = []
-        for run_id in run_ids:
-            if "'" in run_id:
-                raise InvalidArgument(f"{run_id!r} is not a run id", "copy it from the run")
-            versions = self.registry.search_model_versions(filter_string=f"run_id = '{run_id}'")
-            found.extend(v.ref for v in versions)
-        return found
+        made = self._models_by_run(run_ids)
+        return [ref for run_id in run_ids for ref in made.get(run_id, [])]
+
+    def _models_by_run(self, run_ids: Collection[str]) -> dict[str, list[str]]:
+        """run id -> the model versions made from it, in one read of the registry."""
+        if not run_ids:
+            return {}
+        wanted = set(run_ids)
+        made: dict[str, list[str]] = {}
+        for version in self.registry.search_model_versions():
+            if version.run_id is not None and version.run_id in wanted:
+                made.setdefault(version.run_id, []).append(version.ref)
+        return made
