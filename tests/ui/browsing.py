@@ -81,6 +81,14 @@ def watched_page(browser, url: str, height: int = 1000):
     assert console.errors == []
 
 
+def wait_drawn(page, timeout_ms: float = 60_000) -> None:
+    """Until every chart of the page is drawn. (Not the network's idleness: a page that
+    polls, a deployment's live traffic, may never be idle on a loaded machine.)"""
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.plot')].every(p => p.dataset.drawn === 'true')",
+        timeout=timeout_ms)
+
+
 def shoot(page, shots, name: str) -> None:
     page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
 

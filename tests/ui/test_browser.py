@@ -9,7 +9,7 @@ import re
 from urllib.parse import quote
 
 import pytest
-from browsing import Console, accessibility_problems, axe_violations, shoot
+from browsing import Console, accessibility_problems, axe_violations, shoot, wait_drawn
 
 pytestmark = pytest.mark.slow  # a browser: seconds per module
 
@@ -59,7 +59,7 @@ def test_every_page_renders(page, store, shots):
         if name in ("data", "pipelines", "monitoring", "features", "policies"):  # empty: they say
             text = page.locator("main").inner_text()  # how to make the first one
             assert "yet" in text and "not available" not in text, name
-        page.wait_for_load_state("networkidle")
+        wait_drawn(page)
         assert accessibility_problems(page) == [], name
         shoot(page, shots, name)
 
