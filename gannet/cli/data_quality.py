@@ -11,7 +11,6 @@ import typer
 
 from gannet.cli import output
 from gannet.core.errors import ExitCode, InvalidArgument, NotFound
-from gannet.features.sources import feature_view_named
 
 if TYPE_CHECKING:
     from gannet.stats.profile import ColumnProfile, Profile
@@ -28,6 +27,8 @@ def _table_source(ctx: typer.Context, ref_or_path: str) -> str:
     """The local path of the table ``ref_or_path`` names: a file or folder, else a dataset
     version (``churn``, ``churn@3``, ``churn@prod``) from the verified local cache."""
     path = Path(ref_or_path).expanduser()
+    from gannet.features.sources import feature_view_named
+
     if path.exists() or feature_view_named(ref_or_path) is not None:
         return str(path) if path.exists() else ref_or_path
     try:

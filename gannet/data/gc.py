@@ -12,16 +12,15 @@ from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 from gannet.data import repository
-from gannet.registry.gc import CLOCK_SLACK_MS, PackageReferences
+from gannet.store.gc.types import CLOCK_SLACK_MS, with_listed_files
 
 if TYPE_CHECKING:
     from gannet.store.blobs import BlobStore
     from gannet.store.metadata import MetadataStore
 
 
-class DatasetReferences(PackageReferences):
-    """The registry's references, read from dataset versions: a manifest and its files
-    (``_with_files``) are what a package is, too."""
+class DatasetReferences:
+    """A version keeps its manifest and the files it lists, as a model package does."""
 
     metadata: MetadataStore
     blobs: BlobStore
@@ -37,9 +36,9 @@ class DatasetReferences(PackageReferences):
     def referenced_blobs(self, deleted_since_ms: int) -> set[str]:
         with self.metadata.read() as conn:
             manifests = repository.kept_manifests(conn, deleted_since_ms)
-        return self._with_files(manifests)
+        return with_listed_files(self.blobs, manifests)
 
     def recheck_blobs(self, digests: Collection[str], since_ms: int) -> set[str]:
         with self.metadata.read() as conn:
             fresh = repository.manifests_since(conn, since_ms - CLOCK_SLACK_MS)
-        return self._with_files(fresh) & set(digests)
+        return with_listed_files(self.blobs, fresh) & set(digests)

@@ -17,6 +17,7 @@ from gannet.pipelines.runner import Runner
 from gannet.pipelines.scheduling import Schedules
 from gannet.pipelines.types import PipelineRun, StepResult, StepStatus
 from gannet.store.gc.leases import BlobLeases
+from gannet.store.gc.types import CLOCK_SLACK_MS
 
 if TYPE_CHECKING:
     from gannet.core.settings import Settings
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
     from gannet.tracking.service import TrackingService
 
 DEFAULT_EXECUTOR = "processes"
-CLOCK_SLACK_MS = 60_000
 FOLDER_MATERIALIZERS = {"model"}
 
 

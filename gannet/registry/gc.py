@@ -12,16 +12,12 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING
 
-from gannet.core.errors import GannetError
 from gannet.registry import report_repository, repository
+from gannet.store.gc.types import CLOCK_SLACK_MS, with_listed_files
 
 if TYPE_CHECKING:
     from gannet.store.blobs import BlobStore
     from gannet.store.metadata import MetadataStore
-
-# Versions registered this long before a collection started are re-checked too (clocks of
-# the machines registering may be a little behind the collector's).
-CLOCK_SLACK_MS = 60_000
 
 
 class PackageReferences:
@@ -49,14 +45,4 @@ class PackageReferences:
         return (self._with_files(fresh) | plots) & set(digests)
 
     def _with_files(self, packages: Iterable[str]) -> set[str]:
-        """The package manifests and every file blob they list (a manifest that cannot be
-        read keeps only itself: the collector reports it missing)."""
-        found: set[str] = set()
-        for digest in packages:
-            found.add(digest)
-            try:
-                manifest = self.blobs.read_manifest(digest)
-            except GannetError:
-                continue
-            found.update(entry.digest for entry in manifest.entries.values())
-        return found
+        return with_listed_files(self.blobs, packages)

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+from gannet.core.errors import GannetError
+
+if TYPE_CHECKING:
+    from gannet.store.blobs import BlobStore
+
+# Records made this long before a collection started are re-checked too (clocks of the
+# machines writing them may be a little behind the collector's).
+CLOCK_SLACK_MS = 60_000
 
 
 class BlobReferences(Protocol):
@@ -24,6 +33,20 @@ class BlobReferences(Protocol):
         """Which of ``digests`` are referenced now (records made at or after ``since_ms``
         included): the last look before they are removed."""
         ...
+
+
+def with_listed_files(blobs: BlobStore, manifests: Iterable[str]) -> set[str]:
+    """The manifests and every file blob they list (a model package, a dataset version):
+    a manifest that cannot be read keeps only itself, and the collector reports it."""
+    found: set[str] = set()
+    for digest in manifests:
+        found.add(digest)
+        try:
+            manifest = blobs.read_manifest(digest)
+        except GannetError:
+            continue
+        found.update(entry.digest for entry in manifest.entries.values())
+    return found
 
 
 @dataclass
