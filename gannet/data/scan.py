@@ -30,6 +30,7 @@ from gannet.store.blobs import BlobRef, BlobStore
 from gannet.store.blobs.transfer import run_parallel
 
 RACY_NS = 2_000_000_000
+CHUNK_BYTES, CHUNK_FILES = 8 << 20, 512  # one thread's run of files (see _chunks)
 ONE_PASS = 64 << 20  # files larger than this are copied while hashed, in one read
 Progress = Callable[[int, int, int, int], None]  # files done, of, bytes done, of
 
@@ -221,7 +222,9 @@ def store_files(
                 last[0] = now
                 progress(done[0], total_files, done[1], total_bytes)
 
-    def one(found: Found) -> BlobRef:
+    def one(found: Found, *, whole: bool) -> BlobRef:
+        """Store one file; ``whole``: a small one, whose bytes its chunk reports at once."""
+        advance = None if whole else (lambda n: report(0, n))
         try:
             hint = hints.get(found.relative)
             ref = None
@@ -230,18 +233,51 @@ def store_files(
             if ref is not None:
                 report(0, found.size)
             elif found.size > ONE_PASS:
-                ref = _put_one_pass(blobs, found, lambda n: report(0, n))
+                ref = _put_one_pass(blobs, found, advance or report_bytes)
             else:
-                ref = blobs.put_path(found.path, lambda n: report(0, n))
+                ref = blobs.put_path(found.path, advance)
         except PermissionError:
             raise InvalidArgument(f"cannot add {found.path}: it is not readable",
                                   "check its permissions, then add again") from None
         check_as_listed(found)
-        report(1, 0)
+        if not whole:
+            report(1, 0)
         return ref
 
-    refs = run_parallel(one, files, threads)
-    return {found.relative: ref for found, ref in zip(files, refs, strict=True)}
+    def report_bytes(nbytes: int) -> None:
+        report(0, nbytes)
+
+    def chunk_of(chunk: list[Found]) -> list[tuple[str, BlobRef]]:
+        if len(chunk) == 1:
+            return [(chunk[0].relative, one(chunk[0], whole=False))]
+        refs = [(found.relative, one(found, whole=True)) for found in chunk]
+        report(len(chunk), sum(f.size for f in chunk))
+        return refs
+
+    chunks = run_parallel(chunk_of, _chunks(files), threads)
+    return dict(pair for chunk in chunks for pair in chunk)
+
+
+def _chunks(files: list[Found], nbytes: int = CHUNK_BYTES, count: int = CHUNK_FILES
+            ) -> list[list[Found]]:
+    """``files`` in order, cut into runs of about ``nbytes`` or ``count`` files: a thread
+    takes a run at a time, so thousands of small files do not cost a task each (threads
+    handing tiny files to each other spend longer on the interpreter's lock than on I/O)."""
+    out: list[list[Found]] = []
+    current: list[Found] = []
+    size = 0
+    for found in files:
+        if found.size >= nbytes:  # a big file is a run of its own, its bytes reported as read
+            out.append([found])
+            continue
+        current.append(found)
+        size += found.size
+        if size >= nbytes or len(current) >= count:
+            out.append(current)
+            current, size = [], 0
+    if current:
+        out.append(current)
+    return out
 
 
 def check_as_listed(found: Found) -> None:
