@@ -22,8 +22,6 @@ import os
 import uuid
 from dataclasses import dataclass
 
-from fsspec.implementations.local import LocalFileSystem
-
 from gannet.core.digests import digest_file
 from gannet.core.errors import IntegrityError
 from gannet.store.blobs import BlobStore, Manifest, ManifestEntry
@@ -57,7 +55,7 @@ def materialise(blobs: BlobStore, manifest: Manifest, root: str, threads: int) -
             tally.present += 1
         else:
             todo.append((target, entry))
-    local = isinstance(blobs.fs, LocalFileSystem)
+    local = blobs.is_local
     copies = todo
     if local and todo:
         cloned = run_parallel(lambda job: _reflink(blobs, *job), todo, threads)

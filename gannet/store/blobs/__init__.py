@@ -8,7 +8,8 @@
 - ``reader``: the streaming reader that checks bytes against their digest as they pass
 - ``sources``: reading the caller's files: listing folders, hashing, noticing changes
 - ``backend``: the bytes layer's contract (``Backend``, ``Writer``) and storage errors
-- ``local`` / ``remote``: that layer on a local folder / on an fsspec object store
+- ``local`` / ``remote``: that layer on a local folder / on an fsspec object store;
+  ``opening``: which of them a store URL names
 - ``transfer``: the thread pool and the progress bar for many files
 - ``presigned``: signed S3 URLs for clients to send and fetch blobs directly (an upload
   is staged, and becomes a blob only once the server has checked it)

@@ -31,9 +31,18 @@ from gannet.store.blobs.types import StoredObject
 class LocalBackend(Backend):
     def __init__(self, location: str, fs: Any, root: str) -> None:
         self.location = location
-        self.fs = fs
+        self._fs = fs
         self.root = root.rstrip("/") or "/"
         self._tmp = os.path.join(self.root, "tmp")
+
+    @property
+    def fs(self) -> Any:
+        """fsspec's local filesystem, made when a tool first asks (not on every command)."""
+        if self._fs is None:
+            from fsspec.implementations.local import LocalFileSystem
+
+            self._fs = LocalFileSystem()
+        return self._fs
 
     def create(self) -> None:
         os.makedirs(os.path.join(self.root, "blobs"), exist_ok=True)
@@ -159,7 +168,7 @@ class BatchedLocalBackend(LocalBackend):
     named. ``discard`` removes what a failed batch wrote."""
 
     def __init__(self, base: LocalBackend) -> None:
-        super().__init__(base.location, base.fs, base.root)
+        super().__init__(base.location, base._fs, base.root)
         self._pending: list[tuple[str, str]] = []  # (temporary file, its blob name)
         self._lock = threading.Lock()
 

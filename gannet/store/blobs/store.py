@@ -21,16 +21,13 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, BinaryIO, cast
 
-import fsspec.core
-from fsspec.implementations.local import LocalFileSystem
-
 from gannet.core.digests import digest_bytes, format_digest, hasher, hex_part, is_digest
-from gannet.core.errors import InvalidArgument, NotFound, StoreError
+from gannet.core.errors import InvalidArgument, NotFound
 from gannet.store.blobs import sources
 from gannet.store.blobs.backend import Backend, is_storage_failure, storage_error, translated
 from gannet.store.blobs.local import BatchedLocalBackend, LocalBackend
+from gannet.store.blobs.opening import open_backend
 from gannet.store.blobs.reader import VerifyingReader, Window
-from gannet.store.blobs.remote import RemoteBackend
 from gannet.store.blobs.transfer import Counter, Tracker, run_parallel
 from gannet.store.blobs.types import BlobRef, Manifest, ManifestEntry, StoredObject
 
@@ -69,13 +66,18 @@ class BlobStore:
     def open(self) -> BlobStore:
         with self._lock:
             if self._backend is None:
-                self._backend = self._connect()
+                self._backend = open_backend(self.url, self.storage_options)
         return self
 
     @property
-    def fs(self) -> fsspec.AbstractFileSystem:
+    def fs(self) -> Any:
         """The fsspec filesystem holding the blobs (for tools such as garbage collection)."""
         return self._storage.fs
+
+    @property
+    def is_local(self) -> bool:
+        """Whether the blobs are files of this machine (a checkout may then reflink them)."""
+        return isinstance(self._storage, LocalBackend)
 
     @property
     def root(self) -> str:
@@ -419,26 +421,6 @@ class BlobStore:
         assert backend is not None
         return backend
 
-    def _connect(self) -> Backend:
-        try:
-            fs, root = fsspec.core.url_to_fs(self.url, **self.storage_options)
-        except ImportError as exc:
-            raise StoreError(
-                f"cannot open the artifact store {self.url}: {exc}",
-                "install the package for this kind of URL, e.g. pip install 'gannet-mlops[s3]'",
-            ) from exc
-        except ValueError as exc:
-            raise InvalidArgument(
-                f"the artifact store URL {self.url!r} is not understood: {exc}",
-                "give a local folder or an fsspec URL such as s3://bucket/prefix",
-            ) from exc
-        if not isinstance(fs, LocalFileSystem):
-            return RemoteBackend(self.url, fs, root)
-        backend = LocalBackend(self.url, fs, root)
-        with translated(self.url, "creating its folders", missing_is_failure=True):
-            backend.create()
-        return backend
-
     def _hex(self, digest: str) -> str:
         if not isinstance(digest, str) or not is_digest(digest):
             raise InvalidArgument(
@@ -498,3 +480,4 @@ def _keep(storage: Backend, writer: Any, hex_digest: str, size: int) -> None:
         writer.abort()
     else:
         writer.commit(hex_digest, size)
+
