@@ -30,8 +30,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import orjson
 import typer
 
-from gannet.tracking.types import format_metric
-
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
@@ -263,6 +261,8 @@ def format_size(size: int | None) -> str:
 
 
 def format_metrics(metrics: Mapping[str, float]) -> str:
+    from gannet.tracking.types import format_metric  # only where runs are shown
+
     return "  ".join(f"{key}={format_metric(value)}" for key, value in sorted(metrics.items()))
 
 
