@@ -30,6 +30,11 @@ def digest_bytes(data: bytes) -> str:
     return format_digest(blake3.blake3(data).hexdigest())
 
 
+def hex_of_bytes(data: bytes) -> str:
+    """The hex part alone: what a blob's path is made of, with no prefix to parse off."""
+    return blake3.blake3(data).hexdigest()
+
+
 def digest_chunks(chunks: Iterable[bytes]) -> str:
     h = blake3.blake3()
     for chunk in chunks:

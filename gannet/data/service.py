@@ -110,16 +110,17 @@ class DataService(VersionFiles, Catalogue, FeatureViewCatalogue, DatasetReferenc
                     for f in files
                 })
                 body = manifest.to_bytes()
-                version = self._latest_if_same(name, digest_bytes(body))
+                manifest_digest = digest_bytes(body)
+                version = self._latest_if_same(name, manifest_digest)
                 if version is None:
                     self._restore_missing([f for f in files if f.relative not in stored],
                                           digests)
                     self.blobs.put_bytes(body)
-                    version = self._insert(name, manifest, kind, message,
+                    version = self._insert(name, manifest, manifest_digest, kind, message,
                                            described_as or os.path.abspath(path),
                                            table_columns(f.path for f in files))
             if stat_cache:
-                cache.save(files, digests, found.scanned_ns, digest_bytes(body))
+                cache.save(files, digests, found.scanned_ns, manifest_digest)
         created = version.manifest is not None
         version = self._with_tags(version, tags)
         return AddResult(replace(version, manifest=manifest), created, len(files), len(todo),
@@ -150,15 +151,15 @@ class DataService(VersionFiles, Catalogue, FeatureViewCatalogue, DatasetReferenc
         if again:
             scan.store_files(self.blobs, again, self.settings.transfer_threads, None)
 
-    def _insert(self, name: str, manifest: Manifest, kind: str, message: str, source: str,
-                columns: tuple[str, ...]) -> DatasetVersion:
+    def _insert(self, name: str, manifest: Manifest, manifest_digest: str, kind: str,
+                message: str, source: str, columns: tuple[str, ...]) -> DatasetVersion:
         now = now_ms()
 
         def work(conn: Connection) -> DatasetVersion:
             repository.insert_dataset(conn, name, now)
             version = DatasetVersion(
                 name=name, version=repository.next_version(conn, name),
-                manifest_digest=digest_bytes(manifest.to_bytes()), kind=kind,
+                manifest_digest=manifest_digest, kind=kind,
                 file_count=len(manifest.entries), size=manifest.total_size, message=message,
                 columns=columns, source=source, creation_time=now, manifest=manifest,
             )

@@ -58,8 +58,8 @@ class VersionTransfers:
     def _latest_if_same(self, name: str, manifest_digest: str) -> DatasetVersion | None:
         raise NotImplementedError
 
-    def _insert(self, name: str, manifest: Manifest, kind: str, message: str, source: str,
-                columns: tuple[str, ...]) -> DatasetVersion:
+    def _insert(self, name: str, manifest: Manifest, manifest_digest: str, kind: str,
+                message: str, source: str, columns: tuple[str, ...]) -> DatasetVersion:
         raise NotImplementedError
 
     def _with_tags(self, version: DatasetVersion, tags: list[str]) -> DatasetVersion:
@@ -90,13 +90,14 @@ class VersionTransfers:
         started = time.perf_counter()
         manifest = _manifest(files, kind)
         body = manifest.to_bytes()
+        manifest_digest = digest_bytes(body)
         with self.leases.hold():  # the blobs are referenced before the lease ends
-            version = self._latest_if_same(name, digest_bytes(body))
+            version = self._latest_if_same(name, manifest_digest)
             if version is None:
                 _check_stored(self.blobs, manifest)
                 self.blobs.put_bytes(body)
-                version = self._insert(name, manifest, kind, message[:10_000], source[:1000],
-                                       _columns(columns))
+                version = self._insert(name, manifest, manifest_digest, kind,
+                                       message[:10_000], source[:1000], _columns(columns))
         created = version.manifest is not None
         version = self._with_tags(version, checked_tags)
         return AddResult(replace(version, manifest=manifest), created, len(files), 0, 0,

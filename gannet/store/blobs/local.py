@@ -17,6 +17,7 @@ durable the same way: a blob is never visible under its name before its bytes ar
 from __future__ import annotations
 
 import ctypes
+import itertools
 import os
 import threading
 import uuid
@@ -49,7 +50,7 @@ class LocalBackend(Backend):
         os.makedirs(self._tmp, exist_ok=True)
 
     def _file(self, hex_digest: str) -> str:
-        return os.path.join(self.root, *blob_name(hex_digest).split("/"))
+        return f"{self.root}{os.sep}{blob_name(hex_digest).replace('/', os.sep)}"
 
     def stat(self, hex_digest: str) -> int | None:
         try:
@@ -123,7 +124,7 @@ def _entries(folder: str, name: Callable[..., str]) -> Iterator[StoredObject]:
 class _LocalWriter(Writer):
     def __init__(self, backend: LocalBackend) -> None:
         self._backend = backend
-        self._tmp = os.path.join(backend._tmp, uuid.uuid4().hex)
+        self._tmp = os.path.join(backend._tmp, _temporary_name())
         self._file = open(self._tmp, "xb", buffering=0)  # noqa: SIM115 - commit/abort close it
 
     def write(self, data: bytes | memoryview) -> None:
@@ -150,6 +151,16 @@ class _LocalWriter(Writer):
             os.unlink(self._tmp)
         except FileNotFoundError:
             pass
+
+
+_WRITER = uuid.uuid4().hex  # this process's temporary names: <writer>-<pid>-<count>
+_COUNT = itertools.count()
+
+
+def _temporary_name() -> str:
+    """A name no other writer uses (the pid tells a forked child from its parent), made
+    without asking the system for randomness once per blob."""
+    return f"{_WRITER}-{os.getpid()}-{next(_COUNT)}"
 
 
 def _fsync_folder(folder: str) -> None:

@@ -21,7 +21,14 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, BinaryIO, cast
 
-from gannet.core.digests import digest_bytes, format_digest, hasher, hex_part, is_digest
+from gannet.core.digests import (
+    digest_bytes,
+    format_digest,
+    hasher,
+    hex_of_bytes,
+    hex_part,
+    is_digest,
+)
 from gannet.core.errors import InvalidArgument, NotFound
 from gannet.store.blobs import sources
 from gannet.store.blobs.backend import Backend, is_storage_failure, storage_error, translated
@@ -225,12 +232,12 @@ class BlobStore:
         data = sources.read_whole(source, before.st_size + 1)  # one more: did it grow?
         if len(data) != before.st_size:
             raise sources.changed(path)
-        ref = BlobRef(digest_bytes(data), len(data))
-        stored = self._storage.stat(hex_part(ref.digest)) == ref.size
+        hex_digest = hex_of_bytes(data)
+        stored = self._storage.stat(hex_digest) == len(data)
         sources.check_unchanged(path, source, before)
         if not stored:
-            self._storage.write_bytes(hex_part(ref.digest), data)
-        return ref
+            self._storage.write_bytes(hex_digest, data)
+        return BlobRef(format_digest(hex_digest), len(data))
 
     def _put_large(
         self, path: str, source: io.RawIOBase, before: os.stat_result, tracker: Tracker
