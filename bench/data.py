@@ -8,8 +8,8 @@ changed, by ``gannet data add`` and by ``dvc add`` (each a fresh command, as a u
 it: interpreter start included), plus the limits the first add cannot beat — reading
 the bytes, and blake3 over them (in this process, no writes). Gannet's own time inside
 the command (``seconds`` in its JSON) is printed beside its wall time. Gannet's store is
-made (``gannet data list``) before the first add, as DVC's repository is (``dvc init``). ``--quick`` is a
-small run (16 MiB, 500 files) to check the script, not a measurement.
+made (``gannet data list``) before the first add, as DVC's repository is (``dvc init``).
+``--quick`` is a small run (16 MiB, 500 files) to check the script, not a measurement.
 The page cache is warm for every contender alike (the files were just written). Gannet's
 modules are byte-compiled first, as an installed copy's are.
 """
