@@ -277,9 +277,9 @@ def _tasks(chunks: list[list[Found]], *, one_thread_for_small: bool) -> list[lis
 
 def _chunks(files: list[Found], nbytes: int = CHUNK_BYTES, count: int = CHUNK_FILES
             ) -> list[list[Found]]:
-    """``files`` in order, cut into runs of about ``nbytes`` or ``count`` files: a thread
-    takes a run at a time, so thousands of small files do not cost a task each (threads
-    handing tiny files to each other spend longer on the interpreter's lock than on I/O)."""
+    """``files`` in order, cut into runs of about ``nbytes`` or ``count`` files: the unit
+    of progress reports and, into an object store, of thread tasks (``_tasks``), so
+    thousands of small files cost neither a task nor a report each."""
     out: list[list[Found]] = []
     current: list[Found] = []
     size = 0
