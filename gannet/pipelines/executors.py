@@ -11,6 +11,7 @@ import multiprocessing
 import os
 import pickle
 import signal
+import sys
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
@@ -60,10 +61,10 @@ class ProcessExecutor:
     def submit(self, task: StepTask) -> Future[StepOutcome]:
         check_picklable(task, self.name)
         if self._pool is None or getattr(self._pool, "_broken", False):
-            methods = multiprocessing.get_all_start_methods()
-            context = multiprocessing.get_context("fork" if "fork" in methods else None)
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=context,
-                                             initializer=_ignore_interrupts)
+            self._pool = ProcessPoolExecutor(
+                self.workers, mp_context=_start_method(task), initializer=_prepare_worker,
+                initargs=(os.getcwd(), dict(os.environ), list(sys.path)),
+            )
         try:
             return self._pool.submit(execute, task)
         except BrokenProcessPool:  # a worker died: a new pool for this and later steps
@@ -81,9 +82,30 @@ class ProcessExecutor:
         pool.shutdown(wait=not kill, cancel_futures=True)
 
 
-def _ignore_interrupts() -> None:
-    """Workers leave Ctrl-C to the coordinator, which stops them (and records the steps)."""
+def _start_method(task: StepTask) -> multiprocessing.context.BaseContext:
+    """How workers start: from a fork server where there is one, a clean process that
+    forks them before any thread of the caller (a server's, a BLAS or DuckDB pool) can
+    leave a lock held or a library half set up in them, which makes a plain fork of a
+    busy process crash or hang. Steps of ``__main__`` (a notebook's cells) exist only in
+    this process, so for them a plain fork is the one way to carry them."""
+    methods = multiprocessing.get_all_start_methods()
+    if "forkserver" in methods and getattr(task.step, "fn", None) is not None \
+            and task.step.fn.__module__ != "__main__":
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["gannet.pipelines.tasks"])
+        return context
+    return multiprocessing.get_context("fork" if "fork" in methods else None)
+
+
+def _prepare_worker(cwd: str, environ: dict[str, str], path: list[str]) -> None:
+    """A worker sees the caller's working folder, environment and import path as they are
+    now (a fork server's are those of when it started), and leaves Ctrl-C to the
+    coordinator, which stops the workers (and records the steps)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.chdir(cwd)
+    os.environ.clear()
+    os.environ.update(environ)
+    sys.path[:] = path
 
 
 class DaskExecutor:

@@ -87,7 +87,12 @@ def find_step(module_name: str, qualname: str, file: str | None) -> Any:
         if file is not None and module_name.startswith("gannet_pipeline_"):
             module = load_file(file, module_name)
         else:
-            module = importlib.import_module(module_name)
+            try:
+                module = importlib.import_module(module_name)
+            except ModuleNotFoundError:
+                if file is None:
+                    raise
+                module = load_file(file, module_name)  # loaded by path in the caller too
     value: Any = module
     for part in qualname.split("."):
         value = getattr(value, part)

@@ -120,3 +120,53 @@ def test_a_step_defined_inside_a_function_cannot_go_to_other_processes(sdk):
                                               "executor's workers"):
         sdk.run_pipeline(closure, executor="dask", address="tcp://127.0.0.1:9")
     assert sdk.run_pipeline(closure, executor="local").status == "FINISHED"
+
+
+HELD = """
+    import os, threading
+    import gannet
+
+    LOCK = threading.Lock()
+
+    @gannet.step
+    def look() -> dict:
+        return {"lock_free": LOCK.acquire(timeout=3), "cwd": os.getcwd(),
+                "mark": os.environ.get("GANNET_TEST_MARK")}
+
+    @gannet.pipeline
+    def held():
+        look()
+"""
+
+
+def test_workers_start_clean_of_the_callers_threads_yet_in_its_folder_and_environment(
+        sdk, write_flow, tmp_path, monkeypatch):
+    """A thread of the caller holding a lock while workers start (a server's, a BLAS or
+    DuckDB pool's) must not leave it held in them: a plain fork would, and the worker hang."""
+    import sys
+    import threading
+
+    pipeline = load_pipeline(str(write_flow(HELD)))
+    module = sys.modules[pipeline.fn.__module__]
+    here = tmp_path / "elsewhere"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    monkeypatch.setenv("GANNET_TEST_MARK", "seen")
+    taken, release = threading.Event(), threading.Event()
+
+    def hold():
+        with module.LOCK:
+            taken.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    taken.wait(5)
+    try:
+        run = sdk.run_pipeline(pipeline, executor="processes")
+    finally:
+        release.set()
+        holder.join()
+    assert run.status == "FINISHED"
+    assert sdk.load_output(run.run_id, "look") == {"lock_free": True, "cwd": str(here),
+                                                   "mark": "seen"}
