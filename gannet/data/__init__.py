@@ -5,7 +5,10 @@
 - ``refs``: names and references (``churn``, ``churn@3``, ``churn@latest``, ``churn@prod``)
 - ``tables`` / ``repository``: the ``datasets``, ``dataset_versions`` and ``dataset_tags``
   tables and all their SQL
-- ``scan``: listing a file or folder to add, the stat cache, hashing and storing in parallel
+- ``listing``: listing a file or folder to add, and the stat cache that vouches for its files
+- ``scan``: hashing and storing those files in parallel
+- ``unchanged`` / ``latest_repository``: an unchanged re-add answered from the stat cache
+  and the latest version's row (read with ``sqlite3``) before any store opens
 - ``checkout``: putting a manifest's files in a folder (reflink or copy, always verified)
 - ``table_repository``: the SQL over table files (DuckDB): column names, schema and
   row diffs
@@ -31,7 +34,6 @@ a pandas or polars DataFrame) and store nothing.
 from __future__ import annotations
 
 import os
-from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
 from gannet.core.errors import GannetError
@@ -103,6 +105,8 @@ def _service() -> DataService:
 
 
 def _entry(name: str) -> Any:
+    from importlib import metadata
+
     for entry in metadata.entry_points(group=SERVICES_GROUP):
         if entry.name == name:
             return entry.load()

@@ -25,6 +25,7 @@ from gannet.data.refs import LATEST, check_name, check_tag, parse_ref
 from gannet.data.table_repository import columns_of, is_table
 from gannet.data.transfer import VersionTransfers, may_read, may_write, set_tags
 from gannet.data.types import FILE, AddResult, DatasetVersion
+from gannet.data.unchanged import stat_cache_folder
 from gannet.store.blobs import BlobStore, Manifest, ManifestEntry
 from gannet.store.gc.leases import BlobLeases
 from gannet.store.metadata import MetadataStore
@@ -93,7 +94,7 @@ class DataService(VersionFiles, Catalogue, FeatureViewCatalogue, DatasetReferenc
         check_name(name)
         tags = [check_tag(tag) for tag in tags]
         started, path = time.perf_counter(), os.fspath(source)
-        found = scan.scan_known(path, self.cache / "stat", use_cache=stat_cache)
+        found = scan.scan_known(path, stat_cache_folder(self.settings), use_cache=stat_cache)
         kind, files, cache, digests, todo = (found.kind, found.files, found.cache,
                                              found.digests, found.todo)
         unchanged = cache.manifest_of(files, digests)

@@ -17,7 +17,22 @@
 Layout under the root: ``blobs/<2 hex>/<62 hex>`` and ``tmp/`` for writes in flight.
 """
 
-from gannet.store.blobs.store import BlobStore
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from gannet.store.blobs.types import BlobRef, Manifest, ManifestEntry, StoredObject
 
+if TYPE_CHECKING:
+    from gannet.store.blobs.store import BlobStore
+
 __all__ = ["BlobRef", "BlobStore", "Manifest", "ManifestEntry", "StoredObject"]
+
+
+def __getattr__(name: str) -> Any:
+    """``BlobStore`` loads on first use: a manifest or a digest alone needs none of it."""
+    if name == "BlobStore":
+        from gannet.store.blobs.store import BlobStore
+
+        return BlobStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

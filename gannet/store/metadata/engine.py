@@ -34,7 +34,7 @@ T = TypeVar("T")
 NEW_FILE_SECONDS = 10.0
 RETRIED_SQLSTATES = frozenset({"40001", "40P01"})  # serialisation failure, deadlock
 
-VERSION_TABLE = "gannet_alembic_version"
+VERSION_TABLE = migrations.VERSION_TABLE
 
 
 class MetadataStore:
