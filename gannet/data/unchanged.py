@@ -15,7 +15,7 @@ from pathlib import Path
 
 from gannet.core.settings import Settings
 from gannet.data.latest_repository import latest_version
-from gannet.data.listing import scan_known
+from gannet.data.listing import StatCache, scan
 from gannet.data.types import DatasetVersion
 from gannet.store.metadata.migrations import HEAD
 
@@ -32,12 +32,16 @@ def latest_if_unchanged(settings: Settings, source: str | os.PathLike[str],
     database = _sqlite_file(settings.metadata_url)
     if settings.uri or database is None:
         return None
-    found = scan_known(os.fspath(source), stat_cache_folder(settings), use_cache=True)
-    digest = found.cache.manifest_of(found.files, found.digests)
-    if digest is None:
+    source = os.fspath(source)
+    cache = StatCache(stat_cache_folder(settings), source).load()
+    if cache.manifest is None:  # never added whole from here: list nothing twice
         return None
     version = latest_version(database, name, HEAD)
-    return version if version is not None and version.manifest_digest == digest else None
+    if version is None or version.manifest_digest != cache.manifest:
+        return None
+    _, files = scan(source)
+    known = {f.relative: digest for f in files if (digest := cache.known(f)) is not None}
+    return version if cache.manifest_of(files, known) == version.manifest_digest else None
 
 
 def _sqlite_file(url: str) -> Path | None:
