@@ -9,9 +9,10 @@ import re
 import httpx
 import pytest
 from server_fixtures import LiveServer, register_breast_cancer
+from typer.testing import CliRunner
 from webhook_receiver import Hook
 
-from gannet.monitoring.grafana import dashboard
+from gannet.cli.app import app
 from gannet.monitoring.prometheus import KNOWN_METRICS, exposition, metric_name
 from gannet.serving.log import InferenceLogWriter
 
@@ -96,7 +97,14 @@ rules: [{{name: radius, when: drift.columns >= 1, severity: critical, notify: [t
         monitor_metrics = exposition(services.monitoring)
         exported = _names(served_metrics) | _names(monitor_metrics)
         documented = {metric_name(m) for m in KNOWN_METRICS}
-        board = json.loads(json.dumps(dashboard("churn", "churn")))
+        board_file = tmp_path / "board.json"
+        made = CliRunner().invoke(app, [
+            "--home", str(settings.home), "--metadata-url", settings.metadata_url,
+            "--artifacts-url", settings.artifacts_url,
+            "monitor", "grafana", "churn", "--output", str(board_file)])
+        assert made.exit_code == 0, made.output
+        board = json.loads(board_file.read_text())
+        assert board["title"] == "Gannet: churn"
         queries = [t["expr"] for p in board["panels"] for t in p["targets"]]
         assert len(queries) >= 15
         for expr in queries:
