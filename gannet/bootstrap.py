@@ -167,8 +167,15 @@ class Services:
         from gannet.features.service import FeatureStore
 
         return self._part("features", lambda: FeatureStore(
-            self.metadata, self.settings,
-            resolve_dataset=self._dataset_path, write_dataset=self._write_dataset))
+            self.metadata, self.settings, resolve_dataset=self._dataset_path,
+            write_dataset=self._write_dataset, users_of=self._feature_view_users))
+
+    def _feature_view_users(self, view: str) -> list[str]:
+        """The model versions and deployments using ``view``, from the data catalogue."""
+        for entry in self.data.feature_views(view):
+            if entry.name == view:
+                return [*entry.model_versions, *(f"deployment {d}" for d in entry.deployments)]
+        return []
 
     @property
     def alerts(self) -> AlertService:

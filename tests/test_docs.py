@@ -218,7 +218,7 @@ def test_every_features_example_runs_in_order(tmp_path: Path):
     assert stdout.splitlines() == [
         "entity customer 1 created",
         "feature_view churn_stats 1 created",
-        "updated 2 ['feature spend_30d dropped']",
+        "updated 2 ['feature spend_30d dropped'] []",  # no model uses it yet
         "[10.0, 30.0, nan]",
         "churn_stats 2",
         "(2, 2)",

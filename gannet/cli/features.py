@@ -25,6 +25,8 @@ def _show_changes(changes: list[Change], *, applied: bool) -> None:
     grid = output.table("kind", "name", "version", "status", "changes")
     for c in changes:
         details = [*(f"BREAKING: {b}" for b in c.breaking), *c.changes]
+        if c.affects:
+            details.append(f"used by {', '.join(c.affects)}")
         grid.add_row(c.kind, c.name, str(c.version), c.status, "; ".join(details))
     output.show(grid)
     breaking = [c.name for c in changes if c.breaking]

@@ -77,7 +77,8 @@ def _from_data(data: Any) -> list[Definition]:
 @dataclass(frozen=True)
 class Change:
     """What applying one definition does: created, updated (a new version) or unchanged;
-    ``breaking`` lists the changes that can break a model trained on the old version."""
+    ``breaking`` lists the changes that can break a model trained on the old version, and
+    ``affects`` the registered model versions and deployments that use the view."""
 
     kind: str
     name: str
@@ -85,11 +86,13 @@ class Change:
     status: str
     changes: Sequence[str] = field(default_factory=tuple)
     breaking: Sequence[str] = field(default_factory=tuple)
+    affects: Sequence[str] = field(default_factory=tuple)  # with ``breaking``: the model
+    # versions and deployments that use the view (``churn/3``, ``deployment churn-api``)
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "name": self.name, "version": self.version,
                 "status": self.status, "changes": list(self.changes),
-                "breaking": list(self.breaking)}
+                "breaking": list(self.breaking), "affects": list(self.affects)}
 
 
 def compare(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[list[str], list[str]]:

@@ -45,11 +45,13 @@ DEFINITIONS_TTL = 5.0
 class FeatureStore:
     def __init__(self, metadata: MetadataStore, settings: Settings,
                  resolve_dataset: DatasetResolver | None = None,
-                 write_dataset: DatasetWriter | None = None) -> None:
+                 write_dataset: DatasetWriter | None = None,
+                 users_of: Callable[[str], list[str]] | None = None) -> None:
         self.metadata = metadata
         self.settings = settings
         self.resolve_dataset = resolve_dataset  # dataset versions as sources (churn@3)
         self.write_dataset = write_dataset  # training sets saved as dataset versions
+        self.users_of = users_of  # a view -> the model versions and deployments using it
         self._online: OnlineStore | None = None
         self._cached: tuple[float, dict[str, FeatureView], dict[str, Entity],
                             dict[str, OnDemandFeatureView]] | None = None
@@ -96,12 +98,17 @@ class FeatureStore:
                 plan.append((Change(kind, item.name, old["version"], "unchanged"), body, digest))
             else:
                 changes, breaking = compare(orjson.loads(old["definition"]), item.to_dict())
+                affects = self._users_of(item.name) if breaking else []
                 plan.append((Change(kind, item.name, old["version"] + 1, "updated", changes,
-                                    breaking), body, digest))
+                                    breaking, affects), body, digest))
         if not dry_run:
             self._store(plan)
             self._cached = None
         return [change for change, _, _ in plan]
+
+    def _users_of(self, view: str) -> list[str]:
+        """Who a breaking change of ``view`` would break (the data catalogue knows)."""
+        return self.users_of(view) if self.users_of is not None else []
 
     def _store(self, plan: list[tuple[Change, str, str]]) -> None:
         now = now_ms()

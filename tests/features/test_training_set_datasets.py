@@ -112,6 +112,15 @@ def test_feature_views_in_the_catalogue_with_the_models_that_use_them(applied):
     (entry,) = _services().data.feature_views("churn_stats")
     assert entry.deployments == ["churn-api"] and entry.model_versions == ["churn/1"]
 
+    dropped = DEFINITIONS.format(source="churn-stats@1").replace(
+        "features: [orders_30d, spend_30d]", "features: [orders_30d]")
+    (_, change) = gannet.features.apply(dropped, dry_run=True)
+    assert change.breaking == ["feature spend_30d dropped"]
+    assert change.affects == ["churn/1", "deployment churn-api"]  # who it would break
+    tagged = DEFINITIONS.format(source="churn-stats@1").replace("team: growth", "team: ops")
+    (_, harmless) = gannet.features.apply(tagged, dry_run=True)
+    assert (harmless.status, harmless.breaking, harmless.affects) == ("updated", [], [])
+
 
 def test_validation_suites_and_profiles_run_on_a_feature_view(applied):
     import gannet.data
