@@ -138,6 +138,7 @@ def test_a_dataset_version_profile_validation_and_usage(page, shots):
     assert len(validation) == 1 and validation[0][2] == "failed"
     assert "✗ between(tenure)" in validation[0][4] and "✓ not_null(customer_id)" in \
         validation[0][4]
+    page.locator("table.validations").screenshot(path=str(shots / "validations.png"))
     usage = cells(page, "table.usage")
     assert [(u[0], u[2]) for u in usage] == [("train-on-february", "training")]
     check(page, shots, "dataset-version")
@@ -274,6 +275,7 @@ def test_feature_views_and_entities(page, shots):
     page.locator("main dl").get_by_role("link", name="customer").click()
     assert page.locator("h1").inner_text() == "Entity customer"
     assert page.get_by_role("link", name="churn_stats").count() == 1
+    check(page, shots, "entity")
 
 
 def test_monitors_reports_and_alerts(page, world, shots):
@@ -285,6 +287,7 @@ def test_monitors_reports_and_alerts(page, world, shots):
     assert rule[:5] == ["drifting", "drift.share >= 0.5", "warning", "churn-api", "firing"]
     events = cells(page, "table.alert-events")
     assert [(e[1], e[2], e[3]) for e in events] == [("drifting", "churn-api", "firing")]
+    page.locator("table.alert-events").screenshot(path=str(shots / "alert-events.png"))
     check(page, shots, "monitoring")
 
     page.get_by_role("link", name="churn-api").first.click()

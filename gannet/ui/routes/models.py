@@ -1,5 +1,9 @@
-"""Registered models: their versions, aliases, signature and model card; promotion, and
-removing an alias (``delete_registered_model_alias``).
+"""Registered models: their versions, aliases, signature, lineage and model card;
+promotion, and removing an alias (``delete_registered_model_alias``).
+
+A version's lineage is the data capability's ``usage("NAME/VERSION")``, what ``gannet
+lineage NAME/VERSION`` answers: the run it came from and the dataset versions that run
+used (or, for a version a training policy made, those found upstream of it).
 
 Promoting is two steps, so that the gates' results are seen before anything moves: the
 check (``check_promotion_gates``, a GET that changes nothing) shows each gate, and its
@@ -48,9 +52,11 @@ async def remove_alias(request: Request, name: str, alias: str) -> Response:
 @router.get("/models/{name}/versions/{version}")
 @shown("models")
 def version(request: Request, name: str, version: int) -> Response:
-    found = services_of(request).registry.get_model_version(name, version)
+    services = services_of(request)
+    found = services.registry.get_model_version(name, version)
+    lineage = services.data.usage(found.ref)  # what gannet lineage NAME/VERSION answers
     return page(request, "version.html.j2", f"{name} version {version}", "models",
-                version=found)
+                version=found, lineage=lineage)
 
 
 @router.get("/models/{name}/versions/{version}/card")

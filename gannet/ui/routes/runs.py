@@ -1,10 +1,14 @@
-"""One run: params, tags, environment, metric charts and its artifacts.
+"""One run: params, tags, environment, metric charts, its inputs and lineage, and its
+artifacts.
 
-The page is one ``get_run``; each chart asks ``/ui/runs/<id>/metric-history`` (one
-``get_metric_history``) as the browser draws it. Artifacts: a folder is one
-``list_artifacts``; a file's preview reads its first bytes (``open_artifact``) and shows
-text, JSON, a CSV's first rows as a table, or an image (served as the image type only for
-raster formats, and never as HTML or SVG, which could run scripts).
+The page is one ``get_run`` and the run's lineage, ``usage("runs:/ID")`` (what ``gannet
+lineage runs:/ID`` answers: the dataset versions it used, with their context, and the
+model versions registered from it, those the caller may see); each chart asks
+``/ui/runs/<id>/metric-history`` (one ``get_metric_history``) as the browser draws it.
+Artifacts: a folder is one ``list_artifacts``; a file's preview reads its first bytes
+(``open_artifact``) and shows text, JSON, a CSV's first rows as a table, or an image
+(served as the image type only for raster formats, and never as HTML or SVG, which could
+run scripts).
 """
 
 from __future__ import annotations
@@ -41,8 +45,9 @@ def run_page(request: Request, run_id: str) -> Response:
     tags = {k: v for k, v in run.data.tags.items() if k not in ENVIRONMENT_TAGS}
     environment = {k: run.data.tags[k] for k in ENVIRONMENT_TAGS if k in run.data.tags}
     name = run.info.run_name or run.info.run_id
+    lineage = services_of(request).data.usage(f"runs:/{run_id}")
     return page(request, "run.html.j2", f"Run {name}", "experiments", run=run, tags=tags,
-                environment=environment)
+                environment=environment, lineage=lineage)
 
 
 @router.get("/runs/{run_id}/metric-history")
