@@ -217,9 +217,15 @@ class Services:
             service.resolve_dataset = self._resolve_dataset
             service.lineage = self.lineage
             service.materialize_features = self._materialize_features
+            service.register_model = self._register_model
             return service
 
         return self._part("pipelines", make)
+
+    def _register_model(self, source: str, name: str, tags: dict[str, str]) -> str:
+        """A model a pipeline step returned, as a new version of ``name``: ``NAME/VERSION``."""
+        version = self.registry.register_model(source, name, tags=tags)
+        return f"{version.name}/{version.version}"
 
     def _materialize_features(self, views: Any) -> object:
         """An incremental materialization (what ``features.materialize`` schedules fire)."""

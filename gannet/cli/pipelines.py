@@ -225,6 +225,12 @@ def sweep(
     pruner: Annotated[str, typer.Option("--pruner", help="median (stop a trial whose "
                                         "reported values are worse than the median of "
                                         "finished trials) or none.")] = "median",
+    register: Annotated[str | None, typer.Option(
+        "--register", help="Register the best trial's model (the one a step returned) as a "
+        "new version of this model.", show_default=False)] = None,
+    register_step: Annotated[str | None, typer.Option(
+        "--register-step", help="The step whose model to register, when several return "
+        "one.", show_default=False)] = None,
     as_json: output.AsJson = False,
 ) -> None:
     """Search a pipeline's parameters with Optuna: --param "lr=loguniform(1e-4,1e-1)",
@@ -239,7 +245,8 @@ def sweep(
     found = ctx.obj.services.pipelines.run_sweep(
         load_pipeline(target), parse_assignments(params or []), trials=trials, metric=metric,
         direction=direction, sampler=sampler, executor=executor or "processes",
-        address=address, parallel=parallel, target=_absolute(target), pruner=pruner)
+        address=address, parallel=parallel, target=_absolute(target), pruner=pruner,
+        register=register, register_step=register_step)
     if as_json:
         output.print_json(found.to_dict())
         return
@@ -253,6 +260,8 @@ def sweep(
         raise GannetError("no trial finished", f"see the trials' runs under {found.run_id}")
     output.say(f"best: trial {found.best.number} {_params_text(found.best.params)} "
                f"{metric}={found.best.value:.6g} (run {found.best.run_id})", style="bold")
+    if found.registered:
+        output.say(f"registered {found.registered}")
 
 
 def _params_text(params: dict[str, Any]) -> str:

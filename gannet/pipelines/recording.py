@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from gannet.core.errors import AlreadyExists
+from gannet.core.errors import AlreadyExists, NotFound
 from gannet.models.manifest import MANIFEST as META_FILE
 from gannet.models.manifest import ModelMeta
 from gannet.pipelines.cache import digests_of
@@ -107,6 +107,9 @@ class Recorder:
             tags["gannet.step.error"] = _limited(step.error)
         if step.status == StepStatus.PRUNED:
             tags[PRUNED_TAG] = "true"
+        if step.cached_from:  # a hit carries what the run that computed it measured
+            tags["gannet.step.cached_from"] = step.cached_from
+            metrics = {**self._measured_by(step.cached_from), **metrics}
         history = [Metric(k, v, at, n) for k, v, at, n in (outcome.history if outcome else [])]
         self.tracking.log_batch(
             step.step_run_id, tags=tags,
@@ -120,6 +123,14 @@ class Recorder:
                 self.tracking.log_bytes(step.step_run_id, text.encode(), name)
         self._log_models(step)
         self.tracking.update_run(step.step_run_id, status=_run_status(step.status))
+
+    def _measured_by(self, step_run_id: str) -> dict[str, float]:
+        """The metrics a step run logged (its duration aside); none if it is gone."""
+        try:
+            logged = self.tracking.get_run(step_run_id).data.metrics
+        except NotFound:
+            return {}
+        return {k: v for k, v in logged.items() if k != "duration_s"}
 
     def _log_models(self, step: StepResult) -> None:
         """Each model output as the step run's artifacts under the output's name (indexed:

@@ -85,13 +85,16 @@ def runs_of_schedule(conn: Connection, schedule_id: str) -> dict[str, str]:
 # -- the cache -------------------------------------------------------------------------------
 
 
-def cached_outputs(conn: Connection, keys: Iterable[str]) -> dict[str, dict[str, StoredValue]]:
+def cached_outputs(conn: Connection, keys: Iterable[str]
+                   ) -> dict[str, tuple[dict[str, StoredValue], str]]:
+    """key -> (the outputs stored under it, the step run that computed them)."""
     keys = list(keys)
     if not keys:
         return {}
-    rows = conn.execute(sa.select(pipeline_cache.c.cache_key, pipeline_cache.c.outputs)
+    rows = conn.execute(sa.select(pipeline_cache.c.cache_key, pipeline_cache.c.outputs,
+                                  pipeline_cache.c.step_run_id)
                         .where(pipeline_cache.c.cache_key.in_(keys)))
-    return {r.cache_key: _outputs(r.outputs) for r in rows}
+    return {r.cache_key: (_outputs(r.outputs), r.step_run_id) for r in rows}
 
 
 def put_cached(conn: Connection, key: str, outputs: dict[str, StoredValue], step_run_id: str,

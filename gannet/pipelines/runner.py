@@ -174,7 +174,8 @@ class Runner:
             cache.environment_of(node.step.requirements))
         hit = self.service.cached(key) if self.use_cache and node.step.cache else None
         if hit is not None:
-            step.status, step.cached, step.outputs = StepStatus.FINISHED, True, hit
+            step.status, step.cached = StepStatus.FINISHED, True
+            step.outputs, step.cached_from = hit
             self._finish(node, step, inputs, None)
             return True
         self._submit(_Running(node, step, inputs, 1, time.perf_counter()))

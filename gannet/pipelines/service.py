@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gannet.core.clock import now_ms
-from gannet.core.errors import GannetError, InvalidArgument, InvalidState, NotFound
+from gannet.core.errors import GannetError, InvalidArgument, InvalidState, NotFound, Unavailable
 from gannet.pipelines import repository
 from gannet.pipelines.executors import Executor, make_executor
 from gannet.pipelines.materializers import StoredValue, load_value, materializer_named
-from gannet.pipelines.recording import Recorder
+from gannet.pipelines.recording import MODEL, Recorder
 from gannet.pipelines.runner import Runner
 from gannet.pipelines.scheduling import Schedules
 from gannet.pipelines.types import PipelineRun, StepResult, StepStatus
@@ -61,6 +61,8 @@ class PipelineService(Schedules):
         self.open_blobs = open_blobs
         self.recorder = Recorder(tracking, blobs)
         self.leases = BlobLeases(metadata)
+        # (source, name, tags) -> "NAME/VERSION": the registry, given by the composition root
+        self.register_model: Callable[[str, str, dict[str, str]], str] | None = None
 
     # -- running ---------------------------------------------------------------------------
 
@@ -256,16 +258,39 @@ class PipelineService(Schedules):
                            f"its outputs: {', '.join(result.outputs)}")
         return result.outputs[name]
 
+    def register_output_model(self, run_id: str, name: str, *, step: str | None = None,
+                              tags: dict[str, str] | None = None) -> str:
+        """A new version of registered model ``name`` from the model a step of pipeline
+        run ``run_id`` returned (``step``'s, when several did): ``NAME/VERSION``. Its run is
+        the step's run, so the version has the step's lineage."""
+        run = self.get_pipeline_run(run_id)
+        found = [(s.step_run_id, s.name, output) for s in run.steps if step in (None, s.name)
+                 for output, value in s.outputs.items()
+                 if value.materializer == MODEL and s.step_run_id]
+        if not found:
+            raise NotFound(f"no step{'' if step is None else ' ' + repr(step)} of pipeline "
+                           f"run {run_id} returned a model", "return the fitted model from "
+                           "a step (a scikit-learn estimator, a gannet model package...)")
+        if len(found) > 1:
+            raise InvalidArgument(
+                f"steps {', '.join(sorted({n for _, n, _ in found}))} of pipeline run "
+                f"{run_id} return models; say which", "name the step (--register-step)")
+        if self.register_model is None:
+            raise Unavailable("registering needs the model registry", "use gannet.bootstrap")
+        step_run, _, output = found[0]
+        return self.register_model(f"runs:/{step_run}/{output}", name, tags or {})
+
     def load_stored(self, stored: StoredValue) -> Any:
         return load_value(self.blobs, stored)
 
     # -- the cache -------------------------------------------------------------------------
 
-    def cached(self, key: str) -> dict[str, StoredValue] | None:
-        """The outputs stored under ``key``, when every blob of them is still there."""
+    def cached(self, key: str) -> tuple[dict[str, StoredValue], str] | None:
+        """The outputs stored under ``key`` and the step run that computed them, when every
+        blob of them is still there."""
         with self.metadata.read() as conn:
             found = repository.cached_outputs(conn, [key]).get(key)
-        if found is None or not all(self.blobs.exists(v.digest) for v in found.values()):
+        if found is None or not all(self.blobs.exists(v.digest) for v in found[0].values()):
             return None
         return found
 

@@ -21,6 +21,8 @@ from gannet.core.errors import GannetError, InvalidArgument, Unavailable
 from gannet.pipelines.pruning import TrialRef, journal_storage, pruner_named
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from gannet.pipelines.dsl import Pipeline
     from gannet.pipelines.service import PipelineService
     from gannet.pipelines.types import PipelineRun
@@ -45,11 +47,12 @@ class Sweep:
     direction: str
     trials: list[Trial] = field(default_factory=list)
     best: Trial | None = None
+    registered: str | None = None  # the model version made of the best trial's model
 
     def to_dict(self) -> dict[str, Any]:
         return {"run_id": self.run_id, "metric": self.metric, "direction": self.direction,
                 "best": None if self.best is None else self.best.__dict__,
-                "trials": [t.__dict__ for t in self.trials]}
+                "trials": [t.__dict__ for t in self.trials], "registered": self.registered}
 
 
 def parse_space(values: dict[str, str]) -> tuple[dict[str, tuple[str, list[str]]], dict[str, str]]:
@@ -99,10 +102,14 @@ def run_sweep(
     parallel: int = 1,
     target: str = "",
     pruner: str = "median",
+    register: str | None = None,
+    register_step: str | None = None,
 ) -> Sweep:
     """Run ``trials`` trials of ``pipeline``; the sweep with its best trial. ``pruner``:
     ``median`` stops trials whose reported values are worse than the median, ``none``.
-    ``address``: the Dask scheduler the ``dask`` executor ships the trials' steps to."""
+    ``address``: the Dask scheduler the ``dask`` executor ships the trials' steps to.
+    ``register``: the model the best trial's step (``register_step``'s) returned becomes a
+    version of it."""
     optuna = _optuna()
     space, fixed = parse_space(values)
     if direction not in ("max", "min"):
@@ -138,10 +145,18 @@ def run_sweep(
         study.optimize(objective, n_trials=trials, n_jobs=parallel, catch=(GannetError,))
     finally:
         _collect(sweep, study)
-        _finish(service, sweep)
-        for left in journal.parent.glob(f"{journal.name}*"):  # and its lock files
-            left.unlink(missing_ok=True)
+        _finish(service, sweep, journal)
+    sweep.registered = _register_best(service, sweep, register, register_step)
     return sweep
+
+
+def _register_best(service: PipelineService, sweep: Sweep, name: str | None,
+                   step: str | None) -> str | None:
+    """The best trial's model as a new version of ``name`` (``NAME/VERSION``), if asked."""
+    if not name or sweep.best is None or not sweep.best.run_id:
+        return None
+    return service.register_output_model(sweep.best.run_id, name, step=step,
+                                         tags={"gannet.sweep": sweep.run_id})
 
 
 def metric_of(service: PipelineService, run: PipelineRun, metric: str) -> float | None:
@@ -202,8 +217,12 @@ def _collect(sweep: Sweep, study: Any) -> None:
         sweep.best = pick(finished, key=lambda t: t.value or 0.0)
 
 
-def _finish(service: PipelineService, sweep: Sweep) -> None:
+def _finish(service: PipelineService, sweep: Sweep, journal: Path) -> None:
+    """The best trial on the sweep's run, which ends; the pruner's journal goes."""
     from gannet.tracking.types import Metric
+
+    for left in journal.parent.glob(f"{journal.name}*"):  # and its lock files
+        left.unlink(missing_ok=True)
 
     best = sweep.best
     if best is not None and best.value is not None:

@@ -33,6 +33,7 @@ class StepResult:
     error: str | None = None
     traceback: str | None = None
     attempts: int = 0
+    cached_from: str | None = None  # a cache hit: the step run that computed the outputs
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "status": self.status, "cached": self.cached,

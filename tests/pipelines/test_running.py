@@ -94,6 +94,10 @@ def test_a_rerun_is_answered_from_the_cache_unless_told_not_to(sdk, flow, counte
     assert counter("load") == 1 and counter("total") == 2 and counter("report") == 2
     assert sdk.load_output(second.run_id, "report") == sdk.load_output(first.run_id, "report")
     assert sdk.get_run(second.step("load").step_run_id).data.tags["gannet.step.cached"] == "true"
+    first_total = sdk.get_run(first.steps[2].step_run_id)
+    hit = sdk.get_run(second.steps[2].step_run_id)  # what was measured comes with the hit
+    assert hit.data.metrics["count"] == first_total.data.metrics["count"]
+    assert hit.data.tags["gannet.step.cached_from"] == first_total.info.run_id
 
     changed = sdk.run_pipeline(flow, executor="local", scale=2.0)  # a parameter of one step
     assert [s.cached for s in changed.steps] == [True, True, False, True, False]

@@ -145,3 +145,63 @@ def test_report_outside_a_sweep_records_the_values_and_never_prunes(sdk, write_f
     assert run.status == "FINISHED", [s.error for s in run.steps]
     history = sdk.get_metric_history(run.step("fit").step_run_id, "intermediate_value")
     assert [(m.step, m.value) for m in history] == [(1, -100.0), (2, -200.0), (3, -300.0)]
+
+
+MODELS = """
+    import gannet
+    from gannet.pipelines import log_metric
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.tree import DecisionTreeClassifier
+
+    @gannet.step
+    def fit(depth: int) -> DecisionTreeClassifier:
+        X, y = load_breast_cancer(return_X_y=True)
+        log_metric("closeness", -abs(depth - 3))  # best at a depth of 3
+        return DecisionTreeClassifier(max_depth=depth, random_state=0).fit(X[:, :4], y)
+
+    @gannet.step
+    def other(depth: int) -> DecisionTreeClassifier:
+        X, y = load_breast_cancer(return_X_y=True)
+        return DecisionTreeClassifier(max_depth=depth, random_state=0).fit(X[:, :2], y)
+
+    @gannet.pipeline
+    def tuned(depth: int = 2, both: bool = False):
+        fit(depth)
+        if both:
+            other(depth)
+"""
+
+
+@pytest.mark.slow  # trains a few scikit-learn models
+def test_the_best_trials_model_is_registered_with_its_lineage(gannet_cli, write_flow, sdk):
+    pytest.importorskip("optuna")
+    flow = str(write_flow(MODELS))
+    done = gannet_cli("sweep", flow, "-p", "depth=int(1,5)", "--trials", "5",
+                      "--metric", "closeness", "--sampler", "grid", "--executor", "local",
+                      "--register", "tuned-model", "--json")
+    assert done.exit_code == 0, done.output
+    sweep = json.loads(done.stdout)
+    assert sweep["best"]["params"]["depth"] == 3 and sweep["registered"] == "tuned-model/1"
+    version = sdk.get_client().get_model_version("tuned-model", "1")
+    fit = sdk.get_client().get_pipeline_run(sweep["best"]["run_id"]).step("fit")
+    assert version.run_id == fit.step_run_id  # the step's run: its lineage comes along
+    assert version.tags["gannet.sweep"] == sweep["run_id"]
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.tree import DecisionTreeClassifier
+
+    X, y = load_breast_cancer(return_X_y=True)
+    best_tree = DecisionTreeClassifier(max_depth=3, random_state=0).fit(X[:, :4], y)
+    served = sdk.load_model("models:/tuned-model/1")  # the best trial's own tree
+    assert list(served.predict(X[:50, :4])) == list(best_tree.predict(X[:50, :4]))
+
+    several = gannet_cli("sweep", flow, "-p", "depth=int(2,3)", "-p", "both=true",
+                         "--trials", "1", "--metric", "closeness", "--sampler", "grid",
+                         "--executor", "local", "--register", "tuned-model")
+    assert several.exit_code == 3 and "fit, other" in several.output
+    assert "--register-step" in several.output
+    chosen = gannet_cli("sweep", flow, "-p", "depth=int(2,3)", "-p", "both=true",
+                        "--trials", "1", "--metric", "closeness", "--sampler", "grid",
+                        "--executor", "local", "--register", "tuned-model",
+                        "--register-step", "other")
+    assert chosen.exit_code == 0, chosen.output
+    assert "registered tuned-model/2" in chosen.output
