@@ -2,6 +2,7 @@
 the answer must be the one a full add gives, and anything the shortcut cannot vouch for
 must take the full path."""
 
+import contextlib
 import json
 import sqlite3
 import subprocess
@@ -51,7 +52,7 @@ def test_a_store_at_another_schema_revision_is_never_answered_from(gannet, data_
     age(src)
     data_json("add", src, "--name", "d")
     database = settings.metadata_url.removeprefix("sqlite:///")
-    with sqlite3.connect(database) as conn:
+    with contextlib.closing(sqlite3.connect(database)) as conn, conn:  # closed, committed
         conn.execute("UPDATE gannet_alembic_version SET version_num = '9999'")
     refused = gannet("data", "add", src, "--name", "d")
     assert refused.exit_code != 0
