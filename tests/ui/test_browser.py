@@ -157,6 +157,32 @@ def test_compare_selected_runs(page, store, shots):
     shoot(page, shots, "compare-loss")
 
 
+def test_compare_shows_where_environments_and_packages_differ(page, store, shots):
+    tracking = store.services.tracking
+    experiment = tracking.create_experiment("environments", project="a")
+    packages = {"a": "numpy==1.26.4\npandas==2.2.3\nscikit-learn==1.5.2\n",
+                "b": "numpy==2.1.3\npandas==2.2.3\nxgboost==2.1.1\n"}
+    ids = []
+    for name, listed in packages.items():
+        run_id = tracking.create_run(experiment, run_name=f"env-{name}").info.run_id
+        tracking.log_batch(run_id, params={"lr": "0.1"}, tags={
+            "gannet.python": "3.11.7", "gannet.git.commit": f"{name * 7}",
+            "gannet.packages.digest": f"blake3:{name * 64}"})
+        tracking.log_bytes(run_id, listed.encode(), "environment/requirements.txt")
+        ids.append(run_id)
+    page.goto(f"/ui/compare?runs={ids[0]}&runs={ids[1]}&only_differences=true")
+    environment = page.locator("table.diff", has=page.get_by_role(
+        "columnheader", name="Environment"))
+    assert [t.split()[0] for t in environment.locator("tr.differs th").all_inner_texts()] == [
+        "git.commit", "packages.digest"]
+    assert "python" not in environment.inner_text()  # the same in both: left out
+    rows = page.locator("table.diff", has=page.get_by_role("columnheader", name="Package"))
+    assert [r.split("\t") for r in rows.locator("tbody tr").all_inner_texts()] == [
+        ["numpy", "1.26.4", "2.1.3"], ["scikit-learn", "1.5.2", "-"], ["xgboost", "-", "2.1.1"]]
+    assert not axe_violations(page)
+    shoot(page, shots, "compare-environment")
+
+
 def test_run_charts_and_artifact_previews(page, store, shots):
     run = store.run_ids[0]
     page.goto(f"/ui/runs/{run}")
