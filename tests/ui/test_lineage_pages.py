@@ -125,6 +125,15 @@ def test_a_model_version_shows_its_run_and_the_dataset_versions_it_used(page, wo
         world.trained[:12]: f"/ui/runs/{world.trained}"}
     contexts = page.locator("table.version-inputs tbody td:nth-child(2)").all_inner_texts()
     assert contexts == ["training", "evaluation"]
+    graph = page.locator("svg.lineage-graph")  # datasets -> run -> this version, as a graph
+    nodes = {a.get_attribute("data-kind") + " " + a.locator("text.name").text_content():
+             a.get_attribute("href") for a in graph.locator("a").all()}
+    assert nodes == {
+        "dataset customers-2026@2": "/ui/data/customers-2026/versions/2",
+        "dataset holdout@1": "/ui/data/holdout/versions/1",
+        f"run {world.trained[:22]}": f"/ui/runs/{world.trained}",
+        "model churn-lineage/1": "/ui/models/churn-lineage/versions/1"}
+    assert graph.locator("line").count() == 3  # two datasets into the run, the run into it
     assert accessibility_problems(page) == []
     page.locator("section[aria-labelledby=lineage]").screenshot(
         path=str(shots / "version-lineage.png"))

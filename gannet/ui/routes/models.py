@@ -13,13 +13,18 @@ again and moves the alias only if every one passes. The service decides who may.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from gannet.ui.dag import Drawing, layout
 from gannet.ui.pages import form_of, in_thread, page, see_other, services_of, shown
+
+if TYPE_CHECKING:
+    from gannet.data.types import Usage
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 
@@ -56,7 +61,23 @@ def version(request: Request, name: str, version: int) -> Response:
     found = services.registry.get_model_version(name, version)
     lineage = services.data.usage(found.ref)  # what gannet lineage NAME/VERSION answers
     return page(request, "version.html.j2", f"{name} version {version}", "models",
-                version=found, lineage=lineage)
+                version=found, lineage=lineage, graph=_lineage_graph(found.ref, lineage))
+
+
+def _lineage_graph(ref: str, lineage: Usage) -> tuple[Drawing, dict[str, tuple[str, str]]]:
+    """The lineage as a graph: dataset versions -> the runs that used them -> the model
+    version; each box's (kind, link)."""
+    runs = [r["run_id"] for r in lineage.runs]
+    runs += [d["run_id"] for d in lineage.datasets if d.get("run_id") and d["run_id"] not in runs]
+    datasets = list(dict.fromkeys(d["dataset_version"] for d in lineage.datasets))
+    edges = [(d["dataset_version"], d["run_id"]) for d in lineage.datasets if d.get("run_id")]
+    edges += [(run, ref) for run in runs[:len(lineage.runs)]]
+    links = {d: ("dataset", "/ui/data/{}/versions/{}".format(
+        quote(d.rpartition("@")[0], safe=""), d.rpartition("@")[2])) for d in datasets}
+    links.update({r: ("run", f"/ui/runs/{r}") for r in runs})
+    name, _, number = ref.rpartition("/")
+    links[ref] = ("model", f"/ui/models/{quote(name, safe='')}/versions/{number}")
+    return layout([*datasets, *runs, ref], edges), links
 
 
 @router.get("/models/{name}/versions/{version}/card")
