@@ -111,12 +111,13 @@ class Services:
     def registry(self) -> RegistryService:
         from gannet.registry.service import RegistryService
 
-        return self._part(
-            "registry",
-            lambda: RegistryService(
-                self.metadata, self.blobs, self.tracking, self.auth, self.settings
-            ),
-        )
+        def make() -> RegistryService:
+            service = RegistryService(self.metadata, self.blobs, self.tracking, self.auth,
+                                      self.settings)
+            service.datasets_of = lambda ref: self.data.usage(ref).datasets
+            return service
+
+        return self._part("registry", make)
 
     @property
     def rai(self) -> ResponsibleAIService:

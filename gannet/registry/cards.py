@@ -49,6 +49,7 @@ def _context(inputs: CardInputs) -> dict[str, Any]:
         "params": inputs.params,
         "validation": inputs.validation,
         "promotions": inputs.promotions,
+        "datasets": inputs.datasets,
         "inputs": (signature.get("inputs") or {}).get("columns", []),
         "outputs": ((signature.get("outputs") or {}) or {}).get("columns", []),
         "when": lambda ms: dt.datetime.fromtimestamp(ms / 1000, dt.UTC).strftime(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +88,9 @@ class RegistryService(PromotionUseCases, PackageReferences, LoadingUseCases, Pac
         self.settings = settings
         self.keys = KeyRing(settings.signing_key, settings.trusted_keys)
         self.leases = BlobLeases(metadata)
+        # "NAME/VERSION" -> the dataset versions its run used (the data capability's
+        # lineage, given by the composition root): what a model card lists as its data
+        self.datasets_of: Callable[[str], list[dict[str, Any]]] | None = None
 
     # -- registered models -------------------------------------------------------------
 
@@ -417,6 +420,7 @@ class RegistryService(PromotionUseCases, PackageReferences, LoadingUseCases, Pac
             validation=run.data.tags.get("gannet.validation") if run else None,
             promotions=promotions,
             reports=reports,
+            datasets=self.datasets_of(v.ref) if self.datasets_of is not None else [],
         )
         return cards.render_markdown(inputs) if fmt == "markdown" else cards.render_html(inputs)
 

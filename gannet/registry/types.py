@@ -153,3 +153,4 @@ class CardInputs:
     validation: str | None
     promotions: list[AuditEntry]
     reports: dict[str, VersionReport] = field(default_factory=dict)  # by kind
+    datasets: list[dict[str, Any]] = field(default_factory=list)  # what its run used

@@ -103,9 +103,17 @@ def test_bad_policies_are_refused(sdk, trained, policy, message):
         sdk.get_client().set_model_policy("churn", policy)
 
 
-def test_model_card_tells_what_how_and_how_well(sdk, trained):
-    sdk.register_model(trained.run_id, "churn", description="predicts churn")
+def test_model_card_tells_what_how_and_how_well(sdk, trained, tmp_path):
+    import gannet.data
+
     registry = sdk.get_client().services.registry
+    assert "No dataset version recorded" in _card_of_new_version(sdk, trained, registry)
+    table = tmp_path / "customers.csv"
+    table.write_text("id,left\n1,0\n2,1\n")
+    gannet.data.add(table, name="customers")
+    sdk.log_input("customers@1", context="training", run_id=trained.run_id)
+    sdk.register_model(trained.run_id, "churn", description="predicts churn")
+    assert "| customers@1 | training |" in registry.get_model_card("churn", 1)
     registry.update_model_version("churn", 1, card={"intended_use": "monthly retention campaigns"})
     sdk.promote("churn", 1, "champion", reason="launch")
     markdown = registry.get_model_card("churn", 1)
@@ -126,3 +134,8 @@ def test_model_card_tells_what_how_and_how_well(sdk, trained):
     assert "<script>" not in html and "&lt;script&gt;" in html  # text, never markup
     with pytest.raises(InvalidArgument, match="editable fields"):
         registry.update_model_version("churn", 1, card={"colour": "blue"})
+
+
+def _card_of_new_version(sdk, trained, registry) -> str:
+    sdk.register_model(trained.run_id, "plain")
+    return registry.get_model_card("plain", 1)
