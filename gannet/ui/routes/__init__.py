@@ -18,5 +18,6 @@ two things, such as a deployment and its history, two).
 - ``training``: continuous-training policies (stages, where the loop is, decisions and
   the challenger's traffic over time); approve a stage, pause, resume
 - ``features``: entities and feature views (schema, source, ttl, owner, freshness)
-- ``admin``: users with their projects and roles, the audit log (to read)
+- ``admin``: users, projects and their members, tokens, the audit log; an admin creates
+  users and projects, grants and revokes roles, revokes tokens
 """
