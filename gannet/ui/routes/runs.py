@@ -8,7 +8,9 @@ model versions registered from it, those the caller may see); each chart asks
 Artifacts: a folder is one ``list_artifacts``; a file's preview reads its first bytes
 (``open_artifact``) and shows text, JSON, a CSV's first rows as a table, or an image
 (served as the image type only for raster formats, and never as HTML or SVG, which could
-run scripts).
+run scripts). An HTML report is previewed in a sandboxed frame whose page,
+``artifact-html``, is the same ``open_artifact`` under a policy that keeps its scripts off
+(see ``artifact_html``).
 """
 
 from __future__ import annotations
@@ -23,12 +25,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gannet.core import wire
-from gannet.core.errors import RangeNotSatisfiable
+from gannet.core.errors import InvalidArgument, RangeNotSatisfiable
 from gannet.ui.pages import page, services_of, shown
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 
 PREVIEW_BYTES = 256 * 1024
+HTML_PREVIEW_BYTES = 2 * 1024 * 1024  # a report is framed whole or not at all
+HTML = {"html", "htm"}
+# an artifact's HTML is anyone's bytes: no scripts, a unique origin, nothing loaded from
+# anywhere (images inline only), nowhere to send a form or a base URL (artifact_html says why)
+HTML_POLICY = ("sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
+               "base-uri 'none'; form-action 'none'; frame-ancestors 'self'")
 CSV_ROWS = 50
 IMAGES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif",
           "webp": "image/webp"}
@@ -79,6 +87,9 @@ def artifact(request: Request, run_id: str, path: str) -> Response:
         head = reader.read(PREVIEW_BYTES)
     size = int(opened.file.size or 0)
     preview = _preview(path, head, truncated=size > len(head))
+    if preview["kind"] == "html":
+        preview["too_large"] = size > HTML_PREVIEW_BYTES
+        preview["limit_mib"] = HTML_PREVIEW_BYTES // (1024 * 1024)
     return page(request, "artifact.html.j2", path, "experiments", run_id=run_id, path=path,
                 size=size, preview=preview, folder=path.rpartition("/")[0])
 
@@ -96,6 +107,47 @@ def artifact_raw(request: Request, run_id: str, path: str) -> Response:
     return Response(data, media_type=kind or "application/octet-stream", headers=headers)
 
 
+@router.get("/runs/{run_id}/artifact-html")
+def artifact_html(request: Request, run_id: str, path: str) -> Response:
+    """An HTML artifact as a page for the preview's ``<iframe sandbox>``: the same
+    ``open_artifact`` (so the same read check, and the same denial) as every preview.
+
+    Its bytes are whoever logged them, so the policy is the strictest that still draws a
+    report: ``sandbox`` with no tokens (scripts off, a unique origin that can read none of
+    this site's cookies or pages, no forms, popups or top navigation), even when the page
+    is opened outside the frame; ``default-src 'none'`` (nothing fetched: no scripts,
+    frames, fonts, connections, and no ``url()`` in a style); ``img-src data:`` (inline
+    images, which Plotly's or matplotlib's static exports use); ``style-src
+    'unsafe-inline'`` (a report's own styles: without scripts or loads they can show,
+    never send); ``base-uri``, ``form-action`` off; ``frame-ancestors 'self'`` (only
+    our pages frame it). Reports whose charts need scripts (an interactive Plotly
+    export) show without them: the page says so and offers the download. The monitor's
+    report differs on purpose: Gannet writes it, and it runs its own inline Plotly in the
+    same kind of sandbox (unique origin, nothing fetched). A file over
+    ``HTML_PREVIEW_BYTES`` is not served here (cut HTML is a different page): the preview
+    says so and links the download.
+    """
+    if _suffix(path) not in HTML:
+        raise InvalidArgument(f"{path!r} is not an HTML artifact of run {run_id}",
+                              "preview it at /ui/runs/<id>/artifact or download it")
+    try:
+        opened = services_of(request).tracking.open_artifact(run_id, path, 0,
+                                                             HTML_PREVIEW_BYTES)
+    except RangeNotSatisfiable:  # an empty file
+        opened = services_of(request).tracking.open_artifact(run_id, path)
+    size = int(opened.file.size or 0)
+    with opened.reader as reader:
+        data = reader.read(HTML_PREVIEW_BYTES) if size <= HTML_PREVIEW_BYTES else b""
+    if size > HTML_PREVIEW_BYTES:
+        data = (f"<p>{size} bytes: too large to preview (the limit is "
+                f"{HTML_PREVIEW_BYTES} bytes); download it.</p>").encode()
+    # X-Content-Type-Options: nosniff and X-Frame-Options come with every UI answer
+    # (gannet.ui.session), so the type below is the only one a browser will use
+    headers = {"content-security-policy": HTML_POLICY, "cache-control": "private, no-store",
+               "content-disposition": "inline"}
+    return Response(data, media_type="text/html; charset=utf-8", headers=headers)
+
+
 def _suffix(path: str) -> str:
     name = path.rpartition("/")[2]
     return name.rpartition(".")[2].lower() if "." in name else ""
@@ -105,6 +157,8 @@ def _preview(path: str, head: bytes, *, truncated: bool) -> dict[str, Any]:
     suffix = _suffix(path)
     if suffix in IMAGES:
         return {"kind": "image"}
+    if suffix in HTML:
+        return {"kind": "html"}
     try:
         text = head.decode("utf-8")
     except UnicodeDecodeError:
