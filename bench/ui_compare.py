@@ -16,11 +16,11 @@ here read as the whole comparison under one second.
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
-import time
 from pathlib import Path
 from urllib.parse import urlencode
+
+from ui import median_ms  # bench/ui.py, beside this file
 
 GOAL_MS = 1000.0
 PARAMS = ("lr", "depth", "optimizer", "batch", "seed")
@@ -71,16 +71,6 @@ def load_mlflow(root: Path, runs: int, metrics: int, steps: int) -> tuple[object
             store.log_batch(run.info.run_id, points[first:first + 1000], [], [])
         ids.append(run.info.run_id)
     return store, ids
-
-
-def median_ms(call: object, repeats: int) -> float:
-    call()  # type: ignore[operator]  # the warm-up
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        call()  # type: ignore[operator]
-        times.append(time.perf_counter() - started)
-    return statistics.median(times) * 1000
 
 
 def time_gannet(services: object, ids: list[str], repeats: int) -> tuple[float, float]:

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from stores import fresh_services
 
-from gannet.bootstrap import build
-from gannet.core.settings import Settings
 from gannet.testing.server import running_server
 from gannet.tracking.types import Metric
 
@@ -90,12 +89,8 @@ def _seed_model(services, run_id: str, folder: Path) -> None:
 @pytest.fixture(scope="module")
 def store(tmp_path_factory) -> Iterator[Store]:
     root = tmp_path_factory.mktemp("ui")
-    settings = Settings.load(environ={}, cwd=root, home=root / ".gannet", progress=False,
-                             metadata_url=f"sqlite:///{root / 'gannet.db'}",
-                             capture_environment=False)
-    services = build(settings)
+    services = fresh_services(root)
     auth = services.auth
-    auth.bootstrap_admin()
     passwords = {"alice": "alice-password-1", "rita": "rita-password-1"}
     for name, password in passwords.items():
         auth.create_user(name, password=password)

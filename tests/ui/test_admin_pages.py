@@ -13,9 +13,8 @@ from dataclasses import dataclass
 import httpx
 import pytest
 from browsing import accessibility_problems, shoot, watched_page
+from stores import fresh_services
 
-from gannet.bootstrap import build
-from gannet.core.settings import Settings
 from gannet.testing.server import running_server
 
 pytestmark = pytest.mark.slow  # a browser
@@ -33,12 +32,8 @@ class World:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory) -> Iterator[World]:
     root = tmp_path_factory.mktemp("admin")
-    settings = Settings.load(environ={}, cwd=root, home=root / ".gannet", progress=False,
-                             metadata_url=f"sqlite:///{root / 'gannet.db'}",
-                             capture_environment=False)
-    services = build(settings)
+    services = fresh_services(root)
     auth = services.auth
-    auth.bootstrap_admin()
     auth.create_user("ada", password=PASSWORDS["ada"], admin=True)
     auth.create_user("rita", password=PASSWORDS["rita"])
     auth.create_project("a", "the churn models")

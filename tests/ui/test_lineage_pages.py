@@ -13,9 +13,8 @@ from dataclasses import dataclass
 import pandas as pd
 import pytest
 from browsing import accessibility_problems, watched_page
+from stores import fresh_services
 
-from gannet.bootstrap import build
-from gannet.core.settings import Settings
 from gannet.testing.server import running_server
 
 pytestmark = pytest.mark.slow  # a browser
@@ -58,12 +57,8 @@ def _seed(services) -> tuple[str, str]:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory) -> Iterator[World]:
     root = tmp_path_factory.mktemp("lineage")
-    settings = Settings.load(environ={}, cwd=root, home=root / ".gannet", progress=False,
-                             metadata_url=f"sqlite:///{root / 'gannet.db'}",
-                             capture_environment=False)
-    services = build(settings)
+    services = fresh_services(root)
     auth = services.auth
-    auth.bootstrap_admin()
     for name, password in PASSWORDS.items():
         auth.create_user(name, password=password)
     auth.create_project("a")
