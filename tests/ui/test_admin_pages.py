@@ -173,3 +173,26 @@ def test_a_form_without_its_csrf_token_is_refused(admin, world):
         assert refused.status == 403
         assert "CSRF token is missing or stale" in refused.text()
     assert "eve" not in [u.name for u in world.services.auth.list_users()]
+
+
+def test_a_user_makes_a_token_of_their_own_and_sees_its_secret_once(reader, world, shots):
+    page = reader
+    page.goto("/ui/admin/users/rita/tokens")
+    page.get_by_label("Name").fill("notebook")
+    page.get_by_label("Expires in").fill("30d")
+    page.get_by_role("button", name="Make the token").click()
+    assert page.get_by_role("status").inner_text().startswith(
+        "Made the token notebook of rita, valid until")
+    secret = page.get_by_label("Its secret, shown this once").input_value()
+    assert accessibility_problems(page) == []
+    shoot(page, shots, "admin-token-made")
+    me = httpx.get(f"{world.team_url}/api/v1/me", headers={"authorization": f"Bearer {secret}"})
+    assert me.status_code == 200 and me.json()["user"] == "rita"
+    page.get_by_role("link", name="The API tokens of rita").click()
+    assert secret not in page.content()  # shown once: never on the list
+    row = page.locator("table.tokens tbody tr", has_text="notebook")
+    assert row.locator("td").nth(3).inner_text() != "never"
+    refused = page.context.request.post("/ui/admin/users/ada/tokens",
+                                        form={"csrf": _csrf(page), "token_name": "mine-now"})
+    assert refused.status == 403  # a token of someone else: as the API says
+    assert "mine-now" not in [t.name for t in world.services.auth.list_tokens("ada")]

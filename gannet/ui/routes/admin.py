@@ -5,11 +5,11 @@ Each route is one ``AuthService`` call, the one ``gannet users``, ``gannet token
 ``gannet projects`` and the REST API (``/api/v1/users``, ``/tokens``, ``/projects``) make:
 ``list_users`` (the users page, with ``list_projects`` for its projects), ``create_user``,
 ``create_project``, ``add_member`` (grant a role in a project, or change it),
-``remove_member`` (revoke it), ``list_tokens`` and ``revoke_token``. The service decides
-who may, exactly as for the API: on a team server only administrators list users (so
-nobody else is shown the page, or its forms), and a refusal is the API's (403, or 404
-for what the caller may not know of), shown as a page. A token's secret is never shown:
-it was, once, when it was made.
+``remove_member`` (revoke it), ``list_tokens``, ``create_token`` and ``revoke_token``.
+The service decides who may, exactly as for the API: on a team server only
+administrators list users (so nobody else is shown the page, or its forms), and a
+refusal is the API's (403, or 404 for what the caller may not know of), shown as a page.
+A token's secret is shown on the answer that made it, and never again.
 """
 
 from __future__ import annotations
@@ -84,6 +84,20 @@ def tokens(request: Request, name: str, revoked: str = "") -> Response:
     found = services_of(request).auth.list_tokens(name)
     return page(request, "admin_tokens.html.j2", f"API tokens of {name}", "admin",
                 user=name, tokens=found, done=_done("token", revoked))
+
+
+@router.post("/admin/users/{name}/tokens")
+@shown("admin")
+async def create_token(request: Request, name: str) -> Response:
+    """A new API token of ``name``: its secret shown on this answer alone, never stored in
+    a page that can be reloaded or cached."""
+    form = await form_of(request)
+    made = await in_thread(lambda: services_of(request).auth.create_token(
+        form.get("token_name", ""), user=name, expires_in=form.get("expires_in") or None))
+    answer = page(request, "admin_token_made.html.j2", f"A new API token of {name}", "admin",
+                  status_code=201, user=name, made=made)
+    answer.headers["cache-control"] = "no-store"
+    return answer
 
 
 @router.post("/admin/tokens/{token_id}/revoke")
