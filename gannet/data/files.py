@@ -15,6 +15,7 @@ from gannet.store.blobs import Manifest
 
 if TYPE_CHECKING:
     from gannet.core.settings import Settings
+    from gannet.data.packs import PackIndex
     from gannet.store.blobs import BlobStore
 
 OPEN_AS = ("path", "pandas", "polars", "arrow")
@@ -26,6 +27,9 @@ class VersionFiles:
     cache: Path
 
     def resolve(self, ref: str) -> DatasetVersion:
+        raise NotImplementedError
+
+    def packs(self) -> PackIndex:
         raise NotImplementedError
 
     def checkout(self, ref: str, dest: str | os.PathLike[str], *,
@@ -44,10 +48,10 @@ class VersionFiles:
                                "pass --force to replace it, or choose another destination")
             folder, manifest = os.path.dirname(target), Manifest({os.path.basename(target):
                                                                   entry})
-            tally = checkout.materialise(self.blobs, manifest, folder, self._threads)
+            tally = checkout.materialise(self.packs(), manifest, folder, self._threads)
             return _result(version, target, tally)
         self._claim(root, version, force)
-        tally = checkout.materialise(self.blobs, manifest, root, self._threads)
+        tally = checkout.materialise(self.packs(), manifest, root, self._threads)
         os.unlink(os.path.join(root, checkout.MARKER))
         return _result(version, root, tally)
 
@@ -75,7 +79,7 @@ class VersionFiles:
         root = self.cache / "versions" / hex_digest
         done = root.with_name(hex_digest + ".complete")
         if not done.exists():
-            checkout.materialise(self.blobs, _manifest(version), str(root), self._threads)
+            checkout.materialise(self.packs(), _manifest(version), str(root), self._threads)
             for relative, entry in _manifest(version).entries.items():  # shared: read-only
                 os.chmod(root.joinpath(*relative.split("/")), entry.mode & ~0o222)
             done.touch()

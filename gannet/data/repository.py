@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from gannet.data.tables import data_packed as p
 from gannet.data.tables import dataset_tags as t
 from gannet.data.tables import dataset_versions as v
 from gannet.data.tables import datasets as d
@@ -222,3 +224,45 @@ def manifests_since(conn: Connection, since: int) -> set[str]:
                                                         v.c.purged == 0)
     )
     return {row.manifest_digest for row in rows}
+
+
+# -- packed files ---------------------------------------------------------------------------
+
+
+def packed(conn: Connection, digests: Sequence[str]) -> list[tuple[str, str, int, int]]:
+    """(digest, pack, start, size) of each of ``digests`` that has a row."""
+    found: list[tuple[str, str, int, int]] = []
+    for part in dialect.chunks(list(dict.fromkeys(digests))):
+        query = sa.select(p.c.digest, p.c.pack, p.c.start, p.c.size).where(
+            p.c.digest.in_(part))
+        found.extend((r.digest, r.pack, int(r.start), int(r.size)) for r in conn.execute(query))
+    return found
+
+
+def insert_packed(conn: Connection, rows: list[tuple[str, str, int, int]]) -> None:
+    """Rows (digest, pack, start, size); a digest's row moves to the newer pack."""
+    stmt = dialect.insert(conn, p)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["digest"],
+        set_={"pack": stmt.excluded.pack, "start": stmt.excluded.start,
+              "size": stmt.excluded.size})
+    conn.execute(stmt, [{"digest": d, "pack": k, "start": s, "size": n}
+                        for d, k, s, n in rows])
+
+
+def all_packed(conn: Connection) -> Iterator[tuple[str, str]]:
+    """(digest, pack) of every row, streamed."""
+    query = sa.select(p.c.digest, p.c.pack).execution_options(yield_per=10_000)
+    for row in conn.execute(query):
+        yield row.digest, row.pack
+
+
+def delete_packed_in(conn: Connection, packs: Sequence[str]) -> None:
+    for part in dialect.chunks(list(packs)):
+        conn.execute(sa.delete(p).where(p.c.pack.in_(part)))
+
+
+def all_packed_rows(conn: Connection) -> list[tuple[str, str, int, int]]:
+    """(digest, pack, start, size) of every row."""
+    query = sa.select(p.c.digest, p.c.pack, p.c.start, p.c.size)
+    return [(r.digest, r.pack, int(r.start), int(r.size)) for r in conn.execute(query)]

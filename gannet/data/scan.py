@@ -8,11 +8,13 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any, BinaryIO, cast
 
 from gannet.core.digests import digest_file
 from gannet.core.errors import InvalidArgument
 from gannet.data.listing import RACY_NS, Found, Scanned, StatCache, scan, scan_known
+from gannet.data.packs import PACK_UNDER, PackIndex, pack_files
 from gannet.store.blobs import BlobRef, BlobStore
 from gannet.store.blobs.transfer import run_parallel
 
@@ -25,12 +27,14 @@ Progress = Callable[[int, int, int, int], None]  # files done, of, bytes done, o
 
 def store_files(
     blobs: BlobStore, files: list[Found], threads: int, progress: Progress | None,
-    hints: dict[str, str] | None = None,
+    hints: dict[str, str] | None = None, packs: PackIndex | None = None,
 ) -> dict[str, BlobRef]:
     """Hash and store ``files`` on ``threads`` threads; each file is checked unchanged
     while it was read (the store compares its stat before and after). A large file with a
     ``hints`` digest is hashed first: when the hash agrees and the blob is stored, nothing
-    is copied (a file re-added just after it was written)."""
+    is copied (a file re-added just after it was written). With ``packs``, files under
+    ``PACK_UNDER`` go into pack blobs (``gannet.data.packs``), on one thread of their own;
+    ``packs.record()`` indexes them once the packs are durable."""
     hints = hints or {}
     total_files, total_bytes = len(files), sum(f.size for f in files)
     lock = threading.Lock()
@@ -78,8 +82,14 @@ def store_files(
     def runs_of(runs: list[list[Found]]) -> list[tuple[str, BlobRef]]:
         return [pair for run in runs for pair in chunk_of(run)]
 
-    tasks = _tasks(_chunks(files), one_thread_for_small=blobs.is_local)
-    done_tasks = run_parallel(runs_of, tasks, threads)
+    packed = [] if packs is None else [f for f in files if f.size < PACK_UNDER]
+    own = [f for f in files if f.size >= PACK_UNDER] if packed else files
+    tasks: list[Callable[[], list[tuple[str, BlobRef]]]] = [
+        partial(runs_of, runs)
+        for runs in _tasks(_chunks(own), one_thread_for_small=blobs.is_local)]
+    if packs is not None and packed:
+        tasks.insert(0, lambda: list(pack_files(blobs, packs, packed, report).items()))
+    done_tasks = run_parallel(lambda task: task(), tasks, threads)
     return dict(pair for task in done_tasks for pair in task)
 
 

@@ -21,6 +21,7 @@ from gannet.data.catalogue import Catalogue
 from gannet.data.feature_catalogue import DeployedFeatures, FeatureViewCatalogue
 from gannet.data.files import VersionFiles
 from gannet.data.gc import DatasetReferences
+from gannet.data.packs import PackIndex
 from gannet.data.refs import LATEST, check_name, check_tag, parse_ref
 from gannet.data.table_repository import columns_of, is_table
 from gannet.data.transfer import VersionTransfers, may_read, may_write, set_tags
@@ -102,9 +103,11 @@ class DataService(VersionFiles, Catalogue, FeatureViewCatalogue, DatasetReferenc
         manifest = None
         if version is None:  # something changed (or the stat cache cannot tell)
             with self.leases.hold():
+                packs = self.packs()
                 with self.blobs.batched() as blobs:  # durable all at once, at the end
                     stored = scan.store_files(blobs, todo, self.settings.transfer_threads,
-                                              progress, found.hints)
+                                              progress, found.hints, packs)
+                packs.record()
                 digests.update({relative: ref.digest for relative, ref in stored.items()})
                 manifest = Manifest({
                     f.relative: ManifestEntry(digests[f.relative], f.size, f.mode)
@@ -115,7 +118,7 @@ class DataService(VersionFiles, Catalogue, FeatureViewCatalogue, DatasetReferenc
                 version = self._latest_if_same(name, manifest_digest)
                 if version is None:
                     self._restore_missing([f for f in files if f.relative not in stored],
-                                          digests)
+                                          digests, packs)
                     self.blobs.put_bytes(body)
                     version = self._insert(name, manifest, manifest_digest, kind, message,
                                            described_as or os.path.abspath(path),
@@ -145,12 +148,20 @@ class DataService(VersionFiles, Catalogue, FeatureViewCatalogue, DatasetReferenc
             return latest
         return None
 
-    def _restore_missing(self, known: list[scan.Found], digests: dict[str, str]) -> None:
+    def _restore_missing(self, known: list[scan.Found], digests: dict[str, str],
+                         packs: PackIndex) -> None:
         """Files the stat cache knew, whose blobs are gone (collected): store them again."""
-        missing = set(self.blobs.missing([digests[f.relative] for f in known]))
+        missing = set(packs.missing([digests[f.relative] for f in known]))
         again = [f for f in known if digests[f.relative] in missing]
         if again:
-            scan.store_files(self.blobs, again, self.settings.transfer_threads, None)
+            with self.blobs.batched() as blobs:
+                scan.store_files(blobs, again, self.settings.transfer_threads, None,
+                                 packs=packs)
+            packs.record()
+
+    def packs(self) -> PackIndex:
+        """The versions' files as stored (own blobs, or parts of packs), for one task."""
+        return PackIndex(self.metadata, self.blobs)
 
     def _insert(self, name: str, manifest: Manifest, manifest_digest: str, kind: str,
                 message: str, source: str, columns: tuple[str, ...]) -> DatasetVersion:

@@ -45,3 +45,14 @@ dataset_tags = Table(
     Column("tag", String(100), primary_key=True),
     Column("version", Integer, nullable=False),
 )
+
+# A small file's bytes inside a pack blob (``gannet.data.packs``): many files, one blob.
+data_packed = Table(
+    "data_packed",
+    METADATA,
+    Column("digest", String(80), primary_key=True),
+    Column("pack", String(80), nullable=False),
+    Column("start", BigInteger, nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Index("ix_data_packed_pack", "pack"),
+)

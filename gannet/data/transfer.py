@@ -28,6 +28,7 @@ from gannet.data.types import FILE, FOLDER, AddResult, DatasetVersion
 from gannet.store.blobs import Manifest, ManifestEntry
 
 if TYPE_CHECKING:
+    from gannet.data.packs import PackIndex
     from gannet.store.blobs import BlobStore
     from gannet.store.gc.leases import BlobLeases
     from gannet.store.metadata import MetadataStore
@@ -55,6 +56,9 @@ class VersionTransfers:
     def resolve(self, ref: str) -> DatasetVersion:
         raise NotImplementedError
 
+    def packs(self) -> PackIndex:
+        raise NotImplementedError
+
     def _latest_if_same(self, name: str, manifest_digest: str) -> DatasetVersion | None:
         raise NotImplementedError
 
@@ -69,7 +73,7 @@ class VersionTransfers:
         """Which of ``digests`` the blob store lacks (each once, in the order given)."""
         may_write("add datasets")
         wanted = list(dict.fromkeys(_checked_digest(d) for d in digests))
-        return self.blobs.missing(wanted)
+        return self.packs().missing(wanted)
 
     def commit_version(
         self,
@@ -94,7 +98,7 @@ class VersionTransfers:
         with self.leases.hold():  # the blobs are referenced before the lease ends
             version = self._latest_if_same(name, manifest_digest)
             if version is None:
-                _check_stored(self.blobs, manifest)
+                _check_stored(self.packs(), manifest)
                 self.blobs.put_bytes(body)
                 version = self._insert(name, manifest, manifest_digest, kind,
                                        message[:10_000], source[:1000], _columns(columns))
@@ -112,7 +116,7 @@ class VersionTransfers:
         if entry is None:
             raise NotFound(f"dataset version {version.ref} has no file {path!r}",
                            f"list its files: gannet data show {version.ref} --json")
-        return self.blobs.open_blob(entry.digest), entry.size, entry.digest
+        return self.packs().open(entry.digest), entry.size, entry.digest
 
 
 def _checked_digest(digest: object) -> str:
@@ -136,9 +140,9 @@ def _manifest(files: Sequence[RemoteFile], kind: str) -> Manifest:
     return Manifest(entries)
 
 
-def _check_stored(blobs: BlobStore, manifest: Manifest) -> None:
+def _check_stored(packs: PackIndex, manifest: Manifest) -> None:
     entries = list(manifest.entries.values())
-    stored = blobs.sizes([e.digest for e in entries])
+    stored = packs.sizes([e.digest for e in entries])
     wrong = [e for e in entries if stored.get(e.digest) != e.size]
     if wrong:
         raise InvalidState(

@@ -116,7 +116,7 @@ class RemoteData(VersionFiles):
         }
         sent: list[int] = []
         done = self._commit(target, body, lambda: sent.append(data_files.upload_stored(
-            self.transport, local.blobs, manifest, self._threads)))
+            self.transport, local.packs(), manifest, self._threads)))
         return AddResult(DatasetVersion.from_dict(done["version"]), bool(done["created"]),
                          len(manifest.entries), sum(sent), 0, time.perf_counter() - started)
 

@@ -22,10 +22,11 @@ from urllib.parse import quote
 from gannet.core.digests import CHUNK, digest_bytes, digest_file
 from gannet.core.errors import IntegrityError, InvalidArgument
 from gannet.data import scan
+from gannet.data.packs import PackIndex
 from gannet.data.types import DatasetVersion
 from gannet.remote.packages import FileBody, download_file
 from gannet.remote.transport import Transport
-from gannet.store.blobs import BlobStore, Manifest, ManifestEntry
+from gannet.store.blobs import Manifest, ManifestEntry
 from gannet.store.blobs.transfer import run_parallel
 
 __all__ = ["download_version", "hash_files", "upload", "upload_stored", "version_path"]
@@ -78,9 +79,9 @@ def upload(transport: Transport, sources: dict[str, scan.Found], threads: int) -
     return len(missing)
 
 
-def upload_stored(transport: Transport, blobs: BlobStore, manifest: Manifest,
+def upload_stored(transport: Transport, files: PackIndex, manifest: Manifest,
                   threads: int) -> int:
-    """Send the blobs of ``manifest`` that the server lacks from another store (``blobs``:
+    """Send the blobs of ``manifest`` that the server lacks from another store (``files``:
     this machine's own, for ``gannet data push``); how many were sent."""
     sizes = {e.digest: e.size for e in manifest.entries.values()}
     asked = transport.call("POST", f"{PREFIX}/dataset-files/missing",
@@ -89,7 +90,7 @@ def upload_stored(transport: Transport, blobs: BlobStore, manifest: Manifest,
 
     def put(digest: str) -> None:
         transport.send("PUT", f"{PREFIX}/blobs/{quote(digest, safe=':')}",
-                       body=lambda: _StoredBody(blobs, digest),
+                       body=lambda: _StoredBody(files, digest),
                        headers={"content-type": "application/octet-stream",
                                 "content-length": str(sizes[digest])})
 
@@ -98,14 +99,14 @@ def upload_stored(transport: Transport, blobs: BlobStore, manifest: Manifest,
 
 
 class _StoredBody:
-    """A stored blob as a request body, read afresh (and verified) each time it is sent."""
+    """A stored file as a request body, read afresh (and verified) each time it is sent."""
 
-    def __init__(self, blobs: BlobStore, digest: str) -> None:
-        self.blobs = blobs
+    def __init__(self, files: PackIndex, digest: str) -> None:
+        self.files = files
         self.digest = digest
 
     def __iter__(self) -> Iterator[bytes]:
-        with self.blobs.open_blob(self.digest) as reader:
+        with self.files.open(self.digest) as reader:
             while chunk := reader.read(CHUNK):
                 yield chunk
 
