@@ -3,10 +3,13 @@
 - ``types``: ``DatasetVersion`` (name, version, manifest), ``Dataset`` (a catalogue
   entry), ``AddResult``, ``CheckoutResult``, ``VersionDiff``, ``Usage``
 - ``refs``: names and references (``churn``, ``churn@3``, ``churn@latest``, ``churn@prod``)
-- ``tables`` / ``repository``: the ``datasets``, ``dataset_versions`` and ``dataset_tags``
-  tables and all their SQL
+- ``tables`` / ``repository``: the ``datasets``, ``dataset_versions``, ``dataset_tags``
+  and ``data_packed`` tables and all their SQL
 - ``listing``: listing a file or folder to add, and the stat cache that vouches for its files
 - ``scan``: hashing and storing those files in parallel
+- ``packs``: small files stored together in pack blobs (``PackIndex``: where each file's
+  bytes lie, read back verified); ``repack``: garbage collection rewriting packs that hold
+  files no kept version lists
 - ``unchanged`` / ``latest_repository``: an unchanged re-add answered from the stat cache
   and the latest version's row (read with ``sqlite3``) before any store opens
 - ``checkout``: putting a manifest's files in a folder (reflink or copy, always verified)

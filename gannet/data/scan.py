@@ -82,6 +82,17 @@ def store_files(
     def runs_of(runs: list[list[Found]]) -> list[tuple[str, BlobRef]]:
         return [pair for run in runs for pair in chunk_of(run)]
 
+    done_tasks = run_parallel(lambda task: task(),
+                              _thread_tasks(blobs, files, packs, runs_of, report), threads)
+    return dict(pair for task in done_tasks for pair in task)
+
+
+def _thread_tasks(
+    blobs: BlobStore, files: list[Found], packs: PackIndex | None,
+    runs_of: Callable[[list[list[Found]]], list[tuple[str, BlobRef]]],
+    report: Callable[[int, int], None],
+) -> list[Callable[[], list[tuple[str, BlobRef]]]]:
+    """What each thread does: the files to pack (one task), then runs of the others."""
     packed = [] if packs is None else [f for f in files if f.size < PACK_UNDER]
     own = [f for f in files if f.size >= PACK_UNDER] if packed else files
     tasks: list[Callable[[], list[tuple[str, BlobRef]]]] = [
@@ -89,8 +100,7 @@ def store_files(
         for runs in _tasks(_chunks(own), one_thread_for_small=blobs.is_local)]
     if packs is not None and packed:
         tasks.insert(0, lambda: list(pack_files(blobs, packs, packed, report).items()))
-    done_tasks = run_parallel(lambda task: task(), tasks, threads)
-    return dict(pair for task in done_tasks for pair in task)
+    return tasks
 
 
 def _ignore(nbytes: int) -> None:

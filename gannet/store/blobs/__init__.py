@@ -11,6 +11,8 @@
 - ``local`` / ``remote``: that layer on a local folder / on an fsspec object store;
   ``opening``: which of them a store URL names
 - ``transfer``: the thread pool and the progress bar for many files
+- ``parts``: a blob written piece by piece (``Appender``) and pieces of one read back,
+  each verified against its own digest (``read_parts``): how data packs small files
 - ``presigned``: signed S3 URLs for clients to send and fetch blobs directly (an upload
   is staged, and becomes a blob only once the server has checked it)
 
