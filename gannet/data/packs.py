@@ -83,8 +83,6 @@ class PackIndex:
         """Which of ``digests`` are stored: packed first (one query), then own blobs."""
         found = set(self.locate(digests))
         rest = [d for d in digests if d not in found]
-        if self.blobs.is_local:  # a stat each: threads would only queue for the GIL
-            return found | {d for d in rest if self.blobs.exists(d)}
         return found | (set(rest) - set(self.blobs.missing(rest)))
 
     def open(self, digest: str) -> BinaryIO:

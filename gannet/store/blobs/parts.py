@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from gannet.store.blobs.store import BlobStore
 
 Part = tuple[int, int, str]  # start, size, digest of those bytes
+BLOCK = 1 << 20  # bytes an ``Appender`` gathers before it writes
 
 
 class Appender:
@@ -34,18 +35,26 @@ class Appender:
         with translated(blobs.url, "starting a blob", missing_is_failure=True):
             self._writer = self._storage.writer(None, None)
         self._hash = hasher()
+        self._buffer = bytearray()  # written in blocks of BLOCK: one write, not one a piece
         self.size = 0
 
     def append(self, data: bytes) -> int:
         start = self.size
-        with translated(self._blobs.url, "writing a blob", missing_is_failure=True):
-            self._writer.write(data)
-        self._hash.update(data)
+        self._buffer += data
         self.size += len(data)
+        if len(self._buffer) >= BLOCK:
+            self._flush()
         return start
+
+    def _flush(self) -> None:
+        with translated(self._blobs.url, "writing a blob", missing_is_failure=True):
+            self._writer.write(memoryview(self._buffer))
+        self._hash.update(self._buffer)
+        self._buffer = bytearray()
 
     def commit(self) -> BlobRef:
         """The blob, stored (once: a blob of the same bytes already there is kept)."""
+        self._flush()
         hex_digest = self._hash.hexdigest()
         with translated(self._blobs.url, "storing a blob", missing_is_failure=True):
             if self._storage.stat(hex_digest) == self.size:

@@ -290,9 +290,14 @@ class BlobStore:
         for digest in wanted:
             self._hex(digest)  # refuses what is not a digest
 
+        storage = self._storage
+        if isinstance(storage, LocalBackend):  # a stat each: threads would queue for the GIL
+            with translated(self.url, "looking up blobs"):
+                return {digest: storage.stat(hex_part(digest)) for digest in wanted}
+
         def size(digest: str) -> int | None:
             with translated(self.url, f"looking up blob {digest}"):
-                return self._storage.stat(hex_part(digest))
+                return storage.stat(hex_part(digest))
 
         return dict(zip(wanted, run_parallel(size, wanted, self.threads), strict=True))
 
