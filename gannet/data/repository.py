@@ -240,14 +240,14 @@ def packed(conn: Connection, digests: Sequence[str]) -> list[tuple[str, str, int
 
 
 def insert_packed(conn: Connection, rows: list[tuple[str, str, int, int]]) -> None:
-    """Rows (digest, pack, start, size); a digest's row moves to the newer pack."""
-    stmt = dialect.insert(conn, p)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["digest"],
-        set_={"pack": stmt.excluded.pack, "start": stmt.excluded.start,
-              "size": stmt.excluded.size})
-    conn.execute(stmt, [{"digest": d, "pack": k, "start": s, "size": n}
-                        for d, k, s, n in rows])
+    """Rows (digest, pack, start, size); a digest's row moves to the newer pack. The
+    driver's own ``executemany``: one row per small file added, where SQLAlchemy's
+    per-row parameter processing cost as much as the database."""
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    conn.exec_driver_sql(
+        f"INSERT INTO {p.name} (digest, pack, start, size) VALUES ({mark}, {mark}, {mark}, "
+        f"{mark}) ON CONFLICT (digest) DO UPDATE SET pack = excluded.pack, "
+        "start = excluded.start, size = excluded.size", rows)
 
 
 def all_packed(conn: Connection) -> Iterator[tuple[str, str]]:

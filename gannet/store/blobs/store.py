@@ -287,13 +287,11 @@ class BlobStore:
     def sizes(self, digests: Sequence[str]) -> dict[str, int | None]:
         """The size of each blob, None for one not stored (looked up in parallel)."""
         wanted = list(dict.fromkeys(digests))
-        for digest in wanted:
-            self._hex(digest)  # refuses what is not a digest
-
+        hexes = [self._hex(digest) for digest in wanted]  # refuses what is not a digest
         storage = self._storage
         if isinstance(storage, LocalBackend):  # a stat each: threads would queue for the GIL
             with translated(self.url, "looking up blobs"):
-                return {digest: storage.stat(hex_part(digest)) for digest in wanted}
+                return dict(zip(wanted, map(storage.stat, hexes), strict=True))
 
         def size(digest: str) -> int | None:
             with translated(self.url, f"looking up blob {digest}"):
