@@ -24,7 +24,6 @@ from typing import Any, BinaryIO, cast
 from gannet.core.digests import (
     digest_bytes,
     format_digest,
-    hasher,
     hex_of_bytes,
     hex_part,
     is_digest,
@@ -32,6 +31,7 @@ from gannet.core.digests import (
 from gannet.core.errors import InvalidArgument, NotFound
 from gannet.store.blobs import sources
 from gannet.store.blobs.backend import Backend, is_storage_failure, storage_error, translated
+from gannet.store.blobs.copying import copy_hashing
 from gannet.store.blobs.local import BatchedLocalBackend, LocalBackend
 from gannet.store.blobs.opening import open_backend
 from gannet.store.blobs.reader import VerifyingReader, Window
@@ -168,7 +168,7 @@ class BlobStore:
         with translated(self.url, "storing a stream", missing_is_failure=True):
             writer = storage.writer(None, None)
             try:
-                ref = _copy_hashing(stream, writer, head)
+                ref = copy_hashing(stream, writer, head)
                 _keep(storage, writer, hex_part(ref.digest), ref.size)
             except BaseException:
                 writer.abort()
@@ -184,7 +184,7 @@ class BlobStore:
         with translated(self.url, f"storing blob {digest}", missing_is_failure=True):
             writer = storage.writer(hex_digest, size)
             try:
-                copied = _copy_hashing(stream, writer)
+                copied = copy_hashing(stream, writer)
                 actual, copied_size = copied.digest, copied.size
                 if actual != digest or (size is not None and copied_size != size):
                     raise mismatch(digest, size, actual, copied_size)
@@ -256,7 +256,7 @@ class BlobStore:
         source.seek(0)
         writer = self._storage.writer(hex_digest, size)
         try:
-            if _copy_hashing(cast(BinaryIO, source), writer, advance=tracker.advance) != ref:
+            if copy_hashing(cast(BinaryIO, source), writer, advance=tracker.advance) != ref:
                 raise sources.changed(path)
             sources.check_unchanged(path, source, before)
             writer.commit(hex_digest, size)
@@ -467,21 +467,6 @@ def check_inside(real_root: str, target: str, root: str) -> None:
             f"restoring {target} would write outside {root} (through a link)",
             "restore into a folder without links that point elsewhere, or an empty one",
         )
-
-
-def _copy_hashing(stream: BinaryIO, writer: Any, first: bytes = b"",
-                  advance: Callable[[int], None] | None = None) -> BlobRef:
-    """Copy ``first``, then the rest of ``stream``, to ``writer``: what it wrote."""
-    digest, size = hasher(), 0
-    chunk = first or sources.read_chunk(stream, CHUNK)
-    while chunk:
-        digest.update(chunk)
-        writer.write(chunk)
-        size += len(chunk)
-        if advance is not None:
-            advance(len(chunk))
-        chunk = sources.read_chunk(stream, CHUNK)
-    return BlobRef(format_digest(digest.hexdigest()), size)
 
 
 def _keep(storage: Backend, writer: Any, hex_digest: str, size: int) -> None:
