@@ -21,7 +21,6 @@ def test_a_deleted_version_frees_its_unique_blobs_after_the_grace_period(
     (src / "only1.txt").unlink()
     (src / "only2.txt").write_text("only in two")
     data_json("add", src, "--name", "d")
-    files = {f["path"]: f["digest"] for f in data_json("show", "d@1")["files"]}
     data_json("delete", "d@1")
     kept = gc(gannet)  # within the default grace period (1d): nothing goes
     assert kept["purged"]["dataset_versions"] == 0 and kept["blobs_deleted"] == 0

@@ -11,6 +11,8 @@
 - ``local`` / ``remote``: that layer on a local folder / on an fsspec object store;
   ``opening``: which of them a store URL names
 - ``transfer``: the thread pool and the progress bar for many files
+- ``copying``: a stream copied into a blob while it is hashed, the writing a few chunks
+  behind on a thread of its own
 - ``parts``: a blob written piece by piece (``Appender``) and pieces of one read back,
   each verified against its own digest (``read_parts``): how data packs small files
 - ``presigned``: signed S3 URLs for clients to send and fetch blobs directly (an upload

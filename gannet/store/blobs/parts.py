@@ -71,12 +71,7 @@ def read_parts(blobs: BlobStore, digest: str, parts: Iterable[Part]) -> Iterator
     """The bytes of each part of blob ``digest``, in the order given (ascending starts read
     the blob front to back, one open for all), each verified against its own digest: a
     damaged part raises ``IntegrityError`` naming it, and is never returned."""
-    hex_digest = blobs._hex(digest)
-    with translated(blobs.url, f"reading blob {digest}"):
-        try:
-            raw, _ = blobs._storage.open_read(hex_digest)
-        except FileNotFoundError:
-            raise blobs._not_found(digest) from None
+    raw, _ = blobs.open_raw(digest)
     with raw:
         position = 0
         for start, size, expected in parts:

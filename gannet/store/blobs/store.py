@@ -303,14 +303,20 @@ class BlobStore:
         """Bytes ``start`` to ``stop`` (excluded) of a blob, unverified (a part of a blob
         cannot be checked against the digest of the whole; a whole download is, by its
         reader)."""
+        raw, size = self.open_raw(digest)
+        with translated(self.url, f"opening blob {digest}"):
+            raw.seek(start)
+        return io.BufferedReader(Window(raw, max(0, min(stop, size) - start)), CHUNK)
+
+    def open_raw(self, digest: str) -> tuple[Any, int]:
+        """The blob's own file object (seekable; the caller closes it, and verifies what
+        it reads) and its size."""
         hex_digest = self._hex(digest)
         with translated(self.url, f"opening blob {digest}"):
             try:
-                raw, size = self._storage.open_read(hex_digest)
+                return self._storage.open_read(hex_digest)
             except FileNotFoundError:
                 raise self._not_found(digest) from None
-            raw.seek(start)
-        return io.BufferedReader(Window(raw, max(0, min(stop, size) - start)), CHUNK)
 
     def open_blob(self, digest: str) -> BinaryIO:
         """A reader that raises ``IntegrityError`` at the end if the bytes do not match."""
@@ -378,12 +384,7 @@ class BlobStore:
             self._storage.delete_many(hexes)
 
     def _open_verified(self, digest: str) -> tuple[io.BufferedReader, int]:
-        hex_digest = self._hex(digest)
-        with translated(self.url, f"opening blob {digest}"):
-            try:
-                raw, size = self._storage.open_read(hex_digest)
-            except FileNotFoundError:
-                raise self._not_found(digest) from None
+        raw, size = self.open_raw(digest)
 
         def translate(exc: Exception) -> Exception | None:
             failing = is_storage_failure(exc)
