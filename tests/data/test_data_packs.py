@@ -2,9 +2,13 @@
 every file comes back verified, identical bytes are stored once, damage is named."""
 
 import os
+import threading
 from pathlib import Path
 
+import pytest
 from data_files import make_tree
+
+from gannet.core.errors import InvalidArgument
 
 
 def _tree(root: Path, count: int, *, salt: str = "") -> Path:
@@ -72,3 +76,27 @@ def test_packed_files_open_as_a_table(data_json, services, tmp_path):
     data_json("add", src, "--name", "tables")
     frame = services.data.open("tables@1", as_="pandas")
     assert sorted(frame["a"].tolist()) == [1, 3, 5]
+
+
+def test_a_small_file_that_changes_while_it_is_packed_makes_no_version(services, tmp_path):
+    src = _tree(tmp_path / "src", 400)
+    moving = src / "part-3" / "f399.txt"
+    stop = threading.Event()
+
+    def keep_writing():
+        while not stop.is_set():
+            moving.write_bytes(os.urandom(64))
+
+    writer = threading.Thread(target=keep_writing)
+    writer.start()
+    made = 0  # adds that happened to fall between two writes
+    try:
+        with pytest.raises(InvalidArgument, match="changed while it was being added"):
+            for _ in range(20):  # the writer must land between the listing and the read
+                services.data.add(src, "moving")
+                made += 1
+    finally:
+        stop.set()
+        writer.join()
+    with services.metadata.read() as conn:  # the refused add made no version
+        assert conn.exec_driver_sql("SELECT count(*) FROM dataset_versions").scalar() <= made
