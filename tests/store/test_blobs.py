@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from gannet.core.digests import digest_bytes
 from gannet.core.errors import InvalidArgument, StoreError
-from gannet.store.blobs import BlobStore
+from gannet.store.blobs import BlobStore, Manifest, ManifestEntry
 from gannet.store.blobs.transfer import MANY
 from gannet.testing.blob_contract import BlobStoreContract, stored_objects
 from gannet.testing.s3 import S3Endpoint
@@ -177,3 +178,27 @@ def test_a_batch_cut_off_by_a_crash_names_no_blob(tmp_path: Path):
     store = BlobStore(str(root), progress=False).open()
     assert not store.exists(done.stdout.strip())
     assert list(store.iter_blobs()) == [] and len(list(store.iter_temporary())) == 1
+
+
+def test_a_manifests_bytes_are_canonical_and_never_change():
+    """A manifest's digest is written into dataset, run and model records: the same
+    entries must give the same bytes in every release (quotes, control characters, line
+    separators and non-ASCII paths included), in path order whatever the insertion order."""
+    first, second = "blake3:" + "ab" * 32, "blake3:" + "0f" * 32
+    entries = {
+        "z": ManifestEntry(first, 1 << 40, 0),
+        "b/é 😀.csv": ManifestEntry(first, 3, 0o644),
+        'a/"q"\t\x01\u2028.bin': ManifestEntry(second, 0, 0o755),
+    }
+    body = Manifest(entries).to_bytes()
+    assert body == (
+        b'{"entries":{"a/\\"q\\"\\t\\u0001\xe2\x80\xa8.bin":{"digest":"' + second.encode()
+        + b'","mode":493,"size":0},"b/\xc3\xa9 \xf0\x9f\x98\x80.csv":{"digest":"'
+        + first.encode() + b'","mode":420,"size":3},"z":{"digest":"' + first.encode()
+        + b'","mode":0,"size":1099511627776}},"format":"gannet.manifest/1"}'
+    )
+    assert digest_bytes(body) == (
+        "blake3:d6283a2cbe89e415d82c1f44ba2421c158dd5d131a542141315e49b7236a0886")
+    assert Manifest.from_bytes(body) == Manifest(entries)
+    huge = Manifest({"x": ManifestEntry(first, 1 << 70, 0)})  # read from an untrusted blob
+    assert Manifest.from_bytes(huge.to_bytes()) == huge
