@@ -188,10 +188,13 @@ def _read_listed(found: Found) -> tuple[bytes, str]:
     """The file's bytes and digest; one ``fstat`` after the read, compared with the
     listing's, shows that these are the bytes of the file as it was listed (a write
     during or since the listing changes its mtime and ctime, a replacement its inode)."""
-    try:
-        with open(found.path, "rb", buffering=0) as source:
-            data = source.read(found.size + 1)
-            after = os.fstat(source.fileno())
+    try:  # the system's calls themselves: a file object costs more than the read
+        fd = os.open(found.path, os.O_RDONLY)
+        try:
+            data = os.read(fd, found.size + 1)
+            after = os.fstat(fd)
+        finally:
+            os.close(fd)
     except PermissionError:
         raise InvalidArgument(f"cannot add {found.path}: it is not readable",
                               "check its permissions, then add again") from None
