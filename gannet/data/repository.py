@@ -232,7 +232,7 @@ def manifests_since(conn: Connection, since: int) -> set[str]:
 def packed(conn: Connection, digests: Sequence[str]) -> list[tuple[str, str, int, int]]:
     """(digest, pack, start, size) of each of ``digests`` that has a row."""
     found: list[tuple[str, str, int, int]] = []
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    mark = dialect.marker(conn)
     for part in dialect.chunks(list(dict.fromkeys(digests))):
         # the driver's own SQL: compiling a new IN of hundreds of parameters for every run
         # of files cost SQLAlchemy more than the lookup cost the database
@@ -247,7 +247,7 @@ def insert_packed(conn: Connection, rows: list[tuple[str, str, int, int]]) -> No
     """Rows (digest, pack, start, size); a digest's row moves to the newer pack. The
     driver's own ``executemany``: one row per small file added, where SQLAlchemy's
     per-row parameter processing cost as much as the database."""
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    mark = dialect.marker(conn)
     conn.exec_driver_sql(
         f"INSERT INTO {p.name} (digest, pack, start, size) VALUES ({mark}, {mark}, {mark}, "
         f"{mark}) ON CONFLICT (digest) DO UPDATE SET pack = excluded.pack, "

@@ -147,7 +147,7 @@ def active_runs(conn: Connection, run_ids: Iterable[str]) -> set[str]:
     """Which of ``run_ids`` exist and are not deleted."""
     wanted = list(run_ids)
     if len(wanted) == 1:  # every flush of one run: driver SQL, no statement to build
-        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        mark = dialect.marker(conn)
         sql = (f"SELECT run_id FROM {runs.name} WHERE run_id = {mark} "
                f"AND lifecycle_stage = {mark}")
         found = conn.exec_driver_sql(sql, (wanted[0], Lifecycle.ACTIVE.value)).first()

@@ -19,6 +19,12 @@ def chunks(items: Sequence[T], size: int = IN_LIST) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
+def marker(conn: Connection) -> str:
+    """The driver's positional parameter marker, for SQL sent as written
+    (``exec_driver_sql``): ``?`` for SQLite, ``%s`` for psycopg."""
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
+
 def insert(conn: Connection, table: Table) -> Any:
     """An INSERT that supports ``on_conflict_do_nothing`` / ``on_conflict_do_update``."""
     return insert_for(conn.dialect.name, table)
